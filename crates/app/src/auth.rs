@@ -1,0 +1,108 @@
+//! Registration, sign-in and sessions. Passwords are hashed with argon2id; session
+//! tokens are random and only their SHA-256 is stored.
+
+use crate::store::{NewUser, User};
+use crate::{Actor, AppError, Event, Ports};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use innkeep_core::{Email, Password, Role, TenantId, UserId};
+use jiff::Timestamp;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// A registration request, as received.
+#[derive(Debug, Clone)]
+pub struct Register {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// Create a user; a host also gets a tenant of which it is the owner.
+pub async fn register(ports: &Ports, cmd: Register, now: Timestamp) -> Result<User, AppError> {
+    let email = Email::parse(&cmd.email).map_err(|e| AppError::invalid("email", "invalid_email", e.to_string()))?;
+    let password = Password::parse(&cmd.password).map_err(|e| AppError::invalid("password", "weak_password", e.to_string()))?;
+    let name = cmd.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(AppError::invalid("name", "invalid_name", "name must be between 1 and 120 characters"));
+    }
+    let tenant_id = (cmd.role == Role::Host).then(|| TenantId::new_v7(now));
+    let user = User { id: UserId::new_v7(now), email, name: name.clone(), role: cmd.role, tenant_id, created_at: now };
+    let password_hash = hash_password(password).await?;
+    let new = NewUser { user: user.clone(), password_hash, tenant_name: tenant_id.map(|_| name) };
+    let event = Event::new("user.registered", now, tenant_id, user.id.0, serde_json::json!({"user_id": user.id, "role": user.role}));
+    ports.store.create_user(&new, &event).await?;
+    Ok(user)
+}
+
+/// A new session: the token to give the client and when it expires.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub expires_at: Timestamp,
+    pub user: User,
+}
+
+/// Check a password and open a session.
+pub async fn sign_in(ports: &Ports, email: &str, password: &str, now: Timestamp) -> Result<Session, AppError> {
+    let email = Email::parse(email).map_err(|_| AppError::BadCredentials)?;
+    let Some((user, hash)) = ports.store.user_credentials(&email).await? else {
+        // Spend the same time as a real check so timing does not reveal which e-mails exist.
+        let _ = verify_password(password.to_string(), DUMMY_HASH.to_string()).await;
+        return Err(AppError::BadCredentials);
+    };
+    if !verify_password(password.to_string(), hash).await? {
+        return Err(AppError::BadCredentials);
+    }
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    let token = hex::encode(raw);
+    let expires_at = now.checked_add(ports.settings.session_ttl).unwrap_or(now);
+    ports.store.create_session(&token_hash(&token), user.id, expires_at).await?;
+    Ok(Session { token, expires_at, user })
+}
+
+/// The actor behind a bearer token, if the session is valid.
+pub async fn authenticate(ports: &Ports, token: &str, now: Timestamp) -> Result<Actor, AppError> {
+    let user = ports.store.session_user(&token_hash(token), now).await?.ok_or(AppError::Unauthenticated)?;
+    Ok(Actor { user_id: user.id, role: user.role, tenant_id: user.tenant_id })
+}
+
+/// End the session of a token.
+pub async fn sign_out(ports: &Ports, token: &str) -> Result<(), AppError> {
+    ports.store.delete_session(&token_hash(token)).await?;
+    Ok(())
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+// An argon2id hash of a random password, used when the e-mail is unknown.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0mlrM9Bm4Z1fQgk0ByZ2Zz2e1qS4HXhV0LBWm+7Kq3s";
+
+async fn hash_password(password: Password) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let mut raw = [0u8; 16];
+        rand::rng().fill_bytes(&mut raw);
+        let salt = SaltString::encode_b64(&raw)
+            .map_err(|e| AppError::Store(crate::StoreError::Database(format!("salt failed: {e}"))))?;
+        Argon2::default()
+            .hash_password(password.expose().as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| AppError::Store(crate::StoreError::Database(format!("hashing failed: {e}"))))
+    })
+    .await
+    .map_err(|e| AppError::Store(crate::StoreError::Database(format!("hashing task failed: {e}"))))?
+}
+
+async fn verify_password(password: String, hash: String) -> Result<bool, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let Ok(parsed) = PasswordHash::new(&hash) else { return false };
+        Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
+    })
+    .await
+    .map_err(|e| AppError::Store(crate::StoreError::Database(format!("verify task failed: {e}"))))
+}

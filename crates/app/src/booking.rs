@@ -1,0 +1,219 @@
+//! Placing, confirming, cancelling and expiring bookings.
+
+use crate::availability::{offer_for, parse_stay};
+use crate::catalog::effective_nights;
+use crate::store::{Booking, BookingFilter, GuestContact, HoldOutcome, NewHold, Transition};
+use crate::{Actor, AppError, Event, Ports};
+use innkeep_core::{BookingId, BookingStatus, Email, Money, Party, Role, RoomTypeId};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use tracing::info;
+
+/// A booking request, as parsed from the client.
+#[derive(Debug, Clone)]
+pub struct PlaceBooking {
+    pub room_type_id: RoomTypeId,
+    pub check_in: Date,
+    pub check_out: Date,
+    pub party: Party,
+    pub guest: GuestContact,
+    pub idempotency_key: Option<String>,
+    /// A digest of the request, to tell a replay from a reused key.
+    pub request_hash: String,
+}
+
+/// The result of placing a booking: the booking, and whether it was a replay.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    pub booking: Booking,
+    pub replayed: bool,
+}
+
+fn check_guest(g: &GuestContact) -> Result<GuestContact, AppError> {
+    let name = g.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(AppError::invalid("guest.name", "invalid_name", "guest.name must be between 1 and 120 characters"));
+    }
+    let email = Email::parse(&g.email).map_err(|e| AppError::invalid("guest.email", "invalid_email", e.to_string()))?;
+    let phone = g.phone.as_ref().map(|p| p.trim().to_string()).filter(|p| !p.is_empty());
+    if let Some(p) = &phone
+        && (p.chars().count() > 32 || !p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)))
+    {
+        return Err(AppError::invalid("guest.phone", "invalid_phone", "guest.phone may hold up to 32 digits, spaces and + - ( ) ."));
+    }
+    Ok(GuestContact { name, email: email.as_str().to_string(), phone })
+}
+
+/// Hold one unit of a room type for a stay; `SoldOut` if any night has none left.
+pub async fn place_booking(ports: &Ports, actor: &Actor, cmd: PlaceBooking, now: Timestamp) -> Result<Placed, AppError> {
+    if let Some(key) = &cmd.idempotency_key
+        && (key.is_empty() || key.len() > 255)
+    {
+        return Err(AppError::invalid("Idempotency-Key", "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 characters"));
+    }
+    let guest = check_guest(&cmd.guest)?;
+    let rt = ports.store.room_type(cmd.room_type_id).await?.ok_or(AppError::NotFound { what: "room type" })?;
+    let property = ports.store.property(rt.property_id).await?.ok_or(AppError::NotFound { what: "property" })?;
+    let stay = parse_stay(ports, &property, cmd.check_in, cmd.check_out, now)?;
+    let rows = ports.store.nights(rt.id, &stay).await?;
+    let nights = effective_nights(&rt, &stay, &rows);
+    let offer = match offer_for(&rt, &property, &stay, cmd.party, &nights) {
+        Ok(offer) => offer,
+        // A sold-out night may still be a replay of a booking that took it.
+        Err(AppError::SoldOut { night }) if cmd.idempotency_key.is_none() => return Err(AppError::SoldOut { night }),
+        Err(AppError::SoldOut { .. }) => {
+            let quote = innkeep_core::Quote::compute(&rt.draft.rate_plan, rt.draft.base_rate_minor, property.draft.currency, &stay, cmd.party, |_| None)?;
+            crate::availability::Offer { room_type: rt.clone(), units_left: 0, quote }
+        }
+        Err(e) => return Err(e),
+    };
+    let booking = Booking {
+        id: BookingId::new_v7(now),
+        status: BookingStatus::Held,
+        tenant_id: rt.tenant_id,
+        property_id: rt.property_id,
+        room_type_id: rt.id,
+        user_id: actor.user_id,
+        check_in: stay.check_in(),
+        check_out: stay.check_out(),
+        adults: cmd.party.adults,
+        children: cmd.party.children,
+        guest,
+        total: offer.quote.total,
+        quote: offer.quote,
+        refund: None,
+        hold_expires_at: now.checked_add(ports.settings.hold_ttl).ok(),
+        created_at: now,
+        updated_at: now,
+    };
+    let event = Event::new("booking.held", now, Some(booking.tenant_id), booking.id.0, &booking);
+    let hold = NewHold { booking, idempotency_key: cmd.idempotency_key, request_hash: cmd.request_hash };
+    match ports.store.hold(&hold, &event).await? {
+        HoldOutcome::Created(b) => {
+            info!(booking_id = %b.id, nights = stay.nights(), "booking held");
+            Ok(Placed { booking: b, replayed: false })
+        }
+        HoldOutcome::Replayed(b) => Ok(Placed { booking: b, replayed: true }),
+        HoldOutcome::KeyReused => Err(AppError::IdempotencyMismatch),
+    }
+}
+
+/// A booking the actor may see: their own, their tenant's, or any for an admin.
+pub async fn visible_booking(ports: &Ports, actor: &Actor, id: BookingId) -> Result<Booking, AppError> {
+    let b = ports.store.booking(id).await?.ok_or(AppError::NotFound { what: "booking" })?;
+    if b.user_id == actor.user_id || actor.manages(b.tenant_id) {
+        Ok(b)
+    } else {
+        Err(AppError::NotFound { what: "booking" })
+    }
+}
+
+/// A status change a client asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Confirm,
+    Cancel,
+    CheckIn,
+    Complete,
+    NoShow,
+}
+
+impl Action {
+    fn target(self) -> BookingStatus {
+        match self {
+            Action::Confirm => BookingStatus::Confirmed,
+            Action::Cancel => BookingStatus::Cancelled,
+            Action::CheckIn => BookingStatus::CheckedIn,
+            Action::Complete => BookingStatus::Completed,
+            Action::NoShow => BookingStatus::NoShow,
+        }
+    }
+}
+
+/// Apply an action to a booking the actor may see. Guests may confirm and cancel their
+/// own bookings; the tenant's hosts may do everything.
+pub async fn act(ports: &Ports, actor: &Actor, id: BookingId, action: Action, now: Timestamp) -> Result<Booking, AppError> {
+    let mut b = visible_booking(ports, actor, id).await?;
+    let host = actor.manages(b.tenant_id);
+    if !host && !matches!(action, Action::Confirm | Action::Cancel) {
+        return Err(AppError::Forbidden("the property's hosts"));
+    }
+    let from = b.status;
+    let to = from.transition(action.target())?;
+    if from == BookingStatus::Held
+        && to == BookingStatus::Confirmed
+        && b.hold_expires_at.is_some_and(|t| t <= now)
+    {
+        return Err(AppError::Conflict("the hold has expired; place the booking again".into()));
+    }
+    if to == BookingStatus::Cancelled {
+        b.refund = Some(refund_for(ports, &b, now).await?);
+    }
+    b.status = to;
+    b.updated_at = now;
+    if to != BookingStatus::Held {
+        b.hold_expires_at = None;
+    }
+    transition(ports, b, from, now).await
+}
+
+async fn refund_for(ports: &Ports, b: &Booking, now: Timestamp) -> Result<Money, AppError> {
+    if b.status == BookingStatus::Held {
+        // Nothing is charged while a booking is held.
+        return Ok(Money::zero(b.total.currency));
+    }
+    let property = ports.store.property(b.property_id).await?.ok_or(AppError::NotFound { what: "property" })?;
+    let check_in_at = b
+        .check_in
+        .to_datetime(property.draft.check_in_time)
+        .to_zoned_datetime(property.draft.time_zone.zone())
+        .map(|z| z.timestamp())
+        .map_err(|e| AppError::Conflict(format!("check-in time does not exist in the zone: {e}")))?;
+    Ok(property.draft.cancellation_policy.refund(b.total, check_in_at, now)?)
+}
+
+async fn transition(ports: &Ports, b: Booking, from: BookingStatus, now: Timestamp) -> Result<Booking, AppError> {
+    let release = matches!(b.status, BookingStatus::Cancelled | BookingStatus::Expired);
+    let event = Event::new(&format!("booking.{}", b.status.as_str()), now, Some(b.tenant_id), b.id.0, &b);
+    ports.store.transition(&Transition { booking: b.clone(), from, release }, &event).await?;
+    info!(booking_id = %b.id, status = b.status.as_str(), "booking changed");
+    Ok(b)
+}
+
+/// Expire holds past their expiry; returns how many expired.
+pub async fn expire_holds(ports: &Ports, now: Timestamp) -> Result<usize, AppError> {
+    let mut expired = 0;
+    for id in ports.store.expired_holds(now, 500).await? {
+        let Some(mut b) = ports.store.booking(id).await? else { continue };
+        let from = b.status;
+        if from != BookingStatus::Held {
+            continue;
+        }
+        b.status = BookingStatus::Expired;
+        b.hold_expires_at = None;
+        b.updated_at = now;
+        match transition(ports, b, from, now).await {
+            Ok(_) => expired += 1,
+            // Confirmed or cancelled meanwhile: nothing to expire.
+            Err(AppError::Concurrent) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(expired)
+}
+
+/// Bookings the actor may see, filtered: a guest's own, a host's tenant's, or all for an admin.
+pub async fn list_bookings(ports: &Ports, actor: &Actor, mut filter: BookingFilter) -> Result<Vec<Booking>, AppError> {
+    match actor.role {
+        Role::Guest => filter.user_id = Some(actor.user_id),
+        Role::Host => filter.tenant_id = Some(actor.tenant_id.ok_or(AppError::Forbidden("hosts with a tenant"))?),
+        Role::Admin => {}
+    }
+    if let (Some(from), Some(to)) = (filter.from, filter.to)
+        && to <= from
+    {
+        return Err(AppError::invalid("to", "range_empty", "`to` must be after `from`"));
+    }
+    filter.limit = filter.limit.clamp(1, 200);
+    Ok(ports.store.list_bookings(&filter).await?)
+}

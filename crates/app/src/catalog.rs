@@ -1,0 +1,158 @@
+//! Properties, room types and their calendars, as hosts manage them.
+
+use crate::store::{NightRow, Property, RoomType};
+use crate::{Actor, AppError, Event, Ports};
+use innkeep_core::{NightOverride, PropertyDraft, PropertyId, Role, RoomTypeDraft, RoomTypeId, Stay, TenantId};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Serialize;
+
+/// Most nights one calendar read or write may span.
+pub const MAX_CALENDAR_NIGHTS: u32 = 731;
+
+fn host_tenant(actor: &Actor) -> Result<TenantId, AppError> {
+    match (actor.role, actor.tenant_id) {
+        (Role::Host, Some(t)) => Ok(t),
+        _ => Err(AppError::Forbidden("hosts")),
+    }
+}
+
+/// Create a property for the actor's tenant.
+pub async fn create_property(ports: &Ports, actor: &Actor, draft: PropertyDraft, now: Timestamp) -> Result<Property, AppError> {
+    let tenant_id = host_tenant(actor)?;
+    let draft = draft.validate()?;
+    let property = Property { id: PropertyId::new_v7(now), tenant_id, draft, created_at: now, updated_at: now };
+    let event = Event::new("property.created", now, Some(tenant_id), property.id.0, &property);
+    ports.store.insert_property(&property, &event).await?;
+    Ok(property)
+}
+
+/// A property anyone may see.
+pub async fn property(ports: &Ports, id: PropertyId) -> Result<Property, AppError> {
+    ports.store.property(id).await?.ok_or(AppError::NotFound { what: "property" })
+}
+
+/// A property the actor manages; someone else's answers NotFound so ids do not leak.
+pub async fn managed_property(ports: &Ports, actor: &Actor, id: PropertyId) -> Result<Property, AppError> {
+    let p = property(ports, id).await?;
+    if !actor.manages(p.tenant_id) {
+        return Err(AppError::NotFound { what: "property" });
+    }
+    Ok(p)
+}
+
+/// Replace a managed property's fields (the handler merges a PATCH into the current draft).
+pub async fn update_property(ports: &Ports, actor: &Actor, mut property: Property, draft: PropertyDraft, now: Timestamp) -> Result<Property, AppError> {
+    if !actor.manages(property.tenant_id) {
+        return Err(AppError::NotFound { what: "property" });
+    }
+    property.draft = draft.validate()?;
+    property.updated_at = now;
+    let event = Event::new("property.updated", now, Some(property.tenant_id), property.id.0, &property);
+    ports.store.update_property(&property, &event).await?;
+    Ok(property)
+}
+
+/// Add a room type to a managed property.
+pub async fn create_room_type(ports: &Ports, actor: &Actor, property_id: PropertyId, draft: RoomTypeDraft, now: Timestamp) -> Result<RoomType, AppError> {
+    let property = managed_property(ports, actor, property_id).await?;
+    let draft = draft.validate()?;
+    let rt = RoomType { id: RoomTypeId::new_v7(now), property_id, tenant_id: property.tenant_id, draft, created_at: now, updated_at: now };
+    let event = Event::new("room_type.created", now, Some(rt.tenant_id), rt.id.0, &rt);
+    ports.store.insert_room_type(&rt, &event).await?;
+    Ok(rt)
+}
+
+/// A room type anyone may see.
+pub async fn room_type(ports: &Ports, id: RoomTypeId) -> Result<RoomType, AppError> {
+    ports.store.room_type(id).await?.ok_or(AppError::NotFound { what: "room type" })
+}
+
+/// A room type the actor manages.
+pub async fn managed_room_type(ports: &Ports, actor: &Actor, id: RoomTypeId) -> Result<RoomType, AppError> {
+    let rt = room_type(ports, id).await?;
+    if !actor.manages(rt.tenant_id) {
+        return Err(AppError::NotFound { what: "room type" });
+    }
+    Ok(rt)
+}
+
+/// Replace a managed room type's fields.
+pub async fn update_room_type(ports: &Ports, actor: &Actor, mut rt: RoomType, draft: RoomTypeDraft, now: Timestamp) -> Result<RoomType, AppError> {
+    if !actor.manages(rt.tenant_id) {
+        return Err(AppError::NotFound { what: "room type" });
+    }
+    let property = property(ports, rt.property_id).await?;
+    rt.draft = draft.validate()?;
+    rt.updated_at = now;
+    let today = property.draft.time_zone.today(now);
+    let event = Event::new("room_type.updated", now, Some(rt.tenant_id), rt.id.0, &rt);
+    ports.store.update_room_type(&rt, today, &event).await?;
+    Ok(rt)
+}
+
+fn calendar_range(from: Date, to: Date) -> Result<Stay, AppError> {
+    let range = Stay::range(from, to).map_err(|_| AppError::invalid("to", "range_empty", "`to` must be after `from`"))?;
+    if range.nights() > MAX_CALENDAR_NIGHTS {
+        return Err(AppError::invalid("to", "range_too_long", format!("a calendar range spans at most {MAX_CALENDAR_NIGHTS} nights")));
+    }
+    Ok(range)
+}
+
+/// Set price, closed, min stay or units over the nights `[from, to)` of a managed room type.
+pub async fn set_calendar(ports: &Ports, actor: &Actor, id: RoomTypeId, from: Date, to: Date, change: NightOverride, now: Timestamp) -> Result<(), AppError> {
+    let rt = managed_room_type(ports, actor, id).await?;
+    let range = calendar_range(from, to)?;
+    change.validate()?;
+    let payload = serde_json::json!({"room_type_id": id, "property_id": rt.property_id, "from": from, "to": to, "change": change});
+    let event = Event::new("calendar.updated", now, Some(rt.tenant_id), id.0, payload);
+    ports.store.set_nights(id, &range, &change, &event).await?;
+    Ok(())
+}
+
+/// One night of a calendar as a host sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CalendarNight {
+    pub date: Date,
+    pub units: u32,
+    pub sold: u32,
+    pub available: u32,
+    /// Price of the night in minor units of the property's currency.
+    #[serde(rename = "price")]
+    pub price_minor: i64,
+    pub closed: bool,
+    pub min_stay: u16,
+}
+
+/// Effective values of every night in a range, from the room type and its stored nights.
+pub fn effective_nights(rt: &RoomType, range: &Stay, rows: &[NightRow]) -> Vec<CalendarNight> {
+    let mut rows = rows.iter().peekable();
+    range
+        .each_night()
+        .map(|date| {
+            while rows.peek().is_some_and(|r| r.date < date) {
+                rows.next();
+            }
+            let row = rows.peek().filter(|r| r.date == date).copied();
+            let (sold, ov) = row.map(|r| (r.sold, r.overrides)).unwrap_or((0, NightOverride::default()));
+            let units = ov.units.unwrap_or(rt.draft.units);
+            CalendarNight {
+                date,
+                units,
+                sold,
+                available: units.saturating_sub(sold),
+                price_minor: ov.price_minor.unwrap_or_else(|| rt.draft.rate_plan.night_price(rt.draft.base_rate_minor, date)),
+                closed: ov.closed.unwrap_or(false),
+                min_stay: ov.min_stay.unwrap_or(rt.draft.min_stay),
+            }
+        })
+        .collect()
+}
+
+/// The calendar of a managed room type over `[from, to)`.
+pub async fn calendar(ports: &Ports, actor: &Actor, id: RoomTypeId, from: Date, to: Date) -> Result<Vec<CalendarNight>, AppError> {
+    let rt = managed_room_type(ports, actor, id).await?;
+    let range = calendar_range(from, to)?;
+    let rows = ports.store.nights(id, &range).await?;
+    Ok(effective_nights(&rt, &range, &rows))
+}

@@ -1,0 +1,97 @@
+//! The one error type of the use cases. Each variant is a 4xx the caller can act on,
+//! except `Store`, which is an internal failure.
+
+use crate::store::StoreError;
+use innkeep_core::{MoneyError, PropertyError, RoomTypeError, StayError, TransitionError};
+
+/// Why a use case did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{field}: {message}")]
+    Invalid { field: &'static str, code: &'static str, message: String },
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("e-mail or password is wrong")]
+    BadCredentials,
+    #[error("only {0} may do this")]
+    Forbidden(&'static str),
+    #[error("an account with this e-mail already exists")]
+    EmailTaken,
+    #[error("sold out on the night of {night}")]
+    SoldOut { night: jiff::civil::Date },
+    #[error("{0}")]
+    Transition(#[from] TransitionError),
+    #[error("the booking changed meanwhile; read it again")]
+    Concurrent,
+    #[error("this Idempotency-Key was used with a different request")]
+    IdempotencyMismatch,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("store failure: {0}")]
+    Store(StoreError),
+}
+
+impl AppError {
+    /// An invalid field with a stable code and a message naming it.
+    pub fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::Invalid { field, code, message: message.into() }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::SoldOut { night } => AppError::SoldOut { night },
+            StoreError::Stale => AppError::Concurrent,
+            StoreError::Duplicate(_) => AppError::EmailTaken,
+            StoreError::UnitsBelowSold { night, sold } => {
+                AppError::Conflict(format!("{sold} units are already sold on {night}; units cannot go below that"))
+            }
+            other => AppError::Store(other),
+        }
+    }
+}
+
+impl From<StayError> for AppError {
+    fn from(e: StayError) -> Self {
+        let (field, code) = match e {
+            StayError::EmptyRange => ("check_out", "stay_empty"),
+            StayError::InThePast { .. } => ("check_in", "stay_in_past"),
+            StayError::BeyondWindow { .. } => ("check_in", "stay_beyond_window"),
+            StayError::TooShort { .. } => ("check_out", "stay_too_short"),
+            StayError::TooLong { .. } => ("check_out", "stay_too_long"),
+        };
+        AppError::invalid(field, code, e.to_string())
+    }
+}
+
+impl From<RoomTypeError> for AppError {
+    fn from(e: RoomTypeError) -> Self {
+        match e {
+            RoomTypeError::NoAdult => AppError::invalid("adults", "no_adult", e.to_string()),
+            RoomTypeError::PartyTooLarge { .. } => AppError::invalid("adults", "party_too_large", e.to_string()),
+            RoomTypeError::Rule(m) => AppError::invalid("room_type", "invalid_room_type", m),
+        }
+    }
+}
+
+impl From<PropertyError> for AppError {
+    fn from(e: PropertyError) -> Self {
+        let field = match &e {
+            PropertyError::Length { field, .. } => field,
+            PropertyError::Country(_) => "address.country",
+            PropertyError::TimeZone(_) => "time_zone",
+            PropertyError::Coordinates => "latitude",
+            PropertyError::AddressLines => "address.lines",
+        };
+        AppError::invalid(field, "invalid_property", e.to_string())
+    }
+}
+
+impl From<MoneyError> for AppError {
+    fn from(e: MoneyError) -> Self {
+        AppError::invalid("price", "invalid_amount", e.to_string())
+    }
+}

@@ -1,0 +1,66 @@
+//! Innkeep's use cases and the ports they call.
+//!
+//! A use case is one function taking `&Ports` and the current time; it validates with
+//! `innkeep-core`, then performs one store transaction that carries the state change and
+//! its outbox event together. Nothing here calls an index, a mailer or a provider inline:
+//! those follow the outbox.
+
+pub mod auth;
+pub mod availability;
+pub mod booking;
+pub mod catalog;
+pub mod clock;
+pub mod error;
+pub mod event;
+pub mod store;
+
+pub use clock::{Clock, SystemClock};
+pub use error::AppError;
+pub use event::Event;
+pub use store::{Store, StoreError};
+
+use std::sync::Arc;
+
+/// Settings the use cases need.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a hold lasts before the sweeper expires it.
+    pub hold_ttl: jiff::SignedDuration,
+    /// How far ahead a check-in may be, in days.
+    pub booking_window_days: i32,
+    /// How long a session token is valid.
+    pub session_ttl: jiff::SignedDuration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            hold_ttl: jiff::SignedDuration::from_mins(15),
+            booking_window_days: innkeep_core::stay::DEFAULT_BOOKING_WINDOW_DAYS,
+            session_ttl: jiff::SignedDuration::from_hours(24 * 30),
+        }
+    }
+}
+
+/// Everything a use case may call.
+#[derive(Clone)]
+pub struct Ports {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Settings,
+}
+
+/// Who is acting: a signed-in user with a role, and a tenant for hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: innkeep_core::UserId,
+    pub role: innkeep_core::Role,
+    pub tenant_id: Option<innkeep_core::TenantId>,
+}
+
+impl Actor {
+    /// Whether the actor may manage a tenant's data (its host members, or an admin).
+    pub fn manages(&self, tenant: innkeep_core::TenantId) -> bool {
+        self.role == innkeep_core::Role::Admin || (self.role == innkeep_core::Role::Host && self.tenant_id == Some(tenant))
+    }
+}

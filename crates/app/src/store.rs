@@ -1,0 +1,215 @@
+//! The store port: the operations the use cases need, each one transaction, and the
+//! records they read and write. Every backend runs the same contract tests.
+
+use crate::event::{Event, StoredEvent};
+use async_trait::async_trait;
+use innkeep_core::{
+    BookingId, BookingStatus, Email, Money, NightOverride, PropertyDraft, PropertyId, Quote, Role, RoomTypeDraft,
+    RoomTypeId, Stay, TenantId, UserId,
+};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+/// A store failure. `SoldOut`, `Stale`, `Duplicate` and `UnitsBelowSold` are expected
+/// outcomes the use cases turn into answers; the rest are internal.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sold out on {night}")]
+    SoldOut { night: Date },
+    #[error("the row changed since it was read")]
+    Stale,
+    #[error("duplicate {0}")]
+    Duplicate(&'static str),
+    #[error("{sold} units sold on {night}")]
+    UnitsBelowSold { night: Date, sold: u32 },
+    #[error("database: {0}")]
+    Database(String),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+/// A user account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: UserId,
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+    pub tenant_id: Option<TenantId>,
+    pub created_at: Timestamp,
+}
+
+/// A user to create; for a host, `tenant_id` names the tenant created with it.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub user: User,
+    pub password_hash: String,
+    pub tenant_name: Option<String>,
+}
+
+/// A stored property.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Property {
+    pub id: PropertyId,
+    pub tenant_id: TenantId,
+    #[serde(flatten)]
+    pub draft: PropertyDraft,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A stored room type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomType {
+    pub id: RoomTypeId,
+    pub property_id: PropertyId,
+    pub tenant_id: TenantId,
+    #[serde(flatten)]
+    pub draft: RoomTypeDraft,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// One night of a room type's calendar as stored (absent rows mean "no override, none sold").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NightRow {
+    pub date: Date,
+    pub sold: u32,
+    pub overrides: NightOverride,
+}
+
+/// Contact details of whoever stays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuestContact {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+}
+
+/// A booking, whatever its status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Booking {
+    pub id: BookingId,
+    pub status: BookingStatus,
+    pub tenant_id: TenantId,
+    pub property_id: PropertyId,
+    pub room_type_id: RoomTypeId,
+    pub user_id: UserId,
+    pub check_in: Date,
+    pub check_out: Date,
+    pub adults: u16,
+    pub children: u16,
+    pub guest: GuestContact,
+    pub quote: Quote,
+    pub total: Money,
+    pub refund: Option<Money>,
+    pub hold_expires_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Booking {
+    /// The booked nights.
+    pub fn stay(&self) -> Result<Stay, StoreError> {
+        Stay::range(self.check_in, self.check_out).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+}
+
+/// A hold to place: the booking, and the idempotency key that guards it.
+#[derive(Debug, Clone)]
+pub struct NewHold {
+    pub booking: Booking,
+    pub idempotency_key: Option<String>,
+    pub request_hash: String,
+}
+
+/// What placing a hold did.
+#[derive(Debug, Clone)]
+pub enum HoldOutcome {
+    /// A new booking holds the nights.
+    Created(Booking),
+    /// The key was seen with the same request: the earlier booking.
+    Replayed(Booking),
+    /// The key was seen with another request.
+    KeyReused,
+}
+
+/// A status change to apply if the booking is still in `from`.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    pub booking: Booking,
+    pub from: BookingStatus,
+    /// Whether the booking's nights go back to the inventory.
+    pub release: bool,
+}
+
+/// Which bookings to list.
+#[derive(Debug, Clone, Default)]
+pub struct BookingFilter {
+    pub user_id: Option<UserId>,
+    pub tenant_id: Option<TenantId>,
+    pub property_id: Option<PropertyId>,
+    pub status: Option<BookingStatus>,
+    /// Bookings with at least one night in `[from, to)`.
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// The store port.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Whether the database answers and its migrations are applied.
+    async fn ready(&self) -> Result<(), StoreError>;
+
+    /// Create a user (and its tenant, for a host); `Duplicate` if the e-mail is taken.
+    async fn create_user(&self, user: &NewUser, event: &Event) -> Result<(), StoreError>;
+    /// A user and its password hash, by e-mail.
+    async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError>;
+    /// Record a session token's hash.
+    async fn create_session(&self, token_hash: &str, user: UserId, expires_at: Timestamp) -> Result<(), StoreError>;
+    /// The user of an unexpired session.
+    async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError>;
+    /// End a session.
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Add a property.
+    async fn insert_property(&self, property: &Property, event: &Event) -> Result<(), StoreError>;
+    /// Replace a property's fields.
+    async fn update_property(&self, property: &Property, event: &Event) -> Result<(), StoreError>;
+    /// A property by id.
+    async fn property(&self, id: PropertyId) -> Result<Option<Property>, StoreError>;
+    /// Properties, of one tenant or all, newest first.
+    async fn list_properties(&self, tenant: Option<TenantId>, limit: u32, offset: u32) -> Result<Vec<Property>, StoreError>;
+
+    /// Add a room type.
+    async fn insert_room_type(&self, room_type: &RoomType, event: &Event) -> Result<(), StoreError>;
+    /// Replace a room type's fields; `UnitsBelowSold` if its units would drop below what
+    /// is sold on a night from `from_night` on that has no units override.
+    async fn update_room_type(&self, room_type: &RoomType, from_night: Date, event: &Event) -> Result<(), StoreError>;
+    /// A room type by id.
+    async fn room_type(&self, id: RoomTypeId) -> Result<Option<RoomType>, StoreError>;
+    /// The room types of a property.
+    async fn room_types_of(&self, property: PropertyId) -> Result<Vec<RoomType>, StoreError>;
+
+    /// Set overrides on the nights of `range`; `UnitsBelowSold` if units would drop below sold.
+    async fn set_nights(&self, room_type: RoomTypeId, range: &Stay, change: &NightOverride, event: &Event) -> Result<(), StoreError>;
+    /// The stored nights of `range` (nights without a row are absent).
+    async fn nights(&self, room_type: RoomTypeId, range: &Stay) -> Result<Vec<NightRow>, StoreError>;
+
+    /// Hold one unit on every night of the booking, or fail with `SoldOut` and change nothing.
+    async fn hold(&self, hold: &NewHold, event: &Event) -> Result<HoldOutcome, StoreError>;
+    /// Apply a status change if the booking is still in `from`; `Stale` otherwise.
+    async fn transition(&self, transition: &Transition, event: &Event) -> Result<(), StoreError>;
+    /// A booking by id.
+    async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError>;
+    /// Bookings matching a filter, newest first.
+    async fn list_bookings(&self, filter: &BookingFilter) -> Result<Vec<Booking>, StoreError>;
+    /// Holds whose expiry is before `now`.
+    async fn expired_holds(&self, now: Timestamp, limit: u32) -> Result<Vec<BookingId>, StoreError>;
+
+    /// Outbox events after position `seq`, oldest first.
+    async fn events_after(&self, seq: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+}

@@ -1,0 +1,32 @@
+//! Innkeep's domain: the values and rules of stays, pricing, policies and bookings.
+//!
+//! Glossary: a *tenant* is a host organisation; a *property* belongs to one tenant and
+//! has *room types*; a *unit* is one physical room of a room type; a *night* is a local
+//! date; a *stay* is the half-open range of nights `[check_in, check_out)`; *inventory*
+//! is units and sold per room type per night; a *quote* prices a stay; a *hold* is a
+//! booking not yet confirmed, which expires; an *event* is an outbox row.
+//!
+//! Nothing in this crate does I/O, awaits, or reads a clock: time comes in as arguments.
+
+pub mod booking;
+pub mod cancellation;
+pub mod ids;
+pub mod money;
+pub mod property;
+pub mod quote;
+pub mod room_type;
+pub mod stay;
+pub mod user;
+
+pub use booking::{BookingStatus, TransitionError};
+pub use cancellation::CancellationPolicy;
+pub use ids::*;
+pub use money::{Currency, Money, MoneyError};
+pub use property::{Address, Amenity, CountryCode, PropertyDraft, PropertyError, PropertyType, TimeZoneName};
+pub use quote::{NightPrice, Quote, QuoteLine};
+pub use room_type::{
+    Charge, ChargeKind, LosDiscount, NightOverride, Occupancy, RatePlan, RoomTypeDraft, RoomTypeError,
+    SeasonalRule,
+};
+pub use stay::{Party, Stay, StayError, StayLimits};
+pub use user::{Email, EmailError, Password, PasswordError, Role};

@@ -1,0 +1,140 @@
+//! A quote: the price of a stay for a party, night by night, with the discount,
+//! taxes, fees and the total. All amounts are integer minor units; see `money` for
+//! the rounding rule.
+
+use crate::money::{Currency, Money, MoneyError};
+use crate::room_type::{ChargeKind, RatePlan};
+use crate::stay::{Party, Stay};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+/// The price of one night.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NightPrice {
+    pub date: Date,
+    pub price: Money,
+}
+
+/// A tax or fee line of a quote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteLine {
+    pub name: String,
+    pub tax: bool,
+    pub amount: Money,
+}
+
+/// The full price of a stay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub currency: Currency,
+    pub nights: Vec<NightPrice>,
+    pub subtotal: Money,
+    pub discount: Money,
+    pub charges: Vec<QuoteLine>,
+    pub total: Money,
+}
+
+impl Quote {
+    /// Price a stay. `override_for(night)` gives a night's price override, if any;
+    /// an override replaces the base rate and the weekend and seasonal rules.
+    pub fn compute(
+        plan: &RatePlan,
+        base_rate_minor: i64,
+        currency: Currency,
+        stay: &Stay,
+        party: Party,
+        override_for: impl Fn(Date) -> Option<i64>,
+    ) -> Result<Quote, MoneyError> {
+        let mut nights = Vec::with_capacity(stay.nights() as usize);
+        let mut subtotal = Money::zero(currency);
+        for date in stay.each_night() {
+            let minor = override_for(date).unwrap_or_else(|| plan.night_price(base_rate_minor, date));
+            if minor < 0 {
+                return Err(MoneyError::Negative);
+            }
+            let price = Money::new(minor, currency);
+            subtotal = subtotal.checked_add(price)?;
+            nights.push(NightPrice { date, price });
+        }
+        let discount = subtotal.percent_bp(plan.los_discount_bp(stay.nights()))?;
+        let room = subtotal.checked_sub(discount)?;
+        let n = i64::from(stay.nights());
+        let mut total = room;
+        let mut charges = Vec::with_capacity(plan.charges.len());
+        for c in &plan.charges {
+            let amount = match c.kind {
+                ChargeKind::Percent => room.percent_bp(c.amount)?,
+                ChargeKind::PerNight => Money::new(c.amount, currency).times(n)?,
+                ChargeKind::PerPersonPerNight => Money::new(c.amount, currency).times(n * i64::from(party.total()))?,
+                ChargeKind::PerStay => Money::new(c.amount, currency),
+            };
+            total = total.checked_add(amount)?;
+            charges.push(QuoteLine { name: c.name.clone(), tax: c.tax, amount });
+        }
+        Ok(Quote { currency, nights, subtotal, discount, charges, total })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::room_type::{Charge, LosDiscount};
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    fn eur() -> Currency {
+        Currency::parse("EUR").unwrap()
+    }
+
+    #[test]
+    fn a_quote_adds_discount_taxes_and_fees() {
+        let plan = RatePlan {
+            los_discounts: vec![LosDiscount { min_nights: 3, percent_bp: 1_000 }],
+            charges: vec![
+                Charge { name: "VAT".into(), kind: ChargeKind::Percent, amount: 600, tax: true },
+                Charge { name: "City tax".into(), kind: ChargeKind::PerPersonPerNight, amount: 200, tax: true },
+                Charge { name: "Cleaning".into(), kind: ChargeKind::PerStay, amount: 2_500, tax: false },
+            ],
+            ..RatePlan::default()
+        };
+        let stay = Stay::range(date(2026, 12, 1), date(2026, 12, 4)).unwrap();
+        let party = Party { adults: 2, children: 0 };
+        let q = Quote::compute(&plan, 10_001, eur(), &stay, party, |d| (d == date(2026, 12, 2)).then_some(20_000)).unwrap();
+        assert_eq!(q.nights.len(), 3);
+        assert_eq!(q.subtotal.minor, 40_002);
+        assert_eq!(q.discount.minor, 4_000); // 4000.2 -> 4000
+        // VAT 6% of 36002 = 2160.12 -> 2160; city tax 2 * 3 * 200 = 1200; cleaning 2500
+        assert_eq!(q.charges.iter().map(|c| c.amount.minor).collect::<Vec<_>>(), vec![2_160, 1_200, 2_500]);
+        assert_eq!(q.total.minor, 36_002 + 2_160 + 1_200 + 2_500);
+    }
+
+    proptest! {
+        #[test]
+        fn a_quote_always_adds_up(
+            base in 1i64..1_000_000,
+            nights in 1i32..60,
+            disc in 0i64..9_000,
+            vat in 0i64..3_000,
+            per_night in 0i64..10_000,
+            adults in 1u16..6,
+        ) {
+            let plan = RatePlan {
+                los_discounts: vec![LosDiscount { min_nights: 2, percent_bp: disc }],
+                charges: vec![
+                    Charge { name: "VAT".into(), kind: ChargeKind::Percent, amount: vat, tax: true },
+                    Charge { name: "Resort".into(), kind: ChargeKind::PerNight, amount: per_night, tax: false },
+                ],
+                ..RatePlan::default()
+            };
+            let ci = date(2026, 12, 1);
+            let stay = Stay::range(ci, ci.checked_add(jiff::Span::new().days(nights)).unwrap()).unwrap();
+            let q = Quote::compute(&plan, base, eur(), &stay, Party { adults, children: 0 }, |_| None).unwrap();
+            let nights_sum: i64 = q.nights.iter().map(|n| n.price.minor).sum();
+            let charges_sum: i64 = q.charges.iter().map(|c| c.amount.minor).sum();
+            prop_assert_eq!(q.subtotal.minor, nights_sum);
+            prop_assert!(q.discount.minor >= 0 && q.discount.minor <= q.subtotal.minor);
+            prop_assert_eq!(q.total.minor, q.subtotal.minor - q.discount.minor + charges_sum);
+            prop_assert!(q.total.minor >= 0);
+        }
+    }
+}

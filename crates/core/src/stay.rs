@@ -1,0 +1,191 @@
+//! A stay: the half-open range of local nights `[check_in, check_out)` in the
+//! property's time zone, and the party that stays.
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+/// Default booking window: how far ahead a check-in may be.
+pub const DEFAULT_BOOKING_WINDOW_DAYS: i32 = 730;
+
+/// Limits a stay must respect (from the room type, the night overrides and the platform).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StayLimits {
+    pub min_stay: u16,
+    pub max_stay: u16,
+    pub booking_window_days: i32,
+}
+
+impl Default for StayLimits {
+    fn default() -> Self {
+        StayLimits { min_stay: 1, max_stay: 365, booking_window_days: DEFAULT_BOOKING_WINDOW_DAYS }
+    }
+}
+
+/// Why a stay was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StayError {
+    #[error("check_out must be after check_in")]
+    EmptyRange,
+    #[error("check_in {check_in} is in the past (today is {today} in the property's time zone)")]
+    InThePast { check_in: Date, today: Date },
+    #[error("check_in {check_in} is beyond the booking window of {window_days} days")]
+    BeyondWindow { check_in: Date, window_days: i32 },
+    #[error("stay of {nights} nights is shorter than the minimum stay of {min} nights")]
+    TooShort { nights: u32, min: u16 },
+    #[error("stay of {nights} nights is longer than the maximum stay of {max} nights")]
+    TooLong { nights: u32, max: u16 },
+}
+
+/// A valid stay. Once built, `check_in < check_out` and it was bookable on the day checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Stay {
+    check_in: Date,
+    check_out: Date,
+}
+
+impl Stay {
+    /// Parse a stay as of `today` (the current date in the property's time zone).
+    pub fn new(check_in: Date, check_out: Date, today: Date, limits: StayLimits) -> Result<Stay, StayError> {
+        let stay = Stay::range(check_in, check_out)?;
+        if check_in < today {
+            return Err(StayError::InThePast { check_in, today });
+        }
+        let last = today.checked_add(jiff::Span::new().days(limits.booking_window_days)).unwrap_or(Date::MAX);
+        if check_in > last {
+            return Err(StayError::BeyondWindow { check_in, window_days: limits.booking_window_days });
+        }
+        stay.check_length(limits.min_stay, limits.max_stay)?;
+        Ok(stay)
+    }
+
+    /// A range of nights without the booking-time checks (for calendars and past bookings).
+    pub fn range(check_in: Date, check_out: Date) -> Result<Stay, StayError> {
+        if check_out <= check_in {
+            return Err(StayError::EmptyRange);
+        }
+        Ok(Stay { check_in, check_out })
+    }
+
+    /// Check the number of nights against a minimum and maximum stay.
+    pub fn check_length(&self, min: u16, max: u16) -> Result<(), StayError> {
+        let nights = self.nights();
+        if nights < u32::from(min) {
+            return Err(StayError::TooShort { nights, min });
+        }
+        if nights > u32::from(max) {
+            return Err(StayError::TooLong { nights, max });
+        }
+        Ok(())
+    }
+
+    /// First night.
+    pub fn check_in(&self) -> Date {
+        self.check_in
+    }
+
+    /// Day of departure (not a night of the stay).
+    pub fn check_out(&self) -> Date {
+        self.check_out
+    }
+
+    /// Number of nights.
+    pub fn nights(&self) -> u32 {
+        let days = self.check_in.until(self.check_out).map(|s| s.get_days()).unwrap_or(0);
+        u32::try_from(days).unwrap_or(0)
+    }
+
+    /// Each night of the stay, in order.
+    pub fn each_night(&self) -> impl Iterator<Item = Date> + '_ {
+        self.check_in.series(jiff::Span::new().days(1)).take_while(move |d| *d < self.check_out)
+    }
+
+    /// Whether two stays share at least one night.
+    pub fn overlaps(&self, other: &Stay) -> bool {
+        self.check_in < other.check_out && other.check_in < self.check_out
+    }
+}
+
+/// Who stays: adults and children.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Party {
+    pub adults: u16,
+    pub children: u16,
+}
+
+impl Party {
+    /// Everyone in the party.
+    pub fn total(&self) -> u16 {
+        self.adults.saturating_add(self.children)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    const TODAY: Date = date(2026, 11, 24);
+
+    #[test]
+    fn check_out_must_follow_check_in() {
+        let e = Stay::new(date(2026, 12, 2), date(2026, 12, 2), TODAY, StayLimits::default());
+        assert_eq!(e, Err(StayError::EmptyRange));
+        let e = Stay::new(date(2026, 12, 3), date(2026, 12, 2), TODAY, StayLimits::default());
+        assert_eq!(e, Err(StayError::EmptyRange));
+    }
+
+    #[test]
+    fn check_in_in_the_past_is_refused_but_today_is_fine() {
+        let e = Stay::new(date(2026, 11, 23), date(2026, 11, 25), TODAY, StayLimits::default());
+        assert!(matches!(e, Err(StayError::InThePast { .. })));
+        assert!(Stay::new(TODAY, date(2026, 11, 25), TODAY, StayLimits::default()).is_ok());
+    }
+
+    #[test]
+    fn beyond_the_booking_window_is_refused() {
+        let limits = StayLimits::default();
+        let e = Stay::new(date(2028, 11, 25), date(2028, 11, 26), TODAY, limits);
+        assert!(matches!(e, Err(StayError::BeyondWindow { .. })));
+        assert!(Stay::new(date(2028, 11, 23), date(2028, 11, 24), TODAY, limits).is_ok());
+    }
+
+    #[test]
+    fn min_and_max_stay_apply() {
+        let limits = StayLimits { min_stay: 2, max_stay: 3, ..StayLimits::default() };
+        let short = Stay::new(date(2026, 12, 1), date(2026, 12, 2), TODAY, limits);
+        assert_eq!(short, Err(StayError::TooShort { nights: 1, min: 2 }));
+        let long = Stay::new(date(2026, 12, 1), date(2026, 12, 5), TODAY, limits);
+        assert_eq!(long, Err(StayError::TooLong { nights: 4, max: 3 }));
+    }
+
+    #[test]
+    fn nights_cross_month_and_year_ends() {
+        let s = Stay::range(date(2026, 12, 30), date(2027, 1, 2)).unwrap();
+        assert_eq!(s.nights(), 3);
+        let nights: Vec<Date> = s.each_night().collect();
+        assert_eq!(nights, vec![date(2026, 12, 30), date(2026, 12, 31), date(2027, 1, 1)]);
+    }
+
+    proptest! {
+        #[test]
+        fn nights_count_matches_the_nights_listed(start in 0i32..3000, len in 1i32..400) {
+            let ci = date(2026, 1, 1).checked_add(jiff::Span::new().days(start)).unwrap();
+            let co = ci.checked_add(jiff::Span::new().days(len)).unwrap();
+            let s = Stay::range(ci, co).unwrap();
+            prop_assert_eq!(s.nights() as usize, s.each_night().count());
+            prop_assert_eq!(s.nights() as i32, len);
+        }
+
+        #[test]
+        fn adjacent_stays_do_not_overlap(start in 0i32..1000, a in 1i32..30, b in 1i32..30) {
+            let ci = date(2026, 1, 1).checked_add(jiff::Span::new().days(start)).unwrap();
+            let mid = ci.checked_add(jiff::Span::new().days(a)).unwrap();
+            let end = mid.checked_add(jiff::Span::new().days(b)).unwrap();
+            let first = Stay::range(ci, mid).unwrap();
+            let second = Stay::range(mid, end).unwrap();
+            prop_assert!(!first.overlaps(&second));
+            prop_assert!(first.overlaps(&Stay::range(ci, end).unwrap()));
+        }
+    }
+}

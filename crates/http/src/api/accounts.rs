@@ -1,0 +1,139 @@
+//! Users and sessions.
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Auth, Body, bearer};
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use innkeep_app::auth::{self, Register};
+use innkeep_app::store::User;
+use innkeep_core::Role;
+use serde::{Deserialize, Serialize};
+use std::num::NonZeroU32;
+use utoipa::ToSchema;
+
+/// A registration.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterBody {
+    pub email: String,
+    /// 12 to 256 characters.
+    pub password: String,
+    pub name: String,
+    /// "guest" or "host"; a host registration also creates its tenant.
+    pub role: String,
+}
+
+/// A user as others may see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: innkeep_core::UserId,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub tenant_id: Option<innkeep_core::TenantId>,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        UserView { id: u.id, email: u.email.as_str().to_string(), name: u.name.clone(), role: u.role.as_str().to_string(), tenant_id: u.tenant_id }
+    }
+}
+
+/// Create an account.
+#[utoipa::path(post, path = "/api/v1/users", request_body = RegisterBody, tag = "accounts",
+    responses((status = 201, body = UserView), (status = 400, body = Problem), (status = 409, body = Problem)))]
+pub async fn register(State(s): State<AppState>, Body(b): Body<RegisterBody>) -> ApiResult<(StatusCode, Json<UserView>)> {
+    let role = match b.role.as_str() {
+        "guest" => Role::Guest,
+        "host" => Role::Host,
+        other => return Err(ApiError::invalid("role", "invalid_role", format!("role must be \"guest\" or \"host\", not {other:?}"))),
+    };
+    let cmd = Register { email: b.email, password: b.password, name: b.name, role };
+    let user = auth::register(&s.ports, cmd, s.ports.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(UserView::from(&user))))
+}
+
+/// Sign-in credentials.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInBody {
+    pub email: String,
+    pub password: String,
+}
+
+/// A new session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    /// Send as `Authorization: Bearer TOKEN`.
+    pub token: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: jiff::Timestamp,
+    pub user: UserView,
+}
+
+/// Sign-in attempts allowed per e-mail address per minute.
+pub const SIGN_INS_PER_MINUTE: u32 = 10;
+
+/// The per-e-mail limiter of sign-in attempts.
+pub type SignInLimiter = governor::DefaultKeyedRateLimiter<String>;
+
+/// A limiter allowing `SIGN_INS_PER_MINUTE` attempts per e-mail.
+pub fn sign_in_limiter() -> SignInLimiter {
+    let per_minute = NonZeroU32::new(SIGN_INS_PER_MINUTE).unwrap_or(NonZeroU32::MIN);
+    governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute))
+}
+
+/// Sign in; attempts are limited per e-mail address.
+#[utoipa::path(post, path = "/api/v1/sessions", request_body = SignInBody, tag = "accounts",
+    responses((status = 201, body = SessionView), (status = 401, body = Problem), (status = 429, body = Problem)))]
+pub async fn sign_in(State(s): State<AppState>, Body(b): Body<SignInBody>) -> ApiResult<(StatusCode, Json<SessionView>)> {
+    let key = b.email.trim().to_lowercase();
+    if s.sign_in_limiter.check_key(&key).is_err() {
+        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "too many sign-in attempts for this e-mail; wait a minute"));
+    }
+    let session = auth::sign_in(&s.ports, &b.email, &b.password, s.ports.clock.now()).await?;
+    let view = SessionView { token: session.token, expires_at: session.expires_at, user: UserView::from(&session.user) };
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// The bearer token of the request (for signing out).
+pub struct Token(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Token {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        bearer(parts)
+            .map(|t| Token(t.to_string()))
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "send `Authorization: Bearer TOKEN`"))
+    }
+}
+
+/// Sign out: the token stops working.
+#[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "accounts", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = Problem)))]
+pub async fn sign_out(State(s): State<AppState>, Auth(_): Auth, Token(t): Token) -> ApiResult<StatusCode> {
+    auth::sign_out(&s.ports, &t).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in actor.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: innkeep_core::UserId,
+    pub role: String,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub tenant_id: Option<innkeep_core::TenantId>,
+}
+
+/// Who am I.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = MeView), (status = 401, body = Problem)))]
+pub async fn me(Auth(a): Auth) -> Json<MeView> {
+    Json(MeView { user_id: a.user_id, role: a.role.as_str().to_string(), tenant_id: a.tenant_id })
+}

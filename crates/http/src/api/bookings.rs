@@ -1,0 +1,169 @@
+//! Bookings: place (hold), confirm, cancel, check in, complete, no-show, read and list.
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Auth, Body, Id, Params};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use innkeep_app::booking::{self, Action, PlaceBooking};
+use innkeep_app::store::{Booking, BookingFilter, GuestContact};
+use innkeep_app::AppError;
+use innkeep_core::{BookingId, BookingStatus, Money, Party, PropertyId, RoomTypeId};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+
+/// Who stays and how to reach them.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuestBody {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+}
+
+/// A booking request.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookingBody {
+    #[schema(value_type = String, format = Uuid)]
+    pub room_type_id: RoomTypeId,
+    #[schema(value_type = String, format = Date)]
+    pub check_in: Date,
+    #[schema(value_type = String, format = Date)]
+    pub check_out: Date,
+    pub adults: u16,
+    #[serde(default)]
+    pub children: u16,
+    pub guest: GuestBody,
+}
+
+/// Hold a room type for a stay. The same Idempotency-Key with the same body returns the
+/// same booking; with another body it is a 422.
+#[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings", security(("bearer" = [])), request_body = BookingBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
+    responses((status = 201, description = "held: {id, status, hold_expires_at, quote, ...}"), (status = 200, description = "a replay of the same request"),
+        (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn place(State(s): State<AppState>, Auth(a): Auth, headers: HeaderMap, Body(b): Body<BookingBody>) -> ApiResult<(StatusCode, Json<Booking>)> {
+    let key = match headers.get("idempotency-key") {
+        Some(v) => Some(v.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "invalid_idempotency_key", "Idempotency-Key must be visible ASCII"))?.to_string()),
+        None => None,
+    };
+    let canonical = serde_json::to_vec(&b).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()))?;
+    let cmd = PlaceBooking {
+        room_type_id: b.room_type_id,
+        check_in: b.check_in,
+        check_out: b.check_out,
+        party: Party { adults: b.adults, children: b.children },
+        guest: GuestContact { name: b.guest.name, email: b.guest.email, phone: b.guest.phone },
+        idempotency_key: key,
+        request_hash: hex::encode(Sha256::digest(&canonical)),
+    };
+    match booking::place_booking(&s.ports, &a, cmd, s.ports.clock.now()).await {
+        Ok(placed) if placed.replayed => Ok((StatusCode::OK, Json(placed.booking))),
+        Ok(placed) => {
+            metrics::counter!("innkeep_bookings_total", "outcome" => "placed").increment(1);
+            Ok((StatusCode::CREATED, Json(placed.booking)))
+        }
+        Err(e @ AppError::SoldOut { .. }) => {
+            metrics::counter!("innkeep_bookings_total", "outcome" => "refused").increment(1);
+            Err(e.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A booking the caller may see.
+#[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "bookings", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, description = "the booking"), (status = 404, body = Problem)))]
+pub async fn get(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<BookingId>) -> ApiResult<Json<Booking>> {
+    Ok(Json(booking::visible_booking(&s.ports, &a, id).await?))
+}
+
+/// The result of an action.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActionView {
+    pub status: String,
+    /// For a cancellation: the refund the policy gives ({minor, currency}).
+    #[schema(value_type = Option<Object>)]
+    pub refund: Option<Money>,
+    #[schema(value_type = Object)]
+    pub booking: Booking,
+}
+
+async fn act(s: AppState, a: innkeep_app::Actor, id: BookingId, action: Action) -> ApiResult<Json<ActionView>> {
+    let b = booking::act(&s.ports, &a, id, action, s.ports.clock.now()).await?;
+    Ok(Json(ActionView { status: b.status.as_str().to_string(), refund: b.refund, booking: b }))
+}
+
+/// Confirm a held booking (pay at the property).
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/confirm", tag = "bookings", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = ActionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn confirm(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<BookingId>) -> ApiResult<Json<ActionView>> {
+    act(s, a, id, Action::Confirm).await
+}
+
+/// Cancel a held or confirmed booking; the answer carries the refund.
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "bookings", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = ActionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn cancel(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<BookingId>) -> ApiResult<Json<ActionView>> {
+    act(s, a, id, Action::Cancel).await
+}
+
+/// Check a guest in (hosts).
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/check-in", tag = "bookings", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = ActionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn check_in(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<BookingId>) -> ApiResult<Json<ActionView>> {
+    act(s, a, id, Action::CheckIn).await
+}
+
+/// Complete a stay (hosts).
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/complete", tag = "bookings", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = ActionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn complete(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<BookingId>) -> ApiResult<Json<ActionView>> {
+    act(s, a, id, Action::Complete).await
+}
+
+/// Record a no-show (hosts).
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/no-show", tag = "bookings", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = ActionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn no_show(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<BookingId>) -> ApiResult<Json<ActionView>> {
+    act(s, a, id, Action::NoShow).await
+}
+
+/// Filters of the bookings list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct BookingQuery {
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub property_id: Option<PropertyId>,
+    /// held, confirmed, checked_in, completed, expired, cancelled, no_show
+    pub status: Option<String>,
+    /// Bookings with a night on or after this date
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<Date>,
+    /// Bookings with a night before this date
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<Date>,
+    /// 1 to 200, default 50
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+}
+
+/// A guest's own bookings, a host's tenant's, or all for an admin; newest first.
+#[utoipa::path(get, path = "/api/v1/bookings", tag = "bookings", security(("bearer" = [])), params(BookingQuery),
+    responses((status = 200, description = "bookings"), (status = 400, body = Problem), (status = 401, body = Problem)))]
+pub async fn list(State(s): State<AppState>, Auth(a): Auth, Params(q): Params<BookingQuery>) -> ApiResult<Json<Vec<Booking>>> {
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(v) => Some(BookingStatus::parse(v).ok_or_else(|| ApiError::invalid("status", "invalid_query", format!("unknown status {v:?}")))?),
+    };
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::invalid("limit", "invalid_query", "limit must be between 1 and 200"));
+    }
+    let filter = BookingFilter { property_id: q.property_id, status, from: q.from, to: q.to, limit, offset: q.offset.unwrap_or(0), ..BookingFilter::default() };
+    Ok(Json(booking::list_bookings(&s.ports, &a, filter).await?))
+}

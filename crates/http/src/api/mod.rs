@@ -1,0 +1,6 @@
+//! The /api/v1 JSON resources, one file per group, and the OpenAPI document that lists them.
+
+pub mod accounts;
+pub mod bookings;
+pub mod catalog;
+pub mod openapi;

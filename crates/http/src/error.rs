@@ -1,0 +1,113 @@
+//! Every error becomes an RFC 9457 problem+json document here, and only here.
+//! Known errors are 4xx with a stable `code`; anything else is a 500 with no internals,
+//! logged once with the request id by the trace layer.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use innkeep_app::AppError;
+use serde::Serialize;
+
+/// A problem document.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code.
+    pub code: String,
+    /// The request field at fault, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The night that is sold out, for `sold_out`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub night: Option<String>,
+}
+
+/// An error answered by the API.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    pub field: Option<String>,
+    pub night: Option<String>,
+}
+
+impl ApiError {
+    /// An error with a status, a stable code and a message.
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError { status, code, detail: detail.into(), field: None, night: None }
+    }
+
+    /// Name the field at fault.
+    pub fn field(mut self, field: impl Into<String>) -> ApiError {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// A 400 for a field.
+    pub fn invalid(field: &str, code: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, detail).field(field)
+    }
+
+    /// A 404 for a kind of thing.
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        use StatusCode as S;
+        let detail = e.to_string();
+        match e {
+            AppError::Invalid { field, code, .. } => ApiError::new(S::BAD_REQUEST, code, detail).field(field),
+            AppError::NotFound { .. } => ApiError::new(S::NOT_FOUND, "not_found", detail),
+            AppError::Unauthenticated => ApiError::new(S::UNAUTHORIZED, "unauthenticated", detail),
+            AppError::BadCredentials => ApiError::new(S::UNAUTHORIZED, "bad_credentials", detail),
+            AppError::Forbidden(_) => ApiError::new(S::FORBIDDEN, "forbidden", detail),
+            AppError::EmailTaken => ApiError::new(S::CONFLICT, "email_taken", detail).field("email"),
+            AppError::SoldOut { night } => {
+                let mut e = ApiError::new(S::CONFLICT, "sold_out", detail);
+                e.night = Some(night.to_string());
+                e
+            }
+            AppError::Transition(_) => ApiError::new(S::CONFLICT, "invalid_transition", detail),
+            AppError::Concurrent => ApiError::new(S::CONFLICT, "concurrent_change", detail),
+            AppError::IdempotencyMismatch => ApiError::new(S::UNPROCESSABLE_ENTITY, "idempotency_key_reused", detail).field("Idempotency-Key"),
+            AppError::Conflict(_) => ApiError::new(S::CONFLICT, "conflict", detail),
+            AppError::Store(e) => {
+                tracing::error!(error = %e, "store failure");
+                ApiError::new(S::INTERNAL_SERVER_ERROR, "internal", "internal error; the request id identifies it in the logs")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let title = self.status.canonical_reason().unwrap_or("Error").to_string();
+        let problem = Problem {
+            kind: format!("https://innkeep.dev/problems/{}", self.code),
+            title,
+            status: self.status.as_u16(),
+            detail: self.detail,
+            code: self.code.to_string(),
+            field: self.field,
+            night: self.night,
+        };
+        let mut res = (self.status, Json(problem)).into_response();
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+/// Result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;

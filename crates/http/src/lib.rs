@@ -1,0 +1,91 @@
+//! Innkeep's HTTP face (axum): the /api/v1 JSON resources, OpenAPI, metrics and health.
+//! Handlers parse input into core types, call one use case, and map errors in one place
+//! (`error.rs`).
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod telemetry;
+
+use api::{accounts, bookings, catalog, openapi};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::routing::{get, post, put};
+use error::ApiError;
+use innkeep_app::Ports;
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Largest request body accepted by the API.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub ports: Ports,
+    pub metrics: PrometheusHandle,
+    pub sign_in_limiter: Arc<accounts::SignInLimiter>,
+}
+
+impl AppState {
+    /// State around the ports.
+    pub fn new(ports: Ports) -> Self {
+        AppState { ports, metrics: telemetry::metrics_handle(), sign_in_limiter: Arc::new(accounts::sign_in_limiter()) }
+    }
+}
+
+/// The /api/v1 routes.
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/users", post(accounts::register))
+        .route("/sessions", post(accounts::sign_in))
+        .route("/sessions/current", axum::routing::delete(accounts::sign_out))
+        .route("/me", get(accounts::me))
+        .route("/properties", post(catalog::create_property).get(catalog::list_properties))
+        .route("/properties/{id}", get(catalog::get_property).patch(catalog::patch_property))
+        .route("/properties/{id}/room-types", post(catalog::create_room_type).get(catalog::list_room_types))
+        .route("/room-types/{id}", get(catalog::get_room_type).patch(catalog::patch_room_type))
+        .route("/room-types/{id}/calendar", put(catalog::put_calendar).get(catalog::get_calendar))
+        .route("/availability", get(catalog::availability))
+        .route("/bookings", post(bookings::place).get(bookings::list))
+        .route("/bookings/{id}", get(bookings::get))
+        .route("/bookings/{id}/confirm", post(bookings::confirm))
+        .route("/bookings/{id}/cancel", post(bookings::cancel))
+        .route("/bookings/{id}/check-in", post(bookings::check_in))
+        .route("/bookings/{id}/complete", post(bookings::complete))
+        .route("/bookings/{id}/no-show", post(bookings::no_show))
+        .route("/openapi.json", get(openapi::document))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource") })
+        .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this resource does not take that method") })
+}
+
+/// The whole application with its middleware, ready to serve.
+pub fn app(state: AppState, extra: Router<AppState>) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .nest("/api/v1", api_routes())
+        .route("/healthz", get(telemetry::healthz))
+        .route("/readyz", get(telemetry::readyz))
+        .route("/metrics", get(telemetry::metrics_text))
+        .merge(extra)
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page") })
+        .route_layer(axum::middleware::from_fn(telemetry::track))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error"))
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}

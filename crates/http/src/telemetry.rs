@@ -1,0 +1,64 @@
+//! Request metrics (Prometheus text at /metrics) and health endpoints.
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process's metrics recorder (installed on first use; one per process).
+pub fn metrics_handle() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &buckets)
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// Count requests and time them per route template and status class.
+pub async fn track(req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let res = next.run(req).await;
+    let status = format!("{}xx", res.status().as_u16() / 100);
+    metrics::counter!("innkeep_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status).increment(1);
+    metrics::histogram!("innkeep_http_request_duration_seconds", "route" => route, "method" => method).record(start.elapsed().as_secs_f64());
+    res
+}
+
+/// Prometheus text.
+pub async fn metrics_text(State(s): State<AppState>) -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
+}
+
+/// Alive.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready: the database answers and its migrations are applied.
+pub async fn readyz(State(s): State<AppState>) -> Response {
+    match s.ports.store.ready().await {
+        Ok(()) => axum::Json(serde_json::json!({"status": "ready", "database": "ok"})).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            let mut r = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", format!("database: {e}")).into_response();
+            *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            r
+        }
+    }
+}

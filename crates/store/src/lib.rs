@@ -1,0 +1,112 @@
+//! The store port on SQL databases: SQLite (the embedded default, WAL mode) and
+//! PostgreSQL, through sqlx's `Any` driver with one SQL dialect both accept (`$n`
+//! parameters, `ON CONFLICT`, integers for booleans and times) and one migration set
+//! per backend.
+
+mod codec;
+mod sql;
+
+use innkeep_app::StoreError;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+pub use sql::SqlStore;
+
+/// Which database engine a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend of a `sqlite:` or `postgres:` URL.
+    pub fn of(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Database(format!("unsupported database URL scheme in {:?}", scheme(url))))
+        }
+    }
+}
+
+fn scheme(url: &str) -> &str {
+    url.split(':').next().unwrap_or("")
+}
+
+/// How to connect.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub url: String,
+    pub max_connections: u32,
+    pub statement_timeout: Duration,
+}
+
+impl StoreOptions {
+    /// Defaults for a URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        StoreOptions { url: url.into(), max_connections: 16, statement_timeout: Duration::from_secs(10) }
+    }
+}
+
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+async fn pool(url: &str, backend: Backend, max: u32, timeout: Duration) -> Result<AnyPool, StoreError> {
+    install_default_drivers();
+    let ms = timeout.as_millis();
+    let opts = AnyPoolOptions::new().max_connections(max).acquire_timeout(Duration::from_secs(30));
+    let opts = opts.after_connect(move |conn, _| {
+        Box::pin(async move {
+            match backend {
+                Backend::Sqlite => {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = FULL").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute(sqlx::AssertSqlSafe(format!("PRAGMA busy_timeout = {ms}"))).await?;
+                }
+                Backend::Postgres => {
+                    conn.execute(sqlx::AssertSqlSafe(format!("SET statement_timeout = {ms}"))).await?;
+                }
+            }
+            Ok(())
+        })
+    });
+    opts.connect(url).await.map_err(db_err)
+}
+
+/// Open a store: one writer connection and a reader pool on SQLite (writers queue in
+/// process instead of spinning on the file lock), one pool on PostgreSQL.
+pub async fn open(options: &StoreOptions) -> Result<SqlStore, StoreError> {
+    let backend = Backend::of(&options.url)?;
+    let (writer, reader) = match backend {
+        Backend::Sqlite => {
+            let writer = pool(&options.url, backend, 1, options.statement_timeout).await?;
+            let reader = pool(&options.url, backend, options.max_connections, options.statement_timeout).await?;
+            (writer, reader)
+        }
+        Backend::Postgres => {
+            let p = pool(&options.url, backend, options.max_connections, options.statement_timeout).await?;
+            (p.clone(), p)
+        }
+    };
+    Ok(SqlStore::new(backend, writer, reader))
+}
+
+/// Apply the backend's migrations; running it again changes nothing.
+pub async fn migrate(store: &SqlStore) -> Result<(), StoreError> {
+    let migrator = match store.backend() {
+        Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+    };
+    migrator.run(store.writer()).await.map_err(|e| StoreError::Database(e.to_string()))
+}
+
+/// The SQLite URL of the database file in a data directory (created if missing).
+pub fn sqlite_url(data_dir: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("innkeep.db").display())
+}

@@ -1,0 +1,594 @@
+//! The store port in SQL. Every write is one transaction that also appends its event
+//! to the outbox. Selling a night is a conditional update (`sold < units`) whose
+//! affected rows are counted inside the transaction, so no two transactions can sell
+//! the same last unit, in one process or many.
+
+use crate::codec::{date, from_json, from_ms, ms, parse, parse_date, to_json};
+use crate::{Backend, db_err};
+use async_trait::async_trait;
+use innkeep_app::event::{Event, StoredEvent};
+use innkeep_app::store::{
+    Booking, BookingFilter, HoldOutcome, NewHold, NewUser, NightRow, Property, RoomType, Transition, User,
+};
+use innkeep_app::{Store, StoreError};
+use innkeep_core::{BookingId, Email, NightOverride, PropertyId, Role, RoomTypeId, Stay, TenantId, UserId};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyPool, Row, Transaction};
+
+/// The SQL store.
+#[derive(Clone)]
+pub struct SqlStore {
+    backend: Backend,
+    writer: AnyPool,
+    reader: AnyPool,
+}
+
+type Tx<'a> = Transaction<'a, Any>;
+
+impl SqlStore {
+    pub(crate) fn new(backend: Backend, writer: AnyPool, reader: AnyPool) -> Self {
+        SqlStore { backend, writer, reader }
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool that writes.
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    /// The pool that reads.
+    pub fn reader(&self) -> &AnyPool {
+        &self.reader
+    }
+
+    /// Close every connection (the SQLite WAL is checkpointed on the last close).
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+
+    async fn begin(&self) -> Result<Tx<'static>, StoreError> {
+        self.writer.begin().await.map_err(db_err)
+    }
+}
+
+async fn append_event(tx: &mut Tx<'_>, e: &Event) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO outbox (id, type, version, occurred_at, tenant_id, aggregate_id, payload) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(e.id.to_string())
+    .bind(&e.kind)
+    .bind(i64::from(e.version))
+    .bind(ms(e.occurred_at))
+    .bind(e.tenant_id.map(|t| t.to_string()))
+    .bind(e.aggregate_id.to_string())
+    .bind(to_json(&e.payload)?)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+fn user_of(row: &AnyRow) -> Result<User, StoreError> {
+    let email: String = row.try_get("email").map_err(db_err)?;
+    let role: String = row.try_get("role").map_err(db_err)?;
+    let tenant: Option<String> = row.try_get("tenant_id").map_err(db_err)?;
+    Ok(User {
+        id: parse::<UserId>(&row.try_get::<String, _>("id").map_err(db_err)?)?,
+        email: Email::parse(&email).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        name: row.try_get("name").map_err(db_err)?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
+        tenant_id: tenant.as_deref().map(parse::<TenantId>).transpose()?,
+        created_at: from_ms(row.try_get("created_at").map_err(db_err)?)?,
+    })
+}
+
+fn doc_of<T: serde::de::DeserializeOwned>(row: &AnyRow) -> Result<T, StoreError> {
+    from_json(&row.try_get::<String, _>("doc").map_err(db_err)?)
+}
+
+async fn booking_in(tx: &mut Tx<'_>, id: &str) -> Result<Booking, StoreError> {
+    let row = sqlx::query("SELECT doc FROM bookings WHERE id = $1").bind(id).fetch_one(&mut **tx).await.map_err(db_err)?;
+    doc_of(&row)
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.is_unique_violation() || d.message().contains("UNIQUE constraint failed") || d.code().as_deref() == Some("23505")
+        }
+        _ => false,
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn ready(&self) -> Result<(), StoreError> {
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db_err)?;
+        let known = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").iter().count(),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").iter().count(),
+        };
+        if applied < known as i64 {
+            return Err(StoreError::Database(format!("{applied} of {known} migrations applied")));
+        }
+        Ok(())
+    }
+
+    async fn create_user(&self, new: &NewUser, event: &Event) -> Result<(), StoreError> {
+        let u = &new.user;
+        let mut tx = self.begin().await?;
+        if let (Some(t), Some(name)) = (u.tenant_id, &new.tenant_name) {
+            sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+                .bind(t.to_string())
+                .bind(name)
+                .bind(ms(u.created_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        let r = sqlx::query(
+            "INSERT INTO users (id, email, name, role, tenant_id, tenant_role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(u.id.to_string())
+        .bind(u.email.as_str())
+        .bind(&u.name)
+        .bind(u.role.as_str())
+        .bind(u.tenant_id.map(|t| t.to_string()))
+        .bind(u.tenant_id.map(|_| "owner"))
+        .bind(&new.password_hash)
+        .bind(ms(u.created_at))
+        .execute(&mut *tx)
+        .await;
+        match r {
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::Duplicate("email")),
+            r => r.map_err(db_err)?,
+        };
+        append_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError> {
+        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at, u.password_hash FROM users u WHERE u.email = $1";
+        let Some(row) = sqlx::query(sql).bind(email.as_str()).fetch_optional(&self.reader).await.map_err(db_err)? else {
+            return Ok(None);
+        };
+        Ok(Some((user_of(&row)?, row.try_get("password_hash").map_err(db_err)?)))
+    }
+
+    async fn create_session(&self, token_hash: &str, user: UserId, expires_at: Timestamp) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(user.to_string())
+            .bind(ms(expires_at))
+            .bind(ms(Timestamp::now()))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
+        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2";
+        let row = sqlx::query(sql).bind(token_hash).bind(ms(now)).fetch_optional(&self.reader).await.map_err(db_err)?;
+        row.as_ref().map(user_of).transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await.map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn insert_property(&self, p: &Property, event: &Event) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO properties (id, tenant_id, name, city, country, latitude, longitude, doc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(p.id.to_string())
+        .bind(p.tenant_id.to_string())
+        .bind(&p.draft.name)
+        .bind(&p.draft.address.city)
+        .bind(p.draft.address.country.as_str())
+        .bind(p.draft.latitude)
+        .bind(p.draft.longitude)
+        .bind(to_json(p)?)
+        .bind(ms(p.created_at))
+        .bind(ms(p.updated_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        append_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn update_property(&self, p: &Property, event: &Event) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "UPDATE properties SET name = $1, city = $2, country = $3, latitude = $4, longitude = $5, doc = $6, updated_at = $7 WHERE id = $8",
+        )
+        .bind(&p.draft.name)
+        .bind(&p.draft.address.city)
+        .bind(p.draft.address.country.as_str())
+        .bind(p.draft.latitude)
+        .bind(p.draft.longitude)
+        .bind(to_json(p)?)
+        .bind(ms(p.updated_at))
+        .bind(p.id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if r.rows_affected() != 1 {
+            return Err(StoreError::Stale);
+        }
+        append_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn property(&self, id: PropertyId) -> Result<Option<Property>, StoreError> {
+        let row = sqlx::query("SELECT doc FROM properties WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(doc_of).transpose()
+    }
+
+    async fn list_properties(&self, tenant: Option<TenantId>, limit: u32, offset: u32) -> Result<Vec<Property>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT doc FROM properties WHERE ($1 IS NULL OR tenant_id = $1) ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+        )
+        .bind(tenant.map(|t| t.to_string()))
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(doc_of).collect()
+    }
+
+    async fn insert_room_type(&self, rt: &RoomType, event: &Event) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO room_types (id, property_id, tenant_id, units, doc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(rt.id.to_string())
+        .bind(rt.property_id.to_string())
+        .bind(rt.tenant_id.to_string())
+        .bind(i64::from(rt.draft.units))
+        .bind(to_json(rt)?)
+        .bind(ms(rt.created_at))
+        .bind(ms(rt.updated_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        append_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn update_room_type(&self, rt: &RoomType, from_night: Date, event: &Event) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query("UPDATE room_types SET units = $1, doc = $2, updated_at = $3 WHERE id = $4")
+            .bind(i64::from(rt.draft.units))
+            .bind(to_json(rt)?)
+            .bind(ms(rt.updated_at))
+            .bind(rt.id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if r.rows_affected() != 1 {
+            return Err(StoreError::Stale);
+        }
+        let over = sqlx::query(
+            "SELECT night, sold FROM inventory WHERE room_type_id = $1 AND night >= $2 AND units IS NULL AND sold > $3 ORDER BY night LIMIT 1",
+        )
+        .bind(rt.id.to_string())
+        .bind(date(from_night))
+        .bind(i64::from(rt.draft.units))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if let Some(row) = over {
+            return Err(units_below_sold(&row)?);
+        }
+        append_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn room_type(&self, id: RoomTypeId) -> Result<Option<RoomType>, StoreError> {
+        let row = sqlx::query("SELECT doc FROM room_types WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(doc_of).transpose()
+    }
+
+    async fn room_types_of(&self, property: PropertyId) -> Result<Vec<RoomType>, StoreError> {
+        let rows = sqlx::query("SELECT doc FROM room_types WHERE property_id = $1 ORDER BY created_at, id")
+            .bind(property.to_string())
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(doc_of).collect()
+    }
+
+    async fn set_nights(&self, room_type: RoomTypeId, range: &Stay, c: &NightOverride, event: &Event) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let id = room_type.to_string();
+        for night in range.each_night() {
+            sqlx::query(
+                "INSERT INTO inventory (room_type_id, night, sold, units, price_minor, closed, min_stay) VALUES ($1, $2, 0, $3, $4, $5, $6) \
+                 ON CONFLICT (room_type_id, night) DO UPDATE SET \
+                 units = COALESCE(excluded.units, inventory.units), price_minor = COALESCE(excluded.price_minor, inventory.price_minor), \
+                 closed = COALESCE(excluded.closed, inventory.closed), min_stay = COALESCE(excluded.min_stay, inventory.min_stay)",
+            )
+            .bind(&id)
+            .bind(date(night))
+            .bind(c.units.map(i64::from))
+            .bind(c.price_minor)
+            .bind(c.closed.map(i64::from))
+            .bind(c.min_stay.map(i64::from))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        let over = sqlx::query(
+            "SELECT night, sold FROM inventory WHERE room_type_id = $1 AND night >= $2 AND night < $3 AND units IS NOT NULL AND sold > units ORDER BY night LIMIT 1",
+        )
+        .bind(&id)
+        .bind(date(range.check_in()))
+        .bind(date(range.check_out()))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if let Some(row) = over {
+            return Err(units_below_sold(&row)?);
+        }
+        append_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn nights(&self, room_type: RoomTypeId, range: &Stay) -> Result<Vec<NightRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT night, sold, units, price_minor, closed, min_stay FROM inventory WHERE room_type_id = $1 AND night >= $2 AND night < $3 ORDER BY night",
+        )
+        .bind(room_type.to_string())
+        .bind(date(range.check_in()))
+        .bind(date(range.check_out()))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(night_of).collect()
+    }
+
+    async fn hold(&self, hold: &NewHold, event: &Event) -> Result<HoldOutcome, StoreError> {
+        let b = &hold.booking;
+        let mut tx = self.begin().await?;
+        if let Some(key) = &hold.idempotency_key {
+            let seen = sqlx::query("SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2")
+                .bind(b.user_id.to_string())
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            if let Some(row) = seen {
+                let hash: String = row.try_get("request_hash").map_err(db_err)?;
+                if hash != hold.request_hash {
+                    return Ok(HoldOutcome::KeyReused);
+                }
+                let id: String = row.try_get("booking_id").map_err(db_err)?;
+                return Ok(HoldOutcome::Replayed(booking_in(&mut tx, &id).await?));
+            }
+        }
+        let stay = b.stay()?;
+        let rt = b.room_type_id.to_string();
+        for night in stay.each_night() {
+            sqlx::query("INSERT INTO inventory (room_type_id, night, sold) VALUES ($1, $2, 0) ON CONFLICT (room_type_id, night) DO NOTHING")
+                .bind(&rt)
+                .bind(date(night))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        // The decision: sell one unit of every night, only where one is left and open.
+        let sold = sqlx::query(
+            "UPDATE inventory SET sold = sold + 1 WHERE room_type_id = $1 AND night >= $2 AND night < $3 \
+             AND COALESCE(closed, 0) = 0 AND sold < COALESCE(units, (SELECT units FROM room_types WHERE id = $1))",
+        )
+        .bind(&rt)
+        .bind(date(b.check_in))
+        .bind(date(b.check_out))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if sold.rows_affected() != u64::from(stay.nights()) {
+            tx.rollback().await.map_err(db_err)?;
+            return Err(StoreError::SoldOut { night: self.first_full_night(&rt, &stay).await? });
+        }
+        sqlx::query(
+            "INSERT INTO bookings (id, status, tenant_id, property_id, room_type_id, user_id, check_in, check_out, hold_expires_at, total_minor, currency, doc, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(b.id.to_string())
+        .bind(b.status.as_str())
+        .bind(b.tenant_id.to_string())
+        .bind(b.property_id.to_string())
+        .bind(&rt)
+        .bind(b.user_id.to_string())
+        .bind(date(b.check_in))
+        .bind(date(b.check_out))
+        .bind(b.hold_expires_at.map(ms))
+        .bind(b.total.minor)
+        .bind(b.total.currency.code())
+        .bind(to_json(b)?)
+        .bind(ms(b.created_at))
+        .bind(ms(b.updated_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if let Some(key) = &hold.idempotency_key {
+            sqlx::query("INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(b.user_id.to_string())
+                .bind(key)
+                .bind(&hold.request_hash)
+                .bind(b.id.to_string())
+                .bind(ms(b.created_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        append_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(HoldOutcome::Created(b.clone()))
+    }
+
+    async fn transition(&self, t: &Transition, event: &Event) -> Result<(), StoreError> {
+        let b = &t.booking;
+        let mut tx = self.begin().await?;
+        let r = sqlx::query("UPDATE bookings SET status = $1, hold_expires_at = $2, doc = $3, updated_at = $4 WHERE id = $5 AND status = $6")
+            .bind(b.status.as_str())
+            .bind(b.hold_expires_at.map(ms))
+            .bind(to_json(b)?)
+            .bind(ms(b.updated_at))
+            .bind(b.id.to_string())
+            .bind(t.from.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if r.rows_affected() != 1 {
+            return Err(StoreError::Stale);
+        }
+        if t.release {
+            let released = sqlx::query("UPDATE inventory SET sold = sold - 1 WHERE room_type_id = $1 AND night >= $2 AND night < $3 AND sold > 0")
+                .bind(b.room_type_id.to_string())
+                .bind(date(b.check_in))
+                .bind(date(b.check_out))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            if released.rows_affected() != u64::from(b.stay()?.nights()) {
+                return Err(StoreError::Corrupt(format!("booking {} held nights that were not sold", b.id)));
+            }
+        }
+        append_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
+        // Read from the writer: a client reads its own booking right after writing it.
+        let row = sqlx::query("SELECT doc FROM bookings WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.writer)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(doc_of).transpose()
+    }
+
+    async fn list_bookings(&self, f: &BookingFilter) -> Result<Vec<Booking>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT doc FROM bookings WHERE ($1 IS NULL OR user_id = $1) AND ($2 IS NULL OR tenant_id = $2) \
+             AND ($3 IS NULL OR property_id = $3) AND ($4 IS NULL OR status = $4) \
+             AND ($5 IS NULL OR check_out > $5) AND ($6 IS NULL OR check_in < $6) \
+             ORDER BY created_at DESC, id DESC LIMIT $7 OFFSET $8",
+        )
+        .bind(f.user_id.map(|v| v.to_string()))
+        .bind(f.tenant_id.map(|v| v.to_string()))
+        .bind(f.property_id.map(|v| v.to_string()))
+        .bind(f.status.map(|v| v.as_str().to_string()))
+        .bind(f.from.map(date))
+        .bind(f.to.map(date))
+        .bind(i64::from(f.limit))
+        .bind(i64::from(f.offset))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(doc_of).collect()
+    }
+
+    async fn expired_holds(&self, now: Timestamp, limit: u32) -> Result<Vec<BookingId>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM bookings WHERE status = 'held' AND hold_expires_at <= $1 ORDER BY hold_expires_at LIMIT $2")
+            .bind(ms(now))
+            .bind(i64::from(limit))
+            .fetch_all(&self.writer)
+            .await
+            .map_err(db_err)?;
+        ids.iter().map(|s| parse(s)).collect()
+    }
+
+    async fn events_after(&self, seq: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, id, type, version, occurred_at, tenant_id, aggregate_id, payload FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.writer)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|row| {
+                let tenant: Option<String> = row.try_get("tenant_id").map_err(db_err)?;
+                Ok(StoredEvent {
+                    seq: row.try_get("seq").map_err(db_err)?,
+                    event: Event {
+                        id: parse(&row.try_get::<String, _>("id").map_err(db_err)?)?,
+                        kind: row.try_get("type").map_err(db_err)?,
+                        version: u16::try_from(row.try_get::<i64, _>("version").map_err(db_err)?).unwrap_or(1),
+                        occurred_at: from_ms(row.try_get("occurred_at").map_err(db_err)?)?,
+                        tenant_id: tenant.as_deref().map(parse).transpose()?,
+                        aggregate_id: parse(&row.try_get::<String, _>("aggregate_id").map_err(db_err)?)?,
+                        payload: from_json(&row.try_get::<String, _>("payload").map_err(db_err)?)?,
+                    },
+                })
+            })
+            .collect()
+    }
+}
+
+impl SqlStore {
+    /// The first night of a stay that is closed or has no unit left (for the refusal's message).
+    async fn first_full_night(&self, rt: &str, stay: &Stay) -> Result<Date, StoreError> {
+        let night: Option<String> = sqlx::query_scalar(
+            "SELECT night FROM inventory WHERE room_type_id = $1 AND night >= $2 AND night < $3 \
+             AND (COALESCE(closed, 0) <> 0 OR sold >= COALESCE(units, (SELECT units FROM room_types WHERE id = $1))) ORDER BY night LIMIT 1",
+        )
+        .bind(rt)
+        .bind(date(stay.check_in()))
+        .bind(date(stay.check_out()))
+        .fetch_optional(&self.writer)
+        .await
+        .map_err(db_err)?;
+        night.as_deref().map(parse_date).transpose().map(|n| n.unwrap_or(stay.check_in()))
+    }
+}
+
+fn units_below_sold(row: &AnyRow) -> Result<StoreError, StoreError> {
+    Ok(StoreError::UnitsBelowSold {
+        night: parse_date(&row.try_get::<String, _>("night").map_err(db_err)?)?,
+        sold: u32::try_from(row.try_get::<i64, _>("sold").map_err(db_err)?).unwrap_or(0),
+    })
+}
+
+fn night_of(row: &AnyRow) -> Result<NightRow, StoreError> {
+    let opt = |c: &str| row.try_get::<Option<i64>, _>(c).map_err(db_err);
+    Ok(NightRow {
+        date: parse_date(&row.try_get::<String, _>("night").map_err(db_err)?)?,
+        sold: u32::try_from(row.try_get::<i64, _>("sold").map_err(db_err)?).unwrap_or(0),
+        overrides: NightOverride {
+            units: opt("units")?.map(|v| u32::try_from(v).unwrap_or(0)),
+            price_minor: opt("price_minor")?,
+            closed: opt("closed")?.map(|v| v != 0),
+            min_stay: opt("min_stay")?.map(|v| u16::try_from(v).unwrap_or(1)),
+        },
+    })
+}

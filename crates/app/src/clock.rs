@@ -27,6 +27,11 @@ impl ManualClock {
         ManualClock(Mutex::new(at))
     }
 
+    /// The current instant (without importing the `Clock` trait).
+    pub fn now_for_tests(&self) -> Timestamp {
+        Clock::now(self)
+    }
+
     /// Move the clock forward.
     pub fn advance(&self, by: jiff::SignedDuration) {
         if let Ok(mut t) = self.0.lock() {

@@ -65,7 +65,7 @@ impl From<AppError> for ApiError {
         use StatusCode as S;
         let detail = e.to_string();
         match e {
-            AppError::Invalid { field, code, .. } => ApiError::new(S::BAD_REQUEST, code, detail).field(field),
+            AppError::Invalid { field, code, message } => ApiError::new(S::BAD_REQUEST, code, message).field(field),
             AppError::NotFound { .. } => ApiError::new(S::NOT_FOUND, "not_found", detail),
             AppError::Unauthenticated => ApiError::new(S::UNAUTHORIZED, "unauthenticated", detail),
             AppError::BadCredentials => ApiError::new(S::UNAUTHORIZED, "bad_credentials", detail),

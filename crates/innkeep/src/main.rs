@@ -1,1 +1,169 @@
-fn main() {}
+//! `innkeep`: serve, migrate, load demo data, manage users, benchmark.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use innkeep::config::Config;
+use innkeep::startup::{self, Server};
+use innkeep_app::SystemClock;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "innkeep", version, about = "Innkeep: search, book and run stays")]
+struct Cli {
+    /// Configuration file (optional; INNKEEP_* variables override it).
+    #[arg(long, global = true, default_value = "innkeep.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long)]
+        listen: Option<String>,
+        /// Data directory for the embedded database.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Load demo data first if the database is empty.
+        #[arg(long)]
+        demo: bool,
+        /// Number of demo properties (with --demo).
+        #[arg(long, default_value_t = 1000)]
+        demo_properties: usize,
+    },
+    /// Apply database migrations (idempotent).
+    Migrate {
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Load deterministic demo data into an empty database.
+    Demo {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Number of properties (100000 for the large set).
+        #[arg(long, default_value_t = 1000)]
+        properties: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Show the effective configuration (secrets masked).
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a user (guest, host or admin).
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        /// Password (or INNKEEP_ADMIN_PASSWORD).
+        #[arg(long, env = "INNKEEP_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "admin")]
+        role: String,
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration.
+    Print,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config = Config::load(&cli.config).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    innkeep::telemetry::init(&config.log.level, &config.log.format);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(run(cli.command, &mut config))
+}
+
+fn set_data(config: &mut Config, data: Option<PathBuf>) {
+    if let Some(d) = data {
+        config.data_dir = d;
+    }
+}
+
+async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { listen, data, demo, demo_properties } => {
+            set_data(config, data);
+            if let Some(l) = listen {
+                config.server.listen = l;
+            }
+            let server = Server::start(config, Arc::new(SystemClock), true).await?;
+            if demo {
+                let s = innkeep::demo::load(&server.ports, &server.store, demo_properties, 42).await.context("loading demo data")?;
+                if s.properties > 0 {
+                    tracing::info!(properties = s.properties, room_types = s.room_types, bookings = s.bookings, "demo data loaded");
+                }
+                eprintln!(
+                    "Innkeep is serving the demo on http://{} (sign in as {} / {})",
+                    server.addr,
+                    innkeep::demo::DEMO_GUEST,
+                    innkeep::demo::DEMO_PASSWORD
+                );
+            }
+            let stop = server.stopper();
+            tokio::spawn(async move {
+                startup::shutdown_signal().await;
+                let _ = stop.send(true);
+            });
+            server.wait().await
+        }
+        Command::Migrate { data } => {
+            set_data(config, data);
+            let store = startup::open_store(config).await?;
+            store.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Demo { data, properties, seed } => {
+            set_data(config, data);
+            let store = startup::open_store(config).await?;
+            let ports = startup::ports(config, store.clone(), Arc::new(SystemClock));
+            let start = std::time::Instant::now();
+            let s = innkeep::demo::load(&ports, &store, properties, seed).await?;
+            store.close().await;
+            println!(
+                "loaded {} properties, {} room types, {} bookings in {:.1} s",
+                s.properties,
+                s.room_types,
+                s.bookings,
+                start.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Admin { command: AdminCommand::CreateUser { email, password, name, role, data } } => {
+            set_data(config, data);
+            let role = innkeep_core::Role::parse(&role).ok_or_else(|| anyhow::anyhow!("role must be guest, host or admin"))?;
+            let store = startup::open_store(config).await?;
+            let ports = startup::ports(config, store.clone(), Arc::new(SystemClock));
+            let cmd = innkeep_app::auth::Register { email, password, name, role };
+            let user = innkeep_app::auth::register(&ports, cmd, jiff::Timestamp::now()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.close().await;
+            println!("created {} {} ({})", user.role.as_str(), user.id, user.email.as_str());
+            Ok(())
+        }
+        Command::Config { command: ConfigCommand::Print } => {
+            print!("{}", config.masked_toml());
+            Ok(())
+        }
+    }
+}

@@ -592,3 +592,69 @@ fn night_of(row: &AnyRow) -> Result<NightRow, StoreError> {
         },
     })
 }
+
+impl SqlStore {
+    /// Bulk-load tenants, properties and room types in one transaction, with one
+    /// `catalog.imported` event (used by the demo generator; the search index and other
+    /// consumers rebuild from the database).
+    pub async fn import_catalog(
+        &self,
+        tenants: &[(TenantId, String)],
+        properties: &[Property],
+        room_types: &[RoomType],
+        event: &Event,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let now = ms(event.occurred_at);
+        for (id, name) in tenants {
+            sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+                .bind(id.to_string())
+                .bind(name)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        for p in properties {
+            sqlx::query(
+                "INSERT INTO properties (id, tenant_id, name, city, country, latitude, longitude, doc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(p.id.to_string())
+            .bind(p.tenant_id.to_string())
+            .bind(&p.draft.name)
+            .bind(&p.draft.address.city)
+            .bind(p.draft.address.country.as_str())
+            .bind(p.draft.latitude)
+            .bind(p.draft.longitude)
+            .bind(to_json(p)?)
+            .bind(ms(p.created_at))
+            .bind(ms(p.updated_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        for rt in room_types {
+            sqlx::query(
+                "INSERT INTO room_types (id, property_id, tenant_id, units, doc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(rt.id.to_string())
+            .bind(rt.property_id.to_string())
+            .bind(rt.tenant_id.to_string())
+            .bind(i64::from(rt.draft.units))
+            .bind(to_json(rt)?)
+            .bind(ms(rt.created_at))
+            .bind(ms(rt.updated_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        append_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    /// How many properties there are.
+    pub async fn count_properties(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM properties").fetch_one(&self.reader).await.map_err(db_err)
+    }
+}
+

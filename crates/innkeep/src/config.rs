@@ -1,0 +1,174 @@
+//! One typed configuration: defaults, then `innkeep.toml`, then `INNKEEP_*` variables
+//! with `__` between levels (`INNKEEP_DATABASE__URL`). Every default needs nothing installed.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the embedded database and other local state live.
+    pub data_dir: PathBuf,
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub booking: BookingConfig,
+    pub log: LogConfig,
+}
+
+/// The HTTP server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: String,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    pub shutdown_grace_secs: u64,
+}
+
+/// The database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://...` or `postgres://...`; empty means SQLite in `data_dir`.
+    pub url: String,
+    pub max_connections: u32,
+    pub statement_timeout_ms: u64,
+}
+
+/// Booking rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BookingConfig {
+    /// How long a hold lasts before it expires.
+    pub hold_ttl_secs: i64,
+    /// How far ahead a check-in may be.
+    pub booking_window_days: i32,
+    /// How often the sweeper looks for expired holds.
+    pub sweep_interval_secs: u64,
+}
+
+/// Logging.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A tracing filter such as "info" or "innkeep=debug,info".
+    pub level: String,
+    /// "text" or "json".
+    pub format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("data"),
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            booking: BookingConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { listen: "127.0.0.1:8080".into(), shutdown_grace_secs: 30 }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig { url: String::new(), max_connections: 16, statement_timeout_ms: 10_000 }
+    }
+}
+
+impl Default for BookingConfig {
+    fn default() -> Self {
+        BookingConfig { hold_ttl_secs: 15 * 60, booking_window_days: 730, sweep_interval_secs: 15 }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { level: "info".into(), format: "text".into() }
+    }
+}
+
+impl Config {
+    /// Load defaults, then the TOML file if it exists, then the environment.
+    pub fn load(file: &Path) -> Result<Config, Box<figment::Error>> {
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("INNKEEP_").split("__"))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    /// The database URL: the configured one, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        if self.database.url.is_empty() { innkeep_store::sqlite_url(&self.data_dir) } else { self.database.url.clone() }
+    }
+
+    /// The configuration as TOML with secrets (database passwords) masked.
+    pub fn masked_toml(&self) -> String {
+        let mut c = self.clone();
+        c.database.url = mask_url(&c.database.url);
+        toml_string(&c)
+    }
+}
+
+fn toml_string(c: &Config) -> String {
+    // figment can render a provider's data; serde_json keeps this dependency-free.
+    let v = serde_json::to_value(c).unwrap_or_default();
+    let mut out = String::new();
+    if let serde_json::Value::Object(top) = v {
+        for (k, v) in top.iter().filter(|(_, v)| !v.is_object()) {
+            out.push_str(&format!("{k} = {v}\n"));
+        }
+        for (k, v) in top.iter().filter(|(_, v)| v.is_object()) {
+            out.push_str(&format!("\n[{k}]\n"));
+            if let serde_json::Value::Object(inner) = v {
+                for (ik, iv) in inner {
+                    out.push_str(&format!("{ik} = {iv}\n"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
+pub fn mask_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_masked() {
+        assert_eq!(mask_url("postgres://app:s3cret@db:5432/innkeep"), "postgres://app:***@db:5432/innkeep");
+        assert_eq!(mask_url("sqlite://data/innkeep.db"), "sqlite://data/innkeep.db");
+    }
+
+    #[test]
+    fn unknown_keys_fail_loudly() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("innkeep.toml");
+        std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:9\"\nlsten = 1\n").unwrap();
+        assert!(Config::load(&file).is_err());
+        std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:9\"\n").unwrap();
+        assert_eq!(Config::load(&file).unwrap().server.listen, "127.0.0.1:9");
+    }
+}

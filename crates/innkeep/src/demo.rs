@@ -1,0 +1,343 @@
+//! Deterministic demo data: properties in real cities around the world, room types with
+//! realistic rates, taxes and rules, demo accounts, and existing bookings. The same seed
+//! always gives the same catalogue.
+
+use innkeep_app::auth::{self, Register};
+use innkeep_app::booking::{self, Action, PlaceBooking};
+use innkeep_app::store::{GuestContact, Property, RoomType};
+use innkeep_app::{Actor, Event, Ports};
+use innkeep_core::*;
+use innkeep_store::SqlStore;
+use jiff::Timestamp;
+use jiff::civil::Time;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// The demo accounts' shared password.
+pub const DEMO_PASSWORD: &str = "innkeep-demo-password";
+/// The demo guest.
+pub const DEMO_GUEST: &str = "guest@demo.innkeep.dev";
+/// The demo host, owner of the first properties.
+pub const DEMO_HOST: &str = "host@demo.innkeep.dev";
+/// The demo operator.
+pub const DEMO_ADMIN: &str = "admin@demo.innkeep.dev";
+
+/// A real city: name, country, latitude, longitude, time zone, currency, price level (1-3).
+pub struct City {
+    pub name: &'static str,
+    pub country: &'static str,
+    pub lat: f64,
+    pub lon: f64,
+    pub tz: &'static str,
+    pub currency: &'static str,
+    pub level: u8,
+}
+
+macro_rules! cities {
+    ($(($n:expr, $c:expr, $lat:expr, $lon:expr, $tz:expr, $cur:expr, $lvl:expr)),* $(,)?) => {
+        &[$(City { name: $n, country: $c, lat: $lat, lon: $lon, tz: $tz, currency: $cur, level: $lvl }),*]
+    };
+}
+
+/// Cities the demo places properties in.
+pub const CITIES: &[City] = cities![
+    ("Lisbon", "PT", 38.7223, -9.1393, "Europe/Lisbon", "EUR", 2),
+    ("Porto", "PT", 41.1579, -8.6291, "Europe/Lisbon", "EUR", 1),
+    ("Madrid", "ES", 40.4168, -3.7038, "Europe/Madrid", "EUR", 2),
+    ("Barcelona", "ES", 41.3874, 2.1686, "Europe/Madrid", "EUR", 2),
+    ("Paris", "FR", 48.8566, 2.3522, "Europe/Paris", "EUR", 3),
+    ("Nice", "FR", 43.7102, 7.2620, "Europe/Paris", "EUR", 2),
+    ("London", "GB", 51.5074, -0.1278, "Europe/London", "GBP", 3),
+    ("Edinburgh", "GB", 55.9533, -3.1883, "Europe/London", "GBP", 2),
+    ("Dublin", "IE", 53.3498, -6.2603, "Europe/Dublin", "EUR", 2),
+    ("Amsterdam", "NL", 52.3676, 4.9041, "Europe/Amsterdam", "EUR", 3),
+    ("Berlin", "DE", 52.5200, 13.4050, "Europe/Berlin", "EUR", 2),
+    ("Munich", "DE", 48.1351, 11.5820, "Europe/Berlin", "EUR", 2),
+    ("Vienna", "AT", 48.2082, 16.3738, "Europe/Vienna", "EUR", 2),
+    ("Prague", "CZ", 50.0755, 14.4378, "Europe/Prague", "CZK", 1),
+    ("Zurich", "CH", 47.3769, 8.5417, "Europe/Zurich", "CHF", 3),
+    ("Rome", "IT", 41.9028, 12.4964, "Europe/Rome", "EUR", 2),
+    ("Florence", "IT", 43.7696, 11.2558, "Europe/Rome", "EUR", 2),
+    ("Venice", "IT", 45.4408, 12.3155, "Europe/Rome", "EUR", 3),
+    ("Athens", "GR", 37.9838, 23.7275, "Europe/Athens", "EUR", 1),
+    ("Istanbul", "TR", 41.0082, 28.9784, "Europe/Istanbul", "TRY", 1),
+    ("Copenhagen", "DK", 55.6761, 12.5683, "Europe/Copenhagen", "DKK", 3),
+    ("Stockholm", "SE", 59.3293, 18.0686, "Europe/Stockholm", "SEK", 2),
+    ("Oslo", "NO", 59.9139, 10.7522, "Europe/Oslo", "NOK", 3),
+    ("Reykjavik", "IS", 64.1466, -21.9426, "Atlantic/Reykjavik", "ISK", 3),
+    ("Warsaw", "PL", 52.2297, 21.0122, "Europe/Warsaw", "PLN", 1),
+    ("Budapest", "HU", 47.4979, 19.0402, "Europe/Budapest", "HUF", 1),
+    ("New York", "US", 40.7128, -74.0060, "America/New_York", "USD", 3),
+    ("San Francisco", "US", 37.7749, -122.4194, "America/Los_Angeles", "USD", 3),
+    ("Chicago", "US", 41.8781, -87.6298, "America/Chicago", "USD", 2),
+    ("Miami", "US", 25.7617, -80.1918, "America/New_York", "USD", 2),
+    ("New Orleans", "US", 29.9511, -90.0715, "America/Chicago", "USD", 2),
+    ("Toronto", "CA", 43.6532, -79.3832, "America/Toronto", "CAD", 2),
+    ("Vancouver", "CA", 49.2827, -123.1207, "America/Vancouver", "CAD", 2),
+    ("Mexico City", "MX", 19.4326, -99.1332, "America/Mexico_City", "MXN", 1),
+    ("Cancun", "MX", 21.1619, -86.8515, "America/Cancun", "MXN", 2),
+    ("Rio de Janeiro", "BR", -22.9068, -43.1729, "America/Sao_Paulo", "BRL", 1),
+    ("Buenos Aires", "AR", -34.6037, -58.3816, "America/Argentina/Buenos_Aires", "ARS", 1),
+    ("Lima", "PE", -12.0464, -77.0428, "America/Lima", "PEN", 1),
+    ("Cape Town", "ZA", -33.9249, 18.4241, "Africa/Johannesburg", "ZAR", 1),
+    ("Marrakesh", "MA", 31.6295, -7.9811, "Africa/Casablanca", "MAD", 1),
+    ("Cairo", "EG", 30.0444, 31.2357, "Africa/Cairo", "EGP", 1),
+    ("Nairobi", "KE", -1.2921, 36.8219, "Africa/Nairobi", "KES", 1),
+    ("Dubai", "AE", 25.2048, 55.2708, "Asia/Dubai", "AED", 3),
+    ("Tokyo", "JP", 35.6762, 139.6503, "Asia/Tokyo", "JPY", 3),
+    ("Kyoto", "JP", 35.0116, 135.7681, "Asia/Tokyo", "JPY", 2),
+    ("Seoul", "KR", 37.5665, 126.9780, "Asia/Seoul", "KRW", 2),
+    ("Bangkok", "TH", 13.7563, 100.5018, "Asia/Bangkok", "THB", 1),
+    ("Singapore", "SG", 1.3521, 103.8198, "Asia/Singapore", "SGD", 3),
+    ("Hong Kong", "HK", 22.3193, 114.1694, "Asia/Hong_Kong", "HKD", 3),
+    ("Bali", "ID", -8.4095, 115.1889, "Asia/Makassar", "IDR", 1),
+    ("Hanoi", "VN", 21.0278, 105.8342, "Asia/Ho_Chi_Minh", "VND", 1),
+    ("Mumbai", "IN", 19.0760, 72.8777, "Asia/Kolkata", "INR", 1),
+    ("Sydney", "AU", -33.8688, 151.2093, "Australia/Sydney", "AUD", 3),
+    ("Melbourne", "AU", -37.8136, 144.9631, "Australia/Melbourne", "AUD", 2),
+    ("Auckland", "NZ", -36.8485, 174.7633, "Pacific/Auckland", "NZD", 2),
+];
+
+/// Approximate units of a currency per US dollar, for plausible local prices.
+fn per_usd(currency: &str) -> f64 {
+    match currency {
+        "EUR" => 0.92, "GBP" => 0.79, "CHF" => 0.88, "CZK" => 23.0, "TRY" => 33.0, "DKK" => 6.9,
+        "SEK" => 10.5, "NOK" => 10.7, "ISK" => 138.0, "PLN" => 4.0, "HUF" => 360.0, "CAD" => 1.37,
+        "MXN" => 17.5, "BRL" => 5.0, "ARS" => 900.0, "PEN" => 3.7, "ZAR" => 18.5, "MAD" => 10.0,
+        "EGP" => 48.0, "KES" => 130.0, "AED" => 3.67, "JPY" => 150.0, "KRW" => 1350.0, "THB" => 36.0,
+        "SGD" => 1.35, "HKD" => 7.8, "IDR" => 15_800.0, "VND" => 25_000.0, "INR" => 83.0,
+        "AUD" => 1.52, "NZD" => 1.65, _ => 1.0,
+    }
+}
+
+/// Value-added or sales tax rate (basis points) used for a country's demo properties.
+fn vat_bp(country: &str) -> i64 {
+    match country {
+        "PT" => 600, "ES" | "IT" => 1000, "FR" => 1000, "GB" => 2000, "DE" => 700, "NL" => 900,
+        "AT" => 1000, "CH" => 380, "US" => 1200, "CA" => 1300, "JP" => 1000, "AU" => 1000, "AE" => 500,
+        _ => 800,
+    }
+}
+
+const WORDS: &[&str] = &[
+    "Azure", "Harbour", "Garden", "Old Town", "Riverside", "Central", "Grand", "Royal", "Sunset", "Park",
+    "Plaza", "Boutique", "Cozy", "Bright", "Golden", "Hidden", "Lighthouse", "Market", "Olive", "Palm",
+    "Quiet", "Rose", "Saffron", "Terrace", "Urban", "Vista", "Willow", "Cedar", "Coral", "Maple",
+];
+
+const DESCRIPTIONS: &[&str] = &[
+    "A short walk from the old town, with a quiet courtyard and breakfast served until noon.",
+    "Bright rooms with city views, fast wifi and a rooftop terrace for sunset drinks.",
+    "Family-run and friendly, close to the metro, museums and the best local restaurants.",
+    "Modern comfort in a restored historic building, steps from the waterfront.",
+    "Calm, green and central: a garden hideaway with easy access to the sights.",
+];
+
+fn property_name(rng: &mut impl Rng, kind: PropertyType, city: &str) -> String {
+    let a = WORDS.choose(rng).copied().unwrap_or("Grand");
+    let b = WORDS.choose(rng).copied().unwrap_or("Park");
+    match kind {
+        PropertyType::Hotel => format!("{a} {b} Hotel {city}"),
+        PropertyType::Hostel => format!("{a} Hostel {city}"),
+        PropertyType::Apartment => format!("{a} {b} Apartments"),
+        PropertyType::Guesthouse => format!("{a} Guesthouse"),
+        PropertyType::BedAndBreakfast => format!("The {a} B&B"),
+        PropertyType::Villa => format!("Villa {a}"),
+        PropertyType::House => format!("{a} House"),
+        PropertyType::Cabin => format!("{a} Cabin"),
+        PropertyType::Resort => format!("{a} {b} Resort"),
+    }
+}
+
+/// One generated property with its room types.
+pub struct Generated {
+    pub property: Property,
+    pub room_types: Vec<RoomType>,
+}
+
+/// Generate property number `i` of a deterministic sequence.
+pub fn generate(rng: &mut ChaCha8Rng, tenant_id: TenantId, now: Timestamp) -> Generated {
+    let city = CITIES.choose(rng).unwrap_or(&CITIES[0]);
+    let kinds = [
+        PropertyType::Hotel, PropertyType::Hotel, PropertyType::Hotel, PropertyType::Apartment, PropertyType::Apartment,
+        PropertyType::Guesthouse, PropertyType::Hostel, PropertyType::BedAndBreakfast, PropertyType::Villa, PropertyType::House,
+        PropertyType::Resort, PropertyType::Cabin,
+    ];
+    let kind = *kinds.choose(rng).unwrap_or(&PropertyType::Hotel);
+    let name = property_name(rng, kind, city.name);
+    let mut amenities: Vec<Amenity> = Amenity::ALL.iter().copied().filter(|_| rng.random_bool(0.35)).collect();
+    amenities.push(Amenity::Wifi);
+    let policy = *[CancellationPolicy::Flexible, CancellationPolicy::Moderate, CancellationPolicy::Moderate, CancellationPolicy::Strict, CancellationPolicy::NonRefundable]
+        .choose(rng)
+        .unwrap_or(&CancellationPolicy::Moderate);
+    let currency = Currency::parse(city.currency).unwrap_or_else(|_| fallback_currency());
+    let draft = PropertyDraft {
+        name,
+        description: DESCRIPTIONS.choose(rng).copied().unwrap_or_default().to_string(),
+        property_type: kind,
+        address: Address {
+            lines: vec![format!("{} {}", rng.random_range(1..300), WORDS.choose(rng).copied().unwrap_or("Main"))],
+            city: city.name.to_string(),
+            region: None,
+            postal_code: Some(format!("{:05}", rng.random_range(1000..99999))),
+            country: CountryCode::parse(city.country).unwrap_or_else(|_| fallback_country()),
+        },
+        latitude: city.lat + rng.random_range(-0.06..0.06),
+        longitude: city.lon + rng.random_range(-0.08..0.08),
+        time_zone: TimeZoneName::parse(city.tz).unwrap_or_else(|_| fallback_zone()),
+        currency,
+        check_in_time: Time::constant(15, 0, 0, 0),
+        check_out_time: Time::constant(11, 0, 0, 0),
+        amenities,
+        cancellation_policy: policy,
+    };
+    // Demo data obeys the same rules as data entered through the API.
+    let draft = draft.validate().unwrap_or_else(|e| unreachable!("demo property is invalid: {e}"));
+    let property = Property { id: PropertyId::new_v7(now), tenant_id, draft, created_at: now, updated_at: now };
+    let usd_base = [60.0, 110.0, 190.0][usize::from(city.level.clamp(1, 3) - 1)];
+    let scale = per_usd(city.currency) * 10f64.powi(i32::from(currency.exponent()));
+    let templates: &[(&str, u16, u16, u16, &str, f64)] = match kind {
+        PropertyType::Hostel => &[("Bed in 8-bed dorm", 1, 0, 1, "1 bunk bed", 0.3), ("Private Double", 2, 0, 2, "1 double bed", 0.8)],
+        PropertyType::Apartment | PropertyType::House | PropertyType::Villa | PropertyType::Cabin => {
+            &[("Entire place, 1 bedroom", 2, 2, 4, "1 queen bed, 1 sofa bed", 1.1), ("Entire place, 2 bedrooms", 4, 2, 6, "2 queen beds, 1 sofa bed", 1.7)]
+        }
+        _ => &[
+            ("Standard Double", 2, 1, 3, "1 double bed", 1.0),
+            ("Twin Room", 2, 0, 2, "2 single beds", 0.95),
+            ("Deluxe King", 2, 2, 3, "1 king bed", 1.4),
+            ("Family Suite", 4, 3, 5, "1 king bed, 2 single beds", 1.9),
+        ],
+    };
+    let count = rng.random_range(1..=templates.len());
+    let room_types = templates[..count]
+        .iter()
+        .map(|(name, adults, children, total, beds, factor)| {
+            let units = match kind {
+                PropertyType::Hotel | PropertyType::Resort => rng.random_range(4..60),
+                PropertyType::Hostel => rng.random_range(6..30),
+                PropertyType::Apartment => rng.random_range(1..6),
+                _ => 1,
+            };
+            let base = (usd_base * factor * rng.random_range(0.8..1.25) * scale).round() as i64;
+            let mut charges = vec![Charge { name: "VAT".into(), kind: ChargeKind::Percent, amount: vat_bp(city.country), tax: true }];
+            if matches!(city.country, "PT" | "FR" | "IT" | "ES" | "NL" | "DE" | "AT") {
+                charges.push(Charge { name: "City tax".into(), kind: ChargeKind::PerPersonPerNight, amount: (2.0 * scale / per_usd(city.currency) * 0.92).round() as i64, tax: true });
+            }
+            if matches!(kind, PropertyType::Apartment | PropertyType::House | PropertyType::Villa | PropertyType::Cabin) {
+                charges.push(Charge { name: "Cleaning fee".into(), kind: ChargeKind::PerStay, amount: (40.0 * scale).round() as i64, tax: false });
+            }
+            let rate_plan = RatePlan {
+                weekend: Some(room_type::WeekendRule { nights: vec![5, 6], adjust_bp: 1_500 }),
+                seasons: Vec::new(),
+                los_discounts: vec![LosDiscount { min_nights: 7, percent_bp: 1_000 }, LosDiscount { min_nights: 28, percent_bp: 2_500 }],
+                charges,
+            };
+            let draft = RoomTypeDraft {
+                name: name.to_string(),
+                description: String::new(),
+                occupancy: Occupancy { max_adults: *adults, max_children: *children, max_total: *total },
+                beds: beds.to_string(),
+                units,
+                base_rate_minor: base.max(1),
+                min_stay: 1,
+                max_stay: 30,
+                rate_plan,
+            };
+            let draft = draft.validate().unwrap_or_else(|e| unreachable!("demo room type is invalid: {e}"));
+            RoomType { id: RoomTypeId::new_v7(now), property_id: property.id, tenant_id, draft, created_at: now, updated_at: now }
+        })
+        .collect();
+    Generated { property, room_types }
+}
+
+fn fallback_currency() -> Currency {
+    Currency::parse("USD").unwrap_or_else(|_| unreachable!("USD is in the currency list"))
+}
+fn fallback_country() -> CountryCode {
+    CountryCode::parse("US").unwrap_or_else(|_| unreachable!("US is a country"))
+}
+fn fallback_zone() -> TimeZoneName {
+    TimeZoneName::parse("UTC").unwrap_or_else(|_| unreachable!("UTC is a zone"))
+}
+
+/// What the demo loaded.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DemoSummary {
+    pub properties: usize,
+    pub room_types: usize,
+    pub bookings: usize,
+}
+
+/// Load the demo: accounts, `properties` properties, and some bookings by the demo guest.
+/// Does nothing if the database already has properties.
+pub async fn load(ports: &Ports, store: &SqlStore, properties: usize, seed: u64) -> anyhow::Result<DemoSummary> {
+    if store.count_properties().await? > 0 {
+        tracing::info!("database already has properties; demo data not loaded");
+        return Ok(DemoSummary::default());
+    }
+    let now = ports.clock.now();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut accounts = Vec::new();
+    for (email, name, role) in [(DEMO_GUEST, "Ana Guest", Role::Guest), (DEMO_HOST, "Demo Hospitality", Role::Host), (DEMO_ADMIN, "Olga Operator", Role::Admin)] {
+        let user = auth::register(ports, Register { email: email.into(), password: DEMO_PASSWORD.into(), name: name.into(), role }, now).await?;
+        accounts.push(user);
+    }
+    let host_tenant = accounts[1].tenant_id.ok_or_else(|| anyhow::anyhow!("the demo host has no tenant"))?;
+    let mut summary = DemoSummary::default();
+    let mut first_room_types = Vec::new();
+    let batch = 5_000;
+    let mut i = 0;
+    while i < properties {
+        let n = batch.min(properties - i);
+        let mut tenants = Vec::new();
+        let mut props = Vec::with_capacity(n);
+        let mut rts = Vec::new();
+        for j in i..i + n {
+            // The demo host owns the first 20 properties; other tenants own 25 each.
+            let tenant = if j < 20 {
+                host_tenant
+            } else {
+                let t = TenantId(uuid::Uuid::from_u128(0x1000_0000_0000_0000_0000_0000_0000_0000 + (j / 25) as u128));
+                if j % 25 == 0 || j == 20 || tenants.is_empty() {
+                    tenants.push((t, format!("{} Hospitality Group", WORDS[(j / 25) % WORDS.len()])));
+                }
+                t
+            };
+            let g = generate(&mut rng, tenant, now);
+            if j < 200 {
+                first_room_types.extend(g.room_types.iter().map(|rt| rt.id));
+            }
+            props.push(g.property);
+            rts.extend(g.room_types);
+        }
+        summary.properties += props.len();
+        summary.room_types += rts.len();
+        let event = Event::new("catalog.imported", now, None, uuid::Uuid::nil(), serde_json::json!({"properties": props.len(), "room_types": rts.len()}));
+        store.import_catalog(&tenants, &props, &rts, &event).await?;
+        i += n;
+    }
+    let guest = Actor { user_id: accounts[0].id, role: Role::Guest, tenant_id: None };
+    let today = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    for k in 0..first_room_types.len().min(60) {
+        let rt = first_room_types[rng.random_range(0..first_room_types.len())];
+        let check_in = today.checked_add(jiff::Span::new().days(rng.random_range(2..90))).unwrap_or(today);
+        let check_out = check_in.checked_add(jiff::Span::new().days(rng.random_range(1..6))).unwrap_or(check_in);
+        let cmd = PlaceBooking {
+            room_type_id: rt,
+            check_in,
+            check_out,
+            party: Party { adults: 1, children: 0 },
+            guest: GuestContact { name: "Ana Guest".into(), email: DEMO_GUEST.into(), phone: None },
+            idempotency_key: Some(format!("demo-{k}")),
+            request_hash: format!("demo-{k}"),
+        };
+        if let Ok(placed) = booking::place_booking(ports, &guest, cmd, now).await {
+            summary.bookings += 1;
+            if k % 4 != 0 {
+                booking::act(ports, &guest, placed.booking.id, Action::Confirm, now).await?;
+            }
+        }
+    }
+    Ok(summary)
+}

@@ -1,0 +1,140 @@
+//! Wiring and lifecycle: open the store, build the ports, serve HTTP, sweep holds,
+//! and drain in-flight requests on SIGTERM or SIGINT.
+
+use crate::config::Config;
+use anyhow::Context;
+use innkeep_app::{Clock, Ports, Settings};
+use innkeep_store::{SqlStore, StoreOptions};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Open the configured store and apply its migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
+    if config.database.url.is_empty() {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    }
+    let mut options = StoreOptions::new(config.database_url());
+    options.max_connections = config.database.max_connections;
+    options.statement_timeout = Duration::from_millis(config.database.statement_timeout_ms);
+    let store = innkeep_store::open(&options).await.context("opening the database")?;
+    innkeep_store::migrate(&store).await.context("applying migrations")?;
+    Ok(store)
+}
+
+/// The ports of the use cases, on a store and a clock.
+pub fn ports(config: &Config, store: SqlStore, clock: Arc<dyn Clock>) -> Ports {
+    Ports {
+        store: Arc::new(store),
+        clock,
+        settings: Settings {
+            hold_ttl: jiff::SignedDuration::from_secs(config.booking.hold_ttl_secs),
+            booking_window_days: config.booking.booking_window_days,
+            ..Settings::default()
+        },
+    }
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub ports: Ports,
+    pub store: SqlStore,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Server {
+    /// Bind, then serve in the background; with `sweep`, expire holds on a timer.
+    pub async fn start(config: &Config, clock: Arc<dyn Clock>, sweep: bool) -> anyhow::Result<Server> {
+        let store = open_store(config).await?;
+        let ports = ports(config, store.clone(), clock);
+        let listener = tokio::net::TcpListener::bind(&config.server.listen).await.with_context(|| format!("binding {}", config.server.listen))?;
+        let addr = listener.local_addr()?;
+        let (stop, mut stopped) = watch::channel(false);
+        if sweep {
+            tokio::spawn(sweep_holds(ports.clone(), Duration::from_secs(config.booking.sweep_interval_secs.max(1)), stop.subscribe()));
+        }
+        let app = innkeep_http::app(innkeep_http::AppState::new(ports.clone()), axum::Router::new());
+        let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+        let task = tokio::spawn(async move {
+            let mut drain = stopped.clone();
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            });
+            let serve = tokio::spawn(async move { serve.await });
+            let _ = drain.wait_for(|s| *s).await;
+            // In-flight requests get `grace` to finish; then the server stops regardless.
+            match tokio::time::timeout(grace, serve).await {
+                Ok(r) => r?.context("serving")?,
+                Err(_) => tracing::warn!("shutdown grace elapsed with requests in flight"),
+            }
+            Ok(())
+        });
+        tracing::info!(%addr, "listening");
+        Ok(Server { addr, ports, store, stop, task })
+    }
+
+    /// Stop accepting, drain in-flight requests, close the database.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        let r = self.task.await.context("server task")?;
+        self.store.close().await;
+        r
+    }
+
+    /// A sender that stops the server when `true` is sent (for signal handlers).
+    pub fn stopper(&self) -> watch::Sender<bool> {
+        self.stop.clone()
+    }
+
+    /// Wait until the server task ends.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let r = self.task.await.context("server task")?;
+        self.store.close().await;
+        r
+    }
+}
+
+async fn sweep_holds(ports: Ports, every: Duration, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        match innkeep_app::booking::expire_holds(&ports, ports.clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => {
+                metrics::counter!("innkeep_holds_expired_total").increment(n as u64);
+                tracing::info!(expired = n, "holds expired");
+            }
+            Err(e) => tracing::error!(error = %e, "hold sweep failed"),
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutdown signal received; draining");
+}

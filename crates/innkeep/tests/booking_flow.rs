@@ -1,0 +1,244 @@
+//! A stay is searched, quoted, booked, confirmed and cancelled through the API.
+
+mod common;
+
+use common::*;
+use reqwest::Method;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_guest_books_confirms_and_cancels_a_stay_with_a_refund() {
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "moderate").await;
+    let rt = app.room_type(&host, &property, 3).await;
+
+    let avail = app.get(&format!("/api/v1/availability?property_id={property}&check_in=2027-02-01&check_out=2027-02-04&adults=2"), None).await;
+    assert_eq!(avail.status, 200, "{}", avail.body);
+    let offer = &avail.body["offers"][0];
+    assert_eq!(offer["room_type"]["id"], rt.as_str());
+    assert_eq!(offer["units_left"], 3);
+    assert_eq!(offer["quote"]["nights"].as_array().map(Vec::len), Some(3));
+    assert_eq!(offer["quote"]["subtotal"]["minor"], 30000);
+    assert_eq!(offer["quote"]["total"]["minor"], 31800);
+
+    let held = app.book(&guest, &rt, "2027-02-01", "2027-02-04", Some("trip-1")).await;
+    assert_eq!(held.status, 201, "{}", held.body);
+    assert_eq!(held.body["status"], "held");
+    assert_eq!(held.body["hold_expires_at"], "2027-01-04T10:15:00Z");
+    assert_eq!(held.body["quote"]["total"]["minor"], 31800);
+    let id = held.body["id"].as_str().expect("id").to_string();
+
+    let cal = app.get(&format!("/api/v1/room-types/{rt}/calendar?from=2027-01-31&to=2027-02-05"), Some(&host)).await;
+    assert_eq!(cal.status, 200, "{}", cal.body);
+    let sold: Vec<i64> = cal.body["nights"].as_array().expect("nights").iter().map(|n| n["sold"].as_i64().unwrap_or(-1)).collect();
+    assert_eq!(sold, vec![0, 1, 1, 1, 0], "the hold counts as sold on its three nights only");
+
+    let confirmed = app.post(&format!("/api/v1/bookings/{id}/confirm"), Some(&guest), json!({})).await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    assert_eq!(confirmed.body["status"], "confirmed");
+
+    let mine = app.get("/api/v1/bookings", Some(&guest)).await;
+    assert_eq!(mine.body.as_array().map(Vec::len), Some(1));
+    let hosts = app.get(&format!("/api/v1/bookings?property_id={property}&status=confirmed"), Some(&host)).await;
+    assert_eq!(hosts.body.as_array().map(Vec::len), Some(1), "{}", hosts.body);
+
+    let cancelled = app.post(&format!("/api/v1/bookings/{id}/cancel"), Some(&guest), json!({})).await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    assert_eq!(cancelled.body["refund"]["minor"], 31800, "moderate policy: full refund 4 weeks ahead");
+
+    let cal = app.get(&format!("/api/v1/room-types/{rt}/calendar?from=2027-02-01&to=2027-02-04"), Some(&host)).await;
+    assert!(cal.body["nights"].as_array().expect("nights").iter().all(|n| n["sold"] == 0), "cancelling releases the nights");
+
+    let again = app.post(&format!("/api/v1/bookings/{id}/confirm"), Some(&guest), json!({})).await;
+    again.assert_problem(409, "invalid_transition");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_strict_policy_refunds_nothing_inside_seven_days() {
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "strict").await;
+    let rt = app.room_type(&host, &property, 1).await;
+    let held = app.book(&guest, &rt, "2027-01-08", "2027-01-09", None).await;
+    let id = held.body["id"].as_str().expect("id").to_string();
+    app.post(&format!("/api/v1/bookings/{id}/confirm"), Some(&guest), json!({})).await;
+    let cancelled = app.post(&format!("/api/v1/bookings/{id}/cancel"), Some(&guest), json!({})).await;
+    assert_eq!(cancelled.body["refund"]["minor"], 0, "{}", cancelled.body);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_returns_the_same_booking_and_another_body_is_refused() {
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "flexible").await;
+    let rt = app.room_type(&host, &property, 1).await;
+    let first = app.book(&guest, &rt, "2027-03-01", "2027-03-03", Some("key-1")).await;
+    assert_eq!(first.status, 201);
+    let replay = app.book(&guest, &rt, "2027-03-01", "2027-03-03", Some("key-1")).await;
+    assert_eq!(replay.status, 200, "{}", replay.body);
+    assert_eq!(replay.body["id"], first.body["id"]);
+    let other = app.book(&guest, &rt, "2027-03-01", "2027-03-04", Some("key-1")).await;
+    other.assert_problem(422, "idempotency_key_reused");
+    let mine = app.get("/api/v1/bookings", Some(&guest)).await;
+    assert_eq!(mine.body.as_array().map(Vec::len), Some(1), "only one booking was made");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_hold_releases_its_nights_and_cannot_be_confirmed() {
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "flexible").await;
+    let rt = app.room_type(&host, &property, 1).await;
+    let held = app.book(&guest, &rt, "2027-02-10", "2027-02-12", None).await;
+    let id = held.body["id"].as_str().expect("id").to_string();
+    app.book(&guest, &rt, "2027-02-11", "2027-02-12", None).await.assert_problem(409, "sold_out");
+
+    app.clock.advance(jiff::SignedDuration::from_mins(16));
+    let ports = &app.server.as_ref().expect("server").ports;
+    let expired = innkeep_app::booking::expire_holds(ports, app.clock.now_for_tests()).await.expect("sweep");
+    assert_eq!(expired, 1);
+    let b = app.get(&format!("/api/v1/bookings/{id}"), Some(&guest)).await;
+    assert_eq!(b.body["status"], "expired");
+    app.post(&format!("/api/v1/bookings/{id}/confirm"), Some(&guest), json!({})).await.assert_problem(409, "invalid_transition");
+    let again = app.book(&guest, &rt, "2027-02-11", "2027-02-12", None).await;
+    assert_eq!(again.status, 201, "the expired hold's night is free again: {}", again.body);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn confirming_after_the_hold_time_is_refused_even_before_the_sweep() {
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "flexible").await;
+    let rt = app.room_type(&host, &property, 1).await;
+    let held = app.book(&guest, &rt, "2027-02-10", "2027-02-12", None).await;
+    let id = held.body["id"].as_str().expect("id").to_string();
+    app.clock.advance(jiff::SignedDuration::from_mins(15));
+    app.post(&format!("/api/v1/bookings/{id}/confirm"), Some(&guest), json!({})).await.assert_problem(409, "conflict");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn hosts_run_the_stay_and_guests_cannot() {
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "flexible").await;
+    let rt = app.room_type(&host, &property, 2).await;
+    let held = app.book(&guest, &rt, "2027-01-04", "2027-01-05", None).await;
+    assert_eq!(held.status, 201, "check-in today is allowed: {}", held.body);
+    let id = held.body["id"].as_str().expect("id").to_string();
+    app.post(&format!("/api/v1/bookings/{id}/check-in"), Some(&host), json!({})).await.assert_problem(409, "invalid_transition");
+    app.post(&format!("/api/v1/bookings/{id}/confirm"), Some(&host), json!({})).await;
+    app.post(&format!("/api/v1/bookings/{id}/check-in"), Some(&guest), json!({})).await.assert_problem(403, "forbidden");
+    let r = app.post(&format!("/api/v1/bookings/{id}/check-in"), Some(&host), json!({})).await;
+    assert_eq!(r.body["status"], "checked_in", "{}", r.body);
+    let r = app.post(&format!("/api/v1/bookings/{id}/complete"), Some(&host), json!({})).await;
+    assert_eq!(r.body["status"], "completed");
+    app.post(&format!("/api/v1/bookings/{id}/cancel"), Some(&guest), json!({})).await.assert_problem(409, "invalid_transition");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_tenant_sees_only_its_own_data_and_other_ids_answer_404() {
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let other_host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let other_guest = app.user("guest").await;
+    let property = app.property(&host, "flexible").await;
+    let rt = app.room_type(&host, &property, 2).await;
+    let held = app.book(&guest, &rt, "2027-02-01", "2027-02-02", None).await;
+    let id = held.body["id"].as_str().expect("id").to_string();
+
+    let patch = app.call(Method::PATCH, &format!("/api/v1/properties/{property}"), Some(&other_host), Some(json!({"name": "Mine now"}))).await;
+    patch.assert_problem(404, "not_found");
+    app.post(&format!("/api/v1/properties/{property}/room-types"), Some(&other_host), room_type_body(1)).await.assert_problem(404, "not_found");
+    app.get(&format!("/api/v1/room-types/{rt}/calendar?from=2027-02-01&to=2027-02-02"), Some(&other_host)).await.assert_problem(404, "not_found");
+    let put = app.call(Method::PUT, &format!("/api/v1/room-types/{rt}/calendar"), Some(&other_host), Some(json!({"from": "2027-02-01", "to": "2027-02-02", "closed": true}))).await;
+    put.assert_problem(404, "not_found");
+    app.get(&format!("/api/v1/bookings/{id}"), Some(&other_host)).await.assert_problem(404, "not_found");
+    app.get(&format!("/api/v1/bookings/{id}"), Some(&other_guest)).await.assert_problem(404, "not_found");
+    app.post(&format!("/api/v1/bookings/{id}/cancel"), Some(&other_guest), json!({})).await.assert_problem(404, "not_found");
+    assert_eq!(app.get("/api/v1/bookings", Some(&other_host)).await.body.as_array().map(Vec::len), Some(0));
+    assert_eq!(app.get("/api/v1/bookings", Some(&other_guest)).await.body.as_array().map(Vec::len), Some(0));
+    assert_eq!(app.get("/api/v1/properties", Some(&other_host)).await.body.as_array().map(Vec::len), Some(0));
+
+    let b = app.get(&format!("/api/v1/bookings/{id}"), Some(&guest)).await;
+    assert_eq!(b.body["status"], "held", "nothing changed");
+    let p = app.get(&format!("/api/v1/properties/{property}"), None).await;
+    assert_eq!(p.body["name"], "Casa Azul");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn hosts_edit_properties_room_types_and_calendars() {
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "flexible").await;
+    let rt = app.room_type(&host, &property, 2).await;
+
+    let p = app.call(Method::PATCH, &format!("/api/v1/properties/{property}"), Some(&host), Some(json!({"name": "Casa Verde", "address": {"postal_code": "1100-000"}}))).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_eq!(p.body["name"], "Casa Verde");
+    assert_eq!(p.body["address"]["city"], "Lisbon", "merge patch keeps the other fields");
+    assert_eq!(p.body["address"]["postal_code"], "1100-000");
+
+    let put = app.call(Method::PUT, &format!("/api/v1/room-types/{rt}/calendar"), Some(&host), Some(json!({"from": "2027-02-05", "to": "2027-02-07", "price": 15000}))).await;
+    assert_eq!(put.status, 204, "{}", put.body);
+    let put = app.call(Method::PUT, &format!("/api/v1/room-types/{rt}/calendar"), Some(&host), Some(json!({"from": "2027-02-07", "to": "2027-02-08", "closed": true}))).await;
+    assert_eq!(put.status, 204);
+    let cal = app.get(&format!("/api/v1/room-types/{rt}/calendar?from=2027-02-04&to=2027-02-08"), Some(&host)).await;
+    let prices: Vec<i64> = cal.body["nights"].as_array().expect("nights").iter().map(|n| n["price"].as_i64().unwrap_or(0)).collect();
+    assert_eq!(prices, vec![10000, 15000, 15000, 10000]);
+    assert_eq!(cal.body["nights"][3]["closed"], true);
+
+    let q = app.get(&format!("/api/v1/availability?property_id={property}&check_in=2027-02-04&check_out=2027-02-07&adults=2"), None).await;
+    assert_eq!(q.body["offers"][0]["quote"]["subtotal"]["minor"], 40000, "{}", q.body);
+    let closed = app.get(&format!("/api/v1/availability?property_id={property}&check_in=2027-02-06&check_out=2027-02-08"), None).await;
+    assert_eq!(closed.body["offers"].as_array().map(Vec::len), Some(0), "a closed night is never offered");
+    app.book(&guest, &rt, "2027-02-07", "2027-02-08", None).await.assert_problem(409, "sold_out");
+
+    app.book(&guest, &rt, "2027-02-04", "2027-02-05", None).await;
+    app.book(&guest, &rt, "2027-02-04", "2027-02-05", None).await;
+    let shrink = app.call(Method::PATCH, &format!("/api/v1/room-types/{rt}"), Some(&host), Some(json!({"units": 1}))).await;
+    shrink.assert_problem(409, "conflict");
+    let squeeze = app.call(Method::PUT, &format!("/api/v1/room-types/{rt}/calendar"), Some(&host), Some(json!({"from": "2027-02-04", "to": "2027-02-05", "units": 1}))).await;
+    squeeze.assert_problem(409, "conflict");
+    let grow = app.call(Method::PATCH, &format!("/api/v1/room-types/{rt}"), Some(&host), Some(json!({"units": 5, "max_stay": 20}))).await;
+    assert_eq!(grow.status, 200, "{}", grow.body);
+    assert_eq!(grow.body["units"], 5);
+    assert_eq!(grow.body["max_stay"], 20);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn sessions_end_on_sign_out_and_wrong_passwords_are_rate_limited() {
+    let app = spawn_app().await;
+    let token = app.user("guest").await;
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, 200);
+    let out = app.call(Method::DELETE, "/api/v1/sessions/current", Some(&token), None).await;
+    assert_eq!(out.status, 204);
+    app.get("/api/v1/me", Some(&token)).await.assert_problem(401, "unauthenticated");
+
+    app.post("/api/v1/users", None, json!({"email": "eve@example.com", "password": "correct horse battery", "name": "Eve", "role": "guest"})).await;
+    let mut codes = Vec::new();
+    for _ in 0..12 {
+        let r = app.post("/api/v1/sessions", None, json!({"email": "eve@example.com", "password": "wrong password!!"})).await;
+        codes.push(r.status.as_u16());
+    }
+    assert!(codes[..10].iter().all(|c| *c == 401), "{codes:?}");
+    assert!(codes[10..].iter().all(|c| *c == 429), "{codes:?}");
+    app.stop().await;
+}

@@ -3,8 +3,8 @@
 
 use crate::store::{NewUser, User};
 use crate::{Actor, AppError, Event, Ports};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use innkeep_core::{Email, Password, Role, TenantId, UserId};
 use jiff::Timestamp;
 use rand::RngCore;
@@ -22,7 +22,8 @@ pub struct Register {
 /// Create a user; a host also gets a tenant of which it is the owner.
 pub async fn register(ports: &Ports, cmd: Register, now: Timestamp) -> Result<User, AppError> {
     let email = Email::parse(&cmd.email).map_err(|e| AppError::invalid("email", "invalid_email", e.to_string()))?;
-    let password = Password::parse(&cmd.password).map_err(|e| AppError::invalid("password", "weak_password", e.to_string()))?;
+    let password =
+        Password::parse(&cmd.password).map_err(|e| AppError::invalid("password", "weak_password", e.to_string()))?;
     let name = cmd.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 120 {
         return Err(AppError::invalid("name", "invalid_name", "name must be between 1 and 120 characters"));
@@ -31,7 +32,13 @@ pub async fn register(ports: &Ports, cmd: Register, now: Timestamp) -> Result<Us
     let user = User { id: UserId::new_v7(now), email, name: name.clone(), role: cmd.role, tenant_id, created_at: now };
     let password_hash = hash_password(password).await?;
     let new = NewUser { user: user.clone(), password_hash, tenant_name: tenant_id.map(|_| name) };
-    let event = Event::new("user.registered", now, tenant_id, user.id.0, serde_json::json!({"user_id": user.id, "role": user.role}));
+    let event = Event::new(
+        "user.registered",
+        now,
+        tenant_id,
+        user.id.0,
+        serde_json::json!({"user_id": user.id, "role": user.role}),
+    );
     ports.store.create_user(&new, &event).await?;
     Ok(user)
 }
@@ -81,7 +88,8 @@ pub fn token_hash(token: &str) -> String {
 }
 
 // An argon2id hash of a random password, used when the e-mail is unknown.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0mlrM9Bm4Z1fQgk0ByZ2Zz2e1qS4HXhV0LBWm+7Kq3s";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0mlrM9Bm4Z1fQgk0ByZ2Zz2e1qS4HXhV0LBWm+7Kq3s";
 
 async fn hash_password(password: Password) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || {

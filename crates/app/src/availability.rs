@@ -18,7 +18,13 @@ pub struct Offer {
 }
 
 /// Why a room type cannot be booked for a stay, or the quote if it can.
-pub fn offer_for(rt: &RoomType, property: &Property, stay: &Stay, party: Party, nights: &[CalendarNight]) -> Result<Offer, AppError> {
+pub fn offer_for(
+    rt: &RoomType,
+    property: &Property,
+    stay: &Stay,
+    party: Party,
+    nights: &[CalendarNight],
+) -> Result<Offer, AppError> {
     rt.draft.occupancy.admits(party)?;
     let arrival_min = nights.first().map(|n| n.min_stay).unwrap_or(rt.draft.min_stay);
     stay.check_length(arrival_min, rt.draft.max_stay)?;
@@ -30,19 +36,33 @@ pub fn offer_for(rt: &RoomType, property: &Property, stay: &Stay, party: Party, 
         units_left = units_left.min(n.available);
     }
     let by_date = |d: Date| nights.iter().find(|n| n.date == d).map(|n| n.price_minor);
-    let quote = Quote::compute(&rt.draft.rate_plan, rt.draft.base_rate_minor, property.draft.currency, stay, party, by_date)?;
+    let quote =
+        Quote::compute(&rt.draft.rate_plan, rt.draft.base_rate_minor, property.draft.currency, stay, party, by_date)?;
     Ok(Offer { room_type: rt.clone(), units_left, quote })
 }
 
 /// The stay as of today in the property's zone, with the platform's limits only.
-pub fn parse_stay(ports: &Ports, property: &Property, check_in: Date, check_out: Date, now: Timestamp) -> Result<Stay, AppError> {
+pub fn parse_stay(
+    ports: &Ports,
+    property: &Property,
+    check_in: Date,
+    check_out: Date,
+    now: Timestamp,
+) -> Result<Stay, AppError> {
     let today = property.draft.time_zone.today(now);
     let limits = StayLimits { booking_window_days: ports.settings.booking_window_days, ..StayLimits::default() };
     Ok(Stay::new(check_in, check_out, today, limits)?)
 }
 
 /// The room types of a property bookable for the stay and party, cheapest first.
-pub async fn availability(ports: &Ports, property_id: PropertyId, check_in: Date, check_out: Date, party: Party, now: Timestamp) -> Result<Vec<Offer>, AppError> {
+pub async fn availability(
+    ports: &Ports,
+    property_id: PropertyId,
+    check_in: Date,
+    check_out: Date,
+    party: Party,
+    now: Timestamp,
+) -> Result<Vec<Offer>, AppError> {
     let property = ports.store.property(property_id).await?.ok_or(AppError::NotFound { what: "property" })?;
     let stay = parse_stay(ports, &property, check_in, check_out, now)?;
     if party.adults == 0 {

@@ -39,17 +39,30 @@ fn check_guest(g: &GuestContact) -> Result<GuestContact, AppError> {
     if let Some(p) = &phone
         && (p.chars().count() > 32 || !p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)))
     {
-        return Err(AppError::invalid("guest.phone", "invalid_phone", "guest.phone may hold up to 32 digits, spaces and + - ( ) ."));
+        return Err(AppError::invalid(
+            "guest.phone",
+            "invalid_phone",
+            "guest.phone may hold up to 32 digits, spaces and + - ( ) .",
+        ));
     }
     Ok(GuestContact { name, email: email.as_str().to_string(), phone })
 }
 
 /// Hold one unit of a room type for a stay; `SoldOut` if any night has none left.
-pub async fn place_booking(ports: &Ports, actor: &Actor, cmd: PlaceBooking, now: Timestamp) -> Result<Placed, AppError> {
+pub async fn place_booking(
+    ports: &Ports,
+    actor: &Actor,
+    cmd: PlaceBooking,
+    now: Timestamp,
+) -> Result<Placed, AppError> {
     if let Some(key) = &cmd.idempotency_key
         && (key.is_empty() || key.len() > 255)
     {
-        return Err(AppError::invalid("Idempotency-Key", "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 characters"));
+        return Err(AppError::invalid(
+            "Idempotency-Key",
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 255 characters",
+        ));
     }
     let guest = check_guest(&cmd.guest)?;
     let rt = ports.store.room_type(cmd.room_type_id).await?.ok_or(AppError::NotFound { what: "room type" })?;
@@ -62,7 +75,14 @@ pub async fn place_booking(ports: &Ports, actor: &Actor, cmd: PlaceBooking, now:
         // A sold-out night may still be a replay of a booking that took it.
         Err(AppError::SoldOut { night }) if cmd.idempotency_key.is_none() => return Err(AppError::SoldOut { night }),
         Err(AppError::SoldOut { .. }) => {
-            let quote = innkeep_core::Quote::compute(&rt.draft.rate_plan, rt.draft.base_rate_minor, property.draft.currency, &stay, cmd.party, |_| None)?;
+            let quote = innkeep_core::Quote::compute(
+                &rt.draft.rate_plan,
+                rt.draft.base_rate_minor,
+                property.draft.currency,
+                &stay,
+                cmd.party,
+                |_| None,
+            )?;
             crate::availability::Offer { room_type: rt.clone(), units_left: 0, quote }
         }
         Err(e) => return Err(e),
@@ -132,7 +152,13 @@ impl Action {
 
 /// Apply an action to a booking the actor may see. Guests may confirm and cancel their
 /// own bookings; the tenant's hosts may do everything.
-pub async fn act(ports: &Ports, actor: &Actor, id: BookingId, action: Action, now: Timestamp) -> Result<Booking, AppError> {
+pub async fn act(
+    ports: &Ports,
+    actor: &Actor,
+    id: BookingId,
+    action: Action,
+    now: Timestamp,
+) -> Result<Booking, AppError> {
     let mut b = visible_booking(ports, actor, id).await?;
     let host = actor.manages(b.tenant_id);
     if !host && !matches!(action, Action::Confirm | Action::Cancel) {
@@ -140,10 +166,7 @@ pub async fn act(ports: &Ports, actor: &Actor, id: BookingId, action: Action, no
     }
     let from = b.status;
     let to = from.transition(action.target())?;
-    if from == BookingStatus::Held
-        && to == BookingStatus::Confirmed
-        && b.hold_expires_at.is_some_and(|t| t <= now)
-    {
+    if from == BookingStatus::Held && to == BookingStatus::Confirmed && b.hold_expires_at.is_some_and(|t| t <= now) {
         return Err(AppError::Conflict("the hold has expired; place the booking again".into()));
     }
     if to == BookingStatus::Cancelled {

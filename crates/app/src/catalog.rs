@@ -18,7 +18,12 @@ fn host_tenant(actor: &Actor) -> Result<TenantId, AppError> {
 }
 
 /// Create a property for the actor's tenant.
-pub async fn create_property(ports: &Ports, actor: &Actor, draft: PropertyDraft, now: Timestamp) -> Result<Property, AppError> {
+pub async fn create_property(
+    ports: &Ports,
+    actor: &Actor,
+    draft: PropertyDraft,
+    now: Timestamp,
+) -> Result<Property, AppError> {
     let tenant_id = host_tenant(actor)?;
     let draft = draft.validate()?;
     let property = Property { id: PropertyId::new_v7(now), tenant_id, draft, created_at: now, updated_at: now };
@@ -42,7 +47,13 @@ pub async fn managed_property(ports: &Ports, actor: &Actor, id: PropertyId) -> R
 }
 
 /// Replace a managed property's fields (the handler merges a PATCH into the current draft).
-pub async fn update_property(ports: &Ports, actor: &Actor, mut property: Property, draft: PropertyDraft, now: Timestamp) -> Result<Property, AppError> {
+pub async fn update_property(
+    ports: &Ports,
+    actor: &Actor,
+    mut property: Property,
+    draft: PropertyDraft,
+    now: Timestamp,
+) -> Result<Property, AppError> {
     if !actor.manages(property.tenant_id) {
         return Err(AppError::NotFound { what: "property" });
     }
@@ -54,10 +65,23 @@ pub async fn update_property(ports: &Ports, actor: &Actor, mut property: Propert
 }
 
 /// Add a room type to a managed property.
-pub async fn create_room_type(ports: &Ports, actor: &Actor, property_id: PropertyId, draft: RoomTypeDraft, now: Timestamp) -> Result<RoomType, AppError> {
+pub async fn create_room_type(
+    ports: &Ports,
+    actor: &Actor,
+    property_id: PropertyId,
+    draft: RoomTypeDraft,
+    now: Timestamp,
+) -> Result<RoomType, AppError> {
     let property = managed_property(ports, actor, property_id).await?;
     let draft = draft.validate()?;
-    let rt = RoomType { id: RoomTypeId::new_v7(now), property_id, tenant_id: property.tenant_id, draft, created_at: now, updated_at: now };
+    let rt = RoomType {
+        id: RoomTypeId::new_v7(now),
+        property_id,
+        tenant_id: property.tenant_id,
+        draft,
+        created_at: now,
+        updated_at: now,
+    };
     let event = Event::new("room_type.created", now, Some(rt.tenant_id), rt.id.0, &rt);
     ports.store.insert_room_type(&rt, &event).await?;
     Ok(rt)
@@ -78,7 +102,13 @@ pub async fn managed_room_type(ports: &Ports, actor: &Actor, id: RoomTypeId) -> 
 }
 
 /// Replace a managed room type's fields.
-pub async fn update_room_type(ports: &Ports, actor: &Actor, mut rt: RoomType, draft: RoomTypeDraft, now: Timestamp) -> Result<RoomType, AppError> {
+pub async fn update_room_type(
+    ports: &Ports,
+    actor: &Actor,
+    mut rt: RoomType,
+    draft: RoomTypeDraft,
+    now: Timestamp,
+) -> Result<RoomType, AppError> {
     if !actor.manages(rt.tenant_id) {
         return Err(AppError::NotFound { what: "room type" });
     }
@@ -92,15 +122,28 @@ pub async fn update_room_type(ports: &Ports, actor: &Actor, mut rt: RoomType, dr
 }
 
 fn calendar_range(from: Date, to: Date) -> Result<Stay, AppError> {
-    let range = Stay::range(from, to).map_err(|_| AppError::invalid("to", "range_empty", "`to` must be after `from`"))?;
+    let range =
+        Stay::range(from, to).map_err(|_| AppError::invalid("to", "range_empty", "`to` must be after `from`"))?;
     if range.nights() > MAX_CALENDAR_NIGHTS {
-        return Err(AppError::invalid("to", "range_too_long", format!("a calendar range spans at most {MAX_CALENDAR_NIGHTS} nights")));
+        return Err(AppError::invalid(
+            "to",
+            "range_too_long",
+            format!("a calendar range spans at most {MAX_CALENDAR_NIGHTS} nights"),
+        ));
     }
     Ok(range)
 }
 
 /// Set price, closed, min stay or units over the nights `[from, to)` of a managed room type.
-pub async fn set_calendar(ports: &Ports, actor: &Actor, id: RoomTypeId, from: Date, to: Date, change: NightOverride, now: Timestamp) -> Result<(), AppError> {
+pub async fn set_calendar(
+    ports: &Ports,
+    actor: &Actor,
+    id: RoomTypeId,
+    from: Date,
+    to: Date,
+    change: NightOverride,
+    now: Timestamp,
+) -> Result<(), AppError> {
     let rt = managed_room_type(ports, actor, id).await?;
     let range = calendar_range(from, to)?;
     change.validate()?;
@@ -141,7 +184,9 @@ pub fn effective_nights(rt: &RoomType, range: &Stay, rows: &[NightRow]) -> Vec<C
                 units,
                 sold,
                 available: units.saturating_sub(sold),
-                price_minor: ov.price_minor.unwrap_or_else(|| rt.draft.rate_plan.night_price(rt.draft.base_rate_minor, date)),
+                price_minor: ov
+                    .price_minor
+                    .unwrap_or_else(|| rt.draft.rate_plan.night_price(rt.draft.base_rate_minor, date)),
                 closed: ov.closed.unwrap_or(false),
                 min_stay: ov.min_stay.unwrap_or(rt.draft.min_stay),
             }
@@ -150,7 +195,13 @@ pub fn effective_nights(rt: &RoomType, range: &Stay, rows: &[NightRow]) -> Vec<C
 }
 
 /// The calendar of a managed room type over `[from, to)`.
-pub async fn calendar(ports: &Ports, actor: &Actor, id: RoomTypeId, from: Date, to: Date) -> Result<Vec<CalendarNight>, AppError> {
+pub async fn calendar(
+    ports: &Ports,
+    actor: &Actor,
+    id: RoomTypeId,
+    from: Date,
+    to: Date,
+) -> Result<Vec<CalendarNight>, AppError> {
     let rt = managed_room_type(ports, actor, id).await?;
     let range = calendar_range(from, to)?;
     let rows = ports.store.nights(id, &range).await?;

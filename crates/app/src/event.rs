@@ -29,7 +29,13 @@ pub struct StoredEvent {
 
 impl Event {
     /// A version-1 event of `kind` about `aggregate_id`, carrying `payload`.
-    pub fn new(kind: &str, now: Timestamp, tenant_id: Option<TenantId>, aggregate_id: Uuid, payload: impl Serialize) -> Event {
+    pub fn new(
+        kind: &str,
+        now: Timestamp,
+        tenant_id: Option<TenantId>,
+        aggregate_id: Uuid,
+        payload: impl Serialize,
+    ) -> Event {
         Event {
             id: EventId::new_v7(now),
             kind: kind.to_string(),

@@ -61,6 +61,7 @@ pub struct Actor {
 impl Actor {
     /// Whether the actor may manage a tenant's data (its host members, or an admin).
     pub fn manages(&self, tenant: innkeep_core::TenantId) -> bool {
-        self.role == innkeep_core::Role::Admin || (self.role == innkeep_core::Role::Host && self.tenant_id == Some(tenant))
+        self.role == innkeep_core::Role::Admin
+            || (self.role == innkeep_core::Role::Host && self.tenant_id == Some(tenant))
     }
 }

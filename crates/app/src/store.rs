@@ -182,7 +182,12 @@ pub trait Store: Send + Sync + 'static {
     /// A property by id.
     async fn property(&self, id: PropertyId) -> Result<Option<Property>, StoreError>;
     /// Properties, of one tenant or all, newest first.
-    async fn list_properties(&self, tenant: Option<TenantId>, limit: u32, offset: u32) -> Result<Vec<Property>, StoreError>;
+    async fn list_properties(
+        &self,
+        tenant: Option<TenantId>,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Property>, StoreError>;
 
     /// Add a room type.
     async fn insert_room_type(&self, room_type: &RoomType, event: &Event) -> Result<(), StoreError>;
@@ -195,7 +200,13 @@ pub trait Store: Send + Sync + 'static {
     async fn room_types_of(&self, property: PropertyId) -> Result<Vec<RoomType>, StoreError>;
 
     /// Set overrides on the nights of `range`; `UnitsBelowSold` if units would drop below sold.
-    async fn set_nights(&self, room_type: RoomTypeId, range: &Stay, change: &NightOverride, event: &Event) -> Result<(), StoreError>;
+    async fn set_nights(
+        &self,
+        room_type: RoomTypeId,
+        range: &Stay,
+        change: &NightOverride,
+        event: &Event,
+    ) -> Result<(), StoreError>;
     /// The stored nights of `range` (nights without a row are absent).
     async fn nights(&self, room_type: RoomTypeId, range: &Stay) -> Result<Vec<NightRow>, StoreError>;
 

@@ -59,15 +59,23 @@ impl BookingStatus {
     pub fn transition(self, to: BookingStatus) -> Result<BookingStatus, TransitionError> {
         use BookingStatus::*;
         match (self, to) {
-            (Held, Confirmed) | (Confirmed, CheckedIn) | (CheckedIn, Completed) | (Held, Expired) | (Held, Cancelled)
-            | (Confirmed, Cancelled) | (Confirmed, NoShow) => Ok(to),
+            (Held, Confirmed)
+            | (Confirmed, CheckedIn)
+            | (CheckedIn, Completed)
+            | (Held, Expired)
+            | (Held, Cancelled)
+            | (Confirmed, Cancelled)
+            | (Confirmed, NoShow) => Ok(to),
             _ => Err(TransitionError { from: self, to }),
         }
     }
 
     /// Whether the booking's nights count as sold in the inventory.
     pub fn holds_inventory(&self) -> bool {
-        matches!(self, BookingStatus::Held | BookingStatus::Confirmed | BookingStatus::CheckedIn | BookingStatus::Completed)
+        matches!(
+            self,
+            BookingStatus::Held | BookingStatus::Confirmed | BookingStatus::CheckedIn | BookingStatus::Completed
+        )
     }
 }
 
@@ -80,8 +88,8 @@ impl std::fmt::Display for BookingStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
     use BookingStatus::*;
+    use proptest::prelude::*;
 
     #[test]
     fn the_happy_path_is_allowed() {

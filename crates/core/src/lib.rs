@@ -25,8 +25,7 @@ pub use money::{Currency, Money, MoneyError};
 pub use property::{Address, Amenity, CountryCode, PropertyDraft, PropertyError, PropertyType, TimeZoneName};
 pub use quote::{NightPrice, Quote, QuoteLine};
 pub use room_type::{
-    Charge, ChargeKind, LosDiscount, NightOverride, Occupancy, RatePlan, RoomTypeDraft, RoomTypeError,
-    SeasonalRule,
+    Charge, ChargeKind, LosDiscount, NightOverride, Occupancy, RatePlan, RoomTypeDraft, RoomTypeError, SeasonalRule,
 };
 pub use stay::{Party, Stay, StayError, StayLimits};
 pub use user::{Email, EmailError, Password, PasswordError, Role};

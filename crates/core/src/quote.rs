@@ -99,7 +99,8 @@ mod tests {
         };
         let stay = Stay::range(date(2026, 12, 1), date(2026, 12, 4)).unwrap();
         let party = Party { adults: 2, children: 0 };
-        let q = Quote::compute(&plan, 10_001, eur(), &stay, party, |d| (d == date(2026, 12, 2)).then_some(20_000)).unwrap();
+        let q =
+            Quote::compute(&plan, 10_001, eur(), &stay, party, |d| (d == date(2026, 12, 2)).then_some(20_000)).unwrap();
         assert_eq!(q.nights.len(), 3);
         assert_eq!(q.subtotal.minor, 40_002);
         assert_eq!(q.discount.minor, 4_000); // 4000.2 -> 4000

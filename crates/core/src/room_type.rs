@@ -268,7 +268,12 @@ mod tests {
     fn season_then_weekend_adjust_the_base_rate() {
         let plan = RatePlan {
             weekend: Some(WeekendRule { nights: vec![5, 6], adjust_bp: 2_000 }),
-            seasons: vec![SeasonalRule { name: "xmas".into(), from: date(2026, 12, 20), to: date(2027, 1, 3), adjust_bp: 5_000 }],
+            seasons: vec![SeasonalRule {
+                name: "xmas".into(),
+                from: date(2026, 12, 20),
+                to: date(2027, 1, 3),
+                adjust_bp: 5_000,
+            }],
             ..RatePlan::default()
         };
         assert_eq!(plan.night_price(10_000, date(2026, 12, 1)), 10_000); // Tuesday
@@ -281,7 +286,10 @@ mod tests {
     #[test]
     fn the_largest_qualifying_discount_applies() {
         let plan = RatePlan {
-            los_discounts: vec![LosDiscount { min_nights: 7, percent_bp: 1000 }, LosDiscount { min_nights: 28, percent_bp: 2500 }],
+            los_discounts: vec![
+                LosDiscount { min_nights: 7, percent_bp: 1000 },
+                LosDiscount { min_nights: 28, percent_bp: 2500 },
+            ],
             ..RatePlan::default()
         };
         assert_eq!(plan.los_discount_bp(6), 0);

@@ -78,11 +78,17 @@ impl From<AppError> for ApiError {
             }
             AppError::Transition(_) => ApiError::new(S::CONFLICT, "invalid_transition", detail),
             AppError::Concurrent => ApiError::new(S::CONFLICT, "concurrent_change", detail),
-            AppError::IdempotencyMismatch => ApiError::new(S::UNPROCESSABLE_ENTITY, "idempotency_key_reused", detail).field("Idempotency-Key"),
+            AppError::IdempotencyMismatch => {
+                ApiError::new(S::UNPROCESSABLE_ENTITY, "idempotency_key_reused", detail).field("Idempotency-Key")
+            }
             AppError::Conflict(_) => ApiError::new(S::CONFLICT, "conflict", detail),
             AppError::Store(e) => {
                 tracing::error!(error = %e, "store failure");
-                ApiError::new(S::INTERNAL_SERVER_ERROR, "internal", "internal error; the request id identifies it in the logs")
+                ApiError::new(
+                    S::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error; the request id identifies it in the logs",
+                )
             }
         }
     }

@@ -30,15 +30,21 @@ where
 
 fn json_problem(r: JsonRejection) -> ApiError {
     match r {
-        JsonRejection::JsonDataError(e) => {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", format!("the body does not match the schema: {}", source_text(&e)))
-        }
-        JsonRejection::JsonSyntaxError(e) => {
-            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {}", source_text(&e)))
-        }
-        JsonRejection::MissingJsonContentType(_) => {
-            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as Content-Type: application/json")
-        }
+        JsonRejection::JsonDataError(e) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            format!("the body does not match the schema: {}", source_text(&e)),
+        ),
+        JsonRejection::JsonSyntaxError(e) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the body is not valid JSON: {}", source_text(&e)),
+        ),
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as Content-Type: application/json",
+        ),
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the body is larger than the limit")
         }
@@ -67,9 +73,11 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Params(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
-                Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("bad query parameter: {}", source_text(&e))))
-            }
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("bad query parameter: {}", source_text(&e)),
+            )),
             Err(other) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", other.body_text())),
         }
     }
@@ -89,7 +97,9 @@ where
         let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_id", e.body_text()))?;
-        raw.parse::<T>().map(Id).map_err(|_| ApiError::invalid("id", "invalid_id", format!("{raw:?} is not a valid id (a UUID)")))
+        raw.parse::<T>()
+            .map(Id)
+            .map_err(|_| ApiError::invalid("id", "invalid_id", format!("{raw:?} is not a valid id (a UUID)")))
     }
 }
 
@@ -116,7 +126,11 @@ where
             return Ok(Auth(*actor));
         }
         let token = bearer(parts).ok_or_else(|| {
-            ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "send `Authorization: Bearer TOKEN` from POST /api/v1/sessions")
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "send `Authorization: Bearer TOKEN` from POST /api/v1/sessions",
+            )
         })?;
         let actor = innkeep_app::auth::authenticate(&state.ports, token, state.ports.clock.now()).await?;
         Ok(Auth(actor))

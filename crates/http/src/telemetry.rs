@@ -30,13 +30,15 @@ pub fn metrics_handle() -> PrometheusHandle {
 
 /// Count requests and time them per route template and status class.
 pub async fn track(req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let start = Instant::now();
     let res = next.run(req).await;
     let status = format!("{}xx", res.status().as_u16() / 100);
     metrics::counter!("innkeep_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status).increment(1);
-    metrics::histogram!("innkeep_http_request_duration_seconds", "route" => route, "method" => method).record(start.elapsed().as_secs_f64());
+    metrics::histogram!("innkeep_http_request_duration_seconds", "route" => route, "method" => method)
+        .record(start.elapsed().as_secs_f64());
     res
 }
 
@@ -56,7 +58,8 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
         Ok(()) => axum::Json(serde_json::json!({"status": "ready", "database": "ok"})).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
-            let mut r = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", format!("database: {e}")).into_response();
+            let mut r =
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", format!("database: {e}")).into_response();
             *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
             r
         }

@@ -102,28 +102,92 @@ pub const CITIES: &[City] = cities![
 /// Approximate units of a currency per US dollar, for plausible local prices.
 fn per_usd(currency: &str) -> f64 {
     match currency {
-        "EUR" => 0.92, "GBP" => 0.79, "CHF" => 0.88, "CZK" => 23.0, "TRY" => 33.0, "DKK" => 6.9,
-        "SEK" => 10.5, "NOK" => 10.7, "ISK" => 138.0, "PLN" => 4.0, "HUF" => 360.0, "CAD" => 1.37,
-        "MXN" => 17.5, "BRL" => 5.0, "ARS" => 900.0, "PEN" => 3.7, "ZAR" => 18.5, "MAD" => 10.0,
-        "EGP" => 48.0, "KES" => 130.0, "AED" => 3.67, "JPY" => 150.0, "KRW" => 1350.0, "THB" => 36.0,
-        "SGD" => 1.35, "HKD" => 7.8, "IDR" => 15_800.0, "VND" => 25_000.0, "INR" => 83.0,
-        "AUD" => 1.52, "NZD" => 1.65, _ => 1.0,
+        "EUR" => 0.92,
+        "GBP" => 0.79,
+        "CHF" => 0.88,
+        "CZK" => 23.0,
+        "TRY" => 33.0,
+        "DKK" => 6.9,
+        "SEK" => 10.5,
+        "NOK" => 10.7,
+        "ISK" => 138.0,
+        "PLN" => 4.0,
+        "HUF" => 360.0,
+        "CAD" => 1.37,
+        "MXN" => 17.5,
+        "BRL" => 5.0,
+        "ARS" => 900.0,
+        "PEN" => 3.7,
+        "ZAR" => 18.5,
+        "MAD" => 10.0,
+        "EGP" => 48.0,
+        "KES" => 130.0,
+        "AED" => 3.67,
+        "JPY" => 150.0,
+        "KRW" => 1350.0,
+        "THB" => 36.0,
+        "SGD" => 1.35,
+        "HKD" => 7.8,
+        "IDR" => 15_800.0,
+        "VND" => 25_000.0,
+        "INR" => 83.0,
+        "AUD" => 1.52,
+        "NZD" => 1.65,
+        _ => 1.0,
     }
 }
 
 /// Value-added or sales tax rate (basis points) used for a country's demo properties.
 fn vat_bp(country: &str) -> i64 {
     match country {
-        "PT" => 600, "ES" | "IT" => 1000, "FR" => 1000, "GB" => 2000, "DE" => 700, "NL" => 900,
-        "AT" => 1000, "CH" => 380, "US" => 1200, "CA" => 1300, "JP" => 1000, "AU" => 1000, "AE" => 500,
+        "PT" => 600,
+        "ES" | "IT" => 1000,
+        "FR" => 1000,
+        "GB" => 2000,
+        "DE" => 700,
+        "NL" => 900,
+        "AT" => 1000,
+        "CH" => 380,
+        "US" => 1200,
+        "CA" => 1300,
+        "JP" => 1000,
+        "AU" => 1000,
+        "AE" => 500,
         _ => 800,
     }
 }
 
 const WORDS: &[&str] = &[
-    "Azure", "Harbour", "Garden", "Old Town", "Riverside", "Central", "Grand", "Royal", "Sunset", "Park",
-    "Plaza", "Boutique", "Cozy", "Bright", "Golden", "Hidden", "Lighthouse", "Market", "Olive", "Palm",
-    "Quiet", "Rose", "Saffron", "Terrace", "Urban", "Vista", "Willow", "Cedar", "Coral", "Maple",
+    "Azure",
+    "Harbour",
+    "Garden",
+    "Old Town",
+    "Riverside",
+    "Central",
+    "Grand",
+    "Royal",
+    "Sunset",
+    "Park",
+    "Plaza",
+    "Boutique",
+    "Cozy",
+    "Bright",
+    "Golden",
+    "Hidden",
+    "Lighthouse",
+    "Market",
+    "Olive",
+    "Palm",
+    "Quiet",
+    "Rose",
+    "Saffron",
+    "Terrace",
+    "Urban",
+    "Vista",
+    "Willow",
+    "Cedar",
+    "Coral",
+    "Maple",
 ];
 
 const DESCRIPTIONS: &[&str] = &[
@@ -160,17 +224,32 @@ pub struct Generated {
 pub fn generate(rng: &mut ChaCha8Rng, tenant_id: TenantId, now: Timestamp) -> Generated {
     let city = CITIES.choose(rng).unwrap_or(&CITIES[0]);
     let kinds = [
-        PropertyType::Hotel, PropertyType::Hotel, PropertyType::Hotel, PropertyType::Apartment, PropertyType::Apartment,
-        PropertyType::Guesthouse, PropertyType::Hostel, PropertyType::BedAndBreakfast, PropertyType::Villa, PropertyType::House,
-        PropertyType::Resort, PropertyType::Cabin,
+        PropertyType::Hotel,
+        PropertyType::Hotel,
+        PropertyType::Hotel,
+        PropertyType::Apartment,
+        PropertyType::Apartment,
+        PropertyType::Guesthouse,
+        PropertyType::Hostel,
+        PropertyType::BedAndBreakfast,
+        PropertyType::Villa,
+        PropertyType::House,
+        PropertyType::Resort,
+        PropertyType::Cabin,
     ];
     let kind = *kinds.choose(rng).unwrap_or(&PropertyType::Hotel);
     let name = property_name(rng, kind, city.name);
     let mut amenities: Vec<Amenity> = Amenity::ALL.iter().copied().filter(|_| rng.random_bool(0.35)).collect();
     amenities.push(Amenity::Wifi);
-    let policy = *[CancellationPolicy::Flexible, CancellationPolicy::Moderate, CancellationPolicy::Moderate, CancellationPolicy::Strict, CancellationPolicy::NonRefundable]
-        .choose(rng)
-        .unwrap_or(&CancellationPolicy::Moderate);
+    let policy = *[
+        CancellationPolicy::Flexible,
+        CancellationPolicy::Moderate,
+        CancellationPolicy::Moderate,
+        CancellationPolicy::Strict,
+        CancellationPolicy::NonRefundable,
+    ]
+    .choose(rng)
+    .unwrap_or(&CancellationPolicy::Moderate);
     let currency = Currency::parse(city.currency).unwrap_or_else(|_| fallback_currency());
     let draft = PropertyDraft {
         name,
@@ -198,10 +277,13 @@ pub fn generate(rng: &mut ChaCha8Rng, tenant_id: TenantId, now: Timestamp) -> Ge
     let usd_base = [60.0, 110.0, 190.0][usize::from(city.level.clamp(1, 3) - 1)];
     let scale = per_usd(city.currency) * 10f64.powi(i32::from(currency.exponent()));
     let templates: &[(&str, u16, u16, u16, &str, f64)] = match kind {
-        PropertyType::Hostel => &[("Bed in 8-bed dorm", 1, 0, 1, "1 bunk bed", 0.3), ("Private Double", 2, 0, 2, "1 double bed", 0.8)],
-        PropertyType::Apartment | PropertyType::House | PropertyType::Villa | PropertyType::Cabin => {
-            &[("Entire place, 1 bedroom", 2, 2, 4, "1 queen bed, 1 sofa bed", 1.1), ("Entire place, 2 bedrooms", 4, 2, 6, "2 queen beds, 1 sofa bed", 1.7)]
+        PropertyType::Hostel => {
+            &[("Bed in 8-bed dorm", 1, 0, 1, "1 bunk bed", 0.3), ("Private Double", 2, 0, 2, "1 double bed", 0.8)]
         }
+        PropertyType::Apartment | PropertyType::House | PropertyType::Villa | PropertyType::Cabin => &[
+            ("Entire place, 1 bedroom", 2, 2, 4, "1 queen bed, 1 sofa bed", 1.1),
+            ("Entire place, 2 bedrooms", 4, 2, 6, "2 queen beds, 1 sofa bed", 1.7),
+        ],
         _ => &[
             ("Standard Double", 2, 1, 3, "1 double bed", 1.0),
             ("Twin Room", 2, 0, 2, "2 single beds", 0.95),
@@ -220,17 +302,32 @@ pub fn generate(rng: &mut ChaCha8Rng, tenant_id: TenantId, now: Timestamp) -> Ge
                 _ => 1,
             };
             let base = (usd_base * factor * rng.random_range(0.8..1.25) * scale).round() as i64;
-            let mut charges = vec![Charge { name: "VAT".into(), kind: ChargeKind::Percent, amount: vat_bp(city.country), tax: true }];
+            let mut charges =
+                vec![Charge { name: "VAT".into(), kind: ChargeKind::Percent, amount: vat_bp(city.country), tax: true }];
             if matches!(city.country, "PT" | "FR" | "IT" | "ES" | "NL" | "DE" | "AT") {
-                charges.push(Charge { name: "City tax".into(), kind: ChargeKind::PerPersonPerNight, amount: (2.0 * scale / per_usd(city.currency) * 0.92).round() as i64, tax: true });
+                charges.push(Charge {
+                    name: "City tax".into(),
+                    kind: ChargeKind::PerPersonPerNight,
+                    amount: (2.0 * scale / per_usd(city.currency) * 0.92).round() as i64,
+                    tax: true,
+                });
             }
-            if matches!(kind, PropertyType::Apartment | PropertyType::House | PropertyType::Villa | PropertyType::Cabin) {
-                charges.push(Charge { name: "Cleaning fee".into(), kind: ChargeKind::PerStay, amount: (40.0 * scale).round() as i64, tax: false });
+            if matches!(kind, PropertyType::Apartment | PropertyType::House | PropertyType::Villa | PropertyType::Cabin)
+            {
+                charges.push(Charge {
+                    name: "Cleaning fee".into(),
+                    kind: ChargeKind::PerStay,
+                    amount: (40.0 * scale).round() as i64,
+                    tax: false,
+                });
             }
             let rate_plan = RatePlan {
                 weekend: Some(room_type::WeekendRule { nights: vec![5, 6], adjust_bp: 1_500 }),
                 seasons: Vec::new(),
-                los_discounts: vec![LosDiscount { min_nights: 7, percent_bp: 1_000 }, LosDiscount { min_nights: 28, percent_bp: 2_500 }],
+                los_discounts: vec![
+                    LosDiscount { min_nights: 7, percent_bp: 1_000 },
+                    LosDiscount { min_nights: 28, percent_bp: 2_500 },
+                ],
                 charges,
             };
             let draft = RoomTypeDraft {
@@ -245,7 +342,14 @@ pub fn generate(rng: &mut ChaCha8Rng, tenant_id: TenantId, now: Timestamp) -> Ge
                 rate_plan,
             };
             let draft = draft.validate().unwrap_or_else(|e| unreachable!("demo room type is invalid: {e}"));
-            RoomType { id: RoomTypeId::new_v7(now), property_id: property.id, tenant_id, draft, created_at: now, updated_at: now }
+            RoomType {
+                id: RoomTypeId::new_v7(now),
+                property_id: property.id,
+                tenant_id,
+                draft,
+                created_at: now,
+                updated_at: now,
+            }
         })
         .collect();
     Generated { property, room_types }
@@ -279,8 +383,17 @@ pub async fn load(ports: &Ports, store: &SqlStore, properties: usize, seed: u64)
     let now = ports.clock.now();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut accounts = Vec::new();
-    for (email, name, role) in [(DEMO_GUEST, "Ana Guest", Role::Guest), (DEMO_HOST, "Demo Hospitality", Role::Host), (DEMO_ADMIN, "Olga Operator", Role::Admin)] {
-        let user = auth::register(ports, Register { email: email.into(), password: DEMO_PASSWORD.into(), name: name.into(), role }, now).await?;
+    for (email, name, role) in [
+        (DEMO_GUEST, "Ana Guest", Role::Guest),
+        (DEMO_HOST, "Demo Hospitality", Role::Host),
+        (DEMO_ADMIN, "Olga Operator", Role::Admin),
+    ] {
+        let user = auth::register(
+            ports,
+            Register { email: email.into(), password: DEMO_PASSWORD.into(), name: name.into(), role },
+            now,
+        )
+        .await?;
         accounts.push(user);
     }
     let host_tenant = accounts[1].tenant_id.ok_or_else(|| anyhow::anyhow!("the demo host has no tenant"))?;
@@ -313,7 +426,13 @@ pub async fn load(ports: &Ports, store: &SqlStore, properties: usize, seed: u64)
         }
         summary.properties += props.len();
         summary.room_types += rts.len();
-        let event = Event::new("catalog.imported", now, None, uuid::Uuid::nil(), serde_json::json!({"properties": props.len(), "room_types": rts.len()}));
+        let event = Event::new(
+            "catalog.imported",
+            now,
+            None,
+            uuid::Uuid::nil(),
+            serde_json::json!({"properties": props.len(), "room_types": rts.len()}),
+        );
         store.import_catalog(&tenants, &props, &rts, &event).await?;
         i += n;
     }

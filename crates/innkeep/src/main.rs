@@ -109,9 +109,16 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             }
             let server = Server::start(config, Arc::new(SystemClock), true).await?;
             if demo {
-                let s = innkeep::demo::load(&server.ports, &server.store, demo_properties, 42).await.context("loading demo data")?;
+                let s = innkeep::demo::load(&server.ports, &server.store, demo_properties, 42)
+                    .await
+                    .context("loading demo data")?;
                 if s.properties > 0 {
-                    tracing::info!(properties = s.properties, room_types = s.room_types, bookings = s.bookings, "demo data loaded");
+                    tracing::info!(
+                        properties = s.properties,
+                        room_types = s.room_types,
+                        bookings = s.bookings,
+                        "demo data loaded"
+                    );
                 }
                 eprintln!(
                     "Innkeep is serving the demo on http://{} (sign in as {} / {})",
@@ -152,11 +159,14 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
         }
         Command::Admin { command: AdminCommand::CreateUser { email, password, name, role, data } } => {
             set_data(config, data);
-            let role = innkeep_core::Role::parse(&role).ok_or_else(|| anyhow::anyhow!("role must be guest, host or admin"))?;
+            let role =
+                innkeep_core::Role::parse(&role).ok_or_else(|| anyhow::anyhow!("role must be guest, host or admin"))?;
             let store = startup::open_store(config).await?;
             let ports = startup::ports(config, store.clone(), Arc::new(SystemClock));
             let cmd = innkeep_app::auth::Register { email, password, name, role };
-            let user = innkeep_app::auth::register(&ports, cmd, jiff::Timestamp::now()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let user = innkeep_app::auth::register(&ports, cmd, jiff::Timestamp::now())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             store.close().await;
             println!("created {} {} ({})", user.role.as_str(), user.id, user.email.as_str());
             Ok(())

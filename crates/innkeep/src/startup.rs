@@ -14,7 +14,8 @@ use tokio::task::JoinHandle;
 /// Open the configured store and apply its migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
     if config.database.url.is_empty() {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     }
     let mut options = StoreOptions::new(config.database_url());
     options.max_connections = config.database.max_connections;
@@ -51,11 +52,17 @@ impl Server {
     pub async fn start(config: &Config, clock: Arc<dyn Clock>, sweep: bool) -> anyhow::Result<Server> {
         let store = open_store(config).await?;
         let ports = ports(config, store.clone(), clock);
-        let listener = tokio::net::TcpListener::bind(&config.server.listen).await.with_context(|| format!("binding {}", config.server.listen))?;
+        let listener = tokio::net::TcpListener::bind(&config.server.listen)
+            .await
+            .with_context(|| format!("binding {}", config.server.listen))?;
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
         if sweep {
-            tokio::spawn(sweep_holds(ports.clone(), Duration::from_secs(config.booking.sweep_interval_secs.max(1)), stop.subscribe()));
+            tokio::spawn(sweep_holds(
+                ports.clone(),
+                Duration::from_secs(config.booking.sweep_interval_secs.max(1)),
+                stop.subscribe(),
+            ));
         }
         let app = innkeep_http::app(innkeep_http::AppState::new(ports.clone()), axum::Router::new());
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);

@@ -1,4 +1,5 @@
 //! A stay is searched, quoted, booked, confirmed and cancelled through the API.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -14,7 +15,12 @@ async fn a_guest_books_confirms_and_cancels_a_stay_with_a_refund() {
     let property = app.property(&host, "moderate").await;
     let rt = app.room_type(&host, &property, 3).await;
 
-    let avail = app.get(&format!("/api/v1/availability?property_id={property}&check_in=2027-02-01&check_out=2027-02-04&adults=2"), None).await;
+    let avail = app
+        .get(
+            &format!("/api/v1/availability?property_id={property}&check_in=2027-02-01&check_out=2027-02-04&adults=2"),
+            None,
+        )
+        .await;
     assert_eq!(avail.status, 200, "{}", avail.body);
     let offer = &avail.body["offers"][0];
     assert_eq!(offer["room_type"]["id"], rt.as_str());
@@ -32,7 +38,8 @@ async fn a_guest_books_confirms_and_cancels_a_stay_with_a_refund() {
 
     let cal = app.get(&format!("/api/v1/room-types/{rt}/calendar?from=2027-01-31&to=2027-02-05"), Some(&host)).await;
     assert_eq!(cal.status, 200, "{}", cal.body);
-    let sold: Vec<i64> = cal.body["nights"].as_array().expect("nights").iter().map(|n| n["sold"].as_i64().unwrap_or(-1)).collect();
+    let sold: Vec<i64> =
+        cal.body["nights"].as_array().expect("nights").iter().map(|n| n["sold"].as_i64().unwrap_or(-1)).collect();
     assert_eq!(sold, vec![0, 1, 1, 1, 0], "the hold counts as sold on its three nights only");
 
     let confirmed = app.post(&format!("/api/v1/bookings/{id}/confirm"), Some(&guest), json!({})).await;
@@ -50,7 +57,10 @@ async fn a_guest_books_confirms_and_cancels_a_stay_with_a_refund() {
     assert_eq!(cancelled.body["refund"]["minor"], 31800, "moderate policy: full refund 4 weeks ahead");
 
     let cal = app.get(&format!("/api/v1/room-types/{rt}/calendar?from=2027-02-01&to=2027-02-04"), Some(&host)).await;
-    assert!(cal.body["nights"].as_array().expect("nights").iter().all(|n| n["sold"] == 0), "cancelling releases the nights");
+    assert!(
+        cal.body["nights"].as_array().expect("nights").iter().all(|n| n["sold"] == 0),
+        "cancelling releases the nights"
+    );
 
     let again = app.post(&format!("/api/v1/bookings/{id}/confirm"), Some(&guest), json!({})).await;
     again.assert_problem(409, "invalid_transition");
@@ -108,7 +118,9 @@ async fn an_expired_hold_releases_its_nights_and_cannot_be_confirmed() {
     assert_eq!(expired, 1);
     let b = app.get(&format!("/api/v1/bookings/{id}"), Some(&guest)).await;
     assert_eq!(b.body["status"], "expired");
-    app.post(&format!("/api/v1/bookings/{id}/confirm"), Some(&guest), json!({})).await.assert_problem(409, "invalid_transition");
+    app.post(&format!("/api/v1/bookings/{id}/confirm"), Some(&guest), json!({}))
+        .await
+        .assert_problem(409, "invalid_transition");
     let again = app.book(&guest, &rt, "2027-02-11", "2027-02-12", None).await;
     assert_eq!(again.status, 201, "the expired hold's night is free again: {}", again.body);
     app.stop().await;
@@ -138,14 +150,20 @@ async fn hosts_run_the_stay_and_guests_cannot() {
     let held = app.book(&guest, &rt, "2027-01-04", "2027-01-05", None).await;
     assert_eq!(held.status, 201, "check-in today is allowed: {}", held.body);
     let id = held.body["id"].as_str().expect("id").to_string();
-    app.post(&format!("/api/v1/bookings/{id}/check-in"), Some(&host), json!({})).await.assert_problem(409, "invalid_transition");
+    app.post(&format!("/api/v1/bookings/{id}/check-in"), Some(&host), json!({}))
+        .await
+        .assert_problem(409, "invalid_transition");
     app.post(&format!("/api/v1/bookings/{id}/confirm"), Some(&host), json!({})).await;
-    app.post(&format!("/api/v1/bookings/{id}/check-in"), Some(&guest), json!({})).await.assert_problem(403, "forbidden");
+    app.post(&format!("/api/v1/bookings/{id}/check-in"), Some(&guest), json!({}))
+        .await
+        .assert_problem(403, "forbidden");
     let r = app.post(&format!("/api/v1/bookings/{id}/check-in"), Some(&host), json!({})).await;
     assert_eq!(r.body["status"], "checked_in", "{}", r.body);
     let r = app.post(&format!("/api/v1/bookings/{id}/complete"), Some(&host), json!({})).await;
     assert_eq!(r.body["status"], "completed");
-    app.post(&format!("/api/v1/bookings/{id}/cancel"), Some(&guest), json!({})).await.assert_problem(409, "invalid_transition");
+    app.post(&format!("/api/v1/bookings/{id}/cancel"), Some(&guest), json!({}))
+        .await
+        .assert_problem(409, "invalid_transition");
     app.stop().await;
 }
 
@@ -161,15 +179,35 @@ async fn a_tenant_sees_only_its_own_data_and_other_ids_answer_404() {
     let held = app.book(&guest, &rt, "2027-02-01", "2027-02-02", None).await;
     let id = held.body["id"].as_str().expect("id").to_string();
 
-    let patch = app.call(Method::PATCH, &format!("/api/v1/properties/{property}"), Some(&other_host), Some(json!({"name": "Mine now"}))).await;
+    let patch = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/properties/{property}"),
+            Some(&other_host),
+            Some(json!({"name": "Mine now"})),
+        )
+        .await;
     patch.assert_problem(404, "not_found");
-    app.post(&format!("/api/v1/properties/{property}/room-types"), Some(&other_host), room_type_body(1)).await.assert_problem(404, "not_found");
-    app.get(&format!("/api/v1/room-types/{rt}/calendar?from=2027-02-01&to=2027-02-02"), Some(&other_host)).await.assert_problem(404, "not_found");
-    let put = app.call(Method::PUT, &format!("/api/v1/room-types/{rt}/calendar"), Some(&other_host), Some(json!({"from": "2027-02-01", "to": "2027-02-02", "closed": true}))).await;
+    app.post(&format!("/api/v1/properties/{property}/room-types"), Some(&other_host), room_type_body(1))
+        .await
+        .assert_problem(404, "not_found");
+    app.get(&format!("/api/v1/room-types/{rt}/calendar?from=2027-02-01&to=2027-02-02"), Some(&other_host))
+        .await
+        .assert_problem(404, "not_found");
+    let put = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/room-types/{rt}/calendar"),
+            Some(&other_host),
+            Some(json!({"from": "2027-02-01", "to": "2027-02-02", "closed": true})),
+        )
+        .await;
     put.assert_problem(404, "not_found");
     app.get(&format!("/api/v1/bookings/{id}"), Some(&other_host)).await.assert_problem(404, "not_found");
     app.get(&format!("/api/v1/bookings/{id}"), Some(&other_guest)).await.assert_problem(404, "not_found");
-    app.post(&format!("/api/v1/bookings/{id}/cancel"), Some(&other_guest), json!({})).await.assert_problem(404, "not_found");
+    app.post(&format!("/api/v1/bookings/{id}/cancel"), Some(&other_guest), json!({}))
+        .await
+        .assert_problem(404, "not_found");
     assert_eq!(app.get("/api/v1/bookings", Some(&other_host)).await.body.as_array().map(Vec::len), Some(0));
     assert_eq!(app.get("/api/v1/bookings", Some(&other_guest)).await.body.as_array().map(Vec::len), Some(0));
     assert_eq!(app.get("/api/v1/properties", Some(&other_host)).await.body.as_array().map(Vec::len), Some(0));
@@ -189,34 +227,78 @@ async fn hosts_edit_properties_room_types_and_calendars() {
     let property = app.property(&host, "flexible").await;
     let rt = app.room_type(&host, &property, 2).await;
 
-    let p = app.call(Method::PATCH, &format!("/api/v1/properties/{property}"), Some(&host), Some(json!({"name": "Casa Verde", "address": {"postal_code": "1100-000"}}))).await;
+    let p = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/properties/{property}"),
+            Some(&host),
+            Some(json!({"name": "Casa Verde", "address": {"postal_code": "1100-000"}})),
+        )
+        .await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert_eq!(p.body["name"], "Casa Verde");
     assert_eq!(p.body["address"]["city"], "Lisbon", "merge patch keeps the other fields");
     assert_eq!(p.body["address"]["postal_code"], "1100-000");
 
-    let put = app.call(Method::PUT, &format!("/api/v1/room-types/{rt}/calendar"), Some(&host), Some(json!({"from": "2027-02-05", "to": "2027-02-07", "price": 15000}))).await;
+    let put = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/room-types/{rt}/calendar"),
+            Some(&host),
+            Some(json!({"from": "2027-02-05", "to": "2027-02-07", "price": 15000})),
+        )
+        .await;
     assert_eq!(put.status, 204, "{}", put.body);
-    let put = app.call(Method::PUT, &format!("/api/v1/room-types/{rt}/calendar"), Some(&host), Some(json!({"from": "2027-02-07", "to": "2027-02-08", "closed": true}))).await;
+    let put = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/room-types/{rt}/calendar"),
+            Some(&host),
+            Some(json!({"from": "2027-02-07", "to": "2027-02-08", "closed": true})),
+        )
+        .await;
     assert_eq!(put.status, 204);
     let cal = app.get(&format!("/api/v1/room-types/{rt}/calendar?from=2027-02-04&to=2027-02-08"), Some(&host)).await;
-    let prices: Vec<i64> = cal.body["nights"].as_array().expect("nights").iter().map(|n| n["price"].as_i64().unwrap_or(0)).collect();
+    let prices: Vec<i64> =
+        cal.body["nights"].as_array().expect("nights").iter().map(|n| n["price"].as_i64().unwrap_or(0)).collect();
     assert_eq!(prices, vec![10000, 15000, 15000, 10000]);
     assert_eq!(cal.body["nights"][3]["closed"], true);
 
-    let q = app.get(&format!("/api/v1/availability?property_id={property}&check_in=2027-02-04&check_out=2027-02-07&adults=2"), None).await;
+    let q = app
+        .get(
+            &format!("/api/v1/availability?property_id={property}&check_in=2027-02-04&check_out=2027-02-07&adults=2"),
+            None,
+        )
+        .await;
     assert_eq!(q.body["offers"][0]["quote"]["subtotal"]["minor"], 40000, "{}", q.body);
-    let closed = app.get(&format!("/api/v1/availability?property_id={property}&check_in=2027-02-06&check_out=2027-02-08"), None).await;
+    let closed = app
+        .get(&format!("/api/v1/availability?property_id={property}&check_in=2027-02-06&check_out=2027-02-08"), None)
+        .await;
     assert_eq!(closed.body["offers"].as_array().map(Vec::len), Some(0), "a closed night is never offered");
     app.book(&guest, &rt, "2027-02-07", "2027-02-08", None).await.assert_problem(409, "sold_out");
 
     app.book(&guest, &rt, "2027-02-04", "2027-02-05", None).await;
     app.book(&guest, &rt, "2027-02-04", "2027-02-05", None).await;
-    let shrink = app.call(Method::PATCH, &format!("/api/v1/room-types/{rt}"), Some(&host), Some(json!({"units": 1}))).await;
+    let shrink =
+        app.call(Method::PATCH, &format!("/api/v1/room-types/{rt}"), Some(&host), Some(json!({"units": 1}))).await;
     shrink.assert_problem(409, "conflict");
-    let squeeze = app.call(Method::PUT, &format!("/api/v1/room-types/{rt}/calendar"), Some(&host), Some(json!({"from": "2027-02-04", "to": "2027-02-05", "units": 1}))).await;
+    let squeeze = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/room-types/{rt}/calendar"),
+            Some(&host),
+            Some(json!({"from": "2027-02-04", "to": "2027-02-05", "units": 1})),
+        )
+        .await;
     squeeze.assert_problem(409, "conflict");
-    let grow = app.call(Method::PATCH, &format!("/api/v1/room-types/{rt}"), Some(&host), Some(json!({"units": 5, "max_stay": 20}))).await;
+    let grow = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/room-types/{rt}"),
+            Some(&host),
+            Some(json!({"units": 5, "max_stay": 20})),
+        )
+        .await;
     assert_eq!(grow.status, 200, "{}", grow.body);
     assert_eq!(grow.body["units"], 5);
     assert_eq!(grow.body["max_stay"], 20);
@@ -232,10 +314,17 @@ async fn sessions_end_on_sign_out_and_wrong_passwords_are_rate_limited() {
     assert_eq!(out.status, 204);
     app.get("/api/v1/me", Some(&token)).await.assert_problem(401, "unauthenticated");
 
-    app.post("/api/v1/users", None, json!({"email": "eve@example.com", "password": "correct horse battery", "name": "Eve", "role": "guest"})).await;
+    app.post(
+        "/api/v1/users",
+        None,
+        json!({"email": "eve@example.com", "password": "correct horse battery", "name": "Eve", "role": "guest"}),
+    )
+    .await;
     let mut codes = Vec::new();
     for _ in 0..12 {
-        let r = app.post("/api/v1/sessions", None, json!({"email": "eve@example.com", "password": "wrong password!!"})).await;
+        let r = app
+            .post("/api/v1/sessions", None, json!({"email": "eve@example.com", "password": "wrong password!!"}))
+            .await;
         codes.push(r.status.as_u16());
     }
     assert!(codes[..10].iter().all(|c| *c == 401), "{codes:?}");

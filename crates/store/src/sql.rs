@@ -94,14 +94,17 @@ fn doc_of<T: serde::de::DeserializeOwned>(row: &AnyRow) -> Result<T, StoreError>
 }
 
 async fn booking_in(tx: &mut Tx<'_>, id: &str) -> Result<Booking, StoreError> {
-    let row = sqlx::query("SELECT doc FROM bookings WHERE id = $1").bind(id).fetch_one(&mut **tx).await.map_err(db_err)?;
+    let row =
+        sqlx::query("SELECT doc FROM bookings WHERE id = $1").bind(id).fetch_one(&mut **tx).await.map_err(db_err)?;
     doc_of(&row)
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(d) => {
-            d.is_unique_violation() || d.message().contains("UNIQUE constraint failed") || d.code().as_deref() == Some("23505")
+            d.is_unique_violation()
+                || d.message().contains("UNIQUE constraint failed")
+                || d.code().as_deref() == Some("23505")
         }
         _ => false,
     }
@@ -159,7 +162,8 @@ impl Store for SqlStore {
 
     async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError> {
         let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at, u.password_hash FROM users u WHERE u.email = $1";
-        let Some(row) = sqlx::query(sql).bind(email.as_str()).fetch_optional(&self.reader).await.map_err(db_err)? else {
+        let Some(row) = sqlx::query(sql).bind(email.as_str()).fetch_optional(&self.reader).await.map_err(db_err)?
+        else {
             return Ok(None);
         };
         Ok(Some((user_of(&row)?, row.try_get("password_hash").map_err(db_err)?)))
@@ -186,7 +190,11 @@ impl Store for SqlStore {
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await.map_err(db_err)?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -244,7 +252,12 @@ impl Store for SqlStore {
         row.as_ref().map(doc_of).transpose()
     }
 
-    async fn list_properties(&self, tenant: Option<TenantId>, limit: u32, offset: u32) -> Result<Vec<Property>, StoreError> {
+    async fn list_properties(
+        &self,
+        tenant: Option<TenantId>,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Property>, StoreError> {
         let rows = sqlx::query(
             "SELECT doc FROM properties WHERE ($1 IS NULL OR tenant_id = $1) ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
         )
@@ -323,7 +336,13 @@ impl Store for SqlStore {
         rows.iter().map(doc_of).collect()
     }
 
-    async fn set_nights(&self, room_type: RoomTypeId, range: &Stay, c: &NightOverride, event: &Event) -> Result<(), StoreError> {
+    async fn set_nights(
+        &self,
+        room_type: RoomTypeId,
+        range: &Stay,
+        c: &NightOverride,
+        event: &Event,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let id = room_type.to_string();
         for night in range.each_night() {
@@ -376,12 +395,13 @@ impl Store for SqlStore {
         let b = &hold.booking;
         let mut tx = self.begin().await?;
         if let Some(key) = &hold.idempotency_key {
-            let seen = sqlx::query("SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2")
-                .bind(b.user_id.to_string())
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            let seen =
+                sqlx::query("SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2")
+                    .bind(b.user_id.to_string())
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
             if let Some(row) = seen {
                 let hash: String = row.try_get("request_hash").map_err(db_err)?;
                 if hash != hold.request_hash {
@@ -517,12 +537,14 @@ impl Store for SqlStore {
     }
 
     async fn expired_holds(&self, now: Timestamp, limit: u32) -> Result<Vec<BookingId>, StoreError> {
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM bookings WHERE status = 'held' AND hold_expires_at <= $1 ORDER BY hold_expires_at LIMIT $2")
-            .bind(ms(now))
-            .bind(i64::from(limit))
-            .fetch_all(&self.writer)
-            .await
-            .map_err(db_err)?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM bookings WHERE status = 'held' AND hold_expires_at <= $1 ORDER BY hold_expires_at LIMIT $2",
+        )
+        .bind(ms(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.writer)
+        .await
+        .map_err(db_err)?;
         ids.iter().map(|s| parse(s)).collect()
     }
 
@@ -657,4 +679,3 @@ impl SqlStore {
         sqlx::query_scalar("SELECT COUNT(*) FROM properties").fetch_one(&self.reader).await.map_err(db_err)
     }
 }
-

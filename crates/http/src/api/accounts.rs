@@ -40,18 +40,33 @@ pub struct UserView {
 
 impl From<&User> for UserView {
     fn from(u: &User) -> Self {
-        UserView { id: u.id, email: u.email.as_str().to_string(), name: u.name.clone(), role: u.role.as_str().to_string(), tenant_id: u.tenant_id }
+        UserView {
+            id: u.id,
+            email: u.email.as_str().to_string(),
+            name: u.name.clone(),
+            role: u.role.as_str().to_string(),
+            tenant_id: u.tenant_id,
+        }
     }
 }
 
 /// Create an account.
 #[utoipa::path(post, path = "/api/v1/users", request_body = RegisterBody, tag = "accounts",
     responses((status = 201, body = UserView), (status = 400, body = Problem), (status = 409, body = Problem)))]
-pub async fn register(State(s): State<AppState>, Body(b): Body<RegisterBody>) -> ApiResult<(StatusCode, Json<UserView>)> {
+pub async fn register(
+    State(s): State<AppState>,
+    Body(b): Body<RegisterBody>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
     let role = match b.role.as_str() {
         "guest" => Role::Guest,
         "host" => Role::Host,
-        other => return Err(ApiError::invalid("role", "invalid_role", format!("role must be \"guest\" or \"host\", not {other:?}"))),
+        other => {
+            return Err(ApiError::invalid(
+                "role",
+                "invalid_role",
+                format!("role must be \"guest\" or \"host\", not {other:?}"),
+            ));
+        }
     };
     let cmd = Register { email: b.email, password: b.password, name: b.name, role };
     let user = auth::register(&s.ports, cmd, s.ports.clock.now()).await?;
@@ -91,13 +106,21 @@ pub fn sign_in_limiter() -> SignInLimiter {
 /// Sign in; attempts are limited per e-mail address.
 #[utoipa::path(post, path = "/api/v1/sessions", request_body = SignInBody, tag = "accounts",
     responses((status = 201, body = SessionView), (status = 401, body = Problem), (status = 429, body = Problem)))]
-pub async fn sign_in(State(s): State<AppState>, Body(b): Body<SignInBody>) -> ApiResult<(StatusCode, Json<SessionView>)> {
+pub async fn sign_in(
+    State(s): State<AppState>,
+    Body(b): Body<SignInBody>,
+) -> ApiResult<(StatusCode, Json<SessionView>)> {
     let key = b.email.trim().to_lowercase();
     if s.sign_in_limiter.check_key(&key).is_err() {
-        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "too many sign-in attempts for this e-mail; wait a minute"));
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many sign-in attempts for this e-mail; wait a minute",
+        ));
     }
     let session = auth::sign_in(&s.ports, &b.email, &b.password, s.ports.clock.now()).await?;
-    let view = SessionView { token: session.token, expires_at: session.expires_at, user: UserView::from(&session.user) };
+    let view =
+        SessionView { token: session.token, expires_at: session.expires_at, user: UserView::from(&session.user) };
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -107,9 +130,9 @@ pub struct Token(pub String);
 impl<S: Send + Sync> FromRequestParts<S> for Token {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        bearer(parts)
-            .map(|t| Token(t.to_string()))
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "send `Authorization: Bearer TOKEN`"))
+        bearer(parts).map(|t| Token(t.to_string())).ok_or_else(|| {
+            ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "send `Authorization: Bearer TOKEN`")
+        })
     }
 }
 

@@ -6,9 +6,9 @@ use crate::extract::{Auth, Body, Id, Params};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use innkeep_app::AppError;
 use innkeep_app::booking::{self, Action, PlaceBooking};
 use innkeep_app::store::{Booking, BookingFilter, GuestContact};
-use innkeep_app::AppError;
 use innkeep_core::{BookingId, BookingStatus, Money, Party, PropertyId, RoomTypeId};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -46,12 +46,28 @@ pub struct BookingBody {
     params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
     responses((status = 201, description = "held: {id, status, hold_expires_at, quote, ...}"), (status = 200, description = "a replay of the same request"),
         (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn place(State(s): State<AppState>, Auth(a): Auth, headers: HeaderMap, Body(b): Body<BookingBody>) -> ApiResult<(StatusCode, Json<Booking>)> {
+pub async fn place(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    headers: HeaderMap,
+    Body(b): Body<BookingBody>,
+) -> ApiResult<(StatusCode, Json<Booking>)> {
     let key = match headers.get("idempotency-key") {
-        Some(v) => Some(v.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "invalid_idempotency_key", "Idempotency-Key must be visible ASCII"))?.to_string()),
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| {
+                    ApiError::invalid(
+                        "Idempotency-Key",
+                        "invalid_idempotency_key",
+                        "Idempotency-Key must be visible ASCII",
+                    )
+                })?
+                .to_string(),
+        ),
         None => None,
     };
-    let canonical = serde_json::to_vec(&b).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()))?;
+    let canonical =
+        serde_json::to_vec(&b).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()))?;
     let cmd = PlaceBooking {
         room_type_id: b.room_type_id,
         check_in: b.check_in,
@@ -155,15 +171,30 @@ pub struct BookingQuery {
 /// A guest's own bookings, a host's tenant's, or all for an admin; newest first.
 #[utoipa::path(get, path = "/api/v1/bookings", tag = "bookings", security(("bearer" = [])), params(BookingQuery),
     responses((status = 200, description = "bookings"), (status = 400, body = Problem), (status = 401, body = Problem)))]
-pub async fn list(State(s): State<AppState>, Auth(a): Auth, Params(q): Params<BookingQuery>) -> ApiResult<Json<Vec<Booking>>> {
+pub async fn list(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Params(q): Params<BookingQuery>,
+) -> ApiResult<Json<Vec<Booking>>> {
     let status = match q.status.as_deref() {
         None => None,
-        Some(v) => Some(BookingStatus::parse(v).ok_or_else(|| ApiError::invalid("status", "invalid_query", format!("unknown status {v:?}")))?),
+        Some(v) => Some(
+            BookingStatus::parse(v)
+                .ok_or_else(|| ApiError::invalid("status", "invalid_query", format!("unknown status {v:?}")))?,
+        ),
     };
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::invalid("limit", "invalid_query", "limit must be between 1 and 200"));
     }
-    let filter = BookingFilter { property_id: q.property_id, status, from: q.from, to: q.to, limit, offset: q.offset.unwrap_or(0), ..BookingFilter::default() };
+    let filter = BookingFilter {
+        property_id: q.property_id,
+        status,
+        from: q.from,
+        to: q.to,
+        limit,
+        offset: q.offset.unwrap_or(0),
+        ..BookingFilter::default()
+    };
     Ok(Json(booking::list_bookings(&s.ports, &a, filter).await?))
 }

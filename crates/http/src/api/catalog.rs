@@ -103,17 +103,28 @@ fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
 /// The current document with a patch applied, read back as a body.
 fn patched<T: DeserializeOwned>(current: &impl Serialize, patch: &serde_json::Value) -> ApiResult<T> {
     if !patch.is_object() {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "a PATCH body is a JSON object of the fields to change"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "a PATCH body is a JSON object of the fields to change",
+        ));
     }
-    let mut doc = serde_json::to_value(current).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let mut doc = serde_json::to_value(current)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
     merge_patch(&mut doc, patch);
-    serde_json::from_value(doc).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", format!("the body does not match the schema: {e}")))
+    serde_json::from_value(doc).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", format!("the body does not match the schema: {e}"))
+    })
 }
 
 /// Create a property for the host's tenant.
 #[utoipa::path(post, path = "/api/v1/properties", request_body = PropertyBody, tag = "catalog", security(("bearer" = [])),
     responses((status = 201, description = "the property"), (status = 400, body = Problem), (status = 403, body = Problem)))]
-pub async fn create_property(State(s): State<AppState>, Auth(a): Auth, Body(b): Body<PropertyBody>) -> ApiResult<(StatusCode, Json<Property>)> {
+pub async fn create_property(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Body(b): Body<PropertyBody>,
+) -> ApiResult<(StatusCode, Json<Property>)> {
     let p = catalog::create_property(&s.ports, &a, b.into(), s.ports.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(p)))
 }
@@ -132,7 +143,11 @@ pub struct ListQuery {
 /// Properties: a host's own, or every property for anyone else.
 #[utoipa::path(get, path = "/api/v1/properties", params(ListQuery), tag = "catalog",
     responses((status = 200, description = "properties, newest first"), (status = 400, body = Problem)))]
-pub async fn list_properties(State(s): State<AppState>, MaybeAuth(a): MaybeAuth, Params(q): Params<ListQuery>) -> ApiResult<Json<Vec<Property>>> {
+pub async fn list_properties(
+    State(s): State<AppState>,
+    MaybeAuth(a): MaybeAuth,
+    Params(q): Params<ListQuery>,
+) -> ApiResult<Json<Vec<Property>>> {
     let limit = q.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::invalid("limit", "invalid_query", "limit must be between 1 and 100"));
@@ -141,7 +156,13 @@ pub async fn list_properties(State(s): State<AppState>, MaybeAuth(a): MaybeAuth,
         Some(a) if a.role == Role::Host && q.mine.unwrap_or(true) => a.tenant_id,
         _ => None,
     };
-    Ok(Json(s.ports.store.list_properties(tenant, limit, q.offset.unwrap_or(0)).await.map_err(innkeep_app::AppError::from)?))
+    Ok(Json(
+        s.ports
+            .store
+            .list_properties(tenant, limit, q.offset.unwrap_or(0))
+            .await
+            .map_err(innkeep_app::AppError::from)?,
+    ))
 }
 
 /// A property.
@@ -155,7 +176,12 @@ pub async fn get_property(State(s): State<AppState>, Id(id): Id<PropertyId>) -> 
 #[utoipa::path(patch, path = "/api/v1/properties/{id}", tag = "catalog", security(("bearer" = [])), params(("id" = String, Path)),
     request_body(content = Object, description = "the fields to change"),
     responses((status = 200, description = "the property"), (status = 400, body = Problem), (status = 404, body = Problem)))]
-pub async fn patch_property(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<PropertyId>, Body(patch): Body<serde_json::Value>) -> ApiResult<Json<Property>> {
+pub async fn patch_property(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Id(id): Id<PropertyId>,
+    Body(patch): Body<serde_json::Value>,
+) -> ApiResult<Json<Property>> {
     let current = catalog::managed_property(&s.ports, &a, id).await?;
     let body: PropertyBody = patched(&current.draft, &patch)?;
     Ok(Json(catalog::update_property(&s.ports, &a, current, body.into(), s.ports.clock.now()).await?))
@@ -213,7 +239,12 @@ impl From<RoomTypeBody> for RoomTypeDraft {
 /// Add a room type to a property.
 #[utoipa::path(post, path = "/api/v1/properties/{id}/room-types", tag = "catalog", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = RoomTypeBody, responses((status = 201, description = "the room type"), (status = 400, body = Problem), (status = 404, body = Problem)))]
-pub async fn create_room_type(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<PropertyId>, Body(b): Body<RoomTypeBody>) -> ApiResult<(StatusCode, Json<RoomType>)> {
+pub async fn create_room_type(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Id(id): Id<PropertyId>,
+    Body(b): Body<RoomTypeBody>,
+) -> ApiResult<(StatusCode, Json<RoomType>)> {
     let rt = catalog::create_room_type(&s.ports, &a, id, b.into(), s.ports.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(rt)))
 }
@@ -237,7 +268,12 @@ pub async fn get_room_type(State(s): State<AppState>, Id(id): Id<RoomTypeId>) ->
 #[utoipa::path(patch, path = "/api/v1/room-types/{id}", tag = "catalog", security(("bearer" = [])), params(("id" = String, Path)),
     request_body(content = Object, description = "the fields to change"),
     responses((status = 200, description = "the room type"), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn patch_room_type(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<RoomTypeId>, Body(patch): Body<serde_json::Value>) -> ApiResult<Json<RoomType>> {
+pub async fn patch_room_type(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Id(id): Id<RoomTypeId>,
+    Body(patch): Body<serde_json::Value>,
+) -> ApiResult<Json<RoomType>> {
     let current = catalog::managed_room_type(&s.ports, &a, id).await?;
     let body: RoomTypeBody = patched(&current.draft, &patch)?;
     Ok(Json(catalog::update_room_type(&s.ports, &a, current, body.into(), s.ports.clock.now()).await?))
@@ -261,7 +297,12 @@ pub struct CalendarBody {
 /// Set price, closed, min stay or units over a range of nights.
 #[utoipa::path(put, path = "/api/v1/room-types/{id}/calendar", tag = "catalog", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = CalendarBody, responses((status = 204), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn put_calendar(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<RoomTypeId>, Body(b): Body<CalendarBody>) -> ApiResult<StatusCode> {
+pub async fn put_calendar(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Id(id): Id<RoomTypeId>,
+    Body(b): Body<CalendarBody>,
+) -> ApiResult<StatusCode> {
     let change = NightOverride { price_minor: b.price, closed: b.closed, min_stay: b.min_stay, units: b.units };
     catalog::set_calendar(&s.ports, &a, id, b.from, b.to, change, s.ports.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -292,7 +333,12 @@ pub struct CalendarView {
 /// The nights of `[from, to)` as the host sees them.
 #[utoipa::path(get, path = "/api/v1/room-types/{id}/calendar", tag = "catalog", security(("bearer" = [])), params(("id" = String, Path), RangeQuery),
     responses((status = 200, body = CalendarView), (status = 400, body = Problem), (status = 404, body = Problem)))]
-pub async fn get_calendar(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<RoomTypeId>, Params(q): Params<RangeQuery>) -> ApiResult<Json<CalendarView>> {
+pub async fn get_calendar(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Id(id): Id<RoomTypeId>,
+    Params(q): Params<RangeQuery>,
+) -> ApiResult<Json<CalendarView>> {
     let nights = catalog::calendar(&s.ports, &a, id, q.from, q.to).await?;
     let rt = catalog::room_type(&s.ports, id).await?;
     let property = catalog::property(&s.ports, rt.property_id).await?;
@@ -334,8 +380,26 @@ pub struct AvailabilityView {
 /// The room types of a property that can be booked for a stay, with the price of the stay.
 #[utoipa::path(get, path = "/api/v1/availability", tag = "catalog", params(AvailabilityQuery),
     responses((status = 200, body = AvailabilityView), (status = 400, body = Problem), (status = 404, body = Problem)))]
-pub async fn availability(State(s): State<AppState>, Params(q): Params<AvailabilityQuery>) -> ApiResult<Json<AvailabilityView>> {
+pub async fn availability(
+    State(s): State<AppState>,
+    Params(q): Params<AvailabilityQuery>,
+) -> ApiResult<Json<AvailabilityView>> {
     let party = Party { adults: q.adults.unwrap_or(1), children: q.children.unwrap_or(0) };
-    let offers = innkeep_app::availability::availability(&s.ports, q.property_id, q.check_in, q.check_out, party, s.ports.clock.now()).await?;
-    Ok(Json(AvailabilityView { property_id: q.property_id, check_in: q.check_in, check_out: q.check_out, adults: party.adults, children: party.children, offers }))
+    let offers = innkeep_app::availability::availability(
+        &s.ports,
+        q.property_id,
+        q.check_in,
+        q.check_out,
+        party,
+        s.ports.clock.now(),
+    )
+    .await?;
+    Ok(Json(AvailabilityView {
+        property_id: q.property_id,
+        check_in: q.check_in,
+        check_out: q.check_out,
+        adults: party.adults,
+        children: party.children,
+        offers,
+    }))
 }

@@ -24,8 +24,7 @@ pub struct TestApp {
 
 pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = Config::default();
-    config.data_dir = dir.path().to_path_buf();
+    let mut config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
     config.server.listen = "127.0.0.1:0".into();
     let clock = Arc::new(ManualClock::new(START.parse().expect("start time")));
     let server = Server::start(&config, clock.clone(), false).await.expect("server starts");
@@ -89,7 +88,13 @@ impl TestApp {
     /// Register a user and sign in; returns the token.
     pub async fn user(&self, role: &str) -> String {
         let email = format!("{role}{}@example.com", self.unique());
-        let r = self.post("/api/v1/users", None, json!({"email": email, "password": "correct horse battery", "name": "Test User", "role": role})).await;
+        let r = self
+            .post(
+                "/api/v1/users",
+                None,
+                json!({"email": email, "password": "correct horse battery", "name": "Test User", "role": role}),
+            )
+            .await;
         assert_eq!(r.status, 201, "{}", r.body);
         let r = self.post("/api/v1/sessions", None, json!({"email": email, "password": "correct horse battery"})).await;
         assert_eq!(r.status, 201, "{}", r.body);
@@ -105,14 +110,26 @@ impl TestApp {
 
     /// Add a room type with `units` units at 100.00 EUR a night; returns its id.
     pub async fn room_type(&self, host: &str, property: &str, units: u32) -> String {
-        let r = self.post(&format!("/api/v1/properties/{property}/room-types"), Some(host), room_type_body(units)).await;
+        let r =
+            self.post(&format!("/api/v1/properties/{property}/room-types"), Some(host), room_type_body(units)).await;
         assert_eq!(r.status, 201, "{}", r.body);
         r.body["id"].as_str().expect("id").to_string()
     }
 
     /// Place a booking; returns the reply.
-    pub async fn book(&self, token: &str, room_type: &str, check_in: &str, check_out: &str, key: Option<&str>) -> Reply {
-        let mut req = self.client.post(self.url("/api/v1/bookings")).bearer_auth(token).json(&booking_body(room_type, check_in, check_out));
+    pub async fn book(
+        &self,
+        token: &str,
+        room_type: &str,
+        check_in: &str,
+        check_out: &str,
+        key: Option<&str>,
+    ) -> Reply {
+        let mut req = self
+            .client
+            .post(self.url("/api/v1/bookings"))
+            .bearer_auth(token)
+            .json(&booking_body(room_type, check_in, check_out));
         if let Some(k) = key {
             req = req.header("Idempotency-Key", k);
         }

@@ -1,0 +1,134 @@
+//! A booking answered 201 survives `kill -9` of the server and a restart; SIGTERM drains.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::Reply;
+use serde_json::json;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+fn start(dir: &std::path::Path, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_innkeep"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(dir)
+        .env("INNKEEP_LOG__LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("innkeep starts")
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "server did not become ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn post(client: &reqwest::Client, url: String, token: Option<&str>, body: serde_json::Value) -> Reply {
+    let mut req = client.post(url).json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    Reply::from(req.send().await.expect("sent")).await
+}
+
+#[tokio::test]
+async fn a_booking_answered_201_survives_kill_9_and_restart() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let api = format!("{base}/api/v1");
+    let client = reqwest::Client::new();
+    let mut child = start(dir.path(), port);
+    wait_ready(&client, &base).await;
+
+    let mut tokens = Vec::new();
+    for role in ["host", "guest"] {
+        let email = format!("{role}@example.com");
+        post(
+            &client,
+            format!("{api}/users"),
+            None,
+            json!({"email": email, "password": "correct horse battery", "name": "T", "role": role}),
+        )
+        .await;
+        let s = post(
+            &client,
+            format!("{api}/sessions"),
+            None,
+            json!({"email": email, "password": "correct horse battery"}),
+        )
+        .await;
+        tokens.push(s.body["token"].as_str().expect("token").to_string());
+    }
+    let (host, guest) = (&tokens[0], &tokens[1]);
+    let p = post(&client, format!("{api}/properties"), Some(host), common::property_body("flexible")).await;
+    let pid = p.body["id"].as_str().expect("id");
+    let rt = post(&client, format!("{api}/properties/{pid}/room-types"), Some(host), common::room_type_body(10)).await;
+    let rt = rt.body["id"].as_str().expect("id").to_string();
+    let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let ci = today.checked_add(jiff::Span::new().days(30 + i)).expect("date");
+        let co = ci.checked_add(jiff::Span::new().days(2)).expect("date");
+        let b = post(
+            &client,
+            format!("{api}/bookings"),
+            Some(guest),
+            common::booking_body(&rt, &ci.to_string(), &co.to_string()),
+        )
+        .await;
+        assert_eq!(b.status, 201, "{}", b.body);
+        ids.push(b.body["id"].as_str().expect("id").to_string());
+    }
+
+    child.kill().expect("kill -9");
+    child.wait().expect("reaped");
+    let mut child = start(dir.path(), port);
+    wait_ready(&client, &base).await;
+    for id in &ids {
+        let r = Reply::from(client.get(format!("{api}/bookings/{id}")).bearer_auth(guest).send().await.expect("sent"))
+            .await;
+        assert_eq!(r.status, 200, "booking {id} survived: {}", r.body);
+        assert_eq!(r.body["status"], "held");
+    }
+    let cal = Reply::from(
+        client
+            .get(format!(
+                "{api}/room-types/{rt}/calendar?from={}&to={}",
+                today.checked_add(jiff::Span::new().days(30)).expect("d"),
+                today.checked_add(jiff::Span::new().days(31)).expect("d")
+            ))
+            .bearer_auth(host)
+            .send()
+            .await
+            .expect("sent"),
+    )
+    .await;
+    assert_eq!(cal.body["nights"][0]["sold"], 1, "{}", cal.body);
+
+    // SIGTERM: the server drains and exits cleanly.
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(status.success(), "clean exit after SIGTERM: {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,1 @@
+//! Search: the property index and the gazetteer (being built).

@@ -100,7 +100,15 @@ impl Config {
     pub fn load(file: &Path) -> Result<Config, Box<figment::Error>> {
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
-            .merge(Env::prefixed("INNKEEP_").split("__"))
+            // INNKEEP_TEST_* belong to the test suites and INNKEEP_ADMIN_PASSWORD to the CLI.
+            .merge(
+                Env::prefixed("INNKEEP_")
+                    .filter(|k| {
+                        let k = k.as_str().to_ascii_lowercase();
+                        !k.starts_with("test_") && k != "admin_password"
+                    })
+                    .split("__"),
+            )
             .extract()
             .map_err(Box::new)
     }

@@ -97,16 +97,56 @@ pub async fn open(options: &StoreOptions) -> Result<SqlStore, StoreError> {
     Ok(SqlStore::new(backend, writer, reader))
 }
 
-/// Apply the backend's migrations; running it again changes nothing.
+/// Apply the backend's migrations; running it again changes nothing. Nodes starting
+/// together may race to create the migrations table, so a failed attempt is retried.
 pub async fn migrate(store: &SqlStore) -> Result<(), StoreError> {
     let migrator = match store.backend() {
         Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
         Backend::Postgres => sqlx::migrate!("migrations/postgres"),
     };
-    migrator.run(store.writer()).await.map_err(|e| StoreError::Database(e.to_string()))
+    let mut attempt = 0;
+    loop {
+        match migrator.run(store.writer()).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < 5 => {
+                attempt += 1;
+                tracing::warn!(error = %e, attempt, "migration attempt failed; retrying");
+                tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+            }
+            Err(e) => return Err(StoreError::Database(e.to_string())),
+        }
+    }
 }
 
 /// The SQLite URL of the database file in a data directory (created if missing).
 pub fn sqlite_url(data_dir: &std::path::Path) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join("innkeep.db").display())
+}
+
+/// Helpers for tests that need a fresh PostgreSQL database.
+pub mod testing {
+    use super::db_err;
+    use innkeep_app::StoreError;
+    use sqlx::Connection;
+    use sqlx::Executor;
+    use sqlx::postgres::PgConnection;
+
+    /// Create a uniquely named database on the server of `admin_url`; returns its URL and name.
+    pub async fn fresh_postgres_database(admin_url: &str) -> Result<(String, String), StoreError> {
+        let name = format!("innkeep_test_{}", uuid::Uuid::now_v7().simple());
+        let mut conn = PgConnection::connect(admin_url).await.map_err(db_err)?;
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.map_err(db_err)?;
+        conn.close().await.map_err(db_err)?;
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
+        Ok((format!("{base}/{name}"), name))
+    }
+
+    /// Drop a database made by `fresh_postgres_database`.
+    pub async fn drop_postgres_database(admin_url: &str, name: &str) -> Result<(), StoreError> {
+        let mut conn = PgConnection::connect(admin_url).await.map_err(db_err)?;
+        conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .await
+            .map_err(db_err)?;
+        conn.close().await.map_err(db_err)
+    }
 }

@@ -1,0 +1,113 @@
+//! Three `innkeep serve` processes on one PostgreSQL database never oversell.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::Reply;
+use futures::future::join_all;
+use serde_json::json;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Node(Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(db_url: &str, port: u16, dir: &std::path::Path) -> Node {
+    let child = Command::new(env!("CARGO_BIN_EXE_innkeep"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(dir)
+        .env("INNKEEP_DATABASE__URL", db_url)
+        .env("INNKEEP_LOG__LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Node(child)
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client.get(format!("{base}/readyz")).send().await.map(|r| r.status() != 200).unwrap_or(true) {
+        assert!(Instant::now() < deadline, "{base} did not become ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_nodes_on_one_postgres_sell_exactly_the_units() {
+    let Ok(admin) = std::env::var("INNKEEP_TEST_POSTGRES_URL") else {
+        assert!(std::env::var("INNKEEP_TEST_REQUIRE_SERVERS").is_err(), "INNKEEP_TEST_POSTGRES_URL is required");
+        eprintln!("skipping: INNKEEP_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let (db_url, db_name) = innkeep_store::testing::fresh_postgres_database(&admin).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let bases: Vec<String> = ports.iter().map(|p| format!("http://127.0.0.1:{p}")).collect();
+    let nodes: Vec<Node> = ports.iter().map(|p| start(&db_url, *p, dir.path())).collect();
+    for b in &bases {
+        wait_ready(&client, b).await;
+    }
+    let api = |i: usize, path: &str| format!("{}/api/v1{path}", bases[i % 3]);
+    let post = |url: String, token: Option<String>, body: serde_json::Value| {
+        let client = client.clone();
+        async move {
+            let mut req = client.post(url).json(&body);
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            Reply::from(req.send().await.unwrap()).await
+        }
+    };
+    let mut tokens = Vec::new();
+    for (i, role) in ["host", "guest"].iter().enumerate() {
+        let email = format!("{role}@example.com");
+        post(
+            api(i, "/users"),
+            None,
+            json!({"email": email, "password": "correct horse battery", "name": "T", "role": role}),
+        )
+        .await;
+        let s = post(api(i + 1, "/sessions"), None, json!({"email": email, "password": "correct horse battery"})).await;
+        tokens.push(s.body["token"].as_str().unwrap().to_string());
+    }
+    let p = post(api(0, "/properties"), Some(tokens[0].clone()), common::property_body("flexible")).await;
+    let pid = p.body["id"].as_str().unwrap().to_string();
+    let rt = post(api(1, &format!("/properties/{pid}/room-types")), Some(tokens[0].clone()), common::room_type_body(3))
+        .await;
+    let rt = rt.body["id"].as_str().unwrap().to_string();
+    let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let ci = today.checked_add(jiff::Span::new().days(40)).unwrap().to_string();
+    let co = today.checked_add(jiff::Span::new().days(43)).unwrap().to_string();
+
+    let attempts =
+        (0..64).map(|i| post(api(i, "/bookings"), Some(tokens[1].clone()), common::booking_body(&rt, &ci, &co)));
+    let statuses: Vec<u16> = join_all(attempts).await.iter().map(|r| r.status.as_u16()).collect();
+    let created = statuses.iter().filter(|s| **s == 201).count();
+    let refused = statuses.iter().filter(|s| **s == 409).count();
+    assert_eq!((created, refused), (3, 61), "{statuses:?}");
+
+    let cal = client
+        .get(format!("{}/api/v1/room-types/{rt}/calendar?from={ci}&to={co}", bases[2]))
+        .bearer_auth(&tokens[0])
+        .send()
+        .await
+        .unwrap();
+    let cal = Reply::from(cal).await;
+    for night in cal.body["nights"].as_array().unwrap() {
+        assert_eq!(night["sold"], 3, "{night}");
+    }
+    drop(nodes);
+    innkeep_store::testing::drop_postgres_database(&admin, &db_name).await.unwrap();
+}

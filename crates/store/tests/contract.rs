@@ -1,0 +1,392 @@
+//! The store port's contract, run unchanged against every backend: SQLite always,
+//! PostgreSQL when INNKEEP_TEST_POSTGRES_URL names a server (each run in a fresh
+//! database, dropped afterwards). With INNKEEP_TEST_REQUIRE_SERVERS=1 a missing server
+//! fails instead of skipping.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use innkeep_app::event::Event;
+use innkeep_app::store::*;
+use innkeep_app::{Store, StoreError};
+use innkeep_core::*;
+use innkeep_store::{SqlStore, StoreOptions};
+use jiff::Timestamp;
+use jiff::civil::{Date, date};
+use std::sync::Arc;
+
+/// A store under test and what to clean up afterwards.
+struct Backend {
+    store: SqlStore,
+    _dir: Option<tempfile::TempDir>,
+    drop_db: Option<(String, String)>,
+}
+
+impl Backend {
+    async fn sqlite() -> Backend {
+        let dir = tempfile::tempdir().unwrap();
+        let store = innkeep_store::open(&StoreOptions::new(innkeep_store::sqlite_url(dir.path()))).await.unwrap();
+        innkeep_store::migrate(&store).await.unwrap();
+        innkeep_store::migrate(&store).await.expect("migrating twice changes nothing");
+        Backend { store, _dir: Some(dir), drop_db: None }
+    }
+
+    async fn postgres() -> Option<Backend> {
+        let Ok(admin_url) = std::env::var("INNKEEP_TEST_POSTGRES_URL") else {
+            assert!(std::env::var("INNKEEP_TEST_REQUIRE_SERVERS").is_err(), "INNKEEP_TEST_POSTGRES_URL is required");
+            eprintln!("skipping PostgreSQL: INNKEEP_TEST_POSTGRES_URL is not set");
+            return None;
+        };
+        let (url, name) = innkeep_store::testing::fresh_postgres_database(&admin_url).await.expect("fresh database");
+        let store = innkeep_store::open(&StoreOptions::new(url)).await.unwrap();
+        innkeep_store::migrate(&store).await.unwrap();
+        innkeep_store::migrate(&store).await.expect("migrating twice changes nothing");
+        Some(Backend { store, _dir: None, drop_db: Some((admin_url, name)) })
+    }
+
+    async fn finish(self) {
+        self.store.close().await;
+        if let Some((admin, name)) = self.drop_db {
+            innkeep_store::testing::drop_postgres_database(&admin, &name).await.unwrap();
+        }
+    }
+}
+
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let b = super::Backend::sqlite().await;
+                super::$name(&b.store).await;
+                b.finish().await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                let Some(b) = super::Backend::postgres().await else { return };
+                super::$name(&b.store).await;
+                b.finish().await;
+            })*
+        }
+    };
+}
+
+contract!(
+    users_are_unique_by_email_and_sessions_expire,
+    properties_are_listed_per_tenant,
+    holds_sell_each_night_once_and_refuse_when_full,
+    idempotency_keys_replay_or_refuse,
+    transitions_apply_once_and_release_nights,
+    calendar_overrides_merge_and_units_cannot_drop_below_sold,
+    bookings_are_filtered_and_expired_holds_found,
+    parallel_holds_for_the_last_unit_sell_it_once,
+    migrations_are_ready,
+);
+
+fn now() -> Timestamp {
+    "2027-01-04T10:00:00Z".parse().unwrap()
+}
+
+fn ev(kind: &str) -> Event {
+    Event::new(kind, now(), None, uuid::Uuid::now_v7(), serde_json::json!({}))
+}
+
+async fn host(store: &SqlStore) -> User {
+    let t = TenantId(uuid::Uuid::now_v7());
+    let user = User {
+        id: UserId(uuid::Uuid::now_v7()),
+        email: Email::parse(&format!("h{}@example.com", uuid::Uuid::now_v7().simple())).unwrap(),
+        name: "Host".into(),
+        role: Role::Host,
+        tenant_id: Some(t),
+        created_at: now(),
+    };
+    store
+        .create_user(
+            &NewUser { user: user.clone(), password_hash: "x".into(), tenant_name: Some("T".into()) },
+            &ev("user.registered"),
+        )
+        .await
+        .unwrap();
+    user
+}
+
+async fn catalog(store: &SqlStore, units: u32) -> (User, Property, RoomType) {
+    let h = host(store).await;
+    let tenant_id = h.tenant_id.unwrap();
+    let draft = PropertyDraft {
+        name: "Casa".into(),
+        description: String::new(),
+        property_type: PropertyType::Guesthouse,
+        address: Address {
+            lines: vec!["Rua 1".into()],
+            city: "Lisbon".into(),
+            region: None,
+            postal_code: None,
+            country: CountryCode::parse("PT").unwrap(),
+        },
+        latitude: 38.7,
+        longitude: -9.1,
+        time_zone: TimeZoneName::parse("Europe/Lisbon").unwrap(),
+        currency: Currency::parse("EUR").unwrap(),
+        check_in_time: jiff::civil::time(15, 0, 0, 0),
+        check_out_time: jiff::civil::time(11, 0, 0, 0),
+        amenities: vec![],
+        cancellation_policy: CancellationPolicy::Flexible,
+    };
+    let p = Property { id: PropertyId(uuid::Uuid::now_v7()), tenant_id, draft, created_at: now(), updated_at: now() };
+    store.insert_property(&p, &ev("property.created")).await.unwrap();
+    let rt_draft = RoomTypeDraft {
+        name: "Double".into(),
+        description: String::new(),
+        occupancy: Occupancy { max_adults: 2, max_children: 0, max_total: 2 },
+        beds: String::new(),
+        units,
+        base_rate_minor: 10_000,
+        min_stay: 1,
+        max_stay: 30,
+        rate_plan: RatePlan::default(),
+    };
+    let rt = RoomType {
+        id: RoomTypeId(uuid::Uuid::now_v7()),
+        property_id: p.id,
+        tenant_id,
+        draft: rt_draft,
+        created_at: now(),
+        updated_at: now(),
+    };
+    store.insert_room_type(&rt, &ev("room_type.created")).await.unwrap();
+    (h, p, rt)
+}
+
+fn booking(rt: &RoomType, user: UserId, ci: Date, co: Date) -> Booking {
+    let eur = Currency::parse("EUR").unwrap();
+    let stay = Stay::range(ci, co).unwrap();
+    let quote =
+        Quote::compute(&RatePlan::default(), 10_000, eur, &stay, Party { adults: 1, children: 0 }, |_| None).unwrap();
+    Booking {
+        id: BookingId(uuid::Uuid::now_v7()),
+        status: BookingStatus::Held,
+        tenant_id: rt.tenant_id,
+        property_id: rt.property_id,
+        room_type_id: rt.id,
+        user_id: user,
+        check_in: ci,
+        check_out: co,
+        adults: 1,
+        children: 0,
+        guest: GuestContact { name: "G".into(), email: "g@example.com".into(), phone: None },
+        total: quote.total,
+        quote,
+        refund: None,
+        hold_expires_at: Some("2027-01-04T10:15:00Z".parse().unwrap()),
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+fn hold(b: Booking, key: Option<&str>, hash: &str) -> NewHold {
+    NewHold { booking: b, idempotency_key: key.map(str::to_string), request_hash: hash.into() }
+}
+
+async fn sold(store: &SqlStore, rt: &RoomType, ci: Date, co: Date) -> Vec<u32> {
+    let range = Stay::range(ci, co).unwrap();
+    let rows = store.nights(rt.id, &range).await.unwrap();
+    range.each_night().map(|d| rows.iter().find(|r| r.date == d).map(|r| r.sold).unwrap_or(0)).collect()
+}
+
+async fn migrations_are_ready(store: &SqlStore) {
+    store.ready().await.unwrap();
+}
+
+async fn users_are_unique_by_email_and_sessions_expire(store: &SqlStore) {
+    let h = host(store).await;
+    let dup = NewUser {
+        user: User { id: UserId(uuid::Uuid::now_v7()), ..h.clone() },
+        password_hash: "y".into(),
+        tenant_name: None,
+    };
+    assert!(matches!(store.create_user(&dup, &ev("user.registered")).await, Err(StoreError::Duplicate(_))));
+    let (found, hash) = store.user_credentials(&h.email).await.unwrap().unwrap();
+    assert_eq!((found.id, hash.as_str()), (h.id, "x"));
+    let expires: Timestamp = "2027-01-05T10:00:00Z".parse().unwrap();
+    store.create_session("tok", h.id, expires).await.unwrap();
+    assert_eq!(store.session_user("tok", now()).await.unwrap().map(|u| u.id), Some(h.id));
+    assert!(store.session_user("tok", expires).await.unwrap().is_none(), "expired at expires_at");
+    store.delete_session("tok").await.unwrap();
+    assert!(store.session_user("tok", now()).await.unwrap().is_none());
+}
+
+async fn properties_are_listed_per_tenant(store: &SqlStore) {
+    let (h1, p1, _) = catalog(store, 1).await;
+    let (_, p2, _) = catalog(store, 1).await;
+    let mine = store.list_properties(h1.tenant_id, 10, 0).await.unwrap();
+    assert_eq!(mine.iter().map(|p| p.id).collect::<Vec<_>>(), vec![p1.id]);
+    let all = store.list_properties(None, 10, 0).await.unwrap();
+    assert!(all.iter().any(|p| p.id == p2.id) && all.iter().any(|p| p.id == p1.id));
+    assert_eq!(store.property(p1.id).await.unwrap().unwrap(), p1);
+    let mut changed = p1.clone();
+    changed.draft.name = "Casa Nova".into();
+    store.update_property(&changed, &ev("property.updated")).await.unwrap();
+    assert_eq!(store.property(p1.id).await.unwrap().unwrap().draft.name, "Casa Nova");
+}
+
+async fn holds_sell_each_night_once_and_refuse_when_full(store: &SqlStore) {
+    let (h, _, rt) = catalog(store, 1).await;
+    let (d1, d3, d4) = (date(2027, 2, 1), date(2027, 2, 3), date(2027, 2, 4));
+    let first = store.hold(&hold(booking(&rt, h.id, d1, d3), None, "a"), &ev("booking.held")).await.unwrap();
+    assert!(matches!(first, HoldOutcome::Created(_)));
+    assert_eq!(sold(store, &rt, d1, d4).await, vec![1, 1, 0]);
+    let clash = store.hold(&hold(booking(&rt, h.id, date(2027, 2, 2), d4), None, "b"), &ev("booking.held")).await;
+    assert!(matches!(clash, Err(StoreError::SoldOut { night }) if night == date(2027, 2, 2)), "{clash:?}");
+    assert_eq!(sold(store, &rt, d1, d4).await, vec![1, 1, 0], "a refused hold changes nothing");
+    assert!(matches!(
+        store.hold(&hold(booking(&rt, h.id, d3, d4), None, "c"), &ev("booking.held")).await,
+        Ok(HoldOutcome::Created(_))
+    ));
+}
+
+async fn idempotency_keys_replay_or_refuse(store: &SqlStore) {
+    let (h, _, rt) = catalog(store, 5).await;
+    let b = booking(&rt, h.id, date(2027, 3, 1), date(2027, 3, 2));
+    let id = b.id;
+    store.hold(&hold(b.clone(), Some("k"), "hash-1"), &ev("booking.held")).await.unwrap();
+    let again = booking(&rt, h.id, date(2027, 3, 1), date(2027, 3, 2));
+    match store.hold(&hold(again.clone(), Some("k"), "hash-1"), &ev("booking.held")).await.unwrap() {
+        HoldOutcome::Replayed(r) => assert_eq!(r.id, id),
+        other => panic!("expected a replay, got {other:?}"),
+    }
+    assert!(matches!(
+        store.hold(&hold(again, Some("k"), "hash-2"), &ev("booking.held")).await.unwrap(),
+        HoldOutcome::KeyReused
+    ));
+    assert_eq!(sold(store, &rt, date(2027, 3, 1), date(2027, 3, 2)).await, vec![1]);
+}
+
+async fn transitions_apply_once_and_release_nights(store: &SqlStore) {
+    let (h, _, rt) = catalog(store, 1).await;
+    let (ci, co) = (date(2027, 4, 1), date(2027, 4, 3));
+    let mut b = booking(&rt, h.id, ci, co);
+    store.hold(&hold(b.clone(), None, "h"), &ev("booking.held")).await.unwrap();
+    b.status = BookingStatus::Confirmed;
+    store
+        .transition(
+            &Transition { booking: b.clone(), from: BookingStatus::Held, release: false },
+            &ev("booking.confirmed"),
+        )
+        .await
+        .unwrap();
+    let stale = store
+        .transition(
+            &Transition { booking: b.clone(), from: BookingStatus::Held, release: false },
+            &ev("booking.confirmed"),
+        )
+        .await;
+    assert!(matches!(stale, Err(StoreError::Stale)));
+    b.status = BookingStatus::Cancelled;
+    store
+        .transition(
+            &Transition { booking: b.clone(), from: BookingStatus::Confirmed, release: true },
+            &ev("booking.cancelled"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sold(store, &rt, ci, co).await, vec![0, 0]);
+    assert_eq!(store.booking(b.id).await.unwrap().unwrap().status, BookingStatus::Cancelled);
+    let kinds: Vec<String> = store.events_after(0, 1000).await.unwrap().into_iter().map(|e| e.event.kind).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| k.as_str() == "booking.confirmed").count(),
+        1,
+        "the stale transition wrote no event"
+    );
+}
+
+async fn calendar_overrides_merge_and_units_cannot_drop_below_sold(store: &SqlStore) {
+    let (h, _, rt) = catalog(store, 2).await;
+    let range = Stay::range(date(2027, 5, 1), date(2027, 5, 4)).unwrap();
+    store
+        .set_nights(
+            rt.id,
+            &range,
+            &NightOverride { price_minor: Some(12_000), ..Default::default() },
+            &ev("calendar.updated"),
+        )
+        .await
+        .unwrap();
+    let one = Stay::range(date(2027, 5, 2), date(2027, 5, 3)).unwrap();
+    store
+        .set_nights(rt.id, &one, &NightOverride { closed: Some(true), ..Default::default() }, &ev("calendar.updated"))
+        .await
+        .unwrap();
+    let rows = store.nights(rt.id, &range).await.unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r.overrides.price_minor == Some(12_000)), "a later change keeps earlier overrides");
+    assert_eq!(rows[1].overrides.closed, Some(true));
+    let closed =
+        store.hold(&hold(booking(&rt, h.id, date(2027, 5, 1), date(2027, 5, 3)), None, "x"), &ev("booking.held")).await;
+    assert!(matches!(closed, Err(StoreError::SoldOut { night }) if night == date(2027, 5, 2)));
+
+    store
+        .hold(&hold(booking(&rt, h.id, date(2027, 6, 1), date(2027, 6, 2)), None, "y"), &ev("booking.held"))
+        .await
+        .unwrap();
+    store
+        .hold(&hold(booking(&rt, h.id, date(2027, 6, 1), date(2027, 6, 2)), None, "z"), &ev("booking.held"))
+        .await
+        .unwrap();
+    let june = Stay::range(date(2027, 6, 1), date(2027, 6, 2)).unwrap();
+    let squeeze = store
+        .set_nights(rt.id, &june, &NightOverride { units: Some(1), ..Default::default() }, &ev("calendar.updated"))
+        .await;
+    assert!(matches!(squeeze, Err(StoreError::UnitsBelowSold { sold: 2, .. })), "{squeeze:?}");
+    let mut fewer = rt.clone();
+    fewer.draft.units = 1;
+    let r = store.update_room_type(&fewer, date(2027, 1, 4), &ev("room_type.updated")).await;
+    assert!(matches!(r, Err(StoreError::UnitsBelowSold { .. })));
+    assert_eq!(store.room_type(rt.id).await.unwrap().unwrap().draft.units, 2, "refused changes roll back");
+}
+
+async fn bookings_are_filtered_and_expired_holds_found(store: &SqlStore) {
+    let (h, p, rt) = catalog(store, 3).await;
+    let (_, _, other_rt) = catalog(store, 3).await;
+    let a = booking(&rt, h.id, date(2027, 7, 1), date(2027, 7, 3));
+    let b = booking(&rt, h.id, date(2027, 7, 10), date(2027, 7, 12));
+    let c = booking(&other_rt, h.id, date(2027, 7, 1), date(2027, 7, 2));
+    for x in [&a, &b, &c] {
+        store.hold(&hold(x.clone(), None, "h"), &ev("booking.held")).await.unwrap();
+    }
+    let f = BookingFilter { tenant_id: Some(rt.tenant_id), limit: 50, ..Default::default() };
+    assert_eq!(store.list_bookings(&f).await.unwrap().len(), 2);
+    let f = BookingFilter {
+        property_id: Some(p.id),
+        from: Some(date(2027, 7, 2)),
+        to: Some(date(2027, 7, 5)),
+        limit: 50,
+        ..Default::default()
+    };
+    assert_eq!(store.list_bookings(&f).await.unwrap().into_iter().map(|x| x.id).collect::<Vec<_>>(), vec![a.id]);
+    let f =
+        BookingFilter { user_id: Some(h.id), status: Some(BookingStatus::Confirmed), limit: 50, ..Default::default() };
+    assert!(store.list_bookings(&f).await.unwrap().is_empty());
+    let before = store.expired_holds("2027-01-04T10:14:59Z".parse().unwrap(), 100).await.unwrap();
+    assert!(!before.contains(&a.id));
+    let after = store.expired_holds("2027-01-04T10:15:00Z".parse().unwrap(), 100).await.unwrap();
+    assert!(after.contains(&a.id) && after.contains(&b.id) && after.contains(&c.id));
+}
+
+async fn parallel_holds_for_the_last_unit_sell_it_once(store: &SqlStore) {
+    let (h, _, rt) = catalog(store, 3).await;
+    let store = Arc::new(store.clone());
+    let tasks = (0..64).map(|i| {
+        let (store, rt) = (store.clone(), rt.clone());
+        tokio::spawn(async move {
+            let b = booking(&rt, h.id, date(2027, 8, 1), date(2027, 8, 4));
+            store.hold(&hold(b, Some(&format!("p{i}")), "h"), &ev("booking.held")).await
+        })
+    });
+    let results = futures::future::join_all(tasks).await;
+    let created = results.iter().filter(|r| matches!(r, Ok(Ok(HoldOutcome::Created(_))))).count();
+    let refused = results.iter().filter(|r| matches!(r, Ok(Err(StoreError::SoldOut { .. })))).count();
+    assert_eq!((created, refused), (3, 61), "{results:?}");
+    assert_eq!(sold(&store, &rt, date(2027, 8, 1), date(2027, 8, 4)).await, vec![3, 3, 3]);
+}

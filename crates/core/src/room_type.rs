@@ -148,7 +148,7 @@ impl RatePlan {
             if c.name.trim().is_empty() || c.name.len() > 80 {
                 return Err(RoomTypeError::Rule("charges[].name must be 1 to 80 characters"));
             }
-            let max = if c.kind == ChargeKind::Percent { 10_000 } else { 100_000_000 };
+            let max = if c.kind == ChargeKind::Percent { 10_000 } else { 1_000_000_000_000 };
             if !(0..=max).contains(&c.amount) {
                 return Err(RoomTypeError::Rule("charges[].amount is out of range"));
             }
@@ -191,8 +191,8 @@ impl RoomTypeDraft {
         if self.units == 0 || self.units > MAX_UNITS {
             return Err(RoomTypeError::Rule("units must be between 1 and 10000"));
         }
-        if self.base_rate_minor <= 0 || self.base_rate_minor > 100_000_000 {
-            return Err(RoomTypeError::Rule("base_rate_minor must be between 1 and 100000000"));
+        if self.base_rate_minor <= 0 || self.base_rate_minor > 1_000_000_000_000 {
+            return Err(RoomTypeError::Rule("base_rate_minor must be between 1 and 10^12"));
         }
         if self.min_stay == 0 || self.max_stay < self.min_stay || self.max_stay > 365 {
             return Err(RoomTypeError::Rule("stay limits need 1 <= min_stay <= max_stay <= 365"));
@@ -218,9 +218,9 @@ impl NightOverride {
             return Err(RoomTypeError::Rule("set at least one of price, closed, min_stay, units"));
         }
         if let Some(p) = self.price_minor
-            && !(1..=100_000_000).contains(&p)
+            && !(1..=1_000_000_000_000).contains(&p)
         {
-            return Err(RoomTypeError::Rule("price must be between 1 and 100000000 minor units"));
+            return Err(RoomTypeError::Rule("price must be between 1 and 10^12 minor units"));
         }
         if let Some(m) = self.min_stay
             && !(1..=365).contains(&m)

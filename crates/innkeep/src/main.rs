@@ -50,6 +50,19 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Measure booking commits/s and availability latency against a real server on demo
+    /// data, beside raw SQLite doing the same work.
+    Bench {
+        /// Demo properties to load (the figure uses 100000).
+        #[arg(long, default_value_t = 100_000)]
+        properties: usize,
+        /// Seconds per phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent clients for the booking phases.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
     /// Administration.
     Admin {
         #[command(subcommand)]
@@ -169,6 +182,10 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             store.close().await;
             println!("created {} {} ({})", user.role.as_str(), user.id, user.email.as_str());
+            Ok(())
+        }
+        Command::Bench { properties, seconds, concurrency } => {
+            innkeep::bench::run(innkeep::bench::BenchOptions { properties, seconds, concurrency }).await?;
             Ok(())
         }
         Command::Config { command: ConfigCommand::Print } => {

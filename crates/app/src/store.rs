@@ -221,6 +221,39 @@ pub trait Store: Send + Sync + 'static {
     /// Holds whose expiry is before `now`.
     async fn expired_holds(&self, now: Timestamp, limit: u32) -> Result<Vec<BookingId>, StoreError>;
 
-    /// Outbox events after position `seq`, oldest first.
+    /// Outbox events after position `seq`, oldest first. Only events whose transaction
+    /// committed before every running one are returned, so no event is ever skipped.
     async fn events_after(&self, seq: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+    /// The newest outbox position.
+    async fn last_event_seq(&self) -> Result<i64, StoreError>;
+
+    /// A consumer's position in the outbox (0 before its first event).
+    async fn consumer_position(&self, consumer: &str) -> Result<i64, StoreError>;
+    /// Every consumer's position.
+    async fn consumer_positions(&self) -> Result<Vec<(String, i64)>, StoreError>;
+    /// Move a consumer past `seq`.
+    async fn set_consumer_position(&self, consumer: &str, seq: i64) -> Result<(), StoreError>;
+    /// Record that a consumer handled an event; false if it already had.
+    async fn mark_processed(&self, consumer: &str, event: innkeep_core::EventId) -> Result<bool, StoreError>;
+    /// Whether a consumer already handled an event.
+    async fn was_processed(&self, consumer: &str, event: innkeep_core::EventId) -> Result<bool, StoreError>;
+    /// Park an event a consumer gave up on.
+    async fn add_dead_letter(&self, letter: &DeadLetter) -> Result<(), StoreError>;
+    /// Parked events, of one consumer or all.
+    async fn dead_letters(&self, consumer: Option<&str>) -> Result<Vec<DeadLetter>, StoreError>;
+    /// Remove a parked event (after a successful replay).
+    async fn remove_dead_letter(&self, consumer: &str, event: innkeep_core::EventId) -> Result<(), StoreError>;
+    /// An outbox event by id.
+    async fn event(&self, id: innkeep_core::EventId) -> Result<Option<StoredEvent>, StoreError>;
+}
+
+/// An event a consumer gave up on after its retries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub consumer: String,
+    pub seq: i64,
+    pub event_id: innkeep_core::EventId,
+    pub error: String,
+    pub attempts: u32,
+    pub created_at: Timestamp,
 }

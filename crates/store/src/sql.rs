@@ -8,14 +8,16 @@ use crate::{Backend, db_err};
 use async_trait::async_trait;
 use innkeep_app::event::{Event, StoredEvent};
 use innkeep_app::store::{
-    Booking, BookingFilter, HoldOutcome, NewHold, NewUser, NightRow, Property, RoomType, Transition, User,
+    Booking, BookingFilter, DeadLetter, HoldOutcome, NewHold, NewUser, NightRow, Property, RoomType, Transition, User,
 };
 use innkeep_app::{Store, StoreError};
-use innkeep_core::{BookingId, Email, NightOverride, PropertyId, Role, RoomTypeId, Stay, TenantId, UserId};
+use innkeep_core::{BookingId, Email, EventId, NightOverride, PropertyId, Role, RoomTypeId, Stay, TenantId, UserId};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Row, Transaction};
+use std::sync::Arc;
+use tokio::sync::Notify;
 
 /// The SQL store.
 #[derive(Clone)]
@@ -23,13 +25,25 @@ pub struct SqlStore {
     backend: Backend,
     writer: AnyPool,
     reader: AnyPool,
+    committed: Arc<Notify>,
 }
 
 type Tx<'a> = Transaction<'a, Any>;
 
 impl SqlStore {
     pub(crate) fn new(backend: Backend, writer: AnyPool, reader: AnyPool) -> Self {
-        SqlStore { backend, writer, reader }
+        SqlStore { backend, writer, reader, committed: Arc::new(Notify::new()) }
+    }
+
+    /// Notified after every commit, so outbox consumers wake without polling.
+    pub fn commits(&self) -> Arc<Notify> {
+        self.committed.clone()
+    }
+
+    async fn commit(&self, tx: Tx<'_>) -> Result<(), StoreError> {
+        tx.commit().await.map_err(db_err)?;
+        self.committed.notify_waiters();
+        Ok(())
     }
 
     /// Which engine this is.
@@ -157,7 +171,7 @@ impl Store for SqlStore {
             r => r.map_err(db_err)?,
         };
         append_event(&mut tx, event).await?;
-        tx.commit().await.map_err(db_err)
+        self.commit(tx).await
     }
 
     async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError> {
@@ -217,7 +231,7 @@ impl Store for SqlStore {
         .await
         .map_err(db_err)?;
         append_event(&mut tx, event).await?;
-        tx.commit().await.map_err(db_err)
+        self.commit(tx).await
     }
 
     async fn update_property(&self, p: &Property, event: &Event) -> Result<(), StoreError> {
@@ -240,7 +254,7 @@ impl Store for SqlStore {
             return Err(StoreError::Stale);
         }
         append_event(&mut tx, event).await?;
-        tx.commit().await.map_err(db_err)
+        self.commit(tx).await
     }
 
     async fn property(&self, id: PropertyId) -> Result<Option<Property>, StoreError> {
@@ -286,7 +300,7 @@ impl Store for SqlStore {
         .await
         .map_err(db_err)?;
         append_event(&mut tx, event).await?;
-        tx.commit().await.map_err(db_err)
+        self.commit(tx).await
     }
 
     async fn update_room_type(&self, rt: &RoomType, from_night: Date, event: &Event) -> Result<(), StoreError> {
@@ -315,7 +329,7 @@ impl Store for SqlStore {
             return Err(units_below_sold(&row)?);
         }
         append_event(&mut tx, event).await?;
-        tx.commit().await.map_err(db_err)
+        self.commit(tx).await
     }
 
     async fn room_type(&self, id: RoomTypeId) -> Result<Option<RoomType>, StoreError> {
@@ -375,7 +389,7 @@ impl Store for SqlStore {
             return Err(units_below_sold(&row)?);
         }
         append_event(&mut tx, event).await?;
-        tx.commit().await.map_err(db_err)
+        self.commit(tx).await
     }
 
     async fn nights(&self, room_type: RoomTypeId, range: &Stay) -> Result<Vec<NightRow>, StoreError> {
@@ -469,7 +483,7 @@ impl Store for SqlStore {
                 .map_err(db_err)?;
         }
         append_event(&mut tx, event).await?;
-        tx.commit().await.map_err(db_err)?;
+        self.commit(tx).await?;
         Ok(HoldOutcome::Created(b.clone()))
     }
 
@@ -502,7 +516,7 @@ impl Store for SqlStore {
             }
         }
         append_event(&mut tx, event).await?;
-        tx.commit().await.map_err(db_err)
+        self.commit(tx).await
     }
 
     async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
@@ -549,32 +563,156 @@ impl Store for SqlStore {
     }
 
     async fn events_after(&self, seq: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT seq, id, type, version, occurred_at, tenant_id, aggregate_id, payload FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT seq, id, type, version, occurred_at, tenant_id, aggregate_id, payload FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2"
+            }
+            Backend::Postgres => {
+                "SELECT seq, id, type, version, occurred_at, tenant_id, aggregate_id, payload FROM outbox WHERE seq > $1 \
+                 AND txid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY seq LIMIT $2"
+            }
+        };
+        let rows = sqlx::query(sql).bind(seq).bind(i64::from(limit)).fetch_all(&self.writer).await.map_err(db_err)?;
+        rows.iter().map(event_of).collect()
+    }
+
+    async fn last_event_seq(&self) -> Result<i64, StoreError> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM outbox").fetch_one(&self.writer).await.map_err(db_err)?;
+        Ok(v.unwrap_or(0))
+    }
+
+    async fn consumer_position(&self, consumer: &str) -> Result<i64, StoreError> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT seq FROM consumer_positions WHERE consumer = $1")
+            .bind(consumer)
+            .fetch_optional(&self.writer)
+            .await
+            .map_err(db_err)?;
+        Ok(v.unwrap_or(0))
+    }
+
+    async fn consumer_positions(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT consumer, seq FROM consumer_positions ORDER BY consumer")
+            .fetch_all(&self.writer)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(|r| Ok((r.try_get("consumer").map_err(db_err)?, r.try_get("seq").map_err(db_err)?))).collect()
+    }
+
+    async fn set_consumer_position(&self, consumer: &str, seq: i64) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO consumer_positions (consumer, seq, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at",
         )
+        .bind(consumer)
         .bind(seq)
-        .bind(i64::from(limit))
+        .bind(ms(Timestamp::now()))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn mark_processed(&self, consumer: &str, event: EventId) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3) ON CONFLICT (consumer, event_id) DO NOTHING",
+        )
+        .bind(consumer)
+        .bind(event.to_string())
+        .bind(ms(Timestamp::now()))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn was_processed(&self, consumer: &str, event: EventId) -> Result<bool, StoreError> {
+        let v: Option<String> = sqlx::query_scalar("SELECT event_id FROM processed_events WHERE consumer = $1 AND event_id = $2")
+            .bind(consumer)
+            .bind(event.to_string())
+            .fetch_optional(&self.writer)
+            .await
+            .map_err(db_err)?;
+        Ok(v.is_some())
+    }
+
+    async fn add_dead_letter(&self, d: &DeadLetter) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO dead_letters (consumer, seq, event_id, error, attempts, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (consumer, event_id) DO UPDATE SET error = excluded.error, attempts = excluded.attempts",
+        )
+        .bind(&d.consumer)
+        .bind(d.seq)
+        .bind(d.event_id.to_string())
+        .bind(&d.error)
+        .bind(i64::from(d.attempts))
+        .bind(ms(d.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn dead_letters(&self, consumer: Option<&str>) -> Result<Vec<DeadLetter>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT consumer, seq, event_id, error, attempts, created_at FROM dead_letters WHERE ($1 IS NULL OR consumer = $1) ORDER BY consumer, seq",
+        )
+        .bind(consumer)
         .fetch_all(&self.writer)
         .await
         .map_err(db_err)?;
         rows.iter()
-            .map(|row| {
-                let tenant: Option<String> = row.try_get("tenant_id").map_err(db_err)?;
-                Ok(StoredEvent {
-                    seq: row.try_get("seq").map_err(db_err)?,
-                    event: Event {
-                        id: parse(&row.try_get::<String, _>("id").map_err(db_err)?)?,
-                        kind: row.try_get("type").map_err(db_err)?,
-                        version: u16::try_from(row.try_get::<i64, _>("version").map_err(db_err)?).unwrap_or(1),
-                        occurred_at: from_ms(row.try_get("occurred_at").map_err(db_err)?)?,
-                        tenant_id: tenant.as_deref().map(parse).transpose()?,
-                        aggregate_id: parse(&row.try_get::<String, _>("aggregate_id").map_err(db_err)?)?,
-                        payload: from_json(&row.try_get::<String, _>("payload").map_err(db_err)?)?,
-                    },
+            .map(|r| {
+                Ok(DeadLetter {
+                    consumer: r.try_get("consumer").map_err(db_err)?,
+                    seq: r.try_get("seq").map_err(db_err)?,
+                    event_id: parse(&r.try_get::<String, _>("event_id").map_err(db_err)?)?,
+                    error: r.try_get("error").map_err(db_err)?,
+                    attempts: u32::try_from(r.try_get::<i64, _>("attempts").map_err(db_err)?).unwrap_or(0),
+                    created_at: from_ms(r.try_get("created_at").map_err(db_err)?)?,
                 })
             })
             .collect()
     }
+
+    async fn remove_dead_letter(&self, consumer: &str, event: EventId) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM dead_letters WHERE consumer = $1 AND event_id = $2")
+            .bind(consumer)
+            .bind(event.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn event(&self, id: EventId) -> Result<Option<StoredEvent>, StoreError> {
+        let row = sqlx::query("SELECT seq, id, type, version, occurred_at, tenant_id, aggregate_id, payload FROM outbox WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.writer)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(event_of).transpose()
+    }
+}
+
+fn event_of(row: &AnyRow) -> Result<StoredEvent, StoreError> {
+    let tenant: Option<String> = row.try_get("tenant_id").map_err(db_err)?;
+    Ok(StoredEvent {
+        seq: row.try_get("seq").map_err(db_err)?,
+        event: Event {
+            id: parse(&row.try_get::<String, _>("id").map_err(db_err)?)?,
+            kind: row.try_get("type").map_err(db_err)?,
+            version: u16::try_from(row.try_get::<i64, _>("version").map_err(db_err)?).unwrap_or(1),
+            occurred_at: from_ms(row.try_get("occurred_at").map_err(db_err)?)?,
+            tenant_id: tenant.as_deref().map(parse).transpose()?,
+            aggregate_id: parse(&row.try_get::<String, _>("aggregate_id").map_err(db_err)?)?,
+            payload: from_json(&row.try_get::<String, _>("payload").map_err(db_err)?)?,
+        },
+    })
 }
 
 impl SqlStore {
@@ -671,7 +809,7 @@ impl SqlStore {
             .map_err(db_err)?;
         }
         append_event(&mut tx, event).await?;
-        tx.commit().await.map_err(db_err)
+        self.commit(tx).await
     }
 
     /// How many properties there are.

@@ -1,0 +1,136 @@
+//! Durable outbox consumers.
+
+use async_trait::async_trait;
+use innkeep_app::event::StoredEvent;
+use innkeep_app::store::DeadLetter;
+use innkeep_app::{Store, StoreError};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+
+/// A named consumer of outbox events. `handle` must be safe to call again for an event it
+/// has seen (the runner records handled events, but a crash between handling and
+/// recording means one more call).
+#[async_trait]
+pub trait Consumer: Send + Sync + 'static {
+    /// The stable name that keys the consumer's position.
+    fn name(&self) -> &str;
+    /// Act on one event; an error is retried, then parked as a dead letter.
+    async fn handle(&self, event: &StoredEvent) -> Result<(), String>;
+}
+
+/// Retry policy.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsumerOptions {
+    pub max_attempts: u32,
+    pub first_backoff: Duration,
+    pub batch: u32,
+    /// How often to look for new events when no commit wakes the consumer.
+    pub poll: Duration,
+}
+
+impl Default for ConsumerOptions {
+    fn default() -> Self {
+        ConsumerOptions { max_attempts: 5, first_backoff: Duration::from_millis(50), batch: 500, poll: Duration::from_millis(500) }
+    }
+}
+
+/// Handle the next batch of events after the consumer's position; returns how many
+/// events the position moved over.
+pub async fn run_once(store: &dyn Store, consumer: &dyn Consumer, opts: &ConsumerOptions) -> Result<usize, StoreError> {
+    let name = consumer.name();
+    let from = store.consumer_position(name).await?;
+    let events = store.events_after(from, opts.batch).await?;
+    for e in &events {
+        if !store.was_processed(name, e.event.id).await? {
+            match attempt(consumer, e, opts).await {
+                Ok(()) => {
+                    store.mark_processed(name, e.event.id).await?;
+                }
+                Err((error, attempts)) => {
+                    tracing::warn!(consumer = name, event_id = %e.event.id, attempts, error = %error, "event parked as dead letter");
+                    metrics::counter!("innkeep_dead_letters_total", "consumer" => name.to_string()).increment(1);
+                    let letter = DeadLetter {
+                        consumer: name.to_string(),
+                        seq: e.seq,
+                        event_id: e.event.id,
+                        error,
+                        attempts,
+                        created_at: jiff::Timestamp::now(),
+                    };
+                    store.add_dead_letter(&letter).await?;
+                }
+            }
+        }
+        store.set_consumer_position(name, e.seq).await?;
+    }
+    if let Some(last) = events.last() {
+        let newest = store.last_event_seq().await?;
+        metrics::gauge!("innkeep_consumer_lag_events", "consumer" => name.to_string()).set((newest - last.seq) as f64);
+    }
+    Ok(events.len())
+}
+
+async fn attempt(consumer: &dyn Consumer, e: &StoredEvent, opts: &ConsumerOptions) -> Result<(), (String, u32)> {
+    let mut backoff = opts.first_backoff;
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match consumer.handle(e).await {
+            Ok(()) => return Ok(()),
+            Err(error) if tries >= opts.max_attempts => return Err((error, tries)),
+            Err(error) => {
+                tracing::debug!(consumer = consumer.name(), event_id = %e.event.id, tries, error = %error, "event failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// Run a consumer until `stop` turns true: drain, then wait for a commit or the poll interval.
+pub async fn run_consumer(
+    store: Arc<dyn Store>,
+    consumer: Arc<dyn Consumer>,
+    commits: Arc<Notify>,
+    opts: ConsumerOptions,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        // Register interest before reading, so a commit during the read is not missed.
+        let woken = commits.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        match run_once(store.as_ref(), consumer.as_ref(), &opts).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::error!(consumer = consumer.name(), error = %e, "consumer failed to read the outbox"),
+        }
+        tokio::select! {
+            _ = &mut woken => {}
+            _ = tokio::time::sleep(opts.poll) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Hand a consumer's dead letters to it again; those it now handles are removed.
+/// Returns (handled, still failing).
+pub async fn replay_dead_letters(store: &dyn Store, consumer: &dyn Consumer) -> Result<(usize, usize), StoreError> {
+    let (mut ok, mut failed) = (0, 0);
+    for letter in store.dead_letters(Some(consumer.name())).await? {
+        let Some(event) = store.event(letter.event_id).await? else { continue };
+        match consumer.handle(&event).await {
+            Ok(()) => {
+                store.mark_processed(consumer.name(), letter.event_id).await?;
+                store.remove_dead_letter(consumer.name(), letter.event_id).await?;
+                ok += 1;
+            }
+            Err(error) => {
+                store.add_dead_letter(&DeadLetter { error, attempts: letter.attempts + 1, ..letter }).await?;
+                failed += 1;
+            }
+        }
+    }
+    Ok((ok, failed))
+}

@@ -1,0 +1,15 @@
+//! Event streaming. Every state change is an outbox row written in the same transaction
+//! as the change (see `innkeep-store`). From there:
+//!
+//! - durable consumers (`consumer.rs`) each keep their own position in the outbox, retry a
+//!   failing event with backoff, park it as a dead letter after `max_attempts`, and are
+//!   idempotent by event id (a handled event is recorded and never handled twice);
+//! - the NATS JetStream relay (`nats.rs`) publishes every event, in outbox order, with the
+//!   event id as the message id so JetStream drops the duplicates a crash-and-resume sends.
+//!
+//! Delivery is at least once and in order per aggregate (the outbox is totally ordered).
+
+pub mod consumer;
+pub mod nats;
+
+pub use consumer::{Consumer, ConsumerOptions, run_consumer, run_once, replay_dead_letters};

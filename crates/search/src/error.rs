@@ -1,0 +1,26 @@
+//! The one error type of the search crate.
+
+/// What went wrong in the gazetteer or the property index.
+///
+/// `InvalidQuery` is the caller's fault (answer 400); the others are internal.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The query cannot be run as given (coordinates out of range, a bad bounding box, ...).
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+    /// A line of the shipped gazetteer data could not be read.
+    #[error("gazetteer data line {line}: {reason}")]
+    Gazetteer { line: usize, reason: String },
+    /// Tantivy failed (I/O, a locked index, a schema mismatch, ...).
+    #[error("index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    /// The index directory could not be opened.
+    #[error("index directory: {0}")]
+    Directory(#[from] tantivy::directory::error::OpenDirectoryError),
+    /// The index directory could not be created.
+    #[error("index directory: {0}")]
+    Io(#[from] std::io::Error),
+    /// A thread panicked while holding the index writer.
+    #[error("the index writer lock is poisoned")]
+    Poisoned,
+}

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod clock;
 pub mod error;
 pub mod event;
+pub mod search;
 pub mod store;
 
 pub use clock::{Clock, SystemClock};
@@ -47,6 +48,8 @@ impl Default for Settings {
 pub struct Ports {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    pub index: Arc<dyn search::PropertyIndex>,
+    pub places: Arc<dyn search::Places>,
     pub settings: Settings,
 }
 

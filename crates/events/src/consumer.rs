@@ -31,7 +31,12 @@ pub struct ConsumerOptions {
 
 impl Default for ConsumerOptions {
     fn default() -> Self {
-        ConsumerOptions { max_attempts: 5, first_backoff: Duration::from_millis(50), batch: 500, poll: Duration::from_millis(500) }
+        ConsumerOptions {
+            max_attempts: 5,
+            first_backoff: Duration::from_millis(50),
+            batch: 500,
+            poll: Duration::from_millis(500),
+        }
     }
 }
 
@@ -133,4 +138,20 @@ pub async fn replay_dead_letters(store: &dyn Store, consumer: &dyn Consumer) -> 
         }
     }
     Ok((ok, failed))
+}
+
+/// Counts events by type into `innkeep_events_total{type}`: the embedded bus's own
+/// consumer, and the simplest example of one.
+pub struct EventCounter;
+
+#[async_trait]
+impl Consumer for EventCounter {
+    fn name(&self) -> &str {
+        "event-counter"
+    }
+
+    async fn handle(&self, event: &StoredEvent) -> Result<(), String> {
+        metrics::counter!("innkeep_events_total", "type" => event.event.kind.clone()).increment(1);
+        Ok(())
+    }
 }

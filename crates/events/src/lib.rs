@@ -12,4 +12,4 @@
 pub mod consumer;
 pub mod nats;
 
-pub use consumer::{Consumer, ConsumerOptions, run_consumer, run_once, replay_dead_letters};
+pub use consumer::{Consumer, ConsumerOptions, EventCounter, replay_dead_letters, run_consumer, run_once};

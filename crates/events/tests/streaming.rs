@@ -16,7 +16,8 @@ use std::time::Duration;
 
 async fn store() -> (innkeep_store::SqlStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let s = innkeep_store::open(&innkeep_store::StoreOptions::new(innkeep_store::sqlite_url(dir.path()))).await.unwrap();
+    let s =
+        innkeep_store::open(&innkeep_store::StoreOptions::new(innkeep_store::sqlite_url(dir.path()))).await.unwrap();
     innkeep_store::migrate(&s).await.unwrap();
     (s, dir)
 }
@@ -116,7 +117,10 @@ async fn stream_ids(relay: &NatsRelay, stream: &str) -> Vec<String> {
     let mut s = relay.jetstream().get_stream(stream).await.unwrap();
     let n = s.info().await.unwrap().state.messages;
     let consumer = s
-        .create_consumer(async_nats::jetstream::consumer::pull::Config { deliver_policy: async_nats::jetstream::consumer::DeliverPolicy::All, ..Default::default() })
+        .create_consumer(async_nats::jetstream::consumer::pull::Config {
+            deliver_policy: async_nats::jetstream::consumer::DeliverPolicy::All,
+            ..Default::default()
+        })
         .await
         .unwrap();
     let mut msgs = consumer.fetch().max_messages(n as usize).expires(Duration::from_secs(2)).messages().await.unwrap();
@@ -134,7 +138,8 @@ async fn the_nats_relay_resumes_after_a_crash_without_duplicates_in_the_stream()
     let Some(url) = nats_url() else { return };
     let (store, _dir) = store().await;
     let name = format!("INNKEEP_TEST_{}", uuid::Uuid::now_v7().simple());
-    let opts = NatsOptions { url, stream: name.clone(), subject_prefix: format!("test.{}", uuid::Uuid::now_v7().simple()) };
+    let opts =
+        NatsOptions { url, stream: name.clone(), subject_prefix: format!("test.{}", uuid::Uuid::now_v7().simple()) };
     let relay = NatsRelay::connect(opts.clone()).await.unwrap();
     write_events(&store, 30).await.unwrap();
     assert_eq!(relay.relay_once(&store, 10).await.unwrap(), 10);
@@ -146,7 +151,8 @@ async fn the_nats_relay_resumes_after_a_crash_without_duplicates_in_the_stream()
     let relay = NatsRelay::connect(opts).await.unwrap();
     while relay.relay_once(&store, 7).await.unwrap() > 0 {}
     let ids = stream_ids(&relay, &name).await;
-    let outbox: Vec<String> = store.events_after(0, 1000).await.unwrap().iter().map(|e| e.event.id.to_string()).collect();
+    let outbox: Vec<String> =
+        store.events_after(0, 1000).await.unwrap().iter().map(|e| e.event.id.to_string()).collect();
     assert_eq!(ids, outbox, "every committed event once, in outbox order");
     relay.jetstream().delete_stream(&name).await.unwrap();
 }

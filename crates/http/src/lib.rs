@@ -7,7 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod telemetry;
 
-use api::{accounts, bookings, catalog, openapi};
+use api::{accounts, bookings, catalog, openapi, search};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode};
@@ -53,6 +53,9 @@ pub fn api_routes() -> Router<AppState> {
         .route("/room-types/{id}", get(catalog::get_room_type).patch(catalog::patch_room_type))
         .route("/room-types/{id}/calendar", put(catalog::put_calendar).get(catalog::get_calendar))
         .route("/availability", get(catalog::availability))
+        .route("/search", get(search::search))
+        .route("/places", get(search::places))
+        .route("/places/reverse", get(search::reverse))
         .route("/bookings", post(bookings::place).get(bookings::list))
         .route("/bookings/{id}", get(bookings::get))
         .route("/bookings/{id}/confirm", post(bookings::confirm))

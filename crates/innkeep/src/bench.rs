@@ -70,7 +70,7 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<Vec<Figure>> {
     let started = Instant::now();
     {
         let store = startup::open_store(&config).await?;
-        let ports = startup::ports(&config, store.clone(), Arc::new(SystemClock));
+        let ports = startup::ports(&config, store.clone(), Arc::new(SystemClock), &startup::open_search()?);
         demo::load(&ports, &store, opts.properties, 42).await?;
         store.close().await;
     }

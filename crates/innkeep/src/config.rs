@@ -15,7 +15,34 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub booking: BookingConfig,
+    pub bus: BusConfig,
     pub log: LogConfig,
+}
+
+/// The event bus.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BusConfig {
+    /// Empty: the embedded bus (consumers read the outbox in process). `nats://...`: also
+    /// relay every event to NATS JetStream.
+    pub url: String,
+    /// The JetStream stream that receives the events.
+    pub stream: String,
+    /// Events are published on `PREFIX.<event type>`.
+    pub subject_prefix: String,
+    /// Tries before an event is parked as a dead letter.
+    pub max_attempts: u32,
+}
+
+impl Default for BusConfig {
+    fn default() -> Self {
+        BusConfig {
+            url: String::new(),
+            stream: "INNKEEP_EVENTS".into(),
+            subject_prefix: "innkeep.events".into(),
+            max_attempts: 5,
+        }
+    }
 }
 
 /// The HTTP server.
@@ -66,6 +93,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             database: DatabaseConfig::default(),
             booking: BookingConfig::default(),
+            bus: BusConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -122,6 +150,7 @@ impl Config {
     pub fn masked_toml(&self) -> String {
         let mut c = self.clone();
         c.database.url = mask_url(&c.database.url);
+        c.bus.url = mask_url(&c.bus.url);
         toml_string(&c)
     }
 }

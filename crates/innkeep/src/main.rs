@@ -157,7 +157,7 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
         Command::Demo { data, properties, seed } => {
             set_data(config, data);
             let store = startup::open_store(config).await?;
-            let ports = startup::ports(config, store.clone(), Arc::new(SystemClock));
+            let ports = startup::ports(config, store.clone(), Arc::new(SystemClock), &startup::open_search()?);
             let start = std::time::Instant::now();
             let s = innkeep::demo::load(&ports, &store, properties, seed).await?;
             store.close().await;
@@ -175,7 +175,7 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             let role =
                 innkeep_core::Role::parse(&role).ok_or_else(|| anyhow::anyhow!("role must be guest, host or admin"))?;
             let store = startup::open_store(config).await?;
-            let ports = startup::ports(config, store.clone(), Arc::new(SystemClock));
+            let ports = startup::ports(config, store.clone(), Arc::new(SystemClock), &startup::open_search()?);
             let cmd = innkeep_app::auth::Register { email, password, name, role };
             let user = innkeep_app::auth::register(&ports, cmd, jiff::Timestamp::now())
                 .await

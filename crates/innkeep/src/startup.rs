@@ -4,6 +4,9 @@
 use crate::config::Config;
 use anyhow::Context;
 use innkeep_app::{Clock, Ports, Settings};
+use innkeep_events::nats::{NatsOptions, NatsRelay};
+use innkeep_events::{Consumer, ConsumerOptions, EventCounter, run_consumer};
+use innkeep_search::{Gazetteer, SearchIndex};
 use innkeep_store::{SqlStore, StoreOptions};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,11 +28,27 @@ pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
     Ok(store)
 }
 
-/// The ports of the use cases, on a store and a clock.
-pub fn ports(config: &Config, store: SqlStore, clock: Arc<dyn Clock>) -> Ports {
+/// The node's search: the shipped gazetteer and a local index.
+#[derive(Clone)]
+pub struct Search {
+    pub index: Arc<SearchIndex>,
+    pub places: Arc<Gazetteer>,
+}
+
+/// Load the gazetteer and open an empty in-memory index (filled by `Server::start`).
+pub fn open_search() -> anyhow::Result<Search> {
+    let places = Arc::new(Gazetteer::load().context("loading the gazetteer")?);
+    let index = Arc::new(SearchIndex::open(None).context("opening the search index")?);
+    Ok(Search { index, places })
+}
+
+/// The ports of the use cases, on a store, a clock and the node's search.
+pub fn ports(config: &Config, store: SqlStore, clock: Arc<dyn Clock>, search: &Search) -> Ports {
     Ports {
         store: Arc::new(store),
         clock,
+        index: search.index.clone(),
+        places: search.places.clone(),
         settings: Settings {
             hold_ttl: jiff::SignedDuration::from_secs(config.booking.hold_ttl_secs),
             booking_window_days: config.booking.booking_window_days,
@@ -51,7 +70,13 @@ impl Server {
     /// Bind, then serve in the background; with `sweep`, expire holds on a timer.
     pub async fn start(config: &Config, clock: Arc<dyn Clock>, sweep: bool) -> anyhow::Result<Server> {
         let store = open_store(config).await?;
-        let ports = ports(config, store.clone(), clock);
+        let search = open_search()?;
+        let ports = ports(config, store.clone(), clock, &search);
+        let started = std::time::Instant::now();
+        let (from, indexed) = innkeep_search::freshness::rebuild(ports.store.as_ref(), &search.index)
+            .await
+            .map_err(|e| anyhow::anyhow!("building the search index: {e}"))?;
+        tracing::info!(properties = indexed, ms = started.elapsed().as_millis() as u64, "search index built");
         let listener = tokio::net::TcpListener::bind(&config.server.listen)
             .await
             .with_context(|| format!("binding {}", config.server.listen))?;
@@ -64,7 +89,24 @@ impl Server {
                 stop.subscribe(),
             ));
         }
-        let app = innkeep_http::app(innkeep_http::AppState::new(ports.clone()), axum::Router::new());
+        let commits = store.commits();
+        let index = search.index.clone();
+        tokio::spawn(innkeep_search::freshness::follow(
+            ports.store.clone(),
+            index,
+            from,
+            commits.clone(),
+            stop.subscribe(),
+        ));
+        let options = ConsumerOptions { max_attempts: config.bus.max_attempts.max(1), ..ConsumerOptions::default() };
+        for consumer in consumers() {
+            tokio::spawn(run_consumer(ports.store.clone(), consumer, commits.clone(), options, stop.subscribe()));
+        }
+        if !config.bus.url.is_empty() {
+            let relay = NatsRelay::connect(nats_options(config)).await.context("connecting to NATS")?;
+            tokio::spawn(relay.run(ports.store.clone(), commits.clone(), stop.subscribe()));
+        }
+        let app = innkeep_http::app(innkeep_http::AppState::new(ports.clone()), innkeep_web::routes());
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
         let task = tokio::spawn(async move {
             let mut drain = stopped.clone();
@@ -102,6 +144,20 @@ impl Server {
         let r = self.task.await.context("server task")?;
         self.store.close().await;
         r
+    }
+}
+
+/// The embedded bus's durable consumers.
+pub fn consumers() -> Vec<Arc<dyn Consumer>> {
+    vec![Arc::new(EventCounter)]
+}
+
+/// Where the NATS relay publishes.
+pub fn nats_options(config: &Config) -> NatsOptions {
+    NatsOptions {
+        url: config.bus.url.clone(),
+        stream: config.bus.stream.clone(),
+        subject_prefix: config.bus.subject_prefix.clone(),
     }
 }
 

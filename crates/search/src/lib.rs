@@ -7,9 +7,11 @@
 
 mod analysis;
 pub mod error;
+pub mod freshness;
 pub mod gazetteer;
 pub mod geo;
 pub mod index;
+mod port;
 pub mod query;
 
 pub use error::SearchError;

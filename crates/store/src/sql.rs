@@ -350,6 +350,16 @@ impl Store for SqlStore {
         rows.iter().map(doc_of).collect()
     }
 
+    async fn all_room_types(&self, limit: u32, offset: u32) -> Result<Vec<RoomType>, StoreError> {
+        let rows = sqlx::query("SELECT doc FROM room_types ORDER BY id LIMIT $1 OFFSET $2")
+            .bind(i64::from(limit))
+            .bind(i64::from(offset))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(doc_of).collect()
+    }
+
     async fn set_nights(
         &self,
         room_type: RoomTypeId,
@@ -577,7 +587,8 @@ impl Store for SqlStore {
     }
 
     async fn last_event_seq(&self) -> Result<i64, StoreError> {
-        let v: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM outbox").fetch_one(&self.writer).await.map_err(db_err)?;
+        let v: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(seq) FROM outbox").fetch_one(&self.writer).await.map_err(db_err)?;
         Ok(v.unwrap_or(0))
     }
 
@@ -629,12 +640,13 @@ impl Store for SqlStore {
     }
 
     async fn was_processed(&self, consumer: &str, event: EventId) -> Result<bool, StoreError> {
-        let v: Option<String> = sqlx::query_scalar("SELECT event_id FROM processed_events WHERE consumer = $1 AND event_id = $2")
-            .bind(consumer)
-            .bind(event.to_string())
-            .fetch_optional(&self.writer)
-            .await
-            .map_err(db_err)?;
+        let v: Option<String> =
+            sqlx::query_scalar("SELECT event_id FROM processed_events WHERE consumer = $1 AND event_id = $2")
+                .bind(consumer)
+                .bind(event.to_string())
+                .fetch_optional(&self.writer)
+                .await
+                .map_err(db_err)?;
         Ok(v.is_some())
     }
 
@@ -690,11 +702,13 @@ impl Store for SqlStore {
     }
 
     async fn event(&self, id: EventId) -> Result<Option<StoredEvent>, StoreError> {
-        let row = sqlx::query("SELECT seq, id, type, version, occurred_at, tenant_id, aggregate_id, payload FROM outbox WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.writer)
-            .await
-            .map_err(db_err)?;
+        let row = sqlx::query(
+            "SELECT seq, id, type, version, occurred_at, tenant_id, aggregate_id, payload FROM outbox WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.writer)
+        .await
+        .map_err(db_err)?;
         row.as_ref().map(event_of).transpose()
     }
 }

@@ -195,6 +195,20 @@ async fn sold(store: &SqlStore, rt: &RoomType, ci: Date, co: Date) -> Vec<u32> {
     range.each_night().map(|d| rows.iter().find(|r| r.date == d).map(|r| r.sold).unwrap_or(0)).collect()
 }
 
+/// Every committed event. On PostgreSQL an event becomes readable once no older
+/// transaction is still running anywhere on the server, so wait for that.
+async fn settled_events(store: &SqlStore) -> Vec<innkeep_app::event::StoredEvent> {
+    let last = store.last_event_seq().await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let events = store.events_after(0, 10_000).await.unwrap();
+        if events.last().map(|e| e.seq) == Some(last) || std::time::Instant::now() > deadline {
+            return events;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 async fn migrations_are_ready(store: &SqlStore) {
     store.ready().await.unwrap();
 }
@@ -293,7 +307,7 @@ async fn transitions_apply_once_and_release_nights(store: &SqlStore) {
         .unwrap();
     assert_eq!(sold(store, &rt, ci, co).await, vec![0, 0]);
     assert_eq!(store.booking(b.id).await.unwrap().unwrap().status, BookingStatus::Cancelled);
-    let kinds: Vec<String> = store.events_after(0, 1000).await.unwrap().into_iter().map(|e| e.event.kind).collect();
+    let kinds: Vec<String> = settled_events(store).await.into_iter().map(|e| e.event.kind).collect();
     assert_eq!(
         kinds.iter().filter(|k| k.as_str() == "booking.confirmed").count(),
         1,

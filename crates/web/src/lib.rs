@@ -1,6 +1,94 @@
-//! Web pages (being built).
+//! Innkeep's web pages: server-rendered HTML (askama) for guests, hosts and operators,
+//! with cookie sessions, CSRF tokens on every form and a strict Content-Security-Policy.
+//! Every page works with plain HTML forms; a little JavaScript adds the map and the
+//! hold countdown.
 
-/// The page routes, merged into the application by the binary.
-pub fn routes() -> axum::Router<innkeep_http::AppState> {
-    axum::Router::new()
+mod account;
+mod assets;
+mod guest;
+mod host;
+mod ops;
+mod page;
+mod seams;
+mod session;
+
+use axum::Router;
+use axum::routing::{get, post};
+use innkeep_http::AppState;
+use std::sync::Arc;
+
+/// Settings of the web pages.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// A map tile URL template such as `https://tile.example/{z}/{x}/{y}.png`; without one
+    /// the map draws its markers on a plain background.
+    pub tile_url: Option<String>,
+    /// Mark the session cookie `Secure` (set when served over https).
+    pub secure_cookies: bool,
+    /// Key for CSRF tokens; shared by every node of a deployment. Random per process when absent.
+    pub csrf_key: Option<Vec<u8>>,
+}
+
+/// What the page handlers share besides the application state.
+pub(crate) struct Web {
+    pub config: WebConfig,
+    pub csrf_key: Vec<u8>,
+    pub csp: String,
+    pub destinations: seams::DestinationCache,
+}
+
+impl Web {
+    fn new(config: WebConfig) -> Web {
+        let csrf_key = config.csrf_key.clone().unwrap_or_else(session::random_key);
+        let tile_host = config.tile_url.as_deref().and_then(tile_origin).map(|o| format!(" {o}")).unwrap_or_default();
+        let csp = format!(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{tile_host}; \
+             connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+             frame-ancestors 'none'"
+        );
+        Web { config, csrf_key, csp, destinations: seams::DestinationCache::default() }
+    }
+}
+
+/// The scheme and host of a tile URL template, for the CSP.
+fn tile_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split('/').next()?;
+    if !matches!(scheme, "http" | "https") || host.is_empty() || host.contains(['{', ' ', ';', '\'']) {
+        return None;
+    }
+    Some(format!("{scheme}://{host}"))
+}
+
+/// The page routes with default settings, merged into the application by the binary.
+pub fn routes() -> Router<AppState> {
+    routes_with(WebConfig::default())
+}
+
+/// The page routes with explicit settings.
+pub fn routes_with(config: WebConfig) -> Router<AppState> {
+    let web = Arc::new(Web::new(config));
+    Router::new()
+        .route("/", get(guest::home))
+        .route("/stays", get(guest::stays))
+        .route("/properties/{id}", get(guest::property))
+        .route("/checkout", get(guest::checkout_form).post(guest::checkout_place))
+        .route("/checkout/{id}", get(guest::checkout_hold))
+        .route("/checkout/{id}/confirm", post(guest::checkout_confirm))
+        .route("/trips", get(guest::trips))
+        .route("/trips/{id}/cancel", get(guest::cancel_preview).post(guest::cancel))
+        .route("/signin", get(account::signin_form).post(account::signin))
+        .route("/signup", get(account::signup_form).post(account::signup))
+        .route("/signout", post(account::signout))
+        .route("/host", get(host::dashboard))
+        .route("/host/properties/new", get(host::property_form).post(host::property_create))
+        .route("/host/properties/{id}", get(host::property_page).post(host::room_type_create))
+        .route("/host/room-types/{id}/calendar", get(host::calendar).post(host::calendar_set))
+        .route("/host/bookings", get(host::bookings))
+        .route("/host/bookings.csv", get(host::bookings_csv))
+        .route("/host/bookings/{id}/{action}", post(host::booking_act))
+        .route("/ops", get(ops::dashboard))
+        .route("/static/{*path}", get(assets::serve))
+        .layer(axum::middleware::from_fn(session::guard))
+        .layer(axum::Extension(web))
 }

@@ -4,3 +4,4 @@ pub mod accounts;
 pub mod bookings;
 pub mod catalog;
 pub mod openapi;
+pub mod search;

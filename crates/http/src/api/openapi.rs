@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations.
 
-use super::{accounts, bookings, catalog};
+use super::{accounts, bookings, catalog, search};
 use crate::error::Problem;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -15,6 +15,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         catalog::put_calendar, catalog::get_calendar, catalog::availability,
         bookings::place, bookings::list, bookings::get, bookings::confirm, bookings::cancel,
         bookings::check_in, bookings::complete, bookings::no_show,
+        search::search, search::places, search::reverse,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),

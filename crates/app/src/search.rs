@@ -1,0 +1,270 @@
+//! Finding stays: the index proposes candidate properties; the store decides which can
+//! really be booked for the dates and party, and at what total price.
+
+use crate::availability::availability;
+use crate::store::{Property, RoomType};
+use crate::{AppError, Ports};
+use innkeep_core::{Amenity, Money, Party, PropertyId, PropertyType};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Serialize;
+
+/// Where to look.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Area {
+    Radius { lat: f64, lon: f64, km: f64 },
+    BBox { south: f64, west: f64, north: f64, east: f64 },
+}
+
+/// How candidates come out of the index.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum IndexOrder {
+    Relevance,
+    Distance { lat: f64, lon: f64 },
+}
+
+/// What the index is asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CandidateQuery {
+    pub text: Option<String>,
+    pub area: Option<Area>,
+    pub property_types: Vec<PropertyType>,
+    pub amenities: Vec<Amenity>,
+    pub party: u16,
+    pub order: IndexOrder,
+    pub limit: usize,
+}
+
+/// A property the index proposes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    pub property_id: PropertyId,
+    pub score: f32,
+    pub distance_km: Option<f64>,
+}
+
+/// Facet counts over the candidates.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FacetCounts {
+    pub property_types: Vec<(String, u64)>,
+    pub amenities: Vec<(String, u64)>,
+}
+
+/// The search index port: full text, filters and geo over properties.
+pub trait PropertyIndex: Send + Sync + 'static {
+    /// Candidates for a query.
+    fn candidates(&self, q: &CandidateQuery) -> Result<Vec<Candidate>, String>;
+    /// Facet counts for a query.
+    fn facets(&self, q: &CandidateQuery) -> Result<FacetCounts, String>;
+    /// Add or replace a property.
+    fn upsert(&self, property: &Property, room_types: &[RoomType]) -> Result<(), String>;
+    /// Make changes searchable.
+    fn commit(&self) -> Result<(), String>;
+}
+
+/// A place of the gazetteer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlaceView {
+    pub id: u32,
+    pub name: String,
+    pub country: String,
+    pub admin1: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub population: u64,
+    pub time_zone: String,
+}
+
+/// The gazetteer port.
+pub trait Places: Send + Sync + 'static {
+    /// Places whose names start like `q` (typo-tolerant), biggest first.
+    fn autocomplete(&self, q: &str, limit: usize) -> Vec<PlaceView>;
+    /// The nearest place.
+    fn reverse(&self, lat: f64, lon: f64) -> Option<PlaceView>;
+    /// A place by id.
+    fn place(&self, id: u32) -> Option<PlaceView>;
+}
+
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    Relevance,
+    Price,
+    Distance,
+}
+
+/// A stay search as a guest asks it.
+#[derive(Debug, Clone)]
+pub struct StaySearch {
+    pub destination: Option<String>,
+    pub place_id: Option<u32>,
+    pub point: Option<(f64, f64)>,
+    pub radius_km: Option<f64>,
+    pub bbox: Option<(f64, f64, f64, f64)>,
+    pub check_in: Date,
+    pub check_out: Date,
+    pub party: Party,
+    pub min_price_minor: Option<i64>,
+    pub max_price_minor: Option<i64>,
+    pub amenities: Vec<Amenity>,
+    pub property_types: Vec<PropertyType>,
+    pub text: Option<String>,
+    pub sort: SortBy,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// One bookable stay.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub property: Property,
+    pub distance_km: Option<f64>,
+    /// The cheapest bookable room type for the stay and party.
+    pub room_type_id: innkeep_core::RoomTypeId,
+    pub room_type_name: String,
+    pub total: Money,
+    pub nightly: Money,
+    pub offers: usize,
+}
+
+/// A page of results.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchPage {
+    pub place: Option<PlaceView>,
+    pub hits: Vec<Hit>,
+    pub page: u32,
+    pub per_page: u32,
+    /// Bookable stays found among the candidates examined.
+    pub total: usize,
+    pub facets: FacetCounts,
+}
+
+/// How many index candidates are priced for one search.
+pub const CANDIDATES: usize = 200;
+/// Radius around a chosen place when none is given.
+pub const PLACE_RADIUS_KM: f64 = 25.0;
+
+fn invalid(field: &'static str, message: impl Into<String>) -> AppError {
+    AppError::invalid(field, "invalid_search", message)
+}
+
+fn check_point(lat: f64, lon: f64) -> Result<(), AppError> {
+    if !(-90.0..=90.0).contains(&lat) {
+        return Err(invalid("lat", format!("lat must be between -90 and 90, not {lat}")));
+    }
+    if !(-180.0..=180.0).contains(&lon) {
+        return Err(invalid("lon", format!("lon must be between -180 and 180, not {lon}")));
+    }
+    Ok(())
+}
+
+/// Turn the request into an area and a place, or say why it cannot be answered.
+fn area_of(ports: &Ports, s: &StaySearch) -> Result<(Option<Area>, Option<PlaceView>), AppError> {
+    let given = [s.place_id.is_some(), s.point.is_some(), s.bbox.is_some()].iter().filter(|x| **x).count();
+    if given > 1 {
+        return Err(invalid("place_id", "give one of place_id, lat/lon or bbox"));
+    }
+    if let Some(r) = s.radius_km
+        && !(r > 0.0 && r <= 500.0)
+    {
+        return Err(invalid("radius_km", "radius_km must be above 0 and at most 500"));
+    }
+    if s.radius_km.is_some() && s.point.is_none() && s.place_id.is_none() && s.destination.is_none() {
+        return Err(invalid("radius_km", "radius_km needs lat/lon, place_id or destination"));
+    }
+    let km = s.radius_km.unwrap_or(PLACE_RADIUS_KM);
+    if let Some((south, west, north, east)) = s.bbox {
+        check_point(south, west)?;
+        check_point(north, east)?;
+        if south >= north {
+            return Err(invalid("bbox", "bbox is south,west,north,east with south below north"));
+        }
+        return Ok((Some(Area::BBox { south, west, north, east }), None));
+    }
+    if let Some((lat, lon)) = s.point {
+        check_point(lat, lon)?;
+        return Ok((Some(Area::Radius { lat, lon, km }), None));
+    }
+    let place = match (s.place_id, &s.destination) {
+        (Some(id), _) => Some(ports.places.place(id).ok_or(AppError::NotFound { what: "place" })?),
+        (None, Some(d)) if !d.trim().is_empty() => Some(
+            ports
+                .places
+                .autocomplete(d, 1)
+                .into_iter()
+                .next()
+                .ok_or_else(|| invalid("destination", format!("no place matches {d:?}")))?,
+        ),
+        _ => None,
+    };
+    Ok((place.as_ref().map(|p| Area::Radius { lat: p.latitude, lon: p.longitude, km }), place))
+}
+
+/// Bookable stays for a search, with the total price of the stay, paged.
+pub async fn search_stays(ports: &Ports, s: StaySearch, now: Timestamp) -> Result<SearchPage, AppError> {
+    if s.check_out <= s.check_in {
+        return Err(AppError::invalid("check_out", "stay_empty", "check_out must be after check_in"));
+    }
+    if s.page == 0 || s.per_page == 0 || s.per_page > 50 {
+        return Err(invalid("page", "page starts at 1 and per_page is 1 to 50"));
+    }
+    if let (Some(a), Some(b)) = (s.min_price_minor, s.max_price_minor)
+        && a > b
+    {
+        return Err(invalid("min_price", "min_price is above max_price"));
+    }
+    let (area, place) = area_of(ports, &s)?;
+    if area.is_none() && s.text.as_deref().is_none_or(|t| t.trim().is_empty()) {
+        return Err(invalid("destination", "give a destination, place_id, lat/lon, bbox or q"));
+    }
+    if s.sort == SortBy::Distance && !matches!(area, Some(Area::Radius { .. })) {
+        return Err(invalid("sort", "sort=distance needs a point: lat/lon, place_id or destination"));
+    }
+    let order = match (s.sort, area) {
+        (SortBy::Distance, Some(Area::Radius { lat, lon, .. })) => IndexOrder::Distance { lat, lon },
+        _ => IndexOrder::Relevance,
+    };
+    let q = CandidateQuery {
+        text: s.text.clone().filter(|t| !t.trim().is_empty()),
+        area,
+        property_types: s.property_types.clone(),
+        amenities: s.amenities.clone(),
+        party: s.party.total(),
+        order,
+        limit: CANDIDATES,
+    };
+    let candidates = ports.index.candidates(&q).map_err(|e| AppError::invalid("q", "invalid_search", e))?;
+    let facets = ports.index.facets(&q).unwrap_or_default();
+    let nights = i64::from(innkeep_core::Stay::range(s.check_in, s.check_out).map(|st| st.nights()).unwrap_or(1));
+    let mut hits = Vec::new();
+    for c in candidates {
+        let offers = match availability(ports, c.property_id, s.check_in, s.check_out, s.party, now).await {
+            Ok(o) => o,
+            Err(AppError::NotFound { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        let Some(best) = offers.first() else { continue };
+        let nightly = Money::new(best.quote.total.minor / nights.max(1), best.quote.total.currency);
+        if s.min_price_minor.is_some_and(|m| nightly.minor < m) || s.max_price_minor.is_some_and(|m| nightly.minor > m)
+        {
+            continue;
+        }
+        let Some(property) = ports.store.property(c.property_id).await? else { continue };
+        hits.push(Hit {
+            property,
+            distance_km: c.distance_km,
+            room_type_id: best.room_type.id,
+            room_type_name: best.room_type.draft.name.clone(),
+            total: best.quote.total,
+            nightly,
+            offers: offers.len(),
+        });
+    }
+    if s.sort == SortBy::Price {
+        hits.sort_by_key(|h| h.nightly.minor);
+    }
+    let total = hits.len();
+    let start = ((s.page - 1) * s.per_page) as usize;
+    let hits = hits.into_iter().skip(start).take(s.per_page as usize).collect();
+    Ok(SearchPage { place, hits, page: s.page, per_page: s.per_page, total, facets })
+}

@@ -1,0 +1,97 @@
+//! Browser journeys against the real binary with demo data: starts `innkeep serve --demo`
+//! on a free port with a fresh data directory, waits for /readyz, then runs
+//! `node tests/browser/journeys.mjs BASE` (Debian chromium via playwright-core).
+//! Skips when node or /usr/bin/chromium is missing, unless INNKEEP_TEST_REQUIRE_SERVERS=1.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn required() -> bool {
+    std::env::var("INNKEEP_TEST_REQUIRE_SERVERS").is_ok_and(|v| v == "1")
+}
+
+fn skip(why: &str) {
+    assert!(!required(), "browser journeys required but {why}");
+    eprintln!("skipping browser journeys: {why}");
+}
+
+fn has_node() -> bool {
+    Command::new("node")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn ready(base: &str) -> bool {
+    let addr = base.trim_start_matches("http://");
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else { return false };
+    use std::io::{Read, Write};
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(format!("GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).is_err() {
+        return false;
+    }
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.starts_with("HTTP/1.1 200")
+}
+
+#[test]
+fn guest_host_and_operator_journeys_work_in_a_browser() {
+    let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !has_node() {
+        return skip("node is not installed");
+    }
+    if !Path::new(&chromium).exists() {
+        return skip("chromium is not installed (apt-get install -y chromium)");
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
+    let browser_dir = root.join("tests/browser");
+    if !browser_dir.join("node_modules/playwright-core").exists() {
+        let install = if browser_dir.join("package-lock.json").exists() { "ci" } else { "install" };
+        let status = Command::new("npm").args([install, "--no-audit", "--no-fund"]).current_dir(&browser_dir).status();
+        if !status.is_ok_and(|s| s.success()) {
+            return skip("npm could not install playwright-core");
+        }
+    }
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let server = Command::new(env!("CARGO_BIN_EXE_innkeep"))
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(data.path())
+        .env("INNKEEP_LOG__LEVEL", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("innkeep starts");
+    let _server = KillOnDrop(server);
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while !ready(&base) {
+        assert!(Instant::now() < deadline, "the server did not become ready at {base}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let status = Command::new("node")
+        .arg("tests/browser/journeys.mjs")
+        .arg(&base)
+        .current_dir(&root)
+        .env("CHROMIUM_PATH", &chromium)
+        .status()
+        .expect("node runs");
+    assert!(status.success(), "browser journeys failed (see output above)");
+}

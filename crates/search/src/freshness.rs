@@ -1,0 +1,105 @@
+//! Keeping a node's index fresh: rebuild from the database, then follow the outbox.
+
+use crate::index::SearchIndex;
+use innkeep_app::store::RoomType;
+use innkeep_app::{Store, StoreError};
+use innkeep_core::PropertyId;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+
+/// Rebuild the index from every property and room type; returns the outbox position it
+/// reflects (follow from there) and the number of properties indexed.
+pub async fn rebuild(store: &dyn Store, index: &SearchIndex) -> Result<(i64, u64), String> {
+    let from = store.last_event_seq().await.map_err(|e| e.to_string())?;
+    let mut by_property: HashMap<PropertyId, Vec<RoomType>> = HashMap::new();
+    let page = 20_000;
+    let mut offset = 0;
+    loop {
+        let rts = store.all_room_types(page, offset).await.map_err(|e| e.to_string())?;
+        let n = rts.len();
+        for rt in rts {
+            by_property.entry(rt.property_id).or_default().push(rt);
+        }
+        if n < page as usize {
+            break;
+        }
+        offset += page;
+    }
+    let mut all = Vec::new();
+    let mut offset = 0;
+    loop {
+        let props = store.list_properties(None, page, offset).await.map_err(|e| e.to_string())?;
+        let n = props.len();
+        for p in props {
+            let rts = by_property.remove(&p.id).unwrap_or_default();
+            all.push((p, rts));
+        }
+        if n < page as usize {
+            break;
+        }
+        offset += page;
+    }
+    let count = index.rebuild(all).map_err(|e| e.to_string())?;
+    Ok((from, count))
+}
+
+/// Apply the catalogue events after `from` to the index; returns the new position.
+pub async fn apply_events(store: &dyn Store, index: &SearchIndex, from: i64) -> Result<i64, StoreError> {
+    let events = store.events_after(from, 1000).await?;
+    let Some(last) = events.last().map(|e| e.seq) else { return Ok(from) };
+    let mut touched = HashSet::new();
+    for e in &events {
+        let property = match e.event.kind.as_str() {
+            "property.created" | "property.updated" => Some(PropertyId(e.event.aggregate_id)),
+            "room_type.created" | "room_type.updated" => {
+                e.event.payload.get("property_id").and_then(|v| v.as_str()).and_then(|s| s.parse().ok())
+            }
+            _ => None,
+        };
+        touched.extend(property);
+    }
+    for id in &touched {
+        if let Some(p) = store.property(*id).await? {
+            let rts = store.room_types_of(*id).await?;
+            if let Err(e) = index.upsert(&p, &rts) {
+                tracing::error!(property_id = %id, error = %e, "index update failed");
+            }
+        }
+    }
+    if !touched.is_empty()
+        && let Err(e) = index.commit()
+    {
+        tracing::error!(error = %e, "index commit failed");
+    }
+    Ok(last)
+}
+
+/// Follow the outbox from `from` until `stop`, woken by commits.
+pub async fn follow(
+    store: Arc<dyn Store>,
+    index: Arc<SearchIndex>,
+    mut from: i64,
+    commits: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let woken = commits.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        match apply_events(store.as_ref(), &index, from).await {
+            Ok(next) if next != from => {
+                from = next;
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "index could not read the outbox"),
+        }
+        tokio::select! {
+            _ = &mut woken => {}
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! The app's search ports, implemented on the Tantivy index and the gazetteer.
+
+use crate::gazetteer::{Gazetteer, Place};
+use crate::index::SearchIndex;
+use crate::query::{Geo, IndexQuery, Sort};
+use innkeep_app::search::{Area, Candidate, CandidateQuery, FacetCounts, IndexOrder, PlaceView, Places, PropertyIndex};
+use innkeep_app::store::{Property, RoomType};
+
+fn index_query(q: &CandidateQuery) -> IndexQuery {
+    IndexQuery {
+        q: q.text.clone(),
+        geo: q.area.map(|a| match a {
+            Area::Radius { lat, lon, km } => Geo::Radius { lat, lon, km },
+            Area::BBox { south, west, north, east } => Geo::BBox { south, west, north, east },
+        }),
+        property_types: q.property_types.clone(),
+        amenities: q.amenities.clone(),
+        party: Some(q.party),
+        max_price_minor: None,
+        currency: None,
+        sort: match q.order {
+            IndexOrder::Relevance => Sort::Relevance,
+            IndexOrder::Distance { lat, lon } => Sort::Distance { lat, lon },
+        },
+        limit: q.limit,
+    }
+}
+
+impl PropertyIndex for SearchIndex {
+    fn candidates(&self, q: &CandidateQuery) -> Result<Vec<Candidate>, String> {
+        let found = self.search(&index_query(q)).map_err(|e| e.to_string())?;
+        Ok(found
+            .into_iter()
+            .map(|c| Candidate { property_id: c.property_id, score: c.score, distance_km: c.distance_km })
+            .collect())
+    }
+
+    fn facets(&self, q: &CandidateQuery) -> Result<FacetCounts, String> {
+        let f = SearchIndex::facets(self, &index_query(q)).map_err(|e| e.to_string())?;
+        Ok(FacetCounts { property_types: f.property_types, amenities: f.amenities })
+    }
+
+    fn upsert(&self, property: &Property, room_types: &[RoomType]) -> Result<(), String> {
+        SearchIndex::upsert(self, property, room_types).map_err(|e| e.to_string())
+    }
+
+    fn commit(&self) -> Result<(), String> {
+        SearchIndex::commit(self).map_err(|e| e.to_string())
+    }
+}
+
+fn view(p: &Place) -> PlaceView {
+    PlaceView {
+        id: p.id,
+        name: p.name.clone(),
+        country: p.country.clone(),
+        admin1: p.admin1.clone(),
+        latitude: p.latitude,
+        longitude: p.longitude,
+        population: p.population,
+        time_zone: p.time_zone.clone(),
+    }
+}
+
+impl Places for Gazetteer {
+    fn autocomplete(&self, q: &str, limit: usize) -> Vec<PlaceView> {
+        Gazetteer::autocomplete(self, q, limit).iter().map(view).collect()
+    }
+
+    fn reverse(&self, lat: f64, lon: f64) -> Option<PlaceView> {
+        Gazetteer::reverse(self, lat, lon).as_ref().map(view)
+    }
+
+    fn place(&self, id: u32) -> Option<PlaceView> {
+        self.get(id).map(view)
+    }
+}

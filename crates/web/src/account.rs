@@ -1,0 +1,152 @@
+//! Sign up, sign in and sign out, with the session in an HttpOnly cookie.
+
+use crate::page::{Ctx, Fields, FormErrors, PageResult, render, render_status};
+use crate::session::{SESSION_COOKIE, Visitor, set_cookie};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use innkeep_app::auth::{Register, register, sign_in, sign_out};
+use innkeep_core::Role;
+use innkeep_http::AppState;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NextQuery {
+    next: String,
+}
+
+/// Only same-site paths may be a destination after signing in.
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.starts_with("/signin") {
+        next.to_string()
+    } else {
+        String::new()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SignInPage {
+    ctx: Ctx,
+    email: String,
+    next: String,
+    errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignUpPage {
+    ctx: Ctx,
+    email: String,
+    name: String,
+    role: String,
+    next: String,
+    errors: FormErrors,
+}
+
+/// GET /signin
+pub async fn signin_form(v: Visitor, Query(q): Query<NextQuery>) -> PageResult {
+    let page = SignInPage {
+        ctx: v.ctx("Sign in"),
+        email: String::new(),
+        next: safe_next(&q.next),
+        errors: FormErrors::default(),
+    };
+    Ok(render(&page))
+}
+
+fn with_session(to: &str, token: &str, secure: bool, max_age: i64) -> Response {
+    let mut r = Redirect::to(to).into_response();
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, token, secure, Some(max_age))) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+fn landing(role: Role, next: &str) -> String {
+    if !next.is_empty() {
+        return next.to_string();
+    }
+    match role {
+        Role::Host => "/host".into(),
+        Role::Admin => "/ops".into(),
+        Role::Guest => "/".into(),
+    }
+}
+
+/// POST /signin
+pub async fn signin(State(s): State<AppState>, v: Visitor, f: Fields) -> PageResult {
+    let email = f.get("email");
+    let next = safe_next(&f.get("next"));
+    let mut page =
+        SignInPage { ctx: v.ctx("Sign in"), email: email.clone(), next: next.clone(), errors: FormErrors::default() };
+    if s.sign_in_limiter.check_key(&email.to_lowercase()).is_err() {
+        page.errors.general = "Too many attempts for this e-mail. Wait a minute and try again.".into();
+        return Ok(render_status(StatusCode::TOO_MANY_REQUESTS, &page));
+    }
+    let now = s.ports.clock.now();
+    match sign_in(&s.ports, &email, &f.get("password"), now).await {
+        Ok(session) => {
+            let max_age = session.expires_at.duration_since(now).as_secs().max(0);
+            Ok(with_session(&landing(session.user.role, &next), &session.token, v.web.config.secure_cookies, max_age))
+        }
+        Err(e) => {
+            page.errors = FormErrors::from_app(e, &["email", "password"])?;
+            Ok(render_status(StatusCode::UNAUTHORIZED, &page))
+        }
+    }
+}
+
+/// GET /signup
+pub async fn signup_form(v: Visitor, Query(q): Query<NextQuery>) -> PageResult {
+    let page = SignUpPage {
+        ctx: v.ctx("Create an account"),
+        email: String::new(),
+        name: String::new(),
+        role: "guest".into(),
+        next: safe_next(&q.next),
+        errors: FormErrors::default(),
+    };
+    Ok(render(&page))
+}
+
+/// POST /signup: register, then sign in.
+pub async fn signup(State(s): State<AppState>, v: Visitor, f: Fields) -> PageResult {
+    let role = if f.get("role") == "host" { Role::Host } else { Role::Guest };
+    let mut page = SignUpPage {
+        ctx: v.ctx("Create an account"),
+        email: f.get("email"),
+        name: f.get("name"),
+        role: role.as_str().to_string(),
+        next: safe_next(&f.get("next")),
+        errors: FormErrors::default(),
+    };
+    let password = f.0.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone()).unwrap_or_default();
+    if password != f.0.iter().find(|(k, _)| k == "password_again").map(|(_, v)| v.clone()).unwrap_or_default() {
+        page.errors.set("password_again", "The two passwords differ.");
+        return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
+    }
+    let now = s.ports.clock.now();
+    let cmd = Register { email: page.email.clone(), password: password.clone(), name: page.name.clone(), role };
+    if let Err(e) = register(&s.ports, cmd, now).await {
+        page.errors = FormErrors::from_app(e, &["email", "password", "name"])?;
+        return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
+    }
+    let session = sign_in(&s.ports, &page.email, &password, now).await?;
+    let max_age = session.expires_at.duration_since(now).as_secs().max(0);
+    Ok(with_session(&landing(role, &page.next), &session.token, v.web.config.secure_cookies, max_age))
+}
+
+/// POST /signout
+pub async fn signout(State(s): State<AppState>, v: Visitor) -> PageResult {
+    if let Some(t) = &v.token {
+        sign_out(&s.ports, t).await?;
+    }
+    let mut r = Redirect::to("/").into_response();
+    if let Ok(h) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", v.web.config.secure_cookies, Some(0))) {
+        r.headers_mut().append(header::SET_COOKIE, h);
+    }
+    Ok(r)
+}

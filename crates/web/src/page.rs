@@ -1,0 +1,256 @@
+//! What every page shares: the layout context, rendering, error pages, form fields
+//! and the display of money and dates.
+
+use askama::Template;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use innkeep_app::AppError;
+use innkeep_core::{Currency, Money};
+use std::collections::BTreeMap;
+
+/// The signed-in user, as the layout shows them.
+#[derive(Debug, Clone)]
+pub struct UserView {
+    pub name: String,
+    pub host: bool,
+    pub admin: bool,
+}
+
+/// The layout's context: title, user, CSRF token for forms, asset version.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub title: String,
+    pub csrf: String,
+    pub user: Option<UserView>,
+    pub asset_version: String,
+    pub tile_url: String,
+}
+
+impl Ctx {
+    /// A context for pages shown without a visitor (error pages).
+    pub fn bare(title: &str) -> Ctx {
+        Ctx {
+            title: title.to_string(),
+            csrf: String::new(),
+            user: None,
+            asset_version: crate::assets::version().to_string(),
+            tile_url: String::new(),
+        }
+    }
+}
+
+/// Render a template to a page.
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            PageError::Internal.into_response()
+        }
+    }
+}
+
+/// Render a template with a status.
+pub fn render_status<T: Template>(status: StatusCode, t: &T) -> Response {
+    let mut r = render(t);
+    if r.status() == StatusCode::OK {
+        *r.status_mut() = status;
+    }
+    r
+}
+
+/// A page that could not be shown.
+#[derive(Debug)]
+pub enum PageError {
+    NotFound,
+    SignIn(String),
+    Forbidden(String),
+    Csrf,
+    TooLarge,
+    Message(StatusCode, String),
+    Internal,
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound { .. } => PageError::NotFound,
+            AppError::Unauthenticated => PageError::SignIn("/".into()),
+            AppError::Forbidden(_) => PageError::Forbidden(e.to_string()),
+            AppError::Store(ref inner) => {
+                tracing::error!(error = %inner, "store failed");
+                PageError::Internal
+            }
+            AppError::Invalid { .. } => PageError::Message(StatusCode::BAD_REQUEST, e.to_string()),
+            other => PageError::Message(StatusCode::CONFLICT, other.to_string()),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    ctx: Ctx,
+    heading: String,
+    message: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, heading, message) = match self {
+            PageError::SignIn(next) => {
+                let next = if next.starts_with('/') && !next.starts_with("//") { next } else { "/".into() };
+                return Redirect::to(&format!("/signin?next={}", crate::session::url_encode(&next))).into_response();
+            }
+            PageError::NotFound => {
+                (StatusCode::NOT_FOUND, "Not found", "There is nothing here. It may have been removed.".to_string())
+            }
+            PageError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m),
+            PageError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "Form expired",
+                "This form could not be verified. Go back, reload the page and send it again.".to_string(),
+            ),
+            PageError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "Too large", "The form is too large.".to_string()),
+            PageError::Message(s, m) => (s, "That did not work", m),
+            PageError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Something went wrong on our side. Please try again in a moment.".to_string(),
+            ),
+        };
+        let page = ErrorPage { ctx: Ctx::bare(heading), heading: heading.to_string(), message };
+        let mut r = render_status(status, &page);
+        r.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+        r
+    }
+}
+
+/// A result of a page handler.
+pub type PageResult = Result<Response, PageError>;
+
+/// Fields of a submitted form (repeated names keep every value).
+#[derive(Debug, Default, Clone)]
+pub struct Fields(pub Vec<(String, String)>);
+
+impl Fields {
+    /// The first value of a field, trimmed ("" if absent).
+    pub fn get(&self, name: &str) -> String {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string()).unwrap_or_default()
+    }
+
+    /// Every value of a field.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim().to_string()).collect()
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Fields {
+    type Rejection = PageError;
+
+    async fn from_request(req: axum::extract::Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::to_bytes(req.into_body(), 64 * 1024).await.map_err(|_| PageError::TooLarge)?;
+        Ok(Fields(crate::session::form_pairs(&bytes)))
+    }
+}
+
+/// Field messages shown next to the inputs of a re-rendered form.
+#[derive(Debug, Default, Clone)]
+pub struct FormErrors {
+    pub fields: BTreeMap<String, String>,
+    pub general: String,
+}
+
+impl FormErrors {
+    /// The message for a field ("" if none).
+    pub fn of(&self, field: &str) -> String {
+        self.fields.get(field).cloned().unwrap_or_default()
+    }
+
+    /// Whether a field has a message (for aria-invalid).
+    pub fn has(&self, field: &str) -> bool {
+        self.fields.contains_key(field)
+    }
+
+    /// Add a field's message.
+    pub fn set(&mut self, field: &str, message: impl Into<String>) {
+        self.fields.insert(field.to_string(), message.into());
+    }
+
+    /// An application error as form messages: the field's if it names one, else general.
+    pub fn from_app(e: AppError, known: &[&str]) -> Result<FormErrors, PageError> {
+        let mut errors = FormErrors::default();
+        match e {
+            AppError::Invalid { field, message, .. } if known.contains(&field) => errors.set(field, message),
+            AppError::Invalid { message, .. } => errors.general = message,
+            AppError::EmailTaken if known.contains(&"email") => errors.set("email", e.to_string()),
+            AppError::Store(_) | AppError::NotFound { .. } | AppError::Unauthenticated => return Err(e.into()),
+            other => errors.general = other.to_string(),
+        }
+        Ok(errors)
+    }
+}
+
+/// Money as people read it: "EUR 1,234.50".
+pub fn money(m: Money) -> String {
+    format!("{} {}", m.currency.code(), amount(m.minor, m.currency))
+}
+
+/// An amount of minor units in major units with grouping: "1,234.50".
+pub fn amount(minor: i64, currency: Currency) -> String {
+    let exp = u32::from(currency.exponent());
+    let div = 10i64.pow(exp);
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    let major = abs / div.unsigned_abs();
+    let frac = abs % div.unsigned_abs();
+    let digits = major.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    if exp == 0 { format!("{sign}{grouped}") } else { format!("{sign}{grouped}.{frac:0width$}", width = exp as usize) }
+}
+
+/// Parse an amount in major units ("120", "120.5") into minor units of a currency.
+pub fn parse_amount(s: &str, currency: Currency) -> Option<i64> {
+    let s = s.trim().replace(',', "");
+    let exp = usize::from(currency.exponent());
+    let (whole, frac) = s.split_once('.').unwrap_or((&s, ""));
+    if whole.is_empty() && frac.is_empty() {
+        return None;
+    }
+    if !whole.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) || frac.len() > exp {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let frac_val: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<exp$}").parse().ok()? };
+    whole.checked_mul(10i64.pow(exp as u32))?.checked_add(frac_val)
+}
+
+/// A date as "Mon 4 Jan 2027".
+pub fn day(d: jiff::civil::Date) -> String {
+    d.strftime("%a %-d %b %Y").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn amounts_round_trip() {
+        let eur = Currency::parse("EUR").unwrap();
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(amount(123_456, eur), "1,234.56");
+        assert_eq!(amount(5, eur), "0.05");
+        assert_eq!(amount(1_000_000, jpy), "1,000,000");
+        assert_eq!(parse_amount("120.5", eur), Some(12_050));
+        assert_eq!(parse_amount("120", jpy), Some(120));
+        assert_eq!(parse_amount("1.234", eur), None);
+        assert_eq!(parse_amount("abc", eur), None);
+    }
+}

@@ -1,0 +1,462 @@
+//! The pages served by an app built in the test on a fresh SQLite store, driven with
+//! `oneshot` like a browser without JavaScript: forms, cookies and redirects.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use innkeep_app::auth::{Register, register};
+use innkeep_app::clock::ManualClock;
+use innkeep_app::{Actor, Ports, Settings};
+use innkeep_core::{PropertyDraft, Role, RoomTypeDraft};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const START: &str = "2027-01-04T10:00:00Z";
+const PASSWORD: &str = "correct horse battery";
+
+struct TestWeb {
+    app: Router,
+    ports: Ports,
+    _dir: tempfile::TempDir,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn location(&self) -> String {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+    }
+    fn set_cookies(&self) -> Vec<String> {
+        self.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect()
+    }
+    /// The value of a hidden input in the page.
+    fn input(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let at = self.body.find(&marker).unwrap_or_else(|| panic!("no input {name} in {}", self.body));
+        let rest = &self.body[at + marker.len()..];
+        rest[..rest.find('"').unwrap()].to_string()
+    }
+}
+
+/// A browser: a cookie jar.
+#[derive(Default)]
+struct Browser {
+    cookies: BTreeMap<String, String>,
+}
+
+impl Browser {
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn keep(&mut self, r: &Reply) {
+        for c in r.set_cookies() {
+            let kv = c.split(';').next().unwrap();
+            let (k, v) = kv.split_once('=').unwrap();
+            if v.is_empty() || c.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+        }
+    }
+
+    async fn get(&mut self, t: &TestWeb, path: &str) -> Reply {
+        let req = Request::get(path).header(header::COOKIE, self.cookie_header()).body(Body::empty()).unwrap();
+        let r = send(t, req).await;
+        self.keep(&r);
+        r
+    }
+
+    async fn post(&mut self, t: &TestWeb, path: &str, form: &[(&str, &str)]) -> Reply {
+        let body = form.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
+        let req = Request::post(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        let r = send(t, req).await;
+        self.keep(&r);
+        r
+    }
+
+    async fn sign_in(&mut self, t: &TestWeb, email: &str) {
+        let page = self.get(t, "/signin").await;
+        let csrf = page.input("csrf");
+        let r = self.post(t, "/signin", &[("csrf", &csrf), ("email", email), ("password", PASSWORD)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+}
+
+fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+async fn send(t: &TestWeb, req: Request<Body>) -> Reply {
+    let res = t.app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+async fn test_web() -> TestWeb {
+    let dir = tempfile::tempdir().unwrap();
+    let options = innkeep_store::StoreOptions::new(innkeep_store::sqlite_url(dir.path()));
+    let store = innkeep_store::open(&options).await.unwrap();
+    innkeep_store::migrate(&store).await.unwrap();
+    let ports = Ports {
+        store: Arc::new(store),
+        clock: Arc::new(ManualClock::new(START.parse().unwrap())),
+        index: Arc::new(innkeep_search::SearchIndex::open(None).unwrap()),
+        places: Arc::new(innkeep_search::Gazetteer::load().unwrap()),
+        settings: Settings::default(),
+    };
+    let app = innkeep_http::app(innkeep_http::AppState::new(ports.clone()), innkeep_web::routes());
+    TestWeb { app, ports, _dir: dir }
+}
+
+async fn user(t: &TestWeb, email: &str, role: Role) -> Actor {
+    let now = t.ports.clock.now();
+    let u = register(
+        &t.ports,
+        Register { email: email.into(), password: PASSWORD.into(), name: "Test Person".into(), role },
+        now,
+    )
+    .await
+    .unwrap();
+    Actor { user_id: u.id, role: u.role, tenant_id: u.tenant_id }
+}
+
+/// A host's property (Lisbon, flexible) with one room type at 100.00 EUR; returns (property, room type).
+async fn listing(t: &TestWeb, host: &Actor, name: &str) -> (String, String) {
+    let now = t.ports.clock.now();
+    let draft: PropertyDraft = serde_json::from_value(serde_json::json!({
+        "name": name, "description": "A blue house in Alfama.", "property_type": "guesthouse",
+        "address": {"lines": ["Rua dos Remédios 10"], "city": "Lisbon", "country": "PT"},
+        "latitude": 38.7115, "longitude": -9.13, "time_zone": "Europe/Lisbon", "currency": "EUR",
+        "check_in_time": "15:00", "check_out_time": "11:00", "amenities": ["wifi"],
+        "cancellation_policy": "flexible"
+    }))
+    .unwrap();
+    let p = innkeep_app::catalog::create_property(&t.ports, host, draft, now).await.unwrap();
+    let rt: RoomTypeDraft = serde_json::from_value(serde_json::json!({
+        "name": "Double Room", "description": "", "beds": "1 double bed",
+        "occupancy": {"max_adults": 2, "max_children": 1, "max_total": 3}, "units": 2,
+        "base_rate_minor": 10000, "min_stay": 1, "max_stay": 14,
+        "rate_plan": {"charges": [{"name": "VAT", "kind": "percent", "amount": 600, "tax": true}]}
+    }))
+    .unwrap();
+    let rt = innkeep_app::catalog::create_room_type(&t.ports, host, p.id, rt, now).await.unwrap();
+    (p.id.to_string(), rt.id.to_string())
+}
+
+#[tokio::test]
+async fn every_page_carries_a_strict_content_security_policy() {
+    let t = test_web().await;
+    let mut b = Browser::default();
+    for path in ["/", "/signin", "/signup", "/stays?city=Lisbon"] {
+        let r = b.get(&t, path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+        let csp = r.headers.get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap();
+        assert!(csp.contains("script-src 'self'") && csp.contains("style-src 'self'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(r.headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
+        assert!(!r.body.contains("<script>"), "no inline script on {path}");
+        assert!(!r.body.contains("style=\""), "no inline style on {path}");
+    }
+}
+
+#[tokio::test]
+async fn a_post_without_a_valid_csrf_token_is_refused() {
+    let t = test_web().await;
+    user(&t, "ana@example.com", Role::Guest).await;
+    let mut b = Browser::default();
+    let page = b.get(&t, "/signin").await;
+    assert!(b.cookies.contains_key("innkeep_csrf"));
+    let missing = b.post(&t, "/signin", &[("email", "ana@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    assert!(missing.body.contains("Form expired"));
+    let wrong = b.post(&t, "/signin", &[("csrf", "00ff"), ("email", "ana@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    // A token from another browser does not work with this browser's cookie.
+    let mut other = Browser::default();
+    let other_csrf = other.get(&t, "/signin").await.input("csrf");
+    let stolen =
+        b.post(&t, "/signin", &[("csrf", &other_csrf), ("email", "ana@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!(stolen.status, StatusCode::FORBIDDEN);
+    let ok = b
+        .post(&t, "/signin", &[("csrf", &page.input("csrf")), ("email", "ana@example.com"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    // Signed in, the token is bound to the session: the pre-session token no longer works.
+    let signout = b.post(&t, "/signout", &[("csrf", &page.input("csrf"))]).await;
+    assert_eq!(signout.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_same_site_lax() {
+    let t = test_web().await;
+    user(&t, "ana@example.com", Role::Guest).await;
+    let mut b = Browser::default();
+    b.sign_in(&t, "ana@example.com").await;
+    let page = b.get(&t, "/trips").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.input("csrf");
+    // Sign in again to read the cookie as set.
+    let mut c = Browser::default();
+    let form = c.get(&t, "/signin").await;
+    let r = c
+        .post(&t, "/signin", &[("csrf", &form.input("csrf")), ("email", "ana@example.com"), ("password", PASSWORD)])
+        .await;
+    let cookie = r.set_cookies().into_iter().find(|c| c.starts_with("innkeep_session=")).unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http by default: {cookie}");
+    // Signing out clears it.
+    let out = b.post(&t, "/signout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(!b.cookies.contains_key("innkeep_session"));
+    assert_eq!(b.get(&t, "/trips").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_property_name_with_markup_is_escaped() {
+    let t = test_web().await;
+    let host = user(&t, "host@example.com", Role::Host).await;
+    let (p, _) = listing(&t, &host, "<script>alert(1)</script> Inn").await;
+    let mut b = Browser::default();
+    let r = b.get(&t, &format!("/properties/{p}?check_in=2027-02-01&check_out=2027-02-04")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(!r.body.contains("<script>alert(1)</script>"));
+    assert!(
+        r.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;") || r.body.contains("&lt;script&gt;"),
+        "{}",
+        r.body
+    );
+    let list = b.get(&t, "/stays?city=Lisbon&check_in=2027-02-01&check_out=2027-02-04&adults=2").await;
+    assert!(!list.body.contains("<script>alert(1)</script>"));
+}
+
+#[tokio::test]
+async fn a_guest_books_confirms_and_cancels_with_plain_forms() {
+    let t = test_web().await;
+    let host = user(&t, "host@example.com", Role::Host).await;
+    let (p, rt) = listing(&t, &host, "Casa Azul").await;
+    let mut b = Browser::default();
+
+    // Sign up as a guest.
+    let form = b.get(&t, "/signup").await;
+    let r = b
+        .post(
+            &t,
+            "/signup",
+            &[
+                ("csrf", &form.input("csrf")),
+                ("name", "Ana Silva"),
+                ("email", "ana@example.com"),
+                ("password", PASSWORD),
+                ("password_again", PASSWORD),
+                ("role", "guest"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    // Search, then the property page with its breakdown and strip.
+    let list = b.get(&t, "/stays?city=lisbon&check_in=2027-02-01&check_out=2027-02-04&adults=2").await;
+    assert!(list.body.contains("Casa Azul"), "{}", list.body);
+    assert!(list.body.contains("EUR 318.00"), "3 nights at 100 plus 6% VAT: {}", list.body);
+    let page =
+        b.get(&t, &format!("/properties/{p}?check_in=2027-02-01&check_out=2027-02-04&adults=2&children=0")).await;
+    assert!(page.body.contains("Double Room") && page.body.contains("VAT") && page.body.contains("Next 14 nights"));
+
+    // Checkout: the hold, then confirm.
+    let checkout = b
+        .get(&t, &format!("/checkout?room_type={rt}&check_in=2027-02-01&check_out=2027-02-04&adults=2&children=0"))
+        .await;
+    assert_eq!(checkout.status, StatusCode::OK, "{}", checkout.body);
+    let csrf = checkout.input("csrf");
+    let key = checkout.input("idempotency_key");
+    let fields = |email: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("idempotency_key", key.clone()),
+            ("room_type", rt.clone()),
+            ("check_in", "2027-02-01".to_string()),
+            ("check_out", "2027-02-04".to_string()),
+            ("adults", "2".to_string()),
+            ("children", "0".to_string()),
+            ("guest_name", "Ana Silva".to_string()),
+            ("guest_email", email.to_string()),
+        ]
+    };
+    let as_refs = |v: &Vec<(&'static str, String)>| v.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+
+    // A bad e-mail re-renders the form with the message next to the field.
+    let bad = as_refs(&fields("not-an-email"));
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = b.post(&t, "/checkout", &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"guest_email_err\""), "{}", r.body);
+
+    let good = as_refs(&fields("ana@example.com"));
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let held = b.post(&t, "/checkout", &good).await;
+    assert_eq!(held.status, StatusCode::SEE_OTHER, "{}", held.body);
+    let hold_path = held.location();
+    // Sending the same form twice holds one room, not two.
+    let again = b.post(&t, "/checkout", &good).await;
+    assert_eq!(again.location(), hold_path);
+    let hold = b.get(&t, &hold_path).await;
+    assert!(hold.body.contains("data-expires-at") && hold.body.contains("Confirm booking"), "{}", hold.body);
+    let confirmed = b.post(&t, &format!("{hold_path}/confirm"), &[("csrf", &hold.input("csrf"))]).await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
+
+    // My trips, the refund preview, then cancel.
+    let trips = b.get(&t, "/trips").await;
+    assert!(trips.body.contains("Casa Azul") && trips.body.contains("confirmed"), "{}", trips.body);
+    let id = hold_path.trim_start_matches("/checkout/");
+    let preview = b.get(&t, &format!("/trips/{id}/cancel")).await;
+    assert!(preview.body.contains("refunds <strong class=\"refund\">EUR 318.00</strong>"), "{}", preview.body);
+    let cancelled = b.post(&t, &format!("/trips/{id}/cancel"), &[("csrf", &preview.input("csrf"))]).await;
+    assert_eq!(cancelled.status, StatusCode::SEE_OTHER);
+    let trips = b.get(&t, &cancelled.location()).await;
+    assert!(trips.body.contains("Booking cancelled") && trips.body.contains("cancelled"), "{}", trips.body);
+}
+
+#[tokio::test]
+async fn a_host_lists_a_property_sets_rates_and_acts_on_bookings() {
+    let t = test_web().await;
+    user(&t, "host@example.com", Role::Host).await;
+    let mut b = Browser::default();
+    b.sign_in(&t, "host@example.com").await;
+    let form = b.get(&t, "/host/properties/new").await;
+    let csrf = form.input("csrf");
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("name", "Quinta Verde"),
+        ("description", "Green."),
+        ("property_type", "villa"),
+        ("address_line", "Estrada 1"),
+        ("city", "Sintra"),
+        ("country", "PT"),
+        ("latitude", "91"),
+        ("longitude", "-9.39"),
+        ("time_zone", "Europe/Lisbon"),
+        ("currency", "EUR"),
+        ("check_in_time", "15:00"),
+        ("check_out_time", "11:00"),
+        ("cancellation_policy", "moderate"),
+        ("amenities", "wifi"),
+        ("amenities", "pool"),
+    ];
+    let bad = b.post(&t, "/host/properties/new", &fields).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("id=\"latitude_err\""), "{}", bad.body);
+    fields[7] = ("latitude", "38.79");
+    let created = b.post(&t, "/host/properties/new", &fields).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let prop_path = created.location();
+    let r = b
+        .post(
+            &t,
+            &prop_path,
+            &[
+                ("csrf", &csrf),
+                ("name", "Garden Suite"),
+                ("beds", "1 king bed"),
+                ("units", "3"),
+                ("base_rate", "150.00"),
+                ("max_adults", "2"),
+                ("max_children", "1"),
+                ("max_total", "3"),
+                ("min_stay", "1"),
+                ("max_stay", "30"),
+                ("vat_percent", "6"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let cal_path = r.location();
+    let cal = b.get(&t, &format!("{cal_path}?month=2027-02")).await;
+    assert!(cal.body.contains("February 2027") && cal.body.contains("150.00"), "{}", cal.body);
+    let set = b
+        .post(
+            &t,
+            &cal_path,
+            &[("csrf", &csrf), ("from", "2027-02-10"), ("to", "2027-02-12"), ("price", "199.50"), ("month", "2027-02")],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    let cal = b.get(&t, &set.location()).await;
+    assert_eq!(cal.body.matches("199.50").count(), 3, "three nights repriced");
+
+    // A guest books it; the host sees it and checks it in after confirming.
+    let rt = cal_path.trim_start_matches("/host/room-types/").trim_end_matches("/calendar").to_string();
+    let guest = user(&t, "ana@example.com", Role::Guest).await;
+    let cmd = innkeep_app::booking::PlaceBooking {
+        room_type_id: rt.parse().unwrap(),
+        check_in: "2027-02-10".parse().unwrap(),
+        check_out: "2027-02-12".parse().unwrap(),
+        party: innkeep_core::Party { adults: 2, children: 0 },
+        guest: innkeep_app::store::GuestContact { name: "=Ana".into(), email: "ana@example.com".into(), phone: None },
+        idempotency_key: None,
+        request_hash: "x".into(),
+    };
+    innkeep_app::booking::place_booking(&t.ports, &guest, cmd, t.ports.clock.now()).await.unwrap();
+    let list = b.get(&t, "/host/bookings?status=held").await;
+    assert!(list.body.contains("=Ana") && list.body.contains("Quinta Verde"), "{}", list.body);
+    let marker = "action=\"/host/bookings/";
+    let at = list.body.find(marker).unwrap() + marker.len();
+    let id = &list.body[at..at + 36];
+    let r = b.post(&t, &format!("/host/bookings/{id}/confirm"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let csv = b.get(&t, "/host/bookings.csv").await;
+    assert_eq!(csv.headers.get(header::CONTENT_TYPE).unwrap(), "text/csv; charset=utf-8");
+    assert!(csv.body.contains("\"confirmed\"") && csv.body.contains("\"'=Ana\""), "{}", csv.body);
+    // A guest may not see host pages.
+    let mut g = Browser::default();
+    g.sign_in(&t, "ana@example.com").await;
+    assert_eq!(g.get(&t, "/host").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(g.get(&t, "/ops").await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_operator_dashboard_shows_counts_and_health() {
+    let t = test_web().await;
+    user(&t, "admin@example.com", Role::Admin).await;
+    let mut b = Browser::default();
+    b.sign_in(&t, "admin@example.com").await;
+    let r = b.get(&t, "/ops").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("<svg") && r.body.contains("ready") && r.body.contains("Not wired yet"));
+}
+
+#[tokio::test]
+async fn static_assets_are_cached_and_unknown_pages_are_not_found() {
+    let t = test_web().await;
+    let mut b = Browser::default();
+    let home = b.get(&t, "/").await;
+    let at = home.body.find("/static/app.css?v=").unwrap();
+    let href = &home.body[at..home.body[at..].find('"').unwrap() + at];
+    let css = b.get(&t, href).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(css.headers.get(header::CACHE_CONTROL).unwrap().to_str().unwrap().contains("immutable"));
+    assert_eq!(b.get(&t, "/static/vendor/leaflet/leaflet.js").await.status, StatusCode::OK);
+    assert_eq!(b.get(&t, "/properties/not-a-uuid").await.status, StatusCode::NOT_FOUND);
+}

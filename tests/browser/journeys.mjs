@@ -1,0 +1,190 @@
+// Browser journeys through Innkeep's web pages, against a running server with demo data:
+//   node tests/browser/journeys.mjs http://127.0.0.1:8080
+// Uses Debian's chromium through playwright-core; saves screenshots at desktop and phone
+// widths to docs/screenshots/. Exits non-zero on the first failed step.
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const BASE = (process.argv[2] || process.env.INNKEEP_BASE_URL || "http://127.0.0.1:8080").replace(/\/$/, "");
+const PASSWORD = "innkeep-demo-password";
+const SHOTS = resolve(dirname(fileURLToPath(import.meta.url)), "../../docs/screenshots");
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+mkdirSync(SHOTS, { recursive: true });
+
+const suffix = Date.now().toString(36);
+const city = `Journeyville ${suffix}`;
+const propertyName = `Journey Inn ${suffix}`;
+const isoDay = (days) => new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
+const checkIn = isoDay(40);
+const checkOut = isoDay(43);
+const lastNight = isoDay(42);
+
+function expect(cond, message) {
+  if (!cond) throw new Error(`expectation failed: ${message}`);
+}
+
+async function snap(page, name) {
+  await page.setViewportSize(DESKTOP);
+  await page.screenshot({ path: `${SHOTS}/${name}-desktop.png`, fullPage: true });
+  await page.setViewportSize(PHONE);
+  await page.screenshot({ path: `${SHOTS}/${name}-phone.png`, fullPage: true });
+  // No horizontal scrolling of the page itself at phone width.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow <= 1, `${name} fits a phone screen (overflows by ${overflow}px)`);
+  await page.setViewportSize(DESKTOP);
+}
+
+async function newPage(browser, problems) {
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`${page.url()}: console error: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`${page.url()}: script error: ${e.message}`));
+  return page;
+}
+
+async function signIn(page, email) {
+  await page.goto(`${BASE}/signin`);
+  await page.getByLabel("E-mail").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForLoadState();
+  expect(!page.url().includes("/signin"), `${email} signed in (at ${page.url()})`);
+}
+
+async function step(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    console.error(`FAIL ${name}: ${e.message}`);
+    throw e;
+  }
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+  args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run"],
+});
+const problems = [];
+let failed = false;
+try {
+  const host = await newPage(browser, problems);
+  const guest = await newPage(browser, problems);
+  const admin = await newPage(browser, problems);
+
+  await step("host creates a property and a room type", async () => {
+    await signIn(host, "host@demo.innkeep.dev");
+    await host.goto(`${BASE}/host`);
+    await snap(host, "host-properties");
+    await host.getByRole("link", { name: "Add a property" }).click();
+    await host.getByLabel("Name", { exact: true }).fill(propertyName);
+    await host.getByLabel("Description").fill("Made by the browser journey.");
+    await host.getByLabel("Street address").fill("Rua da Prova 1");
+    await host.getByLabel("City").fill(city);
+    await host.getByLabel("Latitude").fill("38.72");
+    await host.getByLabel("Longitude").fill("-9.14");
+    await host.getByLabel("wifi").check();
+    await snap(host, "host-new-property");
+    await host.getByRole("button", { name: "Create property" }).click();
+    await host.waitForURL(/\/host\/properties\/[0-9a-f-]{36}$/);
+    expect((await host.locator("h1").textContent()).includes(propertyName), "property page shows its name");
+    await host.getByLabel("Name", { exact: true }).fill("Journey Double");
+    await host.getByLabel(/Nightly rate/).fill("120");
+    await host.getByLabel("VAT % (optional)").fill("6");
+    await host.getByRole("button", { name: "Add room type" }).click();
+    await host.waitForURL(/\/host\/room-types\/[0-9a-f-]{36}\/calendar/);
+  });
+
+  await step("host sets rates on a range", async () => {
+    await host.getByLabel("First night").fill(checkIn);
+    await host.getByLabel("Last night").fill(lastNight);
+    await host.getByLabel("Price per night").fill("99.50");
+    await host.getByRole("button", { name: "Save range" }).click();
+    await host.waitForURL(/saved=1/);
+    expect(await host.getByText("Calendar updated.").isVisible(), "calendar saved");
+    await host.goto(host.url().replace(/month=[0-9-]+/, `month=${checkIn.slice(0, 7)}`));
+    expect((await host.locator(`td[data-date="${checkIn}"]`).textContent()).includes("99.50"), "new price in the grid");
+    await snap(host, "host-calendar");
+  });
+
+  let tripText = "";
+  await step("guest searches, books and confirms", async () => {
+    await guest.goto(`${BASE}/`);
+    await snap(guest, "home");
+    await signIn(guest, "guest@demo.innkeep.dev");
+    await guest.goto(`${BASE}/`);
+    await guest.getByLabel("Destination").fill(city);
+    await guest.getByLabel("Check-in").fill(checkIn);
+    await guest.getByLabel("Check-out").fill(checkOut);
+    await guest.getByRole("button", { name: "Search" }).click();
+    await guest.waitForURL(/\/stays\?/);
+    const card = guest.locator("#results li", { hasText: propertyName });
+    expect((await card.count()) === 1, "the new property is in the results");
+    await guest.waitForSelector("#map.leaflet-container");
+    expect((await guest.locator("#map path.leaflet-interactive").count()) >= 1, "a marker on the map");
+    await snap(guest, "stays");
+    await card.getByRole("link", { name: propertyName }).click();
+    await guest.waitForURL(/\/properties\//);
+    expect(await guest.getByText("Next 14 nights").isVisible(), "availability strip");
+    await snap(guest, "property");
+    await guest.getByRole("button", { name: "Book Journey Double" }).click();
+    await guest.waitForURL(/\/checkout\?/);
+    expect((await guest.locator("tfoot").first().textContent()).includes("EUR"), "checkout shows the quote");
+    await snap(guest, "checkout");
+    await guest.getByRole("button", { name: "Hold this room" }).click();
+    await guest.waitForURL(/\/checkout\/[0-9a-f-]{36}$/);
+    await guest.waitForFunction(() => /left\)/.test(document.querySelector(".remaining")?.textContent || ""));
+    await snap(guest, "hold");
+    await guest.getByRole("button", { name: "Confirm booking" }).click();
+    await guest.waitForURL(/\/trips\?confirmed=/);
+    tripText = await guest.locator(".trip", { hasText: propertyName }).first().textContent();
+    expect(tripText.includes("confirmed"), "the trip is confirmed");
+    await snap(guest, "trips");
+  });
+
+  await step("host sees the booking arrive", async () => {
+    await host.goto(`${BASE}/host/bookings`);
+    const row = host.locator("#bookings tr", { hasText: propertyName });
+    expect((await row.count()) >= 1, "the booking is in the host's list");
+    expect((await row.first().textContent()).includes("confirmed"), "and it is confirmed");
+    await snap(host, "host-bookings");
+  });
+
+  await step("guest cancels and sees the refund first", async () => {
+    await guest.goto(`${BASE}/trips`);
+    await guest.locator(".trip", { hasText: propertyName }).first().getByRole("link", { name: "Cancel" }).click();
+    await guest.waitForURL(/\/cancel$/);
+    const refund = await guest.locator(".refund").textContent();
+    expect(/EUR/.test(refund), `refund preview shown (${refund})`);
+    await snap(guest, "cancel");
+    await guest.getByRole("button", { name: /Yes, cancel/ }).click();
+    await guest.waitForURL(/cancelled=/);
+    expect(await guest.getByText("Booking cancelled").isVisible(), "cancelled");
+  });
+
+  await step("operator dashboard", async () => {
+    await signIn(admin, "admin@demo.innkeep.dev");
+    await admin.goto(`${BASE}/ops`);
+    expect((await admin.locator("h1").textContent()).includes("Operations"), "ops page");
+    expect((await admin.locator("figure.chart svg rect").count()) > 0, "charts drawn");
+    await snap(admin, "ops");
+  });
+
+  const csp = problems.filter((p) => /Content Security Policy|Refused to/.test(p));
+  expect(csp.length === 0, `no CSP violations: ${csp.join("; ")}`);
+  expect(problems.length === 0, `no script or console errors: ${problems.join("; ")}`);
+} catch (e) {
+  failed = true;
+  if (problems.length) console.error(problems.join("\n"));
+} finally {
+  await browser.close();
+}
+if (failed) process.exit(1);
+console.log(`all journeys passed; screenshots in ${SHOTS}`);

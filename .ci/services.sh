@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Make sure the servers the tests talk to are up on loopback; start or install them if not.
+# Make sure the servers and tools the tests use are present on loopback: PostgreSQL,
+# NATS with JetStream, Chromium and Node. Start them, or install them from Debian's
+# packages, only when missing, so this is safe to run again.
 set -euo pipefail
 
 have_port() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -13,10 +15,26 @@ wait_port() {
   echo "port $1 did not open" >&2; return 1
 }
 
-# PostgreSQL on 5432 with trust auth for local TCP.
+# PostgreSQL on 5432 (trust auth on loopback).
 if ! have_port 5432; then
   if ! ls /etc/postgresql >/dev/null 2>&1; then apt_install postgresql; fi
   as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
   wait_port 5432
 fi
 echo "postgresql: up"
+
+# NATS with JetStream on 4222.
+if ! have_port 4222; then
+  command -v nats-server >/dev/null || apt_install nats-server
+  mkdir -p /var/lib/nats-server
+  as_root start-stop-daemon --start --oknodo --background --exec "$(command -v nats-server)" -- \
+    -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
+  wait_port 4222
+fi
+echo "nats: up"
+
+# Chromium and Node for the browser journeys.
+[ -x /usr/bin/chromium ] || apt_install chromium
+command -v node >/dev/null || apt_install nodejs npm
+echo "chromium: $(/usr/bin/chromium --version 2>/dev/null | head -1)"
+echo "node: $(node --version)"

@@ -125,6 +125,9 @@ pub struct Hit {
     pub total: Money,
     pub nightly: Money,
     pub offers: usize,
+    /// The cheapest offer in full (room type and quote), for pages that show it.
+    #[serde(skip)]
+    pub cheapest: crate::availability::Offer,
 }
 
 /// A page of results.
@@ -258,6 +261,7 @@ pub async fn search_stays(ports: &Ports, s: StaySearch, now: Timestamp) -> Resul
             total: best.quote.total,
             nightly,
             offers: offers.len(),
+            cheapest: best.clone(),
         });
     }
     if s.sort == SortBy::Price {

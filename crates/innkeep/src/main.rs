@@ -63,6 +63,20 @@ enum Command {
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
     },
+    /// The event bus: consumer positions, dead letters, replay.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+        #[arg(long, global = true)]
+        data: Option<PathBuf>,
+    },
+    /// The search index.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+        #[arg(long, global = true)]
+        data: Option<PathBuf>,
+    },
     /// Administration.
     Admin {
         #[command(subcommand)]
@@ -94,6 +108,28 @@ enum AdminCommand {
 }
 
 #[derive(Subcommand)]
+enum EventsCommand {
+    /// Each consumer's position and lag behind the outbox.
+    Status,
+    /// Events consumers gave up on.
+    DeadLetters {
+        #[arg(long)]
+        consumer: Option<String>,
+    },
+    /// Hand a consumer's dead letters to it again.
+    Replay {
+        #[arg(long)]
+        consumer: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SearchCommand {
+    /// Rebuild the search index from the database and report its size and time.
+    Reindex,
+}
+
+#[derive(Subcommand)]
 enum ConfigCommand {
     /// Print the effective configuration.
     Print,
@@ -105,6 +141,33 @@ fn main() -> anyhow::Result<()> {
     innkeep::telemetry::init(&config.log.level, &config.log.format);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(run(cli.command, &mut config))
+}
+
+async fn events(command: EventsCommand, store: &innkeep_store::SqlStore) -> anyhow::Result<()> {
+    use innkeep_app::Store;
+    match command {
+        EventsCommand::Status => {
+            let last = store.last_event_seq().await?;
+            println!("outbox position {last}");
+            for (name, seq) in store.consumer_positions().await? {
+                println!("{name}: position {seq}, lag {}", last - seq);
+            }
+        }
+        EventsCommand::DeadLetters { consumer } => {
+            for d in store.dead_letters(consumer.as_deref()).await? {
+                println!("{}\t{}\t{}\tattempts={}\t{}", d.consumer, d.seq, d.event_id, d.attempts, d.error);
+            }
+        }
+        EventsCommand::Replay { consumer } => {
+            let c = startup::consumers()
+                .into_iter()
+                .find(|c| c.name() == consumer)
+                .ok_or_else(|| anyhow::anyhow!("no consumer named {consumer:?}"))?;
+            let (ok, failed) = innkeep_events::replay_dead_letters(store, c.as_ref()).await?;
+            println!("replayed {ok}, still failing {failed}");
+        }
+    }
+    Ok(())
 }
 
 fn set_data(config: &mut Config, data: Option<PathBuf>) {
@@ -186,6 +249,23 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
         }
         Command::Bench { properties, seconds, concurrency } => {
             innkeep::bench::run(innkeep::bench::BenchOptions { properties, seconds, concurrency }).await?;
+            Ok(())
+        }
+        Command::Events { command, data } => {
+            set_data(config, data);
+            let store = startup::open_store(config).await?;
+            let result = events(command, &store).await;
+            store.close().await;
+            result
+        }
+        Command::Search { command: SearchCommand::Reindex, data } => {
+            set_data(config, data);
+            let store = startup::open_store(config).await?;
+            let index = innkeep_search::SearchIndex::open(None)?;
+            let started = std::time::Instant::now();
+            let (_, n) = innkeep_search::freshness::rebuild(&store, &index).await.map_err(|e| anyhow::anyhow!(e))?;
+            store.close().await;
+            println!("indexed {n} properties in {:.2} s", started.elapsed().as_secs_f64());
             Ok(())
         }
         Command::Config { command: ConfigCommand::Print } => {

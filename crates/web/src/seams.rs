@@ -1,8 +1,8 @@
-//! SEAMS for the search crate. Until search lands, destinations and stay results come
-//! from scanning the store's property list; the search crate replaces `destinations`
-//! and `find_stays` (same inputs and outputs) with its index.
+//! Where the pages get destinations and stays: destinations are the cities that have
+//! properties (a cached scan of the property list); stays come from the search use case
+//! (the index proposes, the store decides availability and price).
 
-use innkeep_app::availability::{Offer, availability};
+use innkeep_app::availability::Offer;
 use innkeep_app::store::Property;
 use innkeep_app::{AppError, Ports};
 use innkeep_core::{Party, PropertyType};
@@ -12,9 +12,9 @@ use std::sync::Mutex;
 
 /// Properties read per page of the scan.
 const PAGE: u32 = 200;
-/// Most properties the scans read.
+/// Most properties the destination scan reads.
 const SCAN_LIMIT: u32 = 5_000;
-/// Most matches whose availability is computed.
+/// Most stays shown on one results page.
 const MAX_MATCHES: usize = 20;
 
 /// Destinations cached for a minute, so the home page does not rescan on every view.
@@ -65,44 +65,37 @@ pub struct StayMatch {
     pub cheapest: Offer,
 }
 
-/// SEAM (search crate): properties in a city bookable for the stay and party, with the
-/// cheapest offer each. Scans the newest properties and prices the first matches only.
+/// Properties near a city (the search index, then live availability in the store)
+/// bookable for the stay and party, with the cheapest offer each.
 pub async fn find_stays(ports: &Ports, q: &StayQuery, now: Timestamp) -> Result<Vec<StayMatch>, AppError> {
-    let city = q.city.trim().to_lowercase();
-    let mut matches = Vec::new();
-    let mut offset = 0;
-    'scan: while offset < SCAN_LIMIT {
-        let page = ports.store.list_properties(None, PAGE, offset).await?;
-        for p in &page {
-            if !city.is_empty() && p.draft.address.city.trim().to_lowercase() != city {
-                continue;
-            }
-            if q.property_type.is_some_and(|t| t != p.draft.property_type) {
-                continue;
-            }
-            matches.push(p.clone());
-            if matches.len() >= MAX_MATCHES {
-                break 'scan;
-            }
-        }
-        if (page.len() as u32) < PAGE {
-            break;
-        }
-        offset += PAGE;
-    }
-    let mut out = Vec::new();
-    for p in matches {
-        let offers = match availability(ports, p.id, q.check_in, q.check_out, q.party, now).await {
-            Ok(o) => o,
-            // A stay invalid for one property (its zone's today, say) just leaves it out.
-            Err(AppError::Invalid { .. }) => continue,
-            Err(e) => return Err(e),
-        };
-        if let Some(cheapest) = offers.into_iter().next()
-            && q.max_total_minor.is_none_or(|m| cheapest.quote.total.minor <= m)
-        {
-            out.push(StayMatch { property: p, cheapest });
-        }
-    }
-    Ok(out)
+    let search = innkeep_app::search::StaySearch {
+        destination: Some(q.city.clone()).filter(|c| !c.trim().is_empty()),
+        place_id: None,
+        point: None,
+        radius_km: None,
+        bbox: None,
+        check_in: q.check_in,
+        check_out: q.check_out,
+        party: q.party,
+        min_price_minor: None,
+        max_price_minor: None,
+        amenities: Vec::new(),
+        property_types: q.property_type.into_iter().collect(),
+        text: None,
+        sort: innkeep_app::search::SortBy::Price,
+        page: 1,
+        per_page: MAX_MATCHES as u32,
+    };
+    let page = match innkeep_app::search::search_stays(ports, search, now).await {
+        Ok(page) => page,
+        // An unknown destination is simply no results on a page.
+        Err(AppError::Invalid { field: "destination", .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    Ok(page
+        .hits
+        .into_iter()
+        .filter(|h| q.max_total_minor.is_none_or(|m| h.total.minor <= m))
+        .map(|h| StayMatch { property: h.property, cheapest: h.cheapest })
+        .collect())
 }

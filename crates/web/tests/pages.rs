@@ -20,6 +20,7 @@ const PASSWORD: &str = "correct horse battery";
 struct TestWeb {
     app: Router,
     ports: Ports,
+    index: Arc<innkeep_search::SearchIndex>,
     _dir: tempfile::TempDir,
 }
 
@@ -120,15 +121,16 @@ async fn test_web() -> TestWeb {
     let options = innkeep_store::StoreOptions::new(innkeep_store::sqlite_url(dir.path()));
     let store = innkeep_store::open(&options).await.unwrap();
     innkeep_store::migrate(&store).await.unwrap();
+    let index = Arc::new(innkeep_search::SearchIndex::open(None).unwrap());
     let ports = Ports {
         store: Arc::new(store),
         clock: Arc::new(ManualClock::new(START.parse().unwrap())),
-        index: Arc::new(innkeep_search::SearchIndex::open(None).unwrap()),
+        index: index.clone(),
         places: Arc::new(innkeep_search::Gazetteer::load().unwrap()),
         settings: Settings::default(),
     };
     let app = innkeep_http::app(innkeep_http::AppState::new(ports.clone()), innkeep_web::routes());
-    TestWeb { app, ports, _dir: dir }
+    TestWeb { app, ports, index, _dir: dir }
 }
 
 async fn user(t: &TestWeb, email: &str, role: Role) -> Actor {
@@ -163,6 +165,8 @@ async fn listing(t: &TestWeb, host: &Actor, name: &str) -> (String, String) {
     }))
     .unwrap();
     let rt = innkeep_app::catalog::create_room_type(&t.ports, host, p.id, rt, now).await.unwrap();
+    // Feed the node's index from the outbox, as the server's follower does.
+    innkeep_search::freshness::apply_events(t.ports.store.as_ref(), &t.index, 0).await.unwrap();
     (p.id.to_string(), rt.id.to_string())
 }
 

@@ -15,7 +15,8 @@ const PHONE = { width: 390, height: 844 };
 mkdirSync(SHOTS, { recursive: true });
 
 const suffix = Date.now().toString(36);
-const city = `Journeyville ${suffix}`;
+// A real place the gazetteer knows and the demo data does not use, so the new property is the only stay there.
+const city = "Évora";
 const propertyName = `Journey Inn ${suffix}`;
 const isoDay = (days) => new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
 const checkIn = isoDay(40);
@@ -88,8 +89,8 @@ try {
     await host.getByLabel("Description").fill("Made by the browser journey.");
     await host.getByLabel("Street address").fill("Rua da Prova 1");
     await host.getByLabel("City").fill(city);
-    await host.getByLabel("Latitude").fill("38.72");
-    await host.getByLabel("Longitude").fill("-9.14");
+    await host.getByLabel("Latitude").fill("38.5714");
+    await host.getByLabel("Longitude").fill("-7.9135");
     await host.getByLabel("wifi").check();
     await snap(host, "host-new-property");
     await host.getByRole("button", { name: "Create property" }).click();
@@ -120,7 +121,7 @@ try {
     await snap(guest, "home");
     await signIn(guest, "guest@demo.innkeep.dev");
     await guest.goto(`${BASE}/`);
-    await guest.getByLabel("Destination").fill(city);
+    await guest.getByLabel("Destination").fill("Evora");
     await guest.getByLabel("Check-in").fill(checkIn);
     await guest.getByLabel("Check-out").fill(checkOut);
     await guest.getByRole("button", { name: "Search" }).click();

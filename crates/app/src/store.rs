@@ -25,6 +25,9 @@ pub enum StoreError {
     UnitsBelowSold { night: Date, sold: u32 },
     #[error("database: {0}")]
     Database(String),
+    /// A serialization failure or deadlock: the transaction may succeed if run again.
+    #[error("transient database conflict: {0}")]
+    Retryable(String),
     #[error("corrupt row: {0}")]
     Corrupt(String),
 }

@@ -53,7 +53,30 @@ impl StoreOptions {
 }
 
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
-    StoreError::Database(e.to_string())
+    // 40001 serialization_failure, 40P01 deadlock_detected (PostgreSQL); SQLITE_BUSY (5).
+    let retryable =
+        matches!(&e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40001" | "40P01" | "5")));
+    if retryable { StoreError::Retryable(e.to_string()) } else { StoreError::Database(e.to_string()) }
+}
+
+/// Run a transaction again, with backoff, while it fails with a transient conflict.
+pub(crate) async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let mut wait = Duration::from_millis(5);
+    for _ in 0..5 {
+        match attempt().await {
+            Err(StoreError::Retryable(e)) => {
+                tracing::debug!(error = %e, "transient conflict; retrying the transaction");
+                tokio::time::sleep(wait).await;
+                wait *= 3;
+            }
+            other => return other,
+        }
+    }
+    attempt().await
 }
 
 async fn pool(url: &str, backend: Backend, max: u32, timeout: Duration) -> Result<AnyPool, StoreError> {

@@ -4,7 +4,7 @@
 //! the same last unit, in one process or many.
 
 use crate::codec::{date, from_json, from_ms, ms, parse, parse_date, to_json};
-use crate::{Backend, db_err};
+use crate::{Backend, db_err, retrying};
 use async_trait::async_trait;
 use innkeep_app::event::{Event, StoredEvent};
 use innkeep_app::store::{
@@ -416,117 +416,11 @@ impl Store for SqlStore {
     }
 
     async fn hold(&self, hold: &NewHold, event: &Event) -> Result<HoldOutcome, StoreError> {
-        let b = &hold.booking;
-        let mut tx = self.begin().await?;
-        if let Some(key) = &hold.idempotency_key {
-            let seen =
-                sqlx::query("SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2")
-                    .bind(b.user_id.to_string())
-                    .bind(key)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-            if let Some(row) = seen {
-                let hash: String = row.try_get("request_hash").map_err(db_err)?;
-                if hash != hold.request_hash {
-                    return Ok(HoldOutcome::KeyReused);
-                }
-                let id: String = row.try_get("booking_id").map_err(db_err)?;
-                return Ok(HoldOutcome::Replayed(booking_in(&mut tx, &id).await?));
-            }
-        }
-        let stay = b.stay()?;
-        let rt = b.room_type_id.to_string();
-        for night in stay.each_night() {
-            sqlx::query("INSERT INTO inventory (room_type_id, night, sold) VALUES ($1, $2, 0) ON CONFLICT (room_type_id, night) DO NOTHING")
-                .bind(&rt)
-                .bind(date(night))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        }
-        // The decision: sell one unit of every night, only where one is left and open.
-        let sold = sqlx::query(
-            "UPDATE inventory SET sold = sold + 1 WHERE room_type_id = $1 AND night >= $2 AND night < $3 \
-             AND COALESCE(closed, 0) = 0 AND sold < COALESCE(units, (SELECT units FROM room_types WHERE id = $1))",
-        )
-        .bind(&rt)
-        .bind(date(b.check_in))
-        .bind(date(b.check_out))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        if sold.rows_affected() != u64::from(stay.nights()) {
-            tx.rollback().await.map_err(db_err)?;
-            return Err(StoreError::SoldOut { night: self.first_full_night(&rt, &stay).await? });
-        }
-        sqlx::query(
-            "INSERT INTO bookings (id, status, tenant_id, property_id, room_type_id, user_id, check_in, check_out, hold_expires_at, total_minor, currency, doc, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(b.id.to_string())
-        .bind(b.status.as_str())
-        .bind(b.tenant_id.to_string())
-        .bind(b.property_id.to_string())
-        .bind(&rt)
-        .bind(b.user_id.to_string())
-        .bind(date(b.check_in))
-        .bind(date(b.check_out))
-        .bind(b.hold_expires_at.map(ms))
-        .bind(b.total.minor)
-        .bind(b.total.currency.code())
-        .bind(to_json(b)?)
-        .bind(ms(b.created_at))
-        .bind(ms(b.updated_at))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        if let Some(key) = &hold.idempotency_key {
-            sqlx::query("INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(b.user_id.to_string())
-                .bind(key)
-                .bind(&hold.request_hash)
-                .bind(b.id.to_string())
-                .bind(ms(b.created_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        }
-        append_event(&mut tx, event).await?;
-        self.commit(tx).await?;
-        Ok(HoldOutcome::Created(b.clone()))
+        retrying(|| self.hold_once(hold, event)).await
     }
 
     async fn transition(&self, t: &Transition, event: &Event) -> Result<(), StoreError> {
-        let b = &t.booking;
-        let mut tx = self.begin().await?;
-        let r = sqlx::query("UPDATE bookings SET status = $1, hold_expires_at = $2, doc = $3, updated_at = $4 WHERE id = $5 AND status = $6")
-            .bind(b.status.as_str())
-            .bind(b.hold_expires_at.map(ms))
-            .bind(to_json(b)?)
-            .bind(ms(b.updated_at))
-            .bind(b.id.to_string())
-            .bind(t.from.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        if r.rows_affected() != 1 {
-            return Err(StoreError::Stale);
-        }
-        if t.release {
-            let released = sqlx::query("UPDATE inventory SET sold = sold - 1 WHERE room_type_id = $1 AND night >= $2 AND night < $3 AND sold > 0")
-                .bind(b.room_type_id.to_string())
-                .bind(date(b.check_in))
-                .bind(date(b.check_out))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-            if released.rows_affected() != u64::from(b.stay()?.nights()) {
-                return Err(StoreError::Corrupt(format!("booking {} held nights that were not sold", b.id)));
-            }
-        }
-        append_event(&mut tx, event).await?;
-        self.commit(tx).await
+        retrying(|| self.transition_once(t, event)).await
     }
 
     async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
@@ -727,6 +621,124 @@ fn event_of(row: &AnyRow) -> Result<StoredEvent, StoreError> {
             payload: from_json(&row.try_get::<String, _>("payload").map_err(db_err)?)?,
         },
     })
+}
+
+impl SqlStore {
+    /// One attempt at placing a hold (`hold` retries transient conflicts).
+    async fn hold_once(&self, hold: &NewHold, event: &Event) -> Result<HoldOutcome, StoreError> {
+        let b = &hold.booking;
+        let mut tx = self.begin().await?;
+        if let Some(key) = &hold.idempotency_key {
+            let seen =
+                sqlx::query("SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2")
+                    .bind(b.user_id.to_string())
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            if let Some(row) = seen {
+                let hash: String = row.try_get("request_hash").map_err(db_err)?;
+                if hash != hold.request_hash {
+                    return Ok(HoldOutcome::KeyReused);
+                }
+                let id: String = row.try_get("booking_id").map_err(db_err)?;
+                return Ok(HoldOutcome::Replayed(booking_in(&mut tx, &id).await?));
+            }
+        }
+        let stay = b.stay()?;
+        let rt = b.room_type_id.to_string();
+        for night in stay.each_night() {
+            sqlx::query("INSERT INTO inventory (room_type_id, night, sold) VALUES ($1, $2, 0) ON CONFLICT (room_type_id, night) DO NOTHING")
+                .bind(&rt)
+                .bind(date(night))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        // The decision: sell one unit of every night, only where one is left and open.
+        let sold = sqlx::query(
+            "UPDATE inventory SET sold = sold + 1 WHERE room_type_id = $1 AND night >= $2 AND night < $3 \
+             AND COALESCE(closed, 0) = 0 AND sold < COALESCE(units, (SELECT units FROM room_types WHERE id = $1))",
+        )
+        .bind(&rt)
+        .bind(date(b.check_in))
+        .bind(date(b.check_out))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if sold.rows_affected() != u64::from(stay.nights()) {
+            tx.rollback().await.map_err(db_err)?;
+            return Err(StoreError::SoldOut { night: self.first_full_night(&rt, &stay).await? });
+        }
+        sqlx::query(
+            "INSERT INTO bookings (id, status, tenant_id, property_id, room_type_id, user_id, check_in, check_out, hold_expires_at, total_minor, currency, doc, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(b.id.to_string())
+        .bind(b.status.as_str())
+        .bind(b.tenant_id.to_string())
+        .bind(b.property_id.to_string())
+        .bind(&rt)
+        .bind(b.user_id.to_string())
+        .bind(date(b.check_in))
+        .bind(date(b.check_out))
+        .bind(b.hold_expires_at.map(ms))
+        .bind(b.total.minor)
+        .bind(b.total.currency.code())
+        .bind(to_json(b)?)
+        .bind(ms(b.created_at))
+        .bind(ms(b.updated_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if let Some(key) = &hold.idempotency_key {
+            sqlx::query("INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(b.user_id.to_string())
+                .bind(key)
+                .bind(&hold.request_hash)
+                .bind(b.id.to_string())
+                .bind(ms(b.created_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        append_event(&mut tx, event).await?;
+        self.commit(tx).await?;
+        Ok(HoldOutcome::Created(b.clone()))
+    }
+
+    /// One attempt at a status change (`transition` retries transient conflicts).
+    async fn transition_once(&self, t: &Transition, event: &Event) -> Result<(), StoreError> {
+        let b = &t.booking;
+        let mut tx = self.begin().await?;
+        let r = sqlx::query("UPDATE bookings SET status = $1, hold_expires_at = $2, doc = $3, updated_at = $4 WHERE id = $5 AND status = $6")
+            .bind(b.status.as_str())
+            .bind(b.hold_expires_at.map(ms))
+            .bind(to_json(b)?)
+            .bind(ms(b.updated_at))
+            .bind(b.id.to_string())
+            .bind(t.from.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if r.rows_affected() != 1 {
+            return Err(StoreError::Stale);
+        }
+        if t.release {
+            let released = sqlx::query("UPDATE inventory SET sold = sold - 1 WHERE room_type_id = $1 AND night >= $2 AND night < $3 AND sold > 0")
+                .bind(b.room_type_id.to_string())
+                .bind(date(b.check_in))
+                .bind(date(b.check_out))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            if released.rows_affected() != u64::from(b.stay()?.nights()) {
+                return Err(StoreError::Corrupt(format!("booking {} held nights that were not sold", b.id)));
+            }
+        }
+        append_event(&mut tx, event).await?;
+        self.commit(tx).await
+    }
 }
 
 impl SqlStore {

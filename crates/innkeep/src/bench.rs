@@ -158,6 +158,38 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<Vec<Figure>> {
         }
     })
     .await;
+    // 4. Search: a city, dates and 2 adults, at concurrency 8; and place autocomplete.
+    let cities = Arc::new(demo::CITIES.iter().map(|c| c.name.to_string()).collect::<Vec<_>>());
+    let seq = Arc::new(AtomicUsize::new(0));
+    let stats4 = drive(8, opts.seconds, {
+        let (client, base, cities, seq) = (client.clone(), base.clone(), cities.clone(), seq.clone());
+        move || {
+            let (client, base, cities, seq) = (client.clone(), base.clone(), cities.clone(), seq.clone());
+            async move {
+                let k = seq.fetch_add(1, Ordering::Relaxed);
+                let city = &cities[k % cities.len()];
+                let ci = today.checked_add(jiff::Span::new().days(5 + (k % 50) as i64)).unwrap_or(today);
+                let co = ci.checked_add(jiff::Span::new().days(2)).unwrap_or(ci);
+                let url = format!("{base}/api/v1/search?destination={city}&check_in={ci}&check_out={co}&adults=2");
+                matches!(client.get(url).send().await, Ok(r) if r.status() == 200)
+            }
+        }
+    })
+    .await;
+    let prefixes = Arc::new(cities.iter().map(|c| c.chars().take(4).collect::<String>()).collect::<Vec<_>>());
+    let seq = Arc::new(AtomicUsize::new(0));
+    let stats5 = drive(8, opts.seconds, {
+        let (client, base, prefixes, seq) = (client.clone(), base.clone(), prefixes.clone(), seq.clone());
+        move || {
+            let (client, base, prefixes, seq) = (client.clone(), base.clone(), prefixes.clone(), seq.clone());
+            async move {
+                let k = seq.fetch_add(1, Ordering::Relaxed);
+                let url = format!("{base}/api/v1/places?q={}", prefixes[k % prefixes.len()]);
+                matches!(client.get(url).send().await, Ok(r) if r.status() == 200)
+            }
+        }
+    })
+    .await;
     let rss = peak_rss_mib(pid);
     drop(server);
 
@@ -165,6 +197,7 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<Vec<Figure>> {
     let raw_free = raw_bookings(&pool, &rts, opts.concurrency, opts.seconds, false, today).await?;
     let raw_hot = raw_bookings(&pool, &rts, opts.concurrency, opts.seconds, true, today).await?;
     let raw_avail = raw_availability(&pool, &props, opts.seconds, today).await?;
+    let raw_search = raw_city_search(&pool, &cities, opts.seconds, today).await?;
     pool.close().await;
 
     figures.push(Figure {
@@ -186,6 +219,30 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<Vec<Figure>> {
             stats3.ok as f64 / stats3.elapsed.as_secs_f64()
         ),
         reference: format!("{} / {}", ms(raw_avail.p50), ms(raw_avail.p99)),
+    });
+    figures.push(Figure {
+        name: "search: city + dates + 2 adults, p50 / p99 (concurrency 8)".into(),
+        innkeep: format!(
+            "{} / {} ({:.0} req/s)",
+            ms(stats4.p50),
+            ms(stats4.p99),
+            stats4.ok as f64 / stats4.elapsed.as_secs_f64()
+        ),
+        reference: format!(
+            "{} / {} (SQL: properties by city, then their nights)",
+            ms(raw_search.p50),
+            ms(raw_search.p99)
+        ),
+    });
+    figures.push(Figure {
+        name: "place autocomplete (4 letters) over HTTP, p50 / p99 (concurrency 8)".into(),
+        innkeep: format!(
+            "{} / {} ({:.0} req/s)",
+            ms(stats5.p50),
+            ms(stats5.p99),
+            stats5.ok as f64 / stats5.elapsed.as_secs_f64()
+        ),
+        reference: "-".into(),
     });
     figures.push(Figure {
         name: "peak RSS of `innkeep serve` (VmHWM)".into(),
@@ -407,6 +464,41 @@ async fn raw_availability(
                 let ci = today.checked_add(jiff::Span::new().days(5 + (k % 50) as i64)).unwrap_or(today);
                 let co = ci.checked_add(jiff::Span::new().days(2)).unwrap_or(ci);
                 raw_available(&pool, p, &ci.to_string(), &co.to_string()).await.is_ok()
+            }
+        }
+    })
+    .await)
+}
+
+/// The city search as plain SQL: the properties of a city, then each one's availability reads.
+async fn raw_city_search(
+    pool: &SqlitePool,
+    cities: &Arc<Vec<String>>,
+    seconds: u64,
+    today: jiff::civil::Date,
+) -> anyhow::Result<Stats> {
+    let seq = Arc::new(AtomicUsize::new(0));
+    Ok(drive(8, seconds, {
+        let (pool, cities, seq) = (pool.clone(), cities.clone(), seq.clone());
+        move || {
+            let (pool, cities, seq) = (pool.clone(), cities.clone(), seq.clone());
+            async move {
+                let k = seq.fetch_add(1, Ordering::Relaxed);
+                let ci = today.checked_add(jiff::Span::new().days(5 + (k % 50) as i64)).unwrap_or(today);
+                let co = ci.checked_add(jiff::Span::new().days(2)).unwrap_or(ci);
+                let Ok(ids) = sqlx::query_scalar::<_, String>("SELECT id FROM properties WHERE city = ?1 LIMIT 200")
+                    .bind(&cities[k % cities.len()])
+                    .fetch_all(&pool)
+                    .await
+                else {
+                    return false;
+                };
+                for id in ids {
+                    if raw_available(&pool, &id, &ci.to_string(), &co.to_string()).await.is_err() {
+                        return false;
+                    }
+                }
+                true
             }
         }
     })

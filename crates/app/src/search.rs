@@ -137,7 +137,8 @@ pub struct SearchPage {
     pub hits: Vec<Hit>,
     pub page: u32,
     pub per_page: u32,
-    /// Bookable stays found among the candidates examined.
+    /// Bookable stays found among the candidates examined (in relevance or distance order
+    /// the search stops once this page is full, so more may exist).
     pub total: usize,
     pub facets: FacetCounts,
 }
@@ -240,7 +241,13 @@ pub async fn search_stays(ports: &Ports, s: StaySearch, now: Timestamp) -> Resul
     let facets = ports.index.facets(&q).unwrap_or_default();
     let nights = i64::from(innkeep_core::Stay::range(s.check_in, s.check_out).map(|st| st.nights()).unwrap_or(1));
     let mut hits = Vec::new();
+    // In relevance or distance order the page is known once enough stays are bookable;
+    // by price every candidate has to be priced first.
+    let enough = (s.page * s.per_page) as usize;
     for c in candidates {
+        if s.sort != SortBy::Price && hits.len() >= enough {
+            break;
+        }
         let offers = match availability(ports, c.property_id, s.check_in, s.check_out, s.party, now).await {
             Ok(o) => o,
             Err(AppError::NotFound { .. }) => continue,

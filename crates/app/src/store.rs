@@ -250,6 +250,20 @@ pub trait Store: Send + Sync + 'static {
     async fn remove_dead_letter(&self, consumer: &str, event: innkeep_core::EventId) -> Result<(), StoreError>;
     /// An outbox event by id.
     async fn event(&self, id: innkeep_core::EventId) -> Result<Option<StoredEvent>, StoreError>;
+
+    /// Remember a user's search (the query string and a short summary).
+    async fn record_search(&self, user: UserId, query: &str, summary: &str, at: Timestamp) -> Result<(), StoreError>;
+    /// A user's most recent searches, newest first.
+    async fn recent_searches(&self, user: UserId, limit: u32) -> Result<Vec<RecentSearch>, StoreError>;
+}
+
+/// A search a user made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentSearch {
+    /// The query string, to run the search again: `GET /api/v1/search?{query}`.
+    pub query: String,
+    pub summary: String,
+    pub searched_at: Timestamp,
 }
 
 /// An event a consumer gave up on after its retries.

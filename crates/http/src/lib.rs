@@ -47,6 +47,7 @@ pub fn api_routes() -> Router<AppState> {
         .route("/sessions", post(accounts::sign_in))
         .route("/sessions/current", axum::routing::delete(accounts::sign_out))
         .route("/me", get(accounts::me))
+        .route("/me/searches", get(search::recent))
         .route("/properties", post(catalog::create_property).get(catalog::list_properties))
         .route("/properties/{id}", get(catalog::get_property).patch(catalog::patch_property))
         .route("/properties/{id}/room-types", post(catalog::create_room_type).get(catalog::list_room_types))

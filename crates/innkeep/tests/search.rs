@@ -118,3 +118,21 @@ async fn bad_search_parameters_get_a_400_that_says_why() {
     assert_eq!(near.body["time_zone"], "Europe/Lisbon", "{}", near.body);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_signed_in_guest_sees_recent_searches_and_can_search_again() {
+    let app = spawn_app().await;
+    let guest = app.user("guest").await;
+    let query = format!("destination=Lisbon&{STAY}");
+    assert_eq!(app.get(&format!("/api/v1/search?{query}"), Some(&guest)).await.status, 200);
+    assert_eq!(app.get(&format!("/api/v1/search?destination=Porto&{STAY}"), None).await.status, 200);
+    let recent = app.get("/api/v1/me/searches", Some(&guest)).await;
+    let list = recent.body.as_array().unwrap();
+    assert_eq!(list.len(), 1, "anonymous searches are not recorded: {}", recent.body);
+    assert_eq!(list[0]["query"], query.as_str());
+    assert!(list[0]["summary"].as_str().unwrap().starts_with("Lisbon"), "{}", recent.body);
+    let again = app.get(&format!("/api/v1/search?{}", list[0]["query"].as_str().unwrap()), Some(&guest)).await;
+    assert_eq!(again.status, 200);
+    app.get("/api/v1/me/searches", None).await.assert_problem(401, "unauthenticated");
+    app.stop().await;
+}

@@ -15,7 +15,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         catalog::put_calendar, catalog::get_calendar, catalog::availability,
         bookings::place, bookings::list, bookings::get, bookings::confirm, bookings::cancel,
         bookings::check_in, bookings::complete, bookings::no_show,
-        search::search, search::places, search::reverse,
+        search::search, search::places, search::reverse, search::recent,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),

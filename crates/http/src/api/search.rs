@@ -2,8 +2,9 @@
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::Params;
+use crate::extract::{Auth, MaybeAuth, Params};
 use axum::Json;
+use axum::extract::RawQuery;
 use axum::extract::State;
 use innkeep_app::search::{PlaceView, SearchPage, SortBy, StaySearch, search_stays};
 use innkeep_core::{Amenity, Party, PropertyType};
@@ -65,7 +66,12 @@ fn list<T: DeserializeOwned>(field: &'static str, raw: &Option<String>) -> ApiRe
 /// Bookable stays with the total price for the dates and party.
 #[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchQuery),
     responses((status = 200, description = "a page of bookable stays"), (status = 400, body = Problem), (status = 404, body = Problem)))]
-pub async fn search(State(s): State<AppState>, Params(q): Params<SearchQuery>) -> ApiResult<Json<SearchPage>> {
+pub async fn search(
+    State(s): State<AppState>,
+    MaybeAuth(actor): MaybeAuth,
+    RawQuery(raw): RawQuery,
+    Params(q): Params<SearchQuery>,
+) -> ApiResult<Json<SearchPage>> {
     let point = match (q.lat, q.lon) {
         (Some(lat), Some(lon)) => Some((lat, lon)),
         (None, None) => None,
@@ -122,7 +128,44 @@ pub async fn search(State(s): State<AppState>, Params(q): Params<SearchQuery>) -
         page: q.page.unwrap_or(1),
         per_page: q.per_page.unwrap_or(20),
     };
-    Ok(Json(search_stays(&s.ports, cmd, s.ports.clock.now()).await?))
+    let summary = format!(
+        "{} · {} to {} · {} adults{}",
+        q_summary(&cmd),
+        cmd.check_in,
+        cmd.check_out,
+        cmd.party.adults,
+        if cmd.party.children > 0 { format!(", {} children", cmd.party.children) } else { String::new() }
+    );
+    let now = s.ports.clock.now();
+    let page = search_stays(&s.ports, cmd, now).await?;
+    if let Some(a) = actor {
+        // A failure to remember the search must not fail the search itself.
+        if let Err(e) = s.ports.store.record_search(a.user_id, raw.as_deref().unwrap_or(""), &summary, now).await {
+            tracing::warn!(error = %e, "could not record the search");
+        }
+    }
+    Ok(Json(page))
+}
+
+fn q_summary(c: &StaySearch) -> String {
+    match (&c.destination, c.place_id, c.point, c.bbox, &c.text) {
+        (Some(d), ..) => d.clone(),
+        (None, Some(id), ..) => format!("place {id}"),
+        (None, None, Some((lat, lon)), ..) => format!("near {lat:.3},{lon:.3}"),
+        (None, None, None, Some(_), _) => "map area".into(),
+        (.., Some(t)) => format!("\"{t}\""),
+        _ => "anywhere".into(),
+    }
+}
+
+/// A signed-in user's recent searches, newest first; `query` runs the search again.
+#[utoipa::path(get, path = "/api/v1/me/searches", tag = "search", security(("bearer" = [])),
+    responses((status = 200, description = "recent searches"), (status = 401, body = Problem)))]
+pub async fn recent(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+) -> ApiResult<Json<Vec<innkeep_app::store::RecentSearch>>> {
+    Ok(Json(s.ports.store.recent_searches(a.user_id, 20).await.map_err(innkeep_app::AppError::from)?))
 }
 
 /// Place autocomplete.

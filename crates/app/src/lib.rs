@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod clock;
 pub mod error;
 pub mod event;
+pub mod ingest;
 pub mod search;
 pub mod store;
 

@@ -10,6 +10,7 @@
 //! Delivery is at least once and in order per aggregate (the outbox is totally ordered).
 
 pub mod consumer;
+pub mod log;
 pub mod nats;
 
 pub use consumer::{Consumer, ConsumerOptions, EventCounter, replay_dead_letters, run_consumer, run_once};

@@ -7,7 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod telemetry;
 
-use api::{accounts, bookings, catalog, openapi, search};
+use api::{accounts, bookings, catalog, ingest, openapi, search};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode};
@@ -31,12 +31,27 @@ pub struct AppState {
     pub ports: Ports,
     pub metrics: PrometheusHandle,
     pub sign_in_limiter: Arc<accounts::SignInLimiter>,
+    pub batch_limiter: Arc<ingest::BatchLimiter>,
+    /// Where client events go; without one, `POST /api/v1/events` answers 404.
+    pub client_events: Option<Arc<dyn innkeep_app::ingest::ClientEventSink>>,
 }
 
 impl AppState {
     /// State around the ports.
     pub fn new(ports: Ports) -> Self {
-        AppState { ports, metrics: telemetry::metrics_handle(), sign_in_limiter: Arc::new(accounts::sign_in_limiter()) }
+        AppState {
+            ports,
+            metrics: telemetry::metrics_handle(),
+            sign_in_limiter: Arc::new(accounts::sign_in_limiter()),
+            batch_limiter: Arc::new(ingest::batch_limiter()),
+            client_events: None,
+        }
+    }
+
+    /// Take client events into a sink.
+    pub fn with_client_events(mut self, sink: Arc<dyn innkeep_app::ingest::ClientEventSink>) -> Self {
+        self.client_events = Some(sink);
+        self
     }
 }
 
@@ -64,6 +79,15 @@ pub fn api_routes() -> Router<AppState> {
         .route("/bookings/{id}/check-in", post(bookings::check_in))
         .route("/bookings/{id}/complete", post(bookings::complete))
         .route("/bookings/{id}/no-show", post(bookings::no_show))
+        .route(
+            "/events",
+            post(ingest::post).layer(
+                tower::ServiceBuilder::new()
+                    .layer(tower_http::limit::RequestBodyLimitLayer::new(ingest::MAX_BODY))
+                    .layer(tower_http::decompression::RequestDecompressionLayer::new())
+                    .layer(DefaultBodyLimit::max(ingest::MAX_DECOMPRESSED)),
+            ),
+        )
         .route("/openapi.json", get(openapi::document))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such resource") })
         .method_not_allowed_fallback(|| async {

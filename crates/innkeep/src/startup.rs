@@ -106,7 +106,14 @@ impl Server {
             let relay = NatsRelay::connect(nats_options(config)).await.context("connecting to NATS")?;
             tokio::spawn(relay.run(ports.store.clone(), commits.clone(), stop.subscribe()));
         }
-        let app = innkeep_http::app(innkeep_http::AppState::new(ports.clone()), innkeep_web::routes());
+        let log = innkeep_events::log::EventLog::open(innkeep_events::log::LogOptions {
+            dir: config.data_dir.join("client-events"),
+            segment_bytes: 64 * 1024 * 1024,
+            retention: Duration::from_secs(7 * 24 * 3600),
+        })
+        .context("opening the client event log")?;
+        let state = innkeep_http::AppState::new(ports.clone()).with_client_events(Arc::new(log));
+        let app = innkeep_http::app(state, innkeep_web::routes());
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
         let task = tokio::spawn(async move {
             let mut drain = stopped.clone();

@@ -3,5 +3,6 @@
 pub mod accounts;
 pub mod bookings;
 pub mod catalog;
+pub mod ingest;
 pub mod openapi;
 pub mod search;

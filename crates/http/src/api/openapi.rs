@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations.
 
-use super::{accounts, bookings, catalog, search};
+use super::{accounts, bookings, catalog, ingest, search};
 use crate::error::Problem;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -16,6 +16,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         bookings::place, bookings::list, bookings::get, bookings::confirm, bookings::cancel,
         bookings::check_in, bookings::complete, bookings::no_show,
         search::search, search::places, search::reverse, search::recent,
+        ingest::post,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),

@@ -83,7 +83,6 @@ pub fn api_routes() -> Router<AppState> {
             "/events",
             post(ingest::post).layer(
                 tower::ServiceBuilder::new()
-                    .layer(tower_http::limit::RequestBodyLimitLayer::new(ingest::MAX_BODY))
                     .layer(tower_http::decompression::RequestDecompressionLayer::new())
                     .layer(DefaultBodyLimit::max(ingest::MAX_DECOMPRESSED)),
             ),

@@ -6,13 +6,12 @@ use crate::extract::MaybeAuth;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use innkeep_app::ingest::{Ingested, MAX_BATCH, ingest};
 use std::num::NonZeroU32;
 
-/// Largest compressed body of a batch.
-pub const MAX_BODY: usize = 1024 * 1024;
-/// Largest body after gzip decompression.
+/// Largest body of a batch, after gzip decompression (so also the largest compressed one).
 pub const MAX_DECOMPRESSED: usize = 4 * 1024 * 1024;
 /// Batches per second allowed per client id.
 pub const BATCHES_PER_SECOND: u32 = 50;
@@ -37,8 +36,16 @@ pub async fn post(
     State(s): State<AppState>,
     MaybeAuth(actor): MaybeAuth,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Ingested>)> {
+    let body = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("a batch is at most {MAX_DECOMPRESSED} bytes after decompression"),
+        ),
+        status => ApiError::new(status, "invalid_body", e.body_text()),
+    })?;
     let sink = s
         .client_events
         .clone()

@@ -64,15 +64,27 @@ pub async fn availability(
     now: Timestamp,
 ) -> Result<Vec<Offer>, AppError> {
     let property = ports.store.property(property_id).await?.ok_or(AppError::NotFound { what: "property" })?;
-    let stay = parse_stay(ports, &property, check_in, check_out, now)?;
+    offers(ports, &property, check_in, check_out, party, now).await
+}
+
+/// The bookable room types of a property already read, cheapest first.
+pub async fn offers(
+    ports: &Ports,
+    property: &Property,
+    check_in: Date,
+    check_out: Date,
+    party: Party,
+    now: Timestamp,
+) -> Result<Vec<Offer>, AppError> {
+    let stay = parse_stay(ports, property, check_in, check_out, now)?;
     if party.adults == 0 {
         return Err(AppError::invalid("adults", "no_adult", "a party needs at least one adult"));
     }
     let mut offers = Vec::new();
-    for rt in ports.store.room_types_of(property_id).await? {
+    for rt in ports.store.room_types_of(property.id).await? {
         let rows = ports.store.nights(rt.id, &stay).await?;
         let nights = effective_nights(&rt, &stay, &rows);
-        if let Ok(offer) = offer_for(&rt, &property, &stay, party, &nights) {
+        if let Ok(offer) = offer_for(&rt, property, &stay, party, &nights) {
             offers.push(offer);
         }
     }

@@ -1,7 +1,7 @@
 //! Finding stays: the index proposes candidate properties; the store decides which can
 //! really be booked for the dates and party, and at what total price.
 
-use crate::availability::availability;
+use crate::availability::offers;
 use crate::store::{Property, RoomType};
 use crate::{AppError, Ports};
 use innkeep_core::{Amenity, Money, Party, PropertyId, PropertyType};
@@ -248,18 +248,14 @@ pub async fn search_stays(ports: &Ports, s: StaySearch, now: Timestamp) -> Resul
         if s.sort != SortBy::Price && hits.len() >= enough {
             break;
         }
-        let offers = match availability(ports, c.property_id, s.check_in, s.check_out, s.party, now).await {
-            Ok(o) => o,
-            Err(AppError::NotFound { .. }) => continue,
-            Err(e) => return Err(e),
-        };
+        let Some(property) = ports.store.property(c.property_id).await? else { continue };
+        let offers = offers(ports, &property, s.check_in, s.check_out, s.party, now).await?;
         let Some(best) = offers.first() else { continue };
         let nightly = Money::new(best.quote.total.minor / nights.max(1), best.quote.total.currency);
         if s.min_price_minor.is_some_and(|m| nightly.minor < m) || s.max_price_minor.is_some_and(|m| nightly.minor > m)
         {
             continue;
         }
-        let Some(property) = ports.store.property(c.property_id).await? else { continue };
         hits.push(Hit {
             property,
             distance_km: c.distance_km,

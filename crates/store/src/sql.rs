@@ -90,6 +90,43 @@ async fn append_event(tx: &mut Tx<'_>, e: &Event) -> Result<(), StoreError> {
     Ok(())
 }
 
+async fn insert_property_row(tx: &mut Tx<'_>, p: &Property) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO properties (id, tenant_id, name, city, country, latitude, longitude, doc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(p.id.to_string())
+    .bind(p.tenant_id.to_string())
+    .bind(&p.draft.name)
+    .bind(&p.draft.address.city)
+    .bind(p.draft.address.country.as_str())
+    .bind(p.draft.latitude)
+    .bind(p.draft.longitude)
+    .bind(to_json(p)?)
+    .bind(ms(p.created_at))
+    .bind(ms(p.updated_at))
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+async fn insert_room_type_row(tx: &mut Tx<'_>, rt: &RoomType) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO room_types (id, property_id, tenant_id, units, doc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(rt.id.to_string())
+    .bind(rt.property_id.to_string())
+    .bind(rt.tenant_id.to_string())
+    .bind(i64::from(rt.draft.units))
+    .bind(to_json(rt)?)
+    .bind(ms(rt.created_at))
+    .bind(ms(rt.updated_at))
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
 fn user_of(row: &AnyRow) -> Result<User, StoreError> {
     let email: String = row.try_get("email").map_err(db_err)?;
     let role: String = row.try_get("role").map_err(db_err)?;
@@ -215,22 +252,7 @@ impl Store for SqlStore {
 
     async fn insert_property(&self, p: &Property, event: &Event) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO properties (id, tenant_id, name, city, country, latitude, longitude, doc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(p.id.to_string())
-        .bind(p.tenant_id.to_string())
-        .bind(&p.draft.name)
-        .bind(&p.draft.address.city)
-        .bind(p.draft.address.country.as_str())
-        .bind(p.draft.latitude)
-        .bind(p.draft.longitude)
-        .bind(to_json(p)?)
-        .bind(ms(p.created_at))
-        .bind(ms(p.updated_at))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        insert_property_row(&mut tx, p).await?;
         append_event(&mut tx, event).await?;
         self.commit(tx).await
     }
@@ -287,19 +309,7 @@ impl Store for SqlStore {
 
     async fn insert_room_type(&self, rt: &RoomType, event: &Event) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO room_types (id, property_id, tenant_id, units, doc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(rt.id.to_string())
-        .bind(rt.property_id.to_string())
-        .bind(rt.tenant_id.to_string())
-        .bind(i64::from(rt.draft.units))
-        .bind(to_json(rt)?)
-        .bind(ms(rt.created_at))
-        .bind(ms(rt.updated_at))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        insert_room_type_row(&mut tx, rt).await?;
         append_event(&mut tx, event).await?;
         self.commit(tx).await
     }
@@ -835,37 +845,10 @@ impl SqlStore {
                 .map_err(db_err)?;
         }
         for p in properties {
-            sqlx::query(
-                "INSERT INTO properties (id, tenant_id, name, city, country, latitude, longitude, doc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(p.id.to_string())
-            .bind(p.tenant_id.to_string())
-            .bind(&p.draft.name)
-            .bind(&p.draft.address.city)
-            .bind(p.draft.address.country.as_str())
-            .bind(p.draft.latitude)
-            .bind(p.draft.longitude)
-            .bind(to_json(p)?)
-            .bind(ms(p.created_at))
-            .bind(ms(p.updated_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+            insert_property_row(&mut tx, p).await?;
         }
         for rt in room_types {
-            sqlx::query(
-                "INSERT INTO room_types (id, property_id, tenant_id, units, doc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(rt.id.to_string())
-            .bind(rt.property_id.to_string())
-            .bind(rt.tenant_id.to_string())
-            .bind(i64::from(rt.draft.units))
-            .bind(to_json(rt)?)
-            .bind(ms(rt.created_at))
-            .bind(ms(rt.updated_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+            insert_room_type_row(&mut tx, rt).await?;
         }
         append_event(&mut tx, event).await?;
         self.commit(tx).await

@@ -201,8 +201,10 @@ pub trait Store: Send + Sync + 'static {
     async fn room_type(&self, id: RoomTypeId) -> Result<Option<RoomType>, StoreError>;
     /// The room types of a property.
     async fn room_types_of(&self, property: PropertyId) -> Result<Vec<RoomType>, StoreError>;
-    /// Every room type, a page at a time in id order (for rebuilding indexes).
-    async fn all_room_types(&self, limit: u32, offset: u32) -> Result<Vec<RoomType>, StoreError>;
+    /// Every room type, a page at a time in id order after `after` (for rebuilding indexes).
+    async fn all_room_types(&self, after: Option<RoomTypeId>, limit: u32) -> Result<Vec<RoomType>, StoreError>;
+    /// Every property, a page at a time in id order after `after` (for rebuilding indexes).
+    async fn all_properties(&self, after: Option<PropertyId>, limit: u32) -> Result<Vec<Property>, StoreError>;
 
     /// Set overrides on the nights of `range`; `UnitsBelowSold` if units would drop below sold.
     async fn set_nights(

@@ -15,9 +15,10 @@ pub async fn rebuild(store: &dyn Store, index: &SearchIndex) -> Result<(i64, u64
     let from = store.last_event_seq().await.map_err(|e| e.to_string())?;
     let mut by_property: HashMap<PropertyId, Vec<RoomType>> = HashMap::new();
     let page = 20_000;
-    let mut offset = 0;
+    let mut after = None;
     loop {
-        let rts = store.all_room_types(page, offset).await.map_err(|e| e.to_string())?;
+        let rts = store.all_room_types(after, page).await.map_err(|e| e.to_string())?;
+        after = rts.last().map(|rt| rt.id);
         let n = rts.len();
         for rt in rts {
             by_property.entry(rt.property_id).or_default().push(rt);
@@ -25,12 +26,12 @@ pub async fn rebuild(store: &dyn Store, index: &SearchIndex) -> Result<(i64, u64
         if n < page as usize {
             break;
         }
-        offset += page;
     }
     let mut all = Vec::new();
-    let mut offset = 0;
+    let mut after = None;
     loop {
-        let props = store.list_properties(None, page, offset).await.map_err(|e| e.to_string())?;
+        let props = store.all_properties(after, page).await.map_err(|e| e.to_string())?;
+        after = props.last().map(|p| p.id);
         let n = props.len();
         for p in props {
             let rts = by_property.remove(&p.id).unwrap_or_default();
@@ -39,7 +40,6 @@ pub async fn rebuild(store: &dyn Store, index: &SearchIndex) -> Result<(i64, u64
         if n < page as usize {
             break;
         }
-        offset += page;
     }
     let count = index.rebuild(all).map_err(|e| e.to_string())?;
     Ok((from, count))

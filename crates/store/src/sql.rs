@@ -361,10 +361,20 @@ impl Store for SqlStore {
         rows.iter().map(doc_of).collect()
     }
 
-    async fn all_room_types(&self, limit: u32, offset: u32) -> Result<Vec<RoomType>, StoreError> {
-        let rows = sqlx::query("SELECT doc FROM room_types ORDER BY id LIMIT $1 OFFSET $2")
+    async fn all_room_types(&self, after: Option<RoomTypeId>, limit: u32) -> Result<Vec<RoomType>, StoreError> {
+        let rows = sqlx::query("SELECT doc FROM room_types WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2")
+            .bind(after.map(|a| a.to_string()))
             .bind(i64::from(limit))
-            .bind(i64::from(offset))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(doc_of).collect()
+    }
+
+    async fn all_properties(&self, after: Option<PropertyId>, limit: u32) -> Result<Vec<Property>, StoreError> {
+        let rows = sqlx::query("SELECT doc FROM properties WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2")
+            .bind(after.map(|a| a.to_string()))
+            .bind(i64::from(limit))
             .fetch_all(&self.reader)
             .await
             .map_err(db_err)?;

@@ -236,6 +236,18 @@ async fn properties_are_listed_per_tenant(store: &SqlStore) {
     let (_, p2, _) = catalog(store, 1).await;
     let mine = store.list_properties(h1.tenant_id, 10, 0).await.unwrap();
     assert_eq!(mine.iter().map(|p| p.id).collect::<Vec<_>>(), vec![p1.id]);
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.all_properties(after, 1).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        paged.extend(page.into_iter().map(|p| p.id));
+    }
+    let mut sorted = paged.clone();
+    sorted.sort();
+    assert_eq!(paged, sorted, "keyset pages come in id order");
+    assert!(paged.contains(&p1.id) && paged.contains(&p2.id));
     let all = store.list_properties(None, 10, 0).await.unwrap();
     assert!(all.iter().any(|p| p.id == p2.id) && all.iter().any(|p| p.id == p1.id));
     assert_eq!(store.property(p1.id).await.unwrap().unwrap(), p1);

@@ -1,13 +1,14 @@
 //! Finding stays: the index proposes candidate properties; the store decides which can
 //! really be booked for the dates and party, and at what total price.
 
-use crate::availability::offers;
+use crate::availability::offers_of_many;
 use crate::store::{Property, RoomType};
 use crate::{AppError, Ports};
 use innkeep_core::{Amenity, Money, Party, PropertyId, PropertyType};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// Where to look.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,6 +49,9 @@ pub struct Candidate {
 pub struct FacetCounts {
     pub property_types: Vec<(String, u64)>,
     pub amenities: Vec<(String, u64)>,
+    /// Properties per band of their lowest nightly base rate (`"from..to"` in minor units,
+    /// `to` excluded; `"from.."` unbounded), every band listed.
+    pub price_bands: Vec<(String, u64)>,
 }
 
 /// The search index port: full text, filters and geo over properties.
@@ -145,6 +149,9 @@ pub struct SearchPage {
 
 /// How many index candidates are priced for one search.
 pub const CANDIDATES: usize = 200;
+/// Candidates priced together in relevance or distance order (at least; twice the
+/// results a page needs when that is more).
+pub const PRICING_CHUNK: usize = 40;
 /// Radius around a chosen place when none is given.
 pub const PLACE_RADIUS_KM: f64 = 25.0;
 
@@ -241,31 +248,46 @@ pub async fn search_stays(ports: &Ports, s: StaySearch, now: Timestamp) -> Resul
     let facets = ports.index.facets(&q).unwrap_or_default();
     let nights = i64::from(innkeep_core::Stay::range(s.check_in, s.check_out).map(|st| st.nights()).unwrap_or(1));
     let mut hits = Vec::new();
-    // In relevance or distance order the page is known once enough stays are bookable;
-    // by price every candidate has to be priced first.
+    // In relevance or distance order the page is known once enough stays are bookable, so
+    // candidates are priced a chunk at a time (three queries a chunk); by price every
+    // candidate has to be priced first.
     let enough = (s.page * s.per_page) as usize;
-    for c in candidates {
+    let chunk = if s.sort == SortBy::Price { CANDIDATES } else { (enough * 2).max(PRICING_CHUNK) };
+    for group in candidates.chunks(chunk) {
         if s.sort != SortBy::Price && hits.len() >= enough {
             break;
         }
-        let Some(property) = ports.store.property(c.property_id).await? else { continue };
-        let offers = offers(ports, &property, s.check_in, s.check_out, s.party, now).await?;
-        let Some(best) = offers.first() else { continue };
-        let nightly = Money::new(best.quote.total.minor / nights.max(1), best.quote.total.currency);
-        if s.min_price_minor.is_some_and(|m| nightly.minor < m) || s.max_price_minor.is_some_and(|m| nightly.minor > m)
-        {
-            continue;
+        let ids: Vec<PropertyId> = group.iter().map(|c| c.property_id).collect();
+        let mut properties: HashMap<PropertyId, Property> =
+            ports.store.properties_by_ids(&ids).await?.into_iter().map(|p| (p.id, p)).collect();
+        let listed: Vec<Property> = ids.iter().filter_map(|id| properties.get(id).cloned()).collect();
+        let mut offers = offers_of_many(ports, &listed, s.check_in, s.check_out, s.party, now).await?;
+        for c in group {
+            if s.sort != SortBy::Price && hits.len() >= enough {
+                break;
+            }
+            let (Some(property), Some(offers)) = (properties.remove(&c.property_id), offers.remove(&c.property_id))
+            else {
+                continue;
+            };
+            let Some(best) = offers.first() else { continue };
+            let nightly = Money::new(best.quote.total.minor / nights.max(1), best.quote.total.currency);
+            if s.min_price_minor.is_some_and(|m| nightly.minor < m)
+                || s.max_price_minor.is_some_and(|m| nightly.minor > m)
+            {
+                continue;
+            }
+            hits.push(Hit {
+                property,
+                distance_km: c.distance_km,
+                room_type_id: best.room_type.id,
+                room_type_name: best.room_type.draft.name.clone(),
+                total: best.quote.total,
+                nightly,
+                offers: offers.len(),
+                cheapest: best.clone(),
+            });
         }
-        hits.push(Hit {
-            property,
-            distance_km: c.distance_km,
-            room_type_id: best.room_type.id,
-            room_type_name: best.room_type.draft.name.clone(),
-            total: best.quote.total,
-            nightly,
-            offers: offers.len(),
-            cheapest: best.clone(),
-        });
     }
     if s.sort == SortBy::Price {
         hits.sort_by_key(|h| h.nightly.minor);

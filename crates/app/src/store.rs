@@ -201,6 +201,10 @@ pub trait Store: Send + Sync + 'static {
     async fn room_type(&self, id: RoomTypeId) -> Result<Option<RoomType>, StoreError>;
     /// The room types of a property.
     async fn room_types_of(&self, property: PropertyId) -> Result<Vec<RoomType>, StoreError>;
+    /// Properties by id, in no particular order; unknown ids are left out.
+    async fn properties_by_ids(&self, ids: &[PropertyId]) -> Result<Vec<Property>, StoreError>;
+    /// The room types of several properties, in no particular order.
+    async fn room_types_of_many(&self, properties: &[PropertyId]) -> Result<Vec<RoomType>, StoreError>;
     /// Every room type, a page at a time in id order after `after` (for rebuilding indexes).
     async fn all_room_types(&self, after: Option<RoomTypeId>, limit: u32) -> Result<Vec<RoomType>, StoreError>;
     /// Every property, a page at a time in id order after `after` (for rebuilding indexes).
@@ -216,6 +220,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// The stored nights of `range` (nights without a row are absent).
     async fn nights(&self, room_type: RoomTypeId, range: &Stay) -> Result<Vec<NightRow>, StoreError>;
+
+    /// The stored nights of `range` for several room types, in night order.
+    async fn nights_of_many(
+        &self,
+        room_types: &[RoomTypeId],
+        range: &Stay,
+    ) -> Result<Vec<(RoomTypeId, NightRow)>, StoreError>;
 
     /// Hold one unit on every night of the booking, or fail with `SoldOut` and change nothing.
     async fn hold(&self, hold: &NewHold, event: &Event) -> Result<HoldOutcome, StoreError>;

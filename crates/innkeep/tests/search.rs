@@ -55,6 +55,49 @@ async fn a_guest_types_lisb_picks_lisbon_and_sees_bookable_stays_nearest_first()
 
     let by_name = hits(&app, &format!("destination=Lisbon&q=Quinta%20Longe&{STAY}")).await;
     assert_eq!(by_name[0]["property"]["id"], far.as_str(), "an exact name match ranks first");
+
+    let page = app.get(&format!("/api/v1/search?place_id={lisbon}&{STAY}"), None).await;
+    let bands = page.body["facets"]["price_bands"].as_array().unwrap();
+    assert_eq!(bands.len(), 5, "every price band is listed: {bands:?}");
+    let counted: u64 = bands.iter().map(|b| b[1].as_u64().unwrap()).sum();
+    assert_eq!(counted, 2, "each Lisbon property falls in one band: {bands:?}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn paging_through_many_candidates_finds_every_bookable_stay_once() {
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let mut bookable = std::collections::BTreeSet::new();
+    for i in 0..47 {
+        let p = app.property(&host, "flexible").await;
+        let rt = app.room_type(&host, &p, 1).await;
+        if i % 9 == 4 {
+            assert_eq!(app.book(&guest, &rt, "2027-02-02", "2027-02-03", None).await.status, 201);
+        } else {
+            bookable.insert(p);
+        }
+    }
+    let query = format!("lat=38.7115&lon=-9.13&radius_km=5&{STAY}&per_page=20");
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let r = app.get(&format!("/api/v1/search?{query}&page=3"), None).await;
+        if r.body["hits"].as_array().is_some_and(|h| h.len() == bookable.len() - 40) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "every property is indexed within 2 s: {}", r.body);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut seen = Vec::new();
+    for page in 1..=3 {
+        for h in hits(&app, &format!("{query}&page={page}")).await {
+            seen.push(h["property"]["id"].as_str().unwrap().to_string());
+        }
+    }
+    let unique: std::collections::BTreeSet<String> = seen.iter().cloned().collect();
+    assert_eq!(unique.len(), seen.len(), "no stay shows on two pages");
+    assert_eq!(unique, bookable, "every bookable stay shows, no sold-out one");
     app.stop().await;
 }
 

@@ -37,7 +37,7 @@ impl PropertyIndex for SearchIndex {
 
     fn facets(&self, q: &CandidateQuery) -> Result<FacetCounts, String> {
         let f = SearchIndex::facets(self, &index_query(q)).map_err(|e| e.to_string())?;
-        Ok(FacetCounts { property_types: f.property_types, amenities: f.amenities })
+        Ok(FacetCounts { property_types: f.property_types, amenities: f.amenities, price_bands: f.price_bands })
     }
 
     fn upsert(&self, property: &Property, room_types: &[RoomType]) -> Result<(), String> {

@@ -361,6 +361,39 @@ impl Store for SqlStore {
         rows.iter().map(doc_of).collect()
     }
 
+    async fn properties_by_ids(&self, ids: &[PropertyId]) -> Result<Vec<Property>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IN_LIST_MAX) {
+            let sql = format!("SELECT doc FROM properties WHERE id IN ({})", placeholders(1, chunk.len()));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.to_string());
+            }
+            for row in q.fetch_all(&self.reader).await.map_err(db_err)? {
+                out.push(doc_of(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn room_types_of_many(&self, properties: &[PropertyId]) -> Result<Vec<RoomType>, StoreError> {
+        let mut out = Vec::with_capacity(properties.len() * 2);
+        for chunk in properties.chunks(IN_LIST_MAX) {
+            let sql = format!(
+                "SELECT doc FROM room_types WHERE property_id IN ({}) ORDER BY created_at, id",
+                placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.to_string());
+            }
+            for row in q.fetch_all(&self.reader).await.map_err(db_err)? {
+                out.push(doc_of(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
     async fn all_room_types(&self, after: Option<RoomTypeId>, limit: u32) -> Result<Vec<RoomType>, StoreError> {
         let rows = sqlx::query("SELECT doc FROM room_types WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2")
             .bind(after.map(|a| a.to_string()))
@@ -434,6 +467,31 @@ impl Store for SqlStore {
         .await
         .map_err(db_err)?;
         rows.iter().map(night_of).collect()
+    }
+
+    async fn nights_of_many(
+        &self,
+        room_types: &[RoomTypeId],
+        range: &Stay,
+    ) -> Result<Vec<(RoomTypeId, NightRow)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in room_types.chunks(IN_LIST_MAX) {
+            let sql = format!(
+                "SELECT room_type_id, night, sold, units, price_minor, closed, min_stay FROM inventory \
+                 WHERE night >= $1 AND night < $2 AND room_type_id IN ({}) ORDER BY night",
+                placeholders(3, chunk.len())
+            );
+            let mut q =
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(date(range.check_in())).bind(date(range.check_out()));
+            for id in chunk {
+                q = q.bind(id.to_string());
+            }
+            for row in q.fetch_all(&self.reader).await.map_err(db_err)? {
+                let id: RoomTypeId = parse(&row.try_get::<String, _>("room_type_id").map_err(db_err)?)?;
+                out.push((id, night_of(&row)?));
+            }
+        }
+        Ok(out)
     }
 
     async fn hold(&self, hold: &NewHold, event: &Event) -> Result<HoldOutcome, StoreError> {
@@ -816,6 +874,14 @@ fn units_below_sold(row: &AnyRow) -> Result<StoreError, StoreError> {
         night: parse_date(&row.try_get::<String, _>("night").map_err(db_err)?)?,
         sold: u32::try_from(row.try_get::<i64, _>("sold").map_err(db_err)?).unwrap_or(0),
     })
+}
+
+/// Ids per `IN (...)` list: well below SQLite's and PostgreSQL's parameter limits.
+const IN_LIST_MAX: usize = 500;
+
+/// `$from, $from+1, ...`: `n` numbered parameters.
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 fn night_of(row: &AnyRow) -> Result<NightRow, StoreError> {

@@ -81,6 +81,7 @@ contract!(
     bookings_are_filtered_and_expired_holds_found,
     parallel_holds_for_the_last_unit_sell_it_once,
     migrations_are_ready,
+    batched_reads_match_single_reads,
 );
 
 fn now() -> Timestamp {
@@ -415,4 +416,40 @@ async fn parallel_holds_for_the_last_unit_sell_it_once(store: &SqlStore) {
     let refused = results.iter().filter(|r| matches!(r, Ok(Err(StoreError::SoldOut { .. })))).count();
     assert_eq!((created, refused), (3, 61), "{results:?}");
     assert_eq!(sold(&store, &rt, date(2027, 8, 1), date(2027, 8, 4)).await, vec![3, 3, 3]);
+}
+
+async fn batched_reads_match_single_reads(store: &SqlStore) {
+    let (h, p1, rt1) = catalog(store, 2).await;
+    let (_, p2, rt2) = catalog(store, 3).await;
+    let unknown = PropertyId(uuid::Uuid::now_v7());
+    let mut found = store.properties_by_ids(&[p2.id, unknown, p1.id]).await.unwrap();
+    found.sort_by_key(|p| p.id.0);
+    assert_eq!(found, vec![p1.clone(), p2.clone()], "unknown ids are left out");
+    assert!(store.properties_by_ids(&[]).await.unwrap().is_empty());
+
+    let mut rts = store.room_types_of_many(&[p1.id, p2.id]).await.unwrap();
+    rts.sort_by_key(|r| r.id.0);
+    assert_eq!(rts, vec![rt1.clone(), rt2.clone()]);
+
+    store
+        .hold(&hold(booking(&rt1, h.id, date(2027, 7, 1), date(2027, 7, 3)), None, "a"), &ev("booking.held"))
+        .await
+        .unwrap();
+    let later = Stay::range(date(2027, 7, 2), date(2027, 7, 4)).unwrap();
+    store
+        .set_nights(
+            rt2.id,
+            &later,
+            &NightOverride { price_minor: Some(9_000), ..Default::default() },
+            &ev("calendar.updated"),
+        )
+        .await
+        .unwrap();
+    let range = Stay::range(date(2027, 6, 30), date(2027, 7, 4)).unwrap();
+    let many = store.nights_of_many(&[rt1.id, rt2.id], &range).await.unwrap();
+    for rt in [&rt1, &rt2] {
+        let mine: Vec<NightRow> = many.iter().filter(|(id, _)| *id == rt.id).map(|(_, n)| *n).collect();
+        assert_eq!(mine, store.nights(rt.id, &range).await.unwrap(), "same rows, in night order");
+    }
+    assert_eq!(many.len(), 4);
 }

@@ -60,6 +60,10 @@ pub trait PropertyIndex: Send + Sync + 'static {
     fn candidates(&self, q: &CandidateQuery) -> Result<Vec<Candidate>, String>;
     /// Facet counts for a query.
     fn facets(&self, q: &CandidateQuery) -> Result<FacetCounts, String>;
+    /// Candidates and facet counts together (an index may answer both in one pass).
+    fn candidates_and_facets(&self, q: &CandidateQuery) -> Result<(Vec<Candidate>, FacetCounts), String> {
+        Ok((self.candidates(q)?, self.facets(q)?))
+    }
     /// Add or replace a property.
     fn upsert(&self, property: &Property, room_types: &[RoomType]) -> Result<(), String>;
     /// Make changes searchable.
@@ -149,9 +153,10 @@ pub struct SearchPage {
 
 /// How many index candidates are priced for one search.
 pub const CANDIDATES: usize = 200;
-/// Candidates priced together in relevance or distance order (at least; twice the
-/// results a page needs when that is more).
-pub const PRICING_CHUNK: usize = 40;
+/// Candidates priced together in relevance or distance order (at least; one and a half
+/// times the results needed up to this page when that is more: most candidates in a city
+/// are bookable, so pricing many more than needed is wasted work).
+pub const PRICING_CHUNK: usize = 24;
 /// Radius around a chosen place when none is given.
 pub const PLACE_RADIUS_KM: f64 = 25.0;
 
@@ -244,15 +249,15 @@ pub async fn search_stays(ports: &Ports, s: StaySearch, now: Timestamp) -> Resul
         order,
         limit: CANDIDATES,
     };
-    let candidates = ports.index.candidates(&q).map_err(|e| AppError::invalid("q", "invalid_search", e))?;
-    let facets = ports.index.facets(&q).unwrap_or_default();
+    let (candidates, facets) =
+        ports.index.candidates_and_facets(&q).map_err(|e| AppError::invalid("q", "invalid_search", e))?;
     let nights = i64::from(innkeep_core::Stay::range(s.check_in, s.check_out).map(|st| st.nights()).unwrap_or(1));
     let mut hits = Vec::new();
     // In relevance or distance order the page is known once enough stays are bookable, so
     // candidates are priced a chunk at a time (three queries a chunk); by price every
     // candidate has to be priced first.
     let enough = (s.page * s.per_page) as usize;
-    let chunk = if s.sort == SortBy::Price { CANDIDATES } else { (enough * 2).max(PRICING_CHUNK) };
+    let chunk = if s.sort == SortBy::Price { CANDIDATES } else { (enough + enough / 2).max(PRICING_CHUNK) };
     for group in candidates.chunks(chunk) {
         if s.sort != SortBy::Price && hits.len() >= enough {
             break;

@@ -58,6 +58,7 @@ struct Fields {
     currency: Field,
     lat: Field,
     lon: Field,
+    cell: Field,
     min_rate: Field,
     max_occupancy: Field,
     text: [Field; TEXT_FIELDS.len()],
@@ -80,6 +81,7 @@ fn schema() -> (Schema, Fields) {
     let amenity_mask = b.add_u64_field("amenity_mask", FAST);
     let currency = b.add_text_field("currency", STRING);
     let lat = b.add_f64_field("lat", FAST);
+    let cell = b.add_text_field("cell", STRING);
     let lon = b.add_f64_field("lon", FAST);
     let min_rate = b.add_i64_field("min_rate", FAST);
     let max_occupancy = b.add_u64_field("max_occupancy", FAST);
@@ -96,6 +98,7 @@ fn schema() -> (Schema, Fields) {
         currency,
         lat,
         lon,
+        cell,
         min_rate,
         max_occupancy,
         text,
@@ -186,90 +189,23 @@ impl SearchIndex {
     /// The properties matching `query`, ordered by `query.sort`, at most `query.limit`
     /// (capped at [`MAX_LIMIT`]).
     pub fn search(&self, query: &IndexQuery) -> Result<Vec<Candidate>, SearchError> {
-        let mut hits = self.matching(query, true)?;
-        let limit = query.limit.min(MAX_LIMIT);
-        let origin = query.distance_origin();
-        if let Some((lat, lon)) = origin {
-            for h in &mut hits {
-                h.distance_km = Some(haversine_km(lat, lon, h.lat, h.lon));
-            }
-        }
-        let cmp = |a: &Hit, b: &Hit| -> Ordering {
-            let by_score = b.score.total_cmp(&a.score);
-            let primary = match query.sort {
-                Sort::Relevance => by_score,
-                Sort::Distance { .. } => {
-                    a.distance_km.unwrap_or(f64::MAX).total_cmp(&b.distance_km.unwrap_or(f64::MAX)).then(by_score)
-                }
-                Sort::Price => a.min_rate.cmp(&b.min_rate).then(by_score),
-            };
-            primary.then(a.id.cmp(&b.id))
-        };
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        if hits.len() > limit {
-            hits.select_nth_unstable_by(limit - 1, cmp);
-            hits.truncate(limit);
-        }
-        hits.sort_unstable_by(cmp);
-        Ok(hits
-            .into_iter()
-            .map(|h| Candidate {
-                property_id: PropertyId(uuid::Uuid::from_u64_pair(h.id.0, h.id.1)),
-                score: h.score,
-                distance_km: h.distance_km,
-                min_rate_minor: (h.min_rate != NO_RATE).then_some(h.min_rate),
-            })
-            .collect())
+        Ok(rank(query, self.matching(query, true)?))
     }
 
     /// Counts per property type, amenity and price band among the properties matching
     /// `query` (see [`Facets`] for how the query's own type and amenity filters count).
     pub fn facets(&self, query: &IndexQuery) -> Result<Facets, SearchError> {
+        Ok(count_facets(query, &self.matching(query, false)?))
+    }
+
+    /// [`search`](Self::search) and [`facets`](Self::facets) of one query, in one pass
+    /// over the index.
+    pub fn search_with_facets(&self, query: &IndexQuery) -> Result<(Vec<Candidate>, Facets), SearchError> {
         let hits = self.matching(query, false)?;
-        let wanted_types = query.property_types.iter().fold(0u64, |m, t| m | type_bit(*t));
-        let required = amenity_mask(&query.amenities);
-        let mut types = [0u64; PropertyType::ALL.len()];
-        let mut amenities = [0u64; Amenity::ALL.len()];
-        let mut bands = [0u64; PRICE_BANDS.len()];
-        for h in &hits {
-            let type_ok = wanted_types == 0 || wanted_types & (1 << h.property_type) != 0;
-            let amenities_ok = h.amenities & required == required;
-            if amenities_ok && let Some(n) = types.get_mut(h.property_type as usize) {
-                *n += 1;
-            }
-            if !type_ok || !amenities_ok {
-                continue;
-            }
-            for (i, n) in amenities.iter_mut().enumerate() {
-                if h.amenities & (1 << i) != 0 {
-                    *n += 1;
-                }
-            }
-            if let Some(i) =
-                PRICE_BANDS.iter().position(|(from, to)| h.min_rate >= *from && to.is_none_or(|to| h.min_rate < to))
-                && h.min_rate != NO_RATE
-                && let Some(n) = bands.get_mut(i)
-            {
-                *n += 1;
-            }
-        }
-        let named = |counts: &[u64], name: &dyn Fn(usize) -> String| {
-            let mut out: Vec<(String, u64)> =
-                counts.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, n)| (name(i), *n)).collect();
-            out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            out
-        };
-        Ok(Facets {
-            property_types: named(&types, &|i| PropertyType::ALL.get(i).map_or("", |t| t.as_str()).to_string()),
-            amenities: named(&amenities, &|i| Amenity::ALL.get(i).map_or(String::new(), |a| amenity_name(*a))),
-            price_bands: PRICE_BANDS
-                .iter()
-                .zip(bands)
-                .map(|((from, to), n)| (to.map_or(format!("{from}.."), |to| format!("{from}..{to}")), n))
-                .collect(),
-        })
+        let facets = count_facets(query, &hits);
+        let (types, required) = type_and_amenity_masks(query);
+        let hits = hits.into_iter().filter(|h| passes(h, types, required)).collect();
+        Ok((rank(query, hits), facets))
     }
 
     /// Every matching property (geo radius applied exactly), unsorted. Without
@@ -293,14 +229,18 @@ impl SearchIndex {
             clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(exact), EXACT_NAME_BOOST))));
         }
 
+        // The box is found through the grid cells it touches (posting lists, no scan of a
+        // column) when they are few, else through a latitude range; the exact edges and the
+        // party size are checked per document in the collector, which reads those fast fields
+        // anyway.
         if let Some(b) = &geo_box {
-            clauses.push(filter(Box::new(f64_range(f.lat, b.lat.0, b.lat.1))));
-            let lons: Vec<(Occur, Box<dyn Query>)> = b
-                .lons
-                .iter()
-                .map(|&(w, e)| (Occur::Should, Box::new(f64_range(f.lon, w, e)) as Box<dyn Query>))
-                .collect();
-            clauses.push(filter(Box::new(BooleanQuery::new(lons))));
+            match cells_of(b) {
+                Some(cells) => {
+                    let terms = cells.into_iter().map(|c| Term::from_field_text(f.cell, &c));
+                    clauses.push(filter(Box::new(TermSetQuery::new(terms))));
+                }
+                None => clauses.push(filter(Box::new(f64_range(f.lat, b.lat.0, b.lat.1)))),
+            }
         }
         if type_and_amenity_filters {
             if !query.property_types.is_empty() {
@@ -311,10 +251,6 @@ impl SearchIndex {
                 let term = Term::from_field_text(f.amenity, &amenity_name(*a));
                 clauses.push(filter(Box::new(TermQuery::new(term, IndexRecordOption::Basic))));
             }
-        }
-        if let Some(party) = query.party {
-            let lower = Bound::Included(Term::from_field_u64(f.max_occupancy, u64::from(party)));
-            clauses.push(filter(Box::new(RangeQuery::new(lower, Bound::Unbounded))));
         }
         if let Some(max) = query.max_price_minor {
             let upper = Bound::Included(Term::from_field_i64(f.min_rate, max));
@@ -328,7 +264,13 @@ impl SearchIndex {
         let tantivy_query: Box<dyn Query> =
             if clauses.is_empty() { Box::new(AllQuery) } else { Box::new(BooleanQuery::new(clauses)) };
         let searcher = self.reader.searcher();
-        let mut hits = searcher.search(&tantivy_query, &HitCollector { scoring: !terms.is_empty() })?;
+        let collector = HitCollector {
+            scoring: !terms.is_empty(),
+            lats: geo_box.as_ref().map(|b| b.lat),
+            lons: geo_box.map(|b| b.lons),
+            party: query.party.map(u64::from),
+        };
+        let mut hits = searcher.search(&tantivy_query, &collector)?;
         if let Some(Geo::Radius { lat, lon, km }) = query.geo {
             hits.retain(|h| haversine_km(lat, lon, h.lat, h.lon) <= km);
         }
@@ -374,6 +316,7 @@ impl SearchIndex {
         doc.add_u64(f.amenity_mask, amenity_mask(&d.amenities));
         doc.add_text(f.currency, d.currency.code());
         doc.add_f64(f.lat, d.latitude);
+        doc.add_text(f.cell, cell_name(cell_index(d.latitude), cell_index(d.longitude)));
         doc.add_f64(f.lon, d.longitude);
         doc.add_i64(f.min_rate, room_types.iter().map(|r| r.draft.base_rate_minor).min().unwrap_or(NO_RATE));
         doc.add_u64(
@@ -399,6 +342,127 @@ impl SearchIndex {
         doc.add_text(description, &d.description);
         doc
     }
+}
+
+/// Order matching properties by the query's sort and keep the first `limit`.
+fn rank(query: &IndexQuery, mut hits: Vec<Hit>) -> Vec<Candidate> {
+    let limit = query.limit.min(MAX_LIMIT);
+    let origin = query.distance_origin();
+    if let Some((lat, lon)) = origin {
+        for h in &mut hits {
+            h.distance_km = Some(haversine_km(lat, lon, h.lat, h.lon));
+        }
+    }
+    let cmp = |a: &Hit, b: &Hit| -> Ordering {
+        let by_score = b.score.total_cmp(&a.score);
+        let primary = match query.sort {
+            Sort::Relevance => by_score,
+            Sort::Distance { .. } => {
+                a.distance_km.unwrap_or(f64::MAX).total_cmp(&b.distance_km.unwrap_or(f64::MAX)).then(by_score)
+            }
+            Sort::Price => a.min_rate.cmp(&b.min_rate).then(by_score),
+        };
+        primary.then(a.id.cmp(&b.id))
+    };
+    if limit == 0 {
+        return Vec::new();
+    }
+    if hits.len() > limit {
+        hits.select_nth_unstable_by(limit - 1, cmp);
+        hits.truncate(limit);
+    }
+    hits.sort_unstable_by(cmp);
+    hits.into_iter()
+        .map(|h| Candidate {
+            property_id: PropertyId(uuid::Uuid::from_u64_pair(h.id.0, h.id.1)),
+            score: h.score,
+            distance_km: h.distance_km,
+            min_rate_minor: (h.min_rate != NO_RATE).then_some(h.min_rate),
+        })
+        .collect()
+}
+
+/// Facet counts over properties matched without the type and amenity filters.
+fn count_facets(query: &IndexQuery, hits: &[Hit]) -> Facets {
+    let (wanted_types, required) = type_and_amenity_masks(query);
+    let mut types = [0u64; PropertyType::ALL.len()];
+    let mut amenities = [0u64; Amenity::ALL.len()];
+    let mut bands = [0u64; PRICE_BANDS.len()];
+    for h in hits {
+        if h.amenities & required == required
+            && let Some(n) = types.get_mut(h.property_type as usize)
+        {
+            *n += 1;
+        }
+        if !passes(h, wanted_types, required) {
+            continue;
+        }
+        for (i, n) in amenities.iter_mut().enumerate() {
+            if h.amenities & (1 << i) != 0 {
+                *n += 1;
+            }
+        }
+        if let Some(i) =
+            PRICE_BANDS.iter().position(|(from, to)| h.min_rate >= *from && to.is_none_or(|to| h.min_rate < to))
+            && h.min_rate != NO_RATE
+            && let Some(n) = bands.get_mut(i)
+        {
+            *n += 1;
+        }
+    }
+    let named = |counts: &[u64], name: &dyn Fn(usize) -> String| {
+        let mut out: Vec<(String, u64)> =
+            counts.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, n)| (name(i), *n)).collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    };
+    Facets {
+        property_types: named(&types, &|i| PropertyType::ALL.get(i).map_or("", |t| t.as_str()).to_string()),
+        amenities: named(&amenities, &|i| Amenity::ALL.get(i).map_or(String::new(), |a| amenity_name(*a))),
+        price_bands: PRICE_BANDS
+            .iter()
+            .zip(bands)
+            .map(|((from, to), n)| (to.map_or(format!("{from}.."), |to| format!("{from}..{to}")), n))
+            .collect(),
+    }
+}
+
+/// The query's property types as a bit set (0: any), and the amenities it requires.
+fn type_and_amenity_masks(query: &IndexQuery) -> (u64, u64) {
+    (query.property_types.iter().fold(0u64, |m, t| m | type_bit(*t)), amenity_mask(&query.amenities))
+}
+
+/// Whether a hit has one of the wanted types and every required amenity.
+fn passes(h: &Hit, types: u64, required: u64) -> bool {
+    (types == 0 || types & (1 << h.property_type) != 0) && h.amenities & required == required
+}
+
+/// Grid cells are this many degrees on a side.
+const CELL_DEGREES: f64 = 0.5;
+
+/// Boxes touching more cells than this are found by a latitude range instead.
+const MAX_CELLS: i64 = 256;
+
+fn cell_index(degrees: f64) -> i64 {
+    (degrees / CELL_DEGREES).floor() as i64
+}
+
+fn cell_name(lat: i64, lon: i64) -> String {
+    format!("{lat}:{lon}")
+}
+
+/// The names of the grid cells a box touches, or `None` if there are too many.
+fn cells_of(b: &crate::geo::DegreeBox) -> Option<Vec<String>> {
+    let lats = cell_index(b.lat.0)..=cell_index(b.lat.1);
+    let lon_ranges: Vec<_> = b.lons.iter().map(|&(w, e)| cell_index(w)..=cell_index(e)).collect();
+    let count = (lats.end() - lats.start() + 1) * lon_ranges.iter().map(|r| r.end() - r.start() + 1).sum::<i64>();
+    if count > MAX_CELLS {
+        return None;
+    }
+    Some(
+        lats.flat_map(|lat| lon_ranges.iter().flat_map(move |r| r.clone().map(move |lon| cell_name(lat, lon))))
+            .collect(),
+    )
 }
 
 fn f64_range(field: Field, from: f64, to: f64) -> RangeQuery {
@@ -450,9 +514,13 @@ struct Hit {
     distance_km: Option<f64>,
 }
 
-/// Collects every matching document with its fast field values.
+/// Collects every matching document with its fast field values, keeping those inside the
+/// longitude ranges and with a room type for the party.
 struct HitCollector {
     scoring: bool,
+    lats: Option<(f64, f64)>,
+    lons: Option<Vec<(f64, f64)>>,
+    party: Option<u64>,
 }
 
 struct HitSegmentCollector {
@@ -463,6 +531,10 @@ struct HitSegmentCollector {
     min_rate: Column<i64>,
     property_type: Column<u64>,
     amenities: Column<u64>,
+    max_occupancy: Column<u64>,
+    lats: Option<(f64, f64)>,
+    lons: Option<Vec<(f64, f64)>>,
+    party: Option<u64>,
     hits: Vec<Hit>,
 }
 
@@ -480,6 +552,10 @@ impl Collector for HitCollector {
             min_rate: ff.i64("min_rate")?,
             property_type: ff.u64("property_type_ord")?,
             amenities: ff.u64("amenity_mask")?,
+            max_occupancy: ff.u64("max_occupancy")?,
+            lats: self.lats,
+            lons: self.lons.clone(),
+            party: self.party,
             hits: Vec::new(),
         })
     }
@@ -497,11 +573,28 @@ impl SegmentCollector for HitSegmentCollector {
     type Fruit = Vec<Hit>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
+        if let Some(party) = self.party
+            && self.max_occupancy.first(doc).unwrap_or(0) < party
+        {
+            return;
+        }
+        let lat = self.lat.first(doc).unwrap_or(0.0);
+        if let Some((south, north)) = self.lats
+            && !(south..=north).contains(&lat)
+        {
+            return;
+        }
+        let lon = self.lon.first(doc).unwrap_or(0.0);
+        if let Some(lons) = &self.lons
+            && !lons.iter().any(|&(w, e)| (w..=e).contains(&lon))
+        {
+            return;
+        }
         self.hits.push(Hit {
             id: (self.id_hi.first(doc).unwrap_or(0), self.id_lo.first(doc).unwrap_or(0)),
             score,
-            lat: self.lat.first(doc).unwrap_or(0.0),
-            lon: self.lon.first(doc).unwrap_or(0.0),
+            lat,
+            lon,
             min_rate: self.min_rate.first(doc).unwrap_or(NO_RATE),
             property_type: self.property_type.first(doc).unwrap_or(0),
             amenities: self.amenities.first(doc).unwrap_or(0),
@@ -523,6 +616,18 @@ mod tests {
         for a in Amenity::ALL {
             assert_eq!(serde_json::to_value(a).unwrap(), serde_json::Value::String(amenity_name(a)));
         }
+    }
+
+    #[test]
+    fn small_boxes_are_found_by_cells_and_large_ones_by_range() {
+        let lisbon = crate::geo::DegreeBox::around(38.72, -9.14, 25.0);
+        let cells = cells_of(&lisbon).unwrap();
+        assert!(cells.len() <= 6, "{cells:?}");
+        assert!(cells.contains(&cell_name(cell_index(38.72), cell_index(-9.14))));
+        let across = crate::geo::DegreeBox::edges(-1.0, 179.8, 1.0, -179.8);
+        let cells = cells_of(&across).unwrap();
+        assert!(cells.contains(&cell_name(0, 359)) && cells.contains(&cell_name(0, -360)), "{cells:?}");
+        assert!(cells_of(&crate::geo::DegreeBox::edges(-60.0, -170.0, 70.0, 170.0)).is_none());
     }
 
     #[test]

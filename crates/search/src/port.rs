@@ -29,15 +29,17 @@ fn index_query(q: &CandidateQuery) -> IndexQuery {
 impl PropertyIndex for SearchIndex {
     fn candidates(&self, q: &CandidateQuery) -> Result<Vec<Candidate>, String> {
         let found = self.search(&index_query(q)).map_err(|e| e.to_string())?;
-        Ok(found
-            .into_iter()
-            .map(|c| Candidate { property_id: c.property_id, score: c.score, distance_km: c.distance_km })
-            .collect())
+        Ok(found.into_iter().map(candidate).collect())
     }
 
     fn facets(&self, q: &CandidateQuery) -> Result<FacetCounts, String> {
         let f = SearchIndex::facets(self, &index_query(q)).map_err(|e| e.to_string())?;
-        Ok(FacetCounts { property_types: f.property_types, amenities: f.amenities, price_bands: f.price_bands })
+        Ok(facet_counts(f))
+    }
+
+    fn candidates_and_facets(&self, q: &CandidateQuery) -> Result<(Vec<Candidate>, FacetCounts), String> {
+        let (found, f) = self.search_with_facets(&index_query(q)).map_err(|e| e.to_string())?;
+        Ok((found.into_iter().map(candidate).collect(), facet_counts(f)))
     }
 
     fn upsert(&self, property: &Property, room_types: &[RoomType]) -> Result<(), String> {
@@ -47,6 +49,14 @@ impl PropertyIndex for SearchIndex {
     fn commit(&self) -> Result<(), String> {
         SearchIndex::commit(self).map_err(|e| e.to_string())
     }
+}
+
+fn candidate(c: crate::query::Candidate) -> Candidate {
+    Candidate { property_id: c.property_id, score: c.score, distance_km: c.distance_km }
+}
+
+fn facet_counts(f: crate::query::Facets) -> FacetCounts {
+    FacetCounts { property_types: f.property_types, amenities: f.amenities, price_bands: f.price_bands }
 }
 
 fn view(p: &Place) -> PlaceView {

@@ -365,10 +365,19 @@ fn facets_count_types_amenities_and_price_bands() {
     assert_eq!(f.price_bands[0].0, "0..5000");
 
     // With a type chosen, the other types still show their counts; amenities do not.
-    let hotels = IndexQuery { property_types: vec![PropertyType::Hotel], ..lisbon };
+    let hotels = IndexQuery { property_types: vec![PropertyType::Hotel], ..lisbon.clone() };
     let f = index.facets(&hotels).unwrap();
     assert_eq!(f.property_types.len(), 2);
     assert_eq!(f.amenities, vec![("pool".to_string(), 1), ("wifi".to_string(), 1)]);
+
+    // One pass answers what the two separate calls answer.
+    for query in [lisbon.clone(), hotels.clone(), IndexQuery { amenities: vec![Amenity::Pool], ..lisbon.clone() }] {
+        let (found, facets) = index.search_with_facets(&query).unwrap();
+        assert_eq!(found, index.search(&query).unwrap(), "{query:?}");
+        assert_eq!(facets, index.facets(&query).unwrap(), "{query:?}");
+    }
+    let (only_hotels, _) = index.search_with_facets(&hotels).unwrap();
+    assert_eq!(only_hotels.len(), 1, "the type filter still applies to the candidates");
 }
 
 #[test]

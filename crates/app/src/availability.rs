@@ -1,7 +1,7 @@
 //! Which room types of a property can be booked for a stay and a party, at what price.
 
 use crate::catalog::{CalendarNight, effective_nights};
-use crate::store::{Property, RoomType};
+use crate::store::{NightRow, Property, RoomType};
 use crate::{AppError, Ports};
 use innkeep_core::{Party, PropertyId, Quote, Stay, StayLimits};
 use jiff::Timestamp;
@@ -54,7 +54,9 @@ pub fn parse_stay(
     Ok(Stay::new(check_in, check_out, today, limits)?)
 }
 
-/// The room types of a property bookable for the stay and party, cheapest first.
+/// The room types of a property bookable for the stay and party, cheapest first. A
+/// public read: the property, its room types and their nights come through the cache
+/// (placing the booking reads the store and decides there).
 pub async fn availability(
     ports: &Ports,
     property_id: PropertyId,
@@ -63,11 +65,18 @@ pub async fn availability(
     party: Party,
     now: Timestamp,
 ) -> Result<Vec<Offer>, AppError> {
-    let property = ports.store.property(property_id).await?.ok_or(AppError::NotFound { what: "property" })?;
-    offers(ports, &property, check_in, check_out, party, now).await
+    let property = crate::cache::property(ports, property_id).await?;
+    let stay = checked_stay(ports, &property, check_in, check_out, party, now)?;
+    let mut offers = Vec::new();
+    for rt in crate::cache::room_types(ports, property.id).await? {
+        let rows = crate::cache::nights(ports, rt.id, &stay).await?;
+        push_offer(&mut offers, &rt, &property, &stay, party, &rows);
+    }
+    offers.sort_by_key(|o| o.quote.total.minor);
+    Ok(offers)
 }
 
-/// The bookable room types of a property already read, cheapest first.
+/// The bookable room types of a property already read, cheapest first, from the store.
 pub async fn offers(
     ports: &Ports,
     property: &Property,
@@ -76,18 +85,41 @@ pub async fn offers(
     party: Party,
     now: Timestamp,
 ) -> Result<Vec<Offer>, AppError> {
+    let stay = checked_stay(ports, property, check_in, check_out, party, now)?;
+    let mut offers = Vec::new();
+    for rt in ports.store.room_types_of(property.id).await? {
+        let rows = ports.store.nights(rt.id, &stay).await?;
+        push_offer(&mut offers, &rt, property, &stay, party, &rows);
+    }
+    offers.sort_by_key(|o| o.quote.total.minor);
+    Ok(offers)
+}
+
+fn checked_stay(
+    ports: &Ports,
+    property: &Property,
+    check_in: Date,
+    check_out: Date,
+    party: Party,
+    now: Timestamp,
+) -> Result<Stay, AppError> {
     let stay = parse_stay(ports, property, check_in, check_out, now)?;
     if party.adults == 0 {
         return Err(AppError::invalid("adults", "no_adult", "a party needs at least one adult"));
     }
-    let mut offers = Vec::new();
-    for rt in ports.store.room_types_of(property.id).await? {
-        let rows = ports.store.nights(rt.id, &stay).await?;
-        let nights = effective_nights(&rt, &stay, &rows);
-        if let Ok(offer) = offer_for(&rt, property, &stay, party, &nights) {
-            offers.push(offer);
-        }
+    Ok(stay)
+}
+
+fn push_offer(
+    offers: &mut Vec<Offer>,
+    rt: &RoomType,
+    property: &Property,
+    stay: &Stay,
+    party: Party,
+    rows: &[NightRow],
+) {
+    let nights = effective_nights(rt, stay, rows);
+    if let Ok(offer) = offer_for(rt, property, stay, party, &nights) {
+        offers.push(offer);
     }
-    offers.sort_by_key(|o| o.quote.total.minor);
-    Ok(offers)
 }

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use innkeep_app::cache::{Cache, CacheError, Generation, Lookup};
 use lru::LruCache;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -38,9 +38,7 @@ impl MemoryCache {
     }
 
     fn shard(&self, key: &str) -> Result<std::sync::MutexGuard<'_, Shard>, CacheError> {
-        let mut h = self.hasher.build_hasher();
-        key.hash(&mut h);
-        let i = (h.finish() % SHARDS as u64) as usize;
+        let i = (self.hasher.hash_one(key) % SHARDS as u64) as usize;
         self.shards[i].lock().map_err(|_| CacheError("a cache shard lock is poisoned".into()))
     }
 }

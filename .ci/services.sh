@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure the servers and tools the tests use are present on loopback: PostgreSQL,
-# NATS with JetStream, Chromium and Node. Start them, or install them from Debian's
+# NATS with JetStream, Redis, Chromium and Node. Start them, or install them from Debian's
 # packages, only when missing, so this is safe to run again.
 set -euo pipefail
 
@@ -32,6 +32,15 @@ if ! have_port 4222; then
   wait_port 4222
 fi
 echo "nats: up"
+
+# Redis on 6379 (the cache's shared backend).
+if ! have_port 6379; then
+  command -v redis-server >/dev/null || apt_install redis-server
+  as_root redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --save "" --appendonly no \
+    --logfile /var/log/redis-innkeep.log
+  wait_port 6379
+fi
+echo "redis: up"
 
 # Chromium and Node for the browser journeys.
 [ -x /usr/bin/chromium ] || apt_install chromium

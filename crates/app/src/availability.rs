@@ -55,7 +55,9 @@ pub fn parse_stay(
     Ok(Stay::new(check_in, check_out, today, limits)?)
 }
 
-/// The room types of a property bookable for the stay and party, cheapest first.
+/// The room types of a property bookable for the stay and party, cheapest first. A
+/// public read: the property, its room types and their nights come through the cache
+/// (placing the booking reads the store and decides there).
 pub async fn availability(
     ports: &Ports,
     property_id: PropertyId,
@@ -64,11 +66,18 @@ pub async fn availability(
     party: Party,
     now: Timestamp,
 ) -> Result<Vec<Offer>, AppError> {
-    let property = ports.store.property(property_id).await?.ok_or(AppError::NotFound { what: "property" })?;
-    offers(ports, &property, check_in, check_out, party, now).await
+    let property = crate::cache::property(ports, property_id).await?;
+    let stay = parse_stay(ports, &property, check_in, check_out, now)?;
+    check_party(party)?;
+    let room_types = crate::cache::room_types(ports, property.id).await?;
+    let mut rows = HashMap::with_capacity(room_types.len());
+    for rt in &room_types {
+        rows.insert(rt.id, crate::cache::nights(ports, rt.id, &stay).await?);
+    }
+    Ok(offers_from(&property, &room_types, &rows, &stay, party))
 }
 
-/// The bookable room types of a property already read, cheapest first.
+/// The bookable room types of a property already read, cheapest first, from the store.
 pub async fn offers(
     ports: &Ports,
     property: &Property,

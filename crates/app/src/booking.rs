@@ -110,6 +110,7 @@ pub async fn place_booking(
     let hold = NewHold { booking, idempotency_key: cmd.idempotency_key, request_hash: cmd.request_hash };
     match ports.store.hold(&hold, &event).await? {
         HoldOutcome::Created(b) => {
+            crate::cache::invalidate_after(ports, &event).await;
             info!(booking_id = %b.id, nights = stay.nights(), "booking held");
             Ok(Placed { booking: b, replayed: false })
         }
@@ -199,6 +200,7 @@ async fn transition(ports: &Ports, b: Booking, from: BookingStatus, now: Timesta
     let release = matches!(b.status, BookingStatus::Cancelled | BookingStatus::Expired);
     let event = Event::new(&format!("booking.{}", b.status.as_str()), now, Some(b.tenant_id), b.id.0, &b);
     ports.store.transition(&Transition { booking: b.clone(), from, release }, &event).await?;
+    crate::cache::invalidate_after(ports, &event).await;
     info!(booking_id = %b.id, status = b.status.as_str(), "booking changed");
     Ok(b)
 }

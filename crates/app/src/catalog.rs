@@ -29,6 +29,7 @@ pub async fn create_property(
     let property = Property { id: PropertyId::new_v7(now), tenant_id, draft, created_at: now, updated_at: now };
     let event = Event::new("property.created", now, Some(tenant_id), property.id.0, &property);
     ports.store.insert_property(&property, &event).await?;
+    crate::cache::invalidate_after(ports, &event).await;
     Ok(property)
 }
 
@@ -61,6 +62,7 @@ pub async fn update_property(
     property.updated_at = now;
     let event = Event::new("property.updated", now, Some(property.tenant_id), property.id.0, &property);
     ports.store.update_property(&property, &event).await?;
+    crate::cache::invalidate_after(ports, &event).await;
     Ok(property)
 }
 
@@ -84,6 +86,7 @@ pub async fn create_room_type(
     };
     let event = Event::new("room_type.created", now, Some(rt.tenant_id), rt.id.0, &rt);
     ports.store.insert_room_type(&rt, &event).await?;
+    crate::cache::invalidate_after(ports, &event).await;
     Ok(rt)
 }
 
@@ -118,6 +121,7 @@ pub async fn update_room_type(
     let today = property.draft.time_zone.today(now);
     let event = Event::new("room_type.updated", now, Some(rt.tenant_id), rt.id.0, &rt);
     ports.store.update_room_type(&rt, today, &event).await?;
+    crate::cache::invalidate_after(ports, &event).await;
     Ok(rt)
 }
 
@@ -150,6 +154,7 @@ pub async fn set_calendar(
     let payload = serde_json::json!({"room_type_id": id, "property_id": rt.property_id, "from": from, "to": to, "change": change});
     let event = Event::new("calendar.updated", now, Some(rt.tenant_id), id.0, payload);
     ports.store.set_nights(id, &range, &change, &event).await?;
+    crate::cache::invalidate_after(ports, &event).await;
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod availability;
 pub mod booking;
+pub mod cache;
 pub mod catalog;
 pub mod clock;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod ingest;
 pub mod search;
 pub mod store;
 
+pub use cache::Cache;
 pub use clock::{Clock, SystemClock};
 pub use error::AppError;
 pub use event::Event;
@@ -32,6 +34,8 @@ pub struct Settings {
     pub booking_window_days: i32,
     /// How long a session token is valid.
     pub session_ttl: jiff::SignedDuration,
+    /// How long a cached read may be served before it is read again.
+    pub cache_ttl: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -40,6 +44,7 @@ impl Default for Settings {
             hold_ttl: jiff::SignedDuration::from_mins(15),
             booking_window_days: innkeep_core::stay::DEFAULT_BOOKING_WINDOW_DAYS,
             session_ttl: jiff::SignedDuration::from_hours(24 * 30),
+            cache_ttl: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -51,6 +56,8 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     pub index: Arc<dyn search::PropertyIndex>,
     pub places: Arc<dyn search::Places>,
+    /// Hot public reads only; never the booking decision.
+    pub cache: Arc<dyn Cache>,
     pub settings: Settings,
 }
 

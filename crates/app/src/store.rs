@@ -75,7 +75,7 @@ pub struct RoomType {
 }
 
 /// One night of a room type's calendar as stored (absent rows mean "no override, none sold").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NightRow {
     pub date: Date,
     pub sold: u32,

@@ -16,7 +16,37 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub booking: BookingConfig,
     pub bus: BusConfig,
+    pub cache: CacheConfig,
     pub log: LogConfig,
+}
+
+/// The cache of hot public reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// Empty: in process (one per node). `redis://host:6379`: Redis, shared by the nodes.
+    pub url: String,
+    /// How long a cached read is served; 0 turns the cache off.
+    pub ttl_secs: u64,
+    /// Most entries the in-process cache holds.
+    pub max_entries: usize,
+    /// Prefix of every Redis key.
+    pub key_prefix: String,
+    /// This node's name for its in-process cache's invalidation consumer; empty: the host
+    /// name and the port served on.
+    pub node_id: String,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            url: String::new(),
+            ttl_secs: 60,
+            max_entries: 100_000,
+            key_prefix: "innkeep:".into(),
+            node_id: String::new(),
+        }
+    }
 }
 
 /// The event bus.
@@ -94,6 +124,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             booking: BookingConfig::default(),
             bus: BusConfig::default(),
+            cache: CacheConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -151,6 +182,7 @@ impl Config {
         let mut c = self.clone();
         c.database.url = mask_url(&c.database.url);
         c.bus.url = mask_url(&c.bus.url);
+        c.cache.url = mask_url(&c.cache.url);
         toml_string(&c)
     }
 }

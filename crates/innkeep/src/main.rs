@@ -62,6 +62,12 @@ enum Command {
         /// Concurrent clients for the booking phases.
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
+        /// Only the cache phase: hot reads with no cache, in process and on Redis.
+        #[arg(long)]
+        cache: bool,
+        /// The Redis server of the cache phase (none: that row is skipped).
+        #[arg(long, env = "INNKEEP_TEST_REDIS_URL", default_value = "")]
+        redis: String,
     },
     /// The event bus: consumer positions, dead letters, replay.
     Events {
@@ -247,7 +253,10 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             println!("created {} {} ({})", user.role.as_str(), user.id, user.email.as_str());
             Ok(())
         }
-        Command::Bench { properties, seconds, concurrency } => {
+        Command::Bench { properties, seconds, concurrency, cache: true, redis } => {
+            innkeep::bench::cache::run(properties, seconds, concurrency, &redis).await
+        }
+        Command::Bench { properties, seconds, concurrency, cache: false, .. } => {
             innkeep::bench::run(innkeep::bench::BenchOptions { properties, seconds, concurrency }).await?;
             Ok(())
         }

@@ -52,9 +52,44 @@ pub fn ports(config: &Config, store: SqlStore, clock: Arc<dyn Clock>, search: &S
         settings: Settings {
             hold_ttl: jiff::SignedDuration::from_secs(config.booking.hold_ttl_secs),
             booking_window_days: config.booking.booking_window_days,
+            cache_ttl: Duration::from_secs(config.cache.ttl_secs),
             ..Settings::default()
         },
+        // Commands read the store; `Server::start` puts the configured cache in.
+        cache: Arc::new(innkeep_app::cache::NoCache),
     }
+}
+
+/// The cache settings of the configuration.
+pub fn cache_options(config: &Config) -> innkeep_cache::CacheOptions {
+    innkeep_cache::CacheOptions {
+        url: config.cache.url.clone(),
+        key_prefix: config.cache.key_prefix.clone(),
+        max_entries: config.cache.max_entries,
+        ttl_secs: config.cache.ttl_secs,
+    }
+}
+
+/// The consumer that invalidates the node's cache: one per node for an in-process cache
+/// (named after the node, so every node sees every event), one shared by all nodes for Redis.
+async fn cache_invalidator(
+    config: &Config,
+    ports: &Ports,
+    addr: SocketAddr,
+) -> anyhow::Result<innkeep_cache::CacheInvalidator> {
+    let shared = innkeep_cache::is_shared(&cache_options(config));
+    let name = if shared {
+        innkeep_cache::invalidation::SHARED_NAME.to_string()
+    } else if config.cache.node_id.is_empty() {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        let host = if host.trim().is_empty() { "localhost" } else { host.trim() };
+        innkeep_cache::invalidation::node_name(&format!("{host}:{}", addr.port()))
+    } else {
+        innkeep_cache::invalidation::node_name(&config.cache.node_id)
+    };
+    let invalidator = innkeep_cache::CacheInvalidator::new(name, ports.cache.clone());
+    invalidator.skip_backlog(ports.store.as_ref(), !shared).await.context("positioning the cache invalidation")?;
+    Ok(invalidator)
 }
 
 /// A running server.
@@ -71,7 +106,8 @@ impl Server {
     pub async fn start(config: &Config, clock: Arc<dyn Clock>, sweep: bool) -> anyhow::Result<Server> {
         let store = open_store(config).await?;
         let search = open_search()?;
-        let ports = ports(config, store.clone(), clock, &search);
+        let mut ports = ports(config, store.clone(), clock, &search);
+        ports.cache = innkeep_cache::open(&cache_options(config)).await.context("opening the cache")?;
         let started = std::time::Instant::now();
         let (from, indexed) = innkeep_search::freshness::rebuild(ports.store.as_ref(), &search.index)
             .await
@@ -101,6 +137,10 @@ impl Server {
         let options = ConsumerOptions { max_attempts: config.bus.max_attempts.max(1), ..ConsumerOptions::default() };
         for consumer in consumers() {
             tokio::spawn(run_consumer(ports.store.clone(), consumer, commits.clone(), options, stop.subscribe()));
+        }
+        if config.cache.ttl_secs > 0 {
+            let invalidator = Arc::new(cache_invalidator(config, &ports, addr).await?);
+            tokio::spawn(run_consumer(ports.store.clone(), invalidator, commits.clone(), options, stop.subscribe()));
         }
         if !config.bus.url.is_empty() {
             let relay = NatsRelay::connect(nats_options(config)).await.context("connecting to NATS")?;

@@ -342,7 +342,7 @@ pub async fn property(
 ) -> PageResult {
     let id: PropertyId = id.parse().map_err(|_| PageError::NotFound)?;
     let now = s.ports.clock.now();
-    let p = innkeep_app::catalog::property(&s.ports, id).await?;
+    let p = innkeep_app::cache::property(&s.ports, id).await?;
     let form = form.with_defaults(now);
     let mut page = PropertyPage {
         ctx: v.ctx(p.draft.name.clone()),
@@ -383,8 +383,8 @@ pub async fn property(
     let start = form.check_in.parse::<Date>().ok().filter(|d| *d >= today).unwrap_or(today);
     if let Ok(range) = Stay::range(start, plus_days(start, 14)) {
         page.strip_days = range.each_night().map(|d| d.strftime("%a %-d").to_string()).collect();
-        for rt in s.ports.store.room_types_of(id).await.map_err(AppError::from)? {
-            let rows = s.ports.store.nights(rt.id, &range).await.map_err(AppError::from)?;
+        for rt in innkeep_app::cache::room_types(&s.ports, id).await? {
+            let rows = innkeep_app::cache::nights(&s.ports, rt.id, &range).await?;
             let cells = innkeep_app::catalog::effective_nights(&rt, &range, &rows)
                 .iter()
                 .map(|n| StripCell {

@@ -127,6 +127,7 @@ async fn test_web() -> TestWeb {
         clock: Arc::new(ManualClock::new(START.parse().unwrap())),
         index: index.clone(),
         places: Arc::new(innkeep_search::Gazetteer::load().unwrap()),
+        cache: Arc::new(innkeep_app::cache::NoCache),
         settings: Settings::default(),
     };
     let app = innkeep_http::app(innkeep_http::AppState::new(ports.clone()), innkeep_web::routes());

@@ -169,7 +169,7 @@ pub async fn list_properties(
 #[utoipa::path(get, path = "/api/v1/properties/{id}", tag = "catalog", params(("id" = String, Path)),
     responses((status = 200, description = "the property"), (status = 404, body = Problem)))]
 pub async fn get_property(State(s): State<AppState>, Id(id): Id<PropertyId>) -> ApiResult<Json<Property>> {
-    Ok(Json(catalog::property(&s.ports, id).await?))
+    Ok(Json(innkeep_app::cache::property(&s.ports, id).await?))
 }
 
 /// Change a property (JSON Merge Patch).
@@ -253,8 +253,8 @@ pub async fn create_room_type(
 #[utoipa::path(get, path = "/api/v1/properties/{id}/room-types", tag = "catalog", params(("id" = String, Path)),
     responses((status = 200, description = "room types"), (status = 404, body = Problem)))]
 pub async fn list_room_types(State(s): State<AppState>, Id(id): Id<PropertyId>) -> ApiResult<Json<Vec<RoomType>>> {
-    catalog::property(&s.ports, id).await?;
-    Ok(Json(s.ports.store.room_types_of(id).await.map_err(innkeep_app::AppError::from)?))
+    innkeep_app::cache::property(&s.ports, id).await?;
+    Ok(Json(innkeep_app::cache::room_types(&s.ports, id).await?))
 }
 
 /// A room type.

@@ -1,0 +1,270 @@
+//! The cache port and the hot public reads that go through it: a property, its room
+//! types, and the stored nights of a room type (the price calendar behind availability
+//! and the property page's strip).
+//!
+//! Values are serialized bytes by key with a time to live. Every fill is guarded by a
+//! generation: `get` answers a miss with the key's generation, `invalidate` moves it on,
+//! and `put` stores only if it has not moved, so a read that began before a change cannot
+//! put the old value back after the change's invalidation.
+//!
+//! Invalidation follows the outbox (`keys_for` maps an event to the keys it changed; a
+//! consumer per node, or one shared by the nodes for a shared cache, deletes them), and
+//! the node that made a change also invalidates right after its commit so it reads its
+//! own writes. The booking decision never reads the cache: `place_booking` reads the
+//! store, and the store's conditional update in `Store::hold` is the only decision.
+
+use crate::event::Event;
+use crate::store::{NightRow, Property, RoomType};
+use crate::{AppError, Ports};
+use async_trait::async_trait;
+use innkeep_core::{PropertyId, RoomTypeId, Stay};
+use jiff::civil::Date;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::time::Duration;
+
+/// A cache backend failure; reads fall back to the store when the cache fails.
+#[derive(Debug, thiserror::Error)]
+#[error("cache: {0}")]
+pub struct CacheError(pub String);
+
+/// A key's invalidation generation, as a miss saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generation(pub u64);
+
+/// What a `get` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// The stored bytes.
+    Hit(Vec<u8>),
+    /// Nothing (or expired); fill with `put(.., since: this generation, ..)`.
+    Miss(Generation),
+}
+
+/// The cache port: serialized values by key, each with a time to live.
+#[async_trait]
+pub trait Cache: Send + Sync + 'static {
+    /// The value under `key`, or a miss with the generation to fill it with.
+    async fn get(&self, key: &str) -> Result<Lookup, CacheError>;
+    /// Store `value` for `ttl` unless `key` was invalidated since the miss that saw `since`;
+    /// returns whether it was stored.
+    async fn put(&self, key: &str, value: &[u8], since: Generation, ttl: Duration) -> Result<bool, CacheError>;
+    /// Remove the keys and move their generations on.
+    async fn invalidate(&self, keys: &[String]) -> Result<(), CacheError>;
+}
+
+/// No cache: every read misses and nothing is stored (`cache.ttl_secs = 0`).
+pub struct NoCache;
+
+#[async_trait]
+impl Cache for NoCache {
+    async fn get(&self, _key: &str) -> Result<Lookup, CacheError> {
+        Ok(Lookup::Miss(Generation(0)))
+    }
+    async fn put(&self, _: &str, _: &[u8], _: Generation, _: Duration) -> Result<bool, CacheError> {
+        Ok(false)
+    }
+    async fn invalidate(&self, _keys: &[String]) -> Result<(), CacheError> {
+        Ok(())
+    }
+}
+
+/// Which read a key holds: the label of the hit and miss counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Property,
+    RoomTypes,
+    Nights,
+}
+
+impl Kind {
+    /// The metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Property => "property",
+            Kind::RoomTypes => "room_types",
+            Kind::Nights => "nights",
+        }
+    }
+}
+
+/// The key of a property.
+pub fn property_key(id: PropertyId) -> String {
+    format!("property:{id}")
+}
+
+/// The key of a property's room types.
+pub fn room_types_key(property: PropertyId) -> String {
+    format!("room-types:{property}")
+}
+
+/// The key of a room type's stored nights in the calendar month starting at `month`.
+pub fn nights_key(room_type: RoomTypeId, month: Date) -> String {
+    format!("nights:{room_type}:{}", month.strftime("%Y-%m"))
+}
+
+/// The first days of the months that `[from, to)` touches.
+fn months(from: Date, to: Date) -> Vec<Date> {
+    let mut out = Vec::new();
+    let mut m = from.first_of_month();
+    while m < to {
+        out.push(m);
+        match m.checked_add(jiff::Span::new().months(1)) {
+            Ok(next) => m = next,
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+fn field<'a>(event: &'a Event, name: &str) -> Option<&'a str> {
+    event.payload.get(name).and_then(|v| v.as_str())
+}
+
+fn nights_keys(event: &Event, from: &str, to: &str) -> Vec<String> {
+    let rt = field(event, "room_type_id").and_then(|s| s.parse::<RoomTypeId>().ok());
+    let from = field(event, from).and_then(|s| s.parse::<Date>().ok());
+    let to = field(event, to).and_then(|s| s.parse::<Date>().ok());
+    match (rt, from, to) {
+        (Some(rt), Some(from), Some(to)) => months(from, to).into_iter().map(|m| nights_key(rt, m)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The keys an outbox event makes stale.
+pub fn keys_for(event: &Event) -> Vec<String> {
+    match event.kind.as_str() {
+        "property.created" | "property.updated" => vec![property_key(PropertyId(event.aggregate_id))],
+        "room_type.created" | "room_type.updated" => field(event, "property_id")
+            .and_then(|s| s.parse::<PropertyId>().ok())
+            .map(|p| vec![room_types_key(p)])
+            .unwrap_or_default(),
+        "calendar.updated" => nights_keys(event, "from", "to"),
+        // Every booking event: holds, expiries and cancellations change what is sold.
+        k if k.starts_with("booking.") => nights_keys(event, "check_in", "check_out"),
+        _ => Vec::new(),
+    }
+}
+
+/// After a change committed: drop what it made stale from this node's view at once (the
+/// outbox consumer does the same for every node, durably).
+pub async fn invalidate_after(ports: &Ports, event: &Event) {
+    let keys = keys_for(event);
+    if keys.is_empty() {
+        return;
+    }
+    if let Err(e) = ports.cache.invalidate(&keys).await {
+        tracing::warn!(event_id = %event.id, error = %e, "cache invalidation after commit failed");
+    }
+}
+
+/// Read `key` through the cache, filling it from `fetch` on a miss. A failing or
+/// undecodable cache never fails the read: it falls back to `fetch`.
+async fn read_through<T, F, Fut>(ports: &Ports, kind: Kind, key: &str, fetch: F) -> Result<T, AppError>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, AppError>>,
+{
+    let since = match ports.cache.get(key).await {
+        Ok(Lookup::Hit(bytes)) => match serde_json::from_slice(&bytes) {
+            Ok(v) => {
+                metrics::counter!("innkeep_cache_hits_total", "kind" => kind.as_str()).increment(1);
+                return Ok(v);
+            }
+            Err(e) => {
+                tracing::warn!(key, error = %e, "cache entry does not decode; reading the store");
+                None
+            }
+        },
+        Ok(Lookup::Miss(since)) => Some(since),
+        Err(e) => {
+            tracing::warn!(key, error = %e, "cache read failed; reading the store");
+            None
+        }
+    };
+    metrics::counter!("innkeep_cache_misses_total", "kind" => kind.as_str()).increment(1);
+    let value = fetch().await?;
+    if let Some(since) = since {
+        match serde_json::to_vec(&value) {
+            Ok(bytes) => {
+                if let Err(e) = ports.cache.put(key, &bytes, since, ports.settings.cache_ttl).await {
+                    tracing::warn!(key, error = %e, "cache fill failed");
+                }
+            }
+            Err(e) => tracing::warn!(key, error = %e, "cache value does not encode"),
+        }
+    }
+    Ok(value)
+}
+
+/// A property as guests see it, through the cache (never for a write: those read the store).
+pub async fn property(ports: &Ports, id: PropertyId) -> Result<Property, AppError> {
+    read_through(ports, Kind::Property, &property_key(id), || async {
+        ports.store.property(id).await?.ok_or(AppError::NotFound { what: "property" })
+    })
+    .await
+}
+
+/// The room types of a property as guests see them, through the cache.
+pub async fn room_types(ports: &Ports, property: PropertyId) -> Result<Vec<RoomType>, AppError> {
+    read_through(ports, Kind::RoomTypes, &room_types_key(property), || async {
+        Ok(ports.store.room_types_of(property).await?)
+    })
+    .await
+}
+
+/// The stored nights of `range` for prices and availability shown to guests, through the
+/// cache: one entry per room type and calendar month.
+pub async fn nights(ports: &Ports, room_type: RoomTypeId, range: &Stay) -> Result<Vec<NightRow>, AppError> {
+    let (from, to) = (range.check_in(), range.check_out());
+    let mut out = Vec::new();
+    for month in months(from, to) {
+        let rows: Vec<NightRow> = read_through(ports, Kind::Nights, &nights_key(room_type, month), || async {
+            let end = month.checked_add(jiff::Span::new().months(1)).unwrap_or(Date::MAX);
+            let whole = Stay::range(month, end).map_err(|e| AppError::Conflict(e.to_string()))?;
+            Ok(ports.store.nights(room_type, &whole).await?)
+        })
+        .await?;
+        out.extend(rows.into_iter().filter(|r| r.date >= from && r.date < to));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn a_range_touches_each_month_once() {
+        assert_eq!(months(date(2027, 1, 30), date(2027, 2, 2)), vec![date(2027, 1, 1), date(2027, 2, 1)]);
+        assert_eq!(months(date(2027, 2, 1), date(2027, 3, 1)), vec![date(2027, 2, 1)]);
+        assert_eq!(months(date(2027, 12, 31), date(2028, 1, 1)), vec![date(2027, 12, 1)]);
+    }
+
+    #[test]
+    fn booking_and_calendar_events_name_the_months_they_touch() {
+        let rt = RoomTypeId(uuid::Uuid::nil());
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        let e = Event::new(
+            "booking.cancelled",
+            now,
+            None,
+            uuid::Uuid::nil(),
+            serde_json::json!({"room_type_id": rt, "check_in": "2027-01-30", "check_out": "2027-02-02"}),
+        );
+        assert_eq!(keys_for(&e), vec![nights_key(rt, date(2027, 1, 1)), nights_key(rt, date(2027, 2, 1))]);
+        let e = Event::new(
+            "calendar.updated",
+            now,
+            None,
+            rt.0,
+            serde_json::json!({"room_type_id": rt, "from": "2027-03-01", "to": "2027-03-05"}),
+        );
+        assert_eq!(keys_for(&e), vec![nights_key(rt, date(2027, 3, 1))]);
+        let e = Event::new("user.registered", now, None, uuid::Uuid::nil(), serde_json::json!({}));
+        assert!(keys_for(&e).is_empty());
+    }
+}

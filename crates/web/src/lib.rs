@@ -7,6 +7,7 @@ mod account;
 mod assets;
 mod guest;
 mod host;
+mod multipart;
 mod ops;
 mod page;
 mod seams;
@@ -83,6 +84,7 @@ pub fn routes_with(config: WebConfig) -> Router<AppState> {
         .route("/host", get(host::dashboard))
         .route("/host/properties/new", get(host::property_form).post(host::property_create))
         .route("/host/properties/{id}", get(host::property_page).post(host::room_type_create))
+        .route("/host/properties/{id}/photos", post(host::photo_upload))
         .route("/host/room-types/{id}/calendar", get(host::calendar).post(host::calendar_set))
         .route("/host/bookings", get(host::bookings))
         .route("/host/bookings.csv", get(host::bookings_csv))

@@ -5,6 +5,7 @@
 
 mod account;
 mod assets;
+mod chart;
 mod guest;
 mod host;
 mod multipart;
@@ -22,7 +23,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Default)]
 pub struct WebConfig {
     /// A map tile URL template such as `https://tile.example/{z}/{x}/{y}.png`; without one
-    /// the map draws its markers on a plain background.
+    /// the map draws its markers on the Natural Earth country outlines shipped with the program.
     pub tile_url: Option<String>,
     /// Mark the session cookie `Secure` (set when served over https).
     pub secure_cookies: bool,
@@ -36,6 +37,7 @@ pub(crate) struct Web {
     pub csrf_key: Vec<u8>,
     pub csp: String,
     pub destinations: seams::DestinationCache,
+    pub units: ops::UnitsCache,
 }
 
 impl Web {
@@ -47,7 +49,13 @@ impl Web {
              connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
              frame-ancestors 'none'"
         );
-        Web { config, csrf_key, csp, destinations: seams::DestinationCache::default() }
+        Web {
+            config,
+            csrf_key,
+            csp,
+            destinations: seams::DestinationCache::default(),
+            units: ops::UnitsCache::default(),
+        }
     }
 }
 

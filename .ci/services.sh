@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the servers and tools the tests use are present on loopback: PostgreSQL,
-# NATS with JetStream, Redis, Chromium and Node. Start them, or install them from Debian's
-# packages, only when missing, so this is safe to run again.
+# NATS with JetStream, Redis, an S3 API (moto, from PyPI), Chromium and Node. Start them, or
+# install them from Debian's packages (moto from PyPI), only when missing, so this is safe to
+# run again.
 set -euo pipefail
 
 have_port() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -41,6 +42,14 @@ if ! have_port 6379; then
   wait_port 6379
 fi
 echo "redis: up"
+# An S3-compatible server (moto, in memory) on 9100 for the object-storage contract.
+if ! have_port 9100; then
+  command -v moto_server >/dev/null || python3 -m pip install --quiet 'moto[server]' ||
+    python3 -m pip install --quiet --break-system-packages 'moto[server]'
+  nohup moto_server -H 127.0.0.1 -p 9100 >/tmp/innkeep-moto.log 2>&1 &
+  wait_port 9100
+fi
+echo "s3 (moto): up"
 
 # Chromium and Node for the browser journeys.
 [ -x /usr/bin/chromium ] || apt_install chromium

@@ -13,7 +13,10 @@ pub mod catalog;
 pub mod clock;
 pub mod error;
 pub mod event;
+pub mod health;
 pub mod ingest;
+pub mod objects;
+pub mod photo;
 pub mod search;
 pub mod store;
 

@@ -4,8 +4,8 @@
 use crate::event::{Event, StoredEvent};
 use async_trait::async_trait;
 use innkeep_core::{
-    BookingId, BookingStatus, Email, Money, NightOverride, PropertyDraft, PropertyId, Quote, Role, RoomTypeDraft,
-    RoomTypeId, Stay, TenantId, UserId,
+    BookingId, BookingStatus, Email, ImageKind, Money, NightOverride, PhotoId, PropertyDraft, PropertyId, Quote, Role,
+    RoomTypeDraft, RoomTypeId, Stay, TenantId, UserId,
 };
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -268,6 +268,30 @@ pub trait Store: Send + Sync + 'static {
     async fn record_search(&self, user: UserId, query: &str, summary: &str, at: Timestamp) -> Result<(), StoreError>;
     /// A user's most recent searches, newest first.
     async fn recent_searches(&self, user: UserId, limit: u32) -> Result<Vec<RecentSearch>, StoreError>;
+
+    /// Record a photo whose bytes are already in object storage.
+    async fn insert_photo(&self, photo: &Photo, event: &Event) -> Result<(), StoreError>;
+    /// The photos of a property, oldest first.
+    async fn photos_of(&self, property: PropertyId) -> Result<Vec<Photo>, StoreError>;
+    /// A photo by id.
+    async fn photo(&self, id: PhotoId) -> Result<Option<Photo>, StoreError>;
+    /// The first photo of each of these properties that has one.
+    async fn cover_photos(&self, properties: &[PropertyId]) -> Result<Vec<Photo>, StoreError>;
+}
+
+/// A photo of a property; its bytes are in object storage under `key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Photo {
+    pub id: PhotoId,
+    pub property_id: PropertyId,
+    pub tenant_id: TenantId,
+    pub kind: ImageKind,
+    /// Size in bytes.
+    pub size: u64,
+    /// A short description for people who cannot see the photo.
+    pub alt: String,
+    pub key: String,
+    pub created_at: Timestamp,
 }
 
 /// A search a user made.

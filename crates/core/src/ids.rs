@@ -48,4 +48,6 @@ id_type!(
     BookingId,
     /// An outbox event.
     EventId,
+    /// A photo of a property.
+    PhotoId,
 );

@@ -12,6 +12,7 @@ pub mod booking;
 pub mod cancellation;
 pub mod ids;
 pub mod money;
+pub mod photo;
 pub mod property;
 pub mod quote;
 pub mod room_type;
@@ -22,6 +23,7 @@ pub use booking::{BookingStatus, TransitionError};
 pub use cancellation::CancellationPolicy;
 pub use ids::*;
 pub use money::{Currency, Money, MoneyError};
+pub use photo::{ImageKind, MAX_PHOTO_BYTES, PhotoError};
 pub use property::{Address, Amenity, CountryCode, PropertyDraft, PropertyError, PropertyType, TimeZoneName};
 pub use quote::{NightPrice, Quote, QuoteLine};
 pub use room_type::{

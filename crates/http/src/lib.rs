@@ -5,9 +5,10 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod requests;
 pub mod telemetry;
 
-use api::{accounts, bookings, catalog, ingest, openapi, search};
+use api::{accounts, bookings, catalog, ingest, openapi, photos, search};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode};
@@ -34,18 +35,39 @@ pub struct AppState {
     pub batch_limiter: Arc<ingest::BatchLimiter>,
     /// Where client events go; without one, `POST /api/v1/events` answers 404.
     pub client_events: Option<Arc<dyn innkeep_app::ingest::ClientEventSink>>,
+    /// Where photos are kept; without one, photo uploads answer 404.
+    pub objects: Option<Arc<dyn innkeep_app::objects::ObjectStorage>>,
+    /// This node's recent requests (latency, errors), fed by the request middleware.
+    pub requests: Arc<requests::RequestStats>,
+    /// The parts whose health the operator dashboard shows, in order.
+    pub probes: Arc<Vec<Arc<dyn innkeep_app::health::Probe>>>,
 }
 
 impl AppState {
     /// State around the ports.
     pub fn new(ports: Ports) -> Self {
         AppState {
-            ports,
             metrics: telemetry::metrics_handle(),
             sign_in_limiter: Arc::new(accounts::sign_in_limiter()),
             batch_limiter: Arc::new(ingest::batch_limiter()),
             client_events: None,
+            objects: None,
+            requests: Arc::new(requests::RequestStats::default()),
+            probes: Arc::new(vec![Arc::new(innkeep_app::health::DatabaseProbe(ports.store.clone()))]),
+            ports,
         }
+    }
+
+    /// Keep photos in object storage.
+    pub fn with_objects(mut self, objects: Arc<dyn innkeep_app::objects::ObjectStorage>) -> Self {
+        self.objects = Some(objects);
+        self
+    }
+
+    /// Report the health of these parts (replaces the default: the database only).
+    pub fn with_probes(mut self, probes: Vec<Arc<dyn innkeep_app::health::Probe>>) -> Self {
+        self.probes = Arc::new(probes);
+        self
     }
 
     /// Take client events into a sink.
@@ -66,6 +88,10 @@ pub fn api_routes() -> Router<AppState> {
         .route("/properties", post(catalog::create_property).get(catalog::list_properties))
         .route("/properties/{id}", get(catalog::get_property).patch(catalog::patch_property))
         .route("/properties/{id}/room-types", post(catalog::create_room_type).get(catalog::list_room_types))
+        .route(
+            "/properties/{id}/photos",
+            post(photos::upload).get(photos::list).layer(DefaultBodyLimit::max(innkeep_core::MAX_PHOTO_BYTES + 1)),
+        )
         .route("/room-types/{id}", get(catalog::get_room_type).patch(catalog::patch_room_type))
         .route("/room-types/{id}/calendar", put(catalog::put_calendar).get(catalog::get_calendar))
         .route("/availability", get(catalog::availability))
@@ -106,9 +132,10 @@ pub fn app(state: AppState, extra: Router<AppState>) -> Router {
         .route("/healthz", get(telemetry::healthz))
         .route("/readyz", get(telemetry::readyz))
         .route("/metrics", get(telemetry::metrics_text))
+        .route("/photos/{id}", get(photos::serve))
         .merge(extra)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page") })
-        .route_layer(axum::middleware::from_fn(telemetry::track))
+        .route_layer(axum::middleware::from_fn_with_state(state.requests.clone(), telemetry::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(CatchPanicLayer::custom(|_| {

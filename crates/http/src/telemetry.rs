@@ -29,16 +29,26 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 /// Count requests and time them per route template and status class.
-pub async fn track(req: Request, next: Next) -> Response {
+/// Requests also go into the node's rolling window (static assets and probes excluded,
+/// so the dashboard's latency is that of pages and the API).
+pub async fn track(
+    State(window): State<std::sync::Arc<crate::requests::RequestStats>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let route =
         req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let start = Instant::now();
     let res = next.run(req).await;
+    let elapsed = start.elapsed();
+    if !(route.starts_with("/static/") || matches!(route.as_str(), "/metrics" | "/healthz" | "/readyz")) {
+        window.record(elapsed, res.status().as_u16());
+    }
     let status = format!("{}xx", res.status().as_u16() / 100);
     metrics::counter!("innkeep_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status).increment(1);
     metrics::histogram!("innkeep_http_request_duration_seconds", "route" => route, "method" => method)
-        .record(start.elapsed().as_secs_f64());
+        .record(elapsed.as_secs_f64());
     res
 }
 

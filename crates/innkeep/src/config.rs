@@ -18,6 +18,31 @@ pub struct Config {
     pub bus: BusConfig,
     pub cache: CacheConfig,
     pub log: LogConfig,
+    pub storage: StorageConfig,
+    pub web: WebConfig,
+}
+
+/// Object storage (photos).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Empty: a local directory, `data_dir/objects`. `s3://BUCKET`: an S3 API bucket.
+    pub url: String,
+    /// `http(s)://host:port` of an S3-compatible server (path-style); empty for AWS.
+    pub endpoint: String,
+    /// The bucket's region; empty means us-east-1.
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// The web pages.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// A map tile URL template (`https://host/{z}/{x}/{y}.png`); empty: the map draws the
+    /// country outlines shipped with the program.
+    pub tile_url: String,
 }
 
 /// The cache of hot public reads.
@@ -126,6 +151,8 @@ impl Default for Config {
             bus: BusConfig::default(),
             cache: CacheConfig::default(),
             log: LogConfig::default(),
+            storage: StorageConfig::default(),
+            web: WebConfig::default(),
         }
     }
 }
@@ -183,6 +210,9 @@ impl Config {
         c.database.url = mask_url(&c.database.url);
         c.bus.url = mask_url(&c.bus.url);
         c.cache.url = mask_url(&c.cache.url);
+        if !c.storage.secret_access_key.is_empty() {
+            c.storage.secret_access_key = "***".into();
+        }
         toml_string(&c)
     }
 }

@@ -4,5 +4,6 @@
 pub mod bench;
 pub mod config;
 pub mod demo;
+pub mod parts;
 pub mod startup;
 pub mod telemetry;

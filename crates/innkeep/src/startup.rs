@@ -152,8 +152,18 @@ impl Server {
             retention: Duration::from_secs(7 * 24 * 3600),
         })
         .context("opening the client event log")?;
-        let state = innkeep_http::AppState::new(ports.clone()).with_client_events(Arc::new(log));
-        let app = innkeep_http::app(state, innkeep_web::routes());
+        let objects = crate::parts::open_objects(config)?;
+        let consumer_names: Vec<String> = consumers().iter().map(|c| c.name().to_string()).collect();
+        let probes = crate::parts::probes(config, &ports, search.index.clone(), objects.clone(), &consumer_names);
+        let state = innkeep_http::AppState::new(ports.clone())
+            .with_client_events(Arc::new(log))
+            .with_objects(objects)
+            .with_probes(probes);
+        let web = innkeep_web::WebConfig {
+            tile_url: Some(config.web.tile_url.clone()).filter(|u| !u.is_empty()),
+            ..innkeep_web::WebConfig::default()
+        };
+        let app = innkeep_http::app(state, innkeep_web::routes_with(web));
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
         let task = tokio::spawn(async move {
             let mut drain = stopped.clone();

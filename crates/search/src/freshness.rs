@@ -84,6 +84,7 @@ pub async fn follow(
     commits: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
+    index.set_position(from);
     loop {
         let woken = commits.notified();
         tokio::pin!(woken);
@@ -91,6 +92,7 @@ pub async fn follow(
         match apply_events(store.as_ref(), &index, from).await {
             Ok(next) if next != from => {
                 from = next;
+                index.set_position(from);
                 continue;
             }
             Ok(_) => {}

@@ -112,6 +112,8 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
+    /// The outbox position the index reflects (set by whoever feeds it), for freshness.
+    position: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -135,7 +137,17 @@ impl SearchIndex {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
         let writer = index.writer_with_num_threads(threads, WRITER_HEAP_BYTES)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { reader, writer: Mutex::new(writer), fields })
+        Ok(SearchIndex { reader, writer: Mutex::new(writer), fields, position: std::sync::atomic::AtomicI64::new(-1) })
+    }
+
+    /// Record the outbox position the index now reflects.
+    pub fn set_position(&self, seq: i64) {
+        self.position.store(seq, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The outbox position the index reflects; -1 before it was first built.
+    pub fn position(&self) -> i64 {
+        self.position.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Add a property or replace its earlier version (visible after [`commit`](Self::commit)).

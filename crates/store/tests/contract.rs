@@ -82,6 +82,7 @@ contract!(
     parallel_holds_for_the_last_unit_sell_it_once,
     migrations_are_ready,
     batched_reads_match_single_reads,
+    photos_are_recorded_with_an_event_and_listed_in_order,
 );
 
 fn now() -> Timestamp {
@@ -452,4 +453,43 @@ async fn batched_reads_match_single_reads(store: &SqlStore) {
         assert_eq!(mine, store.nights(rt.id, &range).await.unwrap(), "same rows, in night order");
     }
     assert_eq!(many.len(), 4);
+}
+
+fn photo(p: &Property, n: u32, at: Timestamp) -> Photo {
+    let id = PhotoId::new_v7(at);
+    Photo {
+        id,
+        property_id: p.id,
+        tenant_id: p.tenant_id,
+        kind: if n % 2 == 0 { ImageKind::Jpeg } else { ImageKind::Webp },
+        size: 1000 + u64::from(n),
+        alt: format!("photo {n}"),
+        key: format!("photos/{}/{id}.jpg", p.id),
+        created_at: at,
+    }
+}
+
+async fn photos_are_recorded_with_an_event_and_listed_in_order(store: &SqlStore) {
+    let (_, p, _) = catalog(store, 1).await;
+    let (_, other, _) = catalog(store, 1).await;
+    let (_, bare, _) = catalog(store, 1).await;
+    let before = store.last_event_seq().await.unwrap();
+    let first = photo(&p, 0, now());
+    let second = photo(&p, 1, now() + jiff::SignedDuration::from_secs(5));
+    let theirs = photo(&other, 2, now());
+    for ph in [&second, &first, &theirs] {
+        store.insert_photo(ph, &ev("photo.added")).await.unwrap();
+    }
+    assert_eq!(store.last_event_seq().await.unwrap(), before + 3, "one event per photo");
+    assert_eq!(store.photos_of(p.id).await.unwrap(), vec![first.clone(), second.clone()], "oldest first");
+    assert_eq!(store.photo(theirs.id).await.unwrap(), Some(theirs.clone()));
+    assert_eq!(store.photo(PhotoId(uuid::Uuid::now_v7())).await.unwrap(), None);
+    let covers = store.cover_photos(&[p.id, other.id, bare.id]).await.unwrap();
+    assert_eq!(covers.len(), 2, "one cover per property that has photos");
+    assert!(covers.contains(&first) && covers.contains(&theirs));
+    assert!(store.cover_photos(&[]).await.unwrap().is_empty());
+    // The same object key twice is refused.
+    let mut dup = photo(&p, 3, now());
+    dup.key = first.key.clone();
+    assert!(store.insert_photo(&dup, &ev("photo.added")).await.is_err());
 }

@@ -38,6 +38,22 @@ static ASSETS: &[(&str, &str, &[u8])] = &[
         "image/png",
         include_bytes!("../static/vendor/leaflet/images/marker-shadow.png"),
     ),
+    (
+        "vendor/world-atlas/countries-110m.json",
+        "application/json",
+        include_bytes!("../static/vendor/world-atlas/countries-110m.json"),
+    ),
+    ("vendor/world-atlas/LICENSE", "text/plain; charset=utf-8", include_bytes!("../static/vendor/world-atlas/LICENSE")),
+    (
+        "vendor/topojson-client/topojson-client.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../static/vendor/topojson-client/topojson-client.min.js"),
+    ),
+    (
+        "vendor/topojson-client/LICENSE",
+        "text/plain; charset=utf-8",
+        include_bytes!("../static/vendor/topojson-client/LICENSE"),
+    ),
     ("vendor/LICENSES.md", "text/plain; charset=utf-8", include_bytes!("../static/vendor/LICENSES.md")),
 ];
 

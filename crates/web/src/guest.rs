@@ -148,6 +148,7 @@ struct Card {
     lat: f64,
     lon: f64,
     initial: String,
+    photo: Option<crate::host::PhotoView>,
 }
 
 struct Marker {
@@ -251,6 +252,8 @@ pub async fn stays(State(s): State<AppState>, v: Visitor, Query(form): Query<Sea
     } else {
         found.sort_by_key(|m| m.cheapest.quote.total.minor);
     }
+    let ids: Vec<PropertyId> = found.iter().map(|m| m.property.id).collect();
+    let covers = s.ports.store.cover_photos(&ids).await.map_err(AppError::from)?;
     page.cards = found
         .iter()
         .map(|m| {
@@ -271,6 +274,7 @@ pub async fn stays(State(s): State<AppState>, v: Visitor, Query(form): Query<Sea
                 lat: m.property.draft.latitude,
                 lon: m.property.draft.longitude,
                 initial: initial(&m.property.draft.name),
+                photo: covers.iter().find(|c| c.property_id == m.property.id).map(crate::host::PhotoView::of),
             }
         })
         .collect();
@@ -331,6 +335,7 @@ struct PropertyPage {
     error: String,
     strip_days: Vec<String>,
     strip: Vec<(String, Vec<StripCell>)>,
+    photos: Vec<crate::host::PhotoView>,
 }
 
 /// GET /properties/{id}
@@ -353,6 +358,15 @@ pub async fn property(
         error: String::new(),
         strip_days: Vec::new(),
         strip: Vec::new(),
+        photos: s
+            .ports
+            .store
+            .photos_of(id)
+            .await
+            .map_err(AppError::from)?
+            .iter()
+            .map(crate::host::PhotoView::of)
+            .collect(),
     };
     match form.stay() {
         Ok((ci, co, party)) => {

@@ -1,5 +1,6 @@
 //! Host pages: properties, room types, the rates and availability calendar, bookings
-//! with actions, and a CSV export. Photo upload is not built yet.
+//! with actions, a CSV export, and photo upload (a multipart form; the bytes go to the
+//! object-storage port).
 
 use crate::guest::Names;
 use crate::page::{
@@ -242,6 +243,23 @@ struct PropertyPage {
     rooms: Vec<RoomRow>,
     f: Fields,
     errors: FormErrors,
+    photos: Vec<PhotoView>,
+    photo_error: String,
+    photo_flash: String,
+    uploads: bool,
+}
+
+/// A photo as a page shows it.
+pub struct PhotoView {
+    pub url: String,
+    pub alt: String,
+}
+
+impl PhotoView {
+    /// The page's view of a stored photo.
+    pub fn of(p: &innkeep_app::store::Photo) -> PhotoView {
+        PhotoView { url: format!("/photos/{}", p.id), alt: p.alt.clone() }
+    }
 }
 
 async fn property_page_of(
@@ -271,6 +289,7 @@ async fn property_page_of(
             ),
         })
         .collect();
+    let photos = s.ports.store.photos_of(id).await.map_err(AppError::from)?.iter().map(PhotoView::of).collect();
     Ok(PropertyPage {
         ctx: v.ctx(p.draft.name.clone()),
         id: p.id.to_string(),
@@ -280,14 +299,16 @@ async fn property_page_of(
         rooms,
         f,
         errors,
+        photos,
+        photo_error: String::new(),
+        photo_flash: String::new(),
+        uploads: s.objects.is_some(),
     })
 }
 
-/// GET /host/properties/{id}
-pub async fn property_page(State(s): State<AppState>, v: Visitor, Path(id): Path<String>) -> PageResult {
-    let a = host(&v)?;
-    let id: PropertyId = id.parse().map_err(|_| PageError::NotFound)?;
-    let defaults = Fields(vec![
+/// The new room type form's starting values.
+fn room_defaults() -> Fields {
+    Fields(vec![
         ("units".into(), "5".into()),
         ("max_adults".into(), "2".into()),
         ("max_children".into(), "1".into()),
@@ -295,8 +316,71 @@ pub async fn property_page(State(s): State<AppState>, v: Visitor, Path(id): Path
         ("min_stay".into(), "1".into()),
         ("max_stay".into(), "30".into()),
         ("beds".into(), "1 double bed".into()),
-    ]);
-    Ok(render(&property_page_of(&s, &v, &a, id, defaults, FormErrors::default()).await?))
+    ])
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PropertyQuery {
+    photo: String,
+}
+
+/// GET /host/properties/{id}
+pub async fn property_page(
+    State(s): State<AppState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    Query(q): Query<PropertyQuery>,
+) -> PageResult {
+    let a = host(&v)?;
+    let id: PropertyId = id.parse().map_err(|_| PageError::NotFound)?;
+    let mut page = property_page_of(&s, &v, &a, id, room_defaults(), FormErrors::default()).await?;
+    if q.photo == "added" {
+        page.photo_flash = "Photo added.".into();
+    }
+    Ok(render(&page))
+}
+
+/// POST /host/properties/{id}/photos: a multipart form with `photo` (the file) and `alt`.
+pub async fn photo_upload(
+    State(s): State<AppState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> PageResult {
+    let a = host(&v)?;
+    let id: PropertyId = id.parse().map_err(|_| PageError::NotFound)?;
+    managed_property(&s.ports, &a, id).await?;
+    let Some(objects) = s.objects.clone() else { return Err(PageError::NotFound) };
+    let bytes = axum::body::to_bytes(body, crate::session::UPLOAD_LIMIT).await.map_err(|_| PageError::TooLarge)?;
+    let boundary = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(crate::multipart::boundary);
+    let parts = boundary.and_then(|b| crate::multipart::parts(&bytes, &b)).unwrap_or_default();
+    let field = |name: &str| parts.iter().find(|p| p.name == name);
+    let alt = field("alt").map(|p| String::from_utf8_lossy(&p.bytes).into_owned()).unwrap_or_default();
+    let (status, message) = match field("photo").filter(|p| !p.bytes.is_empty()) {
+        None => (StatusCode::UNPROCESSABLE_ENTITY, "Choose a photo to upload.".to_string()),
+        Some(photo) => {
+            let new = innkeep_app::photo::NewPhoto { bytes: photo.bytes.clone(), alt };
+            match innkeep_app::photo::add_photo(&s.ports, objects.as_ref(), &a, id, new, s.ports.clock.now()).await {
+                Ok(_) => return Ok(Redirect::to(&format!("/host/properties/{id}?photo=added#photos")).into_response()),
+                Err(AppError::Invalid { code: "photo_too_large", message, .. }) => {
+                    (StatusCode::PAYLOAD_TOO_LARGE, format!("That photo is too large: {message}."))
+                }
+                Err(AppError::Invalid { code: "unsupported_media_type", .. }) => (
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "That file is not a photo we can show: use a JPEG, PNG or WebP image.".to_string(),
+                ),
+                Err(AppError::Invalid { message, .. }) | Err(AppError::Conflict(message)) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, message)
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    let mut page = property_page_of(&s, &v, &a, id, room_defaults(), FormErrors::default()).await?;
+    page.photo_error = message;
+    Ok(render_status(status, &page))
 }
 
 fn num<T: std::str::FromStr>(f: &Fields, e: &mut FormErrors, key: &str, label: &str) -> Option<T> {

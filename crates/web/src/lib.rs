@@ -5,8 +5,10 @@
 
 mod account;
 mod assets;
+mod chart;
 mod guest;
 mod host;
+mod multipart;
 mod ops;
 mod page;
 mod seams;
@@ -21,7 +23,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Default)]
 pub struct WebConfig {
     /// A map tile URL template such as `https://tile.example/{z}/{x}/{y}.png`; without one
-    /// the map draws its markers on a plain background.
+    /// the map draws its markers on the Natural Earth country outlines shipped with the program.
     pub tile_url: Option<String>,
     /// Mark the session cookie `Secure` (set when served over https).
     pub secure_cookies: bool,
@@ -35,6 +37,7 @@ pub(crate) struct Web {
     pub csrf_key: Vec<u8>,
     pub csp: String,
     pub destinations: seams::DestinationCache,
+    pub units: ops::UnitsCache,
 }
 
 impl Web {
@@ -46,7 +49,13 @@ impl Web {
              connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
              frame-ancestors 'none'"
         );
-        Web { config, csrf_key, csp, destinations: seams::DestinationCache::default() }
+        Web {
+            config,
+            csrf_key,
+            csp,
+            destinations: seams::DestinationCache::default(),
+            units: ops::UnitsCache::default(),
+        }
     }
 }
 
@@ -83,6 +92,7 @@ pub fn routes_with(config: WebConfig) -> Router<AppState> {
         .route("/host", get(host::dashboard))
         .route("/host/properties/new", get(host::property_form).post(host::property_create))
         .route("/host/properties/{id}", get(host::property_page).post(host::room_type_create))
+        .route("/host/properties/{id}/photos", post(host::photo_upload))
         .route("/host/room-types/{id}/calendar", get(host::calendar).post(host::calendar_set))
         .route("/host/bookings", get(host::bookings))
         .route("/host/bookings.csv", get(host::bookings_csv))

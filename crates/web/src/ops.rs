@@ -1,77 +1,142 @@
-//! The operator dashboard: booking counts by status (all time and with a night today),
-//! live holds, catalogue size and database health, drawn as server-side SVG bar charts.
-//! Replicas, bus lag and the other scale-out figures are not wired yet and say so.
+//! The operator dashboard: KPIs (bookings made today, occupancy, revenue booked, error
+//! rate, latency p50/p99) drawn as server-side SVG charts, alerts derived from what the
+//! node can see (parts down or behind, dead letters, bursts of server errors, slow
+//! requests), and the health of each part (the probes the binary configured).
+//!
+//! Booking figures come from the store (paged, capped at `COUNT_CAP` bookings per figure);
+//! request figures from this node's rolling window of measured requests.
 
-use crate::page::{Ctx, PageError, PageResult, render};
+use crate::chart::{BarChart, LineChart, bars, lines};
+use crate::page::{Ctx, PageError, PageResult, amount, render};
 use crate::session::Visitor;
 use askama::Template;
 use axum::extract::State;
 use innkeep_app::booking::list_bookings;
-use innkeep_app::store::BookingFilter;
+use innkeep_app::health::{PartHealth, Status, check_all};
+use innkeep_app::store::{Booking, BookingFilter};
 use innkeep_app::{Actor, AppError, Ports};
-use innkeep_core::{BookingStatus, Role};
+use innkeep_core::{BookingStatus, Currency, Role};
 use innkeep_http::AppState;
 use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 
-/// Most rows counted per figure; beyond it the page says "at least".
-const COUNT_CAP: u32 = 10_000;
+/// Most bookings read per figure; beyond it the page says "at least".
+const COUNT_CAP: usize = 10_000;
+/// Days of booking history charted.
+const DAYS: i64 = 14;
+/// Server errors in one minute that make a burst worth an alert.
+const BURST: u64 = 5;
+/// Requests needed in the window before latency and error rate raise alerts.
+const MIN_REQUESTS: u64 = 20;
 
-struct Bar {
+/// Total units of every room type, cached for a minute (a scan of the catalogue).
+#[derive(Default)]
+pub struct UnitsCache(Mutex<Option<(Timestamp, u64, bool)>>);
+
+async fn total_units(ports: &Ports, cache: &UnitsCache, now: Timestamp) -> Result<(u64, bool), AppError> {
+    if let Ok(g) = cache.0.lock()
+        && let Some((at, n, capped)) = *g
+        && now.duration_since(at) < SignedDuration::from_secs(60)
+    {
+        return Ok((n, capped));
+    }
+    let (mut units, mut rows, mut after) = (0u64, 0usize, None);
+    let capped = loop {
+        let page = ports.store.all_room_types(after, 5_000).await?;
+        after = page.last().map(|r| r.id);
+        rows += page.len();
+        units += page.iter().map(|r| u64::from(r.draft.units)).sum::<u64>();
+        if page.len() < 5_000 {
+            break false;
+        }
+        if rows >= 20 * COUNT_CAP {
+            break true;
+        }
+    };
+    if let Ok(mut g) = cache.0.lock() {
+        *g = Some((now, units, capped));
+    }
+    Ok((units, capped))
+}
+
+/// Bookings matching a filter, newest first, until `stop` says so or the cap; (list, capped).
+async fn scan(
+    ports: &Ports,
+    a: &Actor,
+    mut filter: BookingFilter,
+    stop: impl Fn(&Booking) -> bool,
+) -> Result<(Vec<Booking>, bool), AppError> {
+    let mut out = Vec::new();
+    filter.limit = 200;
+    loop {
+        filter.offset = out.len() as u32;
+        let page = list_bookings(ports, a, filter.clone()).await?;
+        let n = page.len();
+        for b in page {
+            if stop(&b) {
+                return Ok((out, false));
+            }
+            out.push(b);
+        }
+        if n < 200 {
+            return Ok((out, false));
+        }
+        if out.len() >= COUNT_CAP {
+            return Ok((out, true));
+        }
+    }
+}
+
+struct Kpi {
     label: String,
     value: String,
-    y: i32,
-    width: i32,
+    note: String,
 }
 
-struct Chart {
-    title: String,
-    height: i32,
-    bars: Vec<Bar>,
+struct Alert {
+    severity: &'static str,
+    text: String,
 }
 
-fn chart(title: &str, data: &[(String, u32, bool)]) -> Chart {
-    let max = data.iter().map(|d| d.1).max().unwrap_or(0).max(1);
-    Chart {
-        title: title.to_string(),
-        height: 28 * data.len() as i32 + 8,
-        bars: data
-            .iter()
-            .enumerate()
-            .map(|(i, (label, n, capped))| Bar {
-                label: label.clone(),
-                value: if *capped { format!("≥{n}") } else { n.to_string() },
-                y: 28 * i as i32 + 4,
-                width: ((f64::from(*n) / f64::from(max)) * 220.0).round() as i32,
-            })
-            .collect(),
-    }
+struct PartRow {
+    part: String,
+    status: &'static str,
+    detail: String,
 }
 
 #[derive(Template)]
 #[template(path = "ops.html")]
 struct OpsPage {
     ctx: Ctx,
-    db_ready: bool,
-    db_error: String,
-    properties: String,
-    active_holds: String,
-    charts: Vec<Chart>,
+    kpis: Vec<Kpi>,
+    bar_charts: Vec<BarChart>,
+    line_charts: Vec<LineChart>,
+    alerts: Vec<Alert>,
+    parts: Vec<PartRow>,
 }
 
-async fn count(ports: &Ports, a: &Actor, mut filter: BookingFilter) -> Result<(u32, bool), AppError> {
-    let mut n = 0u32;
-    filter.limit = 200;
-    loop {
-        filter.offset = n;
-        let page = list_bookings(ports, a, filter.clone()).await?.len() as u32;
-        n += page;
-        if page < 200 {
-            return Ok((n, false));
-        }
-        if n >= COUNT_CAP {
-            return Ok((n, true));
-        }
-    }
+fn utc_day(t: Timestamp) -> Date {
+    t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
+}
+
+fn plus(d: Date, n: i64) -> Date {
+    d.checked_add(jiff::Span::new().days(n)).unwrap_or(d)
+}
+
+fn earns(s: BookingStatus) -> bool {
+    matches!(s, BookingStatus::Confirmed | BookingStatus::CheckedIn | BookingStatus::Completed)
+}
+
+fn at_least(n: usize, capped: bool) -> String {
+    if capped { format!("≥{n}") } else { n.to_string() }
+}
+
+fn hhmm(unix_minute: i64) -> String {
+    Timestamp::from_second(unix_minute * 60)
+        .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).strftime("%H:%M").to_string())
+        .unwrap_or_default()
 }
 
 /// GET /ops (admins only)
@@ -81,49 +146,226 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
         return Err(PageError::Forbidden("Only operators can see this page.".into()));
     }
     let now = s.ports.clock.now();
-    let today: Date = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
-    let tomorrow = today.tomorrow().unwrap_or(today);
-    let (db_ready, db_error) = match s.ports.store.ready().await {
-        Ok(()) => (true, String::new()),
-        Err(e) => (false, e.to_string()),
-    };
-    let mut all = Vec::new();
-    let mut tonight = Vec::new();
-    if db_ready {
-        for st in BookingStatus::ALL {
-            let label = st.as_str().replace('_', " ");
-            let (n, capped) =
-                count(&s.ports, &a, BookingFilter { status: Some(st), ..BookingFilter::default() }).await?;
-            all.push((label.clone(), n, capped));
-            let f =
-                BookingFilter { status: Some(st), from: Some(today), to: Some(tomorrow), ..BookingFilter::default() };
-            let (n, capped) = count(&s.ports, &a, f).await?;
-            tonight.push((label, n, capped));
+    let today = utc_day(now);
+    let health = check_all(&s.probes).await;
+    let db_ok = s.ports.store.ready().await.is_ok();
+    let mut kpis = Vec::new();
+    let mut bar_charts = Vec::new();
+    let mut alerts = Vec::new();
+
+    if db_ok {
+        // Bookings made over the last DAYS days (newest first, so stop at the first older one).
+        let first_day = plus(today, 1 - DAYS);
+        let (recent, capped) =
+            scan(&s.ports, &a, BookingFilter::default(), |b| utc_day(b.created_at) < first_day).await?;
+        let days: Vec<Date> = (0..DAYS).map(|i| plus(first_day, i)).collect();
+        let per_day: Vec<usize> =
+            days.iter().map(|d| recent.iter().filter(|b| utc_day(b.created_at) == *d).count()).collect();
+        let made_today = per_day.last().copied().unwrap_or(0);
+        kpis.push(Kpi {
+            label: "Bookings made today".into(),
+            value: at_least(made_today, capped),
+            note: format!("{} in {DAYS} days (UTC)", at_least(recent.len(), capped)),
+        });
+        let day_label = |d: &Date| d.strftime("%-d %b").to_string();
+        bar_charts.push(bars(
+            "bookings",
+            &format!("Bookings made per day, last {DAYS} days (UTC)"),
+            format!("{made_today} today"),
+            "",
+            &days.iter().zip(&per_day).map(|(d, n)| (day_label(d), *n as f64, n.to_string())).collect::<Vec<_>>(),
+        ));
+
+        // Revenue booked: confirmed (or later) bookings by the day they were made, in the
+        // currency that has the most of them; other currencies are listed, not converted.
+        let mut by_currency: BTreeMap<&str, (Currency, i64, usize)> = BTreeMap::new();
+        for b in recent.iter().filter(|b| earns(b.status)) {
+            let e = by_currency.entry(b.total.currency.code()).or_insert((b.total.currency, 0, 0));
+            e.1 += b.total.minor;
+            e.2 += 1;
+        }
+        if let Some((_, (cur, _, _))) = by_currency.iter().max_by_key(|(_, v)| v.2) {
+            let cur = *cur;
+            let per_day_minor: Vec<i64> = days
+                .iter()
+                .map(|d| {
+                    recent
+                        .iter()
+                        .filter(|b| earns(b.status) && b.total.currency == cur && utc_day(b.created_at) == *d)
+                        .map(|b| b.total.minor)
+                        .sum()
+                })
+                .collect();
+            let major = 10f64.powi(i32::from(cur.exponent()));
+            let today_minor = per_day_minor.last().copied().unwrap_or(0);
+            let others: Vec<String> = by_currency
+                .values()
+                .filter(|(c, _, _)| *c != cur)
+                .map(|(c, m, _)| format!("{} {}", c.code(), amount(*m, *c)))
+                .collect();
+            kpis.push(Kpi {
+                label: format!("Revenue booked today ({})", cur.code()),
+                value: amount(today_minor, cur),
+                note: if others.is_empty() {
+                    format!("confirmed bookings; {DAYS} days: {}", amount(per_day_minor.iter().sum(), cur))
+                } else {
+                    format!("{DAYS} days, other currencies: {}", others.join(", "))
+                },
+            });
+            bar_charts.push(bars(
+                "revenue",
+                &format!("Revenue booked per day in {}, last {DAYS} days", cur.code()),
+                format!("{} today", amount(today_minor, cur)),
+                "",
+                &days
+                    .iter()
+                    .zip(&per_day_minor)
+                    .map(|(d, m)| (day_label(d), *m as f64 / major, amount(*m, cur)))
+                    .collect::<Vec<_>>(),
+            ));
+        } else {
+            kpis.push(Kpi {
+                label: "Revenue booked today".into(),
+                value: "0".into(),
+                note: format!("no confirmed bookings in {DAYS} days"),
+            });
+        }
+
+        // Occupancy of the next DAYS nights: units held or sold per night over all units.
+        let (units, units_capped) = total_units(&s.ports, &v.web.units, now).await?;
+        let nights: Vec<Date> = (0..DAYS).map(|i| plus(today, i)).collect();
+        let filter = BookingFilter { from: Some(today), to: Some(plus(today, DAYS)), ..BookingFilter::default() };
+        let (staying, staying_capped) = scan(&s.ports, &a, filter, |_| false).await?;
+        let live =
+            |st: BookingStatus| matches!(st, BookingStatus::Held | BookingStatus::Confirmed | BookingStatus::CheckedIn);
+        let per_night: Vec<usize> = nights
+            .iter()
+            .map(|n| staying.iter().filter(|b| live(b.status) && b.check_in <= *n && *n < b.check_out).count())
+            .collect();
+        let pct = |n: usize| if units == 0 { 0.0 } else { 100.0 * n as f64 / units as f64 };
+        let tonight = per_night.first().copied().unwrap_or(0);
+        kpis.push(Kpi {
+            label: "Occupancy tonight".into(),
+            value: format!("{:.1}%", pct(tonight)),
+            note: format!(
+                "{} of {}{} units (base units; holds count)",
+                at_least(tonight, staying_capped),
+                units,
+                if units_capped { "+" } else { "" }
+            ),
+        });
+        bar_charts.push(bars(
+            "occupancy",
+            &format!("Occupancy of the next {DAYS} nights (%)"),
+            format!("{:.1}% tonight", pct(tonight)),
+            "%",
+            &nights
+                .iter()
+                .zip(&per_night)
+                .map(|(d, n)| (day_label(d), pct(*n), format!("{:.1}%", pct(*n))))
+                .collect::<Vec<_>>(),
+        ));
+
+        let dead = s.ports.store.dead_letters(None).await.map_err(AppError::from)?;
+        if let Some(latest) = dead.iter().max_by_key(|d| d.created_at) {
+            alerts.push(Alert {
+                severity: "warning",
+                text: format!(
+                    "{} dead letter{} parked; latest for consumer {} at {} ({} attempts): {}",
+                    dead.len(),
+                    if dead.len() == 1 { "" } else { "s" },
+                    latest.consumer,
+                    latest.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    latest.attempts,
+                    latest.error
+                ),
+            });
         }
     }
-    let mut props = 0u32;
-    let mut capped = false;
-    while db_ready && !capped {
-        let page = s.ports.store.list_properties(None, 200, props).await.map_err(AppError::from)?.len() as u32;
-        props += page;
-        if page < 200 {
-            break;
-        }
-        if props >= COUNT_CAP {
-            capped = true;
-            break;
-        }
-    }
-    let holds = all.iter().find(|d| d.0 == "held").map(|d| d.1).unwrap_or(0);
-    Ok(render(&OpsPage {
-        ctx: v.ctx("Operations"),
-        db_ready,
-        db_error,
-        properties: if capped { format!("≥{props}") } else { props.to_string() },
-        active_holds: holds.to_string(),
-        charts: vec![
-            chart("Bookings by status, all time", &all),
-            chart(&format!("Bookings with a night on {today} (UTC), by status"), &tonight),
+
+    // Requests measured on this node.
+    let total = s.requests.total();
+    let per_minute = s.requests.per_minute();
+    kpis.push(Kpi {
+        label: "Error rate (5xx), 30 min".into(),
+        value: format!("{:.2}%", 100.0 * total.error_rate()),
+        note: format!("{} of {} requests", total.server_errors, total.requests),
+    });
+    let ms = |v: Option<f64>| v.map(|v| format!("{v:.1} ms")).unwrap_or("—".into());
+    kpis.push(Kpi {
+        label: "Latency p50 / p99, 30 min".into(),
+        value: format!("{} / {}", ms(total.p50_ms), ms(total.p99_ms)),
+        note: "pages and API on this node".into(),
+    });
+    let labels: Vec<String> = per_minute.iter().map(|m| hhmm(m.minute)).collect();
+    let line_charts = vec![lines(
+        "latency",
+        "Latency per minute, p50 and p99 (ms, UTC)",
+        format!("p50 {}, p99 {} over 30 minutes", ms(total.p50_ms), ms(total.p99_ms)),
+        " ms",
+        &labels,
+        &[
+            ("p50", "p50", per_minute.iter().map(|m| m.p50_ms).collect()),
+            ("p99", "p99", per_minute.iter().map(|m| m.p99_ms).collect()),
         ],
-    }))
+    )];
+    bar_charts.push(bars(
+        "requests",
+        "Requests per minute (UTC)",
+        format!("{} in 30 minutes", total.requests),
+        "",
+        &per_minute.iter().map(|m| (hhmm(m.minute), m.requests as f64, m.requests.to_string())).collect::<Vec<_>>(),
+    ));
+    bar_charts.push(bars(
+        "errors",
+        "Server errors (5xx) per minute, % of requests",
+        format!("{:.2}% over 30 minutes", 100.0 * total.error_rate()),
+        "%",
+        &per_minute
+            .iter()
+            .map(|m| {
+                let p = 100.0 * m.error_rate();
+                (hhmm(m.minute), p, format!("{p:.1}% ({} of {})", m.server_errors, m.requests))
+            })
+            .collect::<Vec<_>>(),
+    ));
+    for m in per_minute.iter().filter(|m| m.server_errors >= BURST) {
+        alerts.push(Alert {
+            severity: "critical",
+            text: format!(
+                "{} server errors of {} requests in the minute at {} UTC",
+                m.server_errors,
+                m.requests,
+                hhmm(m.minute)
+            ),
+        });
+    }
+    if total.requests >= MIN_REQUESTS {
+        if total.error_rate() > 0.05 {
+            alerts.push(Alert {
+                severity: "critical",
+                text: format!("error rate {:.1}% over the last 30 minutes", 100.0 * total.error_rate()),
+            });
+        }
+        if total.p99_ms.is_some_and(|p| p > 1000.0) {
+            alerts.push(Alert {
+                severity: "warning",
+                text: format!("latency p99 {} over the last 30 minutes", ms(total.p99_ms)),
+            });
+        }
+    }
+    for p in &health {
+        match p.status {
+            Status::Down => {
+                alerts.insert(0, Alert { severity: "critical", text: format!("{} is down: {}", p.part, p.detail) })
+            }
+            Status::Warn => alerts.push(Alert { severity: "warning", text: format!("{}: {}", p.part, p.detail) }),
+            Status::Ok | Status::Off => {}
+        }
+    }
+    let parts = health
+        .into_iter()
+        .map(|PartHealth { part, status, detail }| PartRow { part, status: status.as_str(), detail })
+        .collect();
+    Ok(render(&OpsPage { ctx: v.ctx("Operations"), kpis, bar_charts, line_charts, alerts, parts }))
 }

@@ -111,7 +111,11 @@ impl IntoResponse for PageError {
                 "Form expired",
                 "This form could not be verified. Go back, reload the page and send it again.".to_string(),
             ),
-            PageError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "Too large", "The form is too large.".to_string()),
+            PageError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Too large",
+                "The form is too large. A photo may be at most 10 MiB.".to_string(),
+            ),
             PageError::Message(s, m) => (s, "That did not work", m),
             PageError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,

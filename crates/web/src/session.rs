@@ -27,6 +27,8 @@ pub const SESSION_COOKIE: &str = "innkeep_session";
 pub const CSRF_COOKIE: &str = "innkeep_csrf";
 /// Largest form body the guard reads.
 const FORM_LIMIT: usize = 64 * 1024;
+/// Largest multipart form (a photo and its fields) the guard reads.
+pub const UPLOAD_LIMIT: usize = innkeep_core::MAX_PHOTO_BYTES + 64 * 1024;
 
 /// 32 random bytes (from two v4 UUIDs, which come from the OS generator).
 pub fn random_key() -> Vec<u8> {
@@ -108,11 +110,21 @@ pub async fn guard(req: Request, next: Next) -> Response {
         None
     };
     let req = if parts.method == Method::POST {
-        let bytes = match axum::body::to_bytes(body, FORM_LIMIT).await {
+        // A multipart form (a photo upload) may be large; its token is one of its parts.
+        let multipart =
+            parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(crate::multipart::boundary);
+        let limit = if multipart.is_some() { UPLOAD_LIMIT } else { FORM_LIMIT };
+        let bytes = match axum::body::to_bytes(body, limit).await {
             Ok(b) => b,
             Err(_) => return with_headers(&web, PageError::TooLarge.into_response(), None),
         };
-        let token = form_pairs(&bytes).into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v).unwrap_or_default();
+        let token = match &multipart {
+            Some(b) => crate::multipart::parts(&bytes, b)
+                .and_then(|ps| ps.into_iter().find(|p| p.name == "csrf"))
+                .and_then(|p| String::from_utf8(p.bytes).ok())
+                .unwrap_or_default(),
+            None => form_pairs(&bytes).into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v).unwrap_or_default(),
+        };
         // A freshly minted seed was never seen by the client, so it cannot validate a post.
         let bound = if fresh.is_some() { None } else { binding(&parts.headers, None) };
         if !bound.is_some_and(|b| csrf_ok(&web.csrf_key, &b, &token)) {

@@ -1,4 +1,5 @@
-// Innkeep's small enhancements: the results map (Leaflet) and the hold countdown.
+// Innkeep's small enhancements: the results map (Leaflet, with an offline base map when
+// no tile server is configured) and the hold countdown.
 // Pages work without this file.
 (function () {
   "use strict";
@@ -18,15 +19,34 @@
     tick();
   }
 
+  // Without a tile server, the base layer is the Natural Earth country outlines shipped
+  // with the program (world-atlas TopoJSON), drawn below the markers.
+  function baseMap(m, url) {
+    if (!url || typeof topojson === "undefined") return;
+    m.createPane("base");
+    m.getPane("base").style.zIndex = 250;
+    fetch(url, { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error("atlas " + r.status); return r.json(); })
+      .then(function (topo) {
+        var land = topojson.feature(topo, topo.objects.countries);
+        L.geoJSON(land, { pane: "base", interactive: false, className: "land",
+          style: { color: "#8796a5", weight: 1, fillColor: "#f3efe6", fillOpacity: 1 } }).addTo(m);
+        m.attributionControl.addAttribution("Outlines: Natural Earth");
+      })
+      .catch(function () { /* the markers still show on the plain background */ });
+  }
+
   function map() {
     var box = document.getElementById("map");
     if (!box || typeof L === "undefined") return;
     var items = document.querySelectorAll("#results [data-lat]");
     if (!items.length) return;
-    var m = L.map(box, { scrollWheelZoom: false });
     var tiles = box.getAttribute("data-tiles");
+    var m = L.map(box, { scrollWheelZoom: false, maxZoom: tiles ? 19 : 12 });
     if (tiles) {
       L.tileLayer(tiles, { maxZoom: 19, attribution: "Map tiles" }).addTo(m);
+    } else {
+      baseMap(m, box.getAttribute("data-atlas"));
     }
     var bounds = [];
     items.forEach(function (li) {
@@ -39,7 +59,9 @@
       marker.bindPopup(a).addTo(m);
       bounds.push([lat, lon]);
     });
-    if (bounds.length === 1) m.setView(bounds[0], 14); else m.fitBounds(bounds, { padding: [24, 24] });
+    // Country outlines carry no street detail, so the first view stays wide enough to show them.
+    var closest = tiles ? 14 : 6;
+    if (bounds.length === 1) m.setView(bounds[0], closest); else m.fitBounds(bounds, { padding: [24, 24], maxZoom: closest });
   }
 
   document.addEventListener("DOMContentLoaded", function () { countdown(); map(); });

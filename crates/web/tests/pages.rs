@@ -117,6 +117,10 @@ async fn send(t: &TestWeb, req: Request<Body>) -> Reply {
 }
 
 async fn test_web() -> TestWeb {
+    test_web_with(|s| s).await
+}
+
+async fn test_web_with(adjust: impl FnOnce(innkeep_http::AppState) -> innkeep_http::AppState) -> TestWeb {
     let dir = tempfile::tempdir().unwrap();
     let options = innkeep_store::StoreOptions::new(innkeep_store::sqlite_url(dir.path()));
     let store = innkeep_store::open(&options).await.unwrap();
@@ -130,7 +134,9 @@ async fn test_web() -> TestWeb {
         cache: Arc::new(innkeep_app::cache::NoCache),
         settings: Settings::default(),
     };
-    let app = innkeep_http::app(innkeep_http::AppState::new(ports.clone()), innkeep_web::routes());
+    let objects = innkeep_objects::open(&innkeep_objects::Location::Directory(dir.path().join("objects"))).unwrap();
+    let state = innkeep_http::AppState::new(ports.clone()).with_objects(Arc::new(objects));
+    let app = innkeep_http::app(adjust(state), innkeep_web::routes());
     TestWeb { app, ports, index, _dir: dir }
 }
 
@@ -449,7 +455,126 @@ async fn the_operator_dashboard_shows_counts_and_health() {
     b.sign_in(&t, "admin@example.com").await;
     let r = b.get(&t, "/ops").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert!(r.body.contains("<svg") && r.body.contains("ready") && r.body.contains("Not wired yet"));
+    assert!(r.body.contains("<svg"), "charts are drawn");
+    for kpi in ["Bookings made today", "Occupancy tonight", "Error rate (5xx)", "Latency p50 / p99"] {
+        assert!(r.body.contains(kpi), "KPI {kpi}");
+    }
+    assert!(r.body.contains("id=\"chart-latency\"") && r.body.contains("id=\"chart-occupancy\""));
+    assert!(r.body.contains("<th scope=\"row\">database</th>"), "the database is in the health list");
+    // The requests made so far (sign-in pages) were measured, so the latency line exists.
+    assert!(r.body.contains("<polyline"), "latency drawn from measured requests");
+}
+
+#[tokio::test]
+async fn the_operator_sees_an_alert_for_a_part_that_is_down() {
+    struct Broken;
+    #[async_trait::async_trait]
+    impl innkeep_app::health::Probe for Broken {
+        async fn check(&self) -> Vec<innkeep_app::health::PartHealth> {
+            vec![innkeep_app::health::PartHealth::new(
+                "read replica 1",
+                innkeep_app::health::Status::Down,
+                "connection refused",
+            )]
+        }
+    }
+    let t = test_web_with(|s| s.with_probes(vec![Arc::new(Broken)])).await;
+    user(&t, "admin@example.com", Role::Admin).await;
+    let mut b = Browser::default();
+    b.sign_in(&t, "admin@example.com").await;
+    let r = b.get(&t, "/ops").await;
+    assert!(r.body.contains("read replica 1 is down: connection refused"), "{}", r.body);
+    assert!(r.body.contains("<th scope=\"row\">read replica 1</th>"));
+}
+
+/// A 1x1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D,
+    0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "----innkeepTestBoundary7MA4YWxk";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+        );
+    }
+    if let Some((name, bytes)) = file {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"{name}\"\r\nContent-Type: image/png\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn post_multipart(b: &mut Browser, t: &TestWeb, path: &str, ctype: &str, body: Vec<u8>) -> Reply {
+    let req = Request::post(path)
+        .header(header::COOKIE, b.cookie_header())
+        .header(header::CONTENT_TYPE, ctype)
+        .body(Body::from(body))
+        .unwrap();
+    let r = send(t, req).await;
+    b.keep(&r);
+    r
+}
+
+#[tokio::test]
+async fn a_host_uploads_a_photo_that_guests_see_on_the_property_and_in_results() {
+    let t = test_web().await;
+    let host = user(&t, "host@example.com", Role::Host).await;
+    let (property, _) = listing(&t, &host, "Casa Azul").await;
+    let mut h = Browser::default();
+    h.sign_in(&t, "host@example.com").await;
+    let page = h.get(&t, &format!("/host/properties/{property}")).await;
+    assert!(page.body.contains("enctype=\"multipart/form-data\""), "the upload form is there");
+    let csrf = page.input("csrf");
+
+    // Without the CSRF token the upload is refused before anything is stored.
+    let (ct, body) = multipart(&[("alt", "x")], Some(("a.png", PNG)));
+    let r = post_multipart(&mut h, &t, &format!("/host/properties/{property}/photos"), &ct, body).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // A file that is not an image is refused with a message on the page.
+    let (ct, body) = multipart(&[("csrf", &csrf), ("alt", "x")], Some(("a.png", b"not an image at all")));
+    let r = post_multipart(&mut h, &t, &format!("/host/properties/{property}/photos"), &ct, body).await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(r.body.contains("use a JPEG, PNG or WebP image"), "{}", r.body);
+
+    let (ct, body) = multipart(&[("csrf", &csrf), ("alt", "The blue door")], Some(("door.png", PNG)));
+    let r = post_multipart(&mut h, &t, &format!("/host/properties/{property}/photos"), &ct, body).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = h.get(&t, &r.location().replace("#photos", "")).await;
+    assert!(page.body.contains("Photo added.") && page.body.contains("alt=\"The blue door\""));
+
+    // Guests see it on the property page and as the result's photo; it is served as a PNG.
+    let mut g = Browser::default();
+    let p = g.get(&t, &format!("/properties/{property}")).await;
+    let at = p.body.find("src=\"/photos/").expect("a photo on the property page");
+    let src = &p.body[at + 5..at + 5 + p.body[at + 5..].find('"').unwrap()];
+    let img = g.get(&t, src).await;
+    assert_eq!(img.status, StatusCode::OK);
+    assert_eq!(img.headers.get(header::CONTENT_TYPE).unwrap(), "image/png");
+    assert!(img.headers.get(header::CACHE_CONTROL).unwrap().to_str().unwrap().contains("max-age=31536000"));
+    let stays = g.get(&t, "/stays?city=Lisbon&check_in=2027-02-01&check_out=2027-02-03&adults=2").await;
+    assert!(stays.body.contains(&format!("<img class=\"photo\" src=\"{src}\"")), "{}", stays.body);
+
+    // Another host cannot add photos to this property.
+    user(&t, "other@example.com", Role::Host).await;
+    let mut o = Browser::default();
+    o.sign_in(&t, "other@example.com").await;
+    let own = o.get(&t, "/").await;
+    let csrf = own.input("csrf");
+    let (ct, body) = multipart(&[("csrf", &csrf)], Some(("a.png", PNG)));
+    let r = post_multipart(&mut o, &t, &format!("/host/properties/{property}/photos"), &ct, body).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

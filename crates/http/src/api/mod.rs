@@ -5,4 +5,5 @@ pub mod bookings;
 pub mod catalog;
 pub mod ingest;
 pub mod openapi;
+pub mod photos;
 pub mod search;

@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations.
 
-use super::{accounts, bookings, catalog, ingest, search};
+use super::{accounts, bookings, catalog, ingest, photos, search};
 use crate::error::Problem;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -17,8 +17,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         bookings::check_in, bookings::complete, bookings::no_show,
         search::search, search::places, search::reverse, search::recent,
         ingest::post,
+        photos::upload, photos::list,
     ),
-    components(schemas(Problem)),
+    components(schemas(Problem, photos::PhotoView)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

@@ -1,0 +1,133 @@
+//! Photos of a property: upload (the image bytes as the body), list, and the stable URL
+//! that serves one (`/photos/{id}`, cached for a year: a photo never changes).
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Auth, Id, Params};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use innkeep_app::AppError;
+use innkeep_app::photo::{self, NewPhoto};
+use innkeep_app::store::Photo;
+use innkeep_core::{MAX_PHOTO_BYTES, PhotoId, PropertyId};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// A photo as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhotoView {
+    pub id: String,
+    pub property_id: String,
+    /// image/jpeg, image/png or image/webp (from the bytes, not the upload's claim)
+    pub content_type: String,
+    pub size: u64,
+    pub alt: String,
+    /// Where the photo is served (stable; cache it).
+    pub url: String,
+    pub created_at: String,
+}
+
+impl From<&Photo> for PhotoView {
+    fn from(p: &Photo) -> Self {
+        PhotoView {
+            id: p.id.to_string(),
+            property_id: p.property_id.to_string(),
+            content_type: p.kind.content_type().to_string(),
+            size: p.size,
+            alt: p.alt.clone(),
+            url: photo_url(p.id),
+            created_at: p.created_at.to_string(),
+        }
+    }
+}
+
+/// The stable URL of a photo.
+pub fn photo_url(id: PhotoId) -> String {
+    format!("/photos/{id}")
+}
+
+/// Options of an upload.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default, deny_unknown_fields)]
+pub struct UploadParams {
+    /// A short description for people who cannot see the photo (at most 200 characters).
+    pub alt: String,
+}
+
+/// A photo error as the status that names it: 413 for size, 415 for the format.
+pub fn photo_problem(e: AppError) -> ApiError {
+    match e {
+        AppError::Invalid { code: "photo_too_large", message, .. } => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "photo_too_large", message).field("photo")
+        }
+        AppError::Invalid { code: "unsupported_media_type", message, .. } => {
+            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message).field("photo")
+        }
+        other => other.into(),
+    }
+}
+
+/// Add a photo to a property of the caller's tenant: the body is the image (JPEG, PNG or
+/// WebP, at most 10 MiB).
+#[utoipa::path(post, path = "/api/v1/properties/{id}/photos", tag = "catalog",
+    params(("id" = String, Path), UploadParams), request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 201, body = PhotoView), (status = 404, body = Problem), (status = 413, body = Problem),
+        (status = 415, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn upload(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Id(id): Id<PropertyId>,
+    Params(q): Params<UploadParams>,
+    body: axum::body::Body,
+) -> ApiResult<(StatusCode, Json<PhotoView>)> {
+    let Some(objects) = s.objects.clone() else { return Err(ApiError::not_found("photo storage")) };
+    // Ownership first, so someone else's property answers 404 before its body is read.
+    innkeep_app::catalog::managed_property(&s.ports, &a, id).await?;
+    let bytes = axum::body::to_bytes(body, MAX_PHOTO_BYTES + 1).await.map_err(|_| {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "photo_too_large", "the photo is larger than 10 MiB")
+            .field("photo")
+    })?;
+    let new = NewPhoto { bytes: bytes.to_vec(), alt: q.alt };
+    let p =
+        photo::add_photo(&s.ports, objects.as_ref(), &a, id, new, s.ports.clock.now()).await.map_err(photo_problem)?;
+    Ok((StatusCode::CREATED, Json(PhotoView::from(&p))))
+}
+
+/// The photos of a property, in upload order.
+#[utoipa::path(get, path = "/api/v1/properties/{id}/photos", tag = "catalog", params(("id" = String, Path)),
+    responses((status = 200, body = [PhotoView]), (status = 404, body = Problem)))]
+pub async fn list(State(s): State<AppState>, Id(id): Id<PropertyId>) -> ApiResult<Json<Vec<PhotoView>>> {
+    Ok(Json(photo::photos(&s.ports, id).await?.iter().map(PhotoView::from).collect()))
+}
+
+/// GET /photos/{id}: the image, cached for a year (a photo id never changes its bytes).
+pub async fn serve(State(s): State<AppState>, Id(id): Id<PhotoId>, headers: HeaderMap) -> ApiResult<Response> {
+    let Some(objects) = s.objects.clone() else { return Err(ApiError::not_found("photo")) };
+    let etag = format!("\"{id}\"");
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains(&etag)) {
+        // Only a photo that exists has an etag worth matching.
+        if s.ports.store.photo(id).await.map_err(AppError::from)?.is_some() {
+            let mut r = StatusCode::NOT_MODIFIED.into_response();
+            cache_headers(r.headers_mut(), &etag);
+            return Ok(r);
+        }
+    }
+    let (p, bytes) = photo::photo_bytes(&s.ports, objects.as_ref(), id).await?;
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(p.kind.content_type()));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    cache_headers(h, &etag);
+    Ok(r)
+}
+
+fn cache_headers(h: &mut HeaderMap, etag: &str) {
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+}

@@ -1,0 +1,126 @@
+//! Object storage behind `innkeep_app::objects::ObjectStorage`, through the `object_store`
+//! crate: a local directory (the default, `data_dir/objects`) or any S3 API (AWS S3,
+//! Ceph RGW, OpenStack Swift with s3api, MinIO) with path-style addressing.
+
+use async_trait::async_trait;
+use innkeep_app::objects::{ObjectError, ObjectStorage, valid_key};
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use std::sync::Arc;
+
+/// Where the objects go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A directory on local disk (created if missing).
+    Directory(std::path::PathBuf),
+    /// An S3 bucket.
+    S3(S3Options),
+}
+
+/// An S3 bucket and how to reach it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Options {
+    pub bucket: String,
+    /// `http(s)://host:port` of an S3-compatible server; empty for AWS itself.
+    pub endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for S3Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Options")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"***")
+            .finish()
+    }
+}
+
+/// The bucket of an `s3://bucket` URL (an optional trailing `/` is allowed; no prefix).
+pub fn bucket_of(url: &str) -> Result<String, ObjectError> {
+    let bucket = url
+        .strip_prefix("s3://")
+        .map(|b| b.trim_end_matches('/'))
+        .filter(|b| !b.is_empty() && !b.contains('/'))
+        .ok_or_else(|| ObjectError::Backend(format!("storage URL {url:?} is not s3://BUCKET")))?;
+    Ok(bucket.to_string())
+}
+
+/// Objects in an `object_store` backend.
+pub struct Objects {
+    inner: Arc<dyn ObjectStore>,
+    description: String,
+}
+
+fn backend(e: object_store::Error) -> ObjectError {
+    ObjectError::Backend(e.to_string())
+}
+
+/// Open object storage at a location.
+pub fn open(location: &Location) -> Result<Objects, ObjectError> {
+    match location {
+        Location::Directory(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| ObjectError::Backend(format!("creating {}: {e}", dir.display())))?;
+            let fs = LocalFileSystem::new_with_prefix(dir).map_err(backend)?;
+            Ok(Objects { inner: Arc::new(fs), description: format!("local directory {}", dir.display()) })
+        }
+        Location::S3(o) => {
+            let mut b = AmazonS3Builder::new()
+                .with_bucket_name(&o.bucket)
+                .with_region(if o.region.is_empty() { "us-east-1" } else { &o.region })
+                .with_access_key_id(&o.access_key_id)
+                .with_secret_access_key(&o.secret_access_key)
+                .with_virtual_hosted_style_request(false);
+            if !o.endpoint.is_empty() {
+                b = b.with_endpoint(&o.endpoint).with_allow_http(o.endpoint.starts_with("http://"));
+            }
+            let s3 = b.build().map_err(backend)?;
+            let at = if o.endpoint.is_empty() { "AWS".to_string() } else { o.endpoint.clone() };
+            Ok(Objects { inner: Arc::new(s3), description: format!("s3://{} at {at}", o.bucket) })
+        }
+    }
+}
+
+fn path(key: &str) -> Result<Path, ObjectError> {
+    if !valid_key(key) {
+        return Err(ObjectError::InvalidKey(key.to_string()));
+    }
+    Path::parse(key).map_err(|_| ObjectError::InvalidKey(key.to_string()))
+}
+
+#[async_trait]
+impl ObjectStorage for Objects {
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), ObjectError> {
+        let p = path(key)?;
+        self.inner.put(&p, PutPayload::from(bytes)).await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ObjectError> {
+        let p = path(key)?;
+        match self.inner.get(&p).await {
+            Ok(r) => Ok(Some(r.bytes().await.map_err(backend)?.to_vec())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), ObjectError> {
+        let p = path(key)?;
+        match self.inner.delete(&p).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
+}

@@ -1,0 +1,172 @@
+//! Charts drawn on the server as inline SVG (no script, no CDN): bars for counts over
+//! days or minutes, lines for latency. Each chart also carries its numbers as a table
+//! for screen readers.
+
+/// Width and height of every chart's view box, and the plot area inside it.
+const W: f64 = 360.0;
+const TOP: f64 = 14.0;
+const BOTTOM: f64 = 138.0;
+const LEFT: f64 = 4.0;
+
+/// One bar.
+pub struct Bar {
+    pub x: String,
+    pub y: String,
+    pub w: String,
+    pub h: String,
+    pub label: String,
+    pub value: String,
+    /// Whether the label is printed under the bar (every few bars, so they do not overlap).
+    pub tick: bool,
+    pub tick_x: String,
+}
+
+/// A bar chart.
+pub struct BarChart {
+    pub id: String,
+    pub title: String,
+    /// The figure the chart is about, in words ("3 today").
+    pub summary: String,
+    pub max_label: String,
+    pub bars: Vec<Bar>,
+    pub empty: bool,
+}
+
+/// Bars for `(label, value, shown value)` points, oldest first.
+pub fn bars(id: &str, title: &str, summary: String, unit: &str, points: &[(String, f64, String)]) -> BarChart {
+    let max = points.iter().map(|p| p.1).fold(0.0f64, f64::max);
+    let scale = if max > 0.0 { (BOTTOM - TOP) / max } else { 0.0 };
+    let n = points.len().max(1) as f64;
+    let slot = (W - LEFT) / n;
+    let every = (points.len() / 7).max(1);
+    BarChart {
+        id: id.to_string(),
+        title: title.to_string(),
+        summary,
+        max_label: if max > 0.0 { format!("max {}{unit}", trim(max)) } else { "no data yet".into() },
+        empty: max <= 0.0,
+        bars: points
+            .iter()
+            .enumerate()
+            .map(|(i, (label, v, shown))| {
+                let h = (v * scale).max(if *v > 0.0 { 1.0 } else { 0.0 });
+                let x = LEFT + slot * i as f64 + slot * 0.12;
+                Bar {
+                    x: format!("{x:.1}"),
+                    y: format!("{:.1}", BOTTOM - h),
+                    w: format!("{:.1}", slot * 0.76),
+                    h: format!("{h:.1}"),
+                    label: label.clone(),
+                    value: shown.clone(),
+                    tick: (points.len() - 1 - i).is_multiple_of(every),
+                    tick_x: format!("{:.1}", x + slot * 0.38),
+                }
+            })
+            .collect(),
+    }
+}
+
+fn trim(v: f64) -> String {
+    if v >= 100.0 || v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") }
+}
+
+/// One line of a line chart.
+pub struct Series {
+    pub name: String,
+    pub class: String,
+    pub points: String,
+}
+
+/// A line chart over labelled x positions.
+pub struct LineChart {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub max_label: String,
+    pub series: Vec<Series>,
+    pub ticks: Vec<(String, String)>,
+    /// Rows of the screen-reader table: label, then one value per series.
+    pub rows: Vec<(String, Vec<String>)>,
+    pub empty: bool,
+}
+
+/// Lines for `(name, css class, values)` over `labels`; a missing value breaks no line
+/// (the point is skipped).
+pub fn lines(
+    id: &str,
+    title: &str,
+    summary: String,
+    unit: &str,
+    labels: &[String],
+    series: &[(&str, &str, Vec<Option<f64>>)],
+) -> LineChart {
+    let max = series.iter().flat_map(|s| s.2.iter().flatten()).fold(0.0f64, |a, b| a.max(*b));
+    let scale = if max > 0.0 { (BOTTOM - TOP) / max } else { 0.0 };
+    let n = labels.len().max(2) as f64;
+    let step = (W - LEFT - 4.0) / (n - 1.0);
+    let every = (labels.len() / 6).max(1);
+    LineChart {
+        id: id.to_string(),
+        title: title.to_string(),
+        summary,
+        max_label: if max > 0.0 { format!("max {}{unit}", trim(max)) } else { "no data yet".into() },
+        empty: max <= 0.0,
+        series: series
+            .iter()
+            .map(|(name, class, values)| Series {
+                name: name.to_string(),
+                class: class.to_string(),
+                points: values
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", LEFT + step * i as f64, BOTTOM - v * scale)))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            })
+            .collect(),
+        ticks: labels
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| (labels.len() - 1 - i).is_multiple_of(every))
+            .map(|(i, l)| (format!("{:.1}", LEFT + step * i as f64), l.clone()))
+            .collect(),
+        rows: labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let vals = series
+                    .iter()
+                    .map(|s| s.2.get(i).copied().flatten().map(|v| format!("{}{unit}", trim(v))).unwrap_or("—".into()))
+                    .collect();
+                (l.clone(), vals)
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_scale_to_the_largest_value() {
+        let pts: Vec<(String, f64, String)> =
+            [0.0, 5.0, 10.0].iter().map(|v| (format!("d{v}"), *v, v.to_string())).collect();
+        let c = bars("b", "Bookings", "10 today".into(), "", &pts);
+        assert_eq!(c.bars[0].h, "0.0");
+        assert_eq!(c.bars[2].h, format!("{:.1}", BOTTOM - TOP));
+        assert_eq!(c.bars[1].h, format!("{:.1}", (BOTTOM - TOP) / 2.0));
+        assert!(!c.empty);
+        assert!(bars("e", "Empty", String::new(), "", &[("a".into(), 0.0, "0".into())]).empty);
+    }
+
+    #[test]
+    fn lines_skip_missing_points() {
+        let labels: Vec<String> = (0..3).map(|i| i.to_string()).collect();
+        let c =
+            lines("l", "Latency", String::new(), " ms", &labels, &[("p99", "p99", vec![Some(2.0), None, Some(4.0)])]);
+        assert_eq!(c.series[0].points.split(' ').count(), 2);
+        assert_eq!(c.rows[1].1[0], "—");
+        assert_eq!(c.max_label, "max 4 ms");
+    }
+}

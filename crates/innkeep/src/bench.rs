@@ -2,6 +2,8 @@
 //! availability latency at concurrency 8, against a real `innkeep serve` process on the
 //! demo data, beside raw SQLite doing the same transaction and queries in the same run.
 
+pub mod postgres;
+
 use crate::config::Config;
 use crate::demo;
 use crate::startup;

@@ -62,6 +62,12 @@ enum Command {
         /// Concurrent clients for the booking phases.
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
+        /// Run the PostgreSQL benchmark instead, in a fresh database on this server, beside pgbench.
+        #[arg(long)]
+        postgres: Option<String>,
+        /// With --postgres: run with 1, 2, ... up to this many `innkeep serve` nodes.
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
     },
     /// The event bus: consumer positions, dead letters, replay.
     Events {
@@ -247,7 +253,11 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             println!("created {} {} ({})", user.role.as_str(), user.id, user.email.as_str());
             Ok(())
         }
-        Command::Bench { properties, seconds, concurrency } => {
+        Command::Bench { properties, seconds, concurrency, postgres: Some(admin_url), nodes } => {
+            let opts = innkeep::bench::postgres::PostgresBench { admin_url, nodes, properties, seconds, concurrency };
+            innkeep::bench::postgres::run(opts).await
+        }
+        Command::Bench { properties, seconds, concurrency, postgres: None, .. } => {
             innkeep::bench::run(innkeep::bench::BenchOptions { properties, seconds, concurrency }).await?;
             Ok(())
         }

@@ -269,6 +269,10 @@ pub trait Store: Send + Sync + 'static {
     /// A user's most recent searches, newest first.
     async fn recent_searches(&self, user: UserId, limit: u32) -> Result<Vec<RecentSearch>, StoreError>;
 
+    /// The read replicas as last measured (none on SQLite or without replicas).
+    fn replicas(&self) -> Vec<ReplicaStatus> {
+        Vec::new()
+    }
     /// Record a photo whose bytes are already in object storage.
     async fn insert_photo(&self, photo: &Photo, event: &Event) -> Result<(), StoreError>;
     /// The photos of a property, oldest first.
@@ -292,6 +296,21 @@ pub struct Photo {
     pub alt: String,
     pub key: String,
     pub created_at: Timestamp,
+}
+
+/// How one read replica is doing, as its last health check found it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReplicaStatus {
+    /// Its position in the configured replica list: "0", "1", ...
+    pub name: String,
+    /// Whether it answered its last check (or last read).
+    pub up: bool,
+    /// How far its replay is behind the primary, in seconds (0 when caught up; None while down).
+    pub lag_seconds: Option<f64>,
+    /// Whether reads go to it now: up and within the configured lag limit.
+    pub serving: bool,
+    /// Reads it has served since the node started.
+    pub reads: u64,
 }
 
 /// A search a user made.

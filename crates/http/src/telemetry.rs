@@ -54,6 +54,12 @@ pub async fn track(
 
 /// Prometheus text.
 pub async fn metrics_text(State(s): State<AppState>) -> Response {
+    for r in s.ports.store.replicas() {
+        metrics::gauge!("innkeep_db_replica_up", "replica" => r.name.clone()).set(if r.up { 1.0 } else { 0.0 });
+        if let Some(lag) = r.lag_seconds {
+            metrics::gauge!("innkeep_db_replica_lag_seconds", "replica" => r.name).set(lag);
+        }
+    }
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
 }
 
@@ -62,10 +68,22 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready: the database answers and its migrations are applied.
+/// Ready: the database answers and its migrations are applied. A read replica that is
+/// down or too far behind leaves the node serving (reads go to the primary), so the answer
+/// stays 200 with status "degraded".
 pub async fn readyz(State(s): State<AppState>) -> Response {
     match s.ports.store.ready().await {
-        Ok(()) => axum::Json(serde_json::json!({"status": "ready", "database": "ok"})).into_response(),
+        Ok(()) => {
+            let replicas = s.ports.store.replicas();
+            let mut body = serde_json::json!({"status": "ready", "database": "ok"});
+            if !replicas.is_empty() {
+                if replicas.iter().any(|r| !r.serving) {
+                    body["status"] = "degraded".into();
+                }
+                body["replicas"] = serde_json::to_value(&replicas).unwrap_or_default();
+            }
+            axum::Json(body).into_response()
+        }
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
             let mut r =

@@ -3,6 +3,7 @@
 //! demo data, beside raw SQLite doing the same transaction and queries in the same run.
 
 pub mod cache;
+pub mod postgres;
 
 use crate::config::Config;
 use crate::demo;

@@ -113,10 +113,19 @@ pub struct ServerConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
-    /// `sqlite://...` or `postgres://...`; empty means SQLite in `data_dir`.
+    /// `sqlite://...` or `postgres://...`; empty means SQLite in `data_dir`. On PostgreSQL a
+    /// libpq-style host list (`postgres://u@h1:5432,h2:5432/db`) names failover candidates:
+    /// the node writes to the one that is not in recovery and moves when it fails.
     pub url: String,
     pub max_connections: u32,
     pub statement_timeout_ms: u64,
+    /// PostgreSQL streaming replicas that serve read-only work (calendars, availability,
+    /// search pricing, public property reads); empty means every read goes to the primary.
+    pub replicas: Vec<String>,
+    /// A replica further behind than this stops serving reads (and /readyz says degraded).
+    pub replica_max_lag_ms: u64,
+    /// How often replica lag and the primary's writability are checked.
+    pub health_check_ms: u64,
 }
 
 /// Booking rules.
@@ -165,7 +174,14 @@ impl Default for ServerConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        DatabaseConfig { url: String::new(), max_connections: 16, statement_timeout_ms: 10_000 }
+        DatabaseConfig {
+            url: String::new(),
+            max_connections: 16,
+            statement_timeout_ms: 10_000,
+            replicas: Vec::new(),
+            replica_max_lag_ms: 10_000,
+            health_check_ms: 1_000,
+        }
     }
 }
 
@@ -208,6 +224,7 @@ impl Config {
     pub fn masked_toml(&self) -> String {
         let mut c = self.clone();
         c.database.url = mask_url(&c.database.url);
+        c.database.replicas = c.database.replicas.iter().map(|u| mask_url(u)).collect();
         c.bus.url = mask_url(&c.bus.url);
         c.cache.url = mask_url(&c.cache.url);
         if !c.storage.secret_access_key.is_empty() {

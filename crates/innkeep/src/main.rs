@@ -68,6 +68,12 @@ enum Command {
         /// The Redis server of the cache phase (none: that row is skipped).
         #[arg(long, env = "INNKEEP_TEST_REDIS_URL", default_value = "")]
         redis: String,
+        /// Run the PostgreSQL benchmark instead, in a fresh database on this server, beside pgbench.
+        #[arg(long)]
+        postgres: Option<String>,
+        /// With --postgres: run with 1, 2, ... up to this many `innkeep serve` nodes.
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
     },
     /// The event bus: consumer positions, dead letters, replay.
     Events {
@@ -253,10 +259,14 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             println!("created {} {} ({})", user.role.as_str(), user.id, user.email.as_str());
             Ok(())
         }
-        Command::Bench { properties, seconds, concurrency, cache: true, redis } => {
+        Command::Bench { properties, seconds, concurrency, cache: true, redis, .. } => {
             innkeep::bench::cache::run(properties, seconds, concurrency, &redis).await
         }
-        Command::Bench { properties, seconds, concurrency, cache: false, .. } => {
+        Command::Bench { properties, seconds, concurrency, postgres: Some(admin_url), nodes, .. } => {
+            let opts = innkeep::bench::postgres::PostgresBench { admin_url, nodes, properties, seconds, concurrency };
+            innkeep::bench::postgres::run(opts).await
+        }
+        Command::Bench { properties, seconds, concurrency, .. } => {
             innkeep::bench::run(innkeep::bench::BenchOptions { properties, seconds, concurrency }).await?;
             Ok(())
         }

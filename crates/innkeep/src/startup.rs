@@ -23,6 +23,9 @@ pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
     let mut options = StoreOptions::new(config.database_url());
     options.max_connections = config.database.max_connections;
     options.statement_timeout = Duration::from_millis(config.database.statement_timeout_ms);
+    options.replicas = config.database.replicas.clone();
+    options.replica_max_lag = Duration::from_millis(config.database.replica_max_lag_ms);
+    options.health_interval = Duration::from_millis(config.database.health_check_ms);
     let store = innkeep_store::open(&options).await.context("opening the database")?;
     innkeep_store::migrate(&store).await.context("applying migrations")?;
     Ok(store)
@@ -109,7 +112,9 @@ impl Server {
         let mut ports = ports(config, store.clone(), clock, &search);
         ports.cache = innkeep_cache::open(&cache_options(config)).await.context("opening the cache")?;
         let started = std::time::Instant::now();
-        let (from, indexed) = innkeep_search::freshness::rebuild(ports.store.as_ref(), &search.index)
+        // The index follows the outbox, so it reads from the primary, never behind an event.
+        let index_store: Arc<dyn innkeep_app::Store> = Arc::new(store.on_primary());
+        let (from, indexed) = innkeep_search::freshness::rebuild(index_store.as_ref(), &search.index)
             .await
             .map_err(|e| anyhow::anyhow!("building the search index: {e}"))?;
         tracing::info!(properties = indexed, ms = started.elapsed().as_millis() as u64, "search index built");
@@ -127,13 +132,7 @@ impl Server {
         }
         let commits = store.commits();
         let index = search.index.clone();
-        tokio::spawn(innkeep_search::freshness::follow(
-            ports.store.clone(),
-            index,
-            from,
-            commits.clone(),
-            stop.subscribe(),
-        ));
+        tokio::spawn(innkeep_search::freshness::follow(index_store, index, from, commits.clone(), stop.subscribe()));
         let options = ConsumerOptions { max_attempts: config.bus.max_attempts.max(1), ..ConsumerOptions::default() };
         for consumer in consumers() {
             tokio::spawn(run_consumer(ports.store.clone(), consumer, commits.clone(), options, stop.subscribe()));

@@ -4,6 +4,8 @@
 //! per backend.
 
 mod codec;
+mod primary;
+mod replica;
 mod sql;
 
 use innkeep_app::StoreError;
@@ -11,6 +13,8 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use std::time::Duration;
 
+pub use innkeep_app::store::ReplicaStatus;
+pub use primary::host_urls;
 pub use sql::SqlStore;
 
 /// Which database engine a URL names.
@@ -40,50 +44,65 @@ fn scheme(url: &str) -> &str {
 /// How to connect.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
+    /// The primary; on PostgreSQL possibly a libpq-style host list (`postgres://u@h1,h2/db`),
+    /// of which the writable host is used.
     pub url: String,
     pub max_connections: u32,
     pub statement_timeout: Duration,
+    /// PostgreSQL read replicas for read-only work (ignored on SQLite).
+    pub replicas: Vec<String>,
+    /// A replica further behind than this stops serving reads until it catches up.
+    pub replica_max_lag: Duration,
+    /// How often replica lag and the primary's writability are checked.
+    pub health_interval: Duration,
 }
 
 impl StoreOptions {
     /// Defaults for a URL.
     pub fn new(url: impl Into<String>) -> Self {
-        StoreOptions { url: url.into(), max_connections: 16, statement_timeout: Duration::from_secs(10) }
+        StoreOptions {
+            url: url.into(),
+            max_connections: 16,
+            statement_timeout: Duration::from_secs(10),
+            replicas: Vec::new(),
+            replica_max_lag: Duration::from_secs(10),
+            health_interval: Duration::from_secs(1),
+        }
     }
 }
 
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
-    // 40001 serialization_failure, 40P01 deadlock_detected (PostgreSQL); SQLITE_BUSY (5).
-    let retryable =
-        matches!(&e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40001" | "40P01" | "5")));
+    // 40001 serialization_failure, 40P01 deadlock_detected (PostgreSQL); SQLITE_BUSY (5);
+    // 25006 read_only_sql_transaction and lost connections: the primary moved (failover).
+    let retryable = replica::is_connection_error(&e)
+        || matches!(&e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40001" | "40P01" | "5" | "25006")));
     if retryable { StoreError::Retryable(e.to_string()) } else { StoreError::Database(e.to_string()) }
 }
 
-/// Run a transaction again, with backoff, while it fails with a transient conflict.
-pub(crate) async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, StoreError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, StoreError>>,
-{
-    let mut wait = Duration::from_millis(5);
-    for _ in 0..5 {
-        match attempt().await {
-            Err(StoreError::Retryable(e)) => {
-                tracing::debug!(error = %e, "transient conflict; retrying the transaction");
-                tokio::time::sleep(wait).await;
-                wait *= 3;
-            }
-            other => return other,
-        }
-    }
-    attempt().await
+/// The shape of a pool.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PoolSpec {
+    backend: Backend,
+    max: u32,
+    statement_timeout: Duration,
+    acquire_timeout: Duration,
 }
 
-async fn pool(url: &str, backend: Backend, max: u32, timeout: Duration) -> Result<AnyPool, StoreError> {
+async fn pool(url: &str, spec: PoolSpec) -> Result<AnyPool, StoreError> {
+    pool_options(spec).connect(url).await.map_err(db_err)
+}
+
+/// A pool that connects on first use.
+fn lazy_pool(url: &str, spec: PoolSpec) -> Result<AnyPool, StoreError> {
+    pool_options(spec).connect_lazy(url).map_err(db_err)
+}
+
+fn pool_options(spec: PoolSpec) -> AnyPoolOptions {
     install_default_drivers();
-    let ms = timeout.as_millis();
-    let opts = AnyPoolOptions::new().max_connections(max).acquire_timeout(Duration::from_secs(30));
-    let opts = opts.after_connect(move |conn, _| {
+    let backend = spec.backend;
+    let ms = spec.statement_timeout.as_millis();
+    let opts = AnyPoolOptions::new().max_connections(spec.max).acquire_timeout(spec.acquire_timeout);
+    opts.after_connect(move |conn, _| {
         Box::pin(async move {
             match backend {
                 Backend::Sqlite => {
@@ -98,26 +117,45 @@ async fn pool(url: &str, backend: Backend, max: u32, timeout: Duration) -> Resul
             }
             Ok(())
         })
-    });
-    opts.connect(url).await.map_err(db_err)
+    })
 }
 
 /// Open a store: one writer connection and a reader pool on SQLite (writers queue in
-/// process instead of spinning on the file lock), one pool on PostgreSQL.
+/// process instead of spinning on the file lock). On PostgreSQL one pool on the primary
+/// (the writable host of a host list, followed on failover) and one per read replica,
+/// checked every `health_interval`.
 pub async fn open(options: &StoreOptions) -> Result<SqlStore, StoreError> {
     let backend = Backend::of(&options.url)?;
-    let (writer, reader) = match backend {
+    install_default_drivers();
+    let spec = PoolSpec {
+        backend,
+        max: options.max_connections,
+        statement_timeout: options.statement_timeout,
+        acquire_timeout: Duration::from_secs(30),
+    };
+    match backend {
         Backend::Sqlite => {
-            let writer = pool(&options.url, backend, 1, options.statement_timeout).await?;
-            let reader = pool(&options.url, backend, options.max_connections, options.statement_timeout).await?;
-            (writer, reader)
+            let writer = pool(&options.url, PoolSpec { max: 1, ..spec }).await?;
+            let reader = pool(&options.url, spec).await?;
+            Ok(SqlStore::new(backend, primary::Primary::fixed(&options.url, spec, writer), Some(reader), None))
         }
         Backend::Postgres => {
-            let p = pool(&options.url, backend, options.max_connections, options.statement_timeout).await?;
-            (p.clone(), p)
+            let hosts = host_urls(&options.url);
+            // With somewhere to fail over to, a waiting request gives up sooner and retries there.
+            let spec =
+                if hosts.len() > 1 { PoolSpec { acquire_timeout: Duration::from_secs(5), ..spec } } else { spec };
+            let primary = primary::Primary::open(hosts, spec).await?;
+            let replicas = if options.replicas.is_empty() {
+                None
+            } else {
+                let replica_spec = PoolSpec { acquire_timeout: Duration::from_secs(1), ..spec };
+                Some(replica::Replicas::open(&options.replicas, replica_spec, options.replica_max_lag)?)
+            };
+            let store = SqlStore::new(backend, primary, None, replicas);
+            store.watch(options.health_interval).await;
+            Ok(store)
         }
-    };
-    Ok(SqlStore::new(backend, writer, reader))
+    }
 }
 
 /// Apply the backend's migrations; running it again changes nothing. Nodes starting
@@ -129,7 +167,7 @@ pub async fn migrate(store: &SqlStore) -> Result<(), StoreError> {
     };
     let mut attempt = 0;
     loop {
-        match migrator.run(store.writer()).await {
+        match migrator.run(&store.writer()).await {
             Ok(()) => return Ok(()),
             Err(e) if attempt < 5 => {
                 attempt += 1;

@@ -4,12 +4,14 @@
 //! the same last unit, in one process or many.
 
 use crate::codec::{date, from_json, from_ms, ms, parse, parse_date, to_json};
-use crate::{Backend, db_err, retrying};
+use crate::primary::Primary;
+use crate::replica::{Replicas, is_connection_error};
+use crate::{Backend, db_err};
 use async_trait::async_trait;
 use innkeep_app::event::{Event, StoredEvent};
 use innkeep_app::store::{
     Booking, BookingFilter, DeadLetter, HoldOutcome, NewHold, NewUser, NightRow, Photo, Property, RecentSearch,
-    RoomType, Transition, User,
+    ReplicaStatus, RoomType, Transition, User,
 };
 use innkeep_app::{Store, StoreError};
 use innkeep_core::{
@@ -19,23 +21,144 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Row, Transaction};
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Notify;
 
 /// The SQL store.
+///
+/// Where each read goes on PostgreSQL with read replicas (SQLite and PostgreSQL without
+/// replicas read as before):
+/// - to a replica (falling back to the primary when none serves or the read fails with a
+///   connection error): `nights` (calendars, availability, the price of a search
+///   candidate or a quote), `room_types_of`, `property`, `room_type`, `count_properties`.
+///   `property` and `room_type` that find nothing, and `room_types_of` that finds none,
+///   ask the primary again, so a host who has just created a property can add a room
+///   type to it. An edit to an existing row shows up there after the replica's lag.
+/// - to the primary: every write; every read of bookings (a guest sees the booking they
+///   just made), users and sessions (sign-in right after sign-up), idempotency keys; the
+///   outbox, consumer positions, dead letters and search history; `list_properties` (a
+///   host's own list right after creating one); `all_properties` / `all_room_types` (the
+///   index rebuild must match the outbox position it starts following from); `ready`.
+///   The booking decision itself is always the conditional update in the primary's
+///   transaction.
 #[derive(Clone)]
 pub struct SqlStore {
     backend: Backend,
-    writer: AnyPool,
-    reader: AnyPool,
+    primary: Arc<Primary>,
+    /// SQLite's pool of readers beside its single writer connection.
+    sqlite_reader: Option<AnyPool>,
+    replicas: Option<Arc<Replicas>>,
     committed: Arc<Notify>,
 }
 
 type Tx<'a> = Transaction<'a, Any>;
 
 impl SqlStore {
-    pub(crate) fn new(backend: Backend, writer: AnyPool, reader: AnyPool) -> Self {
-        SqlStore { backend, writer, reader, committed: Arc::new(Notify::new()) }
+    pub(crate) fn new(
+        backend: Backend,
+        primary: Primary,
+        sqlite_reader: Option<AnyPool>,
+        replicas: Option<Replicas>,
+    ) -> Self {
+        SqlStore {
+            backend,
+            primary: Arc::new(primary),
+            sqlite_reader,
+            replicas: replicas.map(Arc::new),
+            committed: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Measure the replicas now, then check them and the primary every `every` in the
+    /// background (until the store is closed or dropped).
+    pub(crate) async fn watch(&self, every: Duration) {
+        if let Some(r) = &self.replicas {
+            r.check(&self.primary.pool()).await;
+        }
+        if self.replicas.is_none() && !self.primary.can_fail_over() {
+            return;
+        }
+        let primary = Arc::downgrade(&self.primary);
+        let replicas = self.replicas.as_ref().map(Arc::downgrade);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every.max(Duration::from_millis(50)));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(primary) = primary.upgrade() else { return };
+                if primary.is_closed() {
+                    return;
+                }
+                primary.check().await;
+                if let Some(r) = replicas.as_ref().and_then(|r| r.upgrade()) {
+                    r.check(&primary.pool()).await;
+                }
+            }
+        });
+    }
+
+    /// This store with every read on the primary: for consumers that follow the outbox
+    /// and must read at least what the event they handle wrote (the search index).
+    pub fn on_primary(&self) -> SqlStore {
+        SqlStore { replicas: None, ..self.clone() }
+    }
+
+    /// The read replicas as last measured, for /readyz, /metrics and the operator pages.
+    pub fn replica_status(&self) -> Vec<ReplicaStatus> {
+        self.replicas.as_ref().map(|r| r.status()).unwrap_or_default()
+    }
+
+    /// Which host of a `database.url` host list takes the writes now (0 without a list).
+    pub fn primary_host(&self) -> usize {
+        self.primary.current_host()
+    }
+
+    /// A read-only query that may run on a replica: on one that serves, else on the
+    /// primary; again on the primary if the replica fails to answer or `found` says its
+    /// answer may be behind (nothing found).
+    async fn read_replica<T, F, Fut>(&self, query: F, found: impl Fn(&T) -> bool) -> Result<T, StoreError>
+    where
+        F: Fn(AnyPool) -> Fut,
+        Fut: Future<Output = Result<T, sqlx::Error>>,
+    {
+        if let Some(replica) = self.replicas.as_ref().and_then(|r| r.pick()) {
+            match query(replica.pool.clone()).await {
+                Ok(v) if found(&v) => {
+                    replica.served_one();
+                    return Ok(v);
+                }
+                Ok(_) => {}
+                Err(e) if is_connection_error(&e) => replica.mark_down(&e),
+                // A standby may cancel a query that conflicts with replay (40001).
+                Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("40001") => {}
+                Err(e) => return Err(db_err(e)),
+            }
+        }
+        query(self.reader()).await.map_err(db_err)
+    }
+
+    /// Run a transaction again, with backoff, while it fails with a transient conflict or
+    /// a lost primary (which is looked for again before the next attempt).
+    async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, StoreError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        let mut wait = Duration::from_millis(5);
+        for _ in 0..6 {
+            match attempt().await {
+                Err(StoreError::Retryable(e)) => {
+                    tracing::debug!(error = %e, "transient failure; retrying the transaction");
+                    self.primary.mark_suspect();
+                    tokio::time::sleep(wait).await;
+                    wait *= 3;
+                }
+                other => return other,
+            }
+        }
+        attempt().await
     }
 
     /// Notified after every commit, so outbox consumers wake without polling.
@@ -54,24 +177,40 @@ impl SqlStore {
         self.backend
     }
 
-    /// The pool that writes.
-    pub fn writer(&self) -> &AnyPool {
-        &self.writer
+    /// The pool that writes (on the current primary).
+    pub fn writer(&self) -> AnyPool {
+        self.primary.pool()
     }
 
-    /// The pool that reads.
-    pub fn reader(&self) -> &AnyPool {
-        &self.reader
+    /// The pool for reads that must see the latest writes: SQLite's readers, or the
+    /// PostgreSQL primary.
+    pub fn reader(&self) -> AnyPool {
+        self.sqlite_reader.clone().unwrap_or_else(|| self.primary.pool())
     }
 
     /// Close every connection (the SQLite WAL is checkpointed on the last close).
     pub async fn close(&self) {
-        self.reader.close().await;
-        self.writer.close().await;
+        if let Some(r) = &self.sqlite_reader {
+            r.close().await;
+        }
+        if let Some(rs) = &self.replicas {
+            rs.close().await;
+        }
+        self.primary.close().await;
     }
 
     async fn begin(&self) -> Result<Tx<'static>, StoreError> {
-        self.writer.begin().await.map_err(db_err)
+        if self.primary.is_suspect() {
+            self.primary.recover().await?;
+        }
+        match self.primary.pool().begin().await {
+            Err(e) if self.primary.can_fail_over() && is_connection_error(&e) => {
+                self.primary.mark_suspect();
+                self.primary.recover().await?;
+                self.primary.pool().begin().await.map_err(db_err)
+            }
+            r => r.map_err(db_err),
+        }
     }
 }
 
@@ -168,7 +307,7 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 impl Store for SqlStore {
     async fn ready(&self) -> Result<(), StoreError> {
         let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
-            .fetch_one(&self.reader)
+            .fetch_one(&self.reader())
             .await
             .map_err(db_err)?;
         let known = match self.backend {
@@ -216,7 +355,7 @@ impl Store for SqlStore {
 
     async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError> {
         let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at, u.password_hash FROM users u WHERE u.email = $1";
-        let Some(row) = sqlx::query(sql).bind(email.as_str()).fetch_optional(&self.reader).await.map_err(db_err)?
+        let Some(row) = sqlx::query(sql).bind(email.as_str()).fetch_optional(&self.reader()).await.map_err(db_err)?
         else {
             return Ok(None);
         };
@@ -238,7 +377,8 @@ impl Store for SqlStore {
 
     async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
         let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2";
-        let row = sqlx::query(sql).bind(token_hash).bind(ms(now)).fetch_optional(&self.reader).await.map_err(db_err)?;
+        let row =
+            sqlx::query(sql).bind(token_hash).bind(ms(now)).fetch_optional(&self.reader()).await.map_err(db_err)?;
         row.as_ref().map(user_of).transpose()
     }
 
@@ -283,11 +423,18 @@ impl Store for SqlStore {
     }
 
     async fn property(&self, id: PropertyId) -> Result<Option<Property>, StoreError> {
-        let row = sqlx::query("SELECT doc FROM properties WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db_err)?;
+        let id = id.to_string();
+        let row = self
+            .read_replica(
+                |pool| {
+                    let id = id.clone();
+                    async move {
+                        sqlx::query("SELECT doc FROM properties WHERE id = $1").bind(id).fetch_optional(&pool).await
+                    }
+                },
+                Option::is_some,
+            )
+            .await?;
         row.as_ref().map(doc_of).transpose()
     }
 
@@ -303,7 +450,7 @@ impl Store for SqlStore {
         .bind(tenant.map(|t| t.to_string()))
         .bind(i64::from(limit))
         .bind(i64::from(offset))
-        .fetch_all(&self.reader)
+        .fetch_all(&self.reader())
         .await
         .map_err(db_err)?;
         rows.iter().map(doc_of).collect()
@@ -346,20 +493,37 @@ impl Store for SqlStore {
     }
 
     async fn room_type(&self, id: RoomTypeId) -> Result<Option<RoomType>, StoreError> {
-        let row = sqlx::query("SELECT doc FROM room_types WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db_err)?;
+        let id = id.to_string();
+        let row = self
+            .read_replica(
+                |pool| {
+                    let id = id.clone();
+                    async move {
+                        sqlx::query("SELECT doc FROM room_types WHERE id = $1").bind(id).fetch_optional(&pool).await
+                    }
+                },
+                Option::is_some,
+            )
+            .await?;
         row.as_ref().map(doc_of).transpose()
     }
 
     async fn room_types_of(&self, property: PropertyId) -> Result<Vec<RoomType>, StoreError> {
-        let rows = sqlx::query("SELECT doc FROM room_types WHERE property_id = $1 ORDER BY created_at, id")
-            .bind(property.to_string())
-            .fetch_all(&self.reader)
-            .await
-            .map_err(db_err)?;
+        let property = property.to_string();
+        let rows = self
+            .read_replica(
+                |pool| {
+                    let property = property.clone();
+                    async move {
+                        sqlx::query("SELECT doc FROM room_types WHERE property_id = $1 ORDER BY created_at, id")
+                            .bind(property)
+                            .fetch_all(&pool)
+                            .await
+                    }
+                },
+                |rows| !rows.is_empty(),
+            )
+            .await?;
         rows.iter().map(doc_of).collect()
     }
 
@@ -367,11 +531,9 @@ impl Store for SqlStore {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(IN_LIST_MAX) {
             let sql = format!("SELECT doc FROM properties WHERE id IN ({})", placeholders(1, chunk.len()));
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(id.to_string());
-            }
-            for row in q.fetch_all(&self.reader).await.map_err(db_err)? {
+            let rows =
+                self.read_replica(|pool| in_list(sql.clone(), &[], chunk, pool), |r| r.len() == chunk.len()).await?;
+            for row in rows {
                 out.push(doc_of(&row)?);
             }
         }
@@ -385,11 +547,8 @@ impl Store for SqlStore {
                 "SELECT doc FROM room_types WHERE property_id IN ({}) ORDER BY created_at, id",
                 placeholders(1, chunk.len())
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(id.to_string());
-            }
-            for row in q.fetch_all(&self.reader).await.map_err(db_err)? {
+            let rows = self.read_replica(|pool| in_list(sql.clone(), &[], chunk, pool), |r| !r.is_empty()).await?;
+            for row in rows {
                 out.push(doc_of(&row)?);
             }
         }
@@ -400,7 +559,7 @@ impl Store for SqlStore {
         let rows = sqlx::query("SELECT doc FROM room_types WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2")
             .bind(after.map(|a| a.to_string()))
             .bind(i64::from(limit))
-            .fetch_all(&self.reader)
+            .fetch_all(&self.reader())
             .await
             .map_err(db_err)?;
         rows.iter().map(doc_of).collect()
@@ -410,7 +569,7 @@ impl Store for SqlStore {
         let rows = sqlx::query("SELECT doc FROM properties WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2")
             .bind(after.map(|a| a.to_string()))
             .bind(i64::from(limit))
-            .fetch_all(&self.reader)
+            .fetch_all(&self.reader())
             .await
             .map_err(db_err)?;
         rows.iter().map(doc_of).collect()
@@ -459,15 +618,25 @@ impl Store for SqlStore {
     }
 
     async fn nights(&self, room_type: RoomTypeId, range: &Stay) -> Result<Vec<NightRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT night, sold, units, price_minor, closed, min_stay FROM inventory WHERE room_type_id = $1 AND night >= $2 AND night < $3 ORDER BY night",
-        )
-        .bind(room_type.to_string())
-        .bind(date(range.check_in()))
-        .bind(date(range.check_out()))
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db_err)?;
+        let (rt, from, to) = (room_type.to_string(), date(range.check_in()), date(range.check_out()));
+        let rows = self
+            .read_replica(
+                |pool| {
+                    let (rt, from, to) = (rt.clone(), from.clone(), to.clone());
+                    async move {
+                        sqlx::query(
+                            "SELECT night, sold, units, price_minor, closed, min_stay FROM inventory WHERE room_type_id = $1 AND night >= $2 AND night < $3 ORDER BY night",
+                        )
+                        .bind(rt)
+                        .bind(from)
+                        .bind(to)
+                        .fetch_all(&pool)
+                        .await
+                    }
+                },
+                |_| true,
+            )
+            .await?;
         rows.iter().map(night_of).collect()
     }
 
@@ -483,12 +652,9 @@ impl Store for SqlStore {
                  WHERE night >= $1 AND night < $2 AND room_type_id IN ({}) ORDER BY night",
                 placeholders(3, chunk.len())
             );
-            let mut q =
-                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(date(range.check_in())).bind(date(range.check_out()));
-            for id in chunk {
-                q = q.bind(id.to_string());
-            }
-            for row in q.fetch_all(&self.reader).await.map_err(db_err)? {
+            let dates = [date(range.check_in()), date(range.check_out())];
+            let rows = self.read_replica(|pool| in_list(sql.clone(), &dates, chunk, pool), |_| true).await?;
+            for row in rows {
                 let id: RoomTypeId = parse(&row.try_get::<String, _>("room_type_id").map_err(db_err)?)?;
                 out.push((id, night_of(&row)?));
             }
@@ -497,18 +663,18 @@ impl Store for SqlStore {
     }
 
     async fn hold(&self, hold: &NewHold, event: &Event) -> Result<HoldOutcome, StoreError> {
-        retrying(|| self.hold_once(hold, event)).await
+        self.retrying(|| self.hold_once(hold, event)).await
     }
 
     async fn transition(&self, t: &Transition, event: &Event) -> Result<(), StoreError> {
-        retrying(|| self.transition_once(t, event)).await
+        self.retrying(|| self.transition_once(t, event)).await
     }
 
     async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
         // Read from the writer: a client reads its own booking right after writing it.
         let row = sqlx::query("SELECT doc FROM bookings WHERE id = $1")
             .bind(id.to_string())
-            .fetch_optional(&self.writer)
+            .fetch_optional(&self.writer())
             .await
             .map_err(db_err)?;
         row.as_ref().map(doc_of).transpose()
@@ -529,7 +695,7 @@ impl Store for SqlStore {
         .bind(f.to.map(date))
         .bind(i64::from(f.limit))
         .bind(i64::from(f.offset))
-        .fetch_all(&self.reader)
+        .fetch_all(&self.reader())
         .await
         .map_err(db_err)?;
         rows.iter().map(doc_of).collect()
@@ -541,7 +707,7 @@ impl Store for SqlStore {
         )
         .bind(ms(now))
         .bind(i64::from(limit))
-        .fetch_all(&self.writer)
+        .fetch_all(&self.writer())
         .await
         .map_err(db_err)?;
         ids.iter().map(|s| parse(s)).collect()
@@ -557,20 +723,20 @@ impl Store for SqlStore {
                  AND txid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY seq LIMIT $2"
             }
         };
-        let rows = sqlx::query(sql).bind(seq).bind(i64::from(limit)).fetch_all(&self.writer).await.map_err(db_err)?;
+        let rows = sqlx::query(sql).bind(seq).bind(i64::from(limit)).fetch_all(&self.writer()).await.map_err(db_err)?;
         rows.iter().map(event_of).collect()
     }
 
     async fn last_event_seq(&self) -> Result<i64, StoreError> {
         let v: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(seq) FROM outbox").fetch_one(&self.writer).await.map_err(db_err)?;
+            sqlx::query_scalar("SELECT MAX(seq) FROM outbox").fetch_one(&self.writer()).await.map_err(db_err)?;
         Ok(v.unwrap_or(0))
     }
 
     async fn consumer_position(&self, consumer: &str) -> Result<i64, StoreError> {
         let v: Option<i64> = sqlx::query_scalar("SELECT seq FROM consumer_positions WHERE consumer = $1")
             .bind(consumer)
-            .fetch_optional(&self.writer)
+            .fetch_optional(&self.writer())
             .await
             .map_err(db_err)?;
         Ok(v.unwrap_or(0))
@@ -578,7 +744,7 @@ impl Store for SqlStore {
 
     async fn consumer_positions(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let rows = sqlx::query("SELECT consumer, seq FROM consumer_positions ORDER BY consumer")
-            .fetch_all(&self.writer)
+            .fetch_all(&self.writer())
             .await
             .map_err(db_err)?;
         rows.iter().map(|r| Ok((r.try_get("consumer").map_err(db_err)?, r.try_get("seq").map_err(db_err)?))).collect()
@@ -619,7 +785,7 @@ impl Store for SqlStore {
             sqlx::query_scalar("SELECT event_id FROM processed_events WHERE consumer = $1 AND event_id = $2")
                 .bind(consumer)
                 .bind(event.to_string())
-                .fetch_optional(&self.writer)
+                .fetch_optional(&self.writer())
                 .await
                 .map_err(db_err)?;
         Ok(v.is_some())
@@ -648,7 +814,7 @@ impl Store for SqlStore {
             "SELECT consumer, seq, event_id, error, attempts, created_at FROM dead_letters WHERE ($1 IS NULL OR consumer = $1) ORDER BY consumer, seq",
         )
         .bind(consumer)
-        .fetch_all(&self.writer)
+        .fetch_all(&self.writer())
         .await
         .map_err(db_err)?;
         rows.iter()
@@ -690,11 +856,15 @@ impl Store for SqlStore {
         tx.commit().await.map_err(db_err)
     }
 
+    fn replicas(&self) -> Vec<ReplicaStatus> {
+        self.replica_status()
+    }
+
     async fn recent_searches(&self, user: UserId, limit: u32) -> Result<Vec<RecentSearch>, StoreError> {
         let rows = sqlx::query("SELECT query, summary, created_at FROM search_history WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
             .bind(user.to_string())
             .bind(i64::from(limit))
-            .fetch_all(&self.writer)
+            .fetch_all(&self.writer())
             .await
             .map_err(db_err)?;
         rows.iter()
@@ -709,7 +879,7 @@ impl Store for SqlStore {
     }
 
     async fn insert_photo(&self, photo: &Photo, event: &Event) -> Result<(), StoreError> {
-        retrying(|| async {
+        self.retrying(|| async {
             let mut tx = self.begin().await?;
             sqlx::query(
                 "INSERT INTO photos (id, property_id, tenant_id, content_type, size, alt, object_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -735,7 +905,7 @@ impl Store for SqlStore {
         let rows =
             sqlx::query(sqlx::AssertSqlSafe(format!("{PHOTO_COLUMNS} WHERE property_id = $1 ORDER BY created_at, id")))
                 .bind(property.to_string())
-                .fetch_all(&self.reader)
+                .fetch_all(&self.reader())
                 .await
                 .map_err(db_err)?;
         rows.iter().map(photo_of).collect()
@@ -744,7 +914,7 @@ impl Store for SqlStore {
     async fn photo(&self, id: PhotoId) -> Result<Option<Photo>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!("{PHOTO_COLUMNS} WHERE id = $1")))
             .bind(id.to_string())
-            .fetch_optional(&self.reader)
+            .fetch_optional(&self.reader())
             .await
             .map_err(db_err)?;
         row.as_ref().map(photo_of).transpose()
@@ -759,7 +929,7 @@ impl Store for SqlStore {
             for p in chunk {
                 q = q.bind(p.to_string());
             }
-            for row in q.fetch_all(&self.reader).await.map_err(db_err)? {
+            for row in q.fetch_all(&self.reader()).await.map_err(db_err)? {
                 let photo = photo_of(&row)?;
                 if !covers.iter().any(|c| c.property_id == photo.property_id) {
                     covers.push(photo);
@@ -774,7 +944,7 @@ impl Store for SqlStore {
             "SELECT seq, id, type, version, occurred_at, tenant_id, aggregate_id, payload FROM outbox WHERE id = $1",
         )
         .bind(id.to_string())
-        .fetch_optional(&self.writer)
+        .fetch_optional(&self.writer())
         .await
         .map_err(db_err)?;
         row.as_ref().map(event_of).transpose()
@@ -943,7 +1113,7 @@ impl SqlStore {
         .bind(rt)
         .bind(date(stay.check_in()))
         .bind(date(stay.check_out()))
-        .fetch_optional(&self.writer)
+        .fetch_optional(&self.writer())
         .await
         .map_err(db_err)?;
         night.as_deref().map(parse_date).transpose().map(|n| n.unwrap_or(stay.check_in()))
@@ -955,6 +1125,23 @@ fn units_below_sold(row: &AnyRow) -> Result<StoreError, StoreError> {
         night: parse_date(&row.try_get::<String, _>("night").map_err(db_err)?)?,
         sold: u32::try_from(row.try_get::<i64, _>("sold").map_err(db_err)?).unwrap_or(0),
     })
+}
+
+/// Run `sql` with `first` and then `ids` as its parameters; all rows.
+async fn in_list<I: ToString>(
+    sql: String,
+    first: &[String],
+    ids: &[I],
+    pool: AnyPool,
+) -> Result<Vec<AnyRow>, sqlx::Error> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for v in first {
+        q = q.bind(v.clone());
+    }
+    for id in ids {
+        q = q.bind(id.to_string());
+    }
+    q.fetch_all(&pool).await
 }
 
 /// Ids per `IN (...)` list: well below SQLite's and PostgreSQL's parameter limits.
@@ -1013,6 +1200,10 @@ impl SqlStore {
 
     /// How many properties there are.
     pub async fn count_properties(&self) -> Result<i64, StoreError> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM properties").fetch_one(&self.reader).await.map_err(db_err)
+        self.read_replica(
+            |pool| async move { sqlx::query_scalar("SELECT COUNT(*) FROM properties").fetch_one(&pool).await },
+            |_| true,
+        )
+        .await
     }
 }

@@ -33,6 +33,15 @@ pub async fn spawn_app() -> TestApp {
     TestApp { base, client, clock, server: Some(server), dir, counter: AtomicUsize::new(0) }
 }
 
+impl TestApp {
+    /// A harness around a server the test configured and started itself.
+    pub fn with_server(server: Server, clock: Arc<ManualClock>, dir: tempfile::TempDir) -> TestApp {
+        let base = format!("http://{}", server.addr);
+        let client = Client::builder().pool_max_idle_per_host(64).build().expect("client");
+        TestApp { base, client, clock, server: Some(server), dir, counter: AtomicUsize::new(0) }
+    }
+}
+
 /// A response's status and JSON body (Null if the body is empty or not JSON).
 pub struct Reply {
     pub status: StatusCode,

@@ -1,0 +1,264 @@
+//! `innkeep bench --postgres URL --nodes N`: booking commits/s and availability p50/p99
+//! over HTTP with 1..=N `innkeep serve` processes on one PostgreSQL database, beside raw
+//! `pgbench` running the same booking transaction and availability reads (the scripts
+//! beside this file) on the same database in the same run.
+
+use super::{Served, book, drive, ms, percentile, token};
+use crate::config::Config;
+use crate::{demo, startup};
+use anyhow::Context;
+use innkeep_app::SystemClock;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const BOOKING_SQL: &str = include_str!("pgbench_booking.sql");
+const AVAILABILITY_SQL: &str = include_str!("pgbench_availability.sql");
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct PostgresBench {
+    /// A server URL; a fresh database is made on it and dropped afterwards.
+    pub admin_url: String,
+    pub nodes: usize,
+    pub properties: usize,
+    pub seconds: u64,
+    pub concurrency: usize,
+}
+
+struct Row {
+    nodes: usize,
+    bookings: f64,
+    failed: u64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// Run the benchmark and print a Markdown table.
+pub async fn run(opts: PostgresBench) -> anyhow::Result<()> {
+    let (url, name) = innkeep_store::testing::fresh_postgres_database(&opts.admin_url).await?;
+    let dir = super::tempfile_dir()?;
+    let result = phases(&opts, &url, &dir).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    innkeep_store::testing::drop_postgres_database(&opts.admin_url, &name).await?;
+    result
+}
+
+async fn phases(opts: &PostgresBench, url: &str, dir: &std::path::Path) -> anyhow::Result<()> {
+    println!(
+        "# innkeep bench on PostgreSQL: {} properties, {} s per phase, concurrency {}, 1..={} nodes",
+        opts.properties, opts.seconds, opts.concurrency, opts.nodes
+    );
+    let mut config = Config { data_dir: dir.join("loader"), ..Config::default() };
+    config.database.url = url.to_string();
+    let started = Instant::now();
+    let store = startup::open_store(&config).await?;
+    let ports = startup::ports(&config, store.clone(), Arc::new(SystemClock), &startup::open_search()?);
+    demo::load(&ports, &store, opts.properties, 42).await?;
+    // Numbered copies of the ids, so pgbench can pick one at random.
+    let pool = store.writer();
+    for sql in [
+        "CREATE TABLE bench_rt AS SELECT (row_number() OVER (ORDER BY id))::int AS n, id, property_id, tenant_id FROM room_types",
+        "CREATE UNIQUE INDEX ON bench_rt (n)",
+        "CREATE TABLE bench_prop AS SELECT (row_number() OVER (ORDER BY id))::int AS n, id FROM properties",
+        "CREATE UNIQUE INDEX ON bench_prop (n)",
+        "ANALYZE",
+    ] {
+        sqlx::query(sql).execute(&pool).await?;
+    }
+    let room_types: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, property_id FROM bench_rt ORDER BY n").fetch_all(&pool).await?;
+    let guest_id: String = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(demo::DEMO_GUEST)
+        .fetch_one(&pool)
+        .await
+        .context("the demo guest")?;
+    store.close().await;
+    anyhow::ensure!(!room_types.is_empty(), "no room types");
+    println!("demo data loaded in {:.1} s", started.elapsed().as_secs_f64());
+    let mut properties: Vec<String> = room_types.iter().map(|r| r.1.clone()).collect();
+    properties.sort();
+    properties.dedup();
+
+    let mut rows = Vec::new();
+    for n in 1..=opts.nodes.max(1) {
+        rows.push(http_phases(opts, url, dir, n, &room_types, &properties).await?);
+    }
+    let raw_book =
+        pgbench(opts, url, dir, BOOKING_SQL, "booking", &[("rts", room_types.len().to_string()), ("user", guest_id)])?;
+    let raw_avail =
+        pgbench(opts, url, dir, AVAILABILITY_SQL, "availability", &[("props", properties.len().to_string())])?;
+
+    println!("\n| nodes | bookings/s (HTTP) | availability p50 / p99 (HTTP) | bookings/s: HTTP / raw pgbench |");
+    println!("|---|---|---|---|");
+    for r in &rows {
+        println!(
+            "| {} | {:.0} ({} failed) | {} / {} | {:.2} |",
+            r.nodes,
+            r.bookings,
+            r.failed,
+            ms(r.p50),
+            ms(r.p99),
+            r.bookings / raw_book.rate
+        );
+    }
+    println!("| raw pgbench | {:.0} | {} / {} | 1.00 |", raw_book.rate, ms(raw_avail.p50), ms(raw_avail.p99));
+    let best = rows.iter().map(|r| r.bookings).fold(0.0, f64::max);
+    println!(
+        "\nbest HTTP booking rate / raw pgbench: {:.2} (target >= 0.50: {})",
+        best / raw_book.rate,
+        if best >= raw_book.rate / 2.0 { "met" } else { "not met" }
+    );
+    Ok(())
+}
+
+/// Bookings without contention (every request a different room type and night), then
+/// availability reads, spread round robin over `n` nodes.
+async fn http_phases(
+    opts: &PostgresBench,
+    url: &str,
+    dir: &std::path::Path,
+    n: usize,
+    room_types: &[(String, String)],
+    properties: &[String],
+) -> anyhow::Result<Row> {
+    let exe = std::env::current_exe()?;
+    let mut nodes = Vec::new();
+    let mut bases = Vec::new();
+    for i in 0..n {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = Command::new(&exe)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+            .arg(dir.join(format!("node{n}-{i}")))
+            .env("INNKEEP_DATABASE__URL", url)
+            .env("INNKEEP_LOG__LEVEL", "warn")
+            .env("INNKEEP_BOOKING__HOLD_TTL_SECS", "86400")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting innkeep serve")?;
+        nodes.push(Served(child));
+        bases.push(format!("http://127.0.0.1:{port}"));
+    }
+    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for base in &bases {
+        while client.get(format!("{base}/readyz")).send().await.map(|r| r.status() != 200).unwrap_or(true) {
+            anyhow::ensure!(Instant::now() < deadline, "{base} did not become ready");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let guest = token(&client, &bases[0], demo::DEMO_GUEST).await?;
+    let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let bases = Arc::new(bases);
+
+    // Each node count books its own nights (offset by n), so no phase finds them sold.
+    let rts = Arc::new(room_types.iter().map(|r| r.0.clone()).collect::<Vec<_>>());
+    let seq = Arc::new(AtomicUsize::new(0));
+    let bookings = drive(opts.concurrency, opts.seconds, {
+        let (client, bases, guest, seq, rts) = (client.clone(), bases.clone(), guest.clone(), seq.clone(), rts.clone());
+        move || {
+            let (client, bases, guest, seq, rts) =
+                (client.clone(), bases.clone(), guest.clone(), seq.clone(), rts.clone());
+            async move {
+                let k = seq.fetch_add(1, Ordering::Relaxed);
+                let rt = &rts[k % rts.len()];
+                let day = 20 + 100 * n as i64 + (k / rts.len()) as i64;
+                let ci = today.checked_add(jiff::Span::new().days(day)).unwrap_or(today);
+                book(&client, &bases[k % bases.len()], &guest, rt, ci).await
+            }
+        }
+    })
+    .await;
+
+    let props = Arc::new(properties.to_vec());
+    let seq = Arc::new(AtomicUsize::new(0));
+    let avail = drive(opts.concurrency, opts.seconds, {
+        let (client, bases, props, seq) = (client.clone(), bases.clone(), props.clone(), seq.clone());
+        move || {
+            let (client, bases, props, seq) = (client.clone(), bases.clone(), props.clone(), seq.clone());
+            async move {
+                let k = seq.fetch_add(7919, Ordering::Relaxed);
+                let p = &props[k % props.len()];
+                let ci = today.checked_add(jiff::Span::new().days(5 + (k % 50) as i64)).unwrap_or(today);
+                let co = ci.checked_add(jiff::Span::new().days(2)).unwrap_or(ci);
+                let base = &bases[(k / 7919) % bases.len()];
+                let url = format!("{base}/api/v1/availability?property_id={p}&check_in={ci}&check_out={co}&adults=2");
+                matches!(client.get(url).send().await, Ok(r) if r.status() == 200)
+            }
+        }
+    })
+    .await;
+    anyhow::ensure!(avail.ok > 0, "no availability answer succeeded");
+    drop(nodes);
+    let row = Row {
+        nodes: n,
+        bookings: bookings.ok as f64 / bookings.elapsed.as_secs_f64(),
+        failed: bookings.failed,
+        p50: avail.p50,
+        p99: avail.p99,
+    };
+    println!(
+        "{n} node(s): {:.0} bookings/s ({} failed), availability p50 {} p99 {}",
+        row.bookings,
+        row.failed,
+        ms(row.p50),
+        ms(row.p99)
+    );
+    Ok(row)
+}
+
+struct Raw {
+    rate: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// Run a pgbench script for the phase length at the same concurrency; transactions/s and
+/// latency percentiles from its per-transaction log.
+fn pgbench(
+    opts: &PostgresBench,
+    url: &str,
+    dir: &std::path::Path,
+    script: &str,
+    name: &str,
+    vars: &[(&str, String)],
+) -> anyhow::Result<Raw> {
+    let file = dir.join(format!("{name}.sql"));
+    std::fs::write(&file, script)?;
+    let logs = dir.join(format!("{name}-log"));
+    std::fs::create_dir_all(&logs)?;
+    let mut cmd = Command::new("pgbench");
+    cmd.args(["-n", "-M", "prepared", "-l", "--log-prefix"])
+        .arg(logs.join("tx"))
+        .args(["-c", &opts.concurrency.to_string(), "-j", "2", "-T", &opts.seconds.to_string(), "-f"])
+        .arg(&file);
+    for (k, v) in vars {
+        cmd.args(["-D", &format!("{k}={v}")]);
+    }
+    let out = cmd.arg(url).output().context("running pgbench (install postgresql-client)")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    anyhow::ensure!(out.status.success(), "pgbench {name} failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+    let rate = text
+        .lines()
+        .find_map(|l| l.strip_prefix("tps = ")?.split_whitespace().next()?.parse::<f64>().ok())
+        .context("no tps in pgbench's output")?;
+    let failed = text.lines().find_map(|l| {
+        l.strip_prefix("number of failed transactions: ")?.split_whitespace().next()?.parse::<u64>().ok()
+    });
+    anyhow::ensure!(failed.unwrap_or(0) == 0, "pgbench {name}: {failed:?} transactions failed");
+    // Per-transaction log lines: client_id transaction_no time_us script_no epoch epoch_us.
+    let mut lat = Vec::new();
+    for entry in std::fs::read_dir(&logs)? {
+        for line in std::fs::read_to_string(entry?.path())?.lines() {
+            if let Some(us) = line.split_whitespace().nth(2).and_then(|v| v.parse::<u64>().ok()) {
+                lat.push(Duration::from_micros(us));
+            }
+        }
+    }
+    lat.sort();
+    let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
+    println!("raw pgbench {name}: {rate:.0} tx/s, p50 {} p99 {} ({} transactions)", ms(p50), ms(p99), lat.len());
+    Ok(Raw { rate, p50, p99 })
+}

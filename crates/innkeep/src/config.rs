@@ -16,7 +16,40 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub booking: BookingConfig,
     pub bus: BusConfig,
+    pub ingest: IngestConfig,
     pub log: LogConfig,
+}
+
+/// Client event ingestion (`POST /api/v1/events`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// `log`: the embedded log in `data_dir/client-events`; `nats`: the JetStream stream
+    /// below, on the server of `bus.url`.
+    pub sink: String,
+    /// The JetStream stream of client events (sink `nats`).
+    pub stream: String,
+    /// Client events are published on `PREFIX.<type>` (sink `nats`).
+    pub subject_prefix: String,
+    /// The embedded log starts a new segment past this size.
+    pub segment_mib: u64,
+    /// Client events are kept this long (log segments, or the stream's max age).
+    pub retention_days: u64,
+    /// Compact closed log segments: drop repeated event ids, gzip.
+    pub compact: bool,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            sink: "log".into(),
+            stream: "INNKEEP_CLIENT_EVENTS".into(),
+            subject_prefix: "innkeep.client".into(),
+            segment_mib: 64,
+            retention_days: 7,
+            compact: true,
+        }
+    }
 }
 
 /// The event bus.
@@ -94,6 +127,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             booking: BookingConfig::default(),
             bus: BusConfig::default(),
+            ingest: IngestConfig::default(),
             log: LogConfig::default(),
         }
     }

@@ -62,6 +62,15 @@ enum Command {
         /// Concurrent clients for the booking phases.
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
+        /// Only the client event ingestion figures (embedded log, JetStream with --nats).
+        #[arg(long)]
+        ingest: bool,
+        /// Events per batch (with --ingest).
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+        /// NATS JetStream to measure ingestion into (with --ingest), e.g. nats://127.0.0.1:4222.
+        #[arg(long, default_value = "")]
+        nats: String,
     },
     /// The event bus: consumer positions, dead letters, replay.
     Events {
@@ -247,7 +256,12 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             println!("created {} {} ({})", user.role.as_str(), user.id, user.email.as_str());
             Ok(())
         }
-        Command::Bench { properties, seconds, concurrency } => {
+        Command::Bench { ingest: true, seconds, concurrency, batch, nats, .. } => {
+            let opts = innkeep::bench::ingest::IngestBenchOptions { seconds, concurrency, batch, nats_url: nats };
+            innkeep::bench::ingest::run(opts).await?;
+            Ok(())
+        }
+        Command::Bench { properties, seconds, concurrency, .. } => {
             innkeep::bench::run(innkeep::bench::BenchOptions { properties, seconds, concurrency }).await?;
             Ok(())
         }

@@ -128,9 +128,18 @@ pub enum IngestError {
 struct BatchContext {
     user_id: Option<String>,
     received_at: String,
-    v7_time: uuid::Timestamp,
+    millis: u64,
     earliest: Timestamp,
     latest: Timestamp,
+}
+
+/// A UUIDv7 for an event that came without an id, its random bits from the thread's
+/// generator (`Uuid::now_v7` asks the kernel for each one, a system call per event).
+pub fn event_id(unix_millis: u64) -> Uuid {
+    use rand::Rng;
+    let mut random = [0u8; 10];
+    rand::rng().fill(&mut random);
+    uuid::Builder::from_unix_timestamp_millis(unix_millis, &random).into_uuid()
 }
 
 fn client_id_ok(id: &str) -> bool {
@@ -163,7 +172,7 @@ fn encode(raw: &str, ctx: &BatchContext, out: &mut Vec<u8>) -> Result<EncodedIte
     }
     let id = match raw.id {
         Some(id) => id.parse::<Uuid>().map_err(|_| "id must be a UUID".to_string())?,
-        None => Uuid::new_v7(ctx.v7_time),
+        None => event_id(ctx.millis),
     };
     let property_id =
         raw.property_id.map(|p| p.parse::<Uuid>().map_err(|_| "property_id must be a UUID".to_string())).transpose()?;
@@ -230,11 +239,7 @@ pub async fn ingest(
     let ctx = BatchContext {
         user_id: actor.map(|a| a.user_id.0.to_string()),
         received_at: now.to_string(),
-        v7_time: uuid::Timestamp::from_unix(
-            uuid::NoContext,
-            u64::try_from(now.as_second()).unwrap_or(0),
-            u32::try_from(now.subsec_nanosecond()).unwrap_or(0),
-        ),
+        millis: u64::try_from(now.as_millisecond()).unwrap_or(0),
         latest: now.checked_add(SignedDuration::from_mins(5)).unwrap_or(now),
         earliest: now.checked_sub(SignedDuration::from_hours(24 * 7)).unwrap_or(now),
     };

@@ -22,10 +22,23 @@ pub struct ClientStreamOptions {
     pub max_age: Duration,
 }
 
+/// Acks a connection may await at once.
+pub const MAX_ACKS_IN_FLIGHT: usize = 65_536;
+/// Batches published at once: each takes up to `MAX_BATCH` ack permits while it publishes
+/// and holds them until it awaits its acks, so batches that together wanted more permits than
+/// exist would wait on each other for ever.
+const BATCHES_IN_FLIGHT: usize = MAX_ACKS_IN_FLIGHT / innkeep_app::ingest::MAX_BATCH / 2;
+
+/// A JetStream context able to await `MAX_ACKS_IN_FLIGHT` acks at once.
+pub fn context(client: async_nats::Client) -> jetstream::Context {
+    jetstream::context::ContextBuilder::new().max_ack_inflight(MAX_ACKS_IN_FLIGHT).build(client)
+}
+
 /// A connected JetStream sink for client events.
 pub struct ClientStream {
     js: jetstream::Context,
     subjects: Vec<(&'static str, Subject)>,
+    batches: tokio::sync::Semaphore,
 }
 
 impl ClientStream {
@@ -37,7 +50,7 @@ impl ClientStream {
 
     /// Use an existing connection.
     pub async fn with_client(client: async_nats::Client, opts: &ClientStreamOptions) -> Result<ClientStream, String> {
-        let js = jetstream::new(client);
+        let js = context(client);
         js.get_or_create_stream(stream::Config {
             name: opts.stream.clone(),
             subjects: vec![format!("{}.>", opts.subject_prefix)],
@@ -48,7 +61,7 @@ impl ClientStream {
         .await
         .map_err(|e| e.to_string())?;
         let subjects = KINDS.iter().map(|k| (*k, Subject::from(format!("{}.{k}", opts.subject_prefix)))).collect();
-        Ok(ClientStream { js, subjects })
+        Ok(ClientStream { js, subjects, batches: tokio::sync::Semaphore::new(BATCHES_IN_FLIGHT) })
     }
 
     /// The JetStream context (for tests and the benchmark).
@@ -65,7 +78,8 @@ impl ClientStream {
     }
 }
 
-/// Publish every event of a batch on `subject(kind)` and wait for all the acks.
+/// Publish every event of a batch on `subject(kind)` and wait for all the acks. Callers
+/// bound how many batches run at once (see `BATCHES_IN_FLIGHT`).
 pub async fn publish_batch(
     js: &jetstream::Context,
     subject: impl Fn(&str) -> Subject,
@@ -86,6 +100,7 @@ pub async fn publish_batch(
 #[async_trait]
 impl ClientEventSink for ClientStream {
     async fn append(&self, batch: EncodedBatch) -> Result<(), String> {
+        let _turn = self.batches.acquire().await.map_err(|e| e.to_string())?;
         publish_batch(&self.js, |k| self.subject(k), batch).await
     }
 }

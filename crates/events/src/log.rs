@@ -168,6 +168,28 @@ impl EventLog {
         Ok(lines)
     }
 
+    /// How many events the log holds (lines counted as they stream by).
+    pub fn count(dir: &Path) -> std::io::Result<u64> {
+        let mut n = 0;
+        let segments = Self::segments(dir)?;
+        // A compaction cut short may leave a plain segment beside its finished copy.
+        let doubled = |s: &Segment| !s.compacted && segments.iter().any(|c| c.compacted && c.number == s.number);
+        for s in segments.iter().filter(|s| !doubled(s)) {
+            let file = std::fs::File::open(&s.path)?;
+            let mut reader: Box<dyn Read> =
+                if s.compacted { Box::new(flate2::read::GzDecoder::new(file)) } else { Box::new(file) };
+            let mut buf = vec![0u8; 1 << 16];
+            loop {
+                let k = reader.read(&mut buf)?;
+                if k == 0 {
+                    break;
+                }
+                n += buf[..k].iter().filter(|b| **b == b'\n').count() as u64;
+            }
+        }
+        Ok(n)
+    }
+
     /// Every event in the log, oldest segment first (for tools and tests).
     pub fn read_all(dir: &Path) -> std::io::Result<Vec<ClientEvent>> {
         let mut out = Vec::new();

@@ -189,7 +189,7 @@ pub async fn run(opts: IngestBenchOptions) -> anyhow::Result<Vec<Figure>> {
         drive_http(&client, &base, bodies.clone(), opts.batch, opts.concurrency, opts.seconds).await;
     let rss = super::peak_rss_mib(server.0.id());
     drop(server);
-    let stored = EventLog::read_all(&dir.join("log-node").join("client-events"))?.len() as u64;
+    let stored = EventLog::count(&dir.join("log-node").join("client-events"))?;
     let raw = raw_log(&dir.join("raw-log"), &batches, opts.seconds)?;
     let whole = in_process(&dir.join("in-process-log"), &bodies, opts.seconds).await?;
     figures.push(Figure {
@@ -231,7 +231,7 @@ pub async fn run(opts: IngestBenchOptions) -> anyhow::Result<Vec<Figure>> {
         let nats = async_nats::connect(&opts.nats_url).await.context("connecting to NATS")?;
         let raw_stream = format!("BENCH_RAW_{tag}");
         let raw_prefix = format!("bench.{tag}.raw");
-        let sink = innkeep_events::client_stream::ClientStream::with_client(
+        let _raw_stream = innkeep_events::client_stream::ClientStream::with_client(
             nats.clone(),
             &ClientStreamOptions {
                 url: opts.nats_url.clone(),
@@ -242,7 +242,7 @@ pub async fn run(opts: IngestBenchOptions) -> anyhow::Result<Vec<Figure>> {
         )
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
-        let js = sink.jetstream().clone();
+        let js = innkeep_events::client_stream::context(nats.clone());
         let batches = Arc::new(batches.clone());
         let seq = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let subjects: Arc<Vec<(String, async_nats::Subject)>> = Arc::new(
@@ -259,8 +259,9 @@ pub async fn run(opts: IngestBenchOptions) -> anyhow::Result<Vec<Figure>> {
                     let k = seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let mut batch = batches[k % batches.len()].clone();
                     // A fresh message id each, as the server gives events sent without one.
+                    let millis = u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or(0);
                     for item in &mut batch.items {
-                        item.id = uuid::Uuid::now_v7();
+                        item.id = innkeep_app::ingest::event_id(millis);
                     }
                     let subject = |kind: &str| {
                         subjects

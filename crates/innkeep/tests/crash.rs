@@ -23,7 +23,24 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start(dir: &std::path::Path, port: u16, env: &[(String, String)]) -> Child {
+/// A server process, killed when dropped (so a failing test leaves none behind).
+struct Node(Child);
+
+impl Node {
+    fn kill_9(&mut self) {
+        self.0.kill().expect("kill -9");
+        self.0.wait().expect("reaped");
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(dir: &std::path::Path, port: u16, env: &[(String, String)]) -> Node {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_innkeep"));
     cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
         .arg(dir)
@@ -33,7 +50,7 @@ fn start(dir: &std::path::Path, port: u16, env: &[(String, String)]) -> Child {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.spawn().expect("innkeep starts")
+    Node(cmd.spawn().expect("innkeep starts"))
 }
 
 async fn wait_ready(client: &reqwest::Client, base: &str) {
@@ -208,7 +225,13 @@ async fn stream_count(nats: &Nats) -> u64 {
 async fn stream_ids(nats: &Nats) -> Vec<String> {
     let stream = nats.js.get_stream(&nats.stream).await.unwrap();
     let n = stream_count(nats).await as usize;
-    let consumer = stream.create_consumer(async_nats::jetstream::consumer::pull::Config::default()).await.unwrap();
+    let consumer = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::Config {
+            ack_policy: async_nats::jetstream::consumer::AckPolicy::None,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     let mut ids = Vec::new();
     while ids.len() < n {
         let mut batch = consumer.fetch().max_messages(1000).expires(Duration::from_secs(2)).messages().await.unwrap();
@@ -315,8 +338,7 @@ async fn kill_9_while_relaying_to_jetstream_loses_no_event_and_consumers_act_onc
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    child.kill().expect("kill -9");
-    child.wait().unwrap();
+    child.kill_9();
 
     let store = open_store(dir.path()).await;
     let relayed = store.consumer_position(innkeep_events::nats::RELAY).await.unwrap();
@@ -357,8 +379,7 @@ async fn kill_9_while_relaying_to_jetstream_loses_no_event_and_consumers_act_onc
     let order: Vec<&String> = in_stream.iter().collect();
     assert_eq!(order, outbox.iter().collect::<Vec<_>>(), "in outbox order");
 
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill_9();
     nats.js.delete_stream(&nats.stream).await.unwrap();
 }
 
@@ -388,8 +409,7 @@ async fn kill_9_on_the_embedded_bus_loses_no_event_and_consumers_act_once() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         store.close().await;
-        child.kill().expect("kill -9");
-        child.wait().unwrap();
+        child.kill_9();
         let store = open_store(dir.path()).await;
         let last = store.last_event_seq().await.unwrap();
         pending_at_kill = store.consumer_position(COUNTER).await.unwrap() < last;
@@ -412,6 +432,5 @@ async fn kill_9_on_the_embedded_bus_loses_no_event_and_consumers_act_once() {
     let handled = events_handled_by_this_process(&client, &base).await;
     check_consumer(&store, &booked, &recorded_at_kill, handled).await;
     store.close().await;
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill_9();
 }

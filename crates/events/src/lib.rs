@@ -7,8 +7,12 @@
 //! - the NATS JetStream relay (`nats.rs`) publishes every event, in outbox order, with the
 //!   event id as the message id so JetStream drops the duplicates a crash-and-resume sends.
 //!
+//! Client events (`POST /api/v1/events`) go to the embedded log (`log.rs`) or to a
+//! JetStream stream (`client_stream.rs`).
+//!
 //! Delivery is at least once and in order per aggregate (the outbox is totally ordered).
 
+pub mod client_stream;
 pub mod consumer;
 pub mod log;
 pub mod nats;

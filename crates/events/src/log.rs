@@ -1,11 +1,18 @@
 //! The embedded client event log: append-only NDJSON segments in a directory, rotated by
-//! size, with old segments removed after the retention period.
+//! size. A closed segment is compacted in the background (events whose id was already kept
+//! in it or in the segment before are dropped, the rest gzip-compressed into
+//! `segment-N.ndjson.gz`), and segments older than the retention period are removed.
+//!
+//! A batch is written with one `write` to the OS, so a 202 survives a crash of the process;
+//! the file is `fsync`ed when a segment closes and on `sync` (every second in `innkeep
+//! serve`), so a crash of the machine may lose the last second.
 
 use async_trait::async_trait;
-use innkeep_app::ingest::{ClientEvent, ClientEventSink};
-use std::io::Write;
+use innkeep_app::ingest::{ClientEvent, ClientEventSink, EncodedBatch};
+use std::collections::HashSet;
+use std::io::{BufRead, Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 /// Where and how long.
@@ -14,10 +21,12 @@ pub struct LogOptions {
     pub dir: PathBuf,
     pub segment_bytes: u64,
     pub retention: Duration,
+    /// Compact closed segments (dedupe by event id, gzip).
+    pub compact: bool,
 }
 
 struct Current {
-    file: std::io::BufWriter<std::fs::File>,
+    file: std::fs::File,
     bytes: u64,
     number: u64,
 }
@@ -26,82 +35,286 @@ struct Current {
 pub struct EventLog {
     opts: LogOptions,
     current: Mutex<Current>,
+    /// Held while closed segments are compacted or expired (one pass at a time).
+    maintaining: Arc<Mutex<()>>,
+}
+
+/// A segment file: its number and whether it is compacted (gzip).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Segment {
+    pub number: u64,
+    pub compacted: bool,
+    pub path: PathBuf,
 }
 
 fn segment_path(dir: &Path, n: u64) -> PathBuf {
     dir.join(format!("segment-{n:010}.ndjson"))
 }
 
+fn compacted_path(dir: &Path, n: u64) -> PathBuf {
+    dir.join(format!("segment-{n:010}.ndjson.gz"))
+}
+
 fn open_segment(dir: &Path, n: u64) -> std::io::Result<Current> {
     let path = segment_path(dir, n);
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
-    let bytes = file.metadata()?.len();
-    Ok(Current { file: std::io::BufWriter::with_capacity(1 << 20, file), bytes, number: n })
+    let mut file = std::fs::OpenOptions::new().create(true).read(true).append(true).open(&path)?;
+    let mut bytes = file.metadata()?.len();
+    // A crash in the middle of a write may leave a torn last line: cut it off.
+    if bytes > 0 {
+        let mut last = [0u8; 1];
+        file.seek(std::io::SeekFrom::Start(bytes - 1))?;
+        file.read_exact(&mut last)?;
+        if last[0] != b'\n' {
+            let keep = last_newline_end(&mut file, bytes)?;
+            file.set_len(keep)?;
+            tracing::warn!(segment = n, dropped = bytes - keep, "torn tail of the client event log cut off");
+            bytes = keep;
+        }
+    }
+    Ok(Current { file, bytes, number: n })
+}
+
+/// The length of the file up to and including its last newline.
+fn last_newline_end(file: &mut std::fs::File, len: u64) -> std::io::Result<u64> {
+    let mut end = len;
+    let mut buf = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let chunk = &mut buf[..(end - start) as usize];
+        file.seek(std::io::SeekFrom::Start(start))?;
+        file.read_exact(chunk)?;
+        if let Some(i) = chunk.iter().rposition(|b| *b == b'\n') {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
+}
+
+/// The id of a stored line (`{"id":"<uuid>",...`), without parsing the rest.
+fn line_id(line: &[u8]) -> Option<&[u8]> {
+    line.strip_prefix(br#"{"id":""#).and_then(|rest| rest.get(..36))
 }
 
 impl EventLog {
-    /// Open (or create) the log and continue its newest segment.
+    /// Open (or create) the log and continue its newest segment (or start a new one after a
+    /// compacted newest segment).
     pub fn open(opts: LogOptions) -> std::io::Result<EventLog> {
         std::fs::create_dir_all(&opts.dir)?;
-        let newest = Self::segments(&opts.dir)?.last().map(|(n, _)| *n).unwrap_or(0);
-        let current = open_segment(&opts.dir, newest)?;
-        Ok(EventLog { opts, current: Mutex::new(current) })
+        Self::tidy(&opts.dir)?;
+        let segments = Self::segments(&opts.dir)?;
+        let current = match segments.last() {
+            Some(s) if s.compacted => s.number + 1,
+            Some(s) => s.number,
+            None => 0,
+        };
+        let current = open_segment(&opts.dir, current)?;
+        let log = EventLog { opts, current: Mutex::new(current), maintaining: Arc::new(Mutex::new(())) };
+        Ok(log)
+    }
+
+    /// Remove what an interrupted compaction left: a temporary file, or the plain segment
+    /// beside its finished compacted copy.
+    fn tidy(dir: &Path) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "tmp") {
+                std::fs::remove_file(&path)?;
+            }
+        }
+        let segments = Self::segments(dir)?;
+        for s in &segments {
+            if !s.compacted && segments.iter().any(|c| c.compacted && c.number == s.number) {
+                std::fs::remove_file(&s.path)?;
+            }
+        }
+        Ok(())
     }
 
     /// The segments, oldest first.
-    pub fn segments(dir: &Path) -> std::io::Result<Vec<(u64, PathBuf)>> {
+    pub fn segments(dir: &Path) -> std::io::Result<Vec<Segment>> {
         let mut out = Vec::new();
         for entry in std::fs::read_dir(dir)? {
             let path = entry?.path();
-            let n = path
-                .file_name()
-                .and_then(|f| f.to_str())
-                .and_then(|f| f.strip_prefix("segment-"))
-                .and_then(|f| f.strip_suffix(".ndjson"))
-                .and_then(|f| f.parse::<u64>().ok());
-            if let Some(n) = n {
-                out.push((n, path));
+            let Some(name) = path.file_name().and_then(|f| f.to_str()) else { continue };
+            let Some(rest) = name.strip_prefix("segment-") else { continue };
+            let (number, compacted) = if let Some(n) = rest.strip_suffix(".ndjson.gz") {
+                (n, true)
+            } else if let Some(n) = rest.strip_suffix(".ndjson") {
+                (n, false)
+            } else {
+                continue;
+            };
+            if let Ok(number) = number.parse::<u64>() {
+                out.push(Segment { number, compacted, path });
             }
         }
         out.sort();
         Ok(out)
     }
 
-    /// Write a batch (one line per event) and hand it to the OS.
-    pub fn append_sync(&self, events: &[ClientEvent]) -> std::io::Result<()> {
-        let mut buf = Vec::with_capacity(events.len() * 200);
-        for e in events {
-            serde_json::to_writer(&mut buf, e)?;
-            buf.push(b'\n');
+    /// Every line of a segment, plain or compacted.
+    pub fn read_segment(segment: &Segment) -> std::io::Result<Vec<Vec<u8>>> {
+        let file = std::fs::File::open(&segment.path)?;
+        let reader: Box<dyn Read> =
+            if segment.compacted { Box::new(flate2::read::GzDecoder::new(file)) } else { Box::new(file) };
+        let mut lines = Vec::new();
+        for line in std::io::BufReader::with_capacity(1 << 16, reader).split(b'\n') {
+            let line = line?;
+            if !line.is_empty() {
+                lines.push(line);
+            }
         }
+        Ok(lines)
+    }
+
+    /// How many events the log holds (lines counted as they stream by).
+    pub fn count(dir: &Path) -> std::io::Result<u64> {
+        let mut n = 0;
+        let segments = Self::segments(dir)?;
+        // A compaction cut short may leave a plain segment beside its finished copy.
+        let doubled = |s: &Segment| !s.compacted && segments.iter().any(|c| c.compacted && c.number == s.number);
+        for s in segments.iter().filter(|s| !doubled(s)) {
+            let file = std::fs::File::open(&s.path)?;
+            let mut reader: Box<dyn Read> =
+                if s.compacted { Box::new(flate2::read::GzDecoder::new(file)) } else { Box::new(file) };
+            let mut buf = vec![0u8; 1 << 16];
+            loop {
+                let k = reader.read(&mut buf)?;
+                if k == 0 {
+                    break;
+                }
+                n += buf[..k].iter().filter(|b| **b == b'\n').count() as u64;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Every event in the log, oldest segment first (for tools and tests).
+    pub fn read_all(dir: &Path) -> std::io::Result<Vec<ClientEvent>> {
+        let mut out = Vec::new();
+        for s in Self::segments(dir)? {
+            for line in Self::read_segment(&s)? {
+                out.push(serde_json::from_slice(&line).map_err(std::io::Error::other)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Write a batch (one write of its lines) and hand it to the OS.
+    pub fn append_sync(&self, batch: &EncodedBatch) -> std::io::Result<()> {
+        let buf = &batch.ndjson;
         let mut cur = self.current.lock().map_err(|_| std::io::Error::other("log lock poisoned"))?;
         if cur.bytes > 0 && cur.bytes + buf.len() as u64 > self.opts.segment_bytes {
-            cur.file.flush()?;
+            cur.file.sync_data()?;
             let next = cur.number + 1;
             *cur = open_segment(&self.opts.dir, next)?;
-            self.remove_expired(next)?;
+            self.maintain(next);
         }
-        cur.file.write_all(&buf)?;
-        cur.file.flush()?;
+        cur.file.write_all(buf)?;
         cur.bytes += buf.len() as u64;
         Ok(())
     }
 
-    /// Delete closed segments older than the retention period.
-    fn remove_expired(&self, current: u64) -> std::io::Result<()> {
-        let cutoff = SystemTime::now().checked_sub(self.opts.retention).unwrap_or(SystemTime::UNIX_EPOCH);
-        for (n, path) in Self::segments(&self.opts.dir)? {
-            if n < current && std::fs::metadata(&path)?.modified()? < cutoff {
-                std::fs::remove_file(&path)?;
+    /// Flush the current segment to the disk.
+    pub fn sync(&self) -> std::io::Result<()> {
+        let cur = self.current.lock().map_err(|_| std::io::Error::other("log lock poisoned"))?;
+        cur.file.sync_data()
+    }
+
+    /// Compact and expire closed segments on a background thread, unless a pass is running
+    /// (the next rotation picks up what it leaves).
+    fn maintain(&self, current: u64) {
+        let opts = self.opts.clone();
+        let lock = self.maintaining.clone();
+        let spawned = std::thread::Builder::new().name("client-log-compact".into()).spawn(move || {
+            let Ok(_pass) = lock.try_lock() else { return };
+            if let Err(e) = maintain(&opts, current) {
+                tracing::error!(error = %e, "client event log maintenance failed");
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "could not start client event log maintenance");
+        }
+    }
+
+    /// Compact and expire closed segments now, on this thread, after any running pass.
+    pub fn maintain_now(&self) -> std::io::Result<()> {
+        let current = self.current.lock().map_err(|_| std::io::Error::other("log lock poisoned"))?.number;
+        let _pass = self.maintaining.lock().map_err(|_| std::io::Error::other("log lock poisoned"))?;
+        maintain(&self.opts, current)
+    }
+}
+
+/// Expire, then compact, every closed segment (numbers below `current`).
+fn maintain(opts: &LogOptions, current: u64) -> std::io::Result<()> {
+    let cutoff = SystemTime::now().checked_sub(opts.retention).unwrap_or(SystemTime::UNIX_EPOCH);
+    for s in EventLog::segments(&opts.dir)? {
+        if s.number < current && std::fs::metadata(&s.path)?.modified()? < cutoff {
+            std::fs::remove_file(&s.path)?;
+        }
+    }
+    if !opts.compact {
+        return Ok(());
+    }
+    let mut before: Option<Segment> = None;
+    for s in EventLog::segments(&opts.dir)? {
+        if s.number >= current {
+            break;
+        }
+        // Retried batches land in the same segment or the next: dedupe against the one before.
+        let adjacent = before.as_ref().filter(|b| b.number + 1 == s.number);
+        let s = if s.compacted { s } else { compact(&opts.dir, &s, adjacent)? };
+        before = Some(s);
+    }
+    Ok(())
+}
+
+/// Rewrite one closed segment as gzip without the events whose id it (or `before`) already holds.
+/// Returns the compacted segment.
+pub fn compact(dir: &Path, segment: &Segment, before: Option<&Segment>) -> std::io::Result<Segment> {
+    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    if let Some(b) = before {
+        for line in EventLog::read_segment(b)? {
+            if let Some(id) = line_id(&line) {
+                seen.insert(id.to_vec());
             }
         }
-        Ok(())
     }
+    let lines = EventLog::read_segment(segment)?;
+    let modified = std::fs::metadata(&segment.path)?.modified()?;
+    let target = compacted_path(dir, segment.number);
+    let tmp = target.with_extension("gz.tmp");
+    let file = std::fs::File::create(&tmp)?;
+    let mut gz = flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::fast());
+    let (mut kept, mut dropped) = (0, 0);
+    for line in &lines {
+        // A line without a readable id is kept: compaction never loses an event.
+        if let Some(id) = line_id(line)
+            && !seen.insert(id.to_vec())
+        {
+            dropped += 1;
+            continue;
+        }
+        gz.write_all(line)?;
+        gz.write_all(b"\n")?;
+        kept += 1;
+    }
+    let file = gz.finish()?.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    // Retention goes by the age of the events, not of the compaction.
+    file.set_modified(modified)?;
+    drop(file);
+    std::fs::rename(&tmp, &target)?;
+    std::fs::File::open(dir)?.sync_all()?;
+    std::fs::remove_file(&segment.path)?;
+    tracing::info!(segment = segment.number, kept, dropped, "client event log segment compacted");
+    Ok(Segment { number: segment.number, compacted: true, path: target })
 }
 
 #[async_trait]
 impl ClientEventSink for EventLog {
-    async fn append(&self, events: &[ClientEvent]) -> Result<(), String> {
-        self.append_sync(events).map_err(|e| e.to_string())
+    async fn append(&self, batch: EncodedBatch) -> Result<(), String> {
+        self.append_sync(&batch).map_err(|e| e.to_string())
     }
 }

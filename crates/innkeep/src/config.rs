@@ -17,6 +17,7 @@ pub struct Config {
     pub booking: BookingConfig,
     pub bus: BusConfig,
     pub cache: CacheConfig,
+    pub ingest: IngestConfig,
     pub log: LogConfig,
     pub storage: StorageConfig,
     pub web: WebConfig,
@@ -70,6 +71,38 @@ impl Default for CacheConfig {
             max_entries: 100_000,
             key_prefix: "innkeep:".into(),
             node_id: String::new(),
+        }
+    }
+}
+
+/// Client event ingestion (`POST /api/v1/events`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// `log`: the embedded log in `data_dir/client-events`; `nats`: the JetStream stream
+    /// below, on the server of `bus.url`.
+    pub sink: String,
+    /// The JetStream stream of client events (sink `nats`).
+    pub stream: String,
+    /// Client events are published on `PREFIX.<type>` (sink `nats`).
+    pub subject_prefix: String,
+    /// The embedded log starts a new segment past this size.
+    pub segment_mib: u64,
+    /// Client events are kept this long (log segments, or the stream's max age).
+    pub retention_days: u64,
+    /// Compact closed log segments: drop repeated event ids, gzip.
+    pub compact: bool,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            sink: "log".into(),
+            stream: "INNKEEP_CLIENT_EVENTS".into(),
+            subject_prefix: "innkeep.client".into(),
+            segment_mib: 64,
+            retention_days: 7,
+            compact: true,
         }
     }
 }
@@ -159,6 +192,7 @@ impl Default for Config {
             booking: BookingConfig::default(),
             bus: BusConfig::default(),
             cache: CacheConfig::default(),
+            ingest: IngestConfig::default(),
             log: LogConfig::default(),
             storage: StorageConfig::default(),
             web: WebConfig::default(),

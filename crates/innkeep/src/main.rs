@@ -74,6 +74,15 @@ enum Command {
         /// With --postgres: run with 1, 2, ... up to this many `innkeep serve` nodes.
         #[arg(long, default_value_t = 3)]
         nodes: usize,
+        /// Only the client event ingestion figures (embedded log, JetStream with --nats).
+        #[arg(long)]
+        ingest: bool,
+        /// Events per batch (with --ingest).
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+        /// NATS JetStream to measure ingestion into (with --ingest), e.g. nats://127.0.0.1:4222.
+        #[arg(long, default_value = "")]
+        nats: String,
     },
     /// The event bus: consumer positions, dead letters, replay.
     Events {
@@ -265,6 +274,11 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
         Command::Bench { properties, seconds, concurrency, postgres: Some(admin_url), nodes, .. } => {
             let opts = innkeep::bench::postgres::PostgresBench { admin_url, nodes, properties, seconds, concurrency };
             innkeep::bench::postgres::run(opts).await
+        }
+        Command::Bench { ingest: true, seconds, concurrency, batch, nats, .. } => {
+            let opts = innkeep::bench::ingest::IngestBenchOptions { seconds, concurrency, batch, nats_url: nats };
+            innkeep::bench::ingest::run(opts).await?;
+            Ok(())
         }
         Command::Bench { properties, seconds, concurrency, .. } => {
             innkeep::bench::run(innkeep::bench::BenchOptions { properties, seconds, concurrency }).await?;

@@ -145,17 +145,12 @@ impl Server {
             let relay = NatsRelay::connect(nats_options(config)).await.context("connecting to NATS")?;
             tokio::spawn(relay.run(ports.store.clone(), commits.clone(), stop.subscribe()));
         }
-        let log = innkeep_events::log::EventLog::open(innkeep_events::log::LogOptions {
-            dir: config.data_dir.join("client-events"),
-            segment_bytes: 64 * 1024 * 1024,
-            retention: Duration::from_secs(7 * 24 * 3600),
-        })
-        .context("opening the client event log")?;
+        let sink = client_event_sink(config, stop.subscribe()).await?;
         let objects = crate::parts::open_objects(config)?;
         let consumer_names: Vec<String> = consumers().iter().map(|c| c.name().to_string()).collect();
         let probes = crate::parts::probes(config, &ports, search.index.clone(), objects.clone(), &consumer_names);
         let state = innkeep_http::AppState::new(ports.clone())
-            .with_client_events(Arc::new(log))
+            .with_client_events(sink)
             .with_objects(objects)
             .with_probes(probes);
         let web = innkeep_web::WebConfig {
@@ -206,6 +201,63 @@ impl Server {
 /// The embedded bus's durable consumers.
 pub fn consumers() -> Vec<Arc<dyn Consumer>> {
     vec![Arc::new(EventCounter)]
+}
+
+/// Where accepted client events go (`ingest.sink`): the embedded log (flushed to disk every
+/// second until `stop`) or a JetStream stream on `bus.url`.
+pub async fn client_event_sink(
+    config: &Config,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<Arc<dyn innkeep_app::ingest::ClientEventSink>> {
+    let retention = Duration::from_secs(config.ingest.retention_days.max(1) * 24 * 3600);
+    match config.ingest.sink.as_str() {
+        "log" => {
+            let log = Arc::new(
+                innkeep_events::log::EventLog::open(innkeep_events::log::LogOptions {
+                    dir: config.data_dir.join("client-events"),
+                    segment_bytes: config.ingest.segment_mib.max(1) * 1024 * 1024,
+                    retention,
+                    compact: config.ingest.compact,
+                })
+                .context("opening the client event log")?,
+            );
+            let syncing = log.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                loop {
+                    let stopping = tokio::select! {
+                        _ = tick.tick() => false,
+                        _ = stop.wait_for(|s| *s) => true,
+                    };
+                    let log = syncing.clone();
+                    match tokio::task::spawn_blocking(move || log.sync()).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => tracing::error!(error = %e, "client event log sync failed"),
+                        Err(e) => tracing::error!(error = %e, "client event log sync task failed"),
+                    }
+                    if stopping {
+                        return;
+                    }
+                }
+            });
+            Ok(log)
+        }
+        "nats" => {
+            anyhow::ensure!(!config.bus.url.is_empty(), "ingest.sink = \"nats\" needs bus.url");
+            let stream = innkeep_events::client_stream::ClientStream::connect(
+                &innkeep_events::client_stream::ClientStreamOptions {
+                    url: config.bus.url.clone(),
+                    stream: config.ingest.stream.clone(),
+                    subject_prefix: config.ingest.subject_prefix.clone(),
+                    max_age: retention,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("connecting the client event stream to NATS: {e}"))?;
+            Ok(Arc::new(stream))
+        }
+        other => anyhow::bail!("ingest.sink must be \"log\" or \"nats\", not {other:?}"),
+    }
 }
 
 /// Where the NATS relay publishes.

@@ -8,8 +8,13 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
-use innkeep_app::ingest::{Ingested, MAX_BATCH, ingest};
+use innkeep_app::ingest::{IngestError, Ingested, MAX_BATCH, ingest};
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Largest body of a batch, after gzip decompression (so also the largest compressed one).
 pub const MAX_DECOMPRESSED: usize = 4 * 1024 * 1024;
@@ -29,9 +34,9 @@ pub fn batch_limiter() -> BatchLimiter {
 /// Take a batch (a JSON array, or NDJSON with `Content-Type: application/x-ndjson`,
 /// optionally `Content-Encoding: gzip`); good items are kept, bad ones come back with reasons.
 #[utoipa::path(post, path = "/api/v1/events", tag = "events",
-    request_body(content = Vec<Object>, description = "[{type: search|view|click|funnel, client_id, occurred_at, property_id?, data?}]"),
+    request_body(content = Vec<Object>, description = "[{type: search|view|click|funnel, client_id, occurred_at, id?, property_id?, data?}]"),
     responses((status = 202, description = "{accepted, rejected: [{index, reason}]}"), (status = 400, body = Problem),
-        (status = 413, body = Problem), (status = 429, body = Problem)))]
+        (status = 413, body = Problem), (status = 429, body = Problem), (status = 503, body = Problem)))]
 pub async fn post(
     State(s): State<AppState>,
     MaybeAuth(actor): MaybeAuth,
@@ -54,39 +59,99 @@ pub async fn post(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-ndjson"));
-    let items: Vec<serde_json::Value> = if ndjson {
-        std::str::from_utf8(&body)
-            .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", "NDJSON must be UTF-8"))?
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            // A malformed line becomes a string, which the validation rejects with a reason.
-            .map(|l| {
-                serde_json::from_str(l).unwrap_or_else(|_| serde_json::Value::String(l.chars().take(40).collect()))
-            })
-            .collect()
+    let items: Vec<&str> = if ndjson {
+        let text = std::str::from_utf8(&body)
+            .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "malformed_body", "NDJSON must be UTF-8"))?;
+        // A malformed line stays an item of its own, refused with a reason.
+        text.lines().map(str::trim).filter(|l| !l.is_empty()).take(MAX_BATCH + 1).collect()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
+        let Items { items, more } = serde_json::from_slice(&body).map_err(|e| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "malformed_json",
                 format!("the body must be a JSON array of events: {e}"),
             )
-        })?
+        })?;
+        if more {
+            return Err(too_many());
+        }
+        items.into_iter().map(RawValue::get).collect()
     };
     if items.len() > MAX_BATCH {
-        return Err(ApiError::invalid("body", "invalid_batch", format!("a batch holds at most {MAX_BATCH} events")));
+        return Err(too_many());
     }
-    let client =
-        items.first().and_then(|i| i.get("client_id")).and_then(|c| c.as_str()).unwrap_or("anonymous").to_string();
-    if s.batch_limiter.check_key(&client).is_err() {
+    let client = items.first().and_then(|i| serde_json::from_str::<ClientKey<'_>>(i).ok()).and_then(|k| k.client_id);
+    let client = client.as_deref().unwrap_or("anonymous");
+    if s.batch_limiter.check_key(&client.to_string()).is_err() {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_batches",
             "too many batches from this client; slow down",
         ));
     }
-    let result = ingest(&s.ports, sink.as_ref(), actor.as_ref(), items, s.ports.clock.now()).await?;
+    // Forget idle clients now and then, so anonymous client ids do not pile up.
+    if BATCHES.fetch_add(1, Ordering::Relaxed) % 8192 == 8191 {
+        s.batch_limiter.retain_recent();
+    }
+    let result = ingest(sink.as_ref(), actor.as_ref(), &items, s.ports.clock.now()).await.map_err(|e| match e {
+        IngestError::BatchSize => ApiError::invalid("body", "invalid_batch", e.to_string()),
+        IngestError::Sink(error) => {
+            tracing::error!(error = %error, "client event sink failed");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "sink_unavailable",
+                "the client events could not be stored; send the batch again",
+            )
+        }
+    })?;
     metrics::counter!("innkeep_client_events_total", "outcome" => "accepted").increment(result.accepted as u64);
     metrics::counter!("innkeep_client_events_total", "outcome" => "rejected").increment(result.rejected.len() as u64);
     Ok((StatusCode::ACCEPTED, Json(result)))
+}
+
+static BATCHES: AtomicU64 = AtomicU64::new(0);
+
+fn too_many() -> ApiError {
+    ApiError::invalid("body", "invalid_batch", format!("a batch holds at most {MAX_BATCH} events"))
+}
+
+/// The client id of a batch's first item, which keys the rate limit.
+#[derive(Deserialize)]
+struct ClientKey<'a> {
+    #[serde(borrow)]
+    client_id: Option<Cow<'a, str>>,
+}
+
+/// A JSON array's items as raw JSON text, without building a tree; at most `MAX_BATCH`
+/// kept, `more` telling whether there were others.
+struct Items<'a> {
+    items: Vec<&'a RawValue>,
+    more: bool,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Items<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Items<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of events")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Items<'a>, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(64).min(MAX_BATCH));
+                let mut more = false;
+                while items.len() < MAX_BATCH {
+                    match seq.next_element::<&'de RawValue>()? {
+                        Some(item) => items.push(item),
+                        None => return Ok(Items { items, more }),
+                    }
+                }
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    more = true;
+                }
+                Ok(Items { items, more })
+            }
+        }
+        d.deserialize_seq(V(std::marker::PhantomData))
+    }
 }

@@ -1,0 +1,106 @@
+//! Client events into NATS JetStream: each accepted event is one message on
+//! `PREFIX.<type>` (stream `INNKEEP_CLIENT_EVENTS` by default) with the event id as its
+//! `Nats-Msg-Id`, so a batch sent again within the duplicate window is stored once. A
+//! batch's messages are published back to back and their acks awaited together: `append`
+//! returns only once JetStream has stored every one, so a 202 means stored.
+
+use async_nats::Subject;
+use async_nats::jetstream::message::PublishMessage;
+use async_nats::jetstream::{self, stream};
+use async_trait::async_trait;
+use bytes::Bytes;
+use innkeep_app::ingest::{ClientEventSink, EncodedBatch, KINDS};
+use std::time::Duration;
+
+/// Where client events go on NATS.
+#[derive(Debug, Clone)]
+pub struct ClientStreamOptions {
+    pub url: String,
+    pub stream: String,
+    pub subject_prefix: String,
+    /// How long JetStream keeps client events.
+    pub max_age: Duration,
+}
+
+/// Acks a connection may await at once.
+pub const MAX_ACKS_IN_FLIGHT: usize = 65_536;
+/// Batches published at once: each takes up to `MAX_BATCH` ack permits while it publishes
+/// and holds them until it awaits its acks, so batches that together wanted more permits than
+/// exist would wait on each other for ever.
+const BATCHES_IN_FLIGHT: usize = MAX_ACKS_IN_FLIGHT / innkeep_app::ingest::MAX_BATCH / 2;
+
+/// A JetStream context able to await `MAX_ACKS_IN_FLIGHT` acks at once.
+pub fn context(client: async_nats::Client) -> jetstream::Context {
+    jetstream::context::ContextBuilder::new().max_ack_inflight(MAX_ACKS_IN_FLIGHT).build(client)
+}
+
+/// A connected JetStream sink for client events.
+pub struct ClientStream {
+    js: jetstream::Context,
+    subjects: Vec<(&'static str, Subject)>,
+    batches: tokio::sync::Semaphore,
+}
+
+impl ClientStream {
+    /// Connect and make sure the stream exists (subjects `PREFIX.>`, 2 min duplicate window).
+    pub async fn connect(opts: &ClientStreamOptions) -> Result<ClientStream, String> {
+        let client = async_nats::connect(&opts.url).await.map_err(|e| e.to_string())?;
+        Self::with_client(client, opts).await
+    }
+
+    /// Use an existing connection.
+    pub async fn with_client(client: async_nats::Client, opts: &ClientStreamOptions) -> Result<ClientStream, String> {
+        let js = context(client);
+        js.get_or_create_stream(stream::Config {
+            name: opts.stream.clone(),
+            subjects: vec![format!("{}.>", opts.subject_prefix)],
+            duplicate_window: Duration::from_secs(120),
+            max_age: opts.max_age,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        let subjects = KINDS.iter().map(|k| (*k, Subject::from(format!("{}.{k}", opts.subject_prefix)))).collect();
+        Ok(ClientStream { js, subjects, batches: tokio::sync::Semaphore::new(BATCHES_IN_FLIGHT) })
+    }
+
+    /// The JetStream context (for tests and the benchmark).
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.js
+    }
+
+    fn subject(&self, kind: &str) -> Subject {
+        self.subjects
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_else(|| self.subjects[0].1.clone())
+    }
+}
+
+/// Publish every event of a batch on `subject(kind)` and wait for all the acks. Callers
+/// bound how many batches run at once (see `BATCHES_IN_FLIGHT`).
+pub async fn publish_batch(
+    js: &jetstream::Context,
+    subject: impl Fn(&str) -> Subject,
+    batch: EncodedBatch,
+) -> Result<(), String> {
+    let payload = Bytes::from(batch.ndjson);
+    let mut acks = Vec::with_capacity(batch.items.len());
+    for item in &batch.items {
+        let message = PublishMessage::build().payload(payload.slice(item.line.clone())).message_id(item.id.to_string());
+        acks.push(js.send_publish(subject(item.kind), message).await.map_err(|e| e.to_string())?);
+    }
+    for ack in acks {
+        ack.await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl ClientEventSink for ClientStream {
+    async fn append(&self, batch: EncodedBatch) -> Result<(), String> {
+        let _turn = self.batches.acquire().await.map_err(|e| e.to_string())?;
+        publish_batch(&self.js, |k| self.subject(k), batch).await
+    }
+}

@@ -27,7 +27,41 @@ function expect(cond, message) {
   if (!cond) throw new Error(`expectation failed: ${message}`);
 }
 
+// Accessibility basics on every page shot: each visible form control has a label (or an
+// aria-label) and each image has an alt attribute.
+async function accessible(page, name) {
+  const missing = await page.evaluate(() => {
+    const out = [];
+    for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+      if (!(el.labels && el.labels.length) && !el.getAttribute("aria-label")) out.push(`${el.tagName} ${el.name}`);
+    }
+    for (const img of document.querySelectorAll("img")) {
+      if (!img.hasAttribute("alt")) out.push(`img ${img.src}`);
+    }
+    return out;
+  });
+  expect(missing.length === 0, `${name}: unlabelled controls or images: ${missing.join(", ")}`);
+}
+
+// A photo for the host to upload: a small drawing rendered by the browser, as a JPEG.
+async function samplePhoto(browser) {
+  const context = await browser.newContext({ viewport: { width: 960, height: 640 } });
+  const p = await context.newPage();
+  await p.setContent(`<body style="margin:0"><div style="width:960px;height:640px;position:relative;
+    background:linear-gradient(180deg,#8ec5e8 0%,#d6ecf7 58%,#e6d2a8 58%,#cda874 100%)">
+    <div style="position:absolute;left:300px;top:170px;width:360px;height:290px;background:#f6f1e6;border:8px solid #1f5f8b"></div>
+    <div style="position:absolute;left:280px;top:120px;width:0;height:0;border-left:200px solid transparent;border-right:200px solid transparent;border-bottom:70px solid #b3261e"></div>
+    <div style="position:absolute;left:440px;top:320px;width:80px;height:140px;background:#1f5f8b"></div>
+    <div style="position:absolute;left:340px;top:220px;width:70px;height:60px;background:#9fd0ee;border:4px solid #fff"></div>
+    <div style="position:absolute;left:550px;top:220px;width:70px;height:60px;background:#9fd0ee;border:4px solid #fff"></div>
+    </div></body>`);
+  const buffer = await p.screenshot({ type: "jpeg", quality: 85 });
+  await context.close();
+  return buffer;
+}
+
 async function snap(page, name) {
+  await accessible(page, name);
   await page.setViewportSize(DESKTOP);
   await page.screenshot({ path: `${SHOTS}/${name}-desktop.png`, fullPage: true });
   await page.setViewportSize(PHONE);
@@ -80,7 +114,7 @@ try {
   const guest = await newPage(browser, problems);
   const admin = await newPage(browser, problems);
 
-  await step("host creates a property and a room type", async () => {
+  await step("host creates a property", async () => {
     await signIn(host, "host@demo.innkeep.dev");
     await host.goto(`${BASE}/host`);
     await snap(host, "host-properties");
@@ -96,6 +130,21 @@ try {
     await host.getByRole("button", { name: "Create property" }).click();
     await host.waitForURL(/\/host\/properties\/[0-9a-f-]{36}$/);
     expect((await host.locator("h1").textContent()).includes(propertyName), "property page shows its name");
+  });
+
+  await step("host uploads a photo", async () => {
+    await host.getByLabel(/^Photo \(JPEG/).setInputFiles({ name: "front.jpg", mimeType: "image/jpeg", buffer: await samplePhoto(browser) });
+    await host.getByLabel("Description for people who cannot see it").fill("The blue door of the journey inn");
+    await host.getByRole("button", { name: "Upload photo" }).click();
+    await host.waitForURL(/photo=added/);
+    expect(await host.getByText("Photo added.").isVisible(), "upload confirmed");
+    const img = host.locator("#photos img[alt='The blue door of the journey inn']");
+    await img.waitFor();
+    expect(await img.evaluate((el) => el.complete && el.naturalWidth === 960), "the uploaded photo loads at its size");
+    await snap(host, "host-property");
+  });
+
+  await step("host adds a room type", async () => {
     await host.getByLabel("Name", { exact: true }).fill("Journey Double");
     await host.getByLabel(/Nightly rate/).fill("120");
     await host.getByLabel("VAT % (optional)").fill("6");
@@ -130,10 +179,17 @@ try {
     expect((await card.count()) === 1, "the new property is in the results");
     await guest.waitForSelector("#map.leaflet-container");
     expect((await guest.locator("#map path.leaflet-interactive").count()) >= 1, "a marker on the map");
+    // No tile server is configured: the base layer is the shipped country outlines.
+    await guest.waitForSelector("#map path.land", { state: "attached" });
+    expect((await guest.locator("#map path.land").count()) > 100, "country outlines drawn under the markers");
+    expect(await card.locator("img.photo").evaluate((el) => el.complete && el.naturalWidth > 0), "the result shows the photo");
     await snap(guest, "stays");
     await card.getByRole("link", { name: propertyName }).click();
     await guest.waitForURL(/\/properties\//);
     expect(await guest.getByText("Next 14 nights").isVisible(), "availability strip");
+    const photo = guest.locator(".gallery img[alt='The blue door of the journey inn']");
+    expect(await photo.isVisible(), "the photo is on the property page");
+    expect(await photo.evaluate((el) => el.complete && el.naturalWidth === 960), "and it loaded");
     await snap(guest, "property");
     await guest.getByRole("button", { name: "Book Journey Double" }).click();
     await guest.waitForURL(/\/checkout\?/);
@@ -175,6 +231,17 @@ try {
     await admin.goto(`${BASE}/ops`);
     expect((await admin.locator("h1").textContent()).includes("Operations"), "ops page");
     expect((await admin.locator("figure.chart svg rect").count()) > 0, "charts drawn");
+    expect((await admin.locator("#chart-latency polyline").count()) >= 1, "latency drawn from measured requests");
+    for (const id of ["bookings", "occupancy", "requests", "errors"]) {
+      expect((await admin.locator(`#chart-${id} svg`).count()) === 1, `chart ${id}`);
+    }
+    const made = await admin.locator(".kpi", { hasText: "Bookings made today" }).locator("strong").textContent();
+    expect(Number(made.replace(/[^0-9]/g, "")) >= 1, `the journey's booking counts today (${made})`);
+    const parts = await admin.locator("#health tbody th").allTextContents();
+    for (const part of ["database", "NATS relay", "search index (this node)", "object storage"]) {
+      expect(parts.includes(part), `health lists ${part} (${parts.join(", ")})`);
+    }
+    expect(await admin.getByRole("heading", { name: "Alerts" }).isVisible(), "alerts section");
     await snap(admin, "ops");
   });
 

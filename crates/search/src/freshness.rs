@@ -49,6 +49,11 @@ pub async fn rebuild(store: &dyn Store, index: &SearchIndex) -> Result<(i64, u64
 pub async fn apply_events(store: &dyn Store, index: &SearchIndex, from: i64) -> Result<i64, StoreError> {
     let events = store.events_after(from, 1000).await?;
     let Some(last) = events.last().map(|e| e.seq) else { return Ok(from) };
+    // A bulk import (the demo loader) names no properties: read the whole catalogue again.
+    if events.iter().any(|e| e.event.kind == "catalog.imported") {
+        rebuild(store, index).await.map_err(StoreError::Database)?;
+        return Ok(last);
+    }
     let mut touched = HashSet::new();
     for e in &events {
         let property = match e.event.kind.as_str() {

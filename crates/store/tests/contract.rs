@@ -461,7 +461,7 @@ fn photo(p: &Property, n: u32, at: Timestamp) -> Photo {
         id,
         property_id: p.id,
         tenant_id: p.tenant_id,
-        kind: if n % 2 == 0 { ImageKind::Jpeg } else { ImageKind::Webp },
+        kind: if n.is_multiple_of(2) { ImageKind::Jpeg } else { ImageKind::Webp },
         size: 1000 + u64::from(n),
         alt: format!("photo {n}"),
         key: format!("photos/{}/{id}.jpg", p.id),

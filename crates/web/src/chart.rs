@@ -19,6 +19,18 @@ pub struct Bar {
     /// Whether the label is printed under the bar (every few bars, so they do not overlap).
     pub tick: bool,
     pub tick_x: String,
+    /// How the tick label is anchored (so the ones at the edges stay inside).
+    pub anchor: &'static str,
+}
+
+fn anchor(x: f64) -> &'static str {
+    if x > W - 24.0 {
+        "end"
+    } else if x < 24.0 {
+        "start"
+    } else {
+        "middle"
+    }
 }
 
 /// A bar chart.
@@ -60,6 +72,7 @@ pub fn bars(id: &str, title: &str, summary: String, unit: &str, points: &[(Strin
                     value: shown.clone(),
                     tick: (points.len() - 1 - i).is_multiple_of(every),
                     tick_x: format!("{:.1}", x + slot * 0.38),
+                    anchor: anchor(x + slot * 0.38),
                 }
             })
             .collect(),
@@ -67,7 +80,13 @@ pub fn bars(id: &str, title: &str, summary: String, unit: &str, points: &[(Strin
 }
 
 fn trim(v: f64) -> String {
-    if v >= 100.0 || v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") }
+    if v >= 100.0 || v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else if v >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
 }
 
 /// One line of a line chart.
@@ -84,7 +103,8 @@ pub struct LineChart {
     pub summary: String,
     pub max_label: String,
     pub series: Vec<Series>,
-    pub ticks: Vec<(String, String)>,
+    /// Tick labels: x, anchor, text.
+    pub ticks: Vec<(String, &'static str, String)>,
     /// Rows of the screen-reader table: label, then one value per series.
     pub rows: Vec<(String, Vec<String>)>,
     pub empty: bool,
@@ -128,7 +148,10 @@ pub fn lines(
             .iter()
             .enumerate()
             .filter(|(i, _)| (labels.len() - 1 - i).is_multiple_of(every))
-            .map(|(i, l)| (format!("{:.1}", LEFT + step * i as f64), l.clone()))
+            .map(|(i, l)| {
+                let x = LEFT + step * i as f64;
+                (format!("{x:.1}"), anchor(x), l.clone())
+            })
             .collect(),
         rows: labels
             .iter()

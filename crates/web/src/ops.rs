@@ -198,11 +198,13 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
                 .collect();
             let major = 10f64.powi(i32::from(cur.exponent()));
             let today_minor = per_day_minor.last().copied().unwrap_or(0);
-            let others: Vec<String> = by_currency
-                .values()
-                .filter(|(c, _, _)| *c != cur)
-                .map(|(c, m, _)| format!("{} {}", c.code(), amount(*m, *c)))
-                .collect();
+            let mut rest: Vec<&(Currency, i64, usize)> = by_currency.values().filter(|(c, _, _)| *c != cur).collect();
+            rest.sort_by_key(|(_, _, n)| std::cmp::Reverse(*n));
+            let mut others: Vec<String> =
+                rest.iter().take(3).map(|(c, m, _)| format!("{} {}", c.code(), amount(*m, *c))).collect();
+            if rest.len() > 3 {
+                others.push(format!("and {} more currencies", rest.len() - 3));
+            }
             kpis.push(Kpi {
                 label: format!("Revenue booked today ({})", cur.code()),
                 value: amount(today_minor, cur),
@@ -246,7 +248,7 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
         let tonight = per_night.first().copied().unwrap_or(0);
         kpis.push(Kpi {
             label: "Occupancy tonight".into(),
-            value: format!("{:.1}%", pct(tonight)),
+            value: format!("{:.2}%", pct(tonight)),
             note: format!(
                 "{} of {}{} units (base units; holds count)",
                 at_least(tonight, staying_capped),
@@ -257,12 +259,12 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
         bar_charts.push(bars(
             "occupancy",
             &format!("Occupancy of the next {DAYS} nights (%)"),
-            format!("{:.1}% tonight", pct(tonight)),
+            format!("{:.2}% tonight", pct(tonight)),
             "%",
             &nights
                 .iter()
                 .zip(&per_night)
-                .map(|(d, n)| (day_label(d), pct(*n), format!("{:.1}%", pct(*n))))
+                .map(|(d, n)| (day_label(d), pct(*n), format!("{:.2}%", pct(*n))))
                 .collect::<Vec<_>>(),
         ));
 

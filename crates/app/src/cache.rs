@@ -26,8 +26,14 @@ use std::time::Duration;
 
 /// A cache backend failure; reads fall back to the store when the cache fails.
 #[derive(Debug, thiserror::Error)]
-#[error("cache: {0}")]
-pub struct CacheError(pub String);
+pub enum CacheError {
+    /// The backend failed.
+    #[error("cache: {0}")]
+    Backend(String),
+    /// The backend failed recently and is not asked again yet (logged once, at the failure).
+    #[error("cache unavailable after a recent failure")]
+    Unavailable,
+}
 
 /// A key's invalidation generation, as a miss saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +185,7 @@ where
             }
         },
         Ok(Lookup::Miss(since)) => Some(since),
+        Err(CacheError::Unavailable) => None,
         Err(e) => {
             tracing::warn!(key, error = %e, "cache read failed; reading the store");
             None
@@ -188,11 +195,10 @@ where
     let value = fetch().await?;
     if let Some(since) = since {
         match serde_json::to_vec(&value) {
-            Ok(bytes) => {
-                if let Err(e) = ports.cache.put(key, &bytes, since, ports.settings.cache_ttl).await {
-                    tracing::warn!(key, error = %e, "cache fill failed");
-                }
-            }
+            Ok(bytes) => match ports.cache.put(key, &bytes, since, ports.settings.cache_ttl).await {
+                Ok(_) | Err(CacheError::Unavailable) => {}
+                Err(e) => tracing::warn!(key, error = %e, "cache fill failed"),
+            },
             Err(e) => tracing::warn!(key, error = %e, "cache value does not encode"),
         }
     }

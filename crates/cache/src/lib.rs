@@ -46,5 +46,5 @@ pub async fn open(options: &CacheOptions) -> Result<Arc<dyn Cache>, CacheError> 
     if options.url.starts_with("redis://") || options.url.starts_with("rediss://") {
         return Ok(Arc::new(RedisCache::connect(&options.url, &options.key_prefix).await?));
     }
-    Err(CacheError(format!("cache.url must be empty or redis://..., not {:?}", options.url)))
+    Err(CacheError::Backend(format!("cache.url must be empty or redis://..., not {:?}", options.url)))
 }

@@ -39,7 +39,7 @@ impl MemoryCache {
 
     fn shard(&self, key: &str) -> Result<std::sync::MutexGuard<'_, Shard>, CacheError> {
         let i = (self.hasher.hash_one(key) % SHARDS as u64) as usize;
-        self.shards[i].lock().map_err(|_| CacheError("a cache shard lock is poisoned".into()))
+        self.shards[i].lock().map_err(|_| CacheError::Backend("a cache shard lock is poisoned".into()))
     }
 }
 

@@ -179,3 +179,50 @@ async fn events_invalidate_and_holds_ignore_the_cache(cache: Arc<dyn Cache>) {
     follow().await;
     assert!(offers().await.unwrap().is_empty(), "after the consumer ran the room type is sold out");
 }
+
+/// A cache whose every call fails, as a dead Redis does.
+struct Broken;
+
+#[async_trait::async_trait]
+impl Cache for Broken {
+    async fn get(&self, _: &str) -> Result<innkeep_app::cache::Lookup, innkeep_app::cache::CacheError> {
+        Err(innkeep_app::cache::CacheError::Backend("connection refused".into()))
+    }
+    async fn put(
+        &self,
+        _: &str,
+        _: &[u8],
+        _: innkeep_app::cache::Generation,
+        _: std::time::Duration,
+    ) -> Result<bool, innkeep_app::cache::CacheError> {
+        Err(innkeep_app::cache::CacheError::Unavailable)
+    }
+    async fn invalidate(&self, _: &[String]) -> Result<(), innkeep_app::cache::CacheError> {
+        Err(innkeep_app::cache::CacheError::Backend("connection refused".into()))
+    }
+}
+
+#[tokio::test]
+async fn a_failing_cache_never_fails_a_read_or_a_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        innkeep_store::open(&innkeep_store::StoreOptions::new(innkeep_store::sqlite_url(dir.path()))).await.unwrap();
+    innkeep_store::migrate(&store).await.unwrap();
+    let ports = ports(Arc::new(store), Arc::new(Broken));
+    let now = ports.clock.now();
+    let cmd = Register {
+        email: "host@example.com".into(),
+        password: "correct horse battery".into(),
+        name: "Test".into(),
+        role: Role::Host,
+    };
+    let host = register(&ports, cmd, now).await.unwrap();
+    let host = Actor { user_id: host.id, role: host.role, tenant_id: host.tenant_id };
+    let p = innkeep_app::catalog::create_property(&ports, &host, property_draft("Casa Azul"), now).await.unwrap();
+    innkeep_app::catalog::create_room_type(&ports, &host, p.id, room_type_draft(2), now).await.unwrap();
+    assert_eq!(innkeep_app::cache::property(&ports, p.id).await.unwrap().draft.name, "Casa Azul");
+    let party = Party { adults: 2, children: 0 };
+    let offers =
+        innkeep_app::availability::availability(&ports, p.id, date(2027, 2, 1), date(2027, 2, 3), party, now).await;
+    assert_eq!(offers.unwrap()[0].units_left, 2);
+}

@@ -1,6 +1,6 @@
 //! The parts beside the database that the binary wires in: object storage (a local
-//! directory or S3) and the health probes the operator dashboard lists. A part added
-//! later (read replicas, a cache) adds its probe to `probes`.
+//! directory or S3) and the health probes the operator dashboard lists (database, read
+//! replicas, bus consumers, NATS relay, search index, object storage).
 
 use crate::config::Config;
 use anyhow::Context;
@@ -65,6 +65,31 @@ impl Probe for SearchFreshness {
     }
 }
 
+/// The read replicas as the store last measured them.
+struct ReplicasProbe(Arc<dyn innkeep_app::Store>);
+
+#[async_trait]
+impl Probe for ReplicasProbe {
+    async fn check(&self) -> Vec<PartHealth> {
+        let replicas = self.0.replicas();
+        if replicas.is_empty() {
+            return vec![PartHealth::new("read replicas", Status::Off, "none configured (database.replicas is empty)")];
+        }
+        replicas
+            .into_iter()
+            .map(|r| {
+                let part = format!("read replica {}", r.name);
+                let lag = r.lag_seconds.map_or("lag unknown".to_string(), |s| format!("lag {s:.1} s"));
+                match (r.up, r.serving) {
+                    (false, _) => PartHealth::new(part, Status::Down, "not answering; its reads run on the primary"),
+                    (true, false) => PartHealth::new(part, Status::Warn, format!("{lag}: too far behind to serve")),
+                    (true, true) => PartHealth::new(part, Status::Ok, format!("{lag}; {} reads served", r.reads)),
+                }
+            })
+            .collect()
+    }
+}
+
 /// Object storage answers a read.
 struct ObjectsProbe(Arc<dyn ObjectStorage>);
 
@@ -88,7 +113,8 @@ pub fn probes(
     consumers: &[String],
 ) -> Vec<Arc<dyn Probe>> {
     let store = ports.store.clone();
-    let mut out: Vec<Arc<dyn Probe>> = vec![Arc::new(DatabaseProbe(store.clone()))];
+    let mut out: Vec<Arc<dyn Probe>> =
+        vec![Arc::new(DatabaseProbe(store.clone())), Arc::new(ReplicasProbe(store.clone()))];
     for c in consumers {
         out.push(Arc::new(ConsumerProbe {
             store: store.clone(),

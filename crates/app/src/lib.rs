@@ -19,6 +19,7 @@ pub mod objects;
 pub mod photo;
 pub mod search;
 pub mod store;
+pub mod suggest;
 
 pub use cache::Cache;
 pub use clock::{Clock, SystemClock};

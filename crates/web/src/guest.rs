@@ -126,14 +126,89 @@ struct HomePage {
     ctx: Ctx,
     form: SearchForm,
     destinations: Vec<String>,
+    /// The signed-in guest's recent searches, to run again.
+    recent: Vec<Link>,
+    /// Destinations other guests booked lately.
+    popular: Vec<Link>,
 }
+
+struct Link {
+    label: String,
+    href: String,
+}
+
+/// Searches and suggestions shown on the home page.
+const HOME_LINKS: usize = 5;
 
 /// GET /
 pub async fn home(State(s): State<AppState>, v: Visitor) -> PageResult {
     let now = s.ports.clock.now();
     let destinations = destinations(&s.ports, &v.web.destinations, now).await?;
     let form = SearchForm::default().with_defaults(now);
-    Ok(render(&HomePage { ctx: v.ctx("Find a stay"), form, destinations }))
+    let viewer = v.user.as_ref().map(|(a, _)| a.user_id);
+    let mut recent = Vec::new();
+    if let Some(user) = viewer {
+        for r in s.ports.store.recent_searches(user, HOME_LINKS as u32 * 2).await.map_err(AppError::from)? {
+            if let Some(href) = stays_href(&r.query)
+                && !recent.iter().any(|l: &Link| l.href == href)
+                && recent.len() < HOME_LINKS
+            {
+                recent.push(Link { label: r.summary, href });
+            }
+        }
+    }
+    let popular = innkeep_app::suggest::popular_destinations(&s.ports, viewer, HOME_LINKS)
+        .await?
+        .into_iter()
+        .map(|d| {
+            let query = form_urlencoded::Serializer::new(String::new())
+                .append_pair("city", &d.city)
+                .append_pair("check_in", &form.check_in)
+                .append_pair("check_out", &form.check_out)
+                .append_pair("adults", &form.adults)
+                .finish();
+            let label = format!("{} ({} recent bookings)", d.city, d.bookings);
+            Link { label, href: format!("/stays?{query}") }
+        })
+        .collect();
+    Ok(render(&HomePage { ctx: v.ctx("Find a stay"), form, destinations, recent, popular }))
+}
+
+/// The results page for a recorded search (`destination=..&check_in=..` as the API takes
+/// it), or `None` if it has no destination (map and point searches have no page here).
+fn stays_href(recorded: &str) -> Option<String> {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    let mut has_city = false;
+    for (k, v) in form_urlencoded::parse(recorded.as_bytes()) {
+        let key = match k.as_ref() {
+            "destination" => {
+                has_city = !v.trim().is_empty();
+                "city"
+            }
+            "check_in" | "check_out" | "adults" | "children" => k.as_ref(),
+            _ => continue,
+        };
+        out.append_pair(key, &v);
+    }
+    has_city.then(|| format!("/stays?{}", out.finish()))
+}
+
+/// Remember a signed-in guest's search in the form the API takes, so "search again" works
+/// from both; a failure to remember must not fail the search.
+async fn remember_search(s: &AppState, v: &Visitor, form: &SearchForm, ci: Date, co: Date, party: Party) {
+    let Some((actor, _)) = &v.user else { return };
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("destination", form.city.trim())
+        .append_pair("check_in", &ci.to_string())
+        .append_pair("check_out", &co.to_string())
+        .append_pair("adults", &party.adults.to_string())
+        .append_pair("children", &party.children.to_string())
+        .finish();
+    let children = if party.children > 0 { format!(", {} children", party.children) } else { String::new() };
+    let summary = format!("{} · {ci} to {co} · {} adults{children}", form.city.trim(), party.adults);
+    if let Err(e) = s.ports.store.record_search(actor.user_id, &query, &summary, s.ports.clock.now()).await {
+        tracing::warn!(error = %e, "could not record the search");
+    }
 }
 
 struct Card {
@@ -228,6 +303,9 @@ pub async fn stays(State(s): State<AppState>, v: Visitor, Query(form): Query<Sea
         return Ok(render(&page));
     }
     page.nights = nights_between(ci, co);
+    if !form.city.trim().is_empty() {
+        remember_search(&s, &v, &form, ci, co, party).await;
+    }
     // Max price is per night, in each property's own currency (major units).
     let max_per_night: Option<f64> = form.max_price.trim().parse::<f64>().ok().filter(|p| *p > 0.0);
     let q = StayQuery {

@@ -590,3 +590,49 @@ async fn static_assets_are_cached_and_unknown_pages_are_not_found() {
     assert_eq!(b.get(&t, "/static/vendor/leaflet/leaflet.js").await.status, StatusCode::OK);
     assert_eq!(b.get(&t, "/properties/not-a-uuid").await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_home_page_offers_recent_searches_and_destinations_other_guests_booked() {
+    let t = test_web().await;
+    let host = user(&t, "host@example.com", Role::Host).await;
+    let (_, rt) = listing(&t, &host, "Casa Azul").await;
+    let booker = user(&t, "booker@example.com", Role::Guest).await;
+    let _ = user(&t, "ana@example.com", Role::Guest).await;
+
+    // Before anyone booked, there is nothing to suggest.
+    let mut ana = Browser::default();
+    ana.sign_in(&t, "ana@example.com").await;
+    let home = ana.get(&t, "/").await;
+    assert!(!home.body.contains("Popular with other guests"), "{}", home.body);
+    assert!(!home.body.contains("Your recent searches"));
+
+    // Another guest books in Lisbon; Ana searches Lisbon.
+    let now = t.ports.clock.now();
+    let cmd = innkeep_app::booking::PlaceBooking {
+        room_type_id: rt.parse().unwrap(),
+        check_in: "2027-02-01".parse().unwrap(),
+        check_out: "2027-02-03".parse().unwrap(),
+        party: innkeep_core::Party { adults: 2, children: 0 },
+        guest: innkeep_app::store::GuestContact { name: "B".into(), email: "booker@example.com".into(), phone: None },
+        idempotency_key: None,
+        request_hash: "test".into(),
+    };
+    innkeep_app::booking::place_booking(&t.ports, &booker, cmd, now).await.unwrap();
+    let list = ana.get(&t, "/stays?city=Lisbon&check_in=2027-03-01&check_out=2027-03-04&adults=2").await;
+    assert!(list.body.contains("Casa Azul"), "{}", list.body);
+
+    let home = ana.get(&t, "/").await;
+    assert!(home.body.contains("Your recent searches"), "{}", home.body);
+    assert!(
+        home.body.contains("href=\"/stays?city=Lisbon&#38;check_in=2027-03-01&#38;check_out=2027-03-04&#38;adults=2"),
+        "the search runs again from its link: {}",
+        home.body
+    );
+    assert!(home.body.contains("Popular with other guests") && home.body.contains("Lisbon (1 recent bookings)"));
+
+    // The guest who booked Lisbon is not told about Lisbon.
+    let mut b = Browser::default();
+    b.sign_in(&t, "booker@example.com").await;
+    let home = b.get(&t, "/").await;
+    assert!(!home.body.contains("Popular with other guests"), "{}", home.body);
+}

@@ -139,6 +139,25 @@ impl SqlStore {
         query(self.reader()).await.map_err(db_err)
     }
 
+    /// The document of the row with this id, read where [`read_replica`](Self::read_replica)
+    /// says (again on the primary when a replica does not have it yet).
+    async fn doc_by_id<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &'static str,
+        id: String,
+    ) -> Result<Option<T>, StoreError> {
+        let row = self
+            .read_replica(
+                |pool| {
+                    let id = id.clone();
+                    async move { sqlx::query(sql).bind(id).fetch_optional(&pool).await }
+                },
+                Option::is_some,
+            )
+            .await?;
+        row.as_ref().map(doc_of).transpose()
+    }
+
     /// Run a transaction again, with backoff, while it fails with a transient conflict or
     /// a lost primary (which is looked for again before the next attempt).
     async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, StoreError>
@@ -423,19 +442,7 @@ impl Store for SqlStore {
     }
 
     async fn property(&self, id: PropertyId) -> Result<Option<Property>, StoreError> {
-        let id = id.to_string();
-        let row = self
-            .read_replica(
-                |pool| {
-                    let id = id.clone();
-                    async move {
-                        sqlx::query("SELECT doc FROM properties WHERE id = $1").bind(id).fetch_optional(&pool).await
-                    }
-                },
-                Option::is_some,
-            )
-            .await?;
-        row.as_ref().map(doc_of).transpose()
+        self.doc_by_id("SELECT doc FROM properties WHERE id = $1", id.to_string()).await
     }
 
     async fn list_properties(
@@ -493,19 +500,7 @@ impl Store for SqlStore {
     }
 
     async fn room_type(&self, id: RoomTypeId) -> Result<Option<RoomType>, StoreError> {
-        let id = id.to_string();
-        let row = self
-            .read_replica(
-                |pool| {
-                    let id = id.clone();
-                    async move {
-                        sqlx::query("SELECT doc FROM room_types WHERE id = $1").bind(id).fetch_optional(&pool).await
-                    }
-                },
-                Option::is_some,
-            )
-            .await?;
-        row.as_ref().map(doc_of).transpose()
+        self.doc_by_id("SELECT doc FROM room_types WHERE id = $1", id.to_string()).await
     }
 
     async fn room_types_of(&self, property: PropertyId) -> Result<Vec<RoomType>, StoreError> {

@@ -64,12 +64,17 @@ pub async fn run_once(store: &dyn Store, consumer: &dyn Consumer, opts: &Consume
                         created_at: jiff::Timestamp::now(),
                     };
                     store.add_dead_letter(&letter).await?;
+                    // Past a parked event at once, so it is never parked twice.
+                    store.set_consumer_position(name, e.seq).await?;
                 }
             }
         }
-        store.set_consumer_position(name, e.seq).await?;
     }
+    // The position moves once a batch: after a crash mid-batch the handled events are
+    // read again and skipped as processed, so acting once rests on the processed marks, not
+    // on the position (one write a batch instead of one an event).
     if let Some(last) = events.last() {
+        store.set_consumer_position(name, last.seq).await?;
         let newest = store.last_event_seq().await?;
         metrics::gauge!("innkeep_consumer_lag_events", "consumer" => name.to_string()).set((newest - last.seq) as f64);
     }

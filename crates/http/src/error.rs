@@ -82,6 +82,12 @@ impl From<AppError> for ApiError {
                 ApiError::new(S::UNPROCESSABLE_ENTITY, "idempotency_key_reused", detail).field("Idempotency-Key")
             }
             AppError::Conflict(_) => ApiError::new(S::CONFLICT, "conflict", detail),
+            // The database is failing over or too busy to serialize this write even after
+            // the store's retries: nothing was changed, so the client may send it again.
+            AppError::Store(innkeep_app::StoreError::Retryable(e)) => {
+                tracing::warn!(error = %e, "store unavailable after retries");
+                ApiError::new(S::SERVICE_UNAVAILABLE, "unavailable", "the database is briefly unavailable; try again")
+            }
             AppError::Store(e) => {
                 tracing::error!(error = %e, "store failure");
                 ApiError::new(
@@ -111,9 +117,29 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         res
     }
 }
 
 /// Result of a handler.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use innkeep_app::StoreError;
+
+    #[test]
+    fn a_transient_database_failure_is_a_503_to_retry_and_others_a_500() {
+        let busy = ApiError::from(AppError::Store(StoreError::Retryable("primary lost".into()))).into_response();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(busy.headers()[header::CONTENT_TYPE], "application/problem+json");
+        let broken = ApiError::from(AppError::Store(StoreError::Database("disk full".into()))).into_response();
+        assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(broken.headers().get(header::RETRY_AFTER).is_none());
+    }
+}

@@ -44,6 +44,59 @@ impl Drop for Served {
     }
 }
 
+/// `innkeep serve` as a separate process on a free loopback port, with these settings,
+/// once it answers ready; and its base URL.
+async fn serve(data_dir: &std::path::Path, env: &[(&str, String)]) -> anyhow::Result<(Served, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(data_dir)
+        .env("INNKEEP_LOG__LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let served = Served(cmd.spawn().context("starting innkeep serve")?);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while client.get(format!("{base}/readyz")).send().await.map(|r| r.status() != 200).unwrap_or(true) {
+        anyhow::ensure!(Instant::now() < deadline, "{base} did not become ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok((served, base))
+}
+
+/// Availability reads for 2 nights and 2 adults over random properties and check-in days,
+/// spread round robin over `bases`, for `seconds`.
+async fn availability_phase(
+    client: &reqwest::Client,
+    bases: Arc<Vec<String>>,
+    properties: Arc<Vec<String>>,
+    concurrency: usize,
+    seconds: u64,
+    today: jiff::civil::Date,
+) -> Stats {
+    let seq = Arc::new(AtomicUsize::new(0));
+    drive(concurrency, seconds, {
+        let client = client.clone();
+        move || {
+            let (client, bases, props, seq) = (client.clone(), bases.clone(), properties.clone(), seq.clone());
+            async move {
+                let k = seq.fetch_add(7919, Ordering::Relaxed);
+                let p = &props[k % props.len()];
+                let ci = today.checked_add(jiff::Span::new().days(5 + (k % 50) as i64)).unwrap_or(today);
+                let co = ci.checked_add(jiff::Span::new().days(2)).unwrap_or(ci);
+                let base = &bases[(k / 7919) % bases.len()];
+                let url = format!("{base}/api/v1/availability?property_id={p}&check_in={ci}&check_out={co}&adults=2");
+                matches!(client.get(url).send().await, Ok(r) if r.status() == 200)
+            }
+        }
+    })
+    .await
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -83,26 +136,9 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<Vec<Figure>> {
     let mut figures = Vec::new();
 
     // The server under test, as a separate process.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let exe = std::env::current_exe()?;
-    let child = Command::new(exe)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
-        .arg(&dir)
-        .env("INNKEEP_LOG__LEVEL", "warn")
-        .env("INNKEEP_BOOKING__HOLD_TTL_SECS", "86400")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .context("starting innkeep serve")?;
-    let server = Served(child);
+    let (server, base) = serve(&dir, &[("INNKEEP_BOOKING__HOLD_TTL_SECS", "86400".into())]).await?;
     let pid = server.0.id();
-    let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while client.get(format!("{base}/readyz")).send().await.map(|r| r.status() != 200).unwrap_or(true) {
-        anyhow::ensure!(Instant::now() < deadline, "server did not become ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 
     let pool = raw_pool(&db_path, 8).await?;
     let room_types = sample_room_types(&pool, 20_000).await?;
@@ -146,22 +182,7 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<Vec<Figure>> {
 
     // 3. Availability at concurrency 8.
     let props = Arc::new(properties.clone());
-    let seq = Arc::new(AtomicUsize::new(0));
-    let stats3 = drive(8, opts.seconds, {
-        let (client, base, props, seq) = (client.clone(), base.clone(), props.clone(), seq.clone());
-        move || {
-            let (client, base, props, seq) = (client.clone(), base.clone(), props.clone(), seq.clone());
-            async move {
-                let k = seq.fetch_add(7919, Ordering::Relaxed);
-                let p = &props[k % props.len()];
-                let ci = today.checked_add(jiff::Span::new().days(5 + (k % 50) as i64)).unwrap_or(today);
-                let co = ci.checked_add(jiff::Span::new().days(2)).unwrap_or(ci);
-                let url = format!("{base}/api/v1/availability?property_id={p}&check_in={ci}&check_out={co}&adults=2");
-                matches!(client.get(url).send().await, Ok(r) if r.status() == 200)
-            }
-        }
-    })
-    .await;
+    let stats3 = availability_phase(&client, Arc::new(vec![base.clone()]), props.clone(), 8, opts.seconds, today).await;
     // 4. Search: a city, dates and 2 adults, at concurrency 8; and place autocomplete.
     let cities = Arc::new(demo::CITIES.iter().map(|c| c.name.to_string()).collect::<Vec<_>>());
     let seq = Arc::new(AtomicUsize::new(0));

@@ -4,40 +4,16 @@
 //! cache and Redis, each against its own `innkeep serve` on the same demo data in the
 //! same run.
 
-use super::{Served, drive, ms, tempfile_dir};
+use super::{drive, ms, serve, tempfile_dir};
 use crate::config::Config;
 use crate::{demo, startup};
-use anyhow::Context;
 use innkeep_app::SystemClock;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Most distinct properties the clients read (the hot set).
 const HOT: usize = 1000;
-
-async fn serve(dir: &std::path::Path, env: &[(&str, String)]) -> anyhow::Result<(Served, String)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let mut cmd = Command::new(std::env::current_exe()?);
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
-        .arg(dir)
-        .env("INNKEEP_LOG__LEVEL", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let served = Served(cmd.spawn().context("starting innkeep serve")?);
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while client.get(format!("{base}/readyz")).send().await.map(|r| r.status() != 200).unwrap_or(true) {
-        anyhow::ensure!(Instant::now() < deadline, "server did not become ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok((served, base))
-}
 
 fn counter(metrics: &str, name: &str) -> f64 {
     metrics.lines().filter(|l| l.starts_with(name)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()

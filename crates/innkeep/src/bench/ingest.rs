@@ -5,14 +5,13 @@
 //! JetStream publishing of the same payloads (same subjects, a message id each, acks awaited
 //! per batch, same concurrency) from this process.
 
-use super::{Figure, Served, drive};
+use super::{Figure, drive, serve};
 use anyhow::Context;
 use async_trait::async_trait;
 use innkeep_app::ingest::{ClientEventSink, EncodedBatch, ingest};
 use innkeep_events::client_stream::{ClientStreamOptions, publish_batch};
 use innkeep_events::log::{EventLog, LogOptions};
 use serde_json::json;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -138,32 +137,6 @@ async fn in_process(dir: &std::path::Path, bodies: &[bytes::Bytes], seconds: u64
     Ok(n as f64 / start.elapsed().as_secs_f64())
 }
 
-fn serve(dir: &std::path::Path, port: u16, env: &[(&str, String)]) -> anyhow::Result<Served> {
-    let mut cmd = Command::new(std::env::current_exe()?);
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
-        .arg(dir)
-        .env("INNKEEP_LOG__LEVEL", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    Ok(Served(cmd.spawn().context("starting innkeep serve")?))
-}
-
-async fn ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while client.get(format!("{base}/readyz")).send().await.map(|r| r.status() != 200).unwrap_or(true) {
-        anyhow::ensure!(Instant::now() < deadline, "server did not become ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(())
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
 /// Run the ingestion benchmark and print a Markdown table of the figures.
 pub async fn run(opts: IngestBenchOptions) -> anyhow::Result<Vec<Figure>> {
     let dir = super::tempfile_dir()?;
@@ -181,10 +154,7 @@ pub async fn run(opts: IngestBenchOptions) -> anyhow::Result<Vec<Figure>> {
     let mut figures = Vec::new();
 
     // 1. HTTP into the embedded log.
-    let port = free_port()?;
-    let base = format!("http://127.0.0.1:{port}");
-    let server = serve(&dir.join("log-node"), port, &[])?;
-    ready(&client, &base).await?;
+    let (server, base) = serve(&dir.join("log-node"), &[]).await?;
     let (http_log, ok, failed) =
         drive_http(&client, &base, bodies.clone(), opts.batch, opts.concurrency, opts.seconds).await;
     let rss = super::peak_rss_mib(server.0.id());
@@ -209,11 +179,8 @@ pub async fn run(opts: IngestBenchOptions) -> anyhow::Result<Vec<Figure>> {
     } else {
         let tag = uuid::Uuid::new_v4().simple().to_string();
         let (http_stream, http_prefix) = (format!("BENCH_HTTP_{tag}"), format!("bench.{tag}.http"));
-        let port = free_port()?;
-        let base = format!("http://127.0.0.1:{port}");
-        let server = serve(
+        let (server, base) = serve(
             &dir.join("nats-node"),
-            port,
             &[
                 ("INNKEEP_BUS__URL", opts.nats_url.clone()),
                 ("INNKEEP_BUS__STREAM", format!("BENCH_OUTBOX_{tag}")),
@@ -222,8 +189,8 @@ pub async fn run(opts: IngestBenchOptions) -> anyhow::Result<Vec<Figure>> {
                 ("INNKEEP_INGEST__STREAM", http_stream.clone()),
                 ("INNKEEP_INGEST__SUBJECT_PREFIX", http_prefix),
             ],
-        )?;
-        ready(&client, &base).await?;
+        )
+        .await?;
         let (http_nats, ok, failed) =
             drive_http(&client, &base, bodies.clone(), opts.batch, opts.concurrency, opts.seconds).await;
         drop(server);

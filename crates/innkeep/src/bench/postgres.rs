@@ -3,12 +3,12 @@
 //! `pgbench` running the same booking transaction and availability reads (the scripts
 //! beside this file) on the same database in the same run.
 
-use super::{Served, book, drive, ms, percentile, token};
+use super::{availability_phase, book, drive, ms, percentile, serve, token};
 use crate::config::Config;
 use crate::{demo, startup};
 use anyhow::Context;
 use innkeep_app::SystemClock;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -123,32 +123,15 @@ async fn http_phases(
     room_types: &[(String, String)],
     properties: &[String],
 ) -> anyhow::Result<Row> {
-    let exe = std::env::current_exe()?;
     let mut nodes = Vec::new();
     let mut bases = Vec::new();
     for i in 0..n {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let child = Command::new(&exe)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
-            .arg(dir.join(format!("node{n}-{i}")))
-            .env("INNKEEP_DATABASE__URL", url)
-            .env("INNKEEP_LOG__LEVEL", "warn")
-            .env("INNKEEP_BOOKING__HOLD_TTL_SECS", "86400")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("starting innkeep serve")?;
-        nodes.push(Served(child));
-        bases.push(format!("http://127.0.0.1:{port}"));
+        let env = [("INNKEEP_DATABASE__URL", url.to_string()), ("INNKEEP_BOOKING__HOLD_TTL_SECS", "86400".into())];
+        let (node, base) = serve(&dir.join(format!("node{n}-{i}")), &env).await?;
+        nodes.push(node);
+        bases.push(base);
     }
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    for base in &bases {
-        while client.get(format!("{base}/readyz")).send().await.map(|r| r.status() != 200).unwrap_or(true) {
-            anyhow::ensure!(Instant::now() < deadline, "{base} did not become ready");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
     let guest = token(&client, &bases[0], demo::DEMO_GUEST).await?;
     let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
     let bases = Arc::new(bases);
@@ -172,24 +155,8 @@ async fn http_phases(
     })
     .await;
 
-    let props = Arc::new(properties.to_vec());
-    let seq = Arc::new(AtomicUsize::new(0));
-    let avail = drive(opts.concurrency, opts.seconds, {
-        let (client, bases, props, seq) = (client.clone(), bases.clone(), props.clone(), seq.clone());
-        move || {
-            let (client, bases, props, seq) = (client.clone(), bases.clone(), props.clone(), seq.clone());
-            async move {
-                let k = seq.fetch_add(7919, Ordering::Relaxed);
-                let p = &props[k % props.len()];
-                let ci = today.checked_add(jiff::Span::new().days(5 + (k % 50) as i64)).unwrap_or(today);
-                let co = ci.checked_add(jiff::Span::new().days(2)).unwrap_or(ci);
-                let base = &bases[(k / 7919) % bases.len()];
-                let url = format!("{base}/api/v1/availability?property_id={p}&check_in={ci}&check_out={co}&adults=2");
-                matches!(client.get(url).send().await, Ok(r) if r.status() == 200)
-            }
-        }
-    })
-    .await;
+    let avail =
+        availability_phase(&client, bases, Arc::new(properties.to_vec()), opts.concurrency, opts.seconds, today).await;
     anyhow::ensure!(avail.ok > 0, "no availability answer succeeded");
     drop(nodes);
     let row = Row {

@@ -355,7 +355,10 @@ pub async fn photo_upload(
     let Some(objects) = s.objects.clone() else { return Err(PageError::NotFound) };
     let bytes = axum::body::to_bytes(body, crate::session::UPLOAD_LIMIT).await.map_err(|_| PageError::TooLarge)?;
     let boundary = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(crate::multipart::boundary);
-    let parts = boundary.and_then(|b| crate::multipart::parts(&bytes, &b)).unwrap_or_default();
+    let parts = match boundary {
+        Some(b) => crate::multipart::parts(&bytes, &b).await.unwrap_or_default(),
+        None => Vec::new(),
+    };
     let field = |name: &str| parts.iter().find(|p| p.name == name);
     let alt = field("alt").map(|p| String::from_utf8_lossy(&p.bytes).into_owned()).unwrap_or_default();
     let (status, message) = match field("photo").filter(|p| !p.bytes.is_empty()) {

@@ -120,6 +120,7 @@ pub async fn guard(req: Request, next: Next) -> Response {
         };
         let token = match &multipart {
             Some(b) => crate::multipart::parts(&bytes, b)
+                .await
                 .and_then(|ps| ps.into_iter().find(|p| p.name == "csrf"))
                 .and_then(|p| String::from_utf8(p.bytes).ok())
                 .unwrap_or_default(),

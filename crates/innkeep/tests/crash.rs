@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::Reply;
+use common::{Reply, post_json as post, wait_ready};
 use futures::StreamExt;
 use innkeep_app::Store;
 use serde_json::json;
@@ -51,27 +51,6 @@ fn start(dir: &std::path::Path, port: u16, env: &[(String, String)]) -> Node {
         cmd.env(k, v);
     }
     Node(cmd.spawn().expect("innkeep starts"))
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
-            && r.status() == 200
-        {
-            return;
-        }
-        assert!(Instant::now() < deadline, "server did not become ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn post(client: &reqwest::Client, url: String, token: Option<&str>, body: serde_json::Value) -> Reply {
-    let mut req = client.post(url).json(&body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    Reply::from(req.send().await.expect("sent")).await
 }
 
 /// A host's room type with plenty of units, and a guest's token.

@@ -186,3 +186,26 @@ pub fn booking_body(room_type: &str, check_in: &str, check_out: &str) -> Value {
         "guest": {"name": "Ana Silva", "email": "ana@example.com", "phone": "+351 912 345 678"}
     })
 }
+
+/// Wait until a server started as a process answers ready (at most a minute).
+pub async fn wait_ready(client: &Client, base: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "server did not become ready");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// POST JSON, with a bearer token when given.
+pub async fn post_json(client: &Client, url: String, token: Option<&str>, body: Value) -> Reply {
+    let mut req = client.post(url).json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    Reply::from(req.send().await.expect("sent")).await
+}

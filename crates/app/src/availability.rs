@@ -94,13 +94,12 @@ pub async fn offers(
     Ok(offers_from(property, &room_types, &rows, &stay, party))
 }
 
-/// The bookable room types of many properties already read, each property's offers
-/// cheapest first: three queries for the lot instead of a few per property. A property
-/// whose zone refuses the stay (check-in already past there) fails the lot, as a single
-/// property would.
-pub async fn offers_of_many(
+/// The bookable room types of many listings, each property's offers cheapest first: one
+/// read of the store for the lot (the nights of every room type). A property whose zone
+/// refuses the stay (check-in already past there) fails the lot, as a single property would.
+pub async fn offers_of_listings(
     ports: &Ports,
-    properties: &[Property],
+    listings: &[std::sync::Arc<crate::search::Listing>],
     check_in: Date,
     check_out: Date,
     party: Party,
@@ -108,19 +107,12 @@ pub async fn offers_of_many(
 ) -> Result<HashMap<PropertyId, Vec<Offer>>, AppError> {
     check_party(party)?;
     let range = Stay::range(check_in, check_out)?;
-    let ids: Vec<PropertyId> = properties.iter().map(|p| p.id).collect();
-    let room_types = ports.store.room_types_of_many(&ids).await?;
-    let rt_ids: Vec<RoomTypeId> = room_types.iter().map(|rt| rt.id).collect();
+    let rt_ids: Vec<RoomTypeId> = listings.iter().flat_map(|l| l.room_types.iter().map(|rt| rt.id)).collect();
     let rows = by_room_type(ports.store.nights_of_many(&rt_ids, &range).await?);
-    let mut by_property: HashMap<PropertyId, Vec<RoomType>> = HashMap::new();
-    for rt in room_types {
-        by_property.entry(rt.property_id).or_default().push(rt);
-    }
-    let mut out = HashMap::with_capacity(properties.len());
-    for property in properties {
-        let stay = parse_stay(ports, property, check_in, check_out, now)?;
-        let rts = by_property.get(&property.id).map(Vec::as_slice).unwrap_or_default();
-        out.insert(property.id, offers_from(property, rts, &rows, &stay, party));
+    let mut out = HashMap::with_capacity(listings.len());
+    for l in listings {
+        let stay = parse_stay(ports, &l.property, check_in, check_out, now)?;
+        out.insert(l.property.id, offers_from(&l.property, &l.room_types, &rows, &stay, party));
     }
     Ok(out)
 }

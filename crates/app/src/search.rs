@@ -1,7 +1,7 @@
 //! Finding stays: the index proposes candidate properties; the store decides which can
 //! really be booked for the dates and party, and at what total price.
 
-use crate::availability::offers_of_many;
+use crate::availability::offers_of_listings;
 use crate::store::{Property, RoomType};
 use crate::{AppError, Ports};
 use innkeep_core::{Amenity, Money, Party, PropertyId, PropertyType};
@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Where to look.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -54,6 +55,13 @@ pub struct FacetCounts {
     pub price_bands: Vec<(String, u64)>,
 }
 
+/// A property with its room types: what pricing a candidate needs besides its nights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing {
+    pub property: Property,
+    pub room_types: Vec<RoomType>,
+}
+
 /// The search index port: full text, filters and geo over properties.
 pub trait PropertyIndex: Send + Sync + 'static {
     /// Candidates for a query.
@@ -63,6 +71,12 @@ pub trait PropertyIndex: Send + Sync + 'static {
     /// Candidates and facet counts together (an index may answer both in one pass).
     fn candidates_and_facets(&self, q: &CandidateQuery) -> Result<(Vec<Candidate>, FacetCounts), String> {
         Ok((self.candidates(q)?, self.facets(q)?))
+    }
+    /// The listings the index keeps beside its documents (as fresh as the index: both follow
+    /// the outbox), in the order asked; `None` where it keeps none, and the caller reads the
+    /// store instead.
+    fn listings(&self, ids: &[PropertyId]) -> Vec<Option<Arc<Listing>>> {
+        ids.iter().map(|_| None).collect()
     }
     /// Add or replace a property.
     fn upsert(&self, property: &Property, room_types: &[RoomType]) -> Result<(), String>;
@@ -263,16 +277,14 @@ pub async fn search_stays(ports: &Ports, s: StaySearch, now: Timestamp) -> Resul
             break;
         }
         let ids: Vec<PropertyId> = group.iter().map(|c| c.property_id).collect();
-        let mut properties: HashMap<PropertyId, Property> =
-            ports.store.properties_by_ids(&ids).await?.into_iter().map(|p| (p.id, p)).collect();
-        let listed: Vec<Property> = ids.iter().filter_map(|id| properties.get(id).cloned()).collect();
-        let mut offers = offers_of_many(ports, &listed, s.check_in, s.check_out, s.party, now).await?;
+        let listings = listings_of(ports, &ids).await?;
+        let mut offers = offers_of_listings(ports, &listings, s.check_in, s.check_out, s.party, now).await?;
+        let listings: HashMap<PropertyId, Arc<Listing>> = listings.into_iter().map(|l| (l.property.id, l)).collect();
         for c in group {
             if s.sort != SortBy::Price && hits.len() >= enough {
                 break;
             }
-            let (Some(property), Some(offers)) = (properties.remove(&c.property_id), offers.remove(&c.property_id))
-            else {
+            let (Some(listing), Some(offers)) = (listings.get(&c.property_id), offers.remove(&c.property_id)) else {
                 continue;
             };
             let Some(best) = offers.first() else { continue };
@@ -283,7 +295,7 @@ pub async fn search_stays(ports: &Ports, s: StaySearch, now: Timestamp) -> Resul
                 continue;
             }
             hits.push(Hit {
-                property,
+                property: listing.property.clone(),
                 distance_km: c.distance_km,
                 room_type_id: best.room_type.id,
                 room_type_name: best.room_type.draft.name.clone(),
@@ -301,4 +313,23 @@ pub async fn search_stays(ports: &Ports, s: StaySearch, now: Timestamp) -> Resul
     let start = ((s.page - 1) * s.per_page) as usize;
     let hits = hits.into_iter().skip(start).take(s.per_page as usize).collect();
     Ok(SearchPage { place, hits, page: s.page, per_page: s.per_page, total, facets })
+}
+
+/// The listings of these properties, in this order: from the index where it keeps them,
+/// from the store (two batched reads) for the rest; unknown properties are left out.
+async fn listings_of(ports: &Ports, ids: &[PropertyId]) -> Result<Vec<Arc<Listing>>, AppError> {
+    let kept = ports.index.listings(ids);
+    let missing: Vec<PropertyId> = ids.iter().zip(&kept).filter(|(_, l)| l.is_none()).map(|(id, _)| *id).collect();
+    let mut read: HashMap<PropertyId, Arc<Listing>> = HashMap::new();
+    if !missing.is_empty() {
+        let mut room_types: HashMap<PropertyId, Vec<RoomType>> = HashMap::new();
+        for rt in ports.store.room_types_of_many(&missing).await? {
+            room_types.entry(rt.property_id).or_default().push(rt);
+        }
+        for property in ports.store.properties_by_ids(&missing).await? {
+            let room_types = room_types.remove(&property.id).unwrap_or_default();
+            read.insert(property.id, Arc::new(Listing { property, room_types }));
+        }
+    }
+    Ok(ids.iter().zip(kept).filter_map(|(id, kept)| kept.or_else(|| read.remove(id))).collect())
 }

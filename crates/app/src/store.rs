@@ -255,6 +255,12 @@ pub trait Store: Send + Sync + 'static {
     async fn mark_processed(&self, consumer: &str, event: innkeep_core::EventId) -> Result<bool, StoreError>;
     /// Whether a consumer already handled an event.
     async fn was_processed(&self, consumer: &str, event: innkeep_core::EventId) -> Result<bool, StoreError>;
+    /// Which of these events a consumer already handled (one read for a batch).
+    async fn processed_among(
+        &self,
+        consumer: &str,
+        events: &[innkeep_core::EventId],
+    ) -> Result<std::collections::HashSet<innkeep_core::EventId>, StoreError>;
     /// Park an event a consumer gave up on.
     async fn add_dead_letter(&self, letter: &DeadLetter) -> Result<(), StoreError>;
     /// Parked events, of one consumer or all.

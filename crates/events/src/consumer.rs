@@ -27,6 +27,9 @@ pub struct ConsumerOptions {
     pub batch: u32,
     /// How often to look for new events when no commit wakes the consumer.
     pub poll: Duration,
+    /// How long to let events gather after a commit wakes the consumer, so that under load
+    /// one batch (one outbox read, one processed-check, one position write) covers many.
+    pub linger: Duration,
 }
 
 impl Default for ConsumerOptions {
@@ -36,6 +39,7 @@ impl Default for ConsumerOptions {
             first_backoff: Duration::from_millis(50),
             batch: 500,
             poll: Duration::from_millis(500),
+            linger: Duration::from_millis(10),
         }
     }
 }
@@ -46,8 +50,10 @@ pub async fn run_once(store: &dyn Store, consumer: &dyn Consumer, opts: &Consume
     let name = consumer.name();
     let from = store.consumer_position(name).await?;
     let events = store.events_after(from, opts.batch).await?;
+    let ids: Vec<_> = events.iter().map(|e| e.event.id).collect();
+    let done = store.processed_among(name, &ids).await?;
     for e in &events {
-        if !store.was_processed(name, e.event.id).await? {
+        if !done.contains(&e.event.id) {
             match attempt(consumer, e, opts).await {
                 Ok(()) => {
                     store.mark_processed(name, e.event.id).await?;
@@ -116,10 +122,13 @@ pub async fn run_consumer(
             Ok(_) => {}
             Err(e) => tracing::error!(consumer = consumer.name(), error = %e, "consumer failed to read the outbox"),
         }
-        tokio::select! {
-            _ = &mut woken => {}
-            _ = tokio::time::sleep(opts.poll) => {}
+        let by_commit = tokio::select! {
+            _ = &mut woken => true,
+            _ = tokio::time::sleep(opts.poll) => false,
             _ = stop.wait_for(|s| *s) => return,
+        };
+        if by_commit {
+            tokio::time::sleep(opts.linger).await;
         }
     }
 }

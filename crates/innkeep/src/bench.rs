@@ -97,6 +97,118 @@ async fn availability_phase(
     .await
 }
 
+/// City searches (a demo city by name, 2 nights over the next 50 days, 2 adults) from 8
+/// clients for `seconds`; each answer is read whole, as a client would.
+async fn search_phase(
+    client: &reqwest::Client,
+    base: &str,
+    cities: &Arc<Vec<String>>,
+    seconds: u64,
+    today: jiff::civil::Date,
+) -> Stats {
+    let seq = Arc::new(AtomicUsize::new(0));
+    drive(8, seconds, {
+        let (client, base, cities) = (client.clone(), base.to_string(), cities.clone());
+        move || {
+            let (client, base, cities, seq) = (client.clone(), base.clone(), cities.clone(), seq.clone());
+            async move {
+                let k = seq.fetch_add(1, Ordering::Relaxed);
+                let city = &cities[k % cities.len()];
+                let ci = today.checked_add(jiff::Span::new().days(5 + (k % 50) as i64)).unwrap_or(today);
+                let co = ci.checked_add(jiff::Span::new().days(2)).unwrap_or(ci);
+                let url = format!("{base}/api/v1/search?destination={city}&check_in={ci}&check_out={co}&adults=2");
+                read_ok(client.get(url).send().await).await
+            }
+        }
+    })
+    .await
+}
+
+/// Place autocomplete on the first 4 letters of the demo cities from 8 clients.
+async fn autocomplete_phase(client: &reqwest::Client, base: &str, cities: &[String], seconds: u64) -> Stats {
+    let prefixes = Arc::new(cities.iter().map(|c| c.chars().take(4).collect::<String>()).collect::<Vec<_>>());
+    let seq = Arc::new(AtomicUsize::new(0));
+    drive(8, seconds, {
+        let (client, base) = (client.clone(), base.to_string());
+        move || {
+            let (client, base, prefixes, seq) = (client.clone(), base.clone(), prefixes.clone(), seq.clone());
+            async move {
+                let k = seq.fetch_add(1, Ordering::Relaxed);
+                let url = format!("{base}/api/v1/places?q={}", prefixes[k % prefixes.len()]);
+                read_ok(client.get(url).send().await).await
+            }
+        }
+    })
+    .await
+}
+
+/// A 200 answer whose body arrived whole.
+async fn read_ok(r: reqwest::Result<reqwest::Response>) -> bool {
+    match r {
+        Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
+        _ => false,
+    }
+}
+
+/// `innkeep bench --search`: the search and autocomplete figures alone, beside plain SQL, on
+/// the demo in `data` (loaded there first if it is empty) or in a fresh directory.
+pub async fn run_search(opts: BenchOptions, data: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let dir = match &data {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            d.clone()
+        }
+        None => tempfile_dir()?,
+    };
+    let config = Config { data_dir: dir.clone(), ..Config::default() };
+    {
+        let store = startup::open_store(&config).await?;
+        if store.count_properties().await? == 0 {
+            let started = Instant::now();
+            let ports = startup::ports(&config, store.clone(), Arc::new(SystemClock), &startup::open_search()?);
+            demo::load(&ports, &store, opts.properties, 42).await?;
+            println!("demo data loaded in {:.1} s", started.elapsed().as_secs_f64());
+        }
+        println!(
+            "# innkeep bench --search: {} properties, {} s per phase",
+            store.count_properties().await?,
+            opts.seconds
+        );
+        store.close().await;
+    }
+    let (server, base) = serve(&dir, &[]).await?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+    let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let cities = Arc::new(demo::CITIES.iter().map(|c| c.name.to_string()).collect::<Vec<_>>());
+    let search = search_phase(&client, &base, &cities, opts.seconds, today).await;
+    let places = autocomplete_phase(&client, &base, &cities, opts.seconds).await;
+    drop(server);
+    let pool = raw_pool(&dir.join("innkeep.db"), 8).await?;
+    let raw = raw_city_search(&pool, &cities, opts.seconds, today).await?;
+    pool.close().await;
+    let rate = |s: &Stats| s.ok as f64 / s.elapsed.as_secs_f64();
+    println!("\n| figure | innkeep (HTTP) | plain SQL, same data |\n|---|---|---|");
+    println!(
+        "| search: city + dates + 2 adults, p50 / p99 (8 clients) | {} / {} ({:.0} req/s, {} failed) | {} / {} |",
+        ms(search.p50),
+        ms(search.p99),
+        rate(&search),
+        search.failed,
+        ms(raw.p50),
+        ms(raw.p99)
+    );
+    println!(
+        "| place autocomplete (4 letters), p50 / p99 (8 clients) | {} / {} ({:.0} req/s) | - |",
+        ms(places.p50),
+        ms(places.p99),
+        rate(&places)
+    );
+    if data.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -185,36 +297,8 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<Vec<Figure>> {
     let stats3 = availability_phase(&client, Arc::new(vec![base.clone()]), props.clone(), 8, opts.seconds, today).await;
     // 4. Search: a city, dates and 2 adults, at concurrency 8; and place autocomplete.
     let cities = Arc::new(demo::CITIES.iter().map(|c| c.name.to_string()).collect::<Vec<_>>());
-    let seq = Arc::new(AtomicUsize::new(0));
-    let stats4 = drive(8, opts.seconds, {
-        let (client, base, cities, seq) = (client.clone(), base.clone(), cities.clone(), seq.clone());
-        move || {
-            let (client, base, cities, seq) = (client.clone(), base.clone(), cities.clone(), seq.clone());
-            async move {
-                let k = seq.fetch_add(1, Ordering::Relaxed);
-                let city = &cities[k % cities.len()];
-                let ci = today.checked_add(jiff::Span::new().days(5 + (k % 50) as i64)).unwrap_or(today);
-                let co = ci.checked_add(jiff::Span::new().days(2)).unwrap_or(ci);
-                let url = format!("{base}/api/v1/search?destination={city}&check_in={ci}&check_out={co}&adults=2");
-                matches!(client.get(url).send().await, Ok(r) if r.status() == 200)
-            }
-        }
-    })
-    .await;
-    let prefixes = Arc::new(cities.iter().map(|c| c.chars().take(4).collect::<String>()).collect::<Vec<_>>());
-    let seq = Arc::new(AtomicUsize::new(0));
-    let stats5 = drive(8, opts.seconds, {
-        let (client, base, prefixes, seq) = (client.clone(), base.clone(), prefixes.clone(), seq.clone());
-        move || {
-            let (client, base, prefixes, seq) = (client.clone(), base.clone(), prefixes.clone(), seq.clone());
-            async move {
-                let k = seq.fetch_add(1, Ordering::Relaxed);
-                let url = format!("{base}/api/v1/places?q={}", prefixes[k % prefixes.len()]);
-                matches!(client.get(url).send().await, Ok(r) if r.status() == 200)
-            }
-        }
-    })
-    .await;
+    let stats4 = search_phase(&client, &base, &cities, opts.seconds, today).await;
+    let stats5 = autocomplete_phase(&client, &base, &cities, opts.seconds).await;
     // 5. Client event ingestion: batches of 500 events into the embedded log over HTTP,
     // each batch from its own client id (one client may send 50 batches/s).
     let bodies = Arc::new(ingest::bodies(256, 500, today));

@@ -83,6 +83,13 @@ enum Command {
         /// NATS JetStream to measure ingestion into (with --ingest), e.g. nats://127.0.0.1:4222.
         #[arg(long, default_value = "")]
         nats: String,
+        /// Only the search and autocomplete figures, beside plain SQL.
+        #[arg(long)]
+        search: bool,
+        /// With --search: the data directory to use (the demo is loaded into it if empty, and
+        /// kept for the next run); a fresh temporary one otherwise.
+        #[arg(long)]
+        data: Option<PathBuf>,
     },
     /// The event bus: consumer positions, dead letters, replay.
     Events {
@@ -279,6 +286,9 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             let opts = innkeep::bench::ingest::IngestBenchOptions { seconds, concurrency, batch, nats_url: nats };
             innkeep::bench::ingest::run(opts).await?;
             Ok(())
+        }
+        Command::Bench { properties, seconds, concurrency, search: true, data, .. } => {
+            innkeep::bench::run_search(innkeep::bench::BenchOptions { properties, seconds, concurrency }, data).await
         }
         Command::Bench { properties, seconds, concurrency, .. } => {
             innkeep::bench::run(innkeep::bench::BenchOptions { properties, seconds, concurrency }).await?;

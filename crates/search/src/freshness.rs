@@ -81,6 +81,9 @@ pub async fn apply_events(store: &dyn Store, index: &SearchIndex, from: i64) -> 
     Ok(last)
 }
 
+/// How long the follower lets commits gather after one wakes it.
+const LINGER: Duration = Duration::from_millis(10);
+
 /// Follow the outbox from `from` until `stop`, woken by commits.
 pub async fn follow(
     store: Arc<dyn Store>,
@@ -103,10 +106,14 @@ pub async fn follow(
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "index could not read the outbox"),
         }
-        tokio::select! {
-            _ = &mut woken => {}
-            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        let by_commit = tokio::select! {
+            _ = &mut woken => true,
+            _ = tokio::time::sleep(Duration::from_millis(500)) => false,
             _ = stop.wait_for(|s| *s) => return,
+        };
+        // Let a burst of commits gather into one read of the outbox.
+        if by_commit {
+            tokio::time::sleep(LINGER).await;
         }
     }
 }

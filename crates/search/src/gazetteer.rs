@@ -142,7 +142,11 @@ impl Gazetteer {
             hits.push((if key.len() == q.len() { Tier::Exact } else { Tier::Prefix }, *i));
         }
 
-        if q.chars().count() >= TYPO_MIN_CHARS
+        // Typo matches rank after every exact and prefix match, so they are looked for only
+        // when those name fewer places than asked for.
+        let prefix_places = hits.iter().map(|(_, i)| *i).collect::<std::collections::HashSet<_>>().len();
+        if prefix_places < limit
+            && q.chars().count() >= TYPO_MIN_CHARS
             && let Some(&first) = qb.first()
         {
             let from = self.keys.partition_point(|(k, _)| k.as_bytes().first() < Some(&first));

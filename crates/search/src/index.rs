@@ -7,12 +7,14 @@ use crate::analysis::{TEXT_ANALYZER, fold, text_analyzer, words};
 use crate::error::SearchError;
 use crate::geo::haversine_km;
 use crate::query::{Candidate, Facets, Geo, IndexQuery, MAX_LIMIT, MAX_QUERY_WORDS, PRICE_BANDS, Sort};
+use innkeep_app::search::Listing;
 use innkeep_app::store::{Property, RoomType};
 use innkeep_core::{Amenity, PropertyId, PropertyType};
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::directory::MmapDirectory;
@@ -108,9 +110,13 @@ fn schema() -> (Schema, Fields) {
 
 /// The property index, in memory or in a directory. Safe to share between threads:
 /// writes are serialised by a lock, searches run on the last committed state.
+///
+/// Beside the documents it keeps each property's listing (the property and its room types
+/// as last indexed), so that pricing a candidate reads only its nights from the store.
 pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
+    listings: RwLock<HashMap<PropertyId, Arc<Listing>>>,
     fields: Fields,
     /// The outbox position the index reflects (set by whoever feeds it), for freshness.
     position: std::sync::atomic::AtomicI64,
@@ -137,7 +143,13 @@ impl SearchIndex {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
         let writer = index.writer_with_num_threads(threads, WRITER_HEAP_BYTES)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { reader, writer: Mutex::new(writer), fields, position: std::sync::atomic::AtomicI64::new(-1) })
+        Ok(SearchIndex {
+            reader,
+            writer: Mutex::new(writer),
+            listings: RwLock::new(HashMap::new()),
+            fields,
+            position: std::sync::atomic::AtomicI64::new(-1),
+        })
     }
 
     /// Record the outbox position the index now reflects.
@@ -156,6 +168,8 @@ impl SearchIndex {
         let writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
         writer.delete_term(self.id_term(property.id));
         writer.add_document(doc)?;
+        let listing = Listing { property: property.clone(), room_types: room_types.to_vec() };
+        self.listings.write().map_err(|_| SearchError::Poisoned)?.insert(property.id, Arc::new(listing));
         Ok(())
     }
 
@@ -163,6 +177,7 @@ impl SearchIndex {
     pub fn delete(&self, id: PropertyId) -> Result<(), SearchError> {
         let writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
         writer.delete_term(self.id_term(id));
+        self.listings.write().map_err(|_| SearchError::Poisoned)?.remove(&id);
         Ok(())
     }
 
@@ -182,15 +197,25 @@ impl SearchIndex {
     {
         let mut writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
         writer.delete_all_documents()?;
-        let mut count = 0u64;
+        let mut listings = HashMap::new();
         for (property, room_types) in properties {
             writer.add_document(self.document(&property, &room_types))?;
-            count += 1;
+            listings.insert(property.id, Arc::new(Listing { property, room_types }));
         }
         writer.commit()?;
         drop(writer);
+        let count = listings.len() as u64;
+        *self.listings.write().map_err(|_| SearchError::Poisoned)? = listings;
         self.reader.reload()?;
         Ok(count)
+    }
+
+    /// The listings kept for these properties, in this order (`None` for one not indexed).
+    pub fn listings(&self, ids: &[PropertyId]) -> Vec<Option<Arc<Listing>>> {
+        match self.listings.read() {
+            Ok(kept) => ids.iter().map(|id| kept.get(id).cloned()).collect(),
+            Err(_) => ids.iter().map(|_| None).collect(),
+        }
     }
 
     /// How many properties are searchable.
@@ -249,7 +274,7 @@ impl SearchIndex {
             match cells_of(b) {
                 Some(cells) => {
                     let terms = cells.into_iter().map(|c| Term::from_field_text(f.cell, &c));
-                    clauses.push(filter(Box::new(TermSetQuery::new(terms))));
+                    clauses.push(filter(any_term(terms)));
                 }
                 None => clauses.push(filter(Box::new(f64_range(f.lat, b.lat.0, b.lat.1)))),
             }
@@ -257,7 +282,7 @@ impl SearchIndex {
         if type_and_amenity_filters {
             if !query.property_types.is_empty() {
                 let terms = query.property_types.iter().map(|t| Term::from_field_text(f.property_type, t.as_str()));
-                clauses.push(filter(Box::new(TermSetQuery::new(terms))));
+                clauses.push(filter(any_term(terms)));
             }
             for a in &query.amenities {
                 let term = Term::from_field_text(f.amenity, &amenity_name(*a));
@@ -477,6 +502,20 @@ fn cells_of(b: &crate::geo::DegreeBox) -> Option<Vec<String>> {
     )
 }
 
+/// Documents with any of these terms: a union of term queries for a few (a term set query
+/// builds an automaton per search, which costs more than the lookup for a handful of terms).
+fn any_term(terms: impl Iterator<Item = Term>) -> Box<dyn Query> {
+    let terms: Vec<Term> = terms.collect();
+    if terms.len() > 16 {
+        return Box::new(TermSetQuery::new(terms));
+    }
+    let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+        .into_iter()
+        .map(|t| (Occur::Should, Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>))
+        .collect();
+    Box::new(BooleanQuery::new(clauses))
+}
+
 fn f64_range(field: Field, from: f64, to: f64) -> RangeQuery {
     RangeQuery::new(
         Bound::Included(Term::from_field_f64(field, from)),
@@ -581,27 +620,31 @@ impl Collector for HitCollector {
     }
 }
 
-impl SegmentCollector for HitSegmentCollector {
-    type Fruit = Vec<Hit>;
-
-    fn collect(&mut self, doc: DocId, score: Score) {
+impl HitSegmentCollector {
+    /// Whether a document with this largest occupancy and position passes the party and
+    /// box filters (its other fast fields are read only then).
+    fn admit(&self, occupancy: Option<u64>, lat: Option<f64>, lon: Option<f64>) -> bool {
         if let Some(party) = self.party
-            && self.max_occupancy.first(doc).unwrap_or(0) < party
+            && occupancy.unwrap_or(0) < party
         {
-            return;
+            return false;
         }
-        let lat = self.lat.first(doc).unwrap_or(0.0);
+        let lat = lat.unwrap_or(0.0);
         if let Some((south, north)) = self.lats
             && !(south..=north).contains(&lat)
         {
-            return;
+            return false;
         }
-        let lon = self.lon.first(doc).unwrap_or(0.0);
+        let lon = lon.unwrap_or(0.0);
         if let Some(lons) = &self.lons
             && !lons.iter().any(|&(w, e)| (w..=e).contains(&lon))
         {
-            return;
+            return false;
         }
+        true
+    }
+
+    fn push(&mut self, doc: DocId, score: Score, lat: f64, lon: f64) {
         self.hits.push(Hit {
             id: (self.id_hi.first(doc).unwrap_or(0), self.id_lo.first(doc).unwrap_or(0)),
             score,
@@ -612,6 +655,32 @@ impl SegmentCollector for HitSegmentCollector {
             amenities: self.amenities.first(doc).unwrap_or(0),
             distance_km: None,
         });
+    }
+}
+
+impl SegmentCollector for HitSegmentCollector {
+    type Fruit = Vec<Hit>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let (occupancy, lat, lon) = (self.max_occupancy.first(doc), self.lat.first(doc), self.lon.first(doc));
+        if self.admit(occupancy, lat, lon) {
+            self.push(doc, score, lat.unwrap_or(0.0), lon.unwrap_or(0.0));
+        }
+    }
+
+    /// Without scoring, documents come in blocks: the filter columns are read a block at
+    /// a time (one call per column instead of one per document).
+    fn collect_block(&mut self, docs: &[DocId]) {
+        let n = docs.len();
+        let (mut occupancy, mut lats, mut lons) = (vec![None; n], vec![None; n], vec![None; n]);
+        self.max_occupancy.first_vals(docs, &mut occupancy);
+        self.lat.first_vals(docs, &mut lats);
+        self.lon.first_vals(docs, &mut lons);
+        for (i, &doc) in docs.iter().enumerate() {
+            if self.admit(occupancy[i], lats[i], lons[i]) {
+                self.push(doc, 0.0, lats[i].unwrap_or(0.0), lons[i].unwrap_or(0.0));
+            }
+        }
     }
 
     fn harvest(self) -> Vec<Hit> {

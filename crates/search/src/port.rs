@@ -3,8 +3,12 @@
 use crate::gazetteer::{Gazetteer, Place};
 use crate::index::SearchIndex;
 use crate::query::{Geo, IndexQuery, Sort};
-use innkeep_app::search::{Area, Candidate, CandidateQuery, FacetCounts, IndexOrder, PlaceView, Places, PropertyIndex};
+use innkeep_app::search::{
+    Area, Candidate, CandidateQuery, FacetCounts, IndexOrder, Listing, PlaceView, Places, PropertyIndex,
+};
 use innkeep_app::store::{Property, RoomType};
+use innkeep_core::PropertyId;
+use std::sync::Arc;
 
 fn index_query(q: &CandidateQuery) -> IndexQuery {
     IndexQuery {
@@ -40,6 +44,10 @@ impl PropertyIndex for SearchIndex {
     fn candidates_and_facets(&self, q: &CandidateQuery) -> Result<(Vec<Candidate>, FacetCounts), String> {
         let (found, f) = self.search_with_facets(&index_query(q)).map_err(|e| e.to_string())?;
         Ok((found.into_iter().map(candidate).collect(), facet_counts(f)))
+    }
+
+    fn listings(&self, ids: &[PropertyId]) -> Vec<Option<Arc<Listing>>> {
+        SearchIndex::listings(self, ids)
     }
 
     fn upsert(&self, property: &Property, room_types: &[RoomType]) -> Result<(), String> {

@@ -21,6 +21,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Row, Transaction};
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -746,7 +747,6 @@ impl Store for SqlStore {
     }
 
     async fn set_consumer_position(&self, consumer: &str, seq: i64) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO consumer_positions (consumer, seq, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at",
@@ -754,25 +754,38 @@ impl Store for SqlStore {
         .bind(consumer)
         .bind(seq)
         .bind(ms(Timestamp::now()))
-        .execute(&mut *tx)
+        .execute(&self.writer())
         .await
         .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)
+        Ok(())
     }
 
     async fn mark_processed(&self, consumer: &str, event: EventId) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
+        // One statement, committed on its own: one round trip.
         let r = sqlx::query(
             "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3) ON CONFLICT (consumer, event_id) DO NOTHING",
         )
         .bind(consumer)
         .bind(event.to_string())
         .bind(ms(Timestamp::now()))
-        .execute(&mut *tx)
+        .execute(&self.writer())
         .await
         .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
         Ok(r.rows_affected() == 1)
+    }
+
+    async fn processed_among(&self, consumer: &str, events: &[EventId]) -> Result<HashSet<EventId>, StoreError> {
+        let mut out = HashSet::new();
+        for chunk in events.chunks(IN_LIST_MAX) {
+            let sql = format!(
+                "SELECT event_id FROM processed_events WHERE consumer = $1 AND event_id IN ({})",
+                placeholders(2, chunk.len())
+            );
+            for row in in_list(sql, &[consumer.to_string()], chunk, self.writer()).await.map_err(db_err)? {
+                out.insert(parse(&row.try_get::<String, _>("event_id").map_err(db_err)?)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn was_processed(&self, consumer: &str, event: EventId) -> Result<bool, StoreError> {

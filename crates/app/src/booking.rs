@@ -65,8 +65,8 @@ pub async fn place_booking(
         ));
     }
     let guest = check_guest(&cmd.guest)?;
-    let rt = ports.store.room_type(cmd.room_type_id).await?.ok_or(AppError::NotFound { what: "room type" })?;
-    let property = ports.store.property(rt.property_id).await?.ok_or(AppError::NotFound { what: "property" })?;
+    let (rt, property) =
+        ports.store.room_type_with_property(cmd.room_type_id).await?.ok_or(AppError::NotFound { what: "room type" })?;
     let stay = parse_stay(ports, &property, cmd.check_in, cmd.check_out, now)?;
     let rows = ports.store.nights(rt.id, &stay).await?;
     let nights = effective_nights(&rt, &stay, &rows);

@@ -199,6 +199,8 @@ pub trait Store: Send + Sync + 'static {
     async fn update_room_type(&self, room_type: &RoomType, from_night: Date, event: &Event) -> Result<(), StoreError>;
     /// A room type by id.
     async fn room_type(&self, id: RoomTypeId) -> Result<Option<RoomType>, StoreError>;
+    /// A room type by id with its property, in one read.
+    async fn room_type_with_property(&self, id: RoomTypeId) -> Result<Option<(RoomType, Property)>, StoreError>;
     /// The room types of a property.
     async fn room_types_of(&self, property: PropertyId) -> Result<Vec<RoomType>, StoreError>;
     /// Properties by id, in no particular order; unknown ids are left out.

@@ -57,4 +57,9 @@ impl Consumer for CacheInvalidator {
         }
         self.cache.invalidate(&keys).await.map_err(|e| e.to_string())
     }
+
+    /// Deleting a key twice is harmless, so no event needs a processed mark.
+    fn idempotent(&self) -> bool {
+        true
+    }
 }

@@ -17,6 +17,13 @@ pub trait Consumer: Send + Sync + 'static {
     fn name(&self) -> &str;
     /// Act on one event; an error is retried, then parked as a dead letter.
     async fn handle(&self, event: &StoredEvent) -> Result<(), String>;
+    /// Whether handling an event twice is harmless (deleting a cache key, say). Then the
+    /// runner records no processed mark per event, only its position once a batch: after a
+    /// crash the rest of the batch is handled again. Otherwise (the default) every handled
+    /// event is recorded before the next, so the consumer acts on none twice.
+    fn idempotent(&self) -> bool {
+        false
+    }
 }
 
 /// Retry policy.
@@ -39,7 +46,7 @@ impl Default for ConsumerOptions {
             first_backoff: Duration::from_millis(50),
             batch: 500,
             poll: Duration::from_millis(500),
-            linger: Duration::from_millis(10),
+            linger: Duration::from_millis(20),
         }
     }
 }
@@ -50,14 +57,20 @@ pub async fn run_once(store: &dyn Store, consumer: &dyn Consumer, opts: &Consume
     let name = consumer.name();
     let from = store.consumer_position(name).await?;
     let events = store.events_after(from, opts.batch).await?;
-    let ids: Vec<_> = events.iter().map(|e| e.event.id).collect();
-    let done = store.processed_among(name, &ids).await?;
+    let marks = !consumer.idempotent();
+    let done = if marks {
+        let ids: Vec<_> = events.iter().map(|e| e.event.id).collect();
+        store.processed_among(name, &ids).await?
+    } else {
+        Default::default()
+    };
     for e in &events {
         if !done.contains(&e.event.id) {
             match attempt(consumer, e, opts).await {
-                Ok(()) => {
+                Ok(()) if marks => {
                     store.mark_processed(name, e.event.id).await?;
                 }
+                Ok(()) => {}
                 Err((error, attempts)) => {
                     tracing::warn!(consumer = name, event_id = %e.event.id, attempts, error = %error, "event parked as dead letter");
                     metrics::counter!("innkeep_dead_letters_total", "consumer" => name.to_string()).increment(1);
@@ -81,7 +94,8 @@ pub async fn run_once(store: &dyn Store, consumer: &dyn Consumer, opts: &Consume
     // on the position (one write a batch instead of one an event).
     if let Some(last) = events.last() {
         store.set_consumer_position(name, last.seq).await?;
-        let newest = store.last_event_seq().await?;
+        // A batch that was not full held every event visible when it was read.
+        let newest = if events.len() < opts.batch as usize { last.seq } else { store.last_event_seq().await? };
         metrics::gauge!("innkeep_consumer_lag_events", "consumer" => name.to_string()).set((newest - last.seq) as f64);
     }
     Ok(events.len())
@@ -118,7 +132,9 @@ pub async fn run_consumer(
         tokio::pin!(woken);
         woken.as_mut().enable();
         match run_once(store.as_ref(), consumer.as_ref(), &opts).await {
-            Ok(n) if n > 0 => continue,
+            // A full batch may have more behind it; a partial one read every event visible
+            // then, so the next read waits for a commit (or the poll).
+            Ok(n) if n >= opts.batch as usize => continue,
             Ok(_) => {}
             Err(e) => tracing::error!(consumer = consumer.name(), error = %e, "consumer failed to read the outbox"),
         }

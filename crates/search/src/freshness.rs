@@ -45,9 +45,12 @@ pub async fn rebuild(store: &dyn Store, index: &SearchIndex) -> Result<(i64, u64
     Ok((from, count))
 }
 
+/// Outbox events read at once.
+const BATCH: u32 = 1000;
+
 /// Apply the catalogue events after `from` to the index; returns the new position.
 pub async fn apply_events(store: &dyn Store, index: &SearchIndex, from: i64) -> Result<i64, StoreError> {
-    let events = store.events_after(from, 1000).await?;
+    let events = store.events_after(from, BATCH).await?;
     let Some(last) = events.last().map(|e| e.seq) else { return Ok(from) };
     // A bulk import (the demo loader) names no properties: read the whole catalogue again.
     if events.iter().any(|e| e.event.kind == "catalog.imported") {
@@ -99,9 +102,14 @@ pub async fn follow(
         woken.as_mut().enable();
         match apply_events(store.as_ref(), &index, from).await {
             Ok(next) if next != from => {
+                let full = next - from >= i64::from(BATCH);
                 from = next;
                 index.set_position(from);
-                continue;
+                // A batch that was not full read every event visible then: wait for the
+                // next commit instead of reading again at once.
+                if full {
+                    continue;
+                }
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "index could not read the outbox"),

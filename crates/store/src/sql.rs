@@ -504,6 +504,30 @@ impl Store for SqlStore {
         self.doc_by_id("SELECT doc FROM room_types WHERE id = $1", id.to_string()).await
     }
 
+    async fn room_type_with_property(&self, id: RoomTypeId) -> Result<Option<(RoomType, Property)>, StoreError> {
+        let id = id.to_string();
+        let row = self
+            .read_replica(
+                |pool| {
+                    let id = id.clone();
+                    async move {
+                        sqlx::query(
+                            "SELECT r.doc AS room_type, p.doc AS property FROM room_types r \
+                             JOIN properties p ON p.id = r.property_id WHERE r.id = $1",
+                        )
+                        .bind(id)
+                        .fetch_optional(&pool)
+                        .await
+                    }
+                },
+                Option::is_some,
+            )
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let doc = |column: &str| row.try_get::<String, _>(column).map_err(db_err);
+        Ok(Some((from_json(&doc("room_type")?)?, from_json(&doc("property")?)?)))
+    }
+
     async fn room_types_of(&self, property: PropertyId) -> Result<Vec<RoomType>, StoreError> {
         let property = property.to_string();
         let rows = self

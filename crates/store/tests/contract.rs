@@ -431,6 +431,8 @@ async fn batched_reads_match_single_reads(store: &SqlStore) {
     let mut rts = store.room_types_of_many(&[p1.id, p2.id]).await.unwrap();
     rts.sort_by_key(|r| r.id.0);
     assert_eq!(rts, vec![rt1.clone(), rt2.clone()]);
+    assert_eq!(store.room_type_with_property(rt2.id).await.unwrap(), Some((rt2.clone(), p2.clone())));
+    assert_eq!(store.room_type_with_property(RoomTypeId(uuid::Uuid::now_v7())).await.unwrap(), None);
 
     store
         .hold(&hold(booking(&rt1, h.id, date(2027, 7, 1), date(2027, 7, 3)), None, "a"), &ev("booking.held"))

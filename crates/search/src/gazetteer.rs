@@ -230,12 +230,31 @@ fn unit_vector(lat: f64, lon: f64) -> [f64; 3] {
 /// Whether some prefix of `key` is at most one edit (Damerau: a swap of neighbours
 /// counts as one) from `q`.
 fn prefix_within_one_edit(q: &[u8], key: &[u8]) -> bool {
+    // One pass: after the common prefix, the one edit sits at `c`, and the rest must match.
+    let n = q.len();
+    let c = q.iter().zip(key).take_while(|(a, b)| a == b).count();
+    if c >= n {
+        return true;
+    }
+    let substituted = key.len() >= n && q[c + 1..] == key[c + 1..n];
+    let dropped = n > 1 && key.len() >= n - 1 && q[c + 1..] == key[c..n - 1];
+    let inserted = key.len() > n && q[c..] == key[c + 1..n + 1];
+    let swapped =
+        c + 1 < n && key.len() >= n && q[c] == key[c + 1] && q[c + 1] == key[c] && q[c + 2..] == key[c + 2..n];
+    substituted || dropped || inserted || swapped
+}
+
+/// The definition `prefix_within_one_edit` implements: `q` is within one edit (substitution,
+/// insertion, deletion or swap of neighbours) of the first n-1, n or n+1 bytes of `key`.
+#[cfg(test)]
+fn prefix_within_one_edit_by_definition(q: &[u8], key: &[u8]) -> bool {
     let n = q.len();
     [n.saturating_sub(1), n, n + 1]
         .into_iter()
         .any(|len| len > 0 && len <= key.len() && within_one_edit(q, &key[..len]))
 }
 
+#[cfg(test)]
 fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
     let (la, lb) = (a.len(), b.len());
     if la.abs_diff(lb) > 1 {
@@ -268,6 +287,35 @@ mod tests {
         assert!(prefix_within_one_edit(b"madird", b"madrid"));
         assert!(prefix_within_one_edit(b"zurch", b"zurich kreis 11"));
         assert!(!prefix_within_one_edit(b"paris", b"lisbon"));
+    }
+
+    #[test]
+    fn the_one_pass_prefix_check_agrees_with_the_definition() {
+        // Every query of 1 to 4 letters and key of 0 to 6 letters over a three-letter alphabet.
+        fn words(max: usize) -> Vec<Vec<u8>> {
+            let mut all = vec![Vec::new()];
+            let mut last = vec![Vec::new()];
+            for _ in 0..max {
+                last = last
+                    .iter()
+                    .flat_map(|w: &Vec<u8>| b"abc".iter().map(move |c| [w.as_slice(), &[*c]].concat()))
+                    .collect();
+                all.extend(last.iter().cloned());
+            }
+            all
+        }
+        let (queries, keys) = (words(4), words(6));
+        for q in queries.iter().filter(|q| !q.is_empty()) {
+            for k in &keys {
+                assert_eq!(
+                    prefix_within_one_edit(q, k),
+                    prefix_within_one_edit_by_definition(q, k),
+                    "{:?} against {:?}",
+                    String::from_utf8_lossy(q),
+                    String::from_utf8_lossy(k)
+                );
+            }
+        }
     }
 
     #[test]

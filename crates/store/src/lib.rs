@@ -101,7 +101,14 @@ fn pool_options(spec: PoolSpec) -> AnyPoolOptions {
     install_default_drivers();
     let backend = spec.backend;
     let ms = spec.statement_timeout.as_millis();
-    let opts = AnyPoolOptions::new().max_connections(spec.max).acquire_timeout(spec.acquire_timeout);
+    // No ping before handing out a connection (sqlx's default is one round trip per
+    // acquire): a SQLite connection cannot go stale, and on PostgreSQL a dead connection
+    // fails its statement as a connection error, which the store already answers (another
+    // replica or the primary for reads, failover and a retry for transactions).
+    let opts = AnyPoolOptions::new()
+        .max_connections(spec.max)
+        .acquire_timeout(spec.acquire_timeout)
+        .test_before_acquire(false);
     opts.after_connect(move |conn, _| {
         Box::pin(async move {
             match backend {

@@ -153,7 +153,7 @@ impl Gazetteer {
             let to = self.keys.partition_point(|(k, _)| k.as_bytes().first() <= Some(&first));
             for (key, i) in &self.keys[from..to] {
                 let kb = key.as_bytes();
-                if !kb.starts_with(qb) && prefix_within_one_edit(qb, kb) {
+                if typo_prefix(qb, kb) {
                     hits.push((Tier::Typo, *i));
                 }
             }
@@ -229,19 +229,29 @@ fn unit_vector(lat: f64, lon: f64) -> [f64; 3] {
 
 /// Whether some prefix of `key` is at most one edit (Damerau: a swap of neighbours
 /// counts as one) from `q`.
-fn prefix_within_one_edit(q: &[u8], key: &[u8]) -> bool {
-    // One pass: after the common prefix, the one edit sits at `c`, and the rest must match.
+/// Whether `key` does not start with `q` but its start is one edit away from it (the typo
+/// tier): one pass, since after the common prefix the edit sits at its end and the rest must
+/// match. Names are scanned by the thousand, and their tails are a few bytes, so they are
+/// compared in place (a library call per comparison cost more than the comparison).
+fn typo_prefix(q: &[u8], key: &[u8]) -> bool {
     let n = q.len();
     let c = q.iter().zip(key).take_while(|(a, b)| a == b).count();
     if c >= n {
-        return true;
+        return false;
     }
-    let substituted = key.len() >= n && q[c + 1..] == key[c + 1..n];
-    let dropped = n > 1 && key.len() >= n - 1 && q[c + 1..] == key[c..n - 1];
-    let inserted = key.len() > n && q[c..] == key[c + 1..n + 1];
+    let same = |a: &[u8], b: &[u8]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y);
+    let substituted = key.len() >= n && same(&q[c + 1..], &key[c + 1..n]);
+    let dropped = n > 1 && key.len() >= n - 1 && same(&q[c + 1..], &key[c..n - 1]);
+    let inserted = key.len() > n && same(&q[c..], &key[c + 1..n + 1]);
     let swapped =
-        c + 1 < n && key.len() >= n && q[c] == key[c + 1] && q[c + 1] == key[c] && q[c + 2..] == key[c + 2..n];
+        c + 1 < n && key.len() >= n && q[c] == key[c + 1] && q[c + 1] == key[c] && same(&q[c + 2..], &key[c + 2..n]);
     substituted || dropped || inserted || swapped
+}
+
+/// `key` starts with `q` or with a string one edit away from it.
+#[cfg(test)]
+fn prefix_within_one_edit(q: &[u8], key: &[u8]) -> bool {
+    key.starts_with(q) || typo_prefix(q, key)
 }
 
 /// The definition `prefix_within_one_edit` implements: `q` is within one edit (substitution,

@@ -310,8 +310,15 @@ fn upserting_twice_replaces_and_delete_removes() {
     assert_eq!(index.num_docs(), 1);
     assert!(found(&index, &q("old")).is_empty());
     assert_eq!(found(&index, &q("lodge")), vec![property.id]);
+    // The listing kept for pricing follows the upsert.
+    let unknown = PropertyId(uuid::Uuid::now_v7());
+    let kept = index.listings(&[unknown, property.id]);
+    assert!(kept[0].is_none());
+    let listing = kept[1].as_ref().expect("a listing for an indexed property");
+    assert_eq!((&listing.property, &listing.room_types), (&property, &rooms));
 
     index.delete(property.id).unwrap();
+    assert!(index.listings(&[property.id])[0].is_none(), "a deleted property has no listing");
     assert_eq!(found(&index, &q("lodge")), vec![property.id], "not gone before commit");
     index.commit().unwrap();
     assert!(found(&index, &q("lodge")).is_empty());
@@ -320,11 +327,15 @@ fn upserting_twice_replaces_and_delete_removes() {
 
 #[test]
 fn rebuild_replaces_everything() {
-    let (index, _) = index_of(&[spec("Stale Inn", "Lisbon", LISBON.0, LISBON.1)]);
+    let (index, stale_ids) = index_of(&[spec("Stale Inn", "Lisbon", LISBON.0, LISBON.1)]);
     let fresh: Vec<_> =
         (0..50).map(|i| build(&spec("Fresh Inn", "Porto", PORTO.0 + f64::from(i) * 0.001, PORTO.1))).collect();
+    assert!(index.listings(&stale_ids)[0].is_some());
+    let fresh_ids: Vec<PropertyId> = fresh.iter().map(|(p, _)| p.id).collect();
     assert_eq!(index.rebuild(fresh).unwrap(), 50);
     assert_eq!(index.num_docs(), 50);
+    assert!(index.listings(&fresh_ids).iter().all(Option::is_some), "every rebuilt property has a listing");
+    assert!(index.listings(&stale_ids)[0].is_none(), "a rebuild drops the listings of what it left out");
     assert!(found(&index, &q("stale")).is_empty());
     assert_eq!(found(&index, &IndexQuery { limit: 10, ..q("fresh") }).len(), 10);
     assert_eq!(found(&index, &IndexQuery { limit: 5000, ..q("fresh") }).len(), 50);

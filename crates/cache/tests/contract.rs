@@ -10,11 +10,7 @@ use std::time::{Duration, Instant};
 const TTL: Duration = Duration::from_secs(60);
 
 async fn redis() -> Option<RedisCache> {
-    let Ok(url) = std::env::var("INNKEEP_TEST_REDIS_URL") else {
-        assert!(std::env::var("INNKEEP_TEST_REQUIRE_SERVERS").is_err(), "INNKEEP_TEST_REDIS_URL is required");
-        eprintln!("skipping Redis: INNKEEP_TEST_REDIS_URL is not set");
-        return None;
-    };
+    let url = innkeep_store::testing::server_url("INNKEEP_TEST_REDIS_URL")?;
     let prefix = format!("innkeep-test:{}:", uuid::Uuid::new_v4());
     Some(RedisCache::connect(&url, &prefix).await.expect("Redis answers"))
 }

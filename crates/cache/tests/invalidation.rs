@@ -62,11 +62,7 @@ fn ports(store: Arc<dyn Store>, cache: Arc<dyn Cache>) -> Ports {
 }
 
 async fn redis() -> Option<Arc<dyn Cache>> {
-    let Ok(url) = std::env::var("INNKEEP_TEST_REDIS_URL") else {
-        assert!(std::env::var("INNKEEP_TEST_REQUIRE_SERVERS").is_err(), "INNKEEP_TEST_REDIS_URL is required");
-        eprintln!("skipping Redis: INNKEEP_TEST_REDIS_URL is not set");
-        return None;
-    };
+    let url = innkeep_store::testing::server_url("INNKEEP_TEST_REDIS_URL")?;
     let prefix = format!("innkeep-test:{}:", uuid::Uuid::new_v4());
     Some(Arc::new(innkeep_cache::RedisCache::connect(&url, &prefix).await.expect("Redis answers")))
 }

@@ -93,14 +93,7 @@ fn segments_past_retention_are_removed_compacted_or_not() {
 }
 
 fn nats_url() -> Option<String> {
-    match std::env::var("INNKEEP_TEST_NATS_URL") {
-        Ok(u) => Some(u),
-        Err(_) => {
-            assert!(std::env::var("INNKEEP_TEST_REQUIRE_SERVERS").is_err(), "INNKEEP_TEST_NATS_URL is required");
-            eprintln!("skipping NATS: INNKEEP_TEST_NATS_URL is not set");
-            None
-        }
-    }
+    innkeep_store::testing::server_url("INNKEEP_TEST_NATS_URL")
 }
 
 #[tokio::test]

@@ -103,14 +103,7 @@ async fn a_consumer_acts_once_per_event_even_if_its_position_is_lost() {
 }
 
 fn nats_url() -> Option<String> {
-    match std::env::var("INNKEEP_TEST_NATS_URL") {
-        Ok(u) => Some(u),
-        Err(_) => {
-            assert!(std::env::var("INNKEEP_TEST_REQUIRE_SERVERS").is_err(), "INNKEEP_TEST_NATS_URL is required");
-            eprintln!("skipping NATS: INNKEEP_TEST_NATS_URL is not set");
-            None
-        }
-    }
+    innkeep_store::testing::server_url("INNKEEP_TEST_NATS_URL")
 }
 
 async fn stream_ids(relay: &NatsRelay, stream: &str) -> Vec<String> {

@@ -226,14 +226,7 @@ async fn stream_ids(nats: &Nats) -> Vec<String> {
 }
 
 fn nats_url() -> Option<String> {
-    match std::env::var("INNKEEP_TEST_NATS_URL") {
-        Ok(u) => Some(u),
-        Err(_) => {
-            assert!(std::env::var("INNKEEP_TEST_REQUIRE_SERVERS").is_err(), "INNKEEP_TEST_NATS_URL is required");
-            eprintln!("skipping NATS: INNKEEP_TEST_NATS_URL is not set");
-            None
-        }
-    }
+    innkeep_store::testing::server_url("INNKEEP_TEST_NATS_URL")
 }
 
 /// The checks after the restarted server caught up: every booking answered 201 has its

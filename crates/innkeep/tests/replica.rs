@@ -33,9 +33,7 @@ fn is_root() -> bool {
 /// Whether to run: the PostgreSQL suites are on and the server binaries exist.
 fn enabled() -> bool {
     let required = std::env::var("INNKEEP_TEST_REQUIRE_SERVERS").is_ok();
-    if std::env::var("INNKEEP_TEST_POSTGRES_URL").is_err() {
-        assert!(!required, "INNKEEP_TEST_POSTGRES_URL is required");
-        eprintln!("skipping: INNKEEP_TEST_POSTGRES_URL is not set");
+    if innkeep_store::testing::server_url("INNKEEP_TEST_POSTGRES_URL").is_none() {
         return false;
     }
     if !Path::new(BIN).join("pg_basebackup").exists() {

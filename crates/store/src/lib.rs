@@ -209,6 +209,20 @@ pub mod testing {
         Ok((format!("{base}/{name}"), name))
     }
 
+    /// The URL of a test server from the environment variable `var`, or `None` when it is not
+    /// set and the test should skip; with `INNKEEP_TEST_REQUIRE_SERVERS` set (as in CI) a
+    /// missing URL fails the test instead.
+    pub fn server_url(var: &str) -> Option<String> {
+        match std::env::var(var) {
+            Ok(url) => Some(url),
+            Err(_) => {
+                assert!(std::env::var("INNKEEP_TEST_REQUIRE_SERVERS").is_err(), "{var} is required");
+                eprintln!("skipping: {var} is not set");
+                None
+            }
+        }
+    }
+
     /// Drop a database made by `fresh_postgres_database`.
     pub async fn drop_postgres_database(admin_url: &str, name: &str) -> Result<(), StoreError> {
         let mut conn = PgConnection::connect(admin_url).await.map_err(db_err)?;

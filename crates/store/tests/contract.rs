@@ -30,11 +30,7 @@ impl Backend {
     }
 
     async fn postgres() -> Option<Backend> {
-        let Ok(admin_url) = std::env::var("INNKEEP_TEST_POSTGRES_URL") else {
-            assert!(std::env::var("INNKEEP_TEST_REQUIRE_SERVERS").is_err(), "INNKEEP_TEST_POSTGRES_URL is required");
-            eprintln!("skipping PostgreSQL: INNKEEP_TEST_POSTGRES_URL is not set");
-            return None;
-        };
+        let admin_url = innkeep_store::testing::server_url("INNKEEP_TEST_POSTGRES_URL")?;
         let (url, name) = innkeep_store::testing::fresh_postgres_database(&admin_url).await.expect("fresh database");
         let store = innkeep_store::open(&StoreOptions::new(url)).await.unwrap();
         innkeep_store::migrate(&store).await.unwrap();

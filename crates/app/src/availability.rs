@@ -26,9 +26,7 @@ pub fn offer_for(
     party: Party,
     nights: &[CalendarNight],
 ) -> Result<Offer, AppError> {
-    rt.draft.occupancy.admits(party)?;
-    let arrival_min = nights.first().map(|n| n.min_stay).unwrap_or(rt.draft.min_stay);
-    stay.check_length(arrival_min, rt.draft.max_stay)?;
+    check_stay(rt, stay, party, nights)?;
     let mut units_left = u32::MAX;
     for n in nights {
         if n.closed || n.available == 0 {
@@ -36,10 +34,29 @@ pub fn offer_for(
         }
         units_left = units_left.min(n.available);
     }
-    let by_date = |d: Date| nights.iter().find(|n| n.date == d).map(|n| n.price_minor);
-    let quote =
-        Quote::compute(&rt.draft.rate_plan, rt.draft.base_rate_minor, property.draft.currency, stay, party, by_date)?;
+    let quote = quote_nights(rt, property, stay, party, nights)?;
     Ok(Offer { room_type: rt.clone(), units_left, quote })
+}
+
+/// Whether the room type takes the party, and the stay's length: the arrival night's
+/// minimum stay (the room type's where the night sets none) and the room type's maximum.
+pub fn check_stay(rt: &RoomType, stay: &Stay, party: Party, nights: &[CalendarNight]) -> Result<(), AppError> {
+    rt.draft.occupancy.admits(party)?;
+    let arrival_min = nights.first().map(|n| n.min_stay).unwrap_or(rt.draft.min_stay);
+    stay.check_length(arrival_min, rt.draft.max_stay)?;
+    Ok(())
+}
+
+/// The price of the stay from its nights' effective prices.
+pub fn quote_nights(
+    rt: &RoomType,
+    property: &Property,
+    stay: &Stay,
+    party: Party,
+    nights: &[CalendarNight],
+) -> Result<Quote, AppError> {
+    let by_date = |d: Date| nights.iter().find(|n| n.date == d).map(|n| n.price_minor);
+    Ok(Quote::compute(&rt.draft.rate_plan, rt.draft.base_rate_minor, property.draft.currency, stay, party, by_date)?)
 }
 
 /// The stay as of today in the property's zone, with the platform's limits only.

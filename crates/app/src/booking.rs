@@ -1,8 +1,8 @@
 //! Placing, confirming, cancelling and expiring bookings.
 
-use crate::availability::{offer_for, parse_stay};
+use crate::availability::{check_stay, parse_stay, quote_nights};
 use crate::catalog::effective_nights;
-use crate::store::{Booking, BookingFilter, GuestContact, HoldOutcome, NewHold, Transition};
+use crate::store::{Booking, BookingFilter, GuestContact, HoldOutcome, NewHold, NightRow, Transition};
 use crate::{Actor, AppError, Event, Ports};
 use innkeep_core::{BookingId, BookingStatus, Email, Money, Party, Role, RoomTypeId};
 use jiff::Timestamp;
@@ -68,54 +68,52 @@ pub async fn place_booking(
     let (rt, property) =
         ports.store.room_type_with_property(cmd.room_type_id).await?.ok_or(AppError::NotFound { what: "room type" })?;
     let stay = parse_stay(ports, &property, cmd.check_in, cmd.check_out, now)?;
-    let rows = ports.store.nights(rt.id, &stay).await?;
-    let nights = effective_nights(&rt, &stay, &rows);
-    let offer = match offer_for(&rt, &property, &stay, cmd.party, &nights) {
-        Ok(offer) => offer,
-        // A sold-out night may still be a replay of a booking that took it.
-        Err(AppError::SoldOut { night }) if cmd.idempotency_key.is_none() => return Err(AppError::SoldOut { night }),
-        Err(AppError::SoldOut { .. }) => {
-            let quote = innkeep_core::Quote::compute(
-                &rt.draft.rate_plan,
-                rt.draft.base_rate_minor,
-                property.draft.currency,
-                &stay,
-                cmd.party,
-                |_| None,
-            )?;
-            crate::availability::Offer { room_type: rt.clone(), units_left: 0, quote }
-        }
-        Err(e) => return Err(e),
+    rt.draft.occupancy.admits(cmd.party)?;
+    // The price comes from the nights the hold's own transaction takes: no change to a
+    // night between reading its price and selling it goes unseen.
+    let price = |rows: &[NightRow]| {
+        let nights = effective_nights(&rt, &stay, rows);
+        check_stay(&rt, &stay, cmd.party, &nights)?;
+        let quote = quote_nights(&rt, &property, &stay, cmd.party, &nights)?;
+        let booking = Booking {
+            id: BookingId::new_v7(now),
+            status: BookingStatus::Held,
+            tenant_id: rt.tenant_id,
+            property_id: rt.property_id,
+            room_type_id: rt.id,
+            user_id: actor.user_id,
+            check_in: stay.check_in(),
+            check_out: stay.check_out(),
+            adults: cmd.party.adults,
+            children: cmd.party.children,
+            guest: guest.clone(),
+            total: quote.total,
+            quote,
+            refund: None,
+            hold_expires_at: now.checked_add(ports.settings.hold_ttl).ok(),
+            created_at: now,
+            updated_at: now,
+        };
+        let event = Event::new("booking.held", now, Some(booking.tenant_id), booking.id.0, &booking);
+        Ok((booking, event))
     };
-    let booking = Booking {
-        id: BookingId::new_v7(now),
-        status: BookingStatus::Held,
-        tenant_id: rt.tenant_id,
-        property_id: rt.property_id,
+    let hold = NewHold {
         room_type_id: rt.id,
         user_id: actor.user_id,
         check_in: stay.check_in(),
         check_out: stay.check_out(),
-        adults: cmd.party.adults,
-        children: cmd.party.children,
-        guest,
-        total: offer.quote.total,
-        quote: offer.quote,
-        refund: None,
-        hold_expires_at: now.checked_add(ports.settings.hold_ttl).ok(),
-        created_at: now,
-        updated_at: now,
+        idempotency_key: cmd.idempotency_key.clone(),
+        request_hash: cmd.request_hash.clone(),
     };
-    let event = Event::new("booking.held", now, Some(booking.tenant_id), booking.id.0, &booking);
-    let hold = NewHold { booking, idempotency_key: cmd.idempotency_key, request_hash: cmd.request_hash };
-    match ports.store.hold(&hold, &event).await? {
-        HoldOutcome::Created(b) => {
+    match ports.store.hold(&hold, &price).await? {
+        HoldOutcome::Created(b, event) => {
             crate::cache::invalidate_after(ports, &event).await;
             info!(booking_id = %b.id, nights = stay.nights(), "booking held");
             Ok(Placed { booking: b, replayed: false })
         }
         HoldOutcome::Replayed(b) => Ok(Placed { booking: b, replayed: true }),
         HoldOutcome::KeyReused => Err(AppError::IdempotencyMismatch),
+        HoldOutcome::Refused(e) => Err(e),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The store port: the operations the use cases need, each one transaction, and the
 //! records they read and write. Every backend runs the same contract tests.
 
+use crate::AppError;
 use crate::event::{Event, StoredEvent};
 use async_trait::async_trait;
 use innkeep_core::{
@@ -119,23 +120,35 @@ impl Booking {
     }
 }
 
-/// A hold to place: the booking, and the idempotency key that guards it.
+/// A hold to place: the room type and nights, whose booking it is, and the idempotency
+/// key that guards it.
 #[derive(Debug, Clone)]
 pub struct NewHold {
-    pub booking: Booking,
+    pub room_type_id: RoomTypeId,
+    pub user_id: UserId,
+    pub check_in: Date,
+    pub check_out: Date,
     pub idempotency_key: Option<String>,
     pub request_hash: String,
 }
 
+/// Prices a hold from the stored nights its own transaction has just taken (`sold`
+/// already counts the hold; a night with no row has none), and returns the booking to
+/// store with its event. An error refuses the hold: the transaction rolls back.
+pub type PriceHold<'a> = dyn Fn(&[NightRow]) -> Result<(Booking, Event), AppError> + Send + Sync + 'a;
+
 /// What placing a hold did.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum HoldOutcome {
-    /// A new booking holds the nights.
-    Created(Booking),
+    /// A new booking holds the nights; its event is in the outbox.
+    Created(Booking, Event),
     /// The key was seen with the same request: the earlier booking.
     Replayed(Booking),
     /// The key was seen with another request.
     KeyReused,
+    /// The nights were free but pricing them refused the stay (a minimum stay set on
+    /// the arrival night, say); nothing changed.
+    Refused(AppError),
 }
 
 /// A status change to apply if the booking is still in `from`.
@@ -230,8 +243,10 @@ pub trait Store: Send + Sync + 'static {
         range: &Stay,
     ) -> Result<Vec<(RoomTypeId, NightRow)>, StoreError>;
 
-    /// Hold one unit on every night of the booking, or fail with `SoldOut` and change nothing.
-    async fn hold(&self, hold: &NewHold, event: &Event) -> Result<HoldOutcome, StoreError>;
+    /// Hold one unit on every night of the stay, then price it from the nights just taken
+    /// and store the booking and its event, all in one transaction; or fail with `SoldOut`
+    /// and change nothing. A key seen before answers before any night is touched.
+    async fn hold(&self, hold: &NewHold, price: &PriceHold<'_>) -> Result<HoldOutcome, StoreError>;
     /// Apply a status change if the booking is still in `from`; `Stale` otherwise.
     async fn transition(&self, transition: &Transition, event: &Event) -> Result<(), StoreError>;
     /// A booking by id.

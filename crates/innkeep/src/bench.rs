@@ -562,14 +562,15 @@ async fn raw_booking(
         .await?;
     let sold = sqlx::query(
         "UPDATE inventory SET sold = sold + 1 WHERE room_type_id = ?1 AND night >= ?2 AND night < ?3 \
-         AND COALESCE(closed, 0) = 0 AND sold < COALESCE(units, (SELECT units FROM room_types WHERE id = ?1) + 10000)",
+         AND COALESCE(closed, 0) = 0 AND sold < COALESCE(units, (SELECT units FROM room_types WHERE id = ?1) + 10000) \
+         RETURNING night, sold, units, price_minor, closed, min_stay",
     )
     .bind(rt)
     .bind(night)
     .bind(format!("{night}~"))
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
-    if sold.rows_affected() != 1 {
+    if sold.len() != 1 {
         tx.rollback().await?;
         return Ok(false);
     }

@@ -10,8 +10,8 @@ use crate::{Backend, db_err};
 use async_trait::async_trait;
 use innkeep_app::event::{Event, StoredEvent};
 use innkeep_app::store::{
-    Booking, BookingFilter, DeadLetter, HoldOutcome, NewHold, NewUser, NightRow, Photo, Property, RecentSearch,
-    ReplicaStatus, RoomType, Transition, User,
+    Booking, BookingFilter, DeadLetter, HoldOutcome, NewHold, NewUser, NightRow, Photo, PriceHold, Property,
+    RecentSearch, ReplicaStatus, RoomType, Transition, User,
 };
 use innkeep_app::{Store, StoreError};
 use innkeep_core::{
@@ -682,8 +682,8 @@ impl Store for SqlStore {
         Ok(out)
     }
 
-    async fn hold(&self, hold: &NewHold, event: &Event) -> Result<HoldOutcome, StoreError> {
-        self.retrying(|| self.hold_once(hold, event)).await
+    async fn hold(&self, hold: &NewHold, price: &PriceHold<'_>) -> Result<HoldOutcome, StoreError> {
+        self.retrying(|| self.hold_once(hold, price)).await
     }
 
     async fn transition(&self, t: &Transition, event: &Event) -> Result<(), StoreError> {
@@ -785,6 +785,24 @@ impl Store for SqlStore {
     }
 
     async fn mark_processed(&self, consumer: &str, event: EventId) -> Result<bool, StoreError> {
+        if self.backend == Backend::Postgres {
+            // One round trip that does not wait for the WAL flush: a mark is lost only if the
+            // database itself crashes in the next moment (and the event is then handled once
+            // more); a crash of this process loses none, since the commit is done. Without
+            // this, every mark is a second fsync'd commit beside each booking's.
+            // The simple protocol takes no parameters: the values are a UUID, a number and
+            // our own consumer name, quoted.
+            let sql = format!(
+                "SET LOCAL synchronous_commit TO OFF; \
+                 INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ('{}', '{}', {}) \
+                 ON CONFLICT (consumer, event_id) DO NOTHING",
+                consumer.replace('\'', "''"),
+                event,
+                ms(Timestamp::now())
+            );
+            let r = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&self.writer()).await.map_err(db_err)?;
+            return Ok(r.rows_affected() == 1);
+        }
         // One statement, committed on its own: one round trip.
         let r = sqlx::query(
             "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3) ON CONFLICT (consumer, event_id) DO NOTHING",
@@ -1019,13 +1037,13 @@ fn event_of(row: &AnyRow) -> Result<StoredEvent, StoreError> {
 
 impl SqlStore {
     /// One attempt at placing a hold (`hold` retries transient conflicts).
-    async fn hold_once(&self, hold: &NewHold, event: &Event) -> Result<HoldOutcome, StoreError> {
-        let b = &hold.booking;
+    async fn hold_once(&self, hold: &NewHold, price: &PriceHold<'_>) -> Result<HoldOutcome, StoreError> {
+        let user = hold.user_id.to_string();
         let mut tx = self.begin().await?;
         if let Some(key) = &hold.idempotency_key {
             let seen =
                 sqlx::query("SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2")
-                    .bind(b.user_id.to_string())
+                    .bind(&user)
                     .bind(key)
                     .fetch_optional(&mut *tx)
                     .await
@@ -1039,31 +1057,46 @@ impl SqlStore {
                 return Ok(HoldOutcome::Replayed(booking_in(&mut tx, &id).await?));
             }
         }
-        let stay = b.stay()?;
-        let rt = b.room_type_id.to_string();
-        for night in stay.each_night() {
-            sqlx::query("INSERT INTO inventory (room_type_id, night, sold) VALUES ($1, $2, 0) ON CONFLICT (room_type_id, night) DO NOTHING")
-                .bind(&rt)
-                .bind(date(night))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+        let stay = Stay::range(hold.check_in, hold.check_out).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let rt = hold.room_type_id.to_string();
+        // Every night gets a row (one statement for the stay), so the update below can
+        // take them all.
+        let nights: Vec<String> = stay.each_night().map(date).collect();
+        let values = (0..nights.len()).map(|i| format!("($1, ${}, 0)", i + 2)).collect::<Vec<_>>().join(", ");
+        let insert = format!(
+            "INSERT INTO inventory (room_type_id, night, sold) VALUES {values} ON CONFLICT (room_type_id, night) DO NOTHING"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(insert)).bind(&rt);
+        for n in &nights {
+            q = q.bind(n);
         }
-        // The decision: sell one unit of every night, only where one is left and open.
-        let sold = sqlx::query(
+        q.execute(&mut *tx).await.map_err(db_err)?;
+        // The decision: sell one unit of every night, only where one is left and open. The
+        // nights come back as sold, and the stay is priced from them.
+        let taken = sqlx::query(
             "UPDATE inventory SET sold = sold + 1 WHERE room_type_id = $1 AND night >= $2 AND night < $3 \
-             AND COALESCE(closed, 0) = 0 AND sold < COALESCE(units, (SELECT units FROM room_types WHERE id = $1))",
+             AND COALESCE(closed, 0) = 0 AND sold < COALESCE(units, (SELECT units FROM room_types WHERE id = $1)) \
+             RETURNING night, sold, units, price_minor, closed, min_stay",
         )
         .bind(&rt)
-        .bind(date(b.check_in))
-        .bind(date(b.check_out))
-        .execute(&mut *tx)
+        .bind(date(hold.check_in))
+        .bind(date(hold.check_out))
+        .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
-        if sold.rows_affected() != u64::from(stay.nights()) {
+        if taken.len() != nights.len() {
             tx.rollback().await.map_err(db_err)?;
             return Err(StoreError::SoldOut { night: self.first_full_night(&rt, &stay).await? });
         }
+        let mut rows = taken.iter().map(night_of).collect::<Result<Vec<_>, _>>()?;
+        rows.sort_by_key(|r| r.date);
+        let (b, event) = match price(&rows) {
+            Ok(priced) => priced,
+            Err(e) => {
+                tx.rollback().await.map_err(db_err)?;
+                return Ok(HoldOutcome::Refused(e));
+            }
+        };
         sqlx::query(
             "INSERT INTO bookings (id, status, tenant_id, property_id, room_type_id, user_id, check_in, check_out, hold_expires_at, total_minor, currency, doc, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
@@ -1073,13 +1106,13 @@ impl SqlStore {
         .bind(b.tenant_id.to_string())
         .bind(b.property_id.to_string())
         .bind(&rt)
-        .bind(b.user_id.to_string())
+        .bind(&user)
         .bind(date(b.check_in))
         .bind(date(b.check_out))
         .bind(b.hold_expires_at.map(ms))
         .bind(b.total.minor)
         .bind(b.total.currency.code())
-        .bind(to_json(b)?)
+        .bind(to_json(&b)?)
         .bind(ms(b.created_at))
         .bind(ms(b.updated_at))
         .execute(&mut *tx)
@@ -1087,7 +1120,7 @@ impl SqlStore {
         .map_err(db_err)?;
         if let Some(key) = &hold.idempotency_key {
             sqlx::query("INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(b.user_id.to_string())
+                .bind(&user)
                 .bind(key)
                 .bind(&hold.request_hash)
                 .bind(b.id.to_string())
@@ -1096,9 +1129,9 @@ impl SqlStore {
                 .await
                 .map_err(db_err)?;
         }
-        append_event(&mut tx, event).await?;
+        append_event(&mut tx, &event).await?;
         self.commit(tx).await?;
-        Ok(HoldOutcome::Created(b.clone()))
+        Ok(HoldOutcome::Created(b, event))
     }
 
     /// One attempt at a status change (`transition` retries transient conflicts).

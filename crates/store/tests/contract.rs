@@ -72,6 +72,7 @@ contract!(
     properties_are_listed_per_tenant,
     holds_sell_each_night_once_and_refuse_when_full,
     idempotency_keys_replay_or_refuse,
+    holds_are_priced_from_the_nights_they_take,
     transitions_apply_once_and_release_nights,
     calendar_overrides_merge_and_units_cannot_drop_below_sold,
     bookings_are_filtered_and_expired_holds_found,
@@ -183,8 +184,17 @@ fn booking(rt: &RoomType, user: UserId, ci: Date, co: Date) -> Booking {
     }
 }
 
-fn hold(b: Booking, key: Option<&str>, hash: &str) -> NewHold {
-    NewHold { booking: b, idempotency_key: key.map(str::to_string), request_hash: hash.into() }
+/// Place a hold for `b` as it is (pricing returns it unchanged).
+async fn place(store: &SqlStore, b: Booking, key: Option<&str>, hash: &str) -> Result<HoldOutcome, StoreError> {
+    let hold = NewHold {
+        room_type_id: b.room_type_id,
+        user_id: b.user_id,
+        check_in: b.check_in,
+        check_out: b.check_out,
+        idempotency_key: key.map(str::to_string),
+        request_hash: hash.into(),
+    };
+    store.hold(&hold, &|_: &[NightRow]| Ok((b.clone(), ev("booking.held")))).await
 }
 
 async fn sold(store: &SqlStore, rt: &RoomType, ci: Date, co: Date) -> Vec<u32> {
@@ -258,32 +268,63 @@ async fn properties_are_listed_per_tenant(store: &SqlStore) {
 async fn holds_sell_each_night_once_and_refuse_when_full(store: &SqlStore) {
     let (h, _, rt) = catalog(store, 1).await;
     let (d1, d3, d4) = (date(2027, 2, 1), date(2027, 2, 3), date(2027, 2, 4));
-    let first = store.hold(&hold(booking(&rt, h.id, d1, d3), None, "a"), &ev("booking.held")).await.unwrap();
-    assert!(matches!(first, HoldOutcome::Created(_)));
+    let first = place(store, booking(&rt, h.id, d1, d3), None, "a").await.unwrap();
+    assert!(matches!(first, HoldOutcome::Created(..)));
     assert_eq!(sold(store, &rt, d1, d4).await, vec![1, 1, 0]);
-    let clash = store.hold(&hold(booking(&rt, h.id, date(2027, 2, 2), d4), None, "b"), &ev("booking.held")).await;
+    let clash = place(store, booking(&rt, h.id, date(2027, 2, 2), d4), None, "b").await;
     assert!(matches!(clash, Err(StoreError::SoldOut { night }) if night == date(2027, 2, 2)), "{clash:?}");
     assert_eq!(sold(store, &rt, d1, d4).await, vec![1, 1, 0], "a refused hold changes nothing");
-    assert!(matches!(
-        store.hold(&hold(booking(&rt, h.id, d3, d4), None, "c"), &ev("booking.held")).await,
-        Ok(HoldOutcome::Created(_))
-    ));
+    assert!(matches!(place(store, booking(&rt, h.id, d3, d4), None, "c").await, Ok(HoldOutcome::Created(..))));
+}
+
+async fn holds_are_priced_from_the_nights_they_take(store: &SqlStore) {
+    let (h, _, rt) = catalog(store, 2).await;
+    let (d1, d2, d3) = (date(2027, 9, 1), date(2027, 9, 2), date(2027, 9, 3));
+    let second = Stay::range(d2, d3).unwrap();
+    let price = NightOverride { price_minor: Some(9_900), ..Default::default() };
+    store.set_nights(rt.id, &second, &price, &ev("calendar.updated")).await.unwrap();
+    place(store, booking(&rt, h.id, d1, d3), None, "a").await.unwrap();
+    let b = booking(&rt, h.id, d1, d3);
+    let hold = NewHold {
+        room_type_id: rt.id,
+        user_id: b.user_id,
+        check_in: d1,
+        check_out: d3,
+        idempotency_key: None,
+        request_hash: "b".into(),
+    };
+    // Pricing sees every night of the stay it just took, this hold counted; a refusal
+    // there undoes the hold.
+    let seen = std::sync::Mutex::new(Vec::new());
+    let refuse = |rows: &[NightRow]| {
+        seen.lock().unwrap().extend(rows.iter().map(|r| (r.date, r.sold, r.overrides.price_minor)));
+        Err(innkeep_app::AppError::Conflict("refused by pricing".into()))
+    };
+    let out = store.hold(&hold, &refuse).await.unwrap();
+    assert!(matches!(out, HoldOutcome::Refused(innkeep_app::AppError::Conflict(_))), "{out:?}");
+    let mut seen = seen.into_inner().unwrap();
+    seen.sort();
+    assert_eq!(seen, vec![(d1, 2, None), (d2, 2, Some(9_900))]);
+    assert_eq!(sold(store, &rt, d1, d3).await, vec![1, 1], "a refused hold changes nothing");
+    assert!(store.booking(b.id).await.unwrap().is_none());
+    // Accepted, the booking pricing returns is the one stored.
+    let accept = |_: &[NightRow]| Ok((b.clone(), ev("booking.held")));
+    assert!(matches!(store.hold(&hold, &accept).await.unwrap(), HoldOutcome::Created(..)));
+    assert_eq!(store.booking(b.id).await.unwrap().map(|x| x.id), Some(b.id));
+    assert_eq!(sold(store, &rt, d1, d3).await, vec![2, 2]);
 }
 
 async fn idempotency_keys_replay_or_refuse(store: &SqlStore) {
     let (h, _, rt) = catalog(store, 5).await;
     let b = booking(&rt, h.id, date(2027, 3, 1), date(2027, 3, 2));
     let id = b.id;
-    store.hold(&hold(b.clone(), Some("k"), "hash-1"), &ev("booking.held")).await.unwrap();
+    place(store, b.clone(), Some("k"), "hash-1").await.unwrap();
     let again = booking(&rt, h.id, date(2027, 3, 1), date(2027, 3, 2));
-    match store.hold(&hold(again.clone(), Some("k"), "hash-1"), &ev("booking.held")).await.unwrap() {
+    match place(store, again.clone(), Some("k"), "hash-1").await.unwrap() {
         HoldOutcome::Replayed(r) => assert_eq!(r.id, id),
         other => panic!("expected a replay, got {other:?}"),
     }
-    assert!(matches!(
-        store.hold(&hold(again, Some("k"), "hash-2"), &ev("booking.held")).await.unwrap(),
-        HoldOutcome::KeyReused
-    ));
+    assert!(matches!(place(store, again, Some("k"), "hash-2").await.unwrap(), HoldOutcome::KeyReused));
     assert_eq!(sold(store, &rt, date(2027, 3, 1), date(2027, 3, 2)).await, vec![1]);
 }
 
@@ -291,7 +332,7 @@ async fn transitions_apply_once_and_release_nights(store: &SqlStore) {
     let (h, _, rt) = catalog(store, 1).await;
     let (ci, co) = (date(2027, 4, 1), date(2027, 4, 3));
     let mut b = booking(&rt, h.id, ci, co);
-    store.hold(&hold(b.clone(), None, "h"), &ev("booking.held")).await.unwrap();
+    place(store, b.clone(), None, "h").await.unwrap();
     b.status = BookingStatus::Confirmed;
     store
         .transition(
@@ -346,18 +387,11 @@ async fn calendar_overrides_merge_and_units_cannot_drop_below_sold(store: &SqlSt
     assert_eq!(rows.len(), 3);
     assert!(rows.iter().all(|r| r.overrides.price_minor == Some(12_000)), "a later change keeps earlier overrides");
     assert_eq!(rows[1].overrides.closed, Some(true));
-    let closed =
-        store.hold(&hold(booking(&rt, h.id, date(2027, 5, 1), date(2027, 5, 3)), None, "x"), &ev("booking.held")).await;
+    let closed = place(store, booking(&rt, h.id, date(2027, 5, 1), date(2027, 5, 3)), None, "x").await;
     assert!(matches!(closed, Err(StoreError::SoldOut { night }) if night == date(2027, 5, 2)));
 
-    store
-        .hold(&hold(booking(&rt, h.id, date(2027, 6, 1), date(2027, 6, 2)), None, "y"), &ev("booking.held"))
-        .await
-        .unwrap();
-    store
-        .hold(&hold(booking(&rt, h.id, date(2027, 6, 1), date(2027, 6, 2)), None, "z"), &ev("booking.held"))
-        .await
-        .unwrap();
+    place(store, booking(&rt, h.id, date(2027, 6, 1), date(2027, 6, 2)), None, "y").await.unwrap();
+    place(store, booking(&rt, h.id, date(2027, 6, 1), date(2027, 6, 2)), None, "z").await.unwrap();
     let june = Stay::range(date(2027, 6, 1), date(2027, 6, 2)).unwrap();
     let squeeze = store
         .set_nights(rt.id, &june, &NightOverride { units: Some(1), ..Default::default() }, &ev("calendar.updated"))
@@ -377,7 +411,7 @@ async fn bookings_are_filtered_and_expired_holds_found(store: &SqlStore) {
     let b = booking(&rt, h.id, date(2027, 7, 10), date(2027, 7, 12));
     let c = booking(&other_rt, h.id, date(2027, 7, 1), date(2027, 7, 2));
     for x in [&a, &b, &c] {
-        store.hold(&hold(x.clone(), None, "h"), &ev("booking.held")).await.unwrap();
+        place(store, x.clone(), None, "h").await.unwrap();
     }
     let f = BookingFilter { tenant_id: Some(rt.tenant_id), limit: 50, ..Default::default() };
     assert_eq!(store.list_bookings(&f).await.unwrap().len(), 2);
@@ -405,11 +439,11 @@ async fn parallel_holds_for_the_last_unit_sell_it_once(store: &SqlStore) {
         let (store, rt) = (store.clone(), rt.clone());
         tokio::spawn(async move {
             let b = booking(&rt, h.id, date(2027, 8, 1), date(2027, 8, 4));
-            store.hold(&hold(b, Some(&format!("p{i}")), "h"), &ev("booking.held")).await
+            place(&store, b, Some(&format!("p{i}")), "h").await
         })
     });
     let results = futures::future::join_all(tasks).await;
-    let created = results.iter().filter(|r| matches!(r, Ok(Ok(HoldOutcome::Created(_))))).count();
+    let created = results.iter().filter(|r| matches!(r, Ok(Ok(HoldOutcome::Created(..))))).count();
     let refused = results.iter().filter(|r| matches!(r, Ok(Err(StoreError::SoldOut { .. })))).count();
     assert_eq!((created, refused), (3, 61), "{results:?}");
     assert_eq!(sold(&store, &rt, date(2027, 8, 1), date(2027, 8, 4)).await, vec![3, 3, 3]);
@@ -430,10 +464,7 @@ async fn batched_reads_match_single_reads(store: &SqlStore) {
     assert_eq!(store.room_type_with_property(rt2.id).await.unwrap(), Some((rt2.clone(), p2.clone())));
     assert_eq!(store.room_type_with_property(RoomTypeId(uuid::Uuid::now_v7())).await.unwrap(), None);
 
-    store
-        .hold(&hold(booking(&rt1, h.id, date(2027, 7, 1), date(2027, 7, 3)), None, "a"), &ev("booking.held"))
-        .await
-        .unwrap();
+    place(store, booking(&rt1, h.id, date(2027, 7, 1), date(2027, 7, 3)), None, "a").await.unwrap();
     let later = Stay::range(date(2027, 7, 2), date(2027, 7, 4)).unwrap();
     store
         .set_nights(

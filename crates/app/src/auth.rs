@@ -72,13 +72,23 @@ pub async fn sign_in(ports: &Ports, email: &str, password: &str, now: Timestamp)
 
 /// The actor behind a bearer token, if the session is valid.
 pub async fn authenticate(ports: &Ports, token: &str, now: Timestamp) -> Result<Actor, AppError> {
-    let user = ports.store.session_user(&token_hash(token), now).await?.ok_or(AppError::Unauthenticated)?;
+    let user = session_user(ports, token, now).await?.ok_or(AppError::Unauthenticated)?;
     Ok(Actor { user_id: user.id, role: user.role, tenant_id: user.tenant_id })
 }
 
-/// End the session of a token.
-pub async fn sign_out(ports: &Ports, token: &str) -> Result<(), AppError> {
-    ports.store.delete_session(&token_hash(token)).await?;
+/// The user of a token's live session (through the cache; see `cache::session_user`).
+pub async fn session_user(ports: &Ports, token: &str, now: Timestamp) -> Result<Option<User>, AppError> {
+    crate::cache::session_user(ports, &token_hash(token), now).await
+}
+
+/// End the session of a token: it stops working at once on this node, and on the others
+/// as soon as their cache invalidation sees the `session.ended` event.
+pub async fn sign_out(ports: &Ports, token: &str, now: Timestamp) -> Result<(), AppError> {
+    let hash = token_hash(token);
+    let Some(user) = ports.store.session_user(&hash, now).await?.map(|(u, _)| u) else { return Ok(()) };
+    let event = Event::new("session.ended", now, user.tenant_id, user.id.0, serde_json::json!({"token_hash": hash}));
+    ports.store.delete_session(&hash, &event).await?;
+    crate::cache::invalidate_after(ports, &event).await;
     Ok(())
 }
 

@@ -1,6 +1,6 @@
-//! The cache port and the hot public reads that go through it: a property, its room
-//! types, and the stored nights of a room type (the price calendar behind availability
-//! and the property page's strip).
+//! The cache port and the hot reads that go through it: a property, its room types, the
+//! stored nights of a room type (the price calendar behind availability and the property
+//! page's strip), and the user behind a session token (every signed-in request).
 //!
 //! Values are serialized bytes by key with a time to live. Every fill is guarded by a
 //! generation: `get` answers a miss with the key's generation, `invalidate` moves it on,
@@ -14,13 +14,14 @@
 //! store, and the store's conditional update in `Store::hold` is the only decision.
 
 use crate::event::Event;
-use crate::store::{NightRow, Property, RoomType};
+use crate::store::{NightRow, Property, RoomType, User};
 use crate::{AppError, Ports};
 use async_trait::async_trait;
-use innkeep_core::{PropertyId, RoomTypeId, Stay};
+use innkeep_core::{Email, PropertyId, Role, RoomTypeId, Stay, TenantId, UserId};
+use jiff::Timestamp;
 use jiff::civil::Date;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::time::Duration;
 
@@ -82,6 +83,7 @@ pub enum Kind {
     Property,
     RoomTypes,
     Nights,
+    Session,
 }
 
 impl Kind {
@@ -91,6 +93,7 @@ impl Kind {
             Kind::Property => "property",
             Kind::RoomTypes => "room_types",
             Kind::Nights => "nights",
+            Kind::Session => "session",
         }
     }
 }
@@ -108,6 +111,11 @@ pub fn room_types_key(property: PropertyId) -> String {
 /// The key of a room type's stored nights in the calendar month starting at `month`.
 pub fn nights_key(room_type: RoomTypeId, month: Date) -> String {
     format!("nights:{room_type}:{}", month.strftime("%Y-%m"))
+}
+
+/// The key of a session, by the hash of its token.
+pub fn session_key(token_hash: &str) -> String {
+    format!("session:{token_hash}")
 }
 
 /// The first days of the months that `[from, to)` touches.
@@ -149,6 +157,7 @@ pub fn keys_for(event: &Event) -> Vec<String> {
         "calendar.updated" => nights_keys(event, "from", "to"),
         // Every booking event: holds, expiries and cancellations change what is sold.
         k if k.starts_with("booking.") => nights_keys(event, "check_in", "check_out"),
+        "session.ended" => field(event, "token_hash").map(|h| vec![session_key(h)]).unwrap_or_default(),
         _ => Vec::new(),
     }
 }
@@ -168,6 +177,22 @@ pub async fn invalidate_after(ports: &Ports, event: &Event) {
 /// Read `key` through the cache, filling it from `fetch` on a miss. A failing or
 /// undecodable cache never fails the read: it falls back to `fetch`.
 async fn read_through<T, F, Fut>(ports: &Ports, kind: Kind, key: &str, fetch: F) -> Result<T, AppError>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, AppError>>,
+{
+    read_through_for(ports, kind, key, fetch, |_| Some(ports.settings.cache_ttl)).await
+}
+
+/// `read_through`, keeping the value for `ttl(&value)`, or not at all where that is `None`.
+async fn read_through_for<T, F, Fut>(
+    ports: &Ports,
+    kind: Kind,
+    key: &str,
+    fetch: F,
+    ttl: impl FnOnce(&T) -> Option<Duration>,
+) -> Result<T, AppError>
 where
     T: Serialize + DeserializeOwned,
     F: FnOnce() -> Fut,
@@ -193,9 +218,9 @@ where
     };
     metrics::counter!("innkeep_cache_misses_total", "kind" => kind.as_str()).increment(1);
     let value = fetch().await?;
-    if let Some(since) = since {
+    if let (Some(since), Some(ttl)) = (since, ttl(&value)) {
         match serde_json::to_vec(&value) {
-            Ok(bytes) => match ports.cache.put(key, &bytes, since, ports.settings.cache_ttl).await {
+            Ok(bytes) => match ports.cache.put(key, &bytes, since, ttl).await {
                 Ok(_) | Err(CacheError::Unavailable) => {}
                 Err(e) => tracing::warn!(key, error = %e, "cache fill failed"),
             },
@@ -219,6 +244,50 @@ pub async fn room_types(ports: &Ports, property: PropertyId) -> Result<Vec<RoomT
         Ok(ports.store.room_types_of(property).await?)
     })
     .await
+}
+
+/// A live session's user as the cache keeps it, with the session's end.
+#[derive(Debug, Serialize, Deserialize)]
+struct CachedSession {
+    user_id: UserId,
+    email: String,
+    name: String,
+    role: Role,
+    tenant_id: Option<TenantId>,
+    created_at: Timestamp,
+    expires_at: Timestamp,
+}
+
+/// The user of a live session, by the hash of its token, through the cache: kept no longer
+/// than the session lasts (nor than `cache_ttl`), dropped by the `session.ended` event of a
+/// sign-out (at once on the node that signed out). Unknown tokens are not kept.
+pub async fn session_user(ports: &Ports, token_hash: &str, now: Timestamp) -> Result<Option<User>, AppError> {
+    let fetch = || async {
+        Ok(ports.store.session_user(token_hash, now).await?.map(|(u, expires_at)| CachedSession {
+            user_id: u.id,
+            email: u.email.as_str().to_string(),
+            name: u.name,
+            role: u.role,
+            tenant_id: u.tenant_id,
+            created_at: u.created_at,
+            expires_at,
+        }))
+    };
+    let keep = |s: &Option<CachedSession>| {
+        let left = s.as_ref()?.expires_at.duration_since(now).unsigned_abs();
+        Some(left.min(ports.settings.cache_ttl))
+    };
+    let found = read_through_for(ports, Kind::Session, &session_key(token_hash), fetch, keep).await?;
+    let Some(s) = found.filter(|s| s.expires_at > now) else { return Ok(None) };
+    let email = Email::parse(&s.email).map_err(|e| AppError::Store(crate::StoreError::Corrupt(e.to_string())))?;
+    Ok(Some(User {
+        id: s.user_id,
+        email,
+        name: s.name,
+        role: s.role,
+        tenant_id: s.tenant_id,
+        created_at: s.created_at,
+    }))
 }
 
 /// The stored nights of `range` for prices and availability shown to guests, through the

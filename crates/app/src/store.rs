@@ -120,6 +120,13 @@ impl Booking {
     }
 }
 
+/// Records a consumer's processed marks over one batch (see `Store::marks`).
+#[async_trait]
+pub trait Marks: Send {
+    /// Record that the consumer handled the event; false if it already had.
+    async fn mark(&mut self, event: innkeep_core::EventId) -> Result<bool, StoreError>;
+}
+
 /// A hold to place: the room type and nights, whose booking it is, and the idempotency
 /// key that guards it.
 #[derive(Debug, Clone)]
@@ -186,10 +193,11 @@ pub trait Store: Send + Sync + 'static {
     async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError>;
     /// Record a session token's hash.
     async fn create_session(&self, token_hash: &str, user: UserId, expires_at: Timestamp) -> Result<(), StoreError>;
-    /// The user of an unexpired session.
-    async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError>;
-    /// End a session.
-    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// The user of an unexpired session, and when the session expires. Read from the
+    /// primary: a sign-in is followed at once by requests with its token.
+    async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<(User, Timestamp)>, StoreError>;
+    /// End a session, with its `session.ended` event.
+    async fn delete_session(&self, token_hash: &str, event: &Event) -> Result<(), StoreError>;
 
     /// Add a property.
     async fn insert_property(&self, property: &Property, event: &Event) -> Result<(), StoreError>;
@@ -270,6 +278,10 @@ pub trait Store: Send + Sync + 'static {
     async fn set_consumer_position(&self, consumer: &str, seq: i64) -> Result<(), StoreError>;
     /// Record that a consumer handled an event; false if it already had.
     async fn mark_processed(&self, consumer: &str, event: innkeep_core::EventId) -> Result<bool, StoreError>;
+    /// A consumer's processed marks for one batch: `mark_processed` one event at a time,
+    /// on a connection held for the batch where the engine allows it (PostgreSQL), so a
+    /// mark is one round trip instead of a pool checkout and its release each.
+    async fn marks<'a>(&'a self, consumer: &'a str) -> Result<Box<dyn Marks + 'a>, StoreError>;
     /// Whether a consumer already handled an event.
     async fn was_processed(&self, consumer: &str, event: innkeep_core::EventId) -> Result<bool, StoreError>;
     /// Which of these events a consumer already handled (one read for a batch).

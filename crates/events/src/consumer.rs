@@ -64,13 +64,15 @@ pub async fn run_once(store: &dyn Store, consumer: &dyn Consumer, opts: &Consume
     } else {
         Default::default()
     };
+    let mut marker = if marks { Some(store.marks(name).await?) } else { None };
     for e in &events {
         if !done.contains(&e.event.id) {
             match attempt(consumer, e, opts).await {
-                Ok(()) if marks => {
-                    store.mark_processed(name, e.event.id).await?;
+                Ok(()) => {
+                    if let Some(m) = marker.as_mut() {
+                        m.mark(e.event.id).await?;
+                    }
                 }
-                Ok(()) => {}
                 Err((error, attempts)) => {
                     tracing::warn!(consumer = name, event_id = %e.event.id, attempts, error = %error, "event parked as dead letter");
                     metrics::counter!("innkeep_dead_letters_total", "consumer" => name.to_string()).increment(1);
@@ -89,6 +91,7 @@ pub async fn run_once(store: &dyn Store, consumer: &dyn Consumer, opts: &Consume
             }
         }
     }
+    drop(marker);
     // The position moves once a batch: after a crash mid-batch the handled events are
     // read again and skipped as processed, so acting once rests on the processed marks, not
     // on the position (one write a batch instead of one an event).

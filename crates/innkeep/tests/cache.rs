@@ -1,6 +1,7 @@
 //! The cache through HTTP, on two nodes sharing one database: node B serves cached pages,
 //! node A takes the changes, and B shows them once its invalidation consumer followed the
-//! outbox. A warm cache never sells the last unit twice. Run with the in-process cache
+//! outbox. A warm cache never sells the last unit twice, and a token signed out on A
+//! stops working on B. Run with the in-process cache
 //! always and with Redis when INNKEEP_TEST_REDIS_URL is set (required in CI).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -148,6 +149,22 @@ async fn changes_reach_a_cached_node_and_warm_caches_never_oversell(cache_url: &
     assert_eq!(first.status, 201, "{}", first.body);
     book(&b.base).await.assert_problem(409, "sold_out");
     eventually("sold out on node B", avail, |b| b["offers"].as_array().is_some_and(|o| o.is_empty())).await;
+
+    // Sessions are cached too: the guest's token works on B (and is now cached there).
+    // Signed out on A, it stops working on A at once and on B once B followed the outbox.
+    let me = |base: &str| call(&client, Method::GET, format!("{base}/api/v1/me"), Some(&guest), None);
+    assert_eq!(me(&b.base).await.status, 200);
+    assert_eq!(me(&b.base).await.status, 200);
+    let metrics = client.get(format!("{}/metrics", b.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("innkeep_cache_hits_total{kind=\"session\"}"), "{metrics}");
+    let r = call(&client, Method::DELETE, format!("{}/api/v1/sessions/current", a.base), Some(&guest), None).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    me(&a.base).await.assert_problem(401, "unauthenticated");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while me(&b.base).await.status != 401 {
+        assert!(Instant::now() < deadline, "the signed-out token still works on node B after 10 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     a.server.stop().await.unwrap();
     b.server.stop().await.unwrap();

@@ -10,7 +10,7 @@ use crate::{Backend, db_err};
 use async_trait::async_trait;
 use innkeep_app::event::{Event, StoredEvent};
 use innkeep_app::store::{
-    Booking, BookingFilter, DeadLetter, HoldOutcome, NewHold, NewUser, NightRow, Photo, PriceHold, Property,
+    Booking, BookingFilter, DeadLetter, HoldOutcome, Marks, NewHold, NewUser, NightRow, Photo, PriceHold, Property,
     RecentSearch, ReplicaStatus, RoomType, Transition, User,
 };
 use innkeep_app::{Store, StoreError};
@@ -395,21 +395,22 @@ impl Store for SqlStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>, StoreError> {
-        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2";
+    async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<(User, Timestamp)>, StoreError> {
+        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2";
         let row =
             sqlx::query(sql).bind(token_hash).bind(ms(now)).fetch_optional(&self.reader()).await.map_err(db_err)?;
-        row.as_ref().map(user_of).transpose()
+        row.as_ref().map(|r| Ok((user_of(r)?, from_ms(r.try_get("expires_at").map_err(db_err)?)?))).transpose()
     }
 
-    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+    async fn delete_session(&self, token_hash: &str, event: &Event) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)
+        append_event(&mut tx, event).await?;
+        self.commit(tx).await
     }
 
     async fn insert_property(&self, p: &Property, event: &Event) -> Result<(), StoreError> {
@@ -785,35 +786,12 @@ impl Store for SqlStore {
     }
 
     async fn mark_processed(&self, consumer: &str, event: EventId) -> Result<bool, StoreError> {
-        if self.backend == Backend::Postgres {
-            // One round trip that does not wait for the WAL flush: a mark is lost only if the
-            // database itself crashes in the next moment (and the event is then handled once
-            // more); a crash of this process loses none, since the commit is done. Without
-            // this, every mark is a second fsync'd commit beside each booking's.
-            // The simple protocol takes no parameters: the values are a UUID, a number and
-            // our own consumer name, quoted.
-            let sql = format!(
-                "SET LOCAL synchronous_commit TO OFF; \
-                 INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ('{}', '{}', {}) \
-                 ON CONFLICT (consumer, event_id) DO NOTHING",
-                consumer.replace('\'', "''"),
-                event,
-                ms(Timestamp::now())
-            );
-            let r = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&self.writer()).await.map_err(db_err)?;
-            return Ok(r.rows_affected() == 1);
-        }
-        // One statement, committed on its own: one round trip.
-        let r = sqlx::query(
-            "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3) ON CONFLICT (consumer, event_id) DO NOTHING",
-        )
-        .bind(consumer)
-        .bind(event.to_string())
-        .bind(ms(Timestamp::now()))
-        .execute(&self.writer())
-        .await
-        .map_err(db_err)?;
-        Ok(r.rows_affected() == 1)
+        let mut conn = self.writer().acquire().await.map_err(db_err)?;
+        mark_on(&mut conn, self.backend, consumer, event).await
+    }
+
+    async fn marks<'a>(&'a self, consumer: &'a str) -> Result<Box<dyn Marks + 'a>, StoreError> {
+        Ok(Box::new(SqlMarks { store: self, consumer, held: None }))
     }
 
     async fn processed_among(&self, consumer: &str, events: &[EventId]) -> Result<HashSet<EventId>, StoreError> {
@@ -1182,6 +1160,70 @@ impl SqlStore {
         .await
         .map_err(db_err)?;
         night.as_deref().map(parse_date).transpose().map(|n| n.unwrap_or(stay.check_in()))
+    }
+}
+
+/// Mark `event` processed by `consumer` on `conn`, committed on its own: one round trip.
+async fn mark_on(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    consumer: &str,
+    event: EventId,
+) -> Result<bool, StoreError> {
+    if backend == Backend::Postgres {
+        // No wait for the WAL flush: a mark is lost only if the database itself crashes in
+        // the next moment (the event is then handled once more); a crash of this process
+        // loses none, since the commit is done. Otherwise every mark is one more fsync'd
+        // commit beside each booking's. The simple protocol takes no parameters: the values
+        // are a UUID, a number and our own consumer name, quoted.
+        let sql = format!(
+            "SET LOCAL synchronous_commit TO OFF; \
+             INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ('{}', '{}', {}) \
+             ON CONFLICT (consumer, event_id) DO NOTHING",
+            consumer.replace('\'', "''"),
+            event,
+            ms(Timestamp::now())
+        );
+        let r = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await.map_err(db_err)?;
+        return Ok(r.rows_affected() == 1);
+    }
+    let r = sqlx::query(
+        "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3) ON CONFLICT (consumer, event_id) DO NOTHING",
+    )
+    .bind(consumer)
+    .bind(event.to_string())
+    .bind(ms(Timestamp::now()))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// A batch's marks: on PostgreSQL one connection held until the batch ends (released to
+/// the pool once); on SQLite, whose single writer connection every write shares, the pool
+/// for each mark.
+struct SqlMarks<'a> {
+    store: &'a SqlStore,
+    consumer: &'a str,
+    held: Option<sqlx::pool::PoolConnection<Any>>,
+}
+
+#[async_trait]
+impl Marks for SqlMarks<'_> {
+    async fn mark(&mut self, event: EventId) -> Result<bool, StoreError> {
+        if self.store.backend != Backend::Postgres {
+            return self.store.mark_processed(self.consumer, event).await;
+        }
+        if self.held.is_none() {
+            self.held = Some(self.store.writer().acquire().await.map_err(db_err)?);
+        }
+        let Some(conn) = self.held.as_mut() else { return Err(StoreError::Database("no connection".into())) };
+        let r = mark_on(conn, Backend::Postgres, self.consumer, event).await;
+        if r.is_err() {
+            // A failed connection is not used for the next mark.
+            self.held = None;
+        }
+        r
     }
 }
 

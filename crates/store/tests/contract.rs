@@ -233,10 +233,12 @@ async fn users_are_unique_by_email_and_sessions_expire(store: &SqlStore) {
     assert_eq!((found.id, hash.as_str()), (h.id, "x"));
     let expires: Timestamp = "2027-01-05T10:00:00Z".parse().unwrap();
     store.create_session("tok", h.id, expires).await.unwrap();
-    assert_eq!(store.session_user("tok", now()).await.unwrap().map(|u| u.id), Some(h.id));
+    assert_eq!(store.session_user("tok", now()).await.unwrap().map(|(u, e)| (u.id, e)), Some((h.id, expires)));
     assert!(store.session_user("tok", expires).await.unwrap().is_none(), "expired at expires_at");
-    store.delete_session("tok").await.unwrap();
+    let before = store.last_event_seq().await.unwrap();
+    store.delete_session("tok", &ev("session.ended")).await.unwrap();
     assert!(store.session_user("tok", now()).await.unwrap().is_none());
+    assert!(store.last_event_seq().await.unwrap() > before, "the sign-out's event is in the outbox");
 }
 
 async fn properties_are_listed_per_tenant(store: &SqlStore) {

@@ -142,7 +142,7 @@ pub async fn signup(State(s): State<AppState>, v: Visitor, f: Fields) -> PageRes
 /// POST /signout
 pub async fn signout(State(s): State<AppState>, v: Visitor) -> PageResult {
     if let Some(t) = &v.token {
-        sign_out(&s.ports, t).await?;
+        sign_out(&s.ports, t, s.ports.clock.now()).await?;
     }
     let mut r = Redirect::to("/").into_response();
     if let Ok(h) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", v.web.config.secure_cookies, Some(0))) {

@@ -253,7 +253,7 @@ impl FromRequestParts<AppState> for Visitor {
         let mut user = None;
         if let Some(t) = &token {
             let now = state.ports.clock.now();
-            match state.ports.store.session_user(&innkeep_app::auth::token_hash(t), now).await {
+            match innkeep_app::auth::session_user(&state.ports, t, now).await {
                 Ok(Some(u)) => user = Some((Actor { user_id: u.id, role: u.role, tenant_id: u.tenant_id }, u)),
                 Ok(None) => {}
                 Err(e) => {

@@ -140,7 +140,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Token {
 #[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "accounts", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = Problem)))]
 pub async fn sign_out(State(s): State<AppState>, Auth(_): Auth, Token(t): Token) -> ApiResult<StatusCode> {
-    auth::sign_out(&s.ports, &t).await?;
+    auth::sign_out(&s.ports, &t, s.ports.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -85,6 +85,7 @@ async fn phases(opts: &PostgresBench, url: &str, dir: &std::path::Path) -> anyho
     for n in 1..=opts.nodes.max(1) {
         rows.push(http_phases(opts, url, dir, n, &room_types, &properties).await?);
     }
+    checkpoint(url).await;
     let raw_book =
         pgbench(opts, url, dir, BOOKING_SQL, "booking", &[("rts", room_types.len().to_string()), ("user", guest_id)])?;
     let raw_avail =
@@ -139,6 +140,7 @@ async fn http_phases(
     // Each node count books its own nights (offset by n), so no phase finds them sold.
     let rts = Arc::new(room_types.iter().map(|r| r.0.clone()).collect::<Vec<_>>());
     let seq = Arc::new(AtomicUsize::new(0));
+    checkpoint(url).await;
     let bookings = drive(opts.concurrency, opts.seconds, {
         let (client, bases, guest, seq, rts) = (client.clone(), bases.clone(), guest.clone(), seq.clone(), rts.clone());
         move || {
@@ -174,6 +176,20 @@ async fn http_phases(
         ms(row.p99)
     );
     Ok(row)
+}
+
+/// Write out every dirty page before a timed booking phase, so that neither side pays
+/// for the checkpoint the other's writes (or the demo load) started.
+async fn checkpoint(url: &str) {
+    use sqlx::Connection;
+    let done = async {
+        let mut conn = sqlx::AnyConnection::connect(url).await?;
+        sqlx::query("CHECKPOINT").execute(&mut conn).await?;
+        conn.close().await
+    };
+    if let Err(e) = done.await {
+        eprintln!("CHECKPOINT before the phase failed (the figures may include one): {e}");
+    }
 }
 
 struct Raw {

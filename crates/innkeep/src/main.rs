@@ -74,6 +74,10 @@ enum Command {
         /// With --postgres: run with 1, 2, ... up to this many `innkeep serve` nodes.
         #[arg(long, default_value_t = 3)]
         nodes: usize,
+        /// With --postgres: also run every phase, on both sides, at these client counts
+        /// (e.g. `--sweep 16,32`), and compare the peak rates.
+        #[arg(long, value_delimiter = ',')]
+        sweep: Vec<usize>,
         /// Only the client event ingestion figures (embedded log, JetStream with --nats).
         #[arg(long)]
         ingest: bool,
@@ -278,8 +282,9 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
         Command::Bench { properties, seconds, concurrency, cache: true, redis, .. } => {
             innkeep::bench::cache::run(properties, seconds, concurrency, &redis).await
         }
-        Command::Bench { properties, seconds, concurrency, postgres: Some(admin_url), nodes, .. } => {
-            let opts = innkeep::bench::postgres::PostgresBench { admin_url, nodes, properties, seconds, concurrency };
+        Command::Bench { properties, seconds, concurrency, postgres: Some(admin_url), nodes, sweep, .. } => {
+            let opts =
+                innkeep::bench::postgres::PostgresBench { admin_url, nodes, properties, seconds, concurrency, sweep };
             innkeep::bench::postgres::run(opts).await
         }
         Command::Bench { ingest: true, seconds, concurrency, batch, nats, .. } => {

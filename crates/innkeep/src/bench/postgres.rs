@@ -25,10 +25,13 @@ pub struct PostgresBench {
     pub properties: usize,
     pub seconds: u64,
     pub concurrency: usize,
+    /// More client counts to run every phase at (both sides), to compare peak rates.
+    pub sweep: Vec<usize>,
 }
 
 struct Row {
     nodes: usize,
+    concurrency: usize,
     bookings: f64,
     failed: u64,
     p50: Duration,
@@ -47,8 +50,8 @@ pub async fn run(opts: PostgresBench) -> anyhow::Result<()> {
 
 async fn phases(opts: &PostgresBench, url: &str, dir: &std::path::Path) -> anyhow::Result<()> {
     println!(
-        "# innkeep bench on PostgreSQL: {} properties, {} s per phase, concurrency {}, 1..={} nodes",
-        opts.properties, opts.seconds, opts.concurrency, opts.nodes
+        "# innkeep bench on PostgreSQL: {} properties, {} s per phase, concurrency {} (then {:?}), 1..={} nodes",
+        opts.properties, opts.seconds, opts.concurrency, opts.sweep, opts.nodes
     );
     let mut config = Config { data_dir: dir.join("loader"), ..Config::default() };
     config.database.url = url.to_string();
@@ -81,46 +84,72 @@ async fn phases(opts: &PostgresBench, url: &str, dir: &std::path::Path) -> anyho
     properties.sort();
     properties.dedup();
 
+    let mut concurrencies = vec![opts.concurrency];
+    concurrencies.extend(opts.sweep.iter().copied().filter(|c| *c != opts.concurrency));
     let mut rows = Vec::new();
-    for n in 1..=opts.nodes.max(1) {
-        rows.push(http_phases(opts, url, dir, n, &room_types, &properties).await?);
+    let mut raws = Vec::new();
+    let mut round = 0;
+    for &c in &concurrencies {
+        for n in 1..=opts.nodes.max(1) {
+            round += 1;
+            rows.push(http_phases(opts, url, dir, n, c, round, &room_types, &properties).await?);
+        }
+        checkpoint(url).await;
+        let vars = [("rts", room_types.len().to_string()), ("user", guest_id.clone())];
+        let raw_book = pgbench(opts, url, dir, c, BOOKING_SQL, "booking", &vars)?;
+        let raw_avail =
+            pgbench(opts, url, dir, c, AVAILABILITY_SQL, "availability", &[("props", properties.len().to_string())])?;
+        raws.push((c, raw_book, raw_avail));
     }
-    checkpoint(url).await;
-    let raw_book =
-        pgbench(opts, url, dir, BOOKING_SQL, "booking", &[("rts", room_types.len().to_string()), ("user", guest_id)])?;
-    let raw_avail =
-        pgbench(opts, url, dir, AVAILABILITY_SQL, "availability", &[("props", properties.len().to_string())])?;
 
-    println!("\n| nodes | bookings/s (HTTP) | availability p50 / p99 (HTTP) | bookings/s: HTTP / raw pgbench |");
-    println!("|---|---|---|---|");
-    for r in &rows {
+    println!(
+        "\n| clients | nodes | bookings/s (HTTP) | availability p50 / p99 (HTTP) | bookings/s: HTTP / raw pgbench |"
+    );
+    println!("|---|---|---|---|---|");
+    for (c, raw_book, raw_avail) in &raws {
+        for r in rows.iter().filter(|r| r.concurrency == *c) {
+            println!(
+                "| {c} | {} | {:.0} ({} failed) | {} / {} | {:.2} |",
+                r.nodes,
+                r.bookings,
+                r.failed,
+                ms(r.p50),
+                ms(r.p99),
+                r.bookings / raw_book.rate
+            );
+        }
+        println!("| {c} | raw pgbench | {:.0} | {} / {} | 1.00 |", raw_book.rate, ms(raw_avail.p50), ms(raw_avail.p99));
+    }
+    let verdict = |ratio: f64| if ratio >= 0.5 { "met" } else { "not met" };
+    let (c0, base_raw, _) = &raws[0];
+    let base = rows.iter().filter(|r| r.concurrency == *c0).map(|r| r.bookings).fold(0.0, f64::max);
+    println!(
+        "\nbest HTTP booking rate / raw pgbench at {c0} clients each: {:.2} (target >= 0.50: {})",
+        base / base_raw.rate,
+        verdict(base / base_raw.rate)
+    );
+    if raws.len() > 1 {
+        let peak = rows.iter().map(|r| r.bookings).fold(0.0, f64::max);
+        let raw_peak = raws.iter().map(|r| r.1.rate).fold(0.0, f64::max);
         println!(
-            "| {} | {:.0} ({} failed) | {} / {} | {:.2} |",
-            r.nodes,
-            r.bookings,
-            r.failed,
-            ms(r.p50),
-            ms(r.p99),
-            r.bookings / raw_book.rate
+            "peak HTTP booking rate / peak raw pgbench over {concurrencies:?} clients: {:.2} ({peak:.0} / {raw_peak:.0}; target >= 0.50: {})",
+            peak / raw_peak,
+            verdict(peak / raw_peak)
         );
     }
-    println!("| raw pgbench | {:.0} | {} / {} | 1.00 |", raw_book.rate, ms(raw_avail.p50), ms(raw_avail.p99));
-    let best = rows.iter().map(|r| r.bookings).fold(0.0, f64::max);
-    println!(
-        "\nbest HTTP booking rate / raw pgbench: {:.2} (target >= 0.50: {})",
-        best / raw_book.rate,
-        if best >= raw_book.rate / 2.0 { "met" } else { "not met" }
-    );
     Ok(())
 }
 
 /// Bookings without contention (every request a different room type and night), then
 /// availability reads, spread round robin over `n` nodes.
+#[allow(clippy::too_many_arguments)]
 async fn http_phases(
     opts: &PostgresBench,
     url: &str,
     dir: &std::path::Path,
     n: usize,
+    concurrency: usize,
+    round: usize,
     room_types: &[(String, String)],
     properties: &[String],
 ) -> anyhow::Result<Row> {
@@ -128,7 +157,7 @@ async fn http_phases(
     let mut bases = Vec::new();
     for i in 0..n {
         let env = [("INNKEEP_DATABASE__URL", url.to_string()), ("INNKEEP_BOOKING__HOLD_TTL_SECS", "86400".into())];
-        let (node, base) = serve(&dir.join(format!("node{n}-{i}")), &env).await?;
+        let (node, base) = serve(&dir.join(format!("node{round}-{i}")), &env).await?;
         nodes.push(node);
         bases.push(base);
     }
@@ -137,11 +166,11 @@ async fn http_phases(
     let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
     let bases = Arc::new(bases);
 
-    // Each node count books its own nights (offset by n), so no phase finds them sold.
+    // Each round books its own nights, so no phase finds them sold.
     let rts = Arc::new(room_types.iter().map(|r| r.0.clone()).collect::<Vec<_>>());
     let seq = Arc::new(AtomicUsize::new(0));
     checkpoint(url).await;
-    let bookings = drive(opts.concurrency, opts.seconds, {
+    let bookings = drive(concurrency, opts.seconds, {
         let (client, bases, guest, seq, rts) = (client.clone(), bases.clone(), guest.clone(), seq.clone(), rts.clone());
         move || {
             let (client, bases, guest, seq, rts) =
@@ -149,7 +178,7 @@ async fn http_phases(
             async move {
                 let k = seq.fetch_add(1, Ordering::Relaxed);
                 let rt = &rts[k % rts.len()];
-                let day = 20 + 100 * n as i64 + (k / rts.len()) as i64;
+                let day = 20 + 10 * round as i64 + (k / rts.len()) as i64;
                 let ci = today.checked_add(jiff::Span::new().days(day)).unwrap_or(today);
                 book(&client, &bases[k % bases.len()], &guest, rt, ci).await
             }
@@ -158,18 +187,19 @@ async fn http_phases(
     .await;
 
     let avail =
-        availability_phase(&client, bases, Arc::new(properties.to_vec()), opts.concurrency, opts.seconds, today).await;
+        availability_phase(&client, bases, Arc::new(properties.to_vec()), concurrency, opts.seconds, today).await;
     anyhow::ensure!(avail.ok > 0, "no availability answer succeeded");
     drop(nodes);
     let row = Row {
         nodes: n,
+        concurrency,
         bookings: bookings.ok as f64 / bookings.elapsed.as_secs_f64(),
         failed: bookings.failed,
         p50: avail.p50,
         p99: avail.p99,
     };
     println!(
-        "{n} node(s): {:.0} bookings/s ({} failed), availability p50 {} p99 {}",
+        "{n} node(s), {concurrency} clients: {:.0} bookings/s ({} failed), availability p50 {} p99 {}",
         row.bookings,
         row.failed,
         ms(row.p50),
@@ -204,18 +234,19 @@ fn pgbench(
     opts: &PostgresBench,
     url: &str,
     dir: &std::path::Path,
+    concurrency: usize,
     script: &str,
     name: &str,
     vars: &[(&str, String)],
 ) -> anyhow::Result<Raw> {
     let file = dir.join(format!("{name}.sql"));
     std::fs::write(&file, script)?;
-    let logs = dir.join(format!("{name}-log"));
+    let logs = dir.join(format!("{name}-c{concurrency}-log"));
     std::fs::create_dir_all(&logs)?;
     let mut cmd = Command::new("pgbench");
     cmd.args(["-n", "-M", "prepared", "-l", "--log-prefix"])
         .arg(logs.join("tx"))
-        .args(["-c", &opts.concurrency.to_string(), "-j", "2", "-T", &opts.seconds.to_string(), "-f"])
+        .args(["-c", &concurrency.to_string(), "-j", "2", "-T", &opts.seconds.to_string(), "-f"])
         .arg(&file);
     for (k, v) in vars {
         cmd.args(["-D", &format!("{k}={v}")]);
@@ -242,6 +273,11 @@ fn pgbench(
     }
     lat.sort();
     let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
-    println!("raw pgbench {name}: {rate:.0} tx/s, p50 {} p99 {} ({} transactions)", ms(p50), ms(p99), lat.len());
+    println!(
+        "raw pgbench {name}, {concurrency} clients: {rate:.0} tx/s, p50 {} p99 {} ({} transactions)",
+        ms(p50),
+        ms(p99),
+        lat.len()
+    );
     Ok(Raw { rate, p50, p99 })
 }

@@ -139,9 +139,9 @@ pub struct NewHold {
     pub request_hash: String,
 }
 
-/// Prices a hold from the stored nights its own transaction has just taken (`sold`
-/// already counts the hold; a night with no row has none), and returns the booking to
-/// store with its event. An error refuses the hold: the transaction rolls back.
+/// Prices a hold from the stored nights its own transaction has just taken, one row per
+/// night in night order (`sold` already counts the hold), and returns the booking to store
+/// with its event. An error refuses the hold: the transaction rolls back.
 pub type PriceHold<'a> = dyn Fn(&[NightRow]) -> Result<(Booking, Event), AppError> + Send + Sync + 'a;
 
 /// What placing a hold did.

@@ -1,6 +1,7 @@
 //! Outbox events: every state change is recorded as an event in the same transaction.
 //! The catalogue is documented in docs/events.md.
 
+use async_trait::async_trait;
 use innkeep_core::{EventId, TenantId};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -45,5 +46,23 @@ impl Event {
             aggregate_id,
             payload: serde_json::to_value(payload).unwrap_or(serde_json::Value::Null),
         }
+    }
+}
+
+/// A named consumer of outbox events: the port adapters implement, and `innkeep-events`
+/// runs. `handle` must be safe to call again for an event it has seen (the runner records
+/// handled events, but a crash between handling and recording means one more call).
+#[async_trait]
+pub trait Consumer: Send + Sync + 'static {
+    /// The stable name that keys the consumer's position.
+    fn name(&self) -> &str;
+    /// Act on one event; an error is retried, then parked as a dead letter.
+    async fn handle(&self, event: &StoredEvent) -> Result<(), String>;
+    /// Whether handling an event twice is harmless (deleting a cache key, say). Then the
+    /// runner records no processed mark per event, only its position once a batch: after a
+    /// crash the rest of the batch is handled again. Otherwise (the default) every handled
+    /// event is recorded before the next, so the consumer acts on none twice.
+    fn idempotent(&self) -> bool {
+        false
     }
 }

@@ -6,9 +6,8 @@
 
 use async_trait::async_trait;
 use innkeep_app::cache::{Cache, keys_for};
-use innkeep_app::event::StoredEvent;
+use innkeep_app::event::{Consumer, StoredEvent};
 use innkeep_app::{Store, StoreError};
-use innkeep_events::Consumer;
 use std::sync::Arc;
 
 /// The consumer name the nodes share for a shared cache.

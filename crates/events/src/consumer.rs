@@ -1,30 +1,12 @@
 //! Durable outbox consumers.
 
 use async_trait::async_trait;
-use innkeep_app::event::StoredEvent;
+use innkeep_app::event::{Consumer, StoredEvent};
 use innkeep_app::store::DeadLetter;
 use innkeep_app::{Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
-
-/// A named consumer of outbox events. `handle` must be safe to call again for an event it
-/// has seen (the runner records handled events, but a crash between handling and
-/// recording means one more call).
-#[async_trait]
-pub trait Consumer: Send + Sync + 'static {
-    /// The stable name that keys the consumer's position.
-    fn name(&self) -> &str;
-    /// Act on one event; an error is retried, then parked as a dead letter.
-    async fn handle(&self, event: &StoredEvent) -> Result<(), String>;
-    /// Whether handling an event twice is harmless (deleting a cache key, say). Then the
-    /// runner records no processed mark per event, only its position once a batch: after a
-    /// crash the rest of the batch is handled again. Otherwise (the default) every handled
-    /// event is recorded before the next, so the consumer acts on none twice.
-    fn idempotent(&self) -> bool {
-        false
-    }
-}
 
 /// Retry policy.
 #[derive(Debug, Clone, Copy)]

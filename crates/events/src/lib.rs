@@ -17,4 +17,5 @@ pub mod consumer;
 pub mod log;
 pub mod nats;
 
-pub use consumer::{Consumer, ConsumerOptions, EventCounter, replay_dead_letters, run_consumer, run_once};
+pub use consumer::{ConsumerOptions, EventCounter, replay_dead_letters, run_consumer, run_once};
+pub use innkeep_app::event::Consumer;

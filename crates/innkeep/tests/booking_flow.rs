@@ -302,6 +302,23 @@ async fn hosts_edit_properties_room_types_and_calendars() {
     assert_eq!(grow.status, 200, "{}", grow.body);
     assert_eq!(grow.body["units"], 5);
     assert_eq!(grow.body["max_stay"], 20);
+
+    // A minimum stay set on the arrival night refuses a shorter stay (the hold is priced
+    // and checked inside its transaction) and takes nothing; a long enough stay is
+    // charged the nights' prices as they are when it is sold.
+    let cal = format!("/api/v1/room-types/{rt}/calendar");
+    let body = json!({"from": "2027-03-01", "to": "2027-03-02", "min_stay": 3});
+    assert_eq!(app.call(Method::PUT, &cal, Some(&host), Some(body)).await.status, 204);
+    app.book(&guest, &rt, "2027-03-01", "2027-03-03", None).await.assert_problem(400, "stay_too_short");
+    let march = app.get(&format!("{cal}?from=2027-03-01&to=2027-03-04"), Some(&host)).await;
+    let sold: Vec<i64> =
+        march.body["nights"].as_array().expect("nights").iter().map(|n| n["sold"].as_i64().unwrap_or(-1)).collect();
+    assert_eq!(sold, vec![0, 0, 0], "a refused hold takes no night");
+    let body = json!({"from": "2027-03-02", "to": "2027-03-03", "price": 20000});
+    assert_eq!(app.call(Method::PUT, &cal, Some(&host), Some(body)).await.status, 204);
+    let b = app.book(&guest, &rt, "2027-03-01", "2027-03-04", None).await;
+    assert_eq!(b.status, 201, "{}", b.body);
+    assert_eq!(b.body["quote"]["subtotal"]["minor"], 40000, "10000 + 20000 + 10000: {}", b.body);
     app.stop().await;
 }
 

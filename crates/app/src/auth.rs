@@ -84,8 +84,8 @@ pub async fn session_user(ports: &Ports, token: &str, now: Timestamp) -> Result<
 /// End the session of a token: it stops working at once on this node, and on the others
 /// as soon as their cache invalidation sees the `session.ended` event.
 pub async fn sign_out(ports: &Ports, token: &str, now: Timestamp) -> Result<(), AppError> {
+    let Some(user) = session_user(ports, token, now).await? else { return Ok(()) };
     let hash = token_hash(token);
-    let Some(user) = ports.store.session_user(&hash, now).await?.map(|(u, _)| u) else { return Ok(()) };
     let event = Event::new("session.ended", now, user.tenant_id, user.id.0, serde_json::json!({"token_hash": hash}));
     ports.store.delete_session(&hash, &event).await?;
     crate::cache::invalidate_after(ports, &event).await;

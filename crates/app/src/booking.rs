@@ -100,8 +100,7 @@ pub async fn place_booking(
     let hold = NewHold {
         room_type_id: rt.id,
         user_id: actor.user_id,
-        check_in: stay.check_in(),
-        check_out: stay.check_out(),
+        stay,
         idempotency_key: cmd.idempotency_key.clone(),
         request_hash: cmd.request_hash.clone(),
     };

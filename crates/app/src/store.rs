@@ -133,8 +133,7 @@ pub trait Marks: Send {
 pub struct NewHold {
     pub room_type_id: RoomTypeId,
     pub user_id: UserId,
-    pub check_in: Date,
-    pub check_out: Date,
+    pub stay: Stay,
     pub idempotency_key: Option<String>,
     pub request_hash: String,
 }

@@ -1035,7 +1035,7 @@ impl SqlStore {
                 return Ok(HoldOutcome::Replayed(booking_in(&mut tx, &id).await?));
             }
         }
-        let stay = Stay::range(hold.check_in, hold.check_out).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let stay = hold.stay;
         let rt = hold.room_type_id.to_string();
         // Every night gets a row (one statement for the stay), so the update below can
         // take them all.
@@ -1057,8 +1057,8 @@ impl SqlStore {
              RETURNING night, sold, units, price_minor, closed, min_stay",
         )
         .bind(&rt)
-        .bind(date(hold.check_in))
-        .bind(date(hold.check_out))
+        .bind(date(stay.check_in()))
+        .bind(date(stay.check_out()))
         .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -1214,10 +1214,10 @@ impl Marks for SqlMarks<'_> {
         if self.store.backend != Backend::Postgres {
             return self.store.mark_processed(self.consumer, event).await;
         }
-        if self.held.is_none() {
-            self.held = Some(self.store.writer().acquire().await.map_err(db_err)?);
-        }
-        let Some(conn) = self.held.as_mut() else { return Err(StoreError::Database("no connection".into())) };
+        let conn = match &mut self.held {
+            Some(conn) => conn,
+            None => self.held.insert(self.store.writer().acquire().await.map_err(db_err)?),
+        };
         let r = mark_on(conn, Backend::Postgres, self.consumer, event).await;
         if r.is_err() {
             // A failed connection is not used for the next mark.

@@ -189,8 +189,7 @@ async fn place(store: &SqlStore, b: Booking, key: Option<&str>, hash: &str) -> R
     let hold = NewHold {
         room_type_id: b.room_type_id,
         user_id: b.user_id,
-        check_in: b.check_in,
-        check_out: b.check_out,
+        stay: Stay::range(b.check_in, b.check_out).unwrap(),
         idempotency_key: key.map(str::to_string),
         request_hash: hash.into(),
     };
@@ -290,8 +289,7 @@ async fn holds_are_priced_from_the_nights_they_take(store: &SqlStore) {
     let hold = NewHold {
         room_type_id: rt.id,
         user_id: b.user_id,
-        check_in: d1,
-        check_out: d3,
+        stay: Stay::range(d1, d3).unwrap(),
         idempotency_key: None,
         request_hash: "b".into(),
     };

@@ -38,6 +38,18 @@ impl AppError {
     pub fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) -> AppError {
         AppError::Invalid { field, code, message: message.into() }
     }
+
+    /// For a store failure that changed nothing and may work later (a failover, a lasting
+    /// conflict, a full disk, a storage I/O error): the stable code to answer 503 with, so
+    /// that the client retries (with the same Idempotency-Key for a booking). Every front
+    /// end answers these the same way.
+    pub fn unavailable(&self) -> Option<&'static str> {
+        match self {
+            AppError::Store(StoreError::Full(_)) => Some("storage_full"),
+            AppError::Store(StoreError::Retryable(_) | StoreError::Unavailable(_)) => Some("unavailable"),
+            _ => None,
+        }
+    }
 }
 
 impl From<StoreError> for AppError {

@@ -15,6 +15,7 @@ pub mod error;
 pub mod event;
 pub mod health;
 pub mod ingest;
+pub mod limit;
 pub mod objects;
 pub mod photo;
 pub mod search;

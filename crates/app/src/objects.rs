@@ -10,6 +10,9 @@ pub enum ObjectError {
     InvalidKey(String),
     #[error("object storage: {0}")]
     Backend(String),
+    /// The storage has no room left (a full disk or quota).
+    #[error("object storage full: {0}")]
+    Full(String),
 }
 
 /// Bytes by key. Keys are relative paths of `[a-z0-9._-]` segments joined by `/`.

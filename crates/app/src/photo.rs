@@ -22,8 +22,14 @@ pub struct NewPhoto {
     pub alt: String,
 }
 
+/// An object-storage failure: nothing was saved, so a write answers 503 to try again (a
+/// full disk as `storage_full`); a key we made ourselves that is refused is internal.
 fn internal(e: ObjectError) -> AppError {
-    AppError::Store(StoreError::Database(e.to_string()))
+    AppError::Store(match e {
+        ObjectError::Full(m) => StoreError::Full(m),
+        ObjectError::Backend(m) => StoreError::Unavailable(m),
+        ObjectError::InvalidKey(_) => StoreError::Database(e.to_string()),
+    })
 }
 
 impl From<PhotoError> for AppError {

@@ -31,6 +31,39 @@ pub enum StoreError {
     Retryable(String),
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The storage has no room left (a full disk): nothing was written, and writes work
+    /// again once there is space.
+    #[error("storage full: {0}")]
+    Full(String),
+    /// The storage itself failed (an I/O error, a read-only file system, a database file
+    /// that cannot be opened): nothing was written.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl StoreError {
+    /// The write fault this error shows, if it says the storage cannot take writes now.
+    pub fn fault_reason(&self) -> Option<&'static str> {
+        match self {
+            StoreError::Full(_) => Some("storage_full"),
+            StoreError::Unavailable(_) => Some("storage_error"),
+            _ => None,
+        }
+    }
+}
+
+/// Why the store's writes fail now: set by a write that failed on the storage itself
+/// (full, I/O error, read-only), cleared by the next write that commits. Reads go on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WriteFault {
+    /// `storage_full` or `storage_error`.
+    pub reason: &'static str,
+    /// The last failure, as the database said it.
+    pub detail: String,
+    /// When writes started failing.
+    pub since: Timestamp,
+    /// Writes refused since then.
+    pub failed_writes: u64,
 }
 
 /// A user account.
@@ -306,6 +339,10 @@ pub trait Store: Send + Sync + 'static {
     /// The read replicas as last measured (none on SQLite or without replicas).
     fn replicas(&self) -> Vec<ReplicaStatus> {
         Vec::new()
+    }
+    /// Why writes fail now, if they do (for /readyz, /metrics and the operator pages).
+    fn write_fault(&self) -> Option<WriteFault> {
+        None
     }
     /// Record a photo whose bytes are already in object storage.
     async fn insert_photo(&self, photo: &Photo, event: &Event) -> Result<(), StoreError>;

@@ -7,6 +7,7 @@
 //!   one consumer the nodes share.
 
 pub mod invalidation;
+pub mod limit;
 pub mod memory;
 pub mod redis;
 

@@ -211,7 +211,15 @@ impl EventLog {
             *cur = open_segment(&self.opts.dir, next)?;
             self.maintain(next);
         }
-        cur.file.write_all(buf)?;
+        if let Err(e) = cur.file.write_all(buf) {
+            // A full disk may take part of the batch: cut it off, so that the batch is
+            // refused whole and the next one starts on a line of its own.
+            let keep = cur.bytes;
+            if let Err(cut) = cur.file.set_len(keep) {
+                tracing::error!(error = %cut, "could not cut a partly written batch off the client event log");
+            }
+            return Err(e);
+        }
         cur.bytes += buf.len() as u64;
         Ok(())
     }

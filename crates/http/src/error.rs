@@ -82,11 +82,18 @@ impl From<AppError> for ApiError {
                 ApiError::new(S::UNPROCESSABLE_ENTITY, "idempotency_key_reused", detail).field("Idempotency-Key")
             }
             AppError::Conflict(_) => ApiError::new(S::CONFLICT, "conflict", detail),
-            // The database is failing over or too busy to serialize this write even after
-            // the store's retries: nothing was changed, so the client may send it again.
-            AppError::Store(innkeep_app::StoreError::Retryable(e)) => {
-                tracing::warn!(error = %e, "store unavailable after retries");
-                ApiError::new(S::SERVICE_UNAVAILABLE, "unavailable", "the database is briefly unavailable; try again")
+            // The database is failing over, too busy to serialize this write even after the
+            // store's retries, full or failing: nothing was changed, so the client may send it
+            // again.
+            AppError::Store(ref inner) if e.unavailable().is_some() => {
+                let code = e.unavailable().unwrap_or("unavailable");
+                tracing::warn!(error = %inner, code, "write refused: storage unavailable");
+                let detail = if code == "storage_full" {
+                    "the database has no space left for writes; nothing was saved; try again later"
+                } else {
+                    "the database is briefly unavailable; nothing was saved; try again"
+                };
+                ApiError::new(S::SERVICE_UNAVAILABLE, code, detail)
             }
             AppError::Store(e) => {
                 tracing::error!(error = %e, "store failure");
@@ -118,7 +125,9 @@ impl IntoResponse for ApiError {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            // A full disk is not freed in a second.
+            let after = if self.code == "storage_full" { "30" } else { "1" };
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(after));
         }
         res
     }
@@ -138,7 +147,12 @@ mod tests {
         assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(busy.headers()[header::RETRY_AFTER], "1");
         assert_eq!(busy.headers()[header::CONTENT_TYPE], "application/problem+json");
-        let broken = ApiError::from(AppError::Store(StoreError::Database("disk full".into()))).into_response();
+        let full = ApiError::from(AppError::Store(StoreError::Full("database or disk is full".into())));
+        assert_eq!((full.status, full.code), (StatusCode::SERVICE_UNAVAILABLE, "storage_full"));
+        assert_eq!(full.into_response().headers()[header::RETRY_AFTER], "30");
+        let io = ApiError::from(AppError::Store(StoreError::Unavailable("disk I/O error".into())));
+        assert_eq!((io.status, io.code), (StatusCode::SERVICE_UNAVAILABLE, "unavailable"));
+        let broken = ApiError::from(AppError::Store(StoreError::Database("no such table".into()))).into_response();
         assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(broken.headers().get(header::RETRY_AFTER).is_none());
     }

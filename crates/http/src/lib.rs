@@ -41,6 +41,9 @@ pub struct AppState {
     pub requests: Arc<requests::RequestStats>,
     /// The parts whose health the operator dashboard shows, in order.
     pub probes: Arc<Vec<Arc<dyn innkeep_app::health::Probe>>>,
+    /// Set while the node is still getting ready (loading demo data, building what it
+    /// serves from): /readyz answers 503 `starting` until it is cleared.
+    pub starting: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -54,6 +57,7 @@ impl AppState {
             objects: None,
             requests: Arc::new(requests::RequestStats::default()),
             probes: Arc::new(vec![Arc::new(innkeep_app::health::DatabaseProbe(ports.store.clone()))]),
+            starting: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             ports,
         }
     }
@@ -67,6 +71,12 @@ impl AppState {
     /// Report the health of these parts (replaces the default: the database only).
     pub fn with_probes(mut self, probes: Vec<Arc<dyn innkeep_app::health::Probe>>) -> Self {
         self.probes = Arc::new(probes);
+        self
+    }
+
+    /// Answer not ready while `starting` is set.
+    pub fn with_starting(mut self, starting: Arc<std::sync::atomic::AtomicBool>) -> Self {
+        self.starting = starting;
         self
     }
 

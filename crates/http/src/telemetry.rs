@@ -60,6 +60,12 @@ pub async fn metrics_text(State(s): State<AppState>) -> Response {
             metrics::gauge!("innkeep_db_replica_lag_seconds", "replica" => r.name).set(lag);
         }
     }
+    // 1 while writes fail for that reason (a full disk, a storage I/O error), else 0.
+    let fault = s.ports.store.write_fault();
+    for reason in ["storage_full", "storage_error"] {
+        let on = fault.as_ref().is_some_and(|f| f.reason == reason);
+        metrics::gauge!("innkeep_store_write_fault", "reason" => reason).set(if on { 1.0 } else { 0.0 });
+    }
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
 }
 
@@ -69,9 +75,14 @@ pub async fn healthz() -> &'static str {
 }
 
 /// Ready: the database answers and its migrations are applied. A read replica that is
-/// down or too far behind leaves the node serving (reads go to the primary), so the answer
-/// stays 200 with status "degraded".
+/// down or too far behind leaves the node serving (reads go to the primary), and so do
+/// writes refused by the storage (a full disk: reads still work), so the answer stays 200
+/// with status "degraded" and says why.
 pub async fn readyz(State(s): State<AppState>) -> Response {
+    if s.starting.load(std::sync::atomic::Ordering::SeqCst) {
+        return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "starting", "still getting ready (loading data)")
+            .into_response();
+    }
     match s.ports.store.ready().await {
         Ok(()) => {
             let replicas = s.ports.store.replicas();
@@ -81,6 +92,10 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
                     body["status"] = "degraded".into();
                 }
                 body["replicas"] = serde_json::to_value(&replicas).unwrap_or_default();
+            }
+            if let Some(fault) = s.ports.store.write_fault() {
+                body["status"] = "degraded".into();
+                body["writes"] = serde_json::to_value(&fault).unwrap_or_default();
             }
             axum::Json(body).into_response()
         }

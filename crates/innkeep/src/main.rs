@@ -215,7 +215,8 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             if let Some(l) = listen {
                 config.server.listen = l;
             }
-            let server = Server::start(config, Arc::new(SystemClock), true).await?;
+            // With the demo, /readyz answers 503 until the demo is loaded and searchable.
+            let server = Server::start_with(config, Arc::new(SystemClock), true, demo).await?;
             if demo {
                 let s = innkeep::demo::load(&server.ports, &server.store, demo_properties, 42)
                     .await
@@ -234,6 +235,7 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
                     innkeep::demo::DEMO_GUEST,
                     innkeep::demo::DEMO_PASSWORD
                 );
+                server.ready_when_indexed().await?;
             }
             let stop = server.stopper();
             tokio::spawn(async move {

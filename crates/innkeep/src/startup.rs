@@ -102,11 +102,25 @@ pub struct Server {
     pub store: SqlStore,
     stop: watch::Sender<bool>,
     task: JoinHandle<anyhow::Result<()>>,
+    starting: Arc<std::sync::atomic::AtomicBool>,
+    index: Arc<innkeep_search::SearchIndex>,
 }
 
 impl Server {
     /// Bind, then serve in the background; with `sweep`, expire holds on a timer.
     pub async fn start(config: &Config, clock: Arc<dyn Clock>, sweep: bool) -> anyhow::Result<Server> {
+        Server::start_with(config, clock, sweep, false).await
+    }
+
+    /// As [`start`](Self::start); with `starting`, /readyz answers 503 until
+    /// [`ready_when_indexed`](Self::ready_when_indexed) (for data loaded after the start).
+    pub async fn start_with(
+        config: &Config,
+        clock: Arc<dyn Clock>,
+        sweep: bool,
+        starting: bool,
+    ) -> anyhow::Result<Server> {
+        let starting = Arc::new(std::sync::atomic::AtomicBool::new(starting));
         let store = open_store(config).await?;
         let search = open_search()?;
         let mut ports = ports(config, store.clone(), clock, &search);
@@ -152,7 +166,8 @@ impl Server {
         let state = innkeep_http::AppState::new(ports.clone())
             .with_client_events(sink)
             .with_objects(objects)
-            .with_probes(probes);
+            .with_probes(probes)
+            .with_starting(starting.clone());
         let web = innkeep_web::WebConfig {
             tile_url: Some(config.web.tile_url.clone()).filter(|u| !u.is_empty()),
             ..innkeep_web::WebConfig::default()
@@ -174,7 +189,18 @@ impl Server {
             Ok(())
         });
         tracing::info!(%addr, "listening");
-        Ok(Server { addr, ports, store, stop, task })
+        Ok(Server { addr, ports, store, stop, task, starting, index: search.index.clone() })
+    }
+
+    /// Answer ready once the search index has followed every event written so far (the
+    /// demo data loaded after the start, say): ready means a client sees the data.
+    pub async fn ready_when_indexed(&self) -> anyhow::Result<()> {
+        let head = self.ports.store.last_event_seq().await.map_err(|e| anyhow::anyhow!("reading the outbox: {e}"))?;
+        while self.index.position() < head {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.starting.store(false, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
     }
 
     /// Stop accepting, drain in-flight requests, close the database.

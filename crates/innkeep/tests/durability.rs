@@ -111,3 +111,53 @@ async fn a_booking_answered_201_survives_kill_9_and_restart() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn serve_with_the_demo_is_ready_only_once_the_demo_can_be_found() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_innkeep"))
+        .args(["serve", "--demo", "--demo-properties", "300", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(dir.path())
+        .env("INNKEEP_LOG__LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("innkeep starts");
+    let client = reqwest::Client::new();
+    // Poll readiness as a load balancer would; the first 200 must mean the demo is there.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut not_ready = 0;
+    loop {
+        match client.get(format!("{base}/readyz")).send().await {
+            Ok(r) if r.status() == 200 => break,
+            Ok(r) => {
+                assert_eq!(r.status(), 503, "not ready is a 503");
+                not_ready += 1;
+            }
+            Err(_) => {}
+        }
+        assert!(Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let properties =
+        Reply::from(client.get(format!("{base}/api/v1/properties?limit=1")).send().await.expect("sent")).await;
+    assert_eq!(properties.body.as_array().map(Vec::len), Some(1), "ready, but no property: {}", properties.body);
+    let ci = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date() + jiff::Span::new().days(40);
+    let co = ci + jiff::Span::new().days(2);
+    let search = Reply::from(
+        client
+            .get(format!("{base}/api/v1/search?destination=Lisbon&check_in={ci}&check_out={co}&adults=1"))
+            .send()
+            .await
+            .expect("sent"),
+    )
+    .await;
+    assert_eq!(search.status, 200, "{}", search.body);
+    let hits = search.body["hits"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(hits > 0, "ready, but search finds no demo stay: {}", search.body);
+    eprintln!("answered not ready {not_ready} times while the demo loaded");
+    child.kill().expect("kill");
+    child.wait().expect("reaped");
+}

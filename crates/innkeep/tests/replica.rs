@@ -361,3 +361,75 @@ async fn a_promoted_replica_takes_over_and_no_confirmed_booking_is_lost() {
     assert_eq!(after.status, 201, "{}", after.body);
     Arc::try_unwrap(app).ok().unwrap().stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_stopped_and_restarted_answers_503_meanwhile_and_resumes_by_itself() {
+    if !enabled() {
+        return;
+    }
+    let root = cluster_root();
+    let primary = Cluster::primary(root.path(), false);
+    let data = tempfile::tempdir().unwrap();
+    let app = Arc::new(node(primary.url(), Vec::new(), data.path()).await);
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "flexible").await;
+    let rt = app.room_type(&host, &property, 10_000).await;
+
+    // Two clients book over and over; every answer is a 201 or a 503 with Retry-After.
+    let saved: Arc<Mutex<Vec<String>>> = Arc::default();
+    let refused = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let workers: Vec<_> = (0..2)
+        .map(|w| {
+            let (app, guest, rt, saved, refused, stop) =
+                (app.clone(), guest.clone(), rt.clone(), saved.clone(), refused.clone(), stop.clone());
+            tokio::spawn(async move {
+                let start: jiff::civil::Date = "2027-02-01".parse().unwrap();
+                let mut i = 0i64;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let night = start.checked_add(jiff::Span::new().days((w * 100 + i) % 200)).unwrap();
+                    let next = night.checked_add(jiff::Span::new().days(1)).unwrap();
+                    let r: Reply = app.book(&guest, &rt, &night.to_string(), &next.to_string(), None).await;
+                    match r.status.as_u16() {
+                        201 => saved.lock().unwrap().push(r.body["id"].as_str().unwrap().to_string()),
+                        503 => {
+                            assert_eq!(r.content_type, "application/problem+json");
+                            refused.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                        other => panic!("a booking answered {other} while the database restarted: {}", r.body),
+                    }
+                    i += 1;
+                }
+            })
+        })
+        .collect();
+    let count = |c: &Arc<Mutex<Vec<String>>>| c.lock().unwrap().len();
+    poll("bookings before the stop", || async { count(&saved) >= 20 }).await;
+    primary.stop("fast");
+    let refused_before = refused.load(std::sync::atomic::Ordering::SeqCst);
+    poll("writes refused while the database is down", || async {
+        refused.load(std::sync::atomic::Ordering::SeqCst) > refused_before
+    })
+    .await;
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(ready.status, 503, "not ready without a database: {}", ready.body);
+    let at_stop = count(&saved);
+    primary.start();
+    poll("bookings after the restart", || async { count(&saved) >= at_stop + 20 }).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for w in workers {
+        w.await.unwrap();
+    }
+    let ids = saved.lock().unwrap().clone();
+    let mut conn = primary.connect().await;
+    let present: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bookings WHERE id = ANY($1)")
+        .bind(&ids)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(present as usize, ids.len(), "every booking answered 201 is in the database");
+    assert_eq!(app.get("/readyz", None).await.status, 200);
+    Arc::try_unwrap(app).ok().unwrap().stop().await;
+}

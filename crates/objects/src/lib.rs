@@ -59,6 +59,14 @@ pub struct Objects {
 }
 
 fn backend(e: object_store::Error) -> ObjectError {
+    // A full disk under a local directory shows as an I/O error somewhere in the chain.
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull) {
+            return ObjectError::Full(e.to_string());
+        }
+        source = s.source();
+    }
     ObjectError::Backend(e.to_string())
 }
 

@@ -7,6 +7,7 @@ mod codec;
 mod primary;
 mod replica;
 mod sql;
+mod tx;
 
 use innkeep_app::StoreError;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -72,12 +73,66 @@ impl StoreOptions {
 }
 
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
-    // 40001 serialization_failure, 40P01 deadlock_detected (PostgreSQL); SQLITE_BUSY (5);
-    // 25006 read_only_sql_transaction and lost connections: the primary moved (failover).
-    let retryable = replica::is_connection_error(&e)
-        || matches!(&e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40001" | "40P01" | "5" | "25006")));
-    if retryable { StoreError::Retryable(e.to_string()) } else { StoreError::Database(e.to_string()) }
+    let text = e.to_string();
+    match classify(&e) {
+        Fault::Retry => StoreError::Retryable(text),
+        Fault::Full => StoreError::Full(text),
+        Fault::Storage => StoreError::Unavailable(text),
+        Fault::Other => StoreError::Database(text),
+    }
 }
+
+/// What a database error says about the storage.
+#[derive(Debug, PartialEq, Eq)]
+enum Fault {
+    /// A conflict, a busy file or a lost or moved primary: the transaction may succeed if
+    /// run again.
+    Retry,
+    /// No space left.
+    Full,
+    /// The storage failed (I/O error, read-only, cannot open the file).
+    Storage,
+    Other,
+}
+
+fn classify(e: &sqlx::Error) -> Fault {
+    if let sqlx::Error::Io(io) = e
+        && io.kind() == std::io::ErrorKind::StorageFull
+    {
+        return Fault::Full;
+    }
+    // The pool waited its whole acquire timeout for a connection (the database is down or
+    // every connection is busy): answer now rather than wait that long again.
+    if matches!(e, sqlx::Error::PoolTimedOut) {
+        return Fault::Storage;
+    }
+    if replica::is_connection_error(e) {
+        return Fault::Retry;
+    }
+    let sqlx::Error::Database(d) = e else { return Fault::Other };
+    let code = d.code().unwrap_or_default();
+    if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        // SQLite's extended result codes; the primary code is the low byte.
+        return match code.parse::<i32>().map(|c| c & 0xff) {
+            Ok(5 | 6 | 15) => Fault::Retry, // BUSY, LOCKED, PROTOCOL (a lock race)
+            Ok(13) => Fault::Full,
+            Ok(8 | 10 | 14) => Fault::Storage, // READONLY, IOERR, CANTOPEN
+            _ => Fault::Other,
+        };
+    }
+    // PostgreSQL SQLSTATEs: 40001 serialization_failure, 40P01 deadlock_detected, 25006
+    // read_only_sql_transaction (the primary moved); 53100 disk_full; 53xxx insufficient
+    // resources and 58030 io_error.
+    match code.as_ref() {
+        "40001" | "40P01" | "25006" => Fault::Retry,
+        "53100" => Fault::Full,
+        c if c.starts_with("53") || c == "58030" => Fault::Storage,
+        _ => Fault::Other,
+    }
+}
+
+/// How long a request waits for a database connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The shape of a pool.
 #[derive(Debug, Clone, Copy)]
@@ -138,7 +193,9 @@ pub async fn open(options: &StoreOptions) -> Result<SqlStore, StoreError> {
         backend,
         max: options.max_connections,
         statement_timeout: options.statement_timeout,
-        acquire_timeout: Duration::from_secs(30),
+        // A request waits at most this long for a connection (sqlx keeps retrying a refused
+        // connection until then): a database that is down answers 503 in seconds, not minutes.
+        acquire_timeout: ACQUIRE_TIMEOUT,
     };
     match backend {
         Backend::Sqlite => {
@@ -148,9 +205,6 @@ pub async fn open(options: &StoreOptions) -> Result<SqlStore, StoreError> {
         }
         Backend::Postgres => {
             let hosts = host_urls(&options.url);
-            // With somewhere to fail over to, a waiting request gives up sooner and retries there.
-            let spec =
-                if hosts.len() > 1 { PoolSpec { acquire_timeout: Duration::from_secs(5), ..spec } } else { spec };
             let primary = primary::Primary::open(hosts, spec).await?;
             let replicas = if options.replicas.is_empty() {
                 None

@@ -6,6 +6,7 @@
 use crate::codec::{date, from_json, from_ms, ms, parse, parse_date, to_json};
 use crate::primary::Primary;
 use crate::replica::{Replicas, is_connection_error};
+use crate::tx::{Faults, Tx};
 use crate::{Backend, db_err};
 use async_trait::async_trait;
 use innkeep_app::event::{Event, StoredEvent};
@@ -20,7 +21,7 @@ use innkeep_core::{
 use jiff::Timestamp;
 use jiff::civil::Date;
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyPool, Row};
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
@@ -52,9 +53,8 @@ pub struct SqlStore {
     sqlite_reader: Option<AnyPool>,
     replicas: Option<Arc<Replicas>>,
     committed: Arc<Notify>,
+    faults: Arc<Faults>,
 }
-
-type Tx<'a> = Transaction<'a, Any>;
 
 impl SqlStore {
     pub(crate) fn new(
@@ -69,6 +69,7 @@ impl SqlStore {
             sqlite_reader,
             replicas: replicas.map(Arc::new),
             committed: Arc::new(Notify::new()),
+            faults: Arc::new(Faults::default()),
         }
     }
 
@@ -186,10 +187,24 @@ impl SqlStore {
         self.committed.clone()
     }
 
-    async fn commit(&self, tx: Tx<'_>) -> Result<(), StoreError> {
+    async fn commit(&self, tx: Tx) -> Result<(), StoreError> {
         tx.commit().await.map_err(db_err)?;
         self.committed.notify_waiters();
         Ok(())
+    }
+
+    /// Run a write and note what its outcome says about the storage: a write refused by
+    /// the storage (full, I/O error, read-only) marks writes as failing, for /readyz and
+    /// /metrics; a write that commits clears the mark.
+    async fn write<T>(&self, work: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+        let outcome = work.await;
+        self.faults.note(&outcome);
+        outcome
+    }
+
+    /// Why writes fail now, if they do.
+    pub fn write_fault(&self) -> Option<innkeep_app::store::WriteFault> {
+        self.faults.current()
     }
 
     /// Which engine this is.
@@ -219,22 +234,22 @@ impl SqlStore {
         self.primary.close().await;
     }
 
-    async fn begin(&self) -> Result<Tx<'static>, StoreError> {
+    async fn begin(&self) -> Result<Tx, StoreError> {
         if self.primary.is_suspect() {
             self.primary.recover().await?;
         }
-        match self.primary.pool().begin().await {
+        match Tx::begin(&self.primary.pool()).await {
             Err(e) if self.primary.can_fail_over() && is_connection_error(&e) => {
                 self.primary.mark_suspect();
                 self.primary.recover().await?;
-                self.primary.pool().begin().await.map_err(db_err)
+                Tx::begin(&self.primary.pool()).await.map_err(db_err)
             }
             r => r.map_err(db_err),
         }
     }
 }
 
-async fn append_event(tx: &mut Tx<'_>, e: &Event) -> Result<(), StoreError> {
+async fn append_event(tx: &mut Tx, e: &Event) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO outbox (id, type, version, occurred_at, tenant_id, aggregate_id, payload) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -251,7 +266,7 @@ async fn append_event(tx: &mut Tx<'_>, e: &Event) -> Result<(), StoreError> {
     Ok(())
 }
 
-async fn insert_property_row(tx: &mut Tx<'_>, p: &Property) -> Result<(), StoreError> {
+async fn insert_property_row(tx: &mut Tx, p: &Property) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO properties (id, tenant_id, name, city, country, latitude, longitude, doc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
@@ -271,7 +286,7 @@ async fn insert_property_row(tx: &mut Tx<'_>, p: &Property) -> Result<(), StoreE
     Ok(())
 }
 
-async fn insert_room_type_row(tx: &mut Tx<'_>, rt: &RoomType) -> Result<(), StoreError> {
+async fn insert_room_type_row(tx: &mut Tx, rt: &RoomType) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO room_types (id, property_id, tenant_id, units, doc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -306,7 +321,7 @@ fn doc_of<T: serde::de::DeserializeOwned>(row: &AnyRow) -> Result<T, StoreError>
     from_json(&row.try_get::<String, _>("doc").map_err(db_err)?)
 }
 
-async fn booking_in(tx: &mut Tx<'_>, id: &str) -> Result<Booking, StoreError> {
+async fn booking_in(tx: &mut Tx, id: &str) -> Result<Booking, StoreError> {
     let row =
         sqlx::query("SELECT doc FROM bookings WHERE id = $1").bind(id).fetch_one(&mut **tx).await.map_err(db_err)?;
     doc_of(&row)
@@ -341,36 +356,39 @@ impl Store for SqlStore {
     }
 
     async fn create_user(&self, new: &NewUser, event: &Event) -> Result<(), StoreError> {
-        let u = &new.user;
-        let mut tx = self.begin().await?;
-        if let (Some(t), Some(name)) = (u.tenant_id, &new.tenant_name) {
-            sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
-                .bind(t.to_string())
-                .bind(name)
-                .bind(ms(u.created_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        }
-        let r = sqlx::query(
-            "INSERT INTO users (id, email, name, role, tenant_id, tenant_role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(u.id.to_string())
-        .bind(u.email.as_str())
-        .bind(&u.name)
-        .bind(u.role.as_str())
-        .bind(u.tenant_id.map(|t| t.to_string()))
-        .bind(u.tenant_id.map(|_| "owner"))
-        .bind(&new.password_hash)
-        .bind(ms(u.created_at))
-        .execute(&mut *tx)
-        .await;
-        match r {
-            Err(e) if is_unique_violation(&e) => return Err(StoreError::Duplicate("email")),
-            r => r.map_err(db_err)?,
-        };
-        append_event(&mut tx, event).await?;
-        self.commit(tx).await
+        self.write(async {
+            let u = &new.user;
+            let mut tx = self.begin().await?;
+            if let (Some(t), Some(name)) = (u.tenant_id, &new.tenant_name) {
+                sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+                    .bind(t.to_string())
+                    .bind(name)
+                    .bind(ms(u.created_at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            let r = sqlx::query(
+                "INSERT INTO users (id, email, name, role, tenant_id, tenant_role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(u.id.to_string())
+            .bind(u.email.as_str())
+            .bind(&u.name)
+            .bind(u.role.as_str())
+            .bind(u.tenant_id.map(|t| t.to_string()))
+            .bind(u.tenant_id.map(|_| "owner"))
+            .bind(&new.password_hash)
+            .bind(ms(u.created_at))
+            .execute(&mut *tx)
+            .await;
+            match r {
+                Err(e) if is_unique_violation(&e) => return Err(StoreError::Duplicate("email")),
+                r => r.map_err(db_err)?,
+            };
+            append_event(&mut tx, event).await?;
+            self.commit(tx).await
+        })
+        .await
     }
 
     async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError> {
@@ -383,16 +401,19 @@ impl Store for SqlStore {
     }
 
     async fn create_session(&self, token_hash: &str, user: UserId, expires_at: Timestamp) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash)
-            .bind(user.to_string())
-            .bind(ms(expires_at))
-            .bind(ms(Timestamp::now()))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)
+        self.write(async {
+            let mut tx = self.begin().await?;
+            sqlx::query("INSERT INTO sessions (token_hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(token_hash)
+                .bind(user.to_string())
+                .bind(ms(expires_at))
+                .bind(ms(Timestamp::now()))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            self.commit(tx).await
+        })
+        .await
     }
 
     async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<(User, Timestamp)>, StoreError> {
@@ -403,44 +424,53 @@ impl Store for SqlStore {
     }
 
     async fn delete_session(&self, token_hash: &str, event: &Event) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        append_event(&mut tx, event).await?;
-        self.commit(tx).await
+        self.write(async {
+            let mut tx = self.begin().await?;
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                .bind(token_hash)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            append_event(&mut tx, event).await?;
+            self.commit(tx).await
+        })
+        .await
     }
 
     async fn insert_property(&self, p: &Property, event: &Event) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        insert_property_row(&mut tx, p).await?;
-        append_event(&mut tx, event).await?;
-        self.commit(tx).await
+        self.write(async {
+            let mut tx = self.begin().await?;
+            insert_property_row(&mut tx, p).await?;
+            append_event(&mut tx, event).await?;
+            self.commit(tx).await
+        })
+        .await
     }
 
     async fn update_property(&self, p: &Property, event: &Event) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        let r = sqlx::query(
-            "UPDATE properties SET name = $1, city = $2, country = $3, latitude = $4, longitude = $5, doc = $6, updated_at = $7 WHERE id = $8",
-        )
-        .bind(&p.draft.name)
-        .bind(&p.draft.address.city)
-        .bind(p.draft.address.country.as_str())
-        .bind(p.draft.latitude)
-        .bind(p.draft.longitude)
-        .bind(to_json(p)?)
-        .bind(ms(p.updated_at))
-        .bind(p.id.to_string())
-        .execute(&mut *tx)
+        self.write(async {
+            let mut tx = self.begin().await?;
+            let r = sqlx::query(
+                "UPDATE properties SET name = $1, city = $2, country = $3, latitude = $4, longitude = $5, doc = $6, updated_at = $7 WHERE id = $8",
+            )
+            .bind(&p.draft.name)
+            .bind(&p.draft.address.city)
+            .bind(p.draft.address.country.as_str())
+            .bind(p.draft.latitude)
+            .bind(p.draft.longitude)
+            .bind(to_json(p)?)
+            .bind(ms(p.updated_at))
+            .bind(p.id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if r.rows_affected() != 1 {
+                return Err(StoreError::Stale);
+            }
+            append_event(&mut tx, event).await?;
+            self.commit(tx).await
+        })
         .await
-        .map_err(db_err)?;
-        if r.rows_affected() != 1 {
-            return Err(StoreError::Stale);
-        }
-        append_event(&mut tx, event).await?;
-        self.commit(tx).await
     }
 
     async fn property(&self, id: PropertyId) -> Result<Option<Property>, StoreError> {
@@ -466,39 +496,45 @@ impl Store for SqlStore {
     }
 
     async fn insert_room_type(&self, rt: &RoomType, event: &Event) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        insert_room_type_row(&mut tx, rt).await?;
-        append_event(&mut tx, event).await?;
-        self.commit(tx).await
+        self.write(async {
+            let mut tx = self.begin().await?;
+            insert_room_type_row(&mut tx, rt).await?;
+            append_event(&mut tx, event).await?;
+            self.commit(tx).await
+        })
+        .await
     }
 
     async fn update_room_type(&self, rt: &RoomType, from_night: Date, event: &Event) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        let r = sqlx::query("UPDATE room_types SET units = $1, doc = $2, updated_at = $3 WHERE id = $4")
-            .bind(i64::from(rt.draft.units))
-            .bind(to_json(rt)?)
-            .bind(ms(rt.updated_at))
+        self.write(async {
+            let mut tx = self.begin().await?;
+            let r = sqlx::query("UPDATE room_types SET units = $1, doc = $2, updated_at = $3 WHERE id = $4")
+                .bind(i64::from(rt.draft.units))
+                .bind(to_json(rt)?)
+                .bind(ms(rt.updated_at))
+                .bind(rt.id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            if r.rows_affected() != 1 {
+                return Err(StoreError::Stale);
+            }
+            let over = sqlx::query(
+                "SELECT night, sold FROM inventory WHERE room_type_id = $1 AND night >= $2 AND units IS NULL AND sold > $3 ORDER BY night LIMIT 1",
+            )
             .bind(rt.id.to_string())
-            .execute(&mut *tx)
+            .bind(date(from_night))
+            .bind(i64::from(rt.draft.units))
+            .fetch_optional(&mut *tx)
             .await
             .map_err(db_err)?;
-        if r.rows_affected() != 1 {
-            return Err(StoreError::Stale);
-        }
-        let over = sqlx::query(
-            "SELECT night, sold FROM inventory WHERE room_type_id = $1 AND night >= $2 AND units IS NULL AND sold > $3 ORDER BY night LIMIT 1",
-        )
-        .bind(rt.id.to_string())
-        .bind(date(from_night))
-        .bind(i64::from(rt.draft.units))
-        .fetch_optional(&mut *tx)
+            if let Some(row) = over {
+                return Err(units_below_sold(&row)?);
+            }
+            append_event(&mut tx, event).await?;
+            self.commit(tx).await
+        })
         .await
-        .map_err(db_err)?;
-        if let Some(row) = over {
-            return Err(units_below_sold(&row)?);
-        }
-        append_event(&mut tx, event).await?;
-        self.commit(tx).await
     }
 
     async fn room_type(&self, id: RoomTypeId) -> Result<Option<RoomType>, StoreError> {
@@ -603,39 +639,42 @@ impl Store for SqlStore {
         c: &NightOverride,
         event: &Event,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        let id = room_type.to_string();
-        for night in range.each_night() {
-            sqlx::query(
-                "INSERT INTO inventory (room_type_id, night, sold, units, price_minor, closed, min_stay) VALUES ($1, $2, 0, $3, $4, $5, $6) \
-                 ON CONFLICT (room_type_id, night) DO UPDATE SET \
-                 units = COALESCE(excluded.units, inventory.units), price_minor = COALESCE(excluded.price_minor, inventory.price_minor), \
-                 closed = COALESCE(excluded.closed, inventory.closed), min_stay = COALESCE(excluded.min_stay, inventory.min_stay)",
+        self.write(async {
+            let mut tx = self.begin().await?;
+            let id = room_type.to_string();
+            for night in range.each_night() {
+                sqlx::query(
+                    "INSERT INTO inventory (room_type_id, night, sold, units, price_minor, closed, min_stay) VALUES ($1, $2, 0, $3, $4, $5, $6) \
+                     ON CONFLICT (room_type_id, night) DO UPDATE SET \
+                     units = COALESCE(excluded.units, inventory.units), price_minor = COALESCE(excluded.price_minor, inventory.price_minor), \
+                     closed = COALESCE(excluded.closed, inventory.closed), min_stay = COALESCE(excluded.min_stay, inventory.min_stay)",
+                )
+                .bind(&id)
+                .bind(date(night))
+                .bind(c.units.map(i64::from))
+                .bind(c.price_minor)
+                .bind(c.closed.map(i64::from))
+                .bind(c.min_stay.map(i64::from))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+            let over = sqlx::query(
+                "SELECT night, sold FROM inventory WHERE room_type_id = $1 AND night >= $2 AND night < $3 AND units IS NOT NULL AND sold > units ORDER BY night LIMIT 1",
             )
             .bind(&id)
-            .bind(date(night))
-            .bind(c.units.map(i64::from))
-            .bind(c.price_minor)
-            .bind(c.closed.map(i64::from))
-            .bind(c.min_stay.map(i64::from))
-            .execute(&mut *tx)
+            .bind(date(range.check_in()))
+            .bind(date(range.check_out()))
+            .fetch_optional(&mut *tx)
             .await
             .map_err(db_err)?;
-        }
-        let over = sqlx::query(
-            "SELECT night, sold FROM inventory WHERE room_type_id = $1 AND night >= $2 AND night < $3 AND units IS NOT NULL AND sold > units ORDER BY night LIMIT 1",
-        )
-        .bind(&id)
-        .bind(date(range.check_in()))
-        .bind(date(range.check_out()))
-        .fetch_optional(&mut *tx)
+            if let Some(row) = over {
+                return Err(units_below_sold(&row)?);
+            }
+            append_event(&mut tx, event).await?;
+            self.commit(tx).await
+        })
         .await
-        .map_err(db_err)?;
-        if let Some(row) = over {
-            return Err(units_below_sold(&row)?);
-        }
-        append_event(&mut tx, event).await?;
-        self.commit(tx).await
     }
 
     async fn nights(&self, room_type: RoomTypeId, range: &Stay) -> Result<Vec<NightRow>, StoreError> {
@@ -787,7 +826,13 @@ impl Store for SqlStore {
 
     async fn mark_processed(&self, consumer: &str, event: EventId) -> Result<bool, StoreError> {
         let mut conn = self.writer().acquire().await.map_err(db_err)?;
-        mark_on(&mut conn, self.backend, consumer, event).await
+        let marked = mark_on(&mut conn, self.backend, consumer, event).await;
+        if marked.is_err() {
+            // After a failure the connection's state is unknown: it is not used again.
+            conn.close_on_drop();
+        }
+        self.faults.note(&marked);
+        marked
     }
 
     async fn marks<'a>(&'a self, consumer: &'a str) -> Result<Box<dyn Marks + 'a>, StoreError> {
@@ -820,21 +865,24 @@ impl Store for SqlStore {
     }
 
     async fn add_dead_letter(&self, d: &DeadLetter) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO dead_letters (consumer, seq, event_id, error, attempts, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (consumer, event_id) DO UPDATE SET error = excluded.error, attempts = excluded.attempts",
-        )
-        .bind(&d.consumer)
-        .bind(d.seq)
-        .bind(d.event_id.to_string())
-        .bind(&d.error)
-        .bind(i64::from(d.attempts))
-        .bind(ms(d.created_at))
-        .execute(&mut *tx)
+        self.write(async {
+            let mut tx = self.begin().await?;
+            sqlx::query(
+                "INSERT INTO dead_letters (consumer, seq, event_id, error, attempts, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (consumer, event_id) DO UPDATE SET error = excluded.error, attempts = excluded.attempts",
+            )
+            .bind(&d.consumer)
+            .bind(d.seq)
+            .bind(d.event_id.to_string())
+            .bind(&d.error)
+            .bind(i64::from(d.attempts))
+            .bind(ms(d.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            self.commit(tx).await
+        })
         .await
-        .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)
     }
 
     async fn dead_letters(&self, consumer: Option<&str>) -> Result<Vec<DeadLetter>, StoreError> {
@@ -860,19 +908,25 @@ impl Store for SqlStore {
     }
 
     async fn remove_dead_letter(&self, consumer: &str, event: EventId) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM dead_letters WHERE consumer = $1 AND event_id = $2")
-            .bind(consumer)
-            .bind(event.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)
+        self.write(async {
+            let mut tx = self.begin().await?;
+            sqlx::query("DELETE FROM dead_letters WHERE consumer = $1 AND event_id = $2")
+                .bind(consumer)
+                .bind(event.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            self.commit(tx).await
+        })
+        .await
     }
 
     async fn record_search(&self, user: UserId, query: &str, summary: &str, at: Timestamp) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO search_history (id, user_id, query, summary, created_at) VALUES ($1, $2, $3, $4, $5)")
+        self.write(async {
+            let mut tx = self.begin().await?;
+            sqlx::query(
+                "INSERT INTO search_history (id, user_id, query, summary, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
             .bind(uuid::Uuid::now_v7().to_string())
             .bind(user.to_string())
             .bind(query)
@@ -881,11 +935,17 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)
+            self.commit(tx).await
+        })
+        .await
     }
 
     fn replicas(&self) -> Vec<ReplicaStatus> {
         self.replica_status()
+    }
+
+    fn write_fault(&self) -> Option<innkeep_app::store::WriteFault> {
+        self.faults.current()
     }
 
     async fn recent_searches(&self, user: UserId, limit: u32) -> Result<Vec<RecentSearch>, StoreError> {
@@ -907,25 +967,28 @@ impl Store for SqlStore {
     }
 
     async fn insert_photo(&self, photo: &Photo, event: &Event) -> Result<(), StoreError> {
-        self.retrying(|| async {
-            let mut tx = self.begin().await?;
-            sqlx::query(
-                "INSERT INTO photos (id, property_id, tenant_id, content_type, size, alt, object_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(photo.id.to_string())
-            .bind(photo.property_id.to_string())
-            .bind(photo.tenant_id.to_string())
-            .bind(photo.kind.content_type())
-            .bind(i64::try_from(photo.size).unwrap_or(i64::MAX))
-            .bind(&photo.alt)
-            .bind(&photo.key)
-            .bind(ms(photo.created_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            append_event(&mut tx, event).await?;
-            self.commit(tx).await
+        self.write(async {
+            self.retrying(|| async {
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "INSERT INTO photos (id, property_id, tenant_id, content_type, size, alt, object_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(photo.id.to_string())
+                .bind(photo.property_id.to_string())
+                .bind(photo.tenant_id.to_string())
+                .bind(photo.kind.content_type())
+                .bind(i64::try_from(photo.size).unwrap_or(i64::MAX))
+                .bind(&photo.alt)
+                .bind(&photo.key)
+                .bind(ms(photo.created_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                append_event(&mut tx, event).await?;
+                self.commit(tx).await
         })
+        .await
+    })
         .await
     }
 
@@ -1016,133 +1079,142 @@ fn event_of(row: &AnyRow) -> Result<StoredEvent, StoreError> {
 impl SqlStore {
     /// One attempt at placing a hold (`hold` retries transient conflicts).
     async fn hold_once(&self, hold: &NewHold, price: &PriceHold<'_>) -> Result<HoldOutcome, StoreError> {
-        let user = hold.user_id.to_string();
-        let mut tx = self.begin().await?;
-        if let Some(key) = &hold.idempotency_key {
-            let seen =
-                sqlx::query("SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2")
+        self.write(async {
+            let user = hold.user_id.to_string();
+            let mut tx = self.begin().await?;
+            if let Some(key) = &hold.idempotency_key {
+                let seen =
+                    sqlx::query("SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2")
+                        .bind(&user)
+                        .bind(key)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                if let Some(row) = seen {
+                    let hash: String = row.try_get("request_hash").map_err(db_err)?;
+                    if hash != hold.request_hash {
+                        tx.rollback().await?;
+                        return Ok(HoldOutcome::KeyReused);
+                    }
+                    let id: String = row.try_get("booking_id").map_err(db_err)?;
+                    let booking = booking_in(&mut tx, &id).await?;
+                    tx.rollback().await?;
+                    return Ok(HoldOutcome::Replayed(booking));
+                }
+            }
+            let stay = hold.stay;
+            let rt = hold.room_type_id.to_string();
+            // Every night gets a row (one statement for the stay), so the update below can
+            // take them all.
+            let nights: Vec<String> = stay.each_night().map(date).collect();
+            let values = (0..nights.len()).map(|i| format!("($1, ${}, 0)", i + 2)).collect::<Vec<_>>().join(", ");
+            let insert = format!(
+                "INSERT INTO inventory (room_type_id, night, sold) VALUES {values} ON CONFLICT (room_type_id, night) DO NOTHING"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(insert)).bind(&rt);
+            for n in &nights {
+                q = q.bind(n);
+            }
+            q.execute(&mut *tx).await.map_err(db_err)?;
+            // The decision: sell one unit of every night, only where one is left and open. The
+            // nights come back as sold, and the stay is priced from them.
+            let taken = sqlx::query(
+                "UPDATE inventory SET sold = sold + 1 WHERE room_type_id = $1 AND night >= $2 AND night < $3 \
+                 AND COALESCE(closed, 0) = 0 AND sold < COALESCE(units, (SELECT units FROM room_types WHERE id = $1)) \
+                 RETURNING night, sold, units, price_minor, closed, min_stay",
+            )
+            .bind(&rt)
+            .bind(date(stay.check_in()))
+            .bind(date(stay.check_out()))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if taken.len() != nights.len() {
+                tx.rollback().await?;
+                return Err(StoreError::SoldOut { night: self.first_full_night(&rt, &stay).await? });
+            }
+            let mut rows = taken.iter().map(night_of).collect::<Result<Vec<_>, _>>()?;
+            rows.sort_by_key(|r| r.date);
+            let (b, event) = match price(&rows) {
+                Ok(priced) => priced,
+                Err(e) => {
+                    tx.rollback().await?;
+                    return Ok(HoldOutcome::Refused(e));
+                }
+            };
+            sqlx::query(
+                "INSERT INTO bookings (id, status, tenant_id, property_id, room_type_id, user_id, check_in, check_out, hold_expires_at, total_minor, currency, doc, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            )
+            .bind(b.id.to_string())
+            .bind(b.status.as_str())
+            .bind(b.tenant_id.to_string())
+            .bind(b.property_id.to_string())
+            .bind(&rt)
+            .bind(&user)
+            .bind(date(b.check_in))
+            .bind(date(b.check_out))
+            .bind(b.hold_expires_at.map(ms))
+            .bind(b.total.minor)
+            .bind(b.total.currency.code())
+            .bind(to_json(&b)?)
+            .bind(ms(b.created_at))
+            .bind(ms(b.updated_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if let Some(key) = &hold.idempotency_key {
+                sqlx::query("INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(&user)
                     .bind(key)
-                    .fetch_optional(&mut *tx)
+                    .bind(&hold.request_hash)
+                    .bind(b.id.to_string())
+                    .bind(ms(b.created_at))
+                    .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
-            if let Some(row) = seen {
-                let hash: String = row.try_get("request_hash").map_err(db_err)?;
-                if hash != hold.request_hash {
-                    return Ok(HoldOutcome::KeyReused);
-                }
-                let id: String = row.try_get("booking_id").map_err(db_err)?;
-                return Ok(HoldOutcome::Replayed(booking_in(&mut tx, &id).await?));
             }
-        }
-        let stay = hold.stay;
-        let rt = hold.room_type_id.to_string();
-        // Every night gets a row (one statement for the stay), so the update below can
-        // take them all.
-        let nights: Vec<String> = stay.each_night().map(date).collect();
-        let values = (0..nights.len()).map(|i| format!("($1, ${}, 0)", i + 2)).collect::<Vec<_>>().join(", ");
-        let insert = format!(
-            "INSERT INTO inventory (room_type_id, night, sold) VALUES {values} ON CONFLICT (room_type_id, night) DO NOTHING"
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(insert)).bind(&rt);
-        for n in &nights {
-            q = q.bind(n);
-        }
-        q.execute(&mut *tx).await.map_err(db_err)?;
-        // The decision: sell one unit of every night, only where one is left and open. The
-        // nights come back as sold, and the stay is priced from them.
-        let taken = sqlx::query(
-            "UPDATE inventory SET sold = sold + 1 WHERE room_type_id = $1 AND night >= $2 AND night < $3 \
-             AND COALESCE(closed, 0) = 0 AND sold < COALESCE(units, (SELECT units FROM room_types WHERE id = $1)) \
-             RETURNING night, sold, units, price_minor, closed, min_stay",
-        )
-        .bind(&rt)
-        .bind(date(stay.check_in()))
-        .bind(date(stay.check_out()))
-        .fetch_all(&mut *tx)
+            append_event(&mut tx, &event).await?;
+            self.commit(tx).await?;
+            Ok(HoldOutcome::Created(b, event))
+        })
         .await
-        .map_err(db_err)?;
-        if taken.len() != nights.len() {
-            tx.rollback().await.map_err(db_err)?;
-            return Err(StoreError::SoldOut { night: self.first_full_night(&rt, &stay).await? });
-        }
-        let mut rows = taken.iter().map(night_of).collect::<Result<Vec<_>, _>>()?;
-        rows.sort_by_key(|r| r.date);
-        let (b, event) = match price(&rows) {
-            Ok(priced) => priced,
-            Err(e) => {
-                tx.rollback().await.map_err(db_err)?;
-                return Ok(HoldOutcome::Refused(e));
-            }
-        };
-        sqlx::query(
-            "INSERT INTO bookings (id, status, tenant_id, property_id, room_type_id, user_id, check_in, check_out, hold_expires_at, total_minor, currency, doc, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(b.id.to_string())
-        .bind(b.status.as_str())
-        .bind(b.tenant_id.to_string())
-        .bind(b.property_id.to_string())
-        .bind(&rt)
-        .bind(&user)
-        .bind(date(b.check_in))
-        .bind(date(b.check_out))
-        .bind(b.hold_expires_at.map(ms))
-        .bind(b.total.minor)
-        .bind(b.total.currency.code())
-        .bind(to_json(&b)?)
-        .bind(ms(b.created_at))
-        .bind(ms(b.updated_at))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        if let Some(key) = &hold.idempotency_key {
-            sqlx::query("INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(&user)
-                .bind(key)
-                .bind(&hold.request_hash)
-                .bind(b.id.to_string())
-                .bind(ms(b.created_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        }
-        append_event(&mut tx, &event).await?;
-        self.commit(tx).await?;
-        Ok(HoldOutcome::Created(b, event))
     }
 
     /// One attempt at a status change (`transition` retries transient conflicts).
     async fn transition_once(&self, t: &Transition, event: &Event) -> Result<(), StoreError> {
-        let b = &t.booking;
-        let mut tx = self.begin().await?;
-        let r = sqlx::query("UPDATE bookings SET status = $1, hold_expires_at = $2, doc = $3, updated_at = $4 WHERE id = $5 AND status = $6")
-            .bind(b.status.as_str())
-            .bind(b.hold_expires_at.map(ms))
-            .bind(to_json(b)?)
-            .bind(ms(b.updated_at))
-            .bind(b.id.to_string())
-            .bind(t.from.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        if r.rows_affected() != 1 {
-            return Err(StoreError::Stale);
-        }
-        if t.release {
-            let released = sqlx::query("UPDATE inventory SET sold = sold - 1 WHERE room_type_id = $1 AND night >= $2 AND night < $3 AND sold > 0")
-                .bind(b.room_type_id.to_string())
-                .bind(date(b.check_in))
-                .bind(date(b.check_out))
+        self.write(async {
+            let b = &t.booking;
+            let mut tx = self.begin().await?;
+            let r = sqlx::query("UPDATE bookings SET status = $1, hold_expires_at = $2, doc = $3, updated_at = $4 WHERE id = $5 AND status = $6")
+                .bind(b.status.as_str())
+                .bind(b.hold_expires_at.map(ms))
+                .bind(to_json(b)?)
+                .bind(ms(b.updated_at))
+                .bind(b.id.to_string())
+                .bind(t.from.as_str())
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-            if released.rows_affected() != u64::from(b.stay()?.nights()) {
-                return Err(StoreError::Corrupt(format!("booking {} held nights that were not sold", b.id)));
+            if r.rows_affected() != 1 {
+                return Err(StoreError::Stale);
             }
-        }
-        append_event(&mut tx, event).await?;
-        self.commit(tx).await
+            if t.release {
+                let released = sqlx::query("UPDATE inventory SET sold = sold - 1 WHERE room_type_id = $1 AND night >= $2 AND night < $3 AND sold > 0")
+                    .bind(b.room_type_id.to_string())
+                    .bind(date(b.check_in))
+                    .bind(date(b.check_out))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                if released.rows_affected() != u64::from(b.stay()?.nights()) {
+                    return Err(StoreError::Corrupt(format!("booking {} held nights that were not sold", b.id)));
+                }
+            }
+            append_event(&mut tx, event).await?;
+            self.commit(tx).await
+        })
+        .await
     }
 }
 
@@ -1220,7 +1292,8 @@ impl Marks for SqlMarks<'_> {
         };
         let r = mark_on(conn, Backend::Postgres, self.consumer, event).await;
         if r.is_err() {
-            // A failed connection is not used for the next mark.
+            // A failed connection is not used again, by this batch or by the pool.
+            conn.close_on_drop();
             self.held = None;
         }
         r
@@ -1284,25 +1357,30 @@ impl SqlStore {
         room_types: &[RoomType],
         event: &Event,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        let now = ms(event.occurred_at);
-        for (id, name) in tenants {
-            sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+        self.write(async {
+            let mut tx = self.begin().await?;
+            let now = ms(event.occurred_at);
+            for (id, name) in tenants {
+                sqlx::query(
+                    "INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+                )
                 .bind(id.to_string())
                 .bind(name)
                 .bind(now)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-        }
-        for p in properties {
-            insert_property_row(&mut tx, p).await?;
-        }
-        for rt in room_types {
-            insert_room_type_row(&mut tx, rt).await?;
-        }
-        append_event(&mut tx, event).await?;
-        self.commit(tx).await
+            }
+            for p in properties {
+                insert_property_row(&mut tx, p).await?;
+            }
+            for rt in room_types {
+                insert_room_type_row(&mut tx, rt).await?;
+            }
+            append_event(&mut tx, event).await?;
+            self.commit(tx).await
+        })
+        .await
     }
 
     /// How many properties there are.

@@ -68,6 +68,8 @@ pub enum PageError {
     Csrf,
     TooLarge,
     Message(StatusCode, String),
+    /// Nothing was saved; the storage may take it again soon (503 with Retry-After).
+    Unavailable(&'static str),
     Internal,
 }
 
@@ -77,6 +79,10 @@ impl From<AppError> for PageError {
             AppError::NotFound { .. } => PageError::NotFound,
             AppError::Unauthenticated => PageError::SignIn("/".into()),
             AppError::Forbidden(_) => PageError::Forbidden(e.to_string()),
+            AppError::Store(ref inner) if e.unavailable().is_some() => {
+                tracing::warn!(error = %inner, "write refused: storage unavailable");
+                PageError::Unavailable(e.unavailable().unwrap_or("unavailable"))
+            }
             AppError::Store(ref inner) => {
                 tracing::error!(error = %inner, "store failed");
                 PageError::Internal
@@ -117,6 +123,23 @@ impl IntoResponse for PageError {
                 "The form is too large. A photo may be at most 10 MiB.".to_string(),
             ),
             PageError::Message(s, m) => (s, "That did not work", m),
+            PageError::Unavailable(code) => {
+                let message = if code == "storage_full" {
+                    "We cannot save anything right now: our storage is full. Nothing was changed. Please try again in a few minutes."
+                } else {
+                    "We cannot save anything right now. Nothing was changed. Please try again in a moment."
+                };
+                let page = ErrorPage {
+                    ctx: Ctx::bare("Try again soon"),
+                    heading: "Try again soon".to_string(),
+                    message: message.to_string(),
+                };
+                let mut r = render_status(StatusCode::SERVICE_UNAVAILABLE, &page);
+                r.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+                let after = if code == "storage_full" { "30" } else { "1" };
+                r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static(after));
+                return r;
+            }
             PageError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",

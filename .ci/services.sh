@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the servers and tools the tests use are present on loopback: PostgreSQL,
-# NATS with JetStream, Redis, an S3 API (moto, from PyPI), Chromium and Node. Start them, or
-# install them from Debian's packages (moto from PyPI), only when missing, so this is safe to
-# run again.
+# NATS with JetStream, Redis, an S3 API (moto, from PyPI), the OpenAPI validator and client
+# generator (from PyPI), Chromium and Node. Start them, or install them from Debian's packages
+# (moto and the OpenAPI tools from PyPI), only when missing, so this is safe to run again.
 set -euo pipefail
 
 have_port() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -50,6 +50,13 @@ if ! have_port 9100; then
   wait_port 9100
 fi
 echo "s3 (moto): up"
+
+# The OpenAPI tools the document test runs (crates/innkeep/tests/openapi.rs), from PyPI.
+if ! command -v openapi-spec-validator >/dev/null || ! command -v openapi-python-client >/dev/null; then
+  python3 -m pip install --quiet 'openapi-spec-validator>=0.9,<0.10' 'openapi-python-client>=0.29,<0.30' ||
+    python3 -m pip install --quiet --break-system-packages 'openapi-spec-validator>=0.9,<0.10' 'openapi-python-client>=0.29,<0.30'
+fi
+echo "openapi tools: $(openapi-spec-validator --version 2>&1 | head -1), $(openapi-python-client --version 2>&1 | head -1)"
 
 # Chromium and Node for the browser journeys.
 [ -x /usr/bin/chromium ] || apt_install chromium

@@ -7,6 +7,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use innkeep_app::AppError;
 use serde::Serialize;
+use std::time::Duration;
+
+/// The content type of every error answer (RFC 9457).
+pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// A problem document.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -35,12 +39,21 @@ pub struct ApiError {
     pub detail: String,
     pub field: Option<String>,
     pub night: Option<String>,
+    /// For a 429 or 503: how long to wait before sending the request again (1 s if unset).
+    pub retry_after: Option<Duration>,
 }
 
 impl ApiError {
     /// An error with a status, a stable code and a message.
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
-        ApiError { status, code, detail: detail.into(), field: None, night: None }
+        ApiError { status, code, detail: detail.into(), field: None, night: None, retry_after: None }
+    }
+
+    /// A 429: the client may try again after `wait`.
+    pub fn too_many_requests(code: &'static str, detail: impl Into<String>, wait: Duration) -> ApiError {
+        let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, detail);
+        e.retry_after = Some(wait);
+        e
     }
 
     /// Name the field at fault.
@@ -120,14 +133,16 @@ impl IntoResponse for ApiError {
             night: self.night,
         };
         let mut res = (self.status, Json(problem)).into_response();
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            // A full disk is not freed in a second.
-            let after = if self.code == "storage_full" { "30" } else { "1" };
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(after));
+        // A client told to slow down or to come back must be told when (RFC 9110 10.2.3); a
+        // full disk is not freed in a second.
+        if matches!(self.status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE) {
+            let default = if self.code == "storage_full" { 30 } else { 1 };
+            let secs = self.retry_after.map_or(default, innkeep_app::limit::retry_after_secs);
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         res
     }
@@ -155,5 +170,20 @@ mod tests {
         let broken = ApiError::from(AppError::Store(StoreError::Database("no such table".into()))).into_response();
         assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(broken.headers().get(header::RETRY_AFTER).is_none());
+    }
+
+    #[test]
+    fn every_429_says_when_to_retry_in_whole_seconds() {
+        let wait = |d| {
+            let r = ApiError::too_many_requests("too_many_attempts", "slow down", d).into_response();
+            assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(r.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+            r.headers()[header::RETRY_AFTER].to_str().map(str::to_string).unwrap_or_default()
+        };
+        assert_eq!(wait(Duration::from_millis(20)), "1", "never 0: a client would retry at once");
+        assert_eq!(wait(Duration::from_millis(5_400)), "6", "rounded up, so the retry is not early");
+        assert_eq!(wait(Duration::from_secs(60)), "60");
+        let plain = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many", "slow down").into_response();
+        assert_eq!(plain.headers()[header::RETRY_AFTER], "1");
     }
 }

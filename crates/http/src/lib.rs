@@ -20,11 +20,26 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Largest request body accepted by the API.
 pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// How long a request may take before it is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Answer a request that outlasts `REQUEST_TIMEOUT` with a 503 problem that says when to
+/// retry, like every other 503.
+async fn time_limit(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => axum::response::IntoResponse::into_response(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timed_out",
+            "the request took too long; try again",
+        )),
+    }
+}
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -147,7 +162,7 @@ pub fn app(state: AppState, extra: Router<AppState>) -> Router {
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page") })
         .route_layer(axum::middleware::from_fn_with_state(state.requests.clone(), telemetry::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(axum::middleware::from_fn(time_limit))
         .layer(CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,

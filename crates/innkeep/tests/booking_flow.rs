@@ -338,13 +338,21 @@ async fn sessions_end_on_sign_out_and_wrong_passwords_are_rate_limited() {
     )
     .await;
     let mut codes = Vec::new();
+    let mut retry_after = Vec::new();
     for _ in 0..12 {
         let r = app
-            .post("/api/v1/sessions", None, json!({"email": "eve@example.com", "password": "wrong password!!"}))
-            .await;
-        codes.push(r.status.as_u16());
+            .client
+            .post(app.url("/api/v1/sessions"))
+            .json(&json!({"email": "eve@example.com", "password": "wrong password!!"}))
+            .send()
+            .await
+            .expect("sent");
+        codes.push(r.status().as_u16());
+        retry_after.push(r.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse::<u64>().ok()));
     }
     assert!(codes[..10].iter().all(|c| *c == 401), "{codes:?}");
     assert!(codes[10..].iter().all(|c| *c == 429), "{codes:?}");
+    // 10 a minute: the next attempt is allowed within about 6 s, never 0 s.
+    assert!(retry_after[10..].iter().all(|s| s.is_some_and(|s| (1..=60).contains(&s))), "{retry_after:?}");
     app.stop().await;
 }

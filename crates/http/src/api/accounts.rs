@@ -1,12 +1,16 @@
 //! Users and sessions.
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::api::problems::{
+    BadRequest, Conflict, PayloadTooLarge, ServiceUnavailable, TooManyRequests, Unauthorized, UnsupportedMediaType,
+};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Body, bearer};
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use governor::clock::Clock;
 use innkeep_app::auth::{self, Register};
 use innkeep_app::store::User;
 use innkeep_core::Role;
@@ -51,8 +55,12 @@ impl From<&User> for UserView {
 }
 
 /// Create an account.
-#[utoipa::path(post, path = "/api/v1/users", request_body = RegisterBody, tag = "accounts",
-    responses((status = 201, body = UserView), (status = 400, body = Problem), (status = 409, body = Problem)))]
+#[utoipa::path(post, path = "/api/v1/users", operation_id = "register", tag = "accounts", request_body = RegisterBody,
+    responses((status = 201, description = "the new user", body = UserView),
+        (status = 400, response = inline(BadRequest)),
+        (status = 409, response = inline(Conflict)), (status = 413, response = inline(PayloadTooLarge)),
+        (status = 415, response = inline(UnsupportedMediaType)),
+        (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn register(
     State(s): State<AppState>,
     Body(b): Body<RegisterBody>,
@@ -104,18 +112,22 @@ pub fn sign_in_limiter() -> SignInLimiter {
 }
 
 /// Sign in; attempts are limited per e-mail address.
-#[utoipa::path(post, path = "/api/v1/sessions", request_body = SignInBody, tag = "accounts",
-    responses((status = 201, body = SessionView), (status = 401, body = Problem), (status = 429, body = Problem)))]
+#[utoipa::path(post, path = "/api/v1/sessions", operation_id = "sign_in", tag = "accounts", request_body = SignInBody,
+    responses((status = 201, description = "the new session", body = SessionView),
+        (status = 400, response = inline(BadRequest)),
+        (status = 401, response = inline(Unauthorized)), (status = 413, response = inline(PayloadTooLarge)),
+        (status = 415, response = inline(UnsupportedMediaType)), (status = 429, response = inline(TooManyRequests)),
+        (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn sign_in(
     State(s): State<AppState>,
     Body(b): Body<SignInBody>,
 ) -> ApiResult<(StatusCode, Json<SessionView>)> {
     let key = b.email.trim().to_lowercase();
-    if s.sign_in_limiter.check_key(&key).is_err() {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
+    if let Err(not_until) = s.sign_in_limiter.check_key(&key) {
+        return Err(ApiError::too_many_requests(
             "too_many_attempts",
             "too many sign-in attempts for this e-mail; wait a minute",
+            not_until.wait_time_from(s.sign_in_limiter.clock().now()),
         ));
     }
     let session = auth::sign_in(&s.ports, &b.email, &b.password, s.ports.clock.now()).await?;
@@ -137,8 +149,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Token {
 }
 
 /// Sign out: the token stops working.
-#[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "accounts", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = Problem)))]
+#[utoipa::path(delete, path = "/api/v1/sessions/current", operation_id = "sign_out", tag = "accounts", security(("bearer" = [])),
+    responses((status = 204, description = "signed out"), (status = 401, response = inline(Unauthorized)),
+        (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn sign_out(State(s): State<AppState>, Auth(_): Auth, Token(t): Token) -> ApiResult<StatusCode> {
     auth::sign_out(&s.ports, &t, s.ports.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -155,8 +168,10 @@ pub struct MeView {
 }
 
 /// Who am I.
-#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = MeView), (status = 401, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/me", operation_id = "me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, description = "the signed-in actor", body = MeView),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn me(Auth(a): Auth) -> Json<MeView> {
     Json(MeView { user_id: a.user_id, role: a.role.as_str().to_string(), tenant_id: a.tenant_id })
 }

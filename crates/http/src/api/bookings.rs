@@ -1,7 +1,12 @@
 //! Bookings: place (hold), confirm, cancel, check in, complete, no-show, read and list.
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::api::problems::{
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, ServiceUnavailable, Unauthorized, UnprocessableEntity,
+    UnsupportedMediaType,
+};
+use crate::api::schemas;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Body, Id, Params};
 use axum::Json;
 use axum::extract::State;
@@ -42,10 +47,15 @@ pub struct BookingBody {
 
 /// Hold a room type for a stay. The same Idempotency-Key with the same body returns the
 /// same booking; with another body it is a 422.
-#[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings", security(("bearer" = [])), request_body = BookingBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
-    responses((status = 201, description = "held: {id, status, hold_expires_at, quote, ...}"), (status = 200, description = "a replay of the same request"),
-        (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(post, path = "/api/v1/bookings", operation_id = "place_booking", tag = "bookings", security(("bearer" = [])),
+    request_body = BookingBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe: the same key with the same body answers the same booking")),
+    responses((status = 201, description = "held until `hold_expires_at`", body = schemas::Booking),
+        (status = 200, description = "a replay of the same request (same Idempotency-Key and body)", body = schemas::Booking),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(NotFound)), (status = 409, response = inline(Conflict)),
+        (status = 413, response = inline(PayloadTooLarge)), (status = 415, response = inline(UnsupportedMediaType)),
+        (status = 422, response = inline(UnprocessableEntity)), (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn place(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -92,8 +102,11 @@ pub async fn place(
 }
 
 /// A booking the caller may see.
-#[utoipa::path(get, path = "/api/v1/bookings/{id}", tag = "bookings", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, description = "the booking"), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/bookings/{id}", operation_id = "get_booking", tag = "bookings", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "the booking")),
+    responses((status = 200, description = "the booking", body = schemas::Booking),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(NotFound)), (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn get(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<BookingId>) -> ApiResult<Json<Booking>> {
     Ok(Json(booking::visible_booking(&s.ports, &a, id).await?))
 }
@@ -103,9 +116,9 @@ pub async fn get(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<BookingId>
 pub struct ActionView {
     pub status: String,
     /// For a cancellation: the refund the policy gives ({minor, currency}).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<schemas::Money>)]
     pub refund: Option<Money>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = schemas::Booking)]
     pub booking: Booking,
 }
 
@@ -115,42 +128,63 @@ async fn act(s: AppState, a: innkeep_app::Actor, id: BookingId, action: Action) 
 }
 
 /// Confirm a held booking (pay at the property).
-#[utoipa::path(post, path = "/api/v1/bookings/{id}/confirm", tag = "bookings", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = ActionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/confirm", operation_id = "confirm_booking", tag = "bookings", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "the booking")),
+    responses((status = 200, description = "the booking's new status", body = ActionView),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 403, response = inline(Forbidden)), (status = 404, response = inline(NotFound)),
+        (status = 409, response = inline(Conflict)), (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn confirm(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<BookingId>) -> ApiResult<Json<ActionView>> {
     act(s, a, id, Action::Confirm).await
 }
 
 /// Cancel a held or confirmed booking; the answer carries the refund.
-#[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", tag = "bookings", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = ActionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", operation_id = "cancel_booking", tag = "bookings", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "the booking")),
+    responses((status = 200, description = "the booking's new status", body = ActionView),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 403, response = inline(Forbidden)), (status = 404, response = inline(NotFound)),
+        (status = 409, response = inline(Conflict)), (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn cancel(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<BookingId>) -> ApiResult<Json<ActionView>> {
     act(s, a, id, Action::Cancel).await
 }
 
 /// Check a guest in (hosts).
-#[utoipa::path(post, path = "/api/v1/bookings/{id}/check-in", tag = "bookings", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = ActionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/check-in", operation_id = "check_in_booking", tag = "bookings", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "the booking")),
+    responses((status = 200, description = "the booking's new status", body = ActionView),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 403, response = inline(Forbidden)), (status = 404, response = inline(NotFound)),
+        (status = 409, response = inline(Conflict)), (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn check_in(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<BookingId>) -> ApiResult<Json<ActionView>> {
     act(s, a, id, Action::CheckIn).await
 }
 
 /// Complete a stay (hosts).
-#[utoipa::path(post, path = "/api/v1/bookings/{id}/complete", tag = "bookings", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = ActionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/complete", operation_id = "complete_booking", tag = "bookings", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "the booking")),
+    responses((status = 200, description = "the booking's new status", body = ActionView),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 403, response = inline(Forbidden)), (status = 404, response = inline(NotFound)),
+        (status = 409, response = inline(Conflict)), (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn complete(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<BookingId>) -> ApiResult<Json<ActionView>> {
     act(s, a, id, Action::Complete).await
 }
 
 /// Record a no-show (hosts).
-#[utoipa::path(post, path = "/api/v1/bookings/{id}/no-show", tag = "bookings", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = ActionView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/no-show", operation_id = "record_no_show", tag = "bookings", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "the booking")),
+    responses((status = 200, description = "the booking's new status", body = ActionView),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 403, response = inline(Forbidden)), (status = 404, response = inline(NotFound)),
+        (status = 409, response = inline(Conflict)), (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn no_show(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<BookingId>) -> ApiResult<Json<ActionView>> {
     act(s, a, id, Action::NoShow).await
 }
 
 /// Filters of the bookings list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BookingQuery {
     #[param(value_type = Option<String>, format = Uuid)]
@@ -169,8 +203,11 @@ pub struct BookingQuery {
 }
 
 /// A guest's own bookings, a host's tenant's, or all for an admin; newest first.
-#[utoipa::path(get, path = "/api/v1/bookings", tag = "bookings", security(("bearer" = [])), params(BookingQuery),
-    responses((status = 200, description = "bookings"), (status = 400, body = Problem), (status = 401, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/bookings", operation_id = "list_bookings", tag = "bookings", security(("bearer" = [])),
+    params(BookingQuery),
+    responses((status = 200, description = "bookings, newest first", body = [schemas::Booking]),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 403, response = inline(Forbidden)), (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn list(
     State(s): State<AppState>,
     Auth(a): Auth,

@@ -1,7 +1,11 @@
 //! Properties, room types, calendars and availability.
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::api::problems::{
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, ServiceUnavailable, Unauthorized, UnsupportedMediaType,
+};
+use crate::api::schemas;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Body, Id, MaybeAuth, Params};
 use axum::Json;
 use axum::extract::State;
@@ -118,8 +122,13 @@ fn patched<T: DeserializeOwned>(current: &impl Serialize, patch: &serde_json::Va
 }
 
 /// Create a property for the host's tenant.
-#[utoipa::path(post, path = "/api/v1/properties", request_body = PropertyBody, tag = "catalog", security(("bearer" = [])),
-    responses((status = 201, description = "the property"), (status = 400, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(post, path = "/api/v1/properties", operation_id = "create_property", tag = "catalog", security(("bearer" = [])),
+    request_body = PropertyBody,
+    responses((status = 201, description = "the property", body = schemas::Property),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 403, response = inline(Forbidden)), (status = 413, response = inline(PayloadTooLarge)),
+        (status = 415, response = inline(UnsupportedMediaType)),
+        (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn create_property(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -131,6 +140,7 @@ pub async fn create_property(
 
 /// Paging of a list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// 1 to 100, default 20
@@ -141,8 +151,11 @@ pub struct ListQuery {
 }
 
 /// Properties: a host's own, or every property for anyone else.
-#[utoipa::path(get, path = "/api/v1/properties", params(ListQuery), tag = "catalog",
-    responses((status = 200, description = "properties, newest first"), (status = 400, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/properties", operation_id = "list_properties", tag = "catalog", params(ListQuery),
+    security((), ("bearer" = [])),
+    responses((status = 200, description = "properties, newest first", body = [schemas::Property]),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn list_properties(
     State(s): State<AppState>,
     MaybeAuth(a): MaybeAuth,
@@ -166,16 +179,24 @@ pub async fn list_properties(
 }
 
 /// A property.
-#[utoipa::path(get, path = "/api/v1/properties/{id}", tag = "catalog", params(("id" = String, Path)),
-    responses((status = 200, description = "the property"), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/properties/{id}", operation_id = "get_property", tag = "catalog", params(("id" = uuid::Uuid, Path, description = "the property")),
+    responses((status = 200, description = "the property", body = schemas::Property),
+        (status = 400, response = inline(BadRequest)), (status = 404, response = inline(NotFound)),
+        (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn get_property(State(s): State<AppState>, Id(id): Id<PropertyId>) -> ApiResult<Json<Property>> {
     Ok(Json(innkeep_app::cache::property(&s.ports, id).await?))
 }
 
 /// Change a property (JSON Merge Patch).
-#[utoipa::path(patch, path = "/api/v1/properties/{id}", tag = "catalog", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body(content = Object, description = "the fields to change"),
-    responses((status = 200, description = "the property"), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(patch, path = "/api/v1/properties/{id}", operation_id = "patch_property", tag = "catalog", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "the property")),
+    request_body(content = Object, description = "the fields to change, as a JSON Merge Patch (RFC 7396)"),
+    responses((status = 200, description = "the property", body = schemas::Property),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 403, response = inline(Forbidden)), (status = 404, response = inline(NotFound)),
+        (status = 409, response = inline(Conflict)), (status = 413, response = inline(PayloadTooLarge)),
+        (status = 415, response = inline(UnsupportedMediaType)),
+        (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn patch_property(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -237,8 +258,13 @@ impl From<RoomTypeBody> for RoomTypeDraft {
 }
 
 /// Add a room type to a property.
-#[utoipa::path(post, path = "/api/v1/properties/{id}/room-types", tag = "catalog", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body = RoomTypeBody, responses((status = 201, description = "the room type"), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(post, path = "/api/v1/properties/{id}/room-types", operation_id = "create_room_type", tag = "catalog",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "the property")), request_body = RoomTypeBody,
+    responses((status = 201, description = "the room type", body = schemas::RoomType),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 403, response = inline(Forbidden)), (status = 404, response = inline(NotFound)),
+        (status = 413, response = inline(PayloadTooLarge)), (status = 415, response = inline(UnsupportedMediaType)),
+        (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn create_room_type(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -250,24 +276,34 @@ pub async fn create_room_type(
 }
 
 /// The room types of a property.
-#[utoipa::path(get, path = "/api/v1/properties/{id}/room-types", tag = "catalog", params(("id" = String, Path)),
-    responses((status = 200, description = "room types"), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/properties/{id}/room-types", operation_id = "list_room_types", tag = "catalog", params(("id" = uuid::Uuid, Path, description = "the property")),
+    responses((status = 200, description = "room types", body = [schemas::RoomType]),
+        (status = 400, response = inline(BadRequest)), (status = 404, response = inline(NotFound)),
+        (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn list_room_types(State(s): State<AppState>, Id(id): Id<PropertyId>) -> ApiResult<Json<Vec<RoomType>>> {
     innkeep_app::cache::property(&s.ports, id).await?;
     Ok(Json(innkeep_app::cache::room_types(&s.ports, id).await?))
 }
 
 /// A room type.
-#[utoipa::path(get, path = "/api/v1/room-types/{id}", tag = "catalog", params(("id" = String, Path)),
-    responses((status = 200, description = "the room type"), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/room-types/{id}", operation_id = "get_room_type", tag = "catalog", params(("id" = uuid::Uuid, Path, description = "the room type")),
+    responses((status = 200, description = "the room type", body = schemas::RoomType),
+        (status = 400, response = inline(BadRequest)), (status = 404, response = inline(NotFound)),
+        (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn get_room_type(State(s): State<AppState>, Id(id): Id<RoomTypeId>) -> ApiResult<Json<RoomType>> {
     Ok(Json(catalog::room_type(&s.ports, id).await?))
 }
 
 /// Change a room type (JSON Merge Patch).
-#[utoipa::path(patch, path = "/api/v1/room-types/{id}", tag = "catalog", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body(content = Object, description = "the fields to change"),
-    responses((status = 200, description = "the room type"), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[utoipa::path(patch, path = "/api/v1/room-types/{id}", operation_id = "patch_room_type", tag = "catalog", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "the room type")),
+    request_body(content = Object, description = "the fields to change, as a JSON Merge Patch (RFC 7396)"),
+    responses((status = 200, description = "the room type", body = schemas::RoomType),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 403, response = inline(Forbidden)), (status = 404, response = inline(NotFound)),
+        (status = 409, response = inline(Conflict)), (status = 413, response = inline(PayloadTooLarge)),
+        (status = 415, response = inline(UnsupportedMediaType)),
+        (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn patch_room_type(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -295,8 +331,13 @@ pub struct CalendarBody {
 }
 
 /// Set price, closed, min stay or units over a range of nights.
-#[utoipa::path(put, path = "/api/v1/room-types/{id}/calendar", tag = "catalog", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body = CalendarBody, responses((status = 204), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[utoipa::path(put, path = "/api/v1/room-types/{id}/calendar", operation_id = "put_calendar", tag = "catalog", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "the room type")), request_body = CalendarBody,
+    responses((status = 204, description = "changed"), (status = 400, response = inline(BadRequest)),
+        (status = 401, response = inline(Unauthorized)), (status = 403, response = inline(Forbidden)),
+        (status = 404, response = inline(NotFound)), (status = 409, response = inline(Conflict)),
+        (status = 413, response = inline(PayloadTooLarge)), (status = 415, response = inline(UnsupportedMediaType)),
+        (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn put_calendar(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -310,6 +351,7 @@ pub async fn put_calendar(
 
 /// A range of nights.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RangeQuery {
     #[param(value_type = String, format = Date)]
@@ -325,14 +367,17 @@ pub struct CalendarView {
     pub room_type_id: RoomTypeId,
     #[schema(value_type = String)]
     pub currency: Currency,
-    /// [{date, units, sold, available, price, closed, min_stay}]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<schemas::CalendarNight>)]
     pub nights: Vec<CalendarNight>,
 }
 
 /// The nights of `[from, to)` as the host sees them.
-#[utoipa::path(get, path = "/api/v1/room-types/{id}/calendar", tag = "catalog", security(("bearer" = [])), params(("id" = String, Path), RangeQuery),
-    responses((status = 200, body = CalendarView), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/room-types/{id}/calendar", operation_id = "get_calendar", tag = "catalog", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "the room type"), RangeQuery),
+    responses((status = 200, description = "the nights", body = CalendarView),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 403, response = inline(Forbidden)), (status = 404, response = inline(NotFound)),
+        (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn get_calendar(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -347,6 +392,7 @@ pub async fn get_calendar(
 
 /// A stay and a party to price.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AvailabilityQuery {
     #[param(value_type = String, format = Uuid)]
@@ -372,14 +418,16 @@ pub struct AvailabilityView {
     pub check_out: Date,
     pub adults: u16,
     pub children: u16,
-    /// [{room_type, units_left, quote}], cheapest first
-    #[schema(value_type = Vec<Object>)]
+    /// Cheapest first.
+    #[schema(value_type = Vec<schemas::Offer>)]
     pub offers: Vec<Offer>,
 }
 
 /// The room types of a property that can be booked for a stay, with the price of the stay.
-#[utoipa::path(get, path = "/api/v1/availability", tag = "catalog", params(AvailabilityQuery),
-    responses((status = 200, body = AvailabilityView), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/availability", operation_id = "availability", tag = "catalog", params(AvailabilityQuery),
+    responses((status = 200, description = "the bookable room types, each with its quote", body = AvailabilityView),
+        (status = 400, response = inline(BadRequest)), (status = 404, response = inline(NotFound)),
+        (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn availability(
     State(s): State<AppState>,
     Params(q): Params<AvailabilityQuery>,

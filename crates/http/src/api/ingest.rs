@@ -1,13 +1,16 @@
 //! Client event ingestion: batches of search, view, click and funnel events.
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::api::problems::{BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable, TooManyRequests, Unauthorized};
+use crate::api::schemas;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::MaybeAuth;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
+use governor::clock::Clock;
 use innkeep_app::ingest::{IngestError, Ingested, MAX_BATCH, ingest};
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
@@ -33,10 +36,14 @@ pub fn batch_limiter() -> BatchLimiter {
 
 /// Take a batch (a JSON array, or NDJSON with `Content-Type: application/x-ndjson`,
 /// optionally `Content-Encoding: gzip`); good items are kept, bad ones come back with reasons.
-#[utoipa::path(post, path = "/api/v1/events", tag = "events",
-    request_body(content = Vec<Object>, description = "[{type: search|view|click|funnel, client_id, occurred_at, id?, property_id?, data?}]"),
-    responses((status = 202, description = "{accepted, rejected: [{index, reason}]}"), (status = 400, body = Problem),
-        (status = 413, body = Problem), (status = 429, body = Problem), (status = 503, body = Problem)))]
+#[utoipa::path(post, path = "/api/v1/events", operation_id = "post_events", tag = "events", security((), ("bearer" = [])),
+    request_body(description = "[{type: search|view|click|funnel, client_id, occurred_at, id?, property_id?, data?}], \
+        or one such object per line as NDJSON; optionally `Content-Encoding: gzip`",
+        content((Vec<Object> = "application/json"), (String = "application/x-ndjson"))),
+    responses((status = 202, description = "the good events are kept; the others come back with reasons", body = schemas::Ingested),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(NotFound)), (status = 413, response = inline(PayloadTooLarge)),
+        (status = 429, response = inline(TooManyRequests)), (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn post(
     State(s): State<AppState>,
     MaybeAuth(actor): MaybeAuth,
@@ -82,11 +89,11 @@ pub async fn post(
     }
     let client = items.first().and_then(|i| serde_json::from_str::<ClientKey<'_>>(i).ok()).and_then(|k| k.client_id);
     let client = client.as_deref().unwrap_or("anonymous");
-    if s.batch_limiter.check_key(&client.to_string()).is_err() {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
+    if let Err(not_until) = s.batch_limiter.check_key(&client.to_string()) {
+        return Err(ApiError::too_many_requests(
             "too_many_batches",
             "too many batches from this client; slow down",
+            not_until.wait_time_from(s.batch_limiter.clock().now()),
         ));
     }
     // Forget idle clients now and then, so anonymous client ids do not pile up.

@@ -6,4 +6,6 @@ pub mod catalog;
 pub mod ingest;
 pub mod openapi;
 pub mod photos;
+pub mod problems;
+pub mod schemas;
 pub mod search;

@@ -19,11 +19,13 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         ingest::post,
         photos::upload, photos::list,
     ),
-    components(schemas(Problem, photos::PhotoView)),
+    // `Problem` is listed because the error responses (`problems`) refer to it by name.
+    components(schemas(Problem)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
 
+/// The `bearer` scheme the signed-in operations name: the token from `POST /api/v1/sessions`.
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
@@ -31,7 +33,12 @@ impl utoipa::Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("the `token` of a session from POST /api/v1/sessions"))
+                    .build(),
+            ),
         );
     }
 }
@@ -39,4 +46,67 @@ impl utoipa::Modify for BearerAuth {
 /// The document as JSON.
 pub async fn document() -> axum::Json<utoipa::openapi::OpenApi> {
     axum::Json(ApiDoc::openapi())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn operations() -> Vec<(String, String, Value)> {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("the document is JSON");
+        let mut ops = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("a path item") {
+                ops.push((path.clone(), method.clone(), op.clone()));
+            }
+        }
+        ops
+    }
+
+    #[test]
+    fn path_parameters_are_the_path_templates_and_the_others_are_queries_or_headers() {
+        for (path, method, op) in operations() {
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            for p in &params {
+                let (name, place) = (p["name"].as_str().unwrap_or(""), p["in"].as_str().unwrap_or(""));
+                match place {
+                    "path" => assert!(path.contains(&format!("{{{name}}}")), "{method} {path}: {name} is no template"),
+                    "query" | "header" => {}
+                    other => panic!("{method} {path}: {name} is in {other}"),
+                }
+            }
+            let templates = path.matches('{').count();
+            let in_path = params.iter().filter(|p| p["in"] == "path").count();
+            assert_eq!(templates, in_path, "{method} {path}: every template is a path parameter");
+        }
+    }
+
+    #[test]
+    fn errors_are_problem_documents_and_429_and_503_say_when_to_retry() {
+        for (path, method, op) in operations() {
+            let responses = op["responses"].as_object().expect("responses");
+            for (status, r) in responses {
+                let status: u16 = status.parse().expect("a status");
+                let types: Vec<&String> = r["content"].as_object().map(|c| c.keys().collect()).unwrap_or_default();
+                if status >= 400 {
+                    assert_eq!(types, vec![crate::error::PROBLEM_JSON], "{method} {path} {status}");
+                    let schema = &r["content"][crate::error::PROBLEM_JSON]["schema"]["$ref"];
+                    assert_eq!(schema, "#/components/schemas/Problem", "{method} {path} {status}");
+                } else if path != "/api/v1/events" {
+                    assert!(types.iter().all(|t| *t == "application/json"), "{method} {path} {status}: {types:?}");
+                }
+                if status == 429 || status == 503 {
+                    assert!(r["headers"]["Retry-After"].is_object(), "{method} {path} {status} has Retry-After");
+                }
+            }
+            if method != "get" {
+                assert!(responses.contains_key("503"), "{method} {path}: a write may answer 503");
+            }
+            let signed_in = op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            if signed_in {
+                assert!(responses.contains_key("401"), "{method} {path}: a bearer token may be refused");
+            }
+        }
+    }
 }

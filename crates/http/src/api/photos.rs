@@ -2,7 +2,10 @@
 //! that serves one (`/photos/{id}`, cached for a year: a photo never changes).
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::api::problems::{
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, ServiceUnavailable, Unauthorized, UnsupportedMediaType,
+};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Id, Params};
 use axum::Json;
 use axum::extract::State;
@@ -48,8 +51,24 @@ pub fn photo_url(id: PhotoId) -> String {
     format!("/photos/{id}")
 }
 
+/// The bytes of an image as a request body (`type: string, format: binary`).
+pub struct ImageBytes;
+
+impl utoipa::PartialSchema for ImageBytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl ToSchema for ImageBytes {}
+
 /// Options of an upload.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default, deny_unknown_fields)]
 pub struct UploadParams {
     /// A short description for people who cannot see the photo (at most 200 characters).
@@ -71,11 +90,15 @@ pub fn photo_problem(e: AppError) -> ApiError {
 
 /// Add a photo to a property of the caller's tenant: the body is the image (JPEG, PNG or
 /// WebP, at most 10 MiB).
-#[utoipa::path(post, path = "/api/v1/properties/{id}/photos", tag = "catalog",
-    params(("id" = String, Path), UploadParams), request_body(content = Vec<u8>, content_type = "image/jpeg"),
-    responses((status = 201, body = PhotoView), (status = 404, body = Problem), (status = 413, body = Problem),
-        (status = 415, body = Problem)),
-    security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/properties/{id}/photos", operation_id = "upload_photo", tag = "catalog",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path, description = "the property"), UploadParams),
+    request_body(description = "the image bytes (JPEG, PNG or WebP, at most 10 MiB); the format is read from the bytes",
+        content((inline(ImageBytes) = "image/jpeg"), (inline(ImageBytes) = "image/png"), (inline(ImageBytes) = "image/webp"))),
+    responses((status = 201, description = "the photo", body = PhotoView), (status = 400, response = inline(BadRequest)),
+        (status = 401, response = inline(Unauthorized)), (status = 403, response = inline(Forbidden)),
+        (status = 404, response = inline(NotFound)), (status = 409, response = inline(Conflict)),
+        (status = 413, response = inline(PayloadTooLarge)), (status = 415, response = inline(UnsupportedMediaType)),
+        (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn upload(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -97,8 +120,10 @@ pub async fn upload(
 }
 
 /// The photos of a property, in upload order.
-#[utoipa::path(get, path = "/api/v1/properties/{id}/photos", tag = "catalog", params(("id" = String, Path)),
-    responses((status = 200, body = [PhotoView]), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/properties/{id}/photos", operation_id = "list_photos", tag = "catalog", params(("id" = uuid::Uuid, Path, description = "the property")),
+    responses((status = 200, description = "the photos, in upload order", body = [PhotoView]),
+        (status = 400, response = inline(BadRequest)), (status = 404, response = inline(NotFound)),
+        (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn list(State(s): State<AppState>, Id(id): Id<PropertyId>) -> ApiResult<Json<Vec<PhotoView>>> {
     Ok(Json(photo::photos(&s.ports, id).await?.iter().map(PhotoView::from).collect()))
 }

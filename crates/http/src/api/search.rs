@@ -1,7 +1,9 @@
 //! Stay search and places (the gazetteer).
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::api::problems::{BadRequest, NotFound, ServiceUnavailable, Unauthorized};
+use crate::api::schemas;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, MaybeAuth, Params};
 use axum::Json;
 use axum::extract::RawQuery;
@@ -15,6 +17,7 @@ use utoipa::IntoParams;
 
 /// A stay search.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     /// Place name, e.g. "Lisbon" (the best gazetteer match is used)
@@ -64,8 +67,11 @@ fn list<T: DeserializeOwned>(field: &'static str, raw: &Option<String>) -> ApiRe
 }
 
 /// Bookable stays with the total price for the dates and party.
-#[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchQuery),
-    responses((status = 200, description = "a page of bookable stays"), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/search", operation_id = "search_stays", tag = "search", params(SearchQuery),
+    security((), ("bearer" = [])),
+    responses((status = 200, description = "a page of bookable stays (a signed-in user's search is remembered)", body = schemas::SearchPage),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(NotFound)), (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn search(
     State(s): State<AppState>,
     MaybeAuth(actor): MaybeAuth,
@@ -159,8 +165,9 @@ fn q_summary(c: &StaySearch) -> String {
 }
 
 /// A signed-in user's recent searches, newest first; `query` runs the search again.
-#[utoipa::path(get, path = "/api/v1/me/searches", tag = "search", security(("bearer" = [])),
-    responses((status = 200, description = "recent searches"), (status = 401, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/me/searches", operation_id = "recent_searches", tag = "search", security(("bearer" = [])),
+    responses((status = 200, description = "recent searches, newest first", body = [schemas::RecentSearch]),
+        (status = 401, response = inline(Unauthorized)), (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn recent(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -170,6 +177,7 @@ pub async fn recent(
 
 /// Place autocomplete.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PlacesQuery {
     pub q: String,
@@ -178,8 +186,9 @@ pub struct PlacesQuery {
 }
 
 /// Places whose names start like `q` (typo-tolerant), largest first.
-#[utoipa::path(get, path = "/api/v1/places", tag = "search", params(PlacesQuery),
-    responses((status = 200, description = "places"), (status = 400, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/places", operation_id = "places", tag = "search", params(PlacesQuery),
+    responses((status = 200, description = "places, largest first", body = [schemas::Place]),
+        (status = 400, response = inline(BadRequest))))]
 pub async fn places(State(s): State<AppState>, Params(q): Params<PlacesQuery>) -> ApiResult<Json<Vec<PlaceView>>> {
     let limit = q.limit.unwrap_or(8);
     if !(1..=20).contains(&limit) {
@@ -193,6 +202,7 @@ pub async fn places(State(s): State<AppState>, Params(q): Params<PlacesQuery>) -
 
 /// A point.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PointQuery {
     pub lat: f64,
@@ -200,8 +210,9 @@ pub struct PointQuery {
 }
 
 /// The nearest place to a point.
-#[utoipa::path(get, path = "/api/v1/places/reverse", tag = "search", params(PointQuery),
-    responses((status = 200, description = "the nearest place"), (status = 400, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/places/reverse", operation_id = "reverse_place", tag = "search", params(PointQuery),
+    responses((status = 200, description = "the nearest place", body = schemas::Place),
+        (status = 400, response = inline(BadRequest)), (status = 404, response = inline(NotFound))))]
 pub async fn reverse(State(s): State<AppState>, Params(q): Params<PointQuery>) -> ApiResult<Json<PlaceView>> {
     if !(-90.0..=90.0).contains(&q.lat) || !(-180.0..=180.0).contains(&q.lon) {
         return Err(ApiError::invalid("lat", "invalid_query", "lat must be within -90..90 and lon within -180..180"));

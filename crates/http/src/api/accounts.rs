@@ -110,7 +110,7 @@ pub async fn sign_in(
     State(s): State<AppState>,
     Body(b): Body<SignInBody>,
 ) -> ApiResult<(StatusCode, Json<SessionView>)> {
-    let key = b.email.trim().to_lowercase();
+    let key = auth::sign_in_limit_key(&b.email);
     if s.sign_in_limiter.check_key(&key).is_err() {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,

@@ -51,6 +51,12 @@ pub struct Session {
     pub user: User,
 }
 
+/// The key sign-in attempts are limited by: the address's normal form, so no spelling of
+/// one address gets attempts of its own (the trimmed, lower-cased text when it is not an address).
+pub fn sign_in_limit_key(email: &str) -> String {
+    Email::parse(email).map(|e| e.as_str().to_string()).unwrap_or_else(|_| email.trim().to_lowercase())
+}
+
 /// Check a password and open a session.
 pub async fn sign_in(ports: &Ports, email: &str, password: &str, now: Timestamp) -> Result<Session, AppError> {
     let email = Email::parse(email).map_err(|_| AppError::BadCredentials)?;

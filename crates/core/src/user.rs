@@ -1,6 +1,7 @@
 //! Users: roles, e-mail addresses and passwords as they are accepted.
 
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 
 /// What a user may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -27,7 +28,9 @@ impl Role {
     }
 }
 
-/// A syntactically plausible e-mail address, trimmed and lower-cased.
+/// A syntactically plausible e-mail address in its normal form: trimmed, Unicode NFC,
+/// lower-cased, so that two spellings of one address (a precomposed `é` or `e` with a
+/// combining accent) are one account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Email(String);
@@ -38,9 +41,10 @@ pub struct Email(String);
 pub struct EmailError(pub String);
 
 impl Email {
-    /// Accept `local@domain.tld` with no spaces, at most 254 characters.
+    /// Accept `local@domain.tld` with no spaces, at most 254 characters, in its normal form.
     pub fn parse(s: &str) -> Result<Email, EmailError> {
-        let s = s.trim().to_lowercase();
+        // Lower-casing can leave a string that is not NFC, so compose again after it.
+        let s: String = s.trim().nfc().collect::<String>().to_lowercase().nfc().collect();
         let ok = s.len() <= 254
             && !s.chars().any(|c| c.is_whitespace() || c.is_control())
             && match s.split_once('@') {
@@ -100,6 +104,16 @@ mod tests {
         for bad in ["", "ana", "ana@", "@x.com", "ana@com", "a b@x.com", "a@b@c.com", "ana@x.com."] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn two_spellings_of_one_address_are_one_email() {
+        let precomposed = Email::parse("ren\u{e9}e@x.org").unwrap();
+        let combining = Email::parse("rene\u{301}e@x.org").unwrap();
+        assert_eq!(precomposed, combining);
+        assert_eq!(combining.as_str(), "ren\u{e9}e@x.org");
+        assert_eq!(Email::parse("REN\u{C9}E@X.ORG").unwrap(), precomposed);
+        assert_eq!(Email::parse("RENE\u{301}E@Caf\u{c9}.org").unwrap().as_str(), "ren\u{e9}e@caf\u{e9}.org");
     }
 
     #[test]

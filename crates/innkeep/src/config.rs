@@ -44,7 +44,17 @@ pub struct WebConfig {
     /// A map tile URL template (`https://host/{z}/{x}/{y}.png`); empty: the map draws the
     /// country outlines shipped with the program.
     pub tile_url: String,
+    /// The secret that signs the forms' CSRF tokens (at least 32 characters), the same on
+    /// every node so a form rendered by one is accepted by another and after a restart.
+    /// Empty: a random key per process (refused with PostgreSQL, where nodes share a database).
+    pub csrf_key: String,
+    /// Mark the cookies `Secure`; unset: whether `server.public_url` is https.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secure_cookies: Option<bool>,
 }
+
+/// Shortest `web.csrf_key` accepted.
+pub const CSRF_KEY_MIN_CHARS: usize = 32;
 
 /// The cache of hot public reads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,6 +150,9 @@ pub struct ServerConfig {
     pub listen: String,
     /// How long in-flight requests may take to finish after SIGTERM.
     pub shutdown_grace_secs: u64,
+    /// The URL the site is reached at (`https://stays.example`); empty: not known. An
+    /// https URL turns `web.secure_cookies` on by default.
+    pub public_url: String,
 }
 
 /// The database.
@@ -202,7 +215,7 @@ impl Default for Config {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { listen: "127.0.0.1:8080".into(), shutdown_grace_secs: 30 }
+        ServerConfig { listen: "127.0.0.1:8080".into(), shutdown_grace_secs: 30, public_url: String::new() }
     }
 }
 
@@ -254,6 +267,19 @@ impl Config {
         if self.database.url.is_empty() { innkeep_store::sqlite_url(&self.data_dir) } else { self.database.url.clone() }
     }
 
+    /// Whether the database is PostgreSQL (which several nodes may share).
+    pub fn uses_postgres(&self) -> bool {
+        self.database_url().starts_with("postgres")
+    }
+
+    /// Whether cookies are marked `Secure`: `web.secure_cookies` if set, else whether
+    /// `server.public_url` is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.web
+            .secure_cookies
+            .unwrap_or_else(|| self.server.public_url.trim().to_ascii_lowercase().starts_with("https://"))
+    }
+
     /// The configuration as TOML with secrets (database passwords) masked.
     pub fn masked_toml(&self) -> String {
         let mut c = self.clone();
@@ -263,6 +289,9 @@ impl Config {
         c.cache.url = mask_url(&c.cache.url);
         if !c.storage.secret_access_key.is_empty() {
             c.storage.secret_access_key = "***".into();
+        }
+        if !c.web.csrf_key.is_empty() {
+            c.web.csrf_key = "***".into();
         }
         toml_string(&c)
     }
@@ -310,6 +339,44 @@ mod tests {
     fn passwords_in_urls_are_masked() {
         assert_eq!(mask_url("postgres://app:s3cret@db:5432/innkeep"), "postgres://app:***@db:5432/innkeep");
         assert_eq!(mask_url("sqlite://data/innkeep.db"), "sqlite://data/innkeep.db");
+    }
+
+    #[test]
+    fn the_csrf_key_is_masked_when_printed() {
+        let mut c = Config::default();
+        c.web.csrf_key = "k".repeat(40);
+        let printed = c.masked_toml();
+        assert!(!printed.contains(&c.web.csrf_key) && printed.contains("csrf_key = \"***\""), "{printed}");
+    }
+
+    #[test]
+    fn cookies_are_secure_by_default_when_the_public_url_is_https() {
+        let mut c = Config::default();
+        assert!(!c.secure_cookies());
+        c.server.public_url = "http://stays.example".into();
+        assert!(!c.secure_cookies());
+        c.server.public_url = "https://stays.example".into();
+        assert!(c.secure_cookies());
+        c.web.secure_cookies = Some(false);
+        assert!(!c.secure_cookies());
+        c.server.public_url = String::new();
+        c.web.secure_cookies = Some(true);
+        assert!(c.secure_cookies());
+    }
+
+    #[test]
+    fn web_settings_load_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("innkeep.toml");
+        std::fs::write(&file, "[web]\ncsrf_key = \"0123456789abcdef0123456789abcdef\"\nsecure_cookies = true\n")
+            .unwrap();
+        let c = Config::load(&file).unwrap();
+        assert_eq!(c.web.csrf_key, "0123456789abcdef0123456789abcdef");
+        assert_eq!(c.web.secure_cookies, Some(true));
+        std::fs::write(&file, "[server]\npublic_url = \"https://stays.example\"\n").unwrap();
+        let c = Config::load(&file).unwrap();
+        assert_eq!(c.web.secure_cookies, None);
+        assert!(c.secure_cookies());
     }
 
     #[test]

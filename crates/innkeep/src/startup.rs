@@ -95,6 +95,38 @@ async fn cache_invalidator(
     Ok(invalidator)
 }
 
+/// The web pages' settings. A PostgreSQL database may be shared by several nodes, and a
+/// form rendered by one node must be accepted by the others, so there `web.csrf_key` is
+/// required; elsewhere an empty key means a random one for this process.
+pub fn web_config(config: &Config) -> anyhow::Result<innkeep_web::WebConfig> {
+    let key = config.web.csrf_key.as_str();
+    let csrf_key = if key.is_empty() {
+        anyhow::ensure!(
+            !config.uses_postgres(),
+            "web.csrf_key (INNKEEP_WEB__CSRF_KEY) is required with a PostgreSQL database: the nodes sharing a \
+             database must share the key that signs their forms. Set the same random value of at least \
+             {} characters on every node (for example the output of `openssl rand -hex 32`).",
+            crate::config::CSRF_KEY_MIN_CHARS
+        );
+        tracing::warn!(
+            "web.csrf_key is empty: forms are signed with a random key of this process and stop working when it restarts"
+        );
+        None
+    } else {
+        anyhow::ensure!(
+            key.chars().count() >= crate::config::CSRF_KEY_MIN_CHARS,
+            "web.csrf_key must be at least {} characters",
+            crate::config::CSRF_KEY_MIN_CHARS
+        );
+        Some(key.as_bytes().to_vec())
+    };
+    Ok(innkeep_web::WebConfig {
+        tile_url: Some(config.web.tile_url.clone()).filter(|u| !u.is_empty()),
+        secure_cookies: config.secure_cookies(),
+        csrf_key,
+    })
+}
+
 /// A running server.
 pub struct Server {
     pub addr: SocketAddr,
@@ -121,6 +153,7 @@ impl Server {
         starting: bool,
     ) -> anyhow::Result<Server> {
         let starting = Arc::new(std::sync::atomic::AtomicBool::new(starting));
+        let web = web_config(config)?;
         let store = open_store(config).await?;
         let search = open_search()?;
         let mut ports = ports(config, store.clone(), clock, &search);
@@ -168,10 +201,6 @@ impl Server {
             .with_objects(objects)
             .with_probes(probes)
             .with_starting(starting.clone());
-        let web = innkeep_web::WebConfig {
-            tile_url: Some(config.web.tile_url.clone()).filter(|u| !u.is_empty()),
-            ..innkeep_web::WebConfig::default()
-        };
         let app = innkeep_http::app(state, innkeep_web::routes_with(web));
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
         let task = tokio::spawn(async move {

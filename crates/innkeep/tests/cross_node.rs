@@ -27,6 +27,8 @@ fn start(db_url: &str, port: u16, dir: &std::path::Path) -> Node {
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
         .arg(dir)
         .env("INNKEEP_DATABASE__URL", db_url)
+        // Nodes sharing a PostgreSQL database must share the key that signs their forms.
+        .env("INNKEEP_WEB__CSRF_KEY", "cross-node-test-key-0123456789abcdef")
         .env("INNKEEP_LOG__LEVEL", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

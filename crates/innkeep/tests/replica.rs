@@ -191,6 +191,8 @@ async fn node(url: String, replicas: Vec<String>, data: &Path) -> common::TestAp
     config.database.replicas = replicas;
     config.database.replica_max_lag_ms = 60_000;
     config.database.health_check_ms = 100;
+    // A PostgreSQL-backed node needs the key that signs its forms.
+    config.web.csrf_key = "replica-test-key-0123456789abcdef".into();
     config.log.level = "warn".into();
     let clock = Arc::new(ManualClock::new(common::START.parse().unwrap()));
     let server = Server::start(&config, clock.clone(), false).await.expect("node starts");

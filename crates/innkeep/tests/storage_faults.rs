@@ -324,7 +324,11 @@ async fn postgres_backends_terminated_mid_transaction_lose_no_acknowledged_booki
     let dir = tempfile::tempdir().expect("dir");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let env = [("INNKEEP_DATABASE__URL", url.as_str()), ("INNKEEP_DATABASE__MAX_CONNECTIONS", "8")];
+    let env = [
+        ("INNKEEP_DATABASE__URL", url.as_str()),
+        ("INNKEEP_DATABASE__MAX_CONNECTIONS", "8"),
+        ("INNKEEP_WEB__CSRF_KEY", "storage-faults-test-key-of-32-characters-or-more"),
+    ];
     let mut child = start(dir.path(), port, &env);
     let client = reqwest::Client::new();
     wait_ready(&client, &base).await;

@@ -1,12 +1,13 @@
 //! Sign up, sign in and sign out, with the session in an HttpOnly cookie.
 
-use crate::page::{Ctx, Fields, FormErrors, PageResult, render, render_status};
+use crate::page::{Ctx, Fields, FormErrors, PageError, PageResult, render, render_status};
+use crate::redirect;
 use crate::session::{SESSION_COOKIE, Visitor, set_cookie};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
-use innkeep_app::auth::{Register, register, sign_in, sign_out};
+use axum::response::Response;
+use innkeep_app::auth::{Register, register, sign_in, sign_in_limit_key, sign_out};
 use innkeep_core::Role;
 use innkeep_http::AppState;
 use serde::Deserialize;
@@ -17,13 +18,18 @@ pub struct NextQuery {
     next: String,
 }
 
-/// Only same-site paths may be a destination after signing in.
+/// Only local paths (see `redirect::local_path`) other than the sign-in page may be a
+/// destination after signing in; "" means the role's landing page.
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.starts_with("/signin") {
-        next.to_string()
-    } else {
-        String::new()
+    match redirect::local_path(next) {
+        Some(path) if !path.starts_with("/signin") => path.to_string(),
+        _ => String::new(),
     }
+}
+
+/// The `next` a form sent, checked before the form acts (400 for a control character).
+fn requested_next(f: &Fields) -> Result<String, PageError> {
+    Ok(safe_next(&redirect::requested(&f.raw("next"))?))
 }
 
 #[derive(Template)]
@@ -58,7 +64,7 @@ pub async fn signin_form(v: Visitor, Query(q): Query<NextQuery>) -> PageResult {
 }
 
 fn with_session(to: &str, token: &str, secure: bool, max_age: i64) -> Response {
-    let mut r = Redirect::to(to).into_response();
+    let mut r = redirect::to(to);
     if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, token, secure, Some(max_age))) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -78,16 +84,17 @@ fn landing(role: Role, next: &str) -> String {
 
 /// POST /signin
 pub async fn signin(State(s): State<AppState>, v: Visitor, f: Fields) -> PageResult {
+    let next = requested_next(&f)?;
     let email = f.get("email");
-    let next = safe_next(&f.get("next"));
     let mut page =
         SignInPage { ctx: v.ctx("Sign in"), email: email.clone(), next: next.clone(), errors: FormErrors::default() };
-    if s.sign_in_limiter.check_key(&email.to_lowercase()).is_err() {
+    // As the API: the limit is per address in its normal form, and the password is never trimmed.
+    if s.sign_in_limiter.check_key(&sign_in_limit_key(&email)).is_err() {
         page.errors.general = "Too many attempts for this e-mail. Wait a minute and try again.".into();
         return Ok(render_status(StatusCode::TOO_MANY_REQUESTS, &page));
     }
     let now = s.ports.clock.now();
-    match sign_in(&s.ports, &email, &f.get("password"), now).await {
+    match sign_in(&s.ports, &email, &f.raw("password"), now).await {
         Ok(session) => {
             let max_age = session.expires_at.duration_since(now).as_secs().max(0);
             Ok(with_session(&landing(session.user.role, &next), &session.token, v.web.config.secure_cookies, max_age))
@@ -114,17 +121,18 @@ pub async fn signup_form(v: Visitor, Query(q): Query<NextQuery>) -> PageResult {
 
 /// POST /signup: register, then sign in.
 pub async fn signup(State(s): State<AppState>, v: Visitor, f: Fields) -> PageResult {
+    let next = requested_next(&f)?;
     let role = if f.get("role") == "host" { Role::Host } else { Role::Guest };
     let mut page = SignUpPage {
         ctx: v.ctx("Create an account"),
         email: f.get("email"),
         name: f.get("name"),
         role: role.as_str().to_string(),
-        next: safe_next(&f.get("next")),
+        next,
         errors: FormErrors::default(),
     };
-    let password = f.0.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone()).unwrap_or_default();
-    if password != f.0.iter().find(|(k, _)| k == "password_again").map(|(_, v)| v.clone()).unwrap_or_default() {
+    let password = f.raw("password");
+    if password != f.raw("password_again") {
         page.errors.set("password_again", "The two passwords differ.");
         return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
@@ -144,7 +152,7 @@ pub async fn signout(State(s): State<AppState>, v: Visitor) -> PageResult {
     if let Some(t) = &v.token {
         sign_out(&s.ports, t, s.ports.clock.now()).await?;
     }
-    let mut r = Redirect::to("/").into_response();
+    let mut r = redirect::to("/");
     if let Ok(h) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", v.web.config.secure_cookies, Some(0))) {
         r.headers_mut().append(header::SET_COOKIE, h);
     }

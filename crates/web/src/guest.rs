@@ -5,10 +5,9 @@ use crate::seams::{StayQuery, destinations, find_stays};
 use crate::session::Visitor;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect};
 use innkeep_app::booking::{Action, PlaceBooking, act, list_bookings, place_booking, visible_booking};
 use innkeep_app::store::{Booking, BookingFilter, GuestContact, Property};
-use innkeep_app::{AppError, Ports};
+use innkeep_app::{Actor, AppError, Ports};
 use innkeep_core::{BookingId, BookingStatus, Money, Party, PropertyId, PropertyType, Quote, RoomTypeId, Stay};
 use innkeep_http::AppState;
 use jiff::Timestamp;
@@ -623,7 +622,7 @@ pub async fn checkout_place(State(s): State<AppState>, v: Visitor, fields: Field
         request_hash: hex::encode(Sha256::digest(canonical.as_bytes())),
     };
     match place_booking(&s.ports, &actor, cmd, s.ports.clock.now()).await {
-        Ok(placed) => Ok(Redirect::to(&format!("/checkout/{}", placed.booking.id)).into_response()),
+        Ok(placed) => Ok(crate::redirect::to(&format!("/checkout/{}", placed.booking.id))),
         Err(e) => {
             let errors = FormErrors::from_app(e, &["guest.name", "guest.email", "guest.phone"])?;
             // A fresh key: the failed attempt's key must not replay the failure's request.
@@ -692,7 +691,7 @@ pub async fn checkout_confirm(State(s): State<AppState>, v: Visitor, Path(id): P
     let actor = v.actor()?;
     let id: BookingId = id.parse().map_err(|_| PageError::NotFound)?;
     match act(&s.ports, &actor, id, Action::Confirm, s.ports.clock.now()).await {
-        Ok(_) => Ok(Redirect::to(&format!("/trips?confirmed={id}")).into_response()),
+        Ok(_) => Ok(crate::redirect::to(&format!("/trips?confirmed={id}"))),
         Err(e @ (AppError::Conflict(_) | AppError::Transition(_) | AppError::Concurrent)) => {
             let b = visible_booking(&s.ports, &actor, id).await?;
             let page = hold_page(&s.ports, &v, &b, e.to_string()).await?;
@@ -725,12 +724,35 @@ struct TripsPage {
     past: Vec<TripView>,
 }
 
+/// Which booking was just confirmed or cancelled: an id, never a message (see `trips_flash`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct TripsQuery {
     confirmed: String,
     cancelled: String,
-    refund: String,
+}
+
+/// The message after confirming or cancelling, made from the booking as stored: a link can
+/// name a booking, but the words and the refund shown are always the site's own.
+async fn trips_flash(ports: &Ports, actor: &Actor, q: &TripsQuery) -> Result<String, PageError> {
+    let (id, cancelled) = match (q.confirmed.as_str(), q.cancelled.as_str()) {
+        (_, id) if !id.is_empty() => (id, true),
+        (id, _) if !id.is_empty() => (id, false),
+        _ => return Ok(String::new()),
+    };
+    let Ok(id) = id.parse::<BookingId>() else { return Ok(String::new()) };
+    let b = match visible_booking(ports, actor, id).await {
+        Ok(b) if b.user_id == actor.user_id => b,
+        Ok(_) | Err(AppError::NotFound { .. }) => return Ok(String::new()),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(match b.status {
+        BookingStatus::Cancelled if cancelled => {
+            format!("Booking cancelled. Refund: {}.", money(b.refund.unwrap_or(Money::zero(b.total.currency))))
+        }
+        BookingStatus::Confirmed if !cancelled => "Booking confirmed. Have a good trip!".to_string(),
+        _ => String::new(),
+    })
 }
 
 /// Names of properties and room types, looked up once each.
@@ -791,13 +813,7 @@ pub async fn trips(State(s): State<AppState>, v: Visitor, Query(q): Query<TripsQ
         if active && b.check_out >= today { upcoming.push(t) } else { past.push(t) }
     }
     upcoming.reverse();
-    let flash = if !q.confirmed.is_empty() {
-        "Booking confirmed. Have a good trip!".to_string()
-    } else if !q.cancelled.is_empty() {
-        format!("Booking cancelled. Refund: {}.", q.refund.chars().take(40).collect::<String>())
-    } else {
-        String::new()
-    };
+    let flash = trips_flash(&s.ports, &actor, &q).await?;
     Ok(render(&TripsPage { ctx: v.ctx("My trips"), flash, upcoming, past }))
 }
 
@@ -862,11 +878,7 @@ pub async fn cancel(State(s): State<AppState>, v: Visitor, Path(id): Path<String
     let actor = v.actor()?;
     let id: BookingId = id.parse().map_err(|_| PageError::NotFound)?;
     match act(&s.ports, &actor, id, Action::Cancel, s.ports.clock.now()).await {
-        Ok(b) => {
-            let refund = b.refund.map(money).unwrap_or_default();
-            Ok(Redirect::to(&format!("/trips?cancelled={id}&refund={}", crate::session::url_encode(&refund)))
-                .into_response())
-        }
+        Ok(_) => Ok(crate::redirect::to(&format!("/trips?cancelled={id}"))),
         Err(e @ (AppError::Conflict(_) | AppError::Transition(_) | AppError::Concurrent)) => {
             let b = visible_booking(&s.ports, &actor, id).await?;
             let page = cancel_page(&s.ports, &v, &b, e.to_string()).await?;

@@ -10,7 +10,7 @@ use crate::session::Visitor;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect};
+use axum::response::IntoResponse;
 use innkeep_app::booking::{Action, act, list_bookings};
 use innkeep_app::catalog::{
     calendar as read_calendar, create_property, create_room_type, managed_property, set_calendar,
@@ -214,7 +214,7 @@ pub async fn property_create(State(s): State<AppState>, v: Visitor, f: Fields) -
         Err(errors) => return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &property_form_page(&v, f, errors))),
     };
     match create_property(&s.ports, &a, draft, s.ports.clock.now()).await {
-        Ok(p) => Ok(Redirect::to(&format!("/host/properties/{}", p.id)).into_response()),
+        Ok(p) => Ok(crate::redirect::to(&format!("/host/properties/{}", p.id))),
         Err(AppError::Invalid { field, message, .. }) => {
             let mut errors = FormErrors::default();
             errors.set(form_field(field), message);
@@ -366,7 +366,7 @@ pub async fn photo_upload(
         Some(photo) => {
             let new = innkeep_app::photo::NewPhoto { bytes: photo.bytes.clone(), alt };
             match innkeep_app::photo::add_photo(&s.ports, objects.as_ref(), &a, id, new, s.ports.clock.now()).await {
-                Ok(_) => return Ok(Redirect::to(&format!("/host/properties/{id}?photo=added#photos")).into_response()),
+                Ok(_) => return Ok(crate::redirect::to(&format!("/host/properties/{id}?photo=added#photos"))),
                 Err(AppError::Invalid { code: "photo_too_large", message, .. }) => {
                     (StatusCode::PAYLOAD_TOO_LARGE, format!("That photo is too large: {message}."))
                 }
@@ -452,7 +452,7 @@ pub async fn room_type_create(State(s): State<AppState>, v: Visitor, Path(id): P
         rate_plan: RatePlan { charges, ..RatePlan::default() },
     };
     match create_room_type(&s.ports, &a, id, draft, s.ports.clock.now()).await {
-        Ok(rt) => Ok(Redirect::to(&format!("/host/room-types/{}/calendar", rt.id)).into_response()),
+        Ok(rt) => Ok(crate::redirect::to(&format!("/host/room-types/{}/calendar", rt.id))),
         Err(AppError::Invalid { message, .. }) => {
             let e = FormErrors { general: message, ..FormErrors::default() };
             Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &property_page_of(&s, &v, &a, id, f, e).await?))
@@ -480,6 +480,7 @@ struct CalendarPage {
     property: String,
     room: String,
     month_label: String,
+    month: String,
     prev: String,
     next: String,
     currency: String,
@@ -496,6 +497,11 @@ pub struct MonthQuery {
     saved: String,
 }
 
+/// The first day of a month written `YYYY-MM`.
+fn month_start(month: &str) -> Option<Date> {
+    format!("{month}-01").parse::<Date>().ok().map(|d| d.first_of_month())
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn calendar_page(
     s: &AppState,
@@ -510,7 +516,7 @@ async fn calendar_page(
     let rt = innkeep_app::catalog::managed_room_type(&s.ports, a, id).await?;
     let p = innkeep_app::catalog::property(&s.ports, rt.property_id).await?;
     let today = p.draft.time_zone.today(s.ports.clock.now());
-    let first = format!("{month}-01").parse::<Date>().unwrap_or(today.first_of_month()).first_of_month();
+    let first = month_start(month).unwrap_or(today.first_of_month());
     let next = first.checked_add(jiff::Span::new().months(1)).unwrap_or(first);
     let prev = first.checked_sub(jiff::Span::new().months(1)).unwrap_or(first);
     let nights = read_calendar(&s.ports, a, id, first, next).await?;
@@ -543,6 +549,7 @@ async fn calendar_page(
         property: p.draft.name.clone(),
         room: rt.draft.name.clone(),
         month_label: first.strftime("%B %Y").to_string(),
+        month: first.strftime("%Y-%m").to_string(),
         prev: prev.strftime("%Y-%m").to_string(),
         next: next.strftime("%Y-%m").to_string(),
         currency: p.draft.currency.code().to_string(),
@@ -573,7 +580,11 @@ pub async fn calendar_set(State(s): State<AppState>, v: Visitor, Path(id): Path<
     let id: RoomTypeId = id.parse().map_err(|_| PageError::NotFound)?;
     let rt = innkeep_app::catalog::managed_room_type(&s.ports, &a, id).await?;
     let p = innkeep_app::catalog::property(&s.ports, rt.property_id).await?;
-    let month = f.get("month");
+    // The month to show next goes into the redirect: checked before anything changes.
+    let month = match f.raw("month").as_str() {
+        "" => None,
+        m => Some(month_start(m).ok_or_else(|| PageError::Message(StatusCode::BAD_REQUEST, "Not a month.".into()))?),
+    };
     let mut e = FormErrors::default();
     let from = f.get("from").parse::<Date>().map_err(|_| e.set("from", "Enter a date.")).ok();
     // The form's `to` is the last night, inclusive, as hosts think of it.
@@ -609,8 +620,8 @@ pub async fn calendar_set(State(s): State<AppState>, v: Visitor, Path(id): Path<
         let to_exclusive = to.tomorrow().unwrap_or(to);
         match set_calendar(&s.ports, &a, id, from, to_exclusive, change, s.ports.clock.now()).await {
             Ok(()) => {
-                let m = if month.is_empty() { from.strftime("%Y-%m").to_string() } else { month };
-                return Ok(Redirect::to(&format!("/host/room-types/{id}/calendar?month={m}&saved=1")).into_response());
+                let m = month.unwrap_or(from).strftime("%Y-%m");
+                return Ok(crate::redirect::to(&format!("/host/room-types/{id}/calendar?month={m}&saved=1")));
             }
             Err(AppError::Invalid { field: "to", message, .. }) => e.set("to", message),
             Err(AppError::Invalid { message, .. }) => e.general = message,
@@ -618,6 +629,7 @@ pub async fn calendar_set(State(s): State<AppState>, v: Visitor, Path(id): Path<
             Err(err) => return Err(err.into()),
         }
     }
+    let month = month.map(|m| m.strftime("%Y-%m").to_string()).unwrap_or_default();
     let page = calendar_page(&s, &v, &a, id, &month, f, e, String::new()).await?;
     Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
@@ -766,8 +778,26 @@ pub async fn booking_act(
         "no-show" => Action::NoShow,
         _ => return Err(PageError::NotFound),
     };
+    // The list to return to goes into the redirect: checked before the booking changes.
+    let back = bookings_back(&f.raw("back"))?;
     act(&s.ports, &a, id, action, s.ports.clock.now()).await?;
-    let back = f.get("back");
-    let back = if back.starts_with("property=") && !back.contains(['/', '\\']) { back } else { String::new() };
-    Ok(Redirect::to(&format!("/host/bookings?{back}&done=1")).into_response())
+    Ok(crate::redirect::to(&format!("/host/bookings?{back}done=1")))
+}
+
+/// The bookings list's filter as its action forms carry it (`property=ID&status=STATUS`),
+/// written again as a query prefix ending in `&` ("" for none); anything else is a 400.
+fn bookings_back(back: &str) -> Result<String, PageError> {
+    let mut query = String::new();
+    for (k, v) in crate::session::form_pairs(back.as_bytes()) {
+        let known = match k.as_str() {
+            "property" => v.is_empty() || v.parse::<PropertyId>().is_ok(),
+            "status" => v.is_empty() || BookingStatus::parse(&v).is_some(),
+            _ => false,
+        };
+        if !known {
+            return Err(PageError::Message(StatusCode::BAD_REQUEST, "The list to return to is not valid.".into()));
+        }
+        query.push_str(&format!("{k}={}&", crate::session::url_encode(&v)));
+    }
+    Ok(query)
 }

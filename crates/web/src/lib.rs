@@ -11,6 +11,7 @@ mod host;
 mod multipart;
 mod ops;
 mod page;
+mod redirect;
 mod seams;
 mod session;
 

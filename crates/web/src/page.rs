@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use innkeep_app::AppError;
 use innkeep_core::{Currency, Money};
 use std::collections::BTreeMap;
@@ -105,8 +105,8 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, heading, message) = match self {
             PageError::SignIn(next) => {
-                let next = if next.starts_with('/') && !next.starts_with("//") { next } else { "/".into() };
-                return Redirect::to(&format!("/signin?next={}", crate::session::url_encode(&next))).into_response();
+                let next = crate::redirect::local_path(&next).unwrap_or(crate::redirect::DEFAULT);
+                return crate::redirect::to(&format!("/signin?next={}", crate::session::url_encode(next)));
             }
             PageError::NotFound => {
                 (StatusCode::NOT_FOUND, "Not found", "There is nothing here. It may have been removed.".to_string())
@@ -164,6 +164,12 @@ impl Fields {
     /// The first value of a field, trimmed ("" if absent).
     pub fn get(&self, name: &str) -> String {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string()).unwrap_or_default()
+    }
+
+    /// The first value of a field as sent ("" if absent): for passwords, whose spaces count,
+    /// and for values that must be checked whole.
+    pub fn raw(&self, name: &str) -> String {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
     }
 
     /// Every value of a field.

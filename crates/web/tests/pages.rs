@@ -121,6 +121,13 @@ async fn test_web() -> TestWeb {
 }
 
 async fn test_web_with(adjust: impl FnOnce(innkeep_http::AppState) -> innkeep_http::AppState) -> TestWeb {
+    test_web_configured(innkeep_web::WebConfig::default(), adjust).await
+}
+
+async fn test_web_configured(
+    web: innkeep_web::WebConfig,
+    adjust: impl FnOnce(innkeep_http::AppState) -> innkeep_http::AppState,
+) -> TestWeb {
     let dir = tempfile::tempdir().unwrap();
     let options = innkeep_store::StoreOptions::new(innkeep_store::sqlite_url(dir.path()));
     let store = innkeep_store::open(&options).await.unwrap();
@@ -136,8 +143,15 @@ async fn test_web_with(adjust: impl FnOnce(innkeep_http::AppState) -> innkeep_ht
     };
     let objects = innkeep_objects::open(&innkeep_objects::Location::Directory(dir.path().join("objects"))).unwrap();
     let state = innkeep_http::AppState::new(ports.clone()).with_objects(Arc::new(objects));
-    let app = innkeep_http::app(adjust(state), innkeep_web::routes());
+    let app = innkeep_http::app(adjust(state), innkeep_web::routes_with(web));
     TestWeb { app, ports, index, _dir: dir }
+}
+
+/// Another app (another node) on the same store, with its own web settings.
+fn another_node(t: &TestWeb, web: innkeep_web::WebConfig) -> TestWeb {
+    let state = innkeep_http::AppState::new(t.ports.clone());
+    let app = innkeep_http::app(state, innkeep_web::routes_with(web));
+    TestWeb { app, ports: t.ports.clone(), index: t.index.clone(), _dir: tempfile::tempdir().unwrap() }
 }
 
 async fn user(t: &TestWeb, email: &str, role: Role) -> Actor {
@@ -346,8 +360,9 @@ async fn a_guest_books_confirms_and_cancels_with_plain_forms() {
     assert!(preview.body.contains("refunds <strong class=\"refund\">EUR 318.00</strong>"), "{}", preview.body);
     let cancelled = b.post(&t, &format!("/trips/{id}/cancel"), &[("csrf", &preview.input("csrf"))]).await;
     assert_eq!(cancelled.status, StatusCode::SEE_OTHER);
+    assert_eq!(cancelled.location(), format!("/trips?cancelled={id}"), "the link names the booking, no message");
     let trips = b.get(&t, &cancelled.location()).await;
-    assert!(trips.body.contains("Booking cancelled") && trips.body.contains("cancelled"), "{}", trips.body);
+    assert!(trips.body.contains("Booking cancelled. Refund: EUR 318.00."), "{}", trips.body);
 }
 
 #[tokio::test]
@@ -635,4 +650,210 @@ async fn the_home_page_offers_recent_searches_and_destinations_other_guests_book
     b.sign_in(&t, "booker@example.com").await;
     let home = b.get(&t, "/").await;
     assert!(!home.body.contains("Popular with other guests"), "{}", home.body);
+}
+
+/// A host signed in on the web, with a listing (Casa Azul, 100.00 EUR a night) and a guest's
+/// held booking of 2027-02-10 to 2027-02-12; returns (browser, csrf, room type, booking id).
+async fn host_with_a_held_booking(t: &TestWeb) -> (Browser, String, String, innkeep_core::BookingId) {
+    let host = user(t, "host@example.com", Role::Host).await;
+    let (_, rt) = listing(t, &host, "Casa Azul").await;
+    let guest = user(t, "ana@example.com", Role::Guest).await;
+    let cmd = innkeep_app::booking::PlaceBooking {
+        room_type_id: rt.parse().unwrap(),
+        check_in: "2027-02-10".parse().unwrap(),
+        check_out: "2027-02-12".parse().unwrap(),
+        party: innkeep_core::Party { adults: 2, children: 0 },
+        guest: innkeep_app::store::GuestContact { name: "Ana".into(), email: "ana@example.com".into(), phone: None },
+        idempotency_key: None,
+        request_hash: "x".into(),
+    };
+    let placed = innkeep_app::booking::place_booking(&t.ports, &guest, cmd, t.ports.clock.now()).await.unwrap();
+    let mut b = Browser::default();
+    b.sign_in(t, "host@example.com").await;
+    let csrf = b.get(t, "/host").await.input("csrf");
+    (b, csrf, rt, placed.booking.id)
+}
+
+#[tokio::test]
+async fn a_control_character_in_next_is_refused_before_signing_in_or_up() {
+    let t = test_web().await;
+    user(&t, "ana@example.com", Role::Guest).await;
+    let mut b = Browser::default();
+    let csrf = b.get(&t, "/signin").await.input("csrf");
+    let next = "/trips\r\nSet-Cookie: evil=1";
+    let r = b
+        .post(&t, "/signin", &[("csrf", &csrf), ("email", "ana@example.com"), ("password", PASSWORD), ("next", next)])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(!b.cookies.contains_key("innkeep_session"), "not signed in");
+
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("name", "Bea"),
+        ("email", "bea@example.com"),
+        ("password", PASSWORD),
+        ("password_again", PASSWORD),
+        ("role", "guest"),
+        ("next", "/\t/evil.example/"),
+    ];
+    let r = b.post(&t, "/signup", &form).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(!b.cookies.contains_key("innkeep_session"));
+    let bea = innkeep_core::Email::parse("bea@example.com").unwrap();
+    assert!(t.ports.store.user_credentials(&bea).await.unwrap().is_none(), "no account was made");
+}
+
+#[tokio::test]
+async fn next_leads_only_to_a_path_on_this_site() {
+    let t = test_web().await;
+    user(&t, "ana@example.com", Role::Guest).await;
+    let mut b = Browser::default();
+    // The sign-in page drops a target that would leave the site (a tab, two slashes, a backslash).
+    for next in ["/%09/evil.example/", "//evil.example/", "/%5Cevil.example/", "https://evil.example/"] {
+        let page = b.get(&t, &format!("/signin?next={next}")).await;
+        assert_eq!(page.input("next"), "", "{next}");
+    }
+    assert_eq!(b.get(&t, "/signin?next=/trips").await.input("next"), "/trips");
+    // Sent with the form, such a target ends on the landing page; a local one is followed.
+    for (next, to) in [("//evil.example/", "/"), ("/\\evil.example/", "/"), ("/trips", "/trips")] {
+        let mut b = Browser::default();
+        let csrf = b.get(&t, "/signin").await.input("csrf");
+        let form = [("csrf", csrf.as_str()), ("email", "ana@example.com"), ("password", PASSWORD), ("next", next)];
+        let r = b.post(&t, "/signin", &form).await;
+        assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, to.to_string()), "{next}");
+    }
+    // A page that needs a session sends its own path along.
+    let r = Browser::default().get(&t, "/trips?x=1").await;
+    assert_eq!(r.location(), "/signin?next=%2Ftrips%3Fx%3D1");
+}
+
+#[tokio::test]
+async fn a_bad_month_is_refused_before_the_calendar_changes() {
+    let t = test_web().await;
+    let (mut b, csrf, rt, _) = host_with_a_held_booking(&t).await;
+    let path = format!("/host/room-types/{rt}/calendar");
+    let form = |month: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("from", "2027-02-20".into()),
+            ("to", "2027-02-21".into()),
+            ("price", "199.50".into()),
+            ("month", month.into()),
+        ]
+    };
+    let refs = |f: &[(&'static str, String); 5]| f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+    let bad = refs(&form("2027-02\r\nSet-Cookie: evil=1"));
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = b.post(&t, &path, &bad).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let cal = b.get(&t, &format!("{path}?month=2027-02")).await;
+    assert!(!cal.body.contains("199.50"), "the price was not saved");
+
+    // The form's month is the month shown, and saving returns to it.
+    assert_eq!(cal.input("month"), "2027-02");
+    let good = refs(&form("2027-02"));
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = b.post(&t, &path, &good).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, format!("{path}?month=2027-02&saved=1")));
+    assert_eq!(b.get(&t, &r.location()).await.body.matches("199.50").count(), 2);
+}
+
+#[tokio::test]
+async fn a_bad_return_list_is_refused_before_the_booking_changes() {
+    let t = test_web().await;
+    let (mut b, csrf, _, id) = host_with_a_held_booking(&t).await;
+    let path = format!("/host/bookings/{id}/confirm");
+    for back in ["property=&status=held\r\nSet-Cookie: evil=1", "property=/evil.example", "next=x"] {
+        let r = b.post(&t, &path, &[("csrf", &csrf), ("back", back)]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{back:?}: {}", r.body);
+    }
+    let held = t.ports.store.booking(id).await.unwrap().unwrap();
+    assert_eq!(held.status, innkeep_core::BookingStatus::Held, "not confirmed");
+    let r = b.post(&t, &path, &[("csrf", &csrf), ("back", "property=&status=held")]).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/host/bookings?property=&status=held&done=1".into()));
+    let confirmed = t.ports.store.booking(id).await.unwrap().unwrap();
+    assert_eq!(confirmed.status, innkeep_core::BookingStatus::Confirmed);
+}
+
+#[tokio::test]
+async fn the_trips_page_never_shows_a_message_from_the_link() {
+    let t = test_web().await;
+    // Ana (a guest) holds a booking.
+    let (_, _, _, id) = host_with_a_held_booking(&t).await;
+    let mut ana = Browser::default();
+    ana.sign_in(&t, "ana@example.com").await;
+    let spoof = "/trips?cancelled=1&refund=EUR%209,999.00%20-%20call%20%2B1%20555%200100";
+    let page = ana.get(&t, spoof).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("9,999.00") && !page.body.contains("555 0100"), "{}", page.body);
+    assert!(!page.body.contains("Booking cancelled"), "{}", page.body);
+    // A booking that is only held was neither confirmed nor cancelled.
+    let page = ana.get(&t, &format!("/trips?confirmed={id}")).await;
+    assert!(!page.body.contains("Booking confirmed"), "{}", page.body);
+    // Someone else's booking says nothing either.
+    user(&t, "bea@example.com", Role::Guest).await;
+    let mut bea = Browser::default();
+    bea.sign_in(&t, "bea@example.com").await;
+    let page = bea.get(&t, &format!("/trips?cancelled={id}&refund=EUR%201.00")).await;
+    assert!(!page.body.contains("Booking cancelled") && !page.body.contains("EUR 1.00"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn a_form_from_one_node_is_accepted_by_another_with_the_same_key() {
+    let key = b"pages-test-key-0123456789abcdef-0123".to_vec();
+    let web = innkeep_web::WebConfig { csrf_key: Some(key.clone()), ..innkeep_web::WebConfig::default() };
+    let a = test_web_configured(web.clone(), |s| s).await;
+    let b_node = another_node(&a, web);
+    let stranger = another_node(&a, innkeep_web::WebConfig::default());
+    user(&a, "ana@example.com", Role::Guest).await;
+    let mut b = Browser::default();
+    let csrf = b.get(&a, "/signin").await.input("csrf");
+    let form = [("csrf", csrf.as_str()), ("email", "ana@example.com"), ("password", PASSWORD)];
+    assert_eq!(b.post(&stranger, "/signin", &form).await.status, StatusCode::FORBIDDEN, "another key refuses it");
+    let r = b.post(&b_node, "/signin", &form).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // The session's forms too: one rendered by A is accepted by B.
+    let csrf = b.get(&a, "/trips").await.input("csrf");
+    assert_eq!(b.post(&b_node, "/signout", &[("csrf", &csrf)]).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn cookies_carry_secure_when_configured() {
+    let web = innkeep_web::WebConfig { secure_cookies: true, ..innkeep_web::WebConfig::default() };
+    let t = test_web_configured(web, |s| s).await;
+    user(&t, "ana@example.com", Role::Guest).await;
+    let mut b = Browser::default();
+    let form = b.get(&t, "/signin").await;
+    let pre = form.set_cookies().into_iter().find(|c| c.starts_with("innkeep_csrf=")).unwrap();
+    assert!(pre.contains("; Secure"), "{pre}");
+    let r = b
+        .post(&t, "/signin", &[("csrf", &form.input("csrf")), ("email", "ana@example.com"), ("password", PASSWORD)])
+        .await;
+    let session = r.set_cookies().into_iter().find(|c| c.starts_with("innkeep_session=")).unwrap();
+    assert!(session.contains("; Secure") && session.contains("HttpOnly"), "{session}");
+}
+
+#[tokio::test]
+async fn web_sign_in_keeps_the_password_whole_and_takes_any_spelling_of_the_address() {
+    let t = test_web().await;
+    let password = " correct horse battery ";
+    let now = t.ports.clock.now();
+    let cmd = Register {
+        email: "ren\u{e9}e@x.org".into(),
+        password: password.into(),
+        name: "Renée".into(),
+        role: Role::Guest,
+    };
+    register(&t.ports, cmd, now).await.unwrap();
+    let attempt = |email: &'static str, password: &'static str| {
+        let t = &t;
+        async move {
+            let mut b = Browser::default();
+            let csrf = b.get(t, "/signin").await.input("csrf");
+            b.post(t, "/signin", &[("csrf", &csrf), ("email", email), ("password", password)]).await.status
+        }
+    };
+    assert_eq!(attempt("ren\u{e9}e@x.org", " correct horse battery ").await, StatusCode::SEE_OTHER);
+    assert_eq!(attempt(" Rene\u{301}e@X.org ", " correct horse battery ").await, StatusCode::SEE_OTHER);
+    assert_eq!(attempt("ren\u{e9}e@x.org", "correct horse battery").await, StatusCode::UNAUTHORIZED);
 }

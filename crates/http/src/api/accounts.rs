@@ -122,7 +122,7 @@ pub async fn sign_in(
     State(s): State<AppState>,
     Body(b): Body<SignInBody>,
 ) -> ApiResult<(StatusCode, Json<SessionView>)> {
-    let key = b.email.trim().to_lowercase();
+    let key = auth::sign_in_limit_key(&b.email);
     if let Err(not_until) = s.sign_in_limiter.check_key(&key) {
         return Err(ApiError::too_many_requests(
             "too_many_attempts",

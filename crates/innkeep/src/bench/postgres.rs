@@ -155,8 +155,14 @@ async fn http_phases(
 ) -> anyhow::Result<Row> {
     let mut nodes = Vec::new();
     let mut bases = Vec::new();
+    // Nodes on one PostgreSQL database share the key that signs their forms (and need one).
+    let csrf_key = uuid::Uuid::new_v4().simple().to_string();
     for i in 0..n {
-        let env = [("INNKEEP_DATABASE__URL", url.to_string()), ("INNKEEP_BOOKING__HOLD_TTL_SECS", "86400".into())];
+        let env = [
+            ("INNKEEP_DATABASE__URL", url.to_string()),
+            ("INNKEEP_BOOKING__HOLD_TTL_SECS", "86400".into()),
+            ("INNKEEP_WEB__CSRF_KEY", csrf_key.clone()),
+        ];
         let (node, base) = serve(&dir.join(format!("node{round}-{i}")), &env).await?;
         nodes.push(node);
         bases.push(base);

@@ -59,6 +59,13 @@ pub fn sign_in_limit_key(email: &str) -> String {
 
 /// Check a password and open a session.
 pub async fn sign_in(ports: &Ports, email: &str, password: &str, now: Timestamp) -> Result<Session, AppError> {
+    // Attempts are limited per address in its normal form, on every front end and (with
+    // Redis) across every node.
+    ports
+        .limiter
+        .take(&crate::limit::SIGN_IN, &sign_in_limit_key(email))
+        .await
+        .map_err(|wait| AppError::RateLimited { code: "too_many_attempts", wait })?;
     let email = Email::parse(email).map_err(|_| AppError::BadCredentials)?;
     let Some((user, hash)) = ports.store.user_credentials(&email).await? else {
         // Spend the same time as a real check so timing does not reveal which e-mails exist.

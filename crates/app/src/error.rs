@@ -29,6 +29,10 @@ pub enum AppError {
     IdempotencyMismatch,
     #[error("{0}")]
     Conflict(String),
+    /// Too many attempts for one key (an e-mail address, a client): `code` says which
+    /// limit, `wait` how long until the next attempt is allowed.
+    #[error("too many attempts; try again in {} s", crate::limit::retry_after_secs(*wait))]
+    RateLimited { code: &'static str, wait: std::time::Duration },
     #[error("store failure: {0}")]
     Store(StoreError),
 }

@@ -63,6 +63,8 @@ pub struct Ports {
     pub places: Arc<dyn search::Places>,
     /// Hot public reads only; never the booking decision.
     pub cache: Arc<dyn Cache>,
+    /// Attempt limits (sign-in, client event batches): per node, or shared through Redis.
+    pub limiter: Arc<dyn limit::Limiter>,
     pub settings: Settings,
 }
 

@@ -18,6 +18,15 @@ pub use redis::RedisCache;
 use innkeep_app::cache::{Cache, CacheError, NoCache};
 use std::sync::Arc;
 
+/// The node's attempt limits: shared by every node through Redis when the cache is on
+/// Redis, else in this node's memory.
+pub async fn open_limiter(options: &CacheOptions) -> Result<Arc<dyn innkeep_app::limit::Limiter>, CacheError> {
+    if options.url.is_empty() {
+        return Ok(Arc::new(innkeep_app::limit::MemoryLimiter::default()));
+    }
+    Ok(Arc::new(limit::RedisLimiter::connect(&options.url, &options.key_prefix).await?))
+}
+
 /// How to build the node's cache.
 #[derive(Debug, Clone)]
 pub struct CacheOptions {

@@ -4,6 +4,7 @@
 //! than not at all.
 
 use async_trait::async_trait;
+use innkeep_app::cache::CacheError;
 use innkeep_app::limit::{Limit, Limiter, MemoryLimiter};
 use redis::aio::ConnectionManager;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,6 +31,11 @@ pub struct RedisLimiter {
 }
 
 impl RedisLimiter {
+    /// Connect to `url`; every key is stored under `prefix`.
+    pub async fn connect(url: &str, prefix: &str) -> Result<RedisLimiter, CacheError> {
+        Ok(RedisLimiter::new(crate::redis::connection(url).await?, prefix))
+    }
+
     /// Limits on the Redis of `conn`, every key under `prefix`.
     pub fn new(conn: ConnectionManager, prefix: &str) -> RedisLimiter {
         RedisLimiter {

@@ -25,6 +25,18 @@ end
 return 0
 ";
 
+/// A managed connection to `url`. A slow or absent Redis must not hold up a request for
+/// long: callers fall back (reads to the store, limits to the node's memory).
+pub(crate) async fn connection(url: &str) -> Result<ConnectionManager, CacheError> {
+    let client = redis::Client::open(url).map_err(|e| CacheError::Backend(format!("redis: {e}")))?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_millis(500)))
+        .set_min_delay(Duration::from_millis(10))
+        .set_number_of_retries(1);
+    ConnectionManager::new_with_config(client, config).await.map_err(|e| CacheError::Backend(format!("redis: {e}")))
+}
+
 /// The Redis cache.
 #[derive(Clone)]
 pub struct RedisCache {
@@ -39,16 +51,7 @@ pub struct RedisCache {
 impl RedisCache {
     /// Connect to `url`; every key is stored under `prefix`.
     pub async fn connect(url: &str, prefix: &str) -> Result<RedisCache, CacheError> {
-        let client = redis::Client::open(url).map_err(|e| CacheError::Backend(format!("redis: {e}")))?;
-        // A slow or absent Redis must not hold up a read for long: reads fall back to the store.
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_millis(500)))
-            .set_min_delay(Duration::from_millis(10))
-            .set_number_of_retries(1);
-        let conn = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(|e| CacheError::Backend(format!("redis: {e}")))?;
+        let conn = connection(url).await?;
         Ok(RedisCache {
             conn,
             prefix: prefix.to_string(),

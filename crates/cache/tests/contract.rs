@@ -148,3 +148,20 @@ async fn the_memory_cache_stays_within_its_bound() {
     }
     assert!(kept > 0 && kept <= 64, "kept {kept} of 10000 in a cache of 64");
 }
+
+#[tokio::test]
+async fn limits_on_redis_are_shared_by_every_node() {
+    let Some(url) = innkeep_store::testing::server_url("INNKEEP_TEST_REDIS_URL") else { return };
+    let prefix = format!("innkeep-test-{}:", uuid::Uuid::now_v7().simple());
+    let limit = innkeep_app::limit::Limit { name: "test", max: 3, per: std::time::Duration::from_secs(60) };
+    // Two nodes, each with its own connection: together they get the allowance once.
+    let a = innkeep_cache::limit::RedisLimiter::connect(&url, &prefix).await.unwrap();
+    let b = innkeep_cache::limit::RedisLimiter::connect(&url, &prefix).await.unwrap();
+    use innkeep_app::limit::Limiter;
+    assert!(a.take(&limit, "ana@example.com").await.is_ok());
+    assert!(b.take(&limit, "ana@example.com").await.is_ok());
+    assert!(a.take(&limit, "ana@example.com").await.is_ok());
+    let wait = b.take(&limit, "ana@example.com").await.expect_err("the fourth attempt, on another node, is refused");
+    assert!(wait > std::time::Duration::ZERO && wait <= std::time::Duration::from_secs(60), "{wait:?}");
+    assert!(b.take(&limit, "bea@example.com").await.is_ok(), "another key has its own allowance");
+}

@@ -57,6 +57,7 @@ fn ports(store: Arc<dyn Store>, cache: Arc<dyn Cache>) -> Ports {
         index: Arc::new(NoIndex),
         places: Arc::new(NoPlaces),
         cache,
+        limiter: Arc::new(innkeep_app::limit::MemoryLimiter::default()),
         settings: Settings::default(),
     }
 }

@@ -95,6 +95,7 @@ impl From<AppError> for ApiError {
                 ApiError::new(S::UNPROCESSABLE_ENTITY, "idempotency_key_reused", detail).field("Idempotency-Key")
             }
             AppError::Conflict(_) => ApiError::new(S::CONFLICT, "conflict", detail),
+            AppError::RateLimited { code, wait } => ApiError::too_many_requests(code, detail, wait),
             // The database is failing over, too busy to serialize this write even after the
             // store's retries, full or failing: nothing was changed, so the client may send it
             // again.

@@ -46,8 +46,6 @@ async fn time_limit(req: axum::extract::Request, next: axum::middleware::Next) -
 pub struct AppState {
     pub ports: Ports,
     pub metrics: PrometheusHandle,
-    pub sign_in_limiter: Arc<accounts::SignInLimiter>,
-    pub batch_limiter: Arc<ingest::BatchLimiter>,
     /// Where client events go; without one, `POST /api/v1/events` answers 404.
     pub client_events: Option<Arc<dyn innkeep_app::ingest::ClientEventSink>>,
     /// Where photos are kept; without one, photo uploads answer 404.
@@ -66,8 +64,6 @@ impl AppState {
     pub fn new(ports: Ports) -> Self {
         AppState {
             metrics: telemetry::metrics_handle(),
-            sign_in_limiter: Arc::new(accounts::sign_in_limiter()),
-            batch_limiter: Arc::new(ingest::batch_limiter()),
             client_events: None,
             objects: None,
             requests: Arc::new(requests::RequestStats::default()),

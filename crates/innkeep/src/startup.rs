@@ -60,6 +60,8 @@ pub fn ports(config: &Config, store: SqlStore, clock: Arc<dyn Clock>, search: &S
         },
         // Commands read the store; `Server::start` puts the configured cache in.
         cache: Arc::new(innkeep_app::cache::NoCache),
+        // `Server::start` shares the limits through Redis when the cache is on Redis.
+        limiter: Arc::new(innkeep_app::limit::MemoryLimiter::default()),
     }
 }
 
@@ -158,6 +160,7 @@ impl Server {
         let search = open_search()?;
         let mut ports = ports(config, store.clone(), clock, &search);
         ports.cache = innkeep_cache::open(&cache_options(config)).await.context("opening the cache")?;
+        ports.limiter = innkeep_cache::open_limiter(&cache_options(config)).await.context("opening the limits")?;
         let started = std::time::Instant::now();
         // The index follows the outbox, so it reads from the primary, never behind an event.
         let index_store: Arc<dyn innkeep_app::Store> = Arc::new(store.on_primary());

@@ -7,7 +7,8 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use innkeep_app::auth::{Register, register, sign_in, sign_in_limit_key, sign_out};
+use innkeep_app::AppError;
+use innkeep_app::auth::{Register, register, sign_in, sign_out};
 use innkeep_core::Role;
 use innkeep_http::AppState;
 use serde::Deserialize;
@@ -88,16 +89,19 @@ pub async fn signin(State(s): State<AppState>, v: Visitor, f: Fields) -> PageRes
     let email = f.get("email");
     let mut page =
         SignInPage { ctx: v.ctx("Sign in"), email: email.clone(), next: next.clone(), errors: FormErrors::default() };
-    // As the API: the limit is per address in its normal form, and the password is never trimmed.
-    if s.sign_in_limiter.check_key(&sign_in_limit_key(&email)).is_err() {
-        page.errors.general = "Too many attempts for this e-mail. Wait a minute and try again.".into();
-        return Ok(render_status(StatusCode::TOO_MANY_REQUESTS, &page));
-    }
+    // As the API (the same use case counts the attempt): the password is never trimmed.
     let now = s.ports.clock.now();
     match sign_in(&s.ports, &email, &f.raw("password"), now).await {
         Ok(session) => {
             let max_age = session.expires_at.duration_since(now).as_secs().max(0);
             Ok(with_session(&landing(session.user.role, &next), &session.token, v.web.config.secure_cookies, max_age))
+        }
+        Err(AppError::RateLimited { wait, .. }) => {
+            page.errors.general = "Too many attempts for this e-mail. Wait a minute and try again.".into();
+            let mut r = render_status(StatusCode::TOO_MANY_REQUESTS, &page);
+            let secs = innkeep_app::limit::retry_after_secs(wait);
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+            Ok(r)
         }
         Err(e) => {
             page.errors = FormErrors::from_app(e, &["email", "password"])?;

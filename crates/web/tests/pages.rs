@@ -139,6 +139,7 @@ async fn test_web_configured(
         index: index.clone(),
         places: Arc::new(innkeep_search::Gazetteer::load().unwrap()),
         cache: Arc::new(innkeep_app::cache::NoCache),
+        limiter: Arc::new(innkeep_app::limit::MemoryLimiter::default()),
         settings: Settings::default(),
     };
     let objects = innkeep_objects::open(&innkeep_objects::Location::Directory(dir.path().join("objects"))).unwrap();

@@ -15,7 +15,6 @@ use innkeep_app::auth::{self, Register};
 use innkeep_app::store::User;
 use innkeep_core::Role;
 use serde::{Deserialize, Serialize};
-use std::num::NonZeroU32;
 use utoipa::ToSchema;
 
 /// A registration.
@@ -99,18 +98,6 @@ pub struct SessionView {
     pub user: UserView,
 }
 
-/// Sign-in attempts allowed per e-mail address per minute.
-pub const SIGN_INS_PER_MINUTE: u32 = 10;
-
-/// The per-e-mail limiter of sign-in attempts.
-pub type SignInLimiter = governor::DefaultKeyedRateLimiter<String>;
-
-/// A limiter allowing `SIGN_INS_PER_MINUTE` attempts per e-mail.
-pub fn sign_in_limiter() -> SignInLimiter {
-    let per_minute = NonZeroU32::new(SIGN_INS_PER_MINUTE).unwrap_or(NonZeroU32::MIN);
-    governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute))
-}
-
 /// Sign in; attempts are limited per e-mail address.
 #[utoipa::path(post, path = "/api/v1/sessions", operation_id = "sign_in", tag = "accounts", request_body = SignInBody,
     responses((status = 201, description = "the new session", body = SessionView),
@@ -122,14 +109,6 @@ pub async fn sign_in(
     State(s): State<AppState>,
     Body(b): Body<SignInBody>,
 ) -> ApiResult<(StatusCode, Json<SessionView>)> {
-    let key = auth::sign_in_limit_key(&b.email);
-    if let Err(not_until) = s.sign_in_limiter.check_key(&key) {
-        return Err(ApiError::too_many_requests(
-            "too_many_attempts",
-            "too many sign-in attempts for this e-mail; wait a minute",
-            not_until.wait_time_from(s.sign_in_limiter.clock().now()),
-        ));
-    }
     let session = auth::sign_in(&s.ports, &b.email, &b.password, s.ports.clock.now()).await?;
     let view =
         SessionView { token: session.token, expires_at: session.expires_at, user: UserView::from(&session.user) };

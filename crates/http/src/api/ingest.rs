@@ -16,23 +16,9 @@ use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Largest body of a batch, after gzip decompression (so also the largest compressed one).
 pub const MAX_DECOMPRESSED: usize = 4 * 1024 * 1024;
-/// Batches per second allowed per client id.
-pub const BATCHES_PER_SECOND: u32 = 50;
-
-/// The per-client limiter of batches.
-pub type BatchLimiter = governor::DefaultKeyedRateLimiter<String>;
-
-/// A limiter allowing `BATCHES_PER_SECOND` per client id.
-pub fn batch_limiter() -> BatchLimiter {
-    governor::RateLimiter::keyed(governor::Quota::per_second(
-        NonZeroU32::new(BATCHES_PER_SECOND).unwrap_or(NonZeroU32::MIN),
-    ))
-}
 
 /// Take a batch (a JSON array, or NDJSON with `Content-Type: application/x-ndjson`,
 /// optionally `Content-Encoding: gzip`); good items are kept, bad ones come back with reasons.
@@ -89,16 +75,12 @@ pub async fn post(
     }
     let client = items.first().and_then(|i| serde_json::from_str::<ClientKey<'_>>(i).ok()).and_then(|k| k.client_id);
     let client = client.as_deref().unwrap_or("anonymous");
-    if let Err(not_until) = s.batch_limiter.check_key(&client.to_string()) {
+    if let Err(wait) = s.ports.limiter.take(&innkeep_app::limit::CLIENT_BATCHES, client).await {
         return Err(ApiError::too_many_requests(
             "too_many_batches",
             "too many batches from this client; slow down",
-            not_until.wait_time_from(s.batch_limiter.clock().now()),
+            wait,
         ));
-    }
-    // Forget idle clients now and then, so anonymous client ids do not pile up.
-    if BATCHES.fetch_add(1, Ordering::Relaxed) % 8192 == 8191 {
-        s.batch_limiter.retain_recent();
     }
     let result = ingest(sink.as_ref(), actor.as_ref(), &items, s.ports.clock.now()).await.map_err(|e| match e {
         IngestError::BatchSize => ApiError::invalid("body", "invalid_batch", e.to_string()),
@@ -115,8 +97,6 @@ pub async fn post(
     metrics::counter!("innkeep_client_events_total", "outcome" => "rejected").increment(result.rejected.len() as u64);
     Ok((StatusCode::ACCEPTED, Json(result)))
 }
-
-static BATCHES: AtomicU64 = AtomicU64::new(0);
 
 fn too_many() -> ApiError {
     ApiError::invalid("body", "invalid_batch", format!("a batch holds at most {MAX_BATCH} events"))

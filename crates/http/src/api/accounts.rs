@@ -10,7 +10,6 @@ use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use governor::clock::Clock;
 use innkeep_app::auth::{self, Register};
 use innkeep_app::store::User;
 use innkeep_core::Role;

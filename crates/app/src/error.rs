@@ -44,13 +44,16 @@ impl AppError {
     }
 
     /// For a store failure that changed nothing and may work later (a failover, a lasting
-    /// conflict, a full disk, a storage I/O error): the stable code to answer 503 with, so
-    /// that the client retries (with the same Idempotency-Key for a booking). Every front
-    /// end answers these the same way.
-    pub fn unavailable(&self) -> Option<&'static str> {
+    /// conflict, a full disk, a storage I/O error): the stable code to answer 503 with and
+    /// how long the client should wait before it retries (with the same Idempotency-Key for
+    /// a booking); a full disk is not freed in a second. Every front end answers these the
+    /// same way.
+    pub fn unavailable(&self) -> Option<(&'static str, std::time::Duration)> {
         match self {
-            AppError::Store(StoreError::Full(_)) => Some("storage_full"),
-            AppError::Store(StoreError::Retryable(_) | StoreError::Unavailable(_)) => Some("unavailable"),
+            AppError::Store(StoreError::Full(_)) => Some(("storage_full", std::time::Duration::from_secs(30))),
+            AppError::Store(StoreError::Retryable(_) | StoreError::Unavailable(_)) => {
+                Some(("unavailable", std::time::Duration::from_secs(1)))
+            }
             _ => None,
         }
     }

@@ -77,6 +77,20 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         use StatusCode as S;
         let detail = e.to_string();
+        // The database is failing over, too busy to serialize this write even after the
+        // store's retries, full or failing: nothing was changed, so the client may send it
+        // again.
+        if let (Some((code, wait)), AppError::Store(inner)) = (e.unavailable(), &e) {
+            tracing::warn!(error = %inner, code, "write refused: storage unavailable");
+            let detail = if code == "storage_full" {
+                "the database has no space left for writes; nothing was saved; try again later"
+            } else {
+                "the database is briefly unavailable; nothing was saved; try again"
+            };
+            let mut unavailable = ApiError::new(S::SERVICE_UNAVAILABLE, code, detail);
+            unavailable.retry_after = Some(wait);
+            return unavailable;
+        }
         match e {
             AppError::Invalid { field, code, message } => ApiError::new(S::BAD_REQUEST, code, message).field(field),
             AppError::NotFound { .. } => ApiError::new(S::NOT_FOUND, "not_found", detail),
@@ -96,19 +110,6 @@ impl From<AppError> for ApiError {
             }
             AppError::Conflict(_) => ApiError::new(S::CONFLICT, "conflict", detail),
             AppError::RateLimited { code, wait } => ApiError::too_many_requests(code, detail, wait),
-            // The database is failing over, too busy to serialize this write even after the
-            // store's retries, full or failing: nothing was changed, so the client may send it
-            // again.
-            AppError::Store(ref inner) if e.unavailable().is_some() => {
-                let code = e.unavailable().unwrap_or("unavailable");
-                tracing::warn!(error = %inner, code, "write refused: storage unavailable");
-                let detail = if code == "storage_full" {
-                    "the database has no space left for writes; nothing was saved; try again later"
-                } else {
-                    "the database is briefly unavailable; nothing was saved; try again"
-                };
-                ApiError::new(S::SERVICE_UNAVAILABLE, code, detail)
-            }
             AppError::Store(e) => {
                 tracing::error!(error = %e, "store failure");
                 ApiError::new(
@@ -138,11 +139,9 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        // A client told to slow down or to come back must be told when (RFC 9110 10.2.3); a
-        // full disk is not freed in a second.
+        // A client told to slow down or to come back must be told when (RFC 9110 10.2.3).
         if matches!(self.status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE) {
-            let default = if self.code == "storage_full" { 30 } else { 1 };
-            let secs = self.retry_after.map_or(default, innkeep_app::limit::retry_after_secs);
+            let secs = self.retry_after.map_or(1, innkeep_app::limit::retry_after_secs);
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         res

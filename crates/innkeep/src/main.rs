@@ -229,13 +229,13 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
                         "demo data loaded"
                     );
                 }
+                server.ready_when_indexed().await?;
                 eprintln!(
                     "Innkeep is serving the demo on http://{} (sign in as {} / {})",
                     server.addr,
                     innkeep::demo::DEMO_GUEST,
                     innkeep::demo::DEMO_PASSWORD
                 );
-                server.ready_when_indexed().await?;
             }
             let stop = server.stopper();
             tokio::spawn(async move {

@@ -175,10 +175,10 @@ fn fill(dir: &Path) -> PathBuf {
     path
 }
 
-/// Every id is in the SQLite database, read by a connection of our own.
-async fn all_in_sqlite(db: &Path, ids: &[String]) {
-    let url = format!("sqlite://{}?mode=ro", db.display());
-    let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("a second reader opens the file");
+/// Every id is in the database at `url`, read by a connection of our own.
+async fn all_in_database(url: &str, ids: &[String]) {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.expect("a second reader opens the database");
     for id in ids {
         let found: Option<String> = sqlx::query_scalar("SELECT id FROM bookings WHERE id = $1")
             .bind(id)
@@ -188,6 +188,11 @@ async fn all_in_sqlite(db: &Path, ids: &[String]) {
         assert!(found.is_some(), "booking {id} was answered 201 but is not in the database");
     }
     conn.close().await.unwrap();
+}
+
+/// The read-only URL of the SQLite database in `dir`.
+fn sqlite_file(dir: &Path) -> String {
+    format!("sqlite://{}?mode=ro", dir.join("innkeep.db").display())
 }
 
 /// Book until one is saved (the fault is gone), at most for 20 s.
@@ -255,7 +260,7 @@ async fn a_full_disk_refuses_writes_with_503_loses_nothing_and_recovers_by_itsel
     assert_eq!(ready.body["status"], "ready", "{}", ready.body);
 
     // Every 201 is in the file (another connection), listed, and survives kill -9.
-    all_in_sqlite(&fs.path().join("innkeep.db"), &saved).await;
+    all_in_database(&sqlite_file(fs.path()), &saved).await;
     child.kill().unwrap();
     child.wait().unwrap();
     let mut child = start(fs.path(), port, &[]);
@@ -300,7 +305,7 @@ async fn a_sqlite_file_locked_by_another_process_refuses_writes_and_resumes() {
     locker.close().await.unwrap();
 
     book_until_saved(&world, 10, &mut saved).await;
-    all_in_sqlite(&db, &saved).await;
+    all_in_database(&sqlite_file(dir.path()), &saved).await;
     child.kill().unwrap();
     child.wait().unwrap();
 }
@@ -371,16 +376,7 @@ async fn postgres_backends_terminated_mid_transaction_lose_no_acknowledged_booki
 
     // Service resumes by itself, and every 201 is in the database.
     book_until_saved(&world, 9000, &mut saved).await;
-    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-    for id in &saved {
-        let found: Option<String> = sqlx::query_scalar("SELECT id FROM bookings WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut conn)
-            .await
-            .unwrap();
-        assert!(found.is_some(), "booking {id} was answered 201 but is not in the database");
-    }
-    conn.close().await.unwrap();
+    all_in_database(&url, &saved).await;
     child.kill().unwrap();
     child.wait().unwrap();
     innkeep_store::testing::drop_postgres_database(&admin_url, &name).await.unwrap();

@@ -69,20 +69,23 @@ pub enum PageError {
     TooLarge,
     Message(StatusCode, String),
     /// Nothing was saved; the storage may take it again soon (503 with Retry-After).
-    Unavailable(&'static str),
+    Unavailable {
+        code: &'static str,
+        wait: std::time::Duration,
+    },
     Internal,
 }
 
 impl From<AppError> for PageError {
     fn from(e: AppError) -> Self {
+        if let (Some((code, wait)), AppError::Store(inner)) = (e.unavailable(), &e) {
+            tracing::warn!(error = %inner, "write refused: storage unavailable");
+            return PageError::Unavailable { code, wait };
+        }
         match e {
             AppError::NotFound { .. } => PageError::NotFound,
             AppError::Unauthenticated => PageError::SignIn("/".into()),
             AppError::Forbidden(_) => PageError::Forbidden(e.to_string()),
-            AppError::Store(ref inner) if e.unavailable().is_some() => {
-                tracing::warn!(error = %inner, "write refused: storage unavailable");
-                PageError::Unavailable(e.unavailable().unwrap_or("unavailable"))
-            }
             AppError::Store(ref inner) => {
                 tracing::error!(error = %inner, "store failed");
                 PageError::Internal
@@ -103,6 +106,10 @@ struct ErrorPage {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        let retry_after = match &self {
+            PageError::Unavailable { wait, .. } => Some(innkeep_app::limit::retry_after_secs(*wait)),
+            _ => None,
+        };
         let (status, heading, message) = match self {
             PageError::SignIn(next) => {
                 let next = crate::redirect::local_path(&next).unwrap_or(crate::redirect::DEFAULT);
@@ -123,22 +130,13 @@ impl IntoResponse for PageError {
                 "The form is too large. A photo may be at most 10 MiB.".to_string(),
             ),
             PageError::Message(s, m) => (s, "That did not work", m),
-            PageError::Unavailable(code) => {
+            PageError::Unavailable { code, .. } => {
                 let message = if code == "storage_full" {
                     "We cannot save anything right now: our storage is full. Nothing was changed. Please try again in a few minutes."
                 } else {
                     "We cannot save anything right now. Nothing was changed. Please try again in a moment."
                 };
-                let page = ErrorPage {
-                    ctx: Ctx::bare("Try again soon"),
-                    heading: "Try again soon".to_string(),
-                    message: message.to_string(),
-                };
-                let mut r = render_status(StatusCode::SERVICE_UNAVAILABLE, &page);
-                r.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-                let after = if code == "storage_full" { "30" } else { "1" };
-                r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static(after));
-                return r;
+                (StatusCode::SERVICE_UNAVAILABLE, "Try again soon", message.to_string())
             }
             PageError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -149,6 +147,9 @@ impl IntoResponse for PageError {
         let page = ErrorPage { ctx: Ctx::bare(heading), heading: heading.to_string(), message };
         let mut r = render_status(status, &page);
         r.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+        if let Some(secs) = retry_after {
+            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
         r
     }
 }

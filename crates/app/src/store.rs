@@ -216,6 +216,19 @@ pub struct BookingFilter {
 /// The store port.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Bulk-load tenants (id, name; existing ones are kept), properties and room types in
+    /// one transaction with one event (the demo generator; consumers such as the search
+    /// index rebuild from the database).
+    async fn import_catalog(
+        &self,
+        tenants: &[(TenantId, String)],
+        properties: &[Property],
+        room_types: &[RoomType],
+        event: &Event,
+    ) -> Result<(), StoreError>;
+    /// How many properties there are.
+    async fn count_properties(&self) -> Result<i64, StoreError>;
+
     /// Whether the database answers and its migrations are applied.
     async fn ready(&self) -> Result<(), StoreError>;
 

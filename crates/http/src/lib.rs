@@ -5,7 +5,6 @@
 pub mod api;
 pub mod error;
 pub mod extract;
-pub mod requests;
 pub mod telemetry;
 
 use api::{accounts, bookings, catalog, ingest, openapi, photos, search};
@@ -14,9 +13,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::routing::{get, post, put};
 use error::ApiError;
-use innkeep_app::Ports;
-use metrics_exporter_prometheus::PrometheusHandle;
-use std::sync::Arc;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -41,62 +37,7 @@ async fn time_limit(req: axum::extract::Request, next: axum::middleware::Next) -
     }
 }
 
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    pub ports: Ports,
-    pub metrics: PrometheusHandle,
-    /// Where client events go; without one, `POST /api/v1/events` answers 404.
-    pub client_events: Option<Arc<dyn innkeep_app::ingest::ClientEventSink>>,
-    /// Where photos are kept; without one, photo uploads answer 404.
-    pub objects: Option<Arc<dyn innkeep_app::objects::ObjectStorage>>,
-    /// This node's recent requests (latency, errors), fed by the request middleware.
-    pub requests: Arc<requests::RequestStats>,
-    /// The parts whose health the operator dashboard shows, in order.
-    pub probes: Arc<Vec<Arc<dyn innkeep_app::health::Probe>>>,
-    /// Set while the node is still getting ready (loading demo data, building what it
-    /// serves from): /readyz answers 503 `starting` until it is cleared.
-    pub starting: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl AppState {
-    /// State around the ports.
-    pub fn new(ports: Ports) -> Self {
-        AppState {
-            metrics: telemetry::metrics_handle(),
-            client_events: None,
-            objects: None,
-            requests: Arc::new(requests::RequestStats::default()),
-            probes: Arc::new(vec![Arc::new(innkeep_app::health::DatabaseProbe(ports.store.clone()))]),
-            starting: Arc::new(std::sync::atomic::AtomicBool::new(false)),
-            ports,
-        }
-    }
-
-    /// Keep photos in object storage.
-    pub fn with_objects(mut self, objects: Arc<dyn innkeep_app::objects::ObjectStorage>) -> Self {
-        self.objects = Some(objects);
-        self
-    }
-
-    /// Report the health of these parts (replaces the default: the database only).
-    pub fn with_probes(mut self, probes: Vec<Arc<dyn innkeep_app::health::Probe>>) -> Self {
-        self.probes = Arc::new(probes);
-        self
-    }
-
-    /// Answer not ready while `starting` is set.
-    pub fn with_starting(mut self, starting: Arc<std::sync::atomic::AtomicBool>) -> Self {
-        self.starting = starting;
-        self
-    }
-
-    /// Take client events into a sink.
-    pub fn with_client_events(mut self, sink: Arc<dyn innkeep_app::ingest::ClientEventSink>) -> Self {
-        self.client_events = Some(sink);
-        self
-    }
-}
+pub use innkeep_app::node::AppState;
 
 /// The /api/v1 routes.
 pub fn api_routes() -> Router<AppState> {

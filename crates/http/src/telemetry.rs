@@ -32,7 +32,7 @@ pub fn metrics_handle() -> PrometheusHandle {
 /// Requests also go into the node's rolling window (static assets and probes excluded,
 /// so the dashboard's latency is that of pages and the API).
 pub async fn track(
-    State(window): State<std::sync::Arc<crate::requests::RequestStats>>,
+    State(window): State<std::sync::Arc<innkeep_app::requests::RequestStats>>,
     req: Request,
     next: Next,
 ) -> Response {
@@ -66,7 +66,7 @@ pub async fn metrics_text(State(s): State<AppState>) -> Response {
         let on = fault.as_ref().is_some_and(|f| f.reason == reason);
         metrics::gauge!("innkeep_store_write_fault", "reason" => reason).set(if on { 1.0 } else { 0.0 });
     }
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics_handle().render()).into_response()
 }
 
 /// Alive.

@@ -1,9 +1,8 @@
 //! The Innkeep program: configuration, wiring of ports to backends, the server's
-//! lifecycle, demo data and benchmarks. The only crate that knows every backend.
+//! lifecycle. The only crate that knows every backend; the demo data and the benchmarks
+//! are their own crates (`innkeep-demo`, `innkeep-bench`).
 
-pub mod bench;
 pub mod config;
-pub mod demo;
 pub mod parts;
 pub mod startup;
 pub mod telemetry;

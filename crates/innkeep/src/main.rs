@@ -50,50 +50,11 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
-    /// Measure booking commits/s and availability latency against a real server on demo
-    /// data, beside raw SQLite doing the same work.
+    /// Measure Innkeep over HTTP against real `innkeep serve` processes, beside the engine
+    /// doing the same work in the same run (figures in BENCHMARKS.md).
     Bench {
-        /// Demo properties to load (the figure uses 100000).
-        #[arg(long, default_value_t = 100_000)]
-        properties: usize,
-        /// Seconds per phase.
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-        /// Concurrent clients for the booking phases.
-        #[arg(long, default_value_t = 8)]
-        concurrency: usize,
-        /// Only the cache phase: hot reads with no cache, in process and on Redis.
-        #[arg(long)]
-        cache: bool,
-        /// The Redis server of the cache phase (none: that row is skipped).
-        #[arg(long, env = "INNKEEP_TEST_REDIS_URL", default_value = "")]
-        redis: String,
-        /// Run the PostgreSQL benchmark instead, in a fresh database on this server, beside pgbench.
-        #[arg(long)]
-        postgres: Option<String>,
-        /// With --postgres: run with 1, 2, ... up to this many `innkeep serve` nodes.
-        #[arg(long, default_value_t = 3)]
-        nodes: usize,
-        /// With --postgres: also run every phase, on both sides, at these client counts
-        /// (e.g. `--sweep 16,32`), and compare the peak rates.
-        #[arg(long, value_delimiter = ',')]
-        sweep: Vec<usize>,
-        /// Only the client event ingestion figures (embedded log, JetStream with --nats).
-        #[arg(long)]
-        ingest: bool,
-        /// Events per batch (with --ingest).
-        #[arg(long, default_value_t = 1000)]
-        batch: usize,
-        /// NATS JetStream to measure ingestion into (with --ingest), e.g. nats://127.0.0.1:4222.
-        #[arg(long, default_value = "")]
-        nats: String,
-        /// Only the search and autocomplete figures, beside plain SQL.
-        #[arg(long)]
-        search: bool,
-        /// With --search: the data directory to use (the demo is loaded into it if empty, and
-        /// kept for the next run); a fresh temporary one otherwise.
-        #[arg(long)]
-        data: Option<PathBuf>,
+        #[command(subcommand)]
+        command: BenchCommand,
     },
     /// The event bus: consumer positions, dead letters, replay.
     Events {
@@ -118,6 +79,72 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+}
+
+/// What every benchmark takes.
+#[derive(clap::Args)]
+struct BenchLoad {
+    /// Demo properties to load (the published figures use 100000).
+    #[arg(long, default_value_t = 100_000)]
+    properties: usize,
+    /// Seconds per phase.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// On the embedded defaults: booking commits/s with and without contention,
+    /// availability, search and autocomplete, beside raw SQLite and plain SQL.
+    Embedded {
+        #[command(flatten)]
+        load: BenchLoad,
+    },
+    /// Search and autocomplete only, beside plain SQL.
+    Search {
+        #[command(flatten)]
+        load: BenchLoad,
+        /// The data directory to use (the demo is loaded into it if empty, and kept for the
+        /// next run); a fresh temporary one otherwise.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Hot reads with no cache, in process and on Redis.
+    Cache {
+        #[command(flatten)]
+        load: BenchLoad,
+        /// The Redis server (none: that row is skipped).
+        #[arg(long, env = "INNKEEP_TEST_REDIS_URL", default_value = "")]
+        redis: String,
+    },
+    /// On PostgreSQL, in a fresh database on this server, with 1..=N nodes, beside pgbench.
+    Postgres {
+        #[command(flatten)]
+        load: BenchLoad,
+        /// The server's administrative URL, e.g. postgres://postgres@127.0.0.1:5432/postgres.
+        #[arg(long)]
+        admin_url: String,
+        /// Run with 1, 2, ... up to this many `innkeep serve` nodes.
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
+        /// Also run every phase, on both sides, at these client counts (e.g. `--sweep 16,32`).
+        #[arg(long, value_delimiter = ',')]
+        sweep: Vec<usize>,
+    },
+    /// Client event ingestion: the embedded log, and JetStream with --nats.
+    Ingest {
+        #[command(flatten)]
+        load: BenchLoad,
+        /// Events per batch.
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+        /// NATS JetStream to measure ingestion into, e.g. nats://127.0.0.1:4222.
+        #[arg(long, default_value = "")]
+        nats: String,
     },
 }
 
@@ -202,6 +229,34 @@ async fn events(command: EventsCommand, store: &innkeep_store::SqlStore) -> anyh
     Ok(())
 }
 
+async fn bench(command: BenchCommand) -> anyhow::Result<()> {
+    use innkeep_bench as b;
+    match command {
+        BenchCommand::Embedded { load: BenchLoad { properties, seconds, concurrency } } => {
+            b::run(b::BenchOptions { properties, seconds, concurrency }).await.map(drop)
+        }
+        BenchCommand::Search { load: BenchLoad { properties, seconds, concurrency }, data } => {
+            b::run_search(b::BenchOptions { properties, seconds, concurrency }, data).await
+        }
+        BenchCommand::Cache { load, redis } => {
+            b::cache::run(load.properties, load.seconds, load.concurrency, &redis).await
+        }
+        BenchCommand::Postgres { load: BenchLoad { properties, seconds, concurrency }, admin_url, nodes, sweep } => {
+            b::postgres::run(b::postgres::PostgresBench { admin_url, nodes, properties, seconds, concurrency, sweep })
+                .await
+        }
+        BenchCommand::Ingest { load, batch, nats } => {
+            let opts = b::ingest::IngestBenchOptions {
+                seconds: load.seconds,
+                concurrency: load.concurrency,
+                batch,
+                nats_url: nats,
+            };
+            b::ingest::run(opts).await.map(drop)
+        }
+    }
+}
+
 fn set_data(config: &mut Config, data: Option<PathBuf>) {
     if let Some(d) = data {
         config.data_dir = d;
@@ -218,9 +273,7 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             // With the demo, /readyz answers 503 until the demo is loaded and searchable.
             let server = Server::start_with(config, Arc::new(SystemClock), true, demo).await?;
             if demo {
-                let s = innkeep::demo::load(&server.ports, &server.store, demo_properties, 42)
-                    .await
-                    .context("loading demo data")?;
+                let s = innkeep_demo::load(&server.ports, demo_properties, 42).await.context("loading demo data")?;
                 if s.properties > 0 {
                     tracing::info!(
                         properties = s.properties,
@@ -233,8 +286,8 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
                 eprintln!(
                     "Innkeep is serving the demo on http://{} (sign in as {} / {})",
                     server.addr,
-                    innkeep::demo::DEMO_GUEST,
-                    innkeep::demo::DEMO_PASSWORD
+                    innkeep_demo::DEMO_GUEST,
+                    innkeep_demo::DEMO_PASSWORD
                 );
             }
             let stop = server.stopper();
@@ -256,7 +309,7 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             let store = startup::open_store(config).await?;
             let ports = startup::ports(config, store.clone(), Arc::new(SystemClock), &startup::open_search()?);
             let start = std::time::Instant::now();
-            let s = innkeep::demo::load(&ports, &store, properties, seed).await?;
+            let s = innkeep_demo::load(&ports, properties, seed).await?;
             store.close().await;
             println!(
                 "loaded {} properties, {} room types, {} bookings in {:.1} s",
@@ -281,26 +334,7 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             println!("created {} {} ({})", user.role.as_str(), user.id, user.email.as_str());
             Ok(())
         }
-        Command::Bench { properties, seconds, concurrency, cache: true, redis, .. } => {
-            innkeep::bench::cache::run(properties, seconds, concurrency, &redis).await
-        }
-        Command::Bench { properties, seconds, concurrency, postgres: Some(admin_url), nodes, sweep, .. } => {
-            let opts =
-                innkeep::bench::postgres::PostgresBench { admin_url, nodes, properties, seconds, concurrency, sweep };
-            innkeep::bench::postgres::run(opts).await
-        }
-        Command::Bench { ingest: true, seconds, concurrency, batch, nats, .. } => {
-            let opts = innkeep::bench::ingest::IngestBenchOptions { seconds, concurrency, batch, nats_url: nats };
-            innkeep::bench::ingest::run(opts).await?;
-            Ok(())
-        }
-        Command::Bench { properties, seconds, concurrency, search: true, data, .. } => {
-            innkeep::bench::run_search(innkeep::bench::BenchOptions { properties, seconds, concurrency }, data).await
-        }
-        Command::Bench { properties, seconds, concurrency, .. } => {
-            innkeep::bench::run(innkeep::bench::BenchOptions { properties, seconds, concurrency }).await?;
-            Ok(())
-        }
+        Command::Bench { command } => bench(command).await,
         Command::Events { command, data } => {
             set_data(config, data);
             let store = startup::open_store(config).await?;

@@ -199,7 +199,7 @@ impl Server {
         let objects = crate::parts::open_objects(config)?;
         let consumer_names: Vec<String> = consumers().iter().map(|c| c.name().to_string()).collect();
         let probes = crate::parts::probes(config, &ports, search.index.clone(), objects.clone(), &consumer_names);
-        let state = innkeep_http::AppState::new(ports.clone())
+        let state = innkeep_app::node::AppState::new(ports.clone())
             .with_client_events(sink)
             .with_objects(objects)
             .with_probes(probes)

@@ -340,6 +340,51 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 
 #[async_trait]
 impl Store for SqlStore {
+    /// Bulk-load tenants, properties and room types in one transaction, with one
+    /// `catalog.imported` event (used by the demo generator; the search index and other
+    /// consumers rebuild from the database).
+    async fn import_catalog(
+        &self,
+        tenants: &[(TenantId, String)],
+        properties: &[Property],
+        room_types: &[RoomType],
+        event: &Event,
+    ) -> Result<(), StoreError> {
+        self.write(async {
+            let mut tx = self.begin().await?;
+            let now = ms(event.occurred_at);
+            for (id, name) in tenants {
+                sqlx::query(
+                    "INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(id.to_string())
+                .bind(name)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+            for p in properties {
+                insert_property_row(&mut tx, p).await?;
+            }
+            for rt in room_types {
+                insert_room_type_row(&mut tx, rt).await?;
+            }
+            append_event(&mut tx, event).await?;
+            self.commit(tx).await
+        })
+        .await
+    }
+
+    /// How many properties there are.
+    async fn count_properties(&self) -> Result<i64, StoreError> {
+        self.read_replica(
+            |pool| async move { sqlx::query_scalar("SELECT COUNT(*) FROM properties").fetch_one(&pool).await },
+            |_| true,
+        )
+        .await
+    }
+
     async fn ready(&self) -> Result<(), StoreError> {
         let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
             .fetch_one(&self.reader())
@@ -1344,51 +1389,4 @@ fn night_of(row: &AnyRow) -> Result<NightRow, StoreError> {
             min_stay: opt("min_stay")?.map(|v| u16::try_from(v).unwrap_or(1)),
         },
     })
-}
-
-impl SqlStore {
-    /// Bulk-load tenants, properties and room types in one transaction, with one
-    /// `catalog.imported` event (used by the demo generator; the search index and other
-    /// consumers rebuild from the database).
-    pub async fn import_catalog(
-        &self,
-        tenants: &[(TenantId, String)],
-        properties: &[Property],
-        room_types: &[RoomType],
-        event: &Event,
-    ) -> Result<(), StoreError> {
-        self.write(async {
-            let mut tx = self.begin().await?;
-            let now = ms(event.occurred_at);
-            for (id, name) in tenants {
-                sqlx::query(
-                    "INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(id.to_string())
-                .bind(name)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-            }
-            for p in properties {
-                insert_property_row(&mut tx, p).await?;
-            }
-            for rt in room_types {
-                insert_room_type_row(&mut tx, rt).await?;
-            }
-            append_event(&mut tx, event).await?;
-            self.commit(tx).await
-        })
-        .await
-    }
-
-    /// How many properties there are.
-    pub async fn count_properties(&self) -> Result<i64, StoreError> {
-        self.read_replica(
-            |pool| async move { sqlx::query_scalar("SELECT COUNT(*) FROM properties").fetch_one(&pool).await },
-            |_| true,
-        )
-        .await
-    }
 }

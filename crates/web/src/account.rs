@@ -9,8 +9,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use innkeep_app::AppError;
 use innkeep_app::auth::{Register, register, sign_in, sign_out};
+use innkeep_app::node::AppState;
 use innkeep_core::Role;
-use innkeep_http::AppState;
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]

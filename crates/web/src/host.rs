@@ -15,6 +15,7 @@ use innkeep_app::booking::{Action, act, list_bookings};
 use innkeep_app::catalog::{
     calendar as read_calendar, create_property, create_room_type, managed_property, set_calendar,
 };
+use innkeep_app::node::AppState;
 use innkeep_app::store::BookingFilter;
 use innkeep_app::{Actor, AppError};
 use innkeep_core::{
@@ -22,7 +23,6 @@ use innkeep_core::{
     NightOverride, Occupancy, PropertyDraft, PropertyId, PropertyType, RatePlan, Role, RoomTypeDraft, RoomTypeId,
     TimeZoneName,
 };
-use innkeep_http::AppState;
 use jiff::civil::{Date, Time};
 use serde::Deserialize;
 

@@ -17,7 +17,7 @@ mod session;
 
 use axum::Router;
 use axum::routing::{get, post};
-use innkeep_http::AppState;
+use innkeep_app::node::AppState;
 use std::sync::Arc;
 
 /// Settings of the web pages.

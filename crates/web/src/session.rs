@@ -16,8 +16,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
 use innkeep_app::Actor;
+use innkeep_app::node::AppState;
 use innkeep_app::store::User;
-use innkeep_http::AppState;
 use sha2::Sha256;
 use std::sync::Arc;
 

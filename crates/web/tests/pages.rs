@@ -120,13 +120,13 @@ async fn test_web() -> TestWeb {
     test_web_with(|s| s).await
 }
 
-async fn test_web_with(adjust: impl FnOnce(innkeep_http::AppState) -> innkeep_http::AppState) -> TestWeb {
+async fn test_web_with(adjust: impl FnOnce(innkeep_app::node::AppState) -> innkeep_app::node::AppState) -> TestWeb {
     test_web_configured(innkeep_web::WebConfig::default(), adjust).await
 }
 
 async fn test_web_configured(
     web: innkeep_web::WebConfig,
-    adjust: impl FnOnce(innkeep_http::AppState) -> innkeep_http::AppState,
+    adjust: impl FnOnce(innkeep_app::node::AppState) -> innkeep_app::node::AppState,
 ) -> TestWeb {
     let dir = tempfile::tempdir().unwrap();
     let options = innkeep_store::StoreOptions::new(innkeep_store::sqlite_url(dir.path()));
@@ -143,14 +143,14 @@ async fn test_web_configured(
         settings: Settings::default(),
     };
     let objects = innkeep_objects::open(&innkeep_objects::Location::Directory(dir.path().join("objects"))).unwrap();
-    let state = innkeep_http::AppState::new(ports.clone()).with_objects(Arc::new(objects));
+    let state = innkeep_app::node::AppState::new(ports.clone()).with_objects(Arc::new(objects));
     let app = innkeep_http::app(adjust(state), innkeep_web::routes_with(web));
     TestWeb { app, ports, index, _dir: dir }
 }
 
 /// Another app (another node) on the same store, with its own web settings.
 fn another_node(t: &TestWeb, web: innkeep_web::WebConfig) -> TestWeb {
-    let state = innkeep_http::AppState::new(t.ports.clone());
+    let state = innkeep_app::node::AppState::new(t.ports.clone());
     let app = innkeep_http::app(state, innkeep_web::routes_with(web));
     TestWeb { app, ports: t.ports.clone(), index: t.index.clone(), _dir: tempfile::tempdir().unwrap() }
 }

@@ -1,13 +1,10 @@
-//! `innkeep bench --cache`: the hot public reads (a property as `GET
+//! `innkeep bench cache`: the hot public reads (a property as `GET
 //! /api/v1/properties/{id}` serves it, and availability for a stay, which reads the
 //! property, its room types and their price calendars) with no cache, the in-process
 //! cache and Redis, each against its own `innkeep serve` on the same demo data in the
 //! same run.
 
 use super::{drive, ms, serve, tempfile_dir};
-use crate::config::Config;
-use crate::{demo, startup};
-use innkeep_app::SystemClock;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -22,19 +19,17 @@ fn counter(metrics: &str, name: &str) -> f64 {
 /// Run the phase and print its table.
 pub async fn run(properties: usize, seconds: u64, concurrency: usize, redis_url: &str) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
-    let config = Config { data_dir: dir.clone(), ..Config::default() };
     let started = Instant::now();
     let ids: Vec<String> = {
-        let store = startup::open_store(&config).await?;
-        let ports = startup::ports(&config, store.clone(), Arc::new(SystemClock), &startup::open_search()?);
-        demo::load(&ports, &store, properties, 42).await?;
+        super::load_demo(&dir, properties, &[]).await?;
+        let store = super::open_store(&dir, None).await?;
         let page = innkeep_app::Store::all_properties(&store, None, HOT as u32).await?;
         store.close().await;
         page.into_iter().map(|p| p.id.to_string()).collect()
     };
     anyhow::ensure!(!ids.is_empty(), "no properties");
     println!(
-        "# innkeep bench --cache: {properties} properties ({} read), {seconds} s per read, concurrency {concurrency}; demo loaded in {:.1} s",
+        "# innkeep bench cache: {properties} properties ({} read), {seconds} s per read, concurrency {concurrency}; demo loaded in {:.1} s",
         ids.len(),
         started.elapsed().as_secs_f64()
     );

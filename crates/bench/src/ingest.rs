@@ -1,4 +1,4 @@
-//! `innkeep bench --ingest`: client events/s over HTTP (`POST /api/v1/events`) into the
+//! `innkeep bench ingest`: client events/s over HTTP (`POST /api/v1/events`) into the
 //! embedded log and into NATS JetStream, each against a real `innkeep serve` process, beside
 //! the references measured in the same run: the same encoded events appended to the log in
 //! process, the whole use case (parse, validate, encode, append) in process, and raw
@@ -145,7 +145,7 @@ pub async fn run(opts: IngestBenchOptions) -> anyhow::Result<Vec<Figure>> {
     let batches = encoded(&bodies).await?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
     println!(
-        "# innkeep bench --ingest: batches of {} events ({} bytes), {} clients, {} s per phase",
+        "# innkeep bench ingest: batches of {} events ({} bytes), {} clients, {} s per phase",
         opts.batch,
         bodies[0].len(),
         opts.concurrency,

@@ -1,4 +1,4 @@
-//! `innkeep bench`: booking commits/s over HTTP with and without contention, and
+//! `innkeep bench embedded`: booking commits/s over HTTP with and without contention, and
 //! availability latency at concurrency 8, against a real `innkeep serve` process on the
 //! demo data, beside raw SQLite doing the same transaction and queries in the same run.
 
@@ -6,11 +6,9 @@ pub mod cache;
 pub mod ingest;
 pub mod postgres;
 
-use crate::config::Config;
-use crate::demo;
-use crate::startup;
 use anyhow::Context;
-use innkeep_app::SystemClock;
+use innkeep_app::Store;
+use innkeep_demo as demo;
 use serde_json::json;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -42,6 +40,32 @@ impl Drop for Served {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Load the demo into `data_dir` (and the database `env` names) with `innkeep demo`: this
+/// same binary, as an operator would.
+async fn load_demo(data_dir: &std::path::Path, properties: usize, env: &[(&str, String)]) -> anyhow::Result<()> {
+    let mut cmd = tokio::process::Command::new(std::env::current_exe()?);
+    cmd.args(["demo", "--properties", &properties.to_string(), "--data"])
+        .arg(data_dir)
+        .env("INNKEEP_LOG__LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let status = cmd.status().await.context("running innkeep demo")?;
+    anyhow::ensure!(status.success(), "innkeep demo failed ({status})");
+    Ok(())
+}
+
+/// The store in `data_dir` (or the database `url` names), migrated, for the reference
+/// side of a figure and for picking ids.
+async fn open_store(data_dir: &std::path::Path, url: Option<&str>) -> anyhow::Result<innkeep_store::SqlStore> {
+    let url = url.map(str::to_string).unwrap_or_else(|| innkeep_store::sqlite_url(data_dir));
+    let store = innkeep_store::open(&innkeep_store::StoreOptions::new(url)).await?;
+    innkeep_store::migrate(&store).await?;
+    Ok(store)
 }
 
 /// `innkeep serve` as a separate process on a free loopback port, with these settings,
@@ -171,7 +195,7 @@ async fn read_ok(r: reqwest::Result<reqwest::Response>) -> bool {
     }
 }
 
-/// `innkeep bench --search`: the search and autocomplete figures alone, beside plain SQL, on
+/// `innkeep bench search`: the search and autocomplete figures alone, beside plain SQL, on
 /// the demo in `data` (loaded there first if it is empty) or in a fresh directory.
 pub async fn run_search(opts: BenchOptions, data: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     let dir = match &data {
@@ -181,17 +205,15 @@ pub async fn run_search(opts: BenchOptions, data: Option<std::path::PathBuf>) ->
         }
         None => tempfile_dir()?,
     };
-    let config = Config { data_dir: dir.clone(), ..Config::default() };
     {
-        let store = startup::open_store(&config).await?;
+        let store = open_store(&dir, None).await?;
         if store.count_properties().await? == 0 {
             let started = Instant::now();
-            let ports = startup::ports(&config, store.clone(), Arc::new(SystemClock), &startup::open_search()?);
-            demo::load(&ports, &store, opts.properties, 42).await?;
+            load_demo(&dir, opts.properties, &[]).await?;
             println!("demo data loaded in {:.1} s", started.elapsed().as_secs_f64());
         }
         println!(
-            "# innkeep bench --search: {} properties, {} s per phase",
+            "# innkeep bench search: {} properties, {} s per phase",
             store.count_properties().await?,
             opts.seconds
         );
@@ -257,18 +279,12 @@ fn peak_rss_mib(pid: u32) -> Option<f64> {
 /// Run the benchmark and print a Markdown table of the figures.
 pub async fn run(opts: BenchOptions) -> anyhow::Result<Vec<Figure>> {
     let dir = tempfile_dir()?;
-    let config = Config { data_dir: dir.clone(), ..Config::default() };
     println!(
         "# innkeep bench: {} properties, {} s per phase, concurrency {}",
         opts.properties, opts.seconds, opts.concurrency
     );
     let started = Instant::now();
-    {
-        let store = startup::open_store(&config).await?;
-        let ports = startup::ports(&config, store.clone(), Arc::new(SystemClock), &startup::open_search()?);
-        demo::load(&ports, &store, opts.properties, 42).await?;
-        store.close().await;
-    }
+    load_demo(&dir, opts.properties, &[]).await?;
     println!("demo data loaded in {:.1} s", started.elapsed().as_secs_f64());
     let db_path = dir.join("innkeep.db");
     let mut figures = Vec::new();
@@ -391,7 +407,7 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<Vec<Figure>> {
     figures.push(Figure {
         name: format!("client events/s into the embedded log, batches of 500 ({} clients)", opts.concurrency),
         innkeep: format!("{events_per_s:.0}/s"),
-        reference: "see `innkeep bench --ingest`".into(),
+        reference: "see `innkeep bench ingest`".into(),
     });
     figures.push(Figure {
         name: "peak RSS of `innkeep serve` (VmHWM)".into(),

@@ -7,7 +7,6 @@ use innkeep_app::booking::{self, Action, PlaceBooking};
 use innkeep_app::store::{GuestContact, Property, RoomType};
 use innkeep_app::{Actor, Event, Ports};
 use innkeep_core::*;
-use innkeep_store::SqlStore;
 use jiff::Timestamp;
 use jiff::civil::Time;
 use rand::seq::IndexedRandom;
@@ -375,8 +374,8 @@ pub struct DemoSummary {
 
 /// Load the demo: accounts, `properties` properties, and some bookings by the demo guest.
 /// Does nothing if the database already has properties.
-pub async fn load(ports: &Ports, store: &SqlStore, properties: usize, seed: u64) -> anyhow::Result<DemoSummary> {
-    if store.count_properties().await? > 0 {
+pub async fn load(ports: &Ports, properties: usize, seed: u64) -> anyhow::Result<DemoSummary> {
+    if ports.store.count_properties().await? > 0 {
         tracing::info!("database already has properties; demo data not loaded");
         return Ok(DemoSummary::default());
     }
@@ -433,7 +432,7 @@ pub async fn load(ports: &Ports, store: &SqlStore, properties: usize, seed: u64)
             uuid::Uuid::nil(),
             serde_json::json!({"properties": props.len(), "room_types": rts.len()}),
         );
-        store.import_catalog(&tenants, &props, &rts, &event).await?;
+        ports.store.import_catalog(&tenants, &props, &rts, &event).await?;
         i += n;
     }
     let guest = Actor { user_id: accounts[0].id, role: Role::Guest, tenant_id: None };

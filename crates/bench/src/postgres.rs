@@ -1,13 +1,11 @@
-//! `innkeep bench --postgres URL --nodes N`: booking commits/s and availability p50/p99
+//! `innkeep bench postgres --admin-url URL --nodes N`: booking commits/s and availability p50/p99
 //! over HTTP with 1..=N `innkeep serve` processes on one PostgreSQL database, beside raw
 //! `pgbench` running the same booking transaction and availability reads (the scripts
 //! beside this file) on the same database in the same run.
 
 use super::{availability_phase, book, drive, ms, percentile, serve, token};
-use crate::config::Config;
-use crate::{demo, startup};
 use anyhow::Context;
-use innkeep_app::SystemClock;
+use innkeep_demo as demo;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -53,12 +51,9 @@ async fn phases(opts: &PostgresBench, url: &str, dir: &std::path::Path) -> anyho
         "# innkeep bench on PostgreSQL: {} properties, {} s per phase, concurrency {} (then {:?}), 1..={} nodes",
         opts.properties, opts.seconds, opts.concurrency, opts.sweep, opts.nodes
     );
-    let mut config = Config { data_dir: dir.join("loader"), ..Config::default() };
-    config.database.url = url.to_string();
     let started = Instant::now();
-    let store = startup::open_store(&config).await?;
-    let ports = startup::ports(&config, store.clone(), Arc::new(SystemClock), &startup::open_search()?);
-    demo::load(&ports, &store, opts.properties, 42).await?;
+    super::load_demo(&dir.join("loader"), opts.properties, &[("INNKEEP_DATABASE__URL", url.to_string())]).await?;
+    let store = super::open_store(&dir.join("loader"), Some(url)).await?;
     // Numbered copies of the ids, so pgbench can pick one at random.
     let pool = store.writer();
     for sql in [

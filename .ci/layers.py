@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Dependencies point inward (docs/ARCHITECTURE.md): a crate of ours may depend only on
+crates of ours in a lower layer. Reads `cargo metadata`; exits 1 naming each edge that
+points sideways or outward, and each crate of ours that has no layer here."""
+import json
+import subprocess
+import sys
+
+LAYERS = {
+    "innkeep-core": 0,
+    "innkeep-app": 1,
+    # adapters: each implements ports of app, none knows another
+    "innkeep-store": 2,
+    "innkeep-events": 2,
+    "innkeep-search": 2,
+    "innkeep-cache": 2,
+    "innkeep-objects": 2,
+    "innkeep-http": 2,
+    "innkeep-web": 2,
+    # tools built on the use cases and the adapters
+    "innkeep-demo": 3,
+    "innkeep-bench": 3,
+    # the binary: configuration and wiring
+    "innkeep": 4,
+}
+NAMES = {0: "core", 1: "app", 2: "adapters", 3: "tools", 4: "binary"}
+
+
+def main(meta):
+    ours = {p["name"] for p in meta["packages"] if p["id"] in meta["workspace_members"]}
+    problems = [f"{name}: no layer in .ci/layers.py" for name in sorted(ours - LAYERS.keys())]
+    for p in meta["packages"]:
+        if p["name"] not in ours:
+            continue
+        for d in p["dependencies"]:
+            # Tests and benchmarks may assemble a whole node; only what ships is layered.
+            if d["name"] not in ours or d.get("kind") == "dev":
+                continue
+            a, b = LAYERS.get(p["name"]), LAYERS.get(d["name"])
+            if a is not None and b is not None and b >= a:
+                problems.append(
+                    f"{p['name']} ({NAMES[a]}) depends on {d['name']} ({NAMES[b]}): dependencies must point inward"
+                )
+    for line in problems:
+        print(line)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1:  # a saved `cargo metadata` document (for testing this script)
+        with open(sys.argv[1]) as f:
+            meta = json.load(f)
+    else:
+        out = subprocess.run(
+            ["cargo", "metadata", "--format-version", "1", "--no-deps"], check=True, capture_output=True, text=True
+        ).stdout
+        meta = json.loads(out)
+    sys.exit(main(meta))

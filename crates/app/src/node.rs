@@ -1,0 +1,62 @@
+//! What a node's front ends share: the ports, the node's optional parts (photo storage,
+//! client-event sink), the health probes the operator sees, the node's request window and
+//! whether it is still starting. The binary builds it; the API and the pages take it as
+//! their router state, so neither front end depends on the other.
+
+use crate::Ports;
+use std::sync::Arc;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub ports: Ports,
+    /// Where client events go; without one, `POST /api/v1/events` answers 404.
+    pub client_events: Option<Arc<dyn crate::ingest::ClientEventSink>>,
+    /// Where photos are kept; without one, photo uploads answer 404.
+    pub objects: Option<Arc<dyn crate::objects::ObjectStorage>>,
+    /// This node's recent requests (latency, errors), fed by the request middleware.
+    pub requests: Arc<crate::requests::RequestStats>,
+    /// The parts whose health the operator dashboard shows, in order.
+    pub probes: Arc<Vec<Arc<dyn crate::health::Probe>>>,
+    /// Set while the node is still getting ready (loading demo data, building what it
+    /// serves from): /readyz answers 503 `starting` until it is cleared.
+    pub starting: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl AppState {
+    /// State around the ports.
+    pub fn new(ports: Ports) -> Self {
+        AppState {
+            client_events: None,
+            objects: None,
+            requests: Arc::new(crate::requests::RequestStats::default()),
+            probes: Arc::new(vec![Arc::new(crate::health::DatabaseProbe(ports.store.clone()))]),
+            starting: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            ports,
+        }
+    }
+
+    /// Keep photos in object storage.
+    pub fn with_objects(mut self, objects: Arc<dyn crate::objects::ObjectStorage>) -> Self {
+        self.objects = Some(objects);
+        self
+    }
+
+    /// Report the health of these parts (replaces the default: the database only).
+    pub fn with_probes(mut self, probes: Vec<Arc<dyn crate::health::Probe>>) -> Self {
+        self.probes = Arc::new(probes);
+        self
+    }
+
+    /// Answer not ready while `starting` is set.
+    pub fn with_starting(mut self, starting: Arc<std::sync::atomic::AtomicBool>) -> Self {
+        self.starting = starting;
+        self
+    }
+
+    /// Take client events into a sink.
+    pub fn with_client_events(mut self, sink: Arc<dyn crate::ingest::ClientEventSink>) -> Self {
+        self.client_events = Some(sink);
+        self
+    }
+}

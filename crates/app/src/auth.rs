@@ -1,6 +1,7 @@
 //! Registration, sign-in and sessions. Passwords are hashed with argon2id; session
 //! tokens are random and only their SHA-256 is stored.
 
+use crate::event::{Change, SessionEnded, UserRegistered};
 use crate::store::{NewUser, User};
 use crate::{Actor, AppError, Event, Ports};
 use argon2::Argon2;
@@ -32,13 +33,8 @@ pub async fn register(ports: &Ports, cmd: Register, now: Timestamp) -> Result<Us
     let user = User { id: UserId::new_v7(now), email, name: name.clone(), role: cmd.role, tenant_id, created_at: now };
     let password_hash = hash_password(password).await?;
     let new = NewUser { user: user.clone(), password_hash, tenant_name: tenant_id.map(|_| name) };
-    let event = Event::new(
-        "user.registered",
-        now,
-        tenant_id,
-        user.id.0,
-        serde_json::json!({"user_id": user.id, "role": user.role}),
-    );
+    let change = Change::UserRegistered(UserRegistered { user_id: user.id, role: user.role });
+    let event = Event::new(&change, now, tenant_id, user.id.0);
     ports.store.create_user(&new, &event).await?;
     Ok(user)
 }
@@ -99,7 +95,8 @@ pub async fn session_user(ports: &Ports, token: &str, now: Timestamp) -> Result<
 pub async fn sign_out(ports: &Ports, token: &str, now: Timestamp) -> Result<(), AppError> {
     let Some(user) = session_user(ports, token, now).await? else { return Ok(()) };
     let hash = token_hash(token);
-    let event = Event::new("session.ended", now, user.tenant_id, user.id.0, serde_json::json!({"token_hash": hash}));
+    let change = Change::SessionEnded(SessionEnded { token_hash: hash.clone() });
+    let event = Event::new(&change, now, user.tenant_id, user.id.0);
     ports.store.delete_session(&hash, &event).await?;
     crate::cache::invalidate_after(ports, &event).await;
     Ok(())

@@ -2,7 +2,8 @@
 
 use crate::availability::{check_stay, parse_stay, quote_nights};
 use crate::catalog::effective_nights;
-use crate::store::{Booking, BookingFilter, GuestContact, HoldOutcome, NewHold, NightRow, Transition};
+use crate::event::Change;
+use crate::store::{Booking, BookingFilter, GuestContact, HoldOutcome, NewHold, NightRow, Property, Transition};
 use crate::{Actor, AppError, Event, Ports};
 use innkeep_core::{BookingId, BookingStatus, Email, Money, Party, Role, RoomTypeId};
 use jiff::Timestamp;
@@ -18,8 +19,24 @@ pub struct PlaceBooking {
     pub party: Party,
     pub guest: GuestContact,
     pub idempotency_key: Option<String>,
-    /// A digest of the request, to tell a replay from a reused key.
-    pub request_hash: String,
+}
+
+/// The digest that tells a replay (same key, same request) from a reused key (same key,
+/// another request): the stay, the party and the guest as checked, whichever front end
+/// sent them.
+fn fingerprint(cmd: &PlaceBooking, guest: &GuestContact) -> String {
+    use sha2::Digest;
+    let canonical = serde_json::json!([
+        cmd.room_type_id,
+        cmd.check_in,
+        cmd.check_out,
+        cmd.party.adults,
+        cmd.party.children,
+        guest.name,
+        guest.email,
+        guest.phone,
+    ]);
+    hex::encode(sha2::Sha256::digest(canonical.to_string().as_bytes()))
 }
 
 /// The result of placing a booking: the booking, and whether it was a replay.
@@ -48,13 +65,27 @@ fn check_guest(g: &GuestContact) -> Result<GuestContact, AppError> {
     Ok(GuestContact { name, email: email.as_str().to_string(), phone })
 }
 
-/// Hold one unit of a room type for a stay; `SoldOut` if any night has none left.
+/// Hold one unit of a room type for a stay; `SoldOut` if any night has none left. Counted
+/// in `innkeep_bookings_total{outcome}` (placed or refused), from every front end.
+#[tracing::instrument(skip_all, fields(room_type_id = %cmd.room_type_id, user_id = %actor.user_id))]
 pub async fn place_booking(
     ports: &Ports,
     actor: &Actor,
     cmd: PlaceBooking,
     now: Timestamp,
 ) -> Result<Placed, AppError> {
+    let placed = place(ports, actor, cmd, now).await;
+    match &placed {
+        Ok(p) if !p.replayed => metrics::counter!("innkeep_bookings_total", "outcome" => "placed").increment(1),
+        Err(AppError::SoldOut { .. }) => {
+            metrics::counter!("innkeep_bookings_total", "outcome" => "refused").increment(1)
+        }
+        _ => {}
+    }
+    placed
+}
+
+async fn place(ports: &Ports, actor: &Actor, cmd: PlaceBooking, now: Timestamp) -> Result<Placed, AppError> {
     if let Some(key) = &cmd.idempotency_key
         && (key.is_empty() || key.len() > 255)
     {
@@ -94,7 +125,7 @@ pub async fn place_booking(
             created_at: now,
             updated_at: now,
         };
-        let event = Event::new("booking.held", now, Some(booking.tenant_id), booking.id.0, &booking);
+        let event = Event::new(&Change::Booking(booking.clone()), now, Some(booking.tenant_id), booking.id.0);
         Ok((booking, event))
     };
     let hold = NewHold {
@@ -102,7 +133,7 @@ pub async fn place_booking(
         user_id: actor.user_id,
         stay,
         idempotency_key: cmd.idempotency_key.clone(),
-        request_hash: cmd.request_hash.clone(),
+        request_hash: fingerprint(&cmd, &guest),
     };
     match ports.store.hold(&hold, &price).await? {
         HoldOutcome::Created(b, event) => {
@@ -180,10 +211,19 @@ pub async fn act(
 
 async fn refund_for(ports: &Ports, b: &Booking, now: Timestamp) -> Result<Money, AppError> {
     if b.status == BookingStatus::Held {
-        // Nothing is charged while a booking is held.
         return Ok(Money::zero(b.total.currency));
     }
     let property = ports.store.property(b.property_id).await?.ok_or(AppError::NotFound { what: "property" })?;
+    refund_if_cancelled(b, &property, now)
+}
+
+/// What cancelling `b` (of `property`) at `now` refunds under the property's policy: the
+/// figure the cancellation records and every preview shows. Nothing is charged while a
+/// booking is held, so nothing is refunded then.
+pub fn refund_if_cancelled(b: &Booking, property: &Property, now: Timestamp) -> Result<Money, AppError> {
+    if b.status == BookingStatus::Held {
+        return Ok(Money::zero(b.total.currency));
+    }
     let check_in_at = b
         .check_in
         .to_datetime(property.draft.check_in_time)
@@ -195,7 +235,7 @@ async fn refund_for(ports: &Ports, b: &Booking, now: Timestamp) -> Result<Money,
 
 async fn transition(ports: &Ports, b: Booking, from: BookingStatus, now: Timestamp) -> Result<Booking, AppError> {
     let release = matches!(b.status, BookingStatus::Cancelled | BookingStatus::Expired);
-    let event = Event::new(&format!("booking.{}", b.status.as_str()), now, Some(b.tenant_id), b.id.0, &b);
+    let event = Event::new(&Change::Booking(b.clone()), now, Some(b.tenant_id), b.id.0);
     ports.store.transition(&Transition { booking: b.clone(), from, release }, &event).await?;
     crate::cache::invalidate_after(ports, &event).await;
     info!(booking_id = %b.id, status = b.status.as_str(), "booking changed");

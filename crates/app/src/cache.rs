@@ -13,7 +13,7 @@
 //! own writes. The booking decision never reads the cache: `place_booking` reads the
 //! store, and the store's conditional update in `Store::hold` is the only decision.
 
-use crate::event::Event;
+use crate::event::{Change, Event};
 use crate::store::{NightRow, Property, RoomType, User};
 use crate::{AppError, Ports};
 use async_trait::async_trait;
@@ -132,33 +132,27 @@ fn months(from: Date, to: Date) -> Vec<Date> {
     out
 }
 
-fn field<'a>(event: &'a Event, name: &str) -> Option<&'a str> {
-    event.payload.get(name).and_then(|v| v.as_str())
-}
-
-fn nights_keys(event: &Event, from: &str, to: &str) -> Vec<String> {
-    let rt = field(event, "room_type_id").and_then(|s| s.parse::<RoomTypeId>().ok());
-    let from = field(event, from).and_then(|s| s.parse::<Date>().ok());
-    let to = field(event, to).and_then(|s| s.parse::<Date>().ok());
-    match (rt, from, to) {
-        (Some(rt), Some(from), Some(to)) => months(from, to).into_iter().map(|m| nights_key(rt, m)).collect(),
-        _ => Vec::new(),
-    }
+fn nights_keys(rt: RoomTypeId, from: Date, to: Date) -> Vec<String> {
+    months(from, to).into_iter().map(|m| nights_key(rt, m)).collect()
 }
 
 /// The keys an outbox event makes stale.
 pub fn keys_for(event: &Event) -> Vec<String> {
-    match event.kind.as_str() {
-        "property.created" | "property.updated" => vec![property_key(PropertyId(event.aggregate_id))],
-        "room_type.created" | "room_type.updated" => field(event, "property_id")
-            .and_then(|s| s.parse::<PropertyId>().ok())
-            .map(|p| vec![room_types_key(p)])
-            .unwrap_or_default(),
-        "calendar.updated" => nights_keys(event, "from", "to"),
+    let change = match event.change() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(event_id = %event.id, kind = %event.kind, error = %e, "undecodable event payload");
+            return Vec::new();
+        }
+    };
+    match change {
+        Change::PropertyCreated(p) | Change::PropertyUpdated(p) => vec![property_key(p.id)],
+        Change::RoomTypeCreated(rt) | Change::RoomTypeUpdated(rt) => vec![room_types_key(rt.property_id)],
+        Change::CalendarUpdated(c) => nights_keys(c.room_type_id, c.from, c.to),
         // Every booking event: holds, expiries and cancellations change what is sold.
-        k if k.starts_with("booking.") => nights_keys(event, "check_in", "check_out"),
-        "session.ended" => field(event, "token_hash").map(|h| vec![session_key(h)]).unwrap_or_default(),
-        _ => Vec::new(),
+        Change::Booking(b) => nights_keys(b.room_type_id, b.check_in, b.check_out),
+        Change::SessionEnded(s) => vec![session_key(&s.token_hash)],
+        Change::UserRegistered(_) | Change::PhotoAdded(_) | Change::CatalogImported(_) => Vec::new(),
     }
 }
 
@@ -320,26 +314,32 @@ mod tests {
     }
 
     #[test]
-    fn booking_and_calendar_events_name_the_months_they_touch() {
+    fn calendar_events_name_the_months_they_touch() {
         let rt = RoomTypeId(uuid::Uuid::nil());
         let now = jiff::Timestamp::UNIX_EPOCH;
-        let e = Event::new(
-            "booking.cancelled",
-            now,
-            None,
-            uuid::Uuid::nil(),
-            serde_json::json!({"room_type_id": rt, "check_in": "2027-01-30", "check_out": "2027-02-02"}),
-        );
+        let change = |from, to| {
+            Change::CalendarUpdated(crate::event::CalendarUpdated {
+                room_type_id: rt,
+                property_id: PropertyId(uuid::Uuid::nil()),
+                from,
+                to,
+                change: Default::default(),
+            })
+        };
+        let e = Event::new(&change(date(2027, 1, 30), date(2027, 2, 2)), now, None, rt.0);
         assert_eq!(keys_for(&e), vec![nights_key(rt, date(2027, 1, 1)), nights_key(rt, date(2027, 2, 1))]);
-        let e = Event::new(
-            "calendar.updated",
-            now,
-            None,
-            rt.0,
-            serde_json::json!({"room_type_id": rt, "from": "2027-03-01", "to": "2027-03-05"}),
-        );
+        let e = Event::new(&change(date(2027, 3, 1), date(2027, 3, 5)), now, None, rt.0);
         assert_eq!(keys_for(&e), vec![nights_key(rt, date(2027, 3, 1))]);
-        let e = Event::new("user.registered", now, None, uuid::Uuid::nil(), serde_json::json!({}));
+        let registered = crate::event::UserRegistered {
+            user_id: innkeep_core::UserId(uuid::Uuid::nil()),
+            role: innkeep_core::Role::Guest,
+        };
+        let e = Event::new(&Change::UserRegistered(registered), now, None, uuid::Uuid::nil());
         assert!(keys_for(&e).is_empty());
+        let ended = crate::event::SessionEnded { token_hash: "abc".into() };
+        assert_eq!(
+            keys_for(&Event::new(&Change::SessionEnded(ended), now, None, uuid::Uuid::nil())),
+            vec![session_key("abc")]
+        );
     }
 }

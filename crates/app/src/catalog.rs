@@ -1,5 +1,6 @@
 //! Properties, room types and their calendars, as hosts manage them.
 
+use crate::event::{CalendarUpdated, Change};
 use crate::store::{NightRow, Property, RoomType};
 use crate::{Actor, AppError, Event, Ports};
 use innkeep_core::{NightOverride, PropertyDraft, PropertyId, Role, RoomTypeDraft, RoomTypeId, Stay, TenantId};
@@ -27,7 +28,7 @@ pub async fn create_property(
     let tenant_id = host_tenant(actor)?;
     let draft = draft.validate()?;
     let property = Property { id: PropertyId::new_v7(now), tenant_id, draft, created_at: now, updated_at: now };
-    let event = Event::new("property.created", now, Some(tenant_id), property.id.0, &property);
+    let event = Event::new(&Change::PropertyCreated(property.clone()), now, Some(tenant_id), property.id.0);
     ports.store.insert_property(&property, &event).await?;
     crate::cache::invalidate_after(ports, &event).await;
     Ok(property)
@@ -60,7 +61,7 @@ pub async fn update_property(
     }
     property.draft = draft.validate()?;
     property.updated_at = now;
-    let event = Event::new("property.updated", now, Some(property.tenant_id), property.id.0, &property);
+    let event = Event::new(&Change::PropertyUpdated(property.clone()), now, Some(property.tenant_id), property.id.0);
     ports.store.update_property(&property, &event).await?;
     crate::cache::invalidate_after(ports, &event).await;
     Ok(property)
@@ -84,7 +85,7 @@ pub async fn create_room_type(
         created_at: now,
         updated_at: now,
     };
-    let event = Event::new("room_type.created", now, Some(rt.tenant_id), rt.id.0, &rt);
+    let event = Event::new(&Change::RoomTypeCreated(rt.clone()), now, Some(rt.tenant_id), rt.id.0);
     ports.store.insert_room_type(&rt, &event).await?;
     crate::cache::invalidate_after(ports, &event).await;
     Ok(rt)
@@ -119,7 +120,7 @@ pub async fn update_room_type(
     rt.draft = draft.validate()?;
     rt.updated_at = now;
     let today = property.draft.time_zone.today(now);
-    let event = Event::new("room_type.updated", now, Some(rt.tenant_id), rt.id.0, &rt);
+    let event = Event::new(&Change::RoomTypeUpdated(rt.clone()), now, Some(rt.tenant_id), rt.id.0);
     ports.store.update_room_type(&rt, today, &event).await?;
     crate::cache::invalidate_after(ports, &event).await;
     Ok(rt)
@@ -151,8 +152,8 @@ pub async fn set_calendar(
     let rt = managed_room_type(ports, actor, id).await?;
     let range = calendar_range(from, to)?;
     change.validate()?;
-    let payload = serde_json::json!({"room_type_id": id, "property_id": rt.property_id, "from": from, "to": to, "change": change});
-    let event = Event::new("calendar.updated", now, Some(rt.tenant_id), id.0, payload);
+    let payload = CalendarUpdated { room_type_id: id, property_id: rt.property_id, from, to, change };
+    let event = Event::new(&Change::CalendarUpdated(payload), now, Some(rt.tenant_id), id.0);
     ports.store.set_nights(id, &range, &change, &event).await?;
     crate::cache::invalidate_after(ports, &event).await;
     Ok(())

@@ -35,6 +35,9 @@ pub enum AppError {
     RateLimited { code: &'static str, wait: std::time::Duration },
     #[error("store failure: {0}")]
     Store(StoreError),
+    /// The search index failed; nothing was changed and a retry may work.
+    #[error("search index failure: {0}")]
+    IndexFailed(String),
 }
 
 impl AppError {
@@ -54,7 +57,34 @@ impl AppError {
             AppError::Store(StoreError::Retryable(_) | StoreError::Unavailable(_)) => {
                 Some(("unavailable", std::time::Duration::from_secs(1)))
             }
+            AppError::IndexFailed(_) => Some(("search_unavailable", std::time::Duration::from_secs(5))),
             _ => None,
+        }
+    }
+}
+
+impl AppError {
+    /// The stable code and HTTP status every front end answers this error with (the API's
+    /// problem+json `code`, the pages' status): the one table of them.
+    pub fn code_and_status(&self) -> (&'static str, u16) {
+        if let Some((code, _)) = self.unavailable() {
+            return (code, 503);
+        }
+        match self {
+            AppError::Invalid { code, .. } => (code, 400),
+            AppError::NotFound { .. } => ("not_found", 404),
+            AppError::Unauthenticated => ("unauthenticated", 401),
+            AppError::BadCredentials => ("bad_credentials", 401),
+            AppError::Forbidden(_) => ("forbidden", 403),
+            AppError::EmailTaken => ("email_taken", 409),
+            AppError::SoldOut { .. } => ("sold_out", 409),
+            AppError::Transition(_) => ("invalid_transition", 409),
+            AppError::Concurrent => ("concurrent_change", 409),
+            AppError::IdempotencyMismatch => ("idempotency_key_reused", 422),
+            AppError::Conflict(_) => ("conflict", 409),
+            AppError::RateLimited { code, .. } => (code, 429),
+            AppError::Store(_) => ("internal", 500),
+            AppError::IndexFailed(_) => ("search_unavailable", 503),
         }
     }
 }

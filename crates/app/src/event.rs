@@ -1,18 +1,184 @@
 //! Outbox events: every state change is recorded as an event in the same transaction.
-//! The catalogue is documented in docs/events.md.
+//! The catalogue is documented in docs/events.md. Every kind is a variant of [`EventKind`]
+//! and every payload a type of [`Change`]: producers build a `Change`, consumers read one
+//! back with [`Event::change`]; no other code spells a kind or reads a payload field by name.
 
+use crate::store::{Booking, Property, RoomType};
 use async_trait::async_trait;
-use innkeep_core::{EventId, TenantId};
+use innkeep_core::{BookingStatus, EventId, NightOverride, PhotoId, PropertyId, Role, RoomTypeId, TenantId, UserId};
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use jiff::civil::Date;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
+
+macro_rules! kinds {
+    ($($variant:ident => $name:literal),* $(,)?) => {
+        /// Every kind of outbox event; its wire name is `as_str` (`booking.held`, ...).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum EventKind { $($variant),* }
+
+        impl EventKind {
+            /// Every kind, in the catalogue's order.
+            pub const ALL: &'static [EventKind] = &[$(EventKind::$variant),*];
+
+            /// The wire name, as stored in the outbox and used in NATS subjects.
+            pub fn as_str(self) -> &'static str {
+                match self { $(EventKind::$variant => $name),* }
+            }
+        }
+    };
+}
+
+kinds! {
+    UserRegistered => "user.registered",
+    SessionEnded => "session.ended",
+    PropertyCreated => "property.created",
+    PropertyUpdated => "property.updated",
+    RoomTypeCreated => "room_type.created",
+    RoomTypeUpdated => "room_type.updated",
+    CalendarUpdated => "calendar.updated",
+    BookingHeld => "booking.held",
+    BookingConfirmed => "booking.confirmed",
+    BookingCheckedIn => "booking.checked_in",
+    BookingCompleted => "booking.completed",
+    BookingExpired => "booking.expired",
+    BookingCancelled => "booking.cancelled",
+    BookingNoShow => "booking.no_show",
+    PhotoAdded => "photo.added",
+    CatalogImported => "catalog.imported",
+}
+
+impl EventKind {
+    /// The kind named `s`, if there is one.
+    pub fn parse(s: &str) -> Option<EventKind> {
+        EventKind::ALL.iter().copied().find(|k| k.as_str() == s)
+    }
+
+    /// The event a booking moving into `status` writes.
+    pub fn of_booking(status: BookingStatus) -> EventKind {
+        match status {
+            BookingStatus::Held => EventKind::BookingHeld,
+            BookingStatus::Confirmed => EventKind::BookingConfirmed,
+            BookingStatus::CheckedIn => EventKind::BookingCheckedIn,
+            BookingStatus::Completed => EventKind::BookingCompleted,
+            BookingStatus::Expired => EventKind::BookingExpired,
+            BookingStatus::Cancelled => EventKind::BookingCancelled,
+            BookingStatus::NoShow => EventKind::BookingNoShow,
+        }
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for EventKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for EventKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        EventKind::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown event type {s:?}")))
+    }
+}
+
+/// `user.registered`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserRegistered {
+    pub user_id: UserId,
+    pub role: Role,
+}
+
+/// `session.ended`: the SHA-256 of the signed-out token, never the token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionEnded {
+    pub token_hash: String,
+}
+
+/// `calendar.updated`: nights `[from, to)` of a room type changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalendarUpdated {
+    pub room_type_id: RoomTypeId,
+    pub property_id: PropertyId,
+    pub from: Date,
+    pub to: Date,
+    pub change: NightOverride,
+}
+
+/// `photo.added` (the bytes are in object storage).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhotoAdded {
+    pub photo_id: PhotoId,
+    pub property_id: PropertyId,
+    pub content_type: String,
+    pub size: u64,
+}
+
+/// `catalog.imported`: a bulk import (the demo) of this many rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogImported {
+    pub properties: usize,
+    pub room_types: usize,
+}
+
+/// A state change with its payload: one type per kind (a booking's kind follows from
+/// its status after the change).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    UserRegistered(UserRegistered),
+    SessionEnded(SessionEnded),
+    PropertyCreated(Property),
+    PropertyUpdated(Property),
+    RoomTypeCreated(RoomType),
+    RoomTypeUpdated(RoomType),
+    CalendarUpdated(CalendarUpdated),
+    Booking(Booking),
+    PhotoAdded(PhotoAdded),
+    CatalogImported(CatalogImported),
+}
+
+impl Change {
+    /// The event kind this change is recorded as.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Change::UserRegistered(_) => EventKind::UserRegistered,
+            Change::SessionEnded(_) => EventKind::SessionEnded,
+            Change::PropertyCreated(_) => EventKind::PropertyCreated,
+            Change::PropertyUpdated(_) => EventKind::PropertyUpdated,
+            Change::RoomTypeCreated(_) => EventKind::RoomTypeCreated,
+            Change::RoomTypeUpdated(_) => EventKind::RoomTypeUpdated,
+            Change::CalendarUpdated(_) => EventKind::CalendarUpdated,
+            Change::Booking(b) => EventKind::of_booking(b.status),
+            Change::PhotoAdded(_) => EventKind::PhotoAdded,
+            Change::CatalogImported(_) => EventKind::CatalogImported,
+        }
+    }
+
+    fn payload(&self) -> Result<serde_json::Value, serde_json::Error> {
+        match self {
+            Change::UserRegistered(p) => serde_json::to_value(p),
+            Change::SessionEnded(p) => serde_json::to_value(p),
+            Change::PropertyCreated(p) | Change::PropertyUpdated(p) => serde_json::to_value(p),
+            Change::RoomTypeCreated(p) | Change::RoomTypeUpdated(p) => serde_json::to_value(p),
+            Change::CalendarUpdated(p) => serde_json::to_value(p),
+            Change::Booking(p) => serde_json::to_value(p),
+            Change::PhotoAdded(p) => serde_json::to_value(p),
+            Change::CatalogImported(p) => serde_json::to_value(p),
+        }
+    }
+}
 
 /// An event as written to the outbox.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub id: EventId,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: EventKind,
     pub version: u16,
     pub occurred_at: Timestamp,
     pub tenant_id: Option<TenantId>,
@@ -29,23 +195,43 @@ pub struct StoredEvent {
 }
 
 impl Event {
-    /// A version-1 event of `kind` about `aggregate_id`, carrying `payload`.
-    pub fn new(
-        kind: &str,
-        now: Timestamp,
-        tenant_id: Option<TenantId>,
-        aggregate_id: Uuid,
-        payload: impl Serialize,
-    ) -> Event {
+    /// A version-1 event recording `change` to `aggregate_id`; the payload is serialised
+    /// here, once.
+    pub fn new(change: &Change, now: Timestamp, tenant_id: Option<TenantId>, aggregate_id: Uuid) -> Event {
         Event {
             id: EventId::new_v7(now),
-            kind: kind.to_string(),
+            kind: change.kind(),
             version: 1,
             occurred_at: now,
             tenant_id,
             aggregate_id,
-            payload: serde_json::to_value(payload).unwrap_or(serde_json::Value::Null),
+            // Every payload type is plain data that serialises; Null would only mean a bug.
+            payload: change.payload().unwrap_or(serde_json::Value::Null),
         }
+    }
+
+    /// The change this event records, read back into its payload type.
+    pub fn change(&self) -> Result<Change, serde_json::Error> {
+        use serde_json::from_value as de;
+        let p = self.payload.clone();
+        Ok(match self.kind {
+            EventKind::UserRegistered => Change::UserRegistered(de(p)?),
+            EventKind::SessionEnded => Change::SessionEnded(de(p)?),
+            EventKind::PropertyCreated => Change::PropertyCreated(de(p)?),
+            EventKind::PropertyUpdated => Change::PropertyUpdated(de(p)?),
+            EventKind::RoomTypeCreated => Change::RoomTypeCreated(de(p)?),
+            EventKind::RoomTypeUpdated => Change::RoomTypeUpdated(de(p)?),
+            EventKind::CalendarUpdated => Change::CalendarUpdated(de(p)?),
+            EventKind::BookingHeld
+            | EventKind::BookingConfirmed
+            | EventKind::BookingCheckedIn
+            | EventKind::BookingCompleted
+            | EventKind::BookingExpired
+            | EventKind::BookingCancelled
+            | EventKind::BookingNoShow => Change::Booking(de(p)?),
+            EventKind::PhotoAdded => Change::PhotoAdded(de(p)?),
+            EventKind::CatalogImported => Change::CatalogImported(de(p)?),
+        })
     }
 }
 
@@ -64,5 +250,48 @@ pub trait Consumer: Send + Sync + 'static {
     /// event is recorded before the next, so the consumer acts on none twice.
     fn idempotent(&self) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_one_wire_name_that_reads_back() {
+        let names: std::collections::HashSet<_> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), EventKind::ALL.len());
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::parse(k.as_str()), Some(*k));
+            assert_eq!(serde_json::to_value(k).ok(), Some(serde_json::Value::String(k.as_str().into())));
+        }
+        assert_eq!(EventKind::parse("booking.lost"), None);
+        assert!(serde_json::from_value::<EventKind>(serde_json::json!("booking.lost")).is_err());
+    }
+
+    #[test]
+    fn the_catalogue_in_the_docs_names_every_kind() {
+        let docs = include_str!("../../../docs/events.md");
+        for k in EventKind::ALL {
+            assert!(docs.contains(&format!("`{}`", k.as_str())), "docs/events.md does not list {k}");
+        }
+    }
+
+    #[test]
+    fn a_change_reads_back_as_written() {
+        let now = Timestamp::UNIX_EPOCH;
+        let c = Change::CalendarUpdated(CalendarUpdated {
+            room_type_id: RoomTypeId(Uuid::nil()),
+            property_id: PropertyId(Uuid::nil()),
+            from: jiff::civil::date(2027, 1, 1),
+            to: jiff::civil::date(2027, 1, 3),
+            change: NightOverride { price_minor: Some(9_900), ..Default::default() },
+        });
+        let e = Event::new(&c, now, None, Uuid::nil());
+        assert_eq!(e.kind, EventKind::CalendarUpdated);
+        assert_eq!(e.payload["from"], "2027-01-01");
+        assert_eq!(e.change().ok(), Some(c));
+        let wrong = Event { kind: EventKind::PhotoAdded, ..e };
+        assert!(wrong.change().is_err(), "a payload of another kind must not read as this one");
     }
 }

@@ -3,7 +3,7 @@
 //! and its `photo.added` event to the store in one transaction.
 
 use crate::catalog::managed_property;
-use crate::event::Event;
+use crate::event::{Change, Event, PhotoAdded};
 use crate::objects::{ObjectError, ObjectStorage};
 use crate::store::Photo;
 use crate::{Actor, AppError, Ports, StoreError};
@@ -74,13 +74,9 @@ pub async fn add_photo(
         created_at: now,
     };
     objects.put(&photo.key, new.bytes).await.map_err(internal)?;
-    let event = Event::new(
-        "photo.added",
-        now,
-        Some(photo.tenant_id),
-        property_id.0,
-        serde_json::json!({"photo_id": id, "property_id": property_id, "content_type": kind.content_type(), "size": photo.size}),
-    );
+    let added =
+        PhotoAdded { photo_id: id, property_id, content_type: kind.content_type().to_string(), size: photo.size };
+    let event = Event::new(&Change::PhotoAdded(added), now, Some(photo.tenant_id), property_id.0);
     if let Err(e) = ports.store.insert_photo(&photo, &event).await {
         // The record was not written, so nothing refers to the bytes: remove them.
         if let Err(cleanup) = objects.delete(&photo.key).await {

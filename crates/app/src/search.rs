@@ -62,14 +62,25 @@ pub struct Listing {
     pub room_types: Vec<RoomType>,
 }
 
+/// Why the index did not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// The query cannot be run as given (a caller's mistake: 400).
+    #[error("invalid search: {0}")]
+    Query(String),
+    /// The index itself failed (I/O, a locked or damaged index: 503, the caller may retry).
+    #[error("search index failure: {0}")]
+    Failed(String),
+}
+
 /// The search index port: full text, filters and geo over properties.
 pub trait PropertyIndex: Send + Sync + 'static {
     /// Candidates for a query.
-    fn candidates(&self, q: &CandidateQuery) -> Result<Vec<Candidate>, String>;
+    fn candidates(&self, q: &CandidateQuery) -> Result<Vec<Candidate>, IndexError>;
     /// Facet counts for a query.
-    fn facets(&self, q: &CandidateQuery) -> Result<FacetCounts, String>;
+    fn facets(&self, q: &CandidateQuery) -> Result<FacetCounts, IndexError>;
     /// Candidates and facet counts together (an index may answer both in one pass).
-    fn candidates_and_facets(&self, q: &CandidateQuery) -> Result<(Vec<Candidate>, FacetCounts), String> {
+    fn candidates_and_facets(&self, q: &CandidateQuery) -> Result<(Vec<Candidate>, FacetCounts), IndexError> {
         Ok((self.candidates(q)?, self.facets(q)?))
     }
     /// The listings the index keeps beside its documents (as fresh as the index: both follow
@@ -79,9 +90,9 @@ pub trait PropertyIndex: Send + Sync + 'static {
         ids.iter().map(|_| None).collect()
     }
     /// Add or replace a property.
-    fn upsert(&self, property: &Property, room_types: &[RoomType]) -> Result<(), String>;
+    fn upsert(&self, property: &Property, room_types: &[RoomType]) -> Result<(), IndexError>;
     /// Make changes searchable.
-    fn commit(&self) -> Result<(), String>;
+    fn commit(&self) -> Result<(), IndexError>;
 }
 
 /// A place of the gazetteer.
@@ -263,8 +274,10 @@ pub async fn search_stays(ports: &Ports, s: StaySearch, now: Timestamp) -> Resul
         order,
         limit: CANDIDATES,
     };
-    let (candidates, facets) =
-        ports.index.candidates_and_facets(&q).map_err(|e| AppError::invalid("q", "invalid_search", e))?;
+    let (candidates, facets) = ports.index.candidates_and_facets(&q).map_err(|e| match e {
+        IndexError::Query(m) => AppError::invalid("q", "invalid_search", m),
+        IndexError::Failed(m) => AppError::IndexFailed(m),
+    })?;
     let nights = i64::from(innkeep_core::Stay::range(s.check_in, s.check_out).map(|st| st.nights()).unwrap_or(1));
     let mut hits = Vec::new();
     // In relevance or distance order the page is known once enough stays are bookable, so
@@ -332,4 +345,26 @@ async fn listings_of(ports: &Ports, ids: &[PropertyId]) -> Result<Vec<Arc<Listin
         }
     }
     Ok(ids.iter().zip(kept).filter_map(|(id, kept)| kept.or_else(|| read.remove(id))).collect())
+}
+
+/// A search to remember: `query` is the API's query string for it (so either front end can
+/// run it again), `place` how the search named where.
+pub struct Asked<'a> {
+    pub query: &'a str,
+    pub place: &'a str,
+    pub check_in: Date,
+    pub check_out: Date,
+    pub party: Party,
+}
+
+/// Remember a signed-in user's search for "search again". The label is written here, the
+/// same for the API and the pages. A failure to remember is logged and never fails the
+/// search.
+pub async fn remember(ports: &Ports, user: innkeep_core::UserId, asked: Asked<'_>, now: Timestamp) {
+    let Asked { query, place, check_in, check_out, party } = asked;
+    let children = if party.children > 0 { format!(", {} children", party.children) } else { String::new() };
+    let summary = format!("{place} · {check_in} to {check_out} · {} adults{children}", party.adults);
+    if let Err(e) = ports.store.record_search(user, query, &summary, now).await {
+        tracing::warn!(error = %e, "could not record the search");
+    }
 }

@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod ingest;
 pub mod postgres;
+pub mod soak;
 
 use anyhow::Context;
 use innkeep_app::Store;

@@ -4,6 +4,7 @@
 
 use innkeep_app::auth::{self, Register};
 use innkeep_app::booking::{self, Action, PlaceBooking};
+use innkeep_app::event::{CatalogImported, Change};
 use innkeep_app::store::{GuestContact, Property, RoomType};
 use innkeep_app::{Actor, Event, Ports};
 use innkeep_core::*;
@@ -425,13 +426,8 @@ pub async fn load(ports: &Ports, properties: usize, seed: u64) -> anyhow::Result
         }
         summary.properties += props.len();
         summary.room_types += rts.len();
-        let event = Event::new(
-            "catalog.imported",
-            now,
-            None,
-            uuid::Uuid::nil(),
-            serde_json::json!({"properties": props.len(), "room_types": rts.len()}),
-        );
+        let imported = CatalogImported { properties: props.len(), room_types: rts.len() };
+        let event = Event::new(&Change::CatalogImported(imported), now, None, uuid::Uuid::nil());
         ports.store.import_catalog(&tenants, &props, &rts, &event).await?;
         i += n;
     }
@@ -448,7 +444,6 @@ pub async fn load(ports: &Ports, properties: usize, seed: u64) -> anyhow::Result
             party: Party { adults: 1, children: 0 },
             guest: GuestContact { name: "Ana Guest".into(), email: DEMO_GUEST.into(), phone: None },
             idempotency_key: Some(format!("demo-{k}")),
-            request_hash: format!("demo-{k}"),
         };
         if let Ok(placed) = booking::place_booking(ports, &guest, cmd, now).await {
             summary.bookings += 1;

@@ -166,7 +166,7 @@ impl Consumer for EventCounter {
     }
 
     async fn handle(&self, event: &StoredEvent) -> Result<(), String> {
-        metrics::counter!("innkeep_events_total", "type" => event.event.kind.clone()).increment(1);
+        metrics::counter!("innkeep_events_total", "type" => event.event.kind.as_str()).increment(1);
         Ok(())
     }
 }

@@ -33,7 +33,8 @@ async fn write_events(store: &dyn Store, n: usize) -> Result<(), StoreError> {
             tenant_id: None,
             created_at: now,
         };
-        let e = Event::new("user.registered", now, None, user.id.0, serde_json::json!({"user_id": user.id}));
+        let registered = innkeep_app::event::UserRegistered { user_id: user.id, role: user.role };
+        let e = Event::new(&innkeep_app::event::Change::UserRegistered(registered), now, None, user.id.0);
         store.create_user(&NewUser { user, password_hash: "x".into(), tenant_name: None }, &e).await?;
     }
     Ok(())

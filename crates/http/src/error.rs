@@ -80,44 +80,34 @@ impl From<AppError> for ApiError {
         // The database is failing over, too busy to serialize this write even after the
         // store's retries, full or failing: nothing was changed, so the client may send it
         // again.
-        if let (Some((code, wait)), AppError::Store(inner)) = (e.unavailable(), &e) {
-            tracing::warn!(error = %inner, code, "write refused: storage unavailable");
-            let detail = if code == "storage_full" {
-                "the database has no space left for writes; nothing was saved; try again later"
-            } else {
-                "the database is briefly unavailable; nothing was saved; try again"
+        if let Some((code, wait)) = e.unavailable() {
+            tracing::warn!(error = %e, code, "refused: a part is unavailable");
+            let detail = match code {
+                "storage_full" => "the database has no space left for writes; nothing was saved; try again later",
+                "search_unavailable" => "search is briefly unavailable; try again",
+                _ => "the database is briefly unavailable; nothing was saved; try again",
             };
             let mut unavailable = ApiError::new(S::SERVICE_UNAVAILABLE, code, detail);
             unavailable.retry_after = Some(wait);
             return unavailable;
         }
+        let (code, status) = e.code_and_status();
+        let status = S::from_u16(status).unwrap_or(S::INTERNAL_SERVER_ERROR);
         match e {
-            AppError::Invalid { field, code, message } => ApiError::new(S::BAD_REQUEST, code, message).field(field),
-            AppError::NotFound { .. } => ApiError::new(S::NOT_FOUND, "not_found", detail),
-            AppError::Unauthenticated => ApiError::new(S::UNAUTHORIZED, "unauthenticated", detail),
-            AppError::BadCredentials => ApiError::new(S::UNAUTHORIZED, "bad_credentials", detail),
-            AppError::Forbidden(_) => ApiError::new(S::FORBIDDEN, "forbidden", detail),
-            AppError::EmailTaken => ApiError::new(S::CONFLICT, "email_taken", detail).field("email"),
+            AppError::Invalid { field, message, .. } => ApiError::new(status, code, message).field(field),
+            AppError::EmailTaken => ApiError::new(status, code, detail).field("email"),
             AppError::SoldOut { night } => {
-                let mut e = ApiError::new(S::CONFLICT, "sold_out", detail);
+                let mut e = ApiError::new(status, code, detail);
                 e.night = Some(night.to_string());
                 e
             }
-            AppError::Transition(_) => ApiError::new(S::CONFLICT, "invalid_transition", detail),
-            AppError::Concurrent => ApiError::new(S::CONFLICT, "concurrent_change", detail),
-            AppError::IdempotencyMismatch => {
-                ApiError::new(S::UNPROCESSABLE_ENTITY, "idempotency_key_reused", detail).field("Idempotency-Key")
-            }
-            AppError::Conflict(_) => ApiError::new(S::CONFLICT, "conflict", detail),
-            AppError::RateLimited { code, wait } => ApiError::too_many_requests(code, detail, wait),
+            AppError::IdempotencyMismatch => ApiError::new(status, code, detail).field("Idempotency-Key"),
+            AppError::RateLimited { wait, .. } => ApiError::too_many_requests(code, detail, wait),
             AppError::Store(e) => {
                 tracing::error!(error = %e, "store failure");
-                ApiError::new(
-                    S::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error; the request id identifies it in the logs",
-                )
+                ApiError::new(status, code, "internal error; the request id identifies it in the logs")
             }
+            _ => ApiError::new(status, code, detail),
         }
     }
 }
@@ -170,6 +160,15 @@ mod tests {
         let broken = ApiError::from(AppError::Store(StoreError::Database("no such table".into()))).into_response();
         assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(broken.headers().get(header::RETRY_AFTER).is_none());
+    }
+
+    #[test]
+    fn a_failing_search_index_is_a_503_and_a_query_it_cannot_run_a_400() {
+        let failed = ApiError::from(AppError::IndexFailed("index locked".into()));
+        assert_eq!((failed.status, failed.code), (StatusCode::SERVICE_UNAVAILABLE, "search_unavailable"));
+        assert_eq!(failed.into_response().headers()[header::RETRY_AFTER], "5");
+        let bad = ApiError::from(AppError::invalid("q", "invalid_search", "latitude out of range"));
+        assert_eq!((bad.status, bad.code), (StatusCode::BAD_REQUEST, "invalid_search"));
     }
 
     #[test]

@@ -88,6 +88,8 @@ pub fn api_routes() -> Router<AppState> {
 
 /// The whole application with its middleware, ready to serve.
 pub fn app(state: AppState, extra: Router<AppState>) -> Router {
+    // The process's recorder is installed before the first request records anything.
+    telemetry::metrics_handle();
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .nest("/api/v1", api_routes())

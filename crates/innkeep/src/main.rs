@@ -135,6 +135,23 @@ enum BenchCommand {
         #[arg(long, value_delimiter = ',')]
         sweep: Vec<usize>,
     },
+    /// Mixed load for a long time (search, availability, bookings, client events) against one
+    /// server, sampling its memory, open files and database size each minute; fails if
+    /// they grow beyond the stated bounds after the warm-up.
+    Soak {
+        /// Demo properties to load.
+        #[arg(long, default_value_t = 10_000)]
+        properties: usize,
+        /// Minutes of load.
+        #[arg(long, default_value_t = 30)]
+        minutes: u64,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Minutes before the bounds apply.
+        #[arg(long, default_value_t = 5)]
+        warm_up: u64,
+    },
     /// Client event ingestion: the embedded log, and JetStream with --nats.
     Ingest {
         #[command(flatten)]
@@ -244,6 +261,9 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Postgres { load: BenchLoad { properties, seconds, concurrency }, admin_url, nodes, sweep } => {
             b::postgres::run(b::postgres::PostgresBench { admin_url, nodes, properties, seconds, concurrency, sweep })
                 .await
+        }
+        BenchCommand::Soak { properties, minutes, concurrency, warm_up } => {
+            b::soak::run(b::soak::SoakOptions { properties, minutes, concurrency, warm_up }).await
         }
         BenchCommand::Ingest { load, batch, nats } => {
             let opts = b::ingest::IngestBenchOptions {

@@ -154,6 +154,8 @@ impl Server {
         sweep: bool,
         starting: bool,
     ) -> anyhow::Result<Server> {
+        // Metrics are recorded from here on (the store's write faults, the consumers, ...).
+        innkeep_http::telemetry::metrics_handle();
         let starting = Arc::new(std::sync::atomic::AtomicBool::new(starting));
         let web = web_config(config)?;
         let store = open_store(config).await?;

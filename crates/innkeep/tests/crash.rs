@@ -240,8 +240,11 @@ async fn check_consumer(
     base: &str,
 ) -> Vec<String> {
     let outbox = store.events_after(0, 1_000_000).await.unwrap();
-    let held: HashSet<String> =
-        outbox.iter().filter(|e| e.event.kind == "booking.held").map(|e| e.event.aggregate_id.to_string()).collect();
+    let held: HashSet<String> = outbox
+        .iter()
+        .filter(|e| e.event.kind == innkeep_app::event::EventKind::BookingHeld)
+        .map(|e| e.event.aggregate_id.to_string())
+        .collect();
     for b in booked {
         assert!(held.contains(b), "booking {b} was answered 201, so its event was committed");
     }

@@ -58,17 +58,18 @@ async fn the_outbox_records_every_state_change_in_order() {
     app.post(&format!("/api/v1/bookings/{id}/cancel"), Some(&guest), serde_json::json!({})).await;
     let ports = &app.server.as_ref().expect("server").ports;
     let events = ports.store.events_after(0, 100).await.expect("outbox");
-    let kinds: Vec<&str> = events.iter().map(|e| e.event.kind.as_str()).collect();
+    use innkeep_app::event::EventKind as K;
+    let kinds: Vec<K> = events.iter().map(|e| e.event.kind).collect();
     assert_eq!(
         kinds,
         vec![
-            "user.registered",
-            "user.registered",
-            "property.created",
-            "room_type.created",
-            "booking.held",
-            "booking.confirmed",
-            "booking.cancelled"
+            K::UserRegistered,
+            K::UserRegistered,
+            K::PropertyCreated,
+            K::RoomTypeCreated,
+            K::BookingHeld,
+            K::BookingConfirmed,
+            K::BookingCancelled
         ]
     );
     assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));

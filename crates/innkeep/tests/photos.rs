@@ -61,7 +61,9 @@ async fn a_host_uploads_a_photo_that_is_served_at_a_stable_cached_url() {
     assert_eq!(std::fs::read(&on_disk).unwrap(), PNG);
     let server = app.server.as_ref().unwrap();
     let events = innkeep_app::Store::events_after(server.ports.store.as_ref(), 0, 1000).await.unwrap();
-    assert!(events.iter().any(|e| e.event.kind == "photo.added" && e.event.payload["photo_id"] == id.as_str()));
+    assert!(events.iter().any(
+        |e| e.event.kind == innkeep_app::event::EventKind::PhotoAdded && e.event.payload["photo_id"] == id.as_str()
+    ));
 
     let missing = app.get(&format!("/photos/{}", uuid::Uuid::now_v7()), None).await;
     missing.assert_problem(404, "not_found");

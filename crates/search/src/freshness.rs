@@ -1,6 +1,7 @@
 //! Keeping a node's index fresh: rebuild from the database, then follow the outbox.
 
 use crate::index::SearchIndex;
+use innkeep_app::event::{Change, EventKind};
 use innkeep_app::store::RoomType;
 use innkeep_app::{Store, StoreError};
 use innkeep_core::PropertyId;
@@ -53,18 +54,20 @@ pub async fn apply_events(store: &dyn Store, index: &SearchIndex, from: i64) -> 
     let events = store.events_after(from, BATCH).await?;
     let Some(last) = events.last().map(|e| e.seq) else { return Ok(from) };
     // A bulk import (the demo loader) names no properties: read the whole catalogue again.
-    if events.iter().any(|e| e.event.kind == "catalog.imported") {
+    if events.iter().any(|e| e.event.kind == EventKind::CatalogImported) {
         rebuild(store, index).await.map_err(StoreError::Database)?;
         return Ok(last);
     }
     let mut touched = HashSet::new();
     for e in &events {
-        let property = match e.event.kind.as_str() {
-            "property.created" | "property.updated" => Some(PropertyId(e.event.aggregate_id)),
-            "room_type.created" | "room_type.updated" => {
-                e.event.payload.get("property_id").and_then(|v| v.as_str()).and_then(|s| s.parse().ok())
+        let property = match e.event.change() {
+            Ok(Change::PropertyCreated(p) | Change::PropertyUpdated(p)) => Some(p.id),
+            Ok(Change::RoomTypeCreated(rt) | Change::RoomTypeUpdated(rt)) => Some(rt.property_id),
+            Ok(_) => None,
+            Err(err) => {
+                tracing::warn!(event_id = %e.event.id, kind = %e.event.kind, error = %err, "undecodable event payload");
+                None
             }
-            _ => None,
         };
         touched.extend(property);
     }

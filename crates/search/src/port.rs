@@ -1,10 +1,11 @@
 //! The app's search ports, implemented on the Tantivy index and the gazetteer.
 
+use crate::SearchError;
 use crate::gazetteer::{Gazetteer, Place};
 use crate::index::SearchIndex;
 use crate::query::{Geo, IndexQuery, Sort};
 use innkeep_app::search::{
-    Area, Candidate, CandidateQuery, FacetCounts, IndexOrder, Listing, PlaceView, Places, PropertyIndex,
+    Area, Candidate, CandidateQuery, FacetCounts, IndexError, IndexOrder, Listing, PlaceView, Places, PropertyIndex,
 };
 use innkeep_app::store::{Property, RoomType};
 use innkeep_core::PropertyId;
@@ -30,19 +31,27 @@ fn index_query(q: &CandidateQuery) -> IndexQuery {
     }
 }
 
+/// A query the index cannot run is the caller's mistake; anything else is the index's.
+fn index_error(e: SearchError) -> IndexError {
+    match e {
+        SearchError::InvalidQuery(m) => IndexError::Query(m),
+        other => IndexError::Failed(other.to_string()),
+    }
+}
+
 impl PropertyIndex for SearchIndex {
-    fn candidates(&self, q: &CandidateQuery) -> Result<Vec<Candidate>, String> {
-        let found = self.search(&index_query(q)).map_err(|e| e.to_string())?;
+    fn candidates(&self, q: &CandidateQuery) -> Result<Vec<Candidate>, IndexError> {
+        let found = self.search(&index_query(q)).map_err(index_error)?;
         Ok(found.into_iter().map(candidate).collect())
     }
 
-    fn facets(&self, q: &CandidateQuery) -> Result<FacetCounts, String> {
-        let f = SearchIndex::facets(self, &index_query(q)).map_err(|e| e.to_string())?;
+    fn facets(&self, q: &CandidateQuery) -> Result<FacetCounts, IndexError> {
+        let f = SearchIndex::facets(self, &index_query(q)).map_err(index_error)?;
         Ok(facet_counts(f))
     }
 
-    fn candidates_and_facets(&self, q: &CandidateQuery) -> Result<(Vec<Candidate>, FacetCounts), String> {
-        let (found, f) = self.search_with_facets(&index_query(q)).map_err(|e| e.to_string())?;
+    fn candidates_and_facets(&self, q: &CandidateQuery) -> Result<(Vec<Candidate>, FacetCounts), IndexError> {
+        let (found, f) = self.search_with_facets(&index_query(q)).map_err(index_error)?;
         Ok((found.into_iter().map(candidate).collect(), facet_counts(f)))
     }
 
@@ -50,12 +59,12 @@ impl PropertyIndex for SearchIndex {
         SearchIndex::listings(self, ids)
     }
 
-    fn upsert(&self, property: &Property, room_types: &[RoomType]) -> Result<(), String> {
-        SearchIndex::upsert(self, property, room_types).map_err(|e| e.to_string())
+    fn upsert(&self, property: &Property, room_types: &[RoomType]) -> Result<(), IndexError> {
+        SearchIndex::upsert(self, property, room_types).map_err(index_error)
     }
 
-    fn commit(&self) -> Result<(), String> {
-        SearchIndex::commit(self).map_err(|e| e.to_string())
+    fn commit(&self) -> Result<(), IndexError> {
+        SearchIndex::commit(self).map_err(index_error)
     }
 }
 

@@ -9,7 +9,7 @@ use crate::replica::{Replicas, is_connection_error};
 use crate::tx::{Faults, Tx};
 use crate::{Backend, db_err};
 use async_trait::async_trait;
-use innkeep_app::event::{Event, StoredEvent};
+use innkeep_app::event::{Event, EventKind, StoredEvent};
 use innkeep_app::store::{
     Booking, BookingFilter, DeadLetter, HoldOutcome, Marks, NewHold, NewUser, NightRow, Photo, PriceHold, Property,
     RecentSearch, ReplicaStatus, RoomType, Transition, User,
@@ -254,7 +254,7 @@ async fn append_event(tx: &mut Tx, e: &Event) -> Result<(), StoreError> {
         "INSERT INTO outbox (id, type, version, occurred_at, tenant_id, aggregate_id, payload) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(e.id.to_string())
-    .bind(&e.kind)
+    .bind(e.kind.as_str())
     .bind(i64::from(e.version))
     .bind(ms(e.occurred_at))
     .bind(e.tenant_id.map(|t| t.to_string()))
@@ -1111,7 +1111,10 @@ fn event_of(row: &AnyRow) -> Result<StoredEvent, StoreError> {
         seq: row.try_get("seq").map_err(db_err)?,
         event: Event {
             id: parse(&row.try_get::<String, _>("id").map_err(db_err)?)?,
-            kind: row.try_get("type").map_err(db_err)?,
+            kind: {
+                let kind: String = row.try_get("type").map_err(db_err)?;
+                EventKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown event type {kind:?}")))?
+            },
             version: u16::try_from(row.try_get::<i64, _>("version").map_err(db_err)?).unwrap_or(1),
             occurred_at: from_ms(row.try_get("occurred_at").map_err(db_err)?)?,
             tenant_id: tenant.as_deref().map(parse).transpose()?,

@@ -4,7 +4,7 @@
 //! fails instead of skipping.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use innkeep_app::event::Event;
+use innkeep_app::event::{Event, EventKind};
 use innkeep_app::store::*;
 use innkeep_app::{Store, StoreError};
 use innkeep_core::*;
@@ -86,8 +86,17 @@ fn now() -> Timestamp {
     "2027-01-04T10:00:00Z".parse().unwrap()
 }
 
-fn ev(kind: &str) -> Event {
-    Event::new(kind, now(), None, uuid::Uuid::now_v7(), serde_json::json!({}))
+/// An event of `kind` (the store keeps payloads as they are; these carry none).
+fn ev(kind: EventKind) -> Event {
+    Event {
+        id: innkeep_core::EventId(uuid::Uuid::now_v7()),
+        kind,
+        version: 1,
+        occurred_at: now(),
+        tenant_id: None,
+        aggregate_id: uuid::Uuid::now_v7(),
+        payload: serde_json::json!({}),
+    }
 }
 
 async fn host(store: &SqlStore) -> User {
@@ -103,7 +112,7 @@ async fn host(store: &SqlStore) -> User {
     store
         .create_user(
             &NewUser { user: user.clone(), password_hash: "x".into(), tenant_name: Some("T".into()) },
-            &ev("user.registered"),
+            &ev(EventKind::UserRegistered),
         )
         .await
         .unwrap();
@@ -134,7 +143,7 @@ async fn catalog(store: &SqlStore, units: u32) -> (User, Property, RoomType) {
         cancellation_policy: CancellationPolicy::Flexible,
     };
     let p = Property { id: PropertyId(uuid::Uuid::now_v7()), tenant_id, draft, created_at: now(), updated_at: now() };
-    store.insert_property(&p, &ev("property.created")).await.unwrap();
+    store.insert_property(&p, &ev(EventKind::PropertyCreated)).await.unwrap();
     let rt_draft = RoomTypeDraft {
         name: "Double".into(),
         description: String::new(),
@@ -154,7 +163,7 @@ async fn catalog(store: &SqlStore, units: u32) -> (User, Property, RoomType) {
         created_at: now(),
         updated_at: now(),
     };
-    store.insert_room_type(&rt, &ev("room_type.created")).await.unwrap();
+    store.insert_room_type(&rt, &ev(EventKind::RoomTypeCreated)).await.unwrap();
     (h, p, rt)
 }
 
@@ -193,7 +202,7 @@ async fn place(store: &SqlStore, b: Booking, key: Option<&str>, hash: &str) -> R
         idempotency_key: key.map(str::to_string),
         request_hash: hash.into(),
     };
-    store.hold(&hold, &|_: &[NightRow]| Ok((b.clone(), ev("booking.held")))).await
+    store.hold(&hold, &|_: &[NightRow]| Ok((b.clone(), ev(EventKind::BookingHeld)))).await
 }
 
 async fn sold(store: &SqlStore, rt: &RoomType, ci: Date, co: Date) -> Vec<u32> {
@@ -227,7 +236,7 @@ async fn users_are_unique_by_email_and_sessions_expire(store: &SqlStore) {
         password_hash: "y".into(),
         tenant_name: None,
     };
-    assert!(matches!(store.create_user(&dup, &ev("user.registered")).await, Err(StoreError::Duplicate(_))));
+    assert!(matches!(store.create_user(&dup, &ev(EventKind::UserRegistered)).await, Err(StoreError::Duplicate(_))));
     let (found, hash) = store.user_credentials(&h.email).await.unwrap().unwrap();
     assert_eq!((found.id, hash.as_str()), (h.id, "x"));
     let expires: Timestamp = "2027-01-05T10:00:00Z".parse().unwrap();
@@ -235,7 +244,7 @@ async fn users_are_unique_by_email_and_sessions_expire(store: &SqlStore) {
     assert_eq!(store.session_user("tok", now()).await.unwrap().map(|(u, e)| (u.id, e)), Some((h.id, expires)));
     assert!(store.session_user("tok", expires).await.unwrap().is_none(), "expired at expires_at");
     let before = store.last_event_seq().await.unwrap();
-    store.delete_session("tok", &ev("session.ended")).await.unwrap();
+    store.delete_session("tok", &ev(EventKind::SessionEnded)).await.unwrap();
     assert!(store.session_user("tok", now()).await.unwrap().is_none());
     assert!(store.last_event_seq().await.unwrap() > before, "the sign-out's event is in the outbox");
 }
@@ -262,7 +271,7 @@ async fn properties_are_listed_per_tenant(store: &SqlStore) {
     assert_eq!(store.property(p1.id).await.unwrap().unwrap(), p1);
     let mut changed = p1.clone();
     changed.draft.name = "Casa Nova".into();
-    store.update_property(&changed, &ev("property.updated")).await.unwrap();
+    store.update_property(&changed, &ev(EventKind::PropertyUpdated)).await.unwrap();
     assert_eq!(store.property(p1.id).await.unwrap().unwrap().draft.name, "Casa Nova");
 }
 
@@ -283,7 +292,7 @@ async fn holds_are_priced_from_the_nights_they_take(store: &SqlStore) {
     let (d1, d2, d3) = (date(2027, 9, 1), date(2027, 9, 2), date(2027, 9, 3));
     let second = Stay::range(d2, d3).unwrap();
     let price = NightOverride { price_minor: Some(9_900), ..Default::default() };
-    store.set_nights(rt.id, &second, &price, &ev("calendar.updated")).await.unwrap();
+    store.set_nights(rt.id, &second, &price, &ev(EventKind::CalendarUpdated)).await.unwrap();
     place(store, booking(&rt, h.id, d1, d3), None, "a").await.unwrap();
     let b = booking(&rt, h.id, d1, d3);
     let hold = NewHold {
@@ -308,7 +317,7 @@ async fn holds_are_priced_from_the_nights_they_take(store: &SqlStore) {
     assert_eq!(sold(store, &rt, d1, d3).await, vec![1, 1], "a refused hold changes nothing");
     assert!(store.booking(b.id).await.unwrap().is_none());
     // Accepted, the booking pricing returns is the one stored.
-    let accept = |_: &[NightRow]| Ok((b.clone(), ev("booking.held")));
+    let accept = |_: &[NightRow]| Ok((b.clone(), ev(EventKind::BookingHeld)));
     assert!(matches!(store.hold(&hold, &accept).await.unwrap(), HoldOutcome::Created(..)));
     assert_eq!(store.booking(b.id).await.unwrap().map(|x| x.id), Some(b.id));
     assert_eq!(sold(store, &rt, d1, d3).await, vec![2, 2]);
@@ -337,14 +346,14 @@ async fn transitions_apply_once_and_release_nights(store: &SqlStore) {
     store
         .transition(
             &Transition { booking: b.clone(), from: BookingStatus::Held, release: false },
-            &ev("booking.confirmed"),
+            &ev(EventKind::BookingConfirmed),
         )
         .await
         .unwrap();
     let stale = store
         .transition(
             &Transition { booking: b.clone(), from: BookingStatus::Held, release: false },
-            &ev("booking.confirmed"),
+            &ev(EventKind::BookingConfirmed),
         )
         .await;
     assert!(matches!(stale, Err(StoreError::Stale)));
@@ -352,15 +361,15 @@ async fn transitions_apply_once_and_release_nights(store: &SqlStore) {
     store
         .transition(
             &Transition { booking: b.clone(), from: BookingStatus::Confirmed, release: true },
-            &ev("booking.cancelled"),
+            &ev(EventKind::BookingCancelled),
         )
         .await
         .unwrap();
     assert_eq!(sold(store, &rt, ci, co).await, vec![0, 0]);
     assert_eq!(store.booking(b.id).await.unwrap().unwrap().status, BookingStatus::Cancelled);
-    let kinds: Vec<String> = settled_events(store).await.into_iter().map(|e| e.event.kind).collect();
+    let kinds: Vec<EventKind> = settled_events(store).await.into_iter().map(|e| e.event.kind).collect();
     assert_eq!(
-        kinds.iter().filter(|k| k.as_str() == "booking.confirmed").count(),
+        kinds.iter().filter(|k| **k == EventKind::BookingConfirmed).count(),
         1,
         "the stale transition wrote no event"
     );
@@ -374,13 +383,18 @@ async fn calendar_overrides_merge_and_units_cannot_drop_below_sold(store: &SqlSt
             rt.id,
             &range,
             &NightOverride { price_minor: Some(12_000), ..Default::default() },
-            &ev("calendar.updated"),
+            &ev(EventKind::CalendarUpdated),
         )
         .await
         .unwrap();
     let one = Stay::range(date(2027, 5, 2), date(2027, 5, 3)).unwrap();
     store
-        .set_nights(rt.id, &one, &NightOverride { closed: Some(true), ..Default::default() }, &ev("calendar.updated"))
+        .set_nights(
+            rt.id,
+            &one,
+            &NightOverride { closed: Some(true), ..Default::default() },
+            &ev(EventKind::CalendarUpdated),
+        )
         .await
         .unwrap();
     let rows = store.nights(rt.id, &range).await.unwrap();
@@ -394,12 +408,17 @@ async fn calendar_overrides_merge_and_units_cannot_drop_below_sold(store: &SqlSt
     place(store, booking(&rt, h.id, date(2027, 6, 1), date(2027, 6, 2)), None, "z").await.unwrap();
     let june = Stay::range(date(2027, 6, 1), date(2027, 6, 2)).unwrap();
     let squeeze = store
-        .set_nights(rt.id, &june, &NightOverride { units: Some(1), ..Default::default() }, &ev("calendar.updated"))
+        .set_nights(
+            rt.id,
+            &june,
+            &NightOverride { units: Some(1), ..Default::default() },
+            &ev(EventKind::CalendarUpdated),
+        )
         .await;
     assert!(matches!(squeeze, Err(StoreError::UnitsBelowSold { sold: 2, .. })), "{squeeze:?}");
     let mut fewer = rt.clone();
     fewer.draft.units = 1;
-    let r = store.update_room_type(&fewer, date(2027, 1, 4), &ev("room_type.updated")).await;
+    let r = store.update_room_type(&fewer, date(2027, 1, 4), &ev(EventKind::RoomTypeUpdated)).await;
     assert!(matches!(r, Err(StoreError::UnitsBelowSold { .. })));
     assert_eq!(store.room_type(rt.id).await.unwrap().unwrap().draft.units, 2, "refused changes roll back");
 }
@@ -471,7 +490,7 @@ async fn batched_reads_match_single_reads(store: &SqlStore) {
             rt2.id,
             &later,
             &NightOverride { price_minor: Some(9_000), ..Default::default() },
-            &ev("calendar.updated"),
+            &ev(EventKind::CalendarUpdated),
         )
         .await
         .unwrap();
@@ -507,7 +526,7 @@ async fn photos_are_recorded_with_an_event_and_listed_in_order(store: &SqlStore)
     let second = photo(&p, 1, now() + jiff::SignedDuration::from_secs(5));
     let theirs = photo(&other, 2, now());
     for ph in [&second, &first, &theirs] {
-        store.insert_photo(ph, &ev("photo.added")).await.unwrap();
+        store.insert_photo(ph, &ev(EventKind::PhotoAdded)).await.unwrap();
     }
     assert_eq!(store.last_event_seq().await.unwrap(), before + 3, "one event per photo");
     assert_eq!(store.photos_of(p.id).await.unwrap(), vec![first.clone(), second.clone()], "oldest first");
@@ -520,5 +539,5 @@ async fn photos_are_recorded_with_an_event_and_listed_in_order(store: &SqlStore)
     // The same object key twice is refused.
     let mut dup = photo(&p, 3, now());
     dup.key = first.key.clone();
-    assert!(store.insert_photo(&dup, &ev("photo.added")).await.is_err());
+    assert!(store.insert_photo(&dup, &ev(EventKind::PhotoAdded)).await.is_err());
 }

@@ -13,7 +13,6 @@ use innkeep_core::{BookingId, BookingStatus, Money, Party, PropertyId, PropertyT
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 /// The search as typed (strings, so any input re-renders rather than failing).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -203,11 +202,10 @@ async fn remember_search(s: &AppState, v: &Visitor, form: &SearchForm, ci: Date,
         .append_pair("adults", &party.adults.to_string())
         .append_pair("children", &party.children.to_string())
         .finish();
-    let children = if party.children > 0 { format!(", {} children", party.children) } else { String::new() };
-    let summary = format!("{} · {ci} to {co} · {} adults{children}", form.city.trim(), party.adults);
-    if let Err(e) = s.ports.store.record_search(actor.user_id, &query, &summary, s.ports.clock.now()).await {
-        tracing::warn!(error = %e, "could not record the search");
-    }
+    let now = s.ports.clock.now();
+    let asked =
+        innkeep_app::search::Asked { query: &query, place: form.city.trim(), check_in: ci, check_out: co, party };
+    innkeep_app::search::remember(&s.ports, actor.user_id, asked, now).await;
 }
 
 struct Card {
@@ -604,14 +602,6 @@ pub async fn checkout_place(State(s): State<AppState>, v: Visitor, fields: Field
     let (ci, co, party) =
         form.search().stay().map_err(|m| PageError::Message(axum::http::StatusCode::BAD_REQUEST, m))?;
     let phone = (!form.guest_phone.is_empty()).then(|| form.guest_phone.clone());
-    let canonical = format!(
-        "web|{rt_id}|{ci}|{co}|{}|{}|{}|{}|{}",
-        party.adults,
-        party.children,
-        form.guest_name,
-        form.guest_email,
-        phone.clone().unwrap_or_default()
-    );
     let cmd = PlaceBooking {
         room_type_id: rt_id,
         check_in: ci,
@@ -619,15 +609,16 @@ pub async fn checkout_place(State(s): State<AppState>, v: Visitor, fields: Field
         party,
         guest: GuestContact { name: form.guest_name.clone(), email: form.guest_email.clone(), phone },
         idempotency_key: (!key.is_empty()).then(|| format!("web:{key}")),
-        request_hash: hex::encode(Sha256::digest(canonical.as_bytes())),
     };
     match place_booking(&s.ports, &actor, cmd, s.ports.clock.now()).await {
         Ok(placed) => Ok(crate::redirect::to(&format!("/checkout/{}", placed.booking.id))),
         Err(e) => {
+            // The API's status (409 sold out, 422 a reused key); 422 for a wrong field.
+            let status = crate::page::form_status(&e);
             let errors = FormErrors::from_app(e, &["guest.name", "guest.email", "guest.phone"])?;
             // A fresh key: the failed attempt's key must not replay the failure's request.
             let page = checkout_page(&s.ports, &v, form, errors, uuid::Uuid::new_v4().to_string()).await?;
-            Ok(crate::page::render_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY, &page))
+            Ok(crate::page::render_status(status, &page))
         }
     }
 }
@@ -831,27 +822,10 @@ struct CancelPage {
     error: String,
 }
 
-/// The refund cancelling now would give, as `booking::act` computes it.
-fn refund_preview(b: &Booking, p: &Property, now: Timestamp) -> Result<Money, PageError> {
-    if b.status == BookingStatus::Held {
-        return Ok(Money::zero(b.total.currency));
-    }
-    let check_in_at = b
-        .check_in
-        .to_datetime(p.draft.check_in_time)
-        .to_zoned_datetime(p.draft.time_zone.zone())
-        .map(|z| z.timestamp())
-        .map_err(|e| PageError::Message(axum::http::StatusCode::CONFLICT, e.to_string()))?;
-    p.draft
-        .cancellation_policy
-        .refund(b.total, check_in_at, now)
-        .map_err(|e| PageError::Message(axum::http::StatusCode::CONFLICT, e.to_string()))
-}
-
 async fn cancel_page(ports: &Ports, v: &Visitor, b: &Booking, error: String) -> Result<CancelPage, PageError> {
     let p = innkeep_app::catalog::property(ports, b.property_id).await?;
     let rt = innkeep_app::catalog::room_type(ports, b.room_type_id).await?;
-    let refund = refund_preview(b, &p, ports.clock.now())?;
+    let refund = innkeep_app::booking::refund_if_cancelled(b, &p, ports.clock.now())?;
     Ok(CancelPage {
         ctx: v.ctx("Cancel booking"),
         id: b.id.to_string(),

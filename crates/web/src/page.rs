@@ -78,8 +78,8 @@ pub enum PageError {
 
 impl From<AppError> for PageError {
     fn from(e: AppError) -> Self {
-        if let (Some((code, wait)), AppError::Store(inner)) = (e.unavailable(), &e) {
-            tracing::warn!(error = %inner, "write refused: storage unavailable");
+        if let Some((code, wait)) = e.unavailable() {
+            tracing::warn!(error = %e, code, "refused: a part is unavailable");
             return PageError::Unavailable { code, wait };
         }
         match e {
@@ -90,9 +90,23 @@ impl From<AppError> for PageError {
                 tracing::error!(error = %inner, "store failed");
                 PageError::Internal
             }
-            AppError::Invalid { .. } => PageError::Message(StatusCode::BAD_REQUEST, e.to_string()),
-            other => PageError::Message(StatusCode::CONFLICT, other.to_string()),
+            other => PageError::Message(status_of(&other), other.to_string()),
         }
+    }
+}
+
+/// The status a page answers an application error with: the API's, from app's one table.
+pub fn status_of(e: &AppError) -> StatusCode {
+    StatusCode::from_u16(e.code_and_status().1).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// The status of a form shown again with the error's message: 422 when a field is wrong
+/// (the corrected form is the answer, as browsers and form libraries expect), otherwise
+/// the API's status for the error.
+pub fn form_status(e: &AppError) -> StatusCode {
+    match e {
+        AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        other => status_of(other),
     }
 }
 

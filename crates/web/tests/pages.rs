@@ -2,195 +2,14 @@
 //! `oneshot` like a browser without JavaScript: forms, cookies and redirects.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use axum::Router;
+mod support;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use innkeep_app::auth::{Register, register};
-use innkeep_app::clock::ManualClock;
-use innkeep_app::{Actor, Ports, Settings};
-use innkeep_core::{PropertyDraft, Role, RoomTypeDraft};
-use std::collections::BTreeMap;
+use innkeep_core::Role;
 use std::sync::Arc;
-use tower::ServiceExt;
-
-const START: &str = "2027-01-04T10:00:00Z";
-const PASSWORD: &str = "correct horse battery";
-
-struct TestWeb {
-    app: Router,
-    ports: Ports,
-    index: Arc<innkeep_search::SearchIndex>,
-    _dir: tempfile::TempDir,
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn location(&self) -> String {
-        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
-    }
-    fn set_cookies(&self) -> Vec<String> {
-        self.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect()
-    }
-    /// The value of a hidden input in the page.
-    fn input(&self, name: &str) -> String {
-        let marker = format!("name=\"{name}\" value=\"");
-        let at = self.body.find(&marker).unwrap_or_else(|| panic!("no input {name} in {}", self.body));
-        let rest = &self.body[at + marker.len()..];
-        rest[..rest.find('"').unwrap()].to_string()
-    }
-}
-
-/// A browser: a cookie jar.
-#[derive(Default)]
-struct Browser {
-    cookies: BTreeMap<String, String>,
-}
-
-impl Browser {
-    fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
-    }
-
-    fn keep(&mut self, r: &Reply) {
-        for c in r.set_cookies() {
-            let kv = c.split(';').next().unwrap();
-            let (k, v) = kv.split_once('=').unwrap();
-            if v.is_empty() || c.contains("Max-Age=0") {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_string(), v.to_string());
-            }
-        }
-    }
-
-    async fn get(&mut self, t: &TestWeb, path: &str) -> Reply {
-        let req = Request::get(path).header(header::COOKIE, self.cookie_header()).body(Body::empty()).unwrap();
-        let r = send(t, req).await;
-        self.keep(&r);
-        r
-    }
-
-    async fn post(&mut self, t: &TestWeb, path: &str, form: &[(&str, &str)]) -> Reply {
-        let body = form.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
-        let req = Request::post(path)
-            .header(header::COOKIE, self.cookie_header())
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        let r = send(t, req).await;
-        self.keep(&r);
-        r
-    }
-
-    async fn sign_in(&mut self, t: &TestWeb, email: &str) {
-        let page = self.get(t, "/signin").await;
-        let csrf = page.input("csrf");
-        let r = self.post(t, "/signin", &[("csrf", &csrf), ("email", email), ("password", PASSWORD)]).await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    }
-}
-
-fn enc(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-async fn send(t: &TestWeb, req: Request<Body>) -> Reply {
-    let res = t.app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
-}
-
-async fn test_web() -> TestWeb {
-    test_web_with(|s| s).await
-}
-
-async fn test_web_with(adjust: impl FnOnce(innkeep_app::node::AppState) -> innkeep_app::node::AppState) -> TestWeb {
-    test_web_configured(innkeep_web::WebConfig::default(), adjust).await
-}
-
-async fn test_web_configured(
-    web: innkeep_web::WebConfig,
-    adjust: impl FnOnce(innkeep_app::node::AppState) -> innkeep_app::node::AppState,
-) -> TestWeb {
-    let dir = tempfile::tempdir().unwrap();
-    let options = innkeep_store::StoreOptions::new(innkeep_store::sqlite_url(dir.path()));
-    let store = innkeep_store::open(&options).await.unwrap();
-    innkeep_store::migrate(&store).await.unwrap();
-    let index = Arc::new(innkeep_search::SearchIndex::open(None).unwrap());
-    let ports = Ports {
-        store: Arc::new(store),
-        clock: Arc::new(ManualClock::new(START.parse().unwrap())),
-        index: index.clone(),
-        places: Arc::new(innkeep_search::Gazetteer::load().unwrap()),
-        cache: Arc::new(innkeep_app::cache::NoCache),
-        limiter: Arc::new(innkeep_app::limit::MemoryLimiter::default()),
-        settings: Settings::default(),
-    };
-    let objects = innkeep_objects::open(&innkeep_objects::Location::Directory(dir.path().join("objects"))).unwrap();
-    let state = innkeep_app::node::AppState::new(ports.clone()).with_objects(Arc::new(objects));
-    let app = innkeep_http::app(adjust(state), innkeep_web::routes_with(web));
-    TestWeb { app, ports, index, _dir: dir }
-}
-
-/// Another app (another node) on the same store, with its own web settings.
-fn another_node(t: &TestWeb, web: innkeep_web::WebConfig) -> TestWeb {
-    let state = innkeep_app::node::AppState::new(t.ports.clone());
-    let app = innkeep_http::app(state, innkeep_web::routes_with(web));
-    TestWeb { app, ports: t.ports.clone(), index: t.index.clone(), _dir: tempfile::tempdir().unwrap() }
-}
-
-async fn user(t: &TestWeb, email: &str, role: Role) -> Actor {
-    let now = t.ports.clock.now();
-    let u = register(
-        &t.ports,
-        Register { email: email.into(), password: PASSWORD.into(), name: "Test Person".into(), role },
-        now,
-    )
-    .await
-    .unwrap();
-    Actor { user_id: u.id, role: u.role, tenant_id: u.tenant_id }
-}
-
-/// A host's property (Lisbon, flexible) with one room type at 100.00 EUR; returns (property, room type).
-async fn listing(t: &TestWeb, host: &Actor, name: &str) -> (String, String) {
-    let now = t.ports.clock.now();
-    let draft: PropertyDraft = serde_json::from_value(serde_json::json!({
-        "name": name, "description": "A blue house in Alfama.", "property_type": "guesthouse",
-        "address": {"lines": ["Rua dos Remédios 10"], "city": "Lisbon", "country": "PT"},
-        "latitude": 38.7115, "longitude": -9.13, "time_zone": "Europe/Lisbon", "currency": "EUR",
-        "check_in_time": "15:00", "check_out_time": "11:00", "amenities": ["wifi"],
-        "cancellation_policy": "flexible"
-    }))
-    .unwrap();
-    let p = innkeep_app::catalog::create_property(&t.ports, host, draft, now).await.unwrap();
-    let rt: RoomTypeDraft = serde_json::from_value(serde_json::json!({
-        "name": "Double Room", "description": "", "beds": "1 double bed",
-        "occupancy": {"max_adults": 2, "max_children": 1, "max_total": 3}, "units": 2,
-        "base_rate_minor": 10000, "min_stay": 1, "max_stay": 14,
-        "rate_plan": {"charges": [{"name": "VAT", "kind": "percent", "amount": 600, "tax": true}]}
-    }))
-    .unwrap();
-    let rt = innkeep_app::catalog::create_room_type(&t.ports, host, p.id, rt, now).await.unwrap();
-    // Feed the node's index from the outbox, as the server's follower does.
-    innkeep_search::freshness::apply_events(t.ports.store.as_ref(), &t.index, 0).await.unwrap();
-    (p.id.to_string(), rt.id.to_string())
-}
+use support::*;
 
 #[tokio::test]
 async fn every_page_carries_a_strict_content_security_policy() {
@@ -443,7 +262,6 @@ async fn a_host_lists_a_property_sets_rates_and_acts_on_bookings() {
         party: innkeep_core::Party { adults: 2, children: 0 },
         guest: innkeep_app::store::GuestContact { name: "=Ana".into(), email: "ana@example.com".into(), phone: None },
         idempotency_key: None,
-        request_hash: "x".into(),
     };
     innkeep_app::booking::place_booking(&t.ports, &guest, cmd, t.ports.clock.now()).await.unwrap();
     let list = b.get(&t, "/host/bookings?status=held").await;
@@ -631,7 +449,6 @@ async fn the_home_page_offers_recent_searches_and_destinations_other_guests_book
         party: innkeep_core::Party { adults: 2, children: 0 },
         guest: innkeep_app::store::GuestContact { name: "B".into(), email: "booker@example.com".into(), phone: None },
         idempotency_key: None,
-        request_hash: "test".into(),
     };
     innkeep_app::booking::place_booking(&t.ports, &booker, cmd, now).await.unwrap();
     let list = ana.get(&t, "/stays?city=Lisbon&check_in=2027-03-01&check_out=2027-03-04&adults=2").await;
@@ -666,7 +483,6 @@ async fn host_with_a_held_booking(t: &TestWeb) -> (Browser, String, String, innk
         party: innkeep_core::Party { adults: 2, children: 0 },
         guest: innkeep_app::store::GuestContact { name: "Ana".into(), email: "ana@example.com".into(), phone: None },
         idempotency_key: None,
-        request_hash: "x".into(),
     };
     let placed = innkeep_app::booking::place_booking(&t.ports, &guest, cmd, t.ports.clock.now()).await.unwrap();
     let mut b = Browser::default();

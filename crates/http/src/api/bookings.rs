@@ -11,13 +11,11 @@ use crate::extract::{Auth, Body, Id, Params};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use innkeep_app::AppError;
 use innkeep_app::booking::{self, Action, PlaceBooking};
 use innkeep_app::store::{Booking, BookingFilter, GuestContact};
 use innkeep_core::{BookingId, BookingStatus, Money, Party, PropertyId, RoomTypeId};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 /// Who stays and how to reach them.
@@ -76,8 +74,6 @@ pub async fn place(
         ),
         None => None,
     };
-    let canonical =
-        serde_json::to_vec(&b).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()))?;
     let cmd = PlaceBooking {
         room_type_id: b.room_type_id,
         check_in: b.check_in,
@@ -85,20 +81,10 @@ pub async fn place(
         party: Party { adults: b.adults, children: b.children },
         guest: GuestContact { name: b.guest.name, email: b.guest.email, phone: b.guest.phone },
         idempotency_key: key,
-        request_hash: hex::encode(Sha256::digest(&canonical)),
     };
-    match booking::place_booking(&s.ports, &a, cmd, s.ports.clock.now()).await {
-        Ok(placed) if placed.replayed => Ok((StatusCode::OK, Json(placed.booking))),
-        Ok(placed) => {
-            metrics::counter!("innkeep_bookings_total", "outcome" => "placed").increment(1);
-            Ok((StatusCode::CREATED, Json(placed.booking)))
-        }
-        Err(e @ AppError::SoldOut { .. }) => {
-            metrics::counter!("innkeep_bookings_total", "outcome" => "refused").increment(1);
-            Err(e.into())
-        }
-        Err(e) => Err(e.into()),
-    }
+    let placed = booking::place_booking(&s.ports, &a, cmd, s.ports.clock.now()).await?;
+    let status = if placed.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(placed.booking)))
 }
 
 /// A booking the caller may see.

@@ -134,21 +134,14 @@ pub async fn search(
         page: q.page.unwrap_or(1),
         per_page: q.per_page.unwrap_or(20),
     };
-    let summary = format!(
-        "{} · {} to {} · {} adults{}",
-        q_summary(&cmd),
-        cmd.check_in,
-        cmd.check_out,
-        cmd.party.adults,
-        if cmd.party.children > 0 { format!(", {} children", cmd.party.children) } else { String::new() }
-    );
+    let place = q_summary(&cmd);
+    let (check_in, check_out, party) = (cmd.check_in, cmd.check_out, cmd.party);
     let now = s.ports.clock.now();
     let page = search_stays(&s.ports, cmd, now).await?;
     if let Some(a) = actor {
-        // A failure to remember the search must not fail the search itself.
-        if let Err(e) = s.ports.store.record_search(a.user_id, raw.as_deref().unwrap_or(""), &summary, now).await {
-            tracing::warn!(error = %e, "could not record the search");
-        }
+        let query = raw.as_deref().unwrap_or("");
+        let asked = innkeep_app::search::Asked { query, place: &place, check_in, check_out, party };
+        innkeep_app::search::remember(&s.ports, a.user_id, asked, now).await;
     }
     Ok(Json(page))
 }

@@ -8,7 +8,7 @@ mod assets;
 mod chart;
 mod guest;
 mod host;
-mod multipart;
+pub mod multipart;
 mod ops;
 mod page;
 mod redirect;

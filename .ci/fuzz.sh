@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# A short fuzzing run in CI: each cargo fuzz target (fuzz/fuzz_targets) for a few seconds
+# over its committed corpus (fuzz/corpus). New inputs go to a temporary directory, so the
+# checkout is not changed; a finding fails the run and leaves its input under
+# fuzz/artifacts/<target>/ (replay: cargo +nightly fuzz run -s none <target> <file>).
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+SECONDS_PER_TARGET="${INNKEEP_FUZZ_SECONDS:-20}"
+
+if ! cargo +nightly --version >/dev/null 2>&1; then
+  rustup toolchain install nightly --profile minimal
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked
+fi
+
+# No sanitizer: the code under test is safe Rust; a panic, a 5xx or a hang is the finding.
+cargo +nightly fuzz build -s none
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+for target in $(cargo +nightly fuzz list); do
+  mkdir -p "$scratch/$target"
+  echo "fuzz $target for ${SECONDS_PER_TARGET} s over $(ls "corpus/$target" | wc -l) committed inputs"
+  if ! cargo +nightly fuzz run -s none "$target" "$scratch/$target" "corpus/$target" -- \
+    -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=4096 >"$scratch/$target.log" 2>&1; then
+    tail -60 "$scratch/$target.log"
+    echo "fuzz $target: a finding (see above and fuzz/artifacts/$target/)"
+    exit 1
+  fi
+  grep -E "DONE" "$scratch/$target.log" | tail -1
+done

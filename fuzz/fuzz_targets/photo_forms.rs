@@ -10,7 +10,8 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, body)) = data.split_first() else { return };
     let n = node();
     if pick & 1 == 0 {
-        let content_type = ["image/jpeg", "image/png", "image/webp", "application/octet-stream"][(pick as usize >> 1) % 4];
+        let content_type =
+            ["image/jpeg", "image/png", "image/webp", "application/octet-stream"][(pick as usize >> 1) % 4];
         let path = format!("/api/v1/properties/{}/photos", n.property);
         let alt = if pick & 0x80 == 0 { &b"alt=a%20blue%20door"[..] } else { &b""[..] };
         send(Call {

@@ -77,9 +77,8 @@ async fn build() -> Node {
     let rt = innkeep_app::catalog::create_room_type(&ports, &actor, p.id, rt, now).await.unwrap();
     let session = innkeep_app::auth::sign_in(&ports, "host@example.com", PASSWORD, now).await.unwrap();
     let objects = innkeep_objects::open(&innkeep_objects::Location::Directory(dir.path().join("objects"))).unwrap();
-    let state = innkeep_app::node::AppState::new(ports)
-        .with_objects(Arc::new(objects))
-        .with_client_events(Arc::new(Discard));
+    let state =
+        innkeep_app::node::AppState::new(ports).with_objects(Arc::new(objects)).with_client_events(Arc::new(Discard));
     let app = innkeep_http::app(state, innkeep_web::routes());
     Node {
         runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),

@@ -21,6 +21,7 @@ pub struct Register {
 }
 
 /// Create a user; a host also gets a tenant of which it is the owner.
+#[tracing::instrument(skip_all, fields(role = cmd.role.as_str()))]
 pub async fn register(ports: &Ports, cmd: Register, now: Timestamp) -> Result<User, AppError> {
     let email = Email::parse(&cmd.email).map_err(|e| AppError::invalid("email", "invalid_email", e.to_string()))?;
     let password =
@@ -54,6 +55,7 @@ pub fn sign_in_limit_key(email: &str) -> String {
 }
 
 /// Check a password and open a session.
+#[tracing::instrument(skip_all)]
 pub async fn sign_in(ports: &Ports, email: &str, password: &str, now: Timestamp) -> Result<Session, AppError> {
     // Attempts are limited per address in its normal form, on every front end and (with
     // Redis) across every node.
@@ -92,6 +94,7 @@ pub async fn session_user(ports: &Ports, token: &str, now: Timestamp) -> Result<
 
 /// End the session of a token: it stops working at once on this node, and on the others
 /// as soon as their cache invalidation sees the `session.ended` event.
+#[tracing::instrument(skip_all)]
 pub async fn sign_out(ports: &Ports, token: &str, now: Timestamp) -> Result<(), AppError> {
     let Some(user) = session_user(ports, token, now).await? else { return Ok(()) };
     let hash = token_hash(token);

@@ -75,6 +75,7 @@ pub fn parse_stay(
 /// The room types of a property bookable for the stay and party, cheapest first. A
 /// public read: the property, its room types and their nights come through the cache
 /// (placing the booking reads the store and decides there).
+#[tracing::instrument(level = "debug", skip_all, fields(property_id = %property_id))]
 pub async fn availability(
     ports: &Ports,
     property_id: PropertyId,

@@ -181,6 +181,7 @@ impl Action {
 
 /// Apply an action to a booking the actor may see. Guests may confirm and cancel their
 /// own bookings; the tenant's hosts may do everything.
+#[tracing::instrument(skip_all, fields(booking_id = %id, action = ?action, user_id = %actor.user_id))]
 pub async fn act(
     ports: &Ports,
     actor: &Actor,
@@ -243,6 +244,7 @@ async fn transition(ports: &Ports, b: Booking, from: BookingStatus, now: Timesta
 }
 
 /// Expire holds past their expiry; returns how many expired.
+#[tracing::instrument(skip_all)]
 pub async fn expire_holds(ports: &Ports, now: Timestamp) -> Result<usize, AppError> {
     let mut expired = 0;
     for id in ports.store.expired_holds(now, 500).await? {
@@ -265,6 +267,7 @@ pub async fn expire_holds(ports: &Ports, now: Timestamp) -> Result<usize, AppErr
 }
 
 /// Bookings the actor may see, filtered: a guest's own, a host's tenant's, or all for an admin.
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %actor.user_id))]
 pub async fn list_bookings(ports: &Ports, actor: &Actor, mut filter: BookingFilter) -> Result<Vec<Booking>, AppError> {
     match actor.role {
         Role::Guest => filter.user_id = Some(actor.user_id),

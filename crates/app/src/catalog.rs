@@ -19,6 +19,7 @@ fn host_tenant(actor: &Actor) -> Result<TenantId, AppError> {
 }
 
 /// Create a property for the actor's tenant.
+#[tracing::instrument(skip_all, fields(user_id = %actor.user_id))]
 pub async fn create_property(
     ports: &Ports,
     actor: &Actor,
@@ -49,6 +50,7 @@ pub async fn managed_property(ports: &Ports, actor: &Actor, id: PropertyId) -> R
 }
 
 /// Replace a managed property's fields (the handler merges a PATCH into the current draft).
+#[tracing::instrument(skip_all, fields(property_id = %property.id))]
 pub async fn update_property(
     ports: &Ports,
     actor: &Actor,
@@ -68,6 +70,7 @@ pub async fn update_property(
 }
 
 /// Add a room type to a managed property.
+#[tracing::instrument(skip_all, fields(property_id = %property_id))]
 pub async fn create_room_type(
     ports: &Ports,
     actor: &Actor,
@@ -106,6 +109,7 @@ pub async fn managed_room_type(ports: &Ports, actor: &Actor, id: RoomTypeId) -> 
 }
 
 /// Replace a managed room type's fields.
+#[tracing::instrument(skip_all, fields(room_type_id = %rt.id))]
 pub async fn update_room_type(
     ports: &Ports,
     actor: &Actor,
@@ -140,6 +144,7 @@ fn calendar_range(from: Date, to: Date) -> Result<Stay, AppError> {
 }
 
 /// Set price, closed, min stay or units over the nights `[from, to)` of a managed room type.
+#[tracing::instrument(skip_all, fields(room_type_id = %id))]
 pub async fn set_calendar(
     ports: &Ports,
     actor: &Actor,

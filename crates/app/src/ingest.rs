@@ -227,6 +227,7 @@ fn encode(raw: &str, ctx: &BatchContext, out: &mut Vec<u8>) -> Result<EncodedIte
 
 /// Validate a batch item by item (each item the JSON text of one event) and store the
 /// good ones in the sink, all in one append.
+#[tracing::instrument(skip_all)]
 pub async fn ingest(
     sink: &dyn ClientEventSink,
     actor: Option<&Actor>,

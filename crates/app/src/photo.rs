@@ -44,6 +44,7 @@ impl From<PhotoError> for AppError {
 }
 
 /// Add a photo to a property the actor manages (another tenant's property is not found).
+#[tracing::instrument(skip_all, fields(property_id = %property_id))]
 pub async fn add_photo(
     ports: &Ports,
     objects: &dyn ObjectStorage,

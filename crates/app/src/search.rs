@@ -242,6 +242,7 @@ fn area_of(ports: &Ports, s: &StaySearch) -> Result<(Option<Area>, Option<PlaceV
 }
 
 /// Bookable stays for a search, with the total price of the stay, paged.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn search_stays(ports: &Ports, s: StaySearch, now: Timestamp) -> Result<SearchPage, AppError> {
     if s.check_out <= s.check_in {
         return Err(AppError::invalid("check_out", "stay_empty", "check_out must be after check_in"));

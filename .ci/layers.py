@@ -17,13 +17,14 @@ LAYERS = {
     "innkeep-objects": 2,
     "innkeep-http": 2,
     "innkeep-web": 2,
-    # tools built on the use cases and the adapters
+    # the demo catalogue, loaded through the use cases and the store port
     "innkeep-demo": 3,
-    "innkeep-bench": 3,
+    # the benchmarks: they drive `innkeep serve` on the demo, beside the engines themselves
+    "innkeep-bench": 4,
     # the binary: configuration and wiring
-    "innkeep": 4,
+    "innkeep": 5,
 }
-NAMES = {0: "core", 1: "app", 2: "adapters", 3: "tools", 4: "binary"}
+NAMES = {0: "core", 1: "app", 2: "adapters", 3: "demo", 4: "benchmarks", 5: "binary"}
 
 
 def main(meta):

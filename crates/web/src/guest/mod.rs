@@ -1,0 +1,129 @@
+//! Guest pages: search, results with a map, a property, checkout, and my trips.
+
+use crate::page::{Ctx, Fields, FormErrors, PageError, PageResult, amount, day, money, render};
+use crate::seams::{StayQuery, destinations, find_stays};
+use crate::session::Visitor;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use innkeep_app::booking::{Action, PlaceBooking, act, list_bookings, place_booking, visible_booking};
+use innkeep_app::node::AppState;
+use innkeep_app::store::{Booking, BookingFilter, GuestContact, Property};
+use innkeep_app::{Actor, AppError, Ports};
+use innkeep_core::{BookingId, BookingStatus, Money, Party, PropertyId, PropertyType, Quote, RoomTypeId, Stay};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Deserialize;
+
+/// The search as typed (strings, so any input re-renders rather than failing).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SearchForm {
+    pub city: String,
+    pub check_in: String,
+    pub check_out: String,
+    pub adults: String,
+    pub children: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub max_price: String,
+    pub sort: String,
+}
+
+fn utc_today(now: Timestamp) -> Date {
+    now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
+}
+
+fn plus_days(d: Date, n: i64) -> Date {
+    d.checked_add(jiff::Span::new().days(n)).unwrap_or(d)
+}
+
+impl SearchForm {
+    /// Fill empty dates and party with sensible defaults (a month from now, 3 nights, 2 adults).
+    fn with_defaults(mut self, now: Timestamp) -> SearchForm {
+        let today = utc_today(now);
+        if self.check_in.is_empty() {
+            self.check_in = plus_days(today, 30).to_string();
+        }
+        if self.check_out.is_empty() {
+            let ci = self.check_in.parse::<Date>().unwrap_or(plus_days(today, 30));
+            self.check_out = plus_days(ci, 3).to_string();
+        }
+        if self.adults.is_empty() {
+            self.adults = "2".into();
+        }
+        if self.children.is_empty() {
+            self.children = "0".into();
+        }
+        self
+    }
+
+    /// The dates and party, or a message saying what is wrong.
+    fn stay(&self) -> Result<(Date, Date, Party), String> {
+        let ci: Date = self.check_in.parse().map_err(|_| "Check-in is not a valid date.".to_string())?;
+        let co: Date = self.check_out.parse().map_err(|_| "Check-out is not a valid date.".to_string())?;
+        if co <= ci {
+            return Err("Check-out must be after check-in.".into());
+        }
+        let adults: u16 = self.adults.parse().map_err(|_| "Adults must be a number.".to_string())?;
+        let children: u16 = if self.children.is_empty() {
+            0
+        } else {
+            self.children.parse().map_err(|_| "Children must be a number.")?
+        };
+        if adults == 0 {
+            return Err("A party needs at least one adult.".into());
+        }
+        Ok((ci, co, Party { adults, children }))
+    }
+
+    fn party_label(&self) -> String {
+        let a = self.adults.parse::<u16>().unwrap_or(0);
+        let c = self.children.parse::<u16>().unwrap_or(0);
+        party_label(a, c)
+    }
+}
+
+fn party_label(adults: u16, children: u16) -> String {
+    let mut s = format!("{adults} adult{}", if adults == 1 { "" } else { "s" });
+    if children > 0 {
+        s.push_str(&format!(", {children} child{}", if children == 1 { "" } else { "ren" }));
+    }
+    s
+}
+
+fn nights_between(a: Date, b: Date) -> i64 {
+    Stay::range(a, b).map(|s| i64::from(s.nights())).unwrap_or(0)
+}
+
+fn type_label(t: PropertyType) -> String {
+    let s = t.as_str().replace('_', " ");
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+fn initial(name: &str) -> String {
+    name.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().to_string()).unwrap_or_default()
+}
+
+/// The price lines of a quote: nights, discount, taxes and fees.
+pub fn quote_lines(q: &Quote) -> Vec<(String, String)> {
+    let n = q.nights.len();
+    let mut lines = vec![(format!("{n} night{}", if n == 1 { "" } else { "s" }), money(q.subtotal))];
+    if q.discount.minor != 0 {
+        lines.push(("Length-of-stay discount".into(), format!("−{}", money(q.discount))));
+    }
+    for c in &q.charges {
+        lines.push((c.name.clone(), money(c.amount)));
+    }
+    lines
+}
+
+mod checkout;
+mod property;
+mod search;
+mod trips;
+
+pub use checkout::*;
+pub use property::*;
+pub use search::*;
+pub use trips::*;

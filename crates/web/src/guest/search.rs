@@ -1,0 +1,242 @@
+//! The home page and the search results (list and map).
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub(super) struct HomePage {
+    ctx: Ctx,
+    form: SearchForm,
+    destinations: Vec<String>,
+    /// The signed-in guest's recent searches, to run again.
+    recent: Vec<Link>,
+    /// Destinations other guests booked lately.
+    popular: Vec<Link>,
+}
+
+pub(super) struct Link {
+    label: String,
+    href: String,
+}
+
+/// Searches and suggestions shown on the home page.
+pub(super) const HOME_LINKS: usize = 5;
+
+/// GET /
+pub async fn home(State(s): State<AppState>, v: Visitor) -> PageResult {
+    let now = s.ports.clock.now();
+    let destinations = destinations(&s.ports, &v.web.destinations, now).await?;
+    let form = SearchForm::default().with_defaults(now);
+    let viewer = v.user.as_ref().map(|(a, _)| a.user_id);
+    let mut recent = Vec::new();
+    if let Some(user) = viewer {
+        for r in s.ports.store.recent_searches(user, HOME_LINKS as u32 * 2).await.map_err(AppError::from)? {
+            if let Some(href) = stays_href(&r.query)
+                && !recent.iter().any(|l: &Link| l.href == href)
+                && recent.len() < HOME_LINKS
+            {
+                recent.push(Link { label: r.summary, href });
+            }
+        }
+    }
+    let popular = innkeep_app::suggest::popular_destinations(&s.ports, viewer, HOME_LINKS)
+        .await?
+        .into_iter()
+        .map(|d| {
+            let query = form_urlencoded::Serializer::new(String::new())
+                .append_pair("city", &d.city)
+                .append_pair("check_in", &form.check_in)
+                .append_pair("check_out", &form.check_out)
+                .append_pair("adults", &form.adults)
+                .finish();
+            let label = format!("{} ({} recent bookings)", d.city, d.bookings);
+            Link { label, href: format!("/stays?{query}") }
+        })
+        .collect();
+    Ok(render(&HomePage { ctx: v.ctx("Find a stay"), form, destinations, recent, popular }))
+}
+
+/// The results page for a recorded search (`destination=..&check_in=..` as the API takes
+/// it), or `None` if it has no destination (map and point searches have no page here).
+pub(super) fn stays_href(recorded: &str) -> Option<String> {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    let mut has_city = false;
+    for (k, v) in form_urlencoded::parse(recorded.as_bytes()) {
+        let key = match k.as_ref() {
+            "destination" => {
+                has_city = !v.trim().is_empty();
+                "city"
+            }
+            "check_in" | "check_out" | "adults" | "children" => k.as_ref(),
+            _ => continue,
+        };
+        out.append_pair(key, &v);
+    }
+    has_city.then(|| format!("/stays?{}", out.finish()))
+}
+
+/// Remember a signed-in guest's search in the form the API takes, so "search again" works
+/// from both; a failure to remember must not fail the search.
+pub(super) async fn remember_search(s: &AppState, v: &Visitor, form: &SearchForm, ci: Date, co: Date, party: Party) {
+    let Some((actor, _)) = &v.user else { return };
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("destination", form.city.trim())
+        .append_pair("check_in", &ci.to_string())
+        .append_pair("check_out", &co.to_string())
+        .append_pair("adults", &party.adults.to_string())
+        .append_pair("children", &party.children.to_string())
+        .finish();
+    let now = s.ports.clock.now();
+    let asked =
+        innkeep_app::search::Asked { query: &query, place: form.city.trim(), check_in: ci, check_out: co, party };
+    innkeep_app::search::remember(&s.ports, actor.user_id, asked, now).await;
+}
+
+pub(super) struct Card {
+    name: String,
+    href: String,
+    city: String,
+    kind: String,
+    room: String,
+    units_left: u32,
+    total: String,
+    per_night: String,
+    lat: f64,
+    lon: f64,
+    initial: String,
+    photo: Option<crate::host::PhotoView>,
+}
+
+pub(super) struct Marker {
+    x: String,
+    y: String,
+    name: String,
+    href: String,
+}
+
+#[derive(Template)]
+#[template(path = "stays.html")]
+pub(super) struct StaysPage {
+    ctx: Ctx,
+    form: SearchForm,
+    destinations: Vec<String>,
+    types: Vec<(String, String, bool)>,
+    cards: Vec<Card>,
+    markers: Vec<Marker>,
+    nights: i64,
+    error: String,
+}
+
+/// Project markers into a 400x300 box around them (the map without JavaScript).
+pub(super) fn markers(cards: &[Card]) -> Vec<Marker> {
+    if cards.is_empty() {
+        return Vec::new();
+    }
+    let (mut min_lat, mut max_lat, mut min_lon, mut max_lon) = (90.0f64, -90.0f64, 180.0f64, -180.0f64);
+    for c in cards {
+        min_lat = min_lat.min(c.lat);
+        max_lat = max_lat.max(c.lat);
+        min_lon = min_lon.min(c.lon);
+        max_lon = max_lon.max(c.lon);
+    }
+    let span_lat = (max_lat - min_lat).max(0.01);
+    let span_lon = (max_lon - min_lon).max(0.01);
+    cards
+        .iter()
+        .map(|c| Marker {
+            x: format!("{:.1}", 20.0 + 360.0 * (c.lon - min_lon) / span_lon),
+            y: format!("{:.1}", 280.0 - 260.0 * (c.lat - min_lat) / span_lat),
+            name: c.name.clone(),
+            href: c.href.clone(),
+        })
+        .collect()
+}
+
+/// GET /stays
+pub async fn stays(State(s): State<AppState>, v: Visitor, Query(form): Query<SearchForm>) -> PageResult {
+    let now = s.ports.clock.now();
+    let form = form.with_defaults(now);
+    let destinations = destinations(&s.ports, &v.web.destinations, now).await?;
+    let kind = PropertyType::parse(&form.kind);
+    let types = PropertyType::ALL
+        .iter()
+        .map(|t| (t.as_str().to_string(), type_label(*t), Some(*t) == kind))
+        .collect::<Vec<_>>();
+    let mut page = StaysPage {
+        ctx: v.ctx(format!("Stays in {}", form.city)),
+        form: form.clone(),
+        destinations,
+        types,
+        cards: Vec::new(),
+        markers: Vec::new(),
+        nights: 0,
+        error: String::new(),
+    };
+    let (ci, co, party) = match form.stay() {
+        Ok(x) => x,
+        Err(m) => {
+            page.error = m;
+            return Ok(render(&page));
+        }
+    };
+    if ci < plus_days(utc_today(now), -1) {
+        page.error = "Check-in is in the past.".into();
+        return Ok(render(&page));
+    }
+    page.nights = nights_between(ci, co);
+    if !form.city.trim().is_empty() {
+        remember_search(&s, &v, &form, ci, co, party).await;
+    }
+    // Max price is per night, in each property's own currency (major units).
+    let max_per_night: Option<f64> = form.max_price.trim().parse::<f64>().ok().filter(|p| *p > 0.0);
+    let q = StayQuery {
+        city: form.city.clone(),
+        check_in: ci,
+        check_out: co,
+        party,
+        property_type: kind,
+        max_total_minor: None,
+    };
+    let mut found = find_stays(&s.ports, &q, now).await?;
+    if let Some(max) = max_per_night {
+        found.retain(|m| {
+            let cur = m.cheapest.quote.currency;
+            let per_night_major =
+                m.cheapest.quote.total.minor as f64 / 10f64.powi(i32::from(cur.exponent())) / page.nights as f64;
+            per_night_major <= max
+        });
+    }
+    if form.sort == "name" {
+        found.sort_by_key(|m| m.property.draft.name.to_lowercase());
+    } else {
+        found.sort_by_key(|m| m.cheapest.quote.total.minor);
+    }
+    let ids: Vec<PropertyId> = found.iter().map(|m| m.property.id).collect();
+    let covers = s.ports.store.cover_photos(&ids).await.map_err(AppError::from)?;
+    page.cards = found
+        .iter()
+        .map(|m| {
+            let total = m.cheapest.quote.total;
+            let per_night = Money::new(total.minor / page.nights.max(1), total.currency);
+            Card {
+                name: m.property.draft.name.clone(),
+                href: format!(
+                    "/properties/{}?check_in={}&check_out={}&adults={}&children={}",
+                    m.property.id, ci, co, party.adults, party.children
+                ),
+                city: m.property.draft.address.city.clone(),
+                kind: type_label(m.property.draft.property_type),
+                room: m.cheapest.room_type.draft.name.clone(),
+                units_left: m.cheapest.units_left,
+                total: money(total),
+                per_night: money(per_night),
+                lat: m.property.draft.latitude,
+                lon: m.property.draft.longitude,
+                initial: initial(&m.property.draft.name),
+                photo: covers.iter().find(|c| c.property_id == m.property.id).map(crate::host::PhotoView::of),
+            }
+        })
+        .collect();
+    page.markers = markers(&page.cards);
+    Ok(render(&page))
+}

@@ -1,0 +1,178 @@
+//! My trips, the refund preview and cancelling.
+
+use super::*;
+
+pub(super) struct TripView {
+    id: String,
+    property_id: String,
+    property: String,
+    room: String,
+    dates: String,
+    status: String,
+    status_label: String,
+    total: String,
+    refund: String,
+    held: bool,
+    cancellable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "trips.html")]
+pub(super) struct TripsPage {
+    ctx: Ctx,
+    flash: String,
+    upcoming: Vec<TripView>,
+    past: Vec<TripView>,
+}
+
+/// Which booking was just confirmed or cancelled: an id, never a message (see `trips_flash`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TripsQuery {
+    confirmed: String,
+    cancelled: String,
+}
+
+/// The message after confirming or cancelling, made from the booking as stored: a link can
+/// name a booking, but the words and the refund shown are always the site's own.
+pub(super) async fn trips_flash(ports: &Ports, actor: &Actor, q: &TripsQuery) -> Result<String, PageError> {
+    let (id, cancelled) = match (q.confirmed.as_str(), q.cancelled.as_str()) {
+        (_, id) if !id.is_empty() => (id, true),
+        (id, _) if !id.is_empty() => (id, false),
+        _ => return Ok(String::new()),
+    };
+    let Ok(id) = id.parse::<BookingId>() else { return Ok(String::new()) };
+    let b = match visible_booking(ports, actor, id).await {
+        Ok(b) if b.user_id == actor.user_id => b,
+        Ok(_) | Err(AppError::NotFound { .. }) => return Ok(String::new()),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(match b.status {
+        BookingStatus::Cancelled if cancelled => {
+            format!("Booking cancelled. Refund: {}.", money(b.refund.unwrap_or(Money::zero(b.total.currency))))
+        }
+        BookingStatus::Confirmed if !cancelled => "Booking confirmed. Have a good trip!".to_string(),
+        _ => String::new(),
+    })
+}
+
+/// Names of properties and room types, looked up once each.
+#[derive(Default)]
+pub struct Names {
+    properties: std::collections::HashMap<PropertyId, String>,
+    rooms: std::collections::HashMap<RoomTypeId, String>,
+}
+
+impl Names {
+    /// A property's name ("(removed)" if gone).
+    pub async fn property(&mut self, ports: &Ports, id: PropertyId) -> Result<String, PageError> {
+        if let Some(n) = self.properties.get(&id) {
+            return Ok(n.clone());
+        }
+        let n = ports.store.property(id).await.map_err(AppError::from)?.map(|p| p.draft.name).unwrap_or_default();
+        self.properties.insert(id, n.clone());
+        Ok(n)
+    }
+
+    /// A room type's name.
+    pub async fn room(&mut self, ports: &Ports, id: RoomTypeId) -> Result<String, PageError> {
+        if let Some(n) = self.rooms.get(&id) {
+            return Ok(n.clone());
+        }
+        let n = ports.store.room_type(id).await.map_err(AppError::from)?.map(|r| r.draft.name).unwrap_or_default();
+        self.rooms.insert(id, n.clone());
+        Ok(n)
+    }
+}
+
+/// GET /trips
+pub async fn trips(State(s): State<AppState>, v: Visitor, Query(q): Query<TripsQuery>) -> PageResult {
+    let actor = v.actor()?;
+    let now = s.ports.clock.now();
+    let mut filter = BookingFilter { limit: 200, ..BookingFilter::default() };
+    // Hosts and admins see their own trips here, not their tenant's bookings.
+    filter.user_id = Some(actor.user_id);
+    let bookings = list_bookings(&s.ports, &actor, filter).await?;
+    let today = utc_today(now);
+    let mut names = Names::default();
+    let (mut upcoming, mut past) = (Vec::new(), Vec::new());
+    for b in bookings.into_iter().filter(|b| b.user_id == actor.user_id) {
+        let active = matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed | BookingStatus::CheckedIn);
+        let t = TripView {
+            id: b.id.to_string(),
+            property_id: b.property_id.to_string(),
+            property: names.property(&s.ports, b.property_id).await?,
+            room: names.room(&s.ports, b.room_type_id).await?,
+            dates: format!("{} → {}", day(b.check_in), day(b.check_out)),
+            status: b.status.as_str().to_string(),
+            status_label: status_label(b.status),
+            total: money(b.total),
+            refund: b.refund.map(money).unwrap_or_default(),
+            held: b.status == BookingStatus::Held && b.hold_expires_at.is_some_and(|t| t > now),
+            cancellable: matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed),
+        };
+        if active && b.check_out >= today { upcoming.push(t) } else { past.push(t) }
+    }
+    upcoming.reverse();
+    let flash = trips_flash(&s.ports, &actor, &q).await?;
+    Ok(render(&TripsPage { ctx: v.ctx("My trips"), flash, upcoming, past }))
+}
+
+#[derive(Template)]
+#[template(path = "cancel.html")]
+pub(super) struct CancelPage {
+    ctx: Ctx,
+    id: String,
+    property: String,
+    room: String,
+    dates: String,
+    total: String,
+    policy: String,
+    refund: String,
+    error: String,
+}
+
+pub(super) async fn cancel_page(
+    ports: &Ports,
+    v: &Visitor,
+    b: &Booking,
+    error: String,
+) -> Result<CancelPage, PageError> {
+    let p = innkeep_app::catalog::property(ports, b.property_id).await?;
+    let rt = innkeep_app::catalog::room_type(ports, b.room_type_id).await?;
+    let refund = innkeep_app::booking::refund_if_cancelled(b, &p, ports.clock.now())?;
+    Ok(CancelPage {
+        ctx: v.ctx("Cancel booking"),
+        id: b.id.to_string(),
+        property: p.draft.name.clone(),
+        room: rt.draft.name,
+        dates: format!("{} → {}", day(b.check_in), day(b.check_out)),
+        total: if b.status == BookingStatus::Held { money(Money::zero(b.total.currency)) } else { money(b.total) },
+        policy: p.draft.cancellation_policy.as_str().replace('_', "-"),
+        refund: money(refund),
+        error,
+    })
+}
+
+/// GET /trips/{id}/cancel: the refund first, then a confirm form.
+pub async fn cancel_preview(State(s): State<AppState>, v: Visitor, Path(id): Path<String>) -> PageResult {
+    let actor = v.actor()?;
+    let id: BookingId = id.parse().map_err(|_| PageError::NotFound)?;
+    let b = visible_booking(&s.ports, &actor, id).await?;
+    Ok(render(&cancel_page(&s.ports, &v, &b, String::new()).await?))
+}
+
+/// POST /trips/{id}/cancel
+pub async fn cancel(State(s): State<AppState>, v: Visitor, Path(id): Path<String>) -> PageResult {
+    let actor = v.actor()?;
+    let id: BookingId = id.parse().map_err(|_| PageError::NotFound)?;
+    match act(&s.ports, &actor, id, Action::Cancel, s.ports.clock.now()).await {
+        Ok(_) => Ok(crate::redirect::to(&format!("/trips?cancelled={id}"))),
+        Err(e @ (AppError::Conflict(_) | AppError::Transition(_) | AppError::Concurrent)) => {
+            let b = visible_booking(&s.ports, &actor, id).await?;
+            let page = cancel_page(&s.ports, &v, &b, e.to_string()).await?;
+            Ok(crate::page::render_status(axum::http::StatusCode::CONFLICT, &page))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,176 @@
+//! The rates and availability calendar of a room type, a month at a time.
+
+use super::*;
+
+pub(super) struct DayCell {
+    date: String,
+    label: String,
+    price: String,
+    available: u32,
+    units: u32,
+    closed: bool,
+    past: bool,
+}
+
+#[derive(Template)]
+#[template(path = "host_calendar.html")]
+pub(super) struct CalendarPage {
+    ctx: Ctx,
+    id: String,
+    property_id: String,
+    property: String,
+    room: String,
+    month_label: String,
+    month: String,
+    prev: String,
+    next: String,
+    currency: String,
+    weeks: Vec<Vec<Option<DayCell>>>,
+    f: Fields,
+    errors: FormErrors,
+    flash: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MonthQuery {
+    month: String,
+    saved: String,
+}
+
+/// The first day of a month written `YYYY-MM`.
+pub(super) fn month_start(month: &str) -> Option<Date> {
+    format!("{month}-01").parse::<Date>().ok().map(|d| d.first_of_month())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn calendar_page(
+    s: &AppState,
+    v: &Visitor,
+    a: &Actor,
+    id: RoomTypeId,
+    month: &str,
+    f: Fields,
+    errors: FormErrors,
+    flash: String,
+) -> Result<CalendarPage, PageError> {
+    let rt = innkeep_app::catalog::managed_room_type(&s.ports, a, id).await?;
+    let p = innkeep_app::catalog::property(&s.ports, rt.property_id).await?;
+    let today = p.draft.time_zone.today(s.ports.clock.now());
+    let first = month_start(month).unwrap_or(today.first_of_month());
+    let next = first.checked_add(jiff::Span::new().months(1)).unwrap_or(first);
+    let prev = first.checked_sub(jiff::Span::new().months(1)).unwrap_or(first);
+    let nights = read_calendar(&s.ports, a, id, first, next).await?;
+    let mut weeks: Vec<Vec<Option<DayCell>>> = Vec::new();
+    let mut week: Vec<Option<DayCell>> = (1..first.weekday().to_monday_one_offset()).map(|_| None).collect();
+    for n in nights {
+        week.push(Some(DayCell {
+            date: n.date.to_string(),
+            label: n.date.day().to_string(),
+            price: amount(n.price_minor, p.draft.currency),
+            available: n.available,
+            units: n.units,
+            closed: n.closed,
+            past: n.date < today,
+        }));
+        if week.len() == 7 {
+            weeks.push(std::mem::take(&mut week));
+        }
+    }
+    if !week.is_empty() {
+        while week.len() < 7 {
+            week.push(None);
+        }
+        weeks.push(week);
+    }
+    Ok(CalendarPage {
+        ctx: v.ctx(format!("Calendar · {}", rt.draft.name)),
+        id: rt.id.to_string(),
+        property_id: p.id.to_string(),
+        property: p.draft.name.clone(),
+        room: rt.draft.name.clone(),
+        month_label: first.strftime("%B %Y").to_string(),
+        month: first.strftime("%Y-%m").to_string(),
+        prev: prev.strftime("%Y-%m").to_string(),
+        next: next.strftime("%Y-%m").to_string(),
+        currency: p.draft.currency.code().to_string(),
+        weeks,
+        f,
+        errors,
+        flash,
+    })
+}
+
+/// GET /host/room-types/{id}/calendar
+pub async fn calendar(
+    State(s): State<AppState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    Query(q): Query<MonthQuery>,
+) -> PageResult {
+    let a = host(&v)?;
+    let id: RoomTypeId = id.parse().map_err(|_| PageError::NotFound)?;
+    let flash = if q.saved.is_empty() { String::new() } else { "Calendar updated.".to_string() };
+    let page = calendar_page(&s, &v, &a, id, &q.month, Fields::default(), FormErrors::default(), flash).await?;
+    Ok(render(&page))
+}
+
+/// POST /host/room-types/{id}/calendar: set price, closed, min stay or units on a range.
+pub async fn calendar_set(State(s): State<AppState>, v: Visitor, Path(id): Path<String>, f: Fields) -> PageResult {
+    let a = host(&v)?;
+    let id: RoomTypeId = id.parse().map_err(|_| PageError::NotFound)?;
+    let rt = innkeep_app::catalog::managed_room_type(&s.ports, &a, id).await?;
+    let p = innkeep_app::catalog::property(&s.ports, rt.property_id).await?;
+    // The month to show next goes into the redirect: checked before anything changes.
+    let month = match f.raw("month").as_str() {
+        "" => None,
+        m => Some(month_start(m).ok_or_else(|| PageError::Message(StatusCode::BAD_REQUEST, "Not a month.".into()))?),
+    };
+    let mut e = FormErrors::default();
+    let from = f.get("from").parse::<Date>().map_err(|_| e.set("from", "Enter a date.")).ok();
+    // The form's `to` is the last night, inclusive, as hosts think of it.
+    let to = f.get("to").parse::<Date>().map_err(|_| e.set("to", "Enter a date.")).ok();
+    let mut change = NightOverride::default();
+    let price = f.get("price");
+    if !price.is_empty() {
+        match parse_amount(&price, p.draft.currency) {
+            Some(m) => change.price_minor = Some(m),
+            None => e.set("price", format!("Enter a price in {}, such as 120.00.", p.draft.currency.code())),
+        }
+    }
+    match f.get("closed").as_str() {
+        "closed" => change.closed = Some(true),
+        "open" => change.closed = Some(false),
+        _ => {}
+    }
+    let min_stay = f.get("min_stay");
+    if !min_stay.is_empty() {
+        match min_stay.parse() {
+            Ok(m) => change.min_stay = Some(m),
+            Err(_) => e.set("min_stay", "Minimum stay is a whole number of nights."),
+        }
+    }
+    let units = f.get("units");
+    if !units.is_empty() {
+        match units.parse() {
+            Ok(u) => change.units = Some(u),
+            Err(_) => e.set("units", "Units is a whole number."),
+        }
+    }
+    if let (Some(from), Some(to), true) = (from, to, e.fields.is_empty()) {
+        let to_exclusive = to.tomorrow().unwrap_or(to);
+        match set_calendar(&s.ports, &a, id, from, to_exclusive, change, s.ports.clock.now()).await {
+            Ok(()) => {
+                let m = month.unwrap_or(from).strftime("%Y-%m");
+                return Ok(crate::redirect::to(&format!("/host/room-types/{id}/calendar?month={m}&saved=1")));
+            }
+            Err(AppError::Invalid { field: "to", message, .. }) => e.set("to", message),
+            Err(AppError::Invalid { message, .. }) => e.general = message,
+            Err(AppError::Conflict(m)) => e.general = m,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    let month = month.map(|m| m.strftime("%Y-%m").to_string()).unwrap_or_default();
+    let page = calendar_page(&s, &v, &a, id, &month, f, e, String::new()).await?;
+    Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+}

@@ -1,0 +1,398 @@
+//! A host's properties: the new-property form, a property's page, photos and room types.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "host_property_form.html")]
+pub(super) struct PropertyForm {
+    ctx: Ctx,
+    f: Fields,
+    errors: FormErrors,
+    types: Vec<(String, String)>,
+    policies: Vec<String>,
+    amenities: Vec<(String, String, bool)>,
+}
+
+pub(super) fn property_form_page(v: &Visitor, f: Fields, errors: FormErrors) -> PropertyForm {
+    let chosen = f.all("amenities");
+    PropertyForm {
+        ctx: v.ctx("New property"),
+        types: PropertyType::ALL.iter().map(|t| (t.as_str().to_string(), t.as_str().replace('_', " "))).collect(),
+        policies: ["flexible", "moderate", "strict", "non_refundable"].iter().map(|p| p.to_string()).collect(),
+        amenities: Amenity::ALL
+            .iter()
+            .map(|a| {
+                let key = amenity_key(*a);
+                let on = chosen.contains(&key);
+                (key.clone(), key.replace('_', " "), on)
+            })
+            .collect(),
+        f,
+        errors,
+    }
+}
+
+pub(super) fn amenity_key(a: Amenity) -> String {
+    // The serde name is the stable snake_case key.
+    let debug = format!("{a:?}");
+    let mut out = String::new();
+    for (i, c) in debug.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// GET /host/properties/new
+pub async fn property_form(v: Visitor) -> PageResult {
+    host(&v)?;
+    let defaults = Fields(vec![
+        ("property_type".into(), "guesthouse".into()),
+        ("time_zone".into(), "Europe/Lisbon".into()),
+        ("currency".into(), "EUR".into()),
+        ("country".into(), "PT".into()),
+        ("check_in_time".into(), "15:00".into()),
+        ("check_out_time".into(), "11:00".into()),
+        ("cancellation_policy".into(), "flexible".into()),
+    ]);
+    Ok(render(&property_form_page(&v, defaults, FormErrors::default())))
+}
+
+pub(super) fn parse_property(f: &Fields) -> Result<PropertyDraft, FormErrors> {
+    let mut e = FormErrors::default();
+    let property_type = PropertyType::parse(&f.get("property_type"));
+    if property_type.is_none() {
+        e.set("property_type", "Choose a property type.");
+    }
+    let country = CountryCode::parse(&f.get("country").to_uppercase());
+    if country.is_err() {
+        e.set("country", "Use a two-letter ISO country code such as PT.");
+    }
+    let tz = TimeZoneName::parse(&f.get("time_zone"));
+    if tz.is_err() {
+        e.set("time_zone", "Use an IANA time zone such as Europe/Lisbon.");
+    }
+    let currency = Currency::parse(&f.get("currency").to_uppercase());
+    if currency.is_err() {
+        e.set("currency", "Use an ISO 4217 currency code such as EUR.");
+    }
+    let lat = f.get("latitude").parse::<f64>();
+    if lat.is_err() {
+        e.set("latitude", "Latitude is a number between -90 and 90.");
+    }
+    let lon = f.get("longitude").parse::<f64>();
+    if lon.is_err() {
+        e.set("longitude", "Longitude is a number between -180 and 180.");
+    }
+    let cin = f.get("check_in_time").parse::<Time>();
+    if cin.is_err() {
+        e.set("check_in_time", "Use a time such as 15:00.");
+    }
+    let cout = f.get("check_out_time").parse::<Time>();
+    if cout.is_err() {
+        e.set("check_out_time", "Use a time such as 11:00.");
+    }
+    let policy = CancellationPolicy::parse(&f.get("cancellation_policy"));
+    if policy.is_none() {
+        e.set("cancellation_policy", "Choose a cancellation policy.");
+    }
+    let amenities: Vec<Amenity> =
+        Amenity::ALL.into_iter().filter(|a| f.all("amenities").contains(&amenity_key(*a))).collect();
+    match (property_type, country, tz, currency, lat, lon, cin, cout, policy) {
+        (Some(t), Ok(country), Ok(tz), Ok(currency), Ok(lat), Ok(lon), Ok(cin), Ok(cout), Some(policy))
+            if e.fields.is_empty() =>
+        {
+            let line = f.get("address_line");
+            let opt = |k: &str| Some(f.get(k)).filter(|v| !v.is_empty());
+            Ok(PropertyDraft {
+                name: f.get("name"),
+                description: f.get("description"),
+                property_type: t,
+                address: Address {
+                    lines: if line.is_empty() { Vec::new() } else { vec![line] },
+                    city: f.get("city"),
+                    region: None,
+                    postal_code: opt("postal_code"),
+                    country,
+                },
+                latitude: lat,
+                longitude: lon,
+                time_zone: tz,
+                currency,
+                check_in_time: cin,
+                check_out_time: cout,
+                amenities,
+                cancellation_policy: policy,
+            })
+        }
+        _ => Err(e),
+    }
+}
+
+/// Map a core field name to the form's input name.
+pub(super) fn form_field(field: &str) -> &str {
+    match field {
+        "address.lines" => "address_line",
+        "address.city" => "city",
+        "address.postal_code" => "postal_code",
+        "address.country" => "country",
+        other => other,
+    }
+}
+
+/// POST /host/properties/new
+pub async fn property_create(State(s): State<AppState>, v: Visitor, f: Fields) -> PageResult {
+    let a = host(&v)?;
+    let draft = match parse_property(&f) {
+        Ok(d) => d,
+        Err(errors) => return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &property_form_page(&v, f, errors))),
+    };
+    match create_property(&s.ports, &a, draft, s.ports.clock.now()).await {
+        Ok(p) => Ok(crate::redirect::to(&format!("/host/properties/{}", p.id))),
+        Err(AppError::Invalid { field, message, .. }) => {
+            let mut errors = FormErrors::default();
+            errors.set(form_field(field), message);
+            Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &property_form_page(&v, f, errors)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) struct RoomRow {
+    id: String,
+    name: String,
+    units: u32,
+    rate: String,
+    occupancy: String,
+}
+
+#[derive(Template)]
+#[template(path = "host_property.html")]
+pub(super) struct PropertyPage {
+    ctx: Ctx,
+    id: String,
+    name: String,
+    city: String,
+    currency: String,
+    rooms: Vec<RoomRow>,
+    f: Fields,
+    errors: FormErrors,
+    photos: Vec<PhotoView>,
+    photo_error: String,
+    photo_flash: String,
+    uploads: bool,
+}
+
+/// A photo as a page shows it.
+pub struct PhotoView {
+    pub url: String,
+    pub alt: String,
+}
+
+impl PhotoView {
+    /// The page's view of a stored photo.
+    pub fn of(p: &innkeep_app::store::Photo) -> PhotoView {
+        PhotoView { url: format!("/photos/{}", p.id), alt: p.alt.clone() }
+    }
+}
+
+pub(super) async fn property_page_of(
+    s: &AppState,
+    v: &Visitor,
+    a: &Actor,
+    id: PropertyId,
+    f: Fields,
+    errors: FormErrors,
+) -> Result<PropertyPage, PageError> {
+    let p = managed_property(&s.ports, a, id).await?;
+    let rooms = s
+        .ports
+        .store
+        .room_types_of(id)
+        .await
+        .map_err(AppError::from)?
+        .iter()
+        .map(|r| RoomRow {
+            id: r.id.to_string(),
+            name: r.draft.name.clone(),
+            units: r.draft.units,
+            rate: money(innkeep_core::Money::new(r.draft.base_rate_minor, p.draft.currency)),
+            occupancy: format!(
+                "{} adults, {} children, {} in total",
+                r.draft.occupancy.max_adults, r.draft.occupancy.max_children, r.draft.occupancy.max_total
+            ),
+        })
+        .collect();
+    let photos = s.ports.store.photos_of(id).await.map_err(AppError::from)?.iter().map(PhotoView::of).collect();
+    Ok(PropertyPage {
+        ctx: v.ctx(p.draft.name.clone()),
+        id: p.id.to_string(),
+        name: p.draft.name.clone(),
+        city: p.draft.address.city.clone(),
+        currency: p.draft.currency.code().to_string(),
+        rooms,
+        f,
+        errors,
+        photos,
+        photo_error: String::new(),
+        photo_flash: String::new(),
+        uploads: s.objects.is_some(),
+    })
+}
+
+/// The new room type form's starting values.
+pub(super) fn room_defaults() -> Fields {
+    Fields(vec![
+        ("units".into(), "5".into()),
+        ("max_adults".into(), "2".into()),
+        ("max_children".into(), "1".into()),
+        ("max_total".into(), "3".into()),
+        ("min_stay".into(), "1".into()),
+        ("max_stay".into(), "30".into()),
+        ("beds".into(), "1 double bed".into()),
+    ])
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PropertyQuery {
+    photo: String,
+}
+
+/// GET /host/properties/{id}
+pub async fn property_page(
+    State(s): State<AppState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    Query(q): Query<PropertyQuery>,
+) -> PageResult {
+    let a = host(&v)?;
+    let id: PropertyId = id.parse().map_err(|_| PageError::NotFound)?;
+    let mut page = property_page_of(&s, &v, &a, id, room_defaults(), FormErrors::default()).await?;
+    if q.photo == "added" {
+        page.photo_flash = "Photo added.".into();
+    }
+    Ok(render(&page))
+}
+
+/// POST /host/properties/{id}/photos: a multipart form with `photo` (the file) and `alt`.
+pub async fn photo_upload(
+    State(s): State<AppState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> PageResult {
+    let a = host(&v)?;
+    let id: PropertyId = id.parse().map_err(|_| PageError::NotFound)?;
+    managed_property(&s.ports, &a, id).await?;
+    let Some(objects) = s.objects.clone() else { return Err(PageError::NotFound) };
+    let bytes = axum::body::to_bytes(body, crate::session::UPLOAD_LIMIT).await.map_err(|_| PageError::TooLarge)?;
+    let boundary = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(crate::multipart::boundary);
+    let parts = match boundary {
+        Some(b) => crate::multipart::parts(&bytes, &b).await.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let field = |name: &str| parts.iter().find(|p| p.name == name);
+    let alt = field("alt").map(|p| String::from_utf8_lossy(&p.bytes).into_owned()).unwrap_or_default();
+    let (status, message) = match field("photo").filter(|p| !p.bytes.is_empty()) {
+        None => (StatusCode::UNPROCESSABLE_ENTITY, "Choose a photo to upload.".to_string()),
+        Some(photo) => {
+            let new = innkeep_app::photo::NewPhoto { bytes: photo.bytes.clone(), alt };
+            match innkeep_app::photo::add_photo(&s.ports, objects.as_ref(), &a, id, new, s.ports.clock.now()).await {
+                Ok(_) => return Ok(crate::redirect::to(&format!("/host/properties/{id}?photo=added#photos"))),
+                Err(AppError::Invalid { code: "photo_too_large", message, .. }) => {
+                    (StatusCode::PAYLOAD_TOO_LARGE, format!("That photo is too large: {message}."))
+                }
+                Err(AppError::Invalid { code: "unsupported_media_type", .. }) => (
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "That file is not a photo we can show: use a JPEG, PNG or WebP image.".to_string(),
+                ),
+                Err(AppError::Invalid { message, .. }) | Err(AppError::Conflict(message)) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, message)
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    let mut page = property_page_of(&s, &v, &a, id, room_defaults(), FormErrors::default()).await?;
+    page.photo_error = message;
+    Ok(render_status(status, &page))
+}
+
+pub(super) fn num<T: std::str::FromStr>(f: &Fields, e: &mut FormErrors, key: &str, label: &str) -> Option<T> {
+    match f.get(key).parse::<T>() {
+        Ok(v) => Some(v),
+        Err(_) => {
+            e.set(key, format!("{label} must be a whole number."));
+            None
+        }
+    }
+}
+
+/// POST /host/properties/{id}: add a room type.
+pub async fn room_type_create(State(s): State<AppState>, v: Visitor, Path(id): Path<String>, f: Fields) -> PageResult {
+    let a = host(&v)?;
+    let id: PropertyId = id.parse().map_err(|_| PageError::NotFound)?;
+    let p = managed_property(&s.ports, &a, id).await?;
+    let mut e = FormErrors::default();
+    let units = num::<u32>(&f, &mut e, "units", "Units");
+    let max_adults = num::<u16>(&f, &mut e, "max_adults", "Adults");
+    let max_children = num::<u16>(&f, &mut e, "max_children", "Children");
+    let max_total = num::<u16>(&f, &mut e, "max_total", "Guests in total");
+    let min_stay = num::<u16>(&f, &mut e, "min_stay", "Minimum stay");
+    let max_stay = num::<u16>(&f, &mut e, "max_stay", "Maximum stay");
+    let rate = parse_amount(&f.get("base_rate"), p.draft.currency);
+    if rate.is_none() {
+        e.set("base_rate", format!("Enter the nightly rate in {}, such as 120.00.", p.draft.currency.code()));
+    }
+    let vat = f.get("vat_percent");
+    let vat_bp = if vat.is_empty() {
+        Some(None)
+    } else {
+        match vat.parse::<f64>() {
+            Ok(x) if (0.0..=100.0).contains(&x) => Some(Some((x * 100.0).round() as i64)),
+            _ => {
+                e.set("vat_percent", "VAT is a percentage between 0 and 100.");
+                None
+            }
+        }
+    };
+    let (
+        Some(units),
+        Some(max_adults),
+        Some(max_children),
+        Some(max_total),
+        Some(min_stay),
+        Some(max_stay),
+        Some(rate),
+        Some(vat_bp),
+    ) = (units, max_adults, max_children, max_total, min_stay, max_stay, rate, vat_bp)
+    else {
+        return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &property_page_of(&s, &v, &a, id, f, e).await?));
+    };
+    let charges = vat_bp
+        .map(|bp| vec![Charge { name: "VAT".into(), kind: ChargeKind::Percent, amount: bp, tax: true }])
+        .unwrap_or_default();
+    let draft = RoomTypeDraft {
+        name: f.get("name"),
+        description: f.get("description"),
+        occupancy: Occupancy { max_adults, max_children, max_total },
+        beds: f.get("beds"),
+        units,
+        base_rate_minor: rate,
+        min_stay,
+        max_stay,
+        rate_plan: RatePlan { charges, ..RatePlan::default() },
+    };
+    match create_room_type(&s.ports, &a, id, draft, s.ports.clock.now()).await {
+        Ok(rt) => Ok(crate::redirect::to(&format!("/host/room-types/{}/calendar", rt.id))),
+        Err(AppError::Invalid { message, .. }) => {
+            let e = FormErrors { general: message, ..FormErrors::default() };
+            Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &property_page_of(&s, &v, &a, id, f, e).await?))
+        }
+        Err(err) => Err(err.into()),
+    }
+}

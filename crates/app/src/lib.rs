@@ -19,6 +19,7 @@ pub mod limit;
 pub mod node;
 pub mod objects;
 pub mod photo;
+pub mod report;
 pub mod requests;
 pub mod search;
 pub mod store;

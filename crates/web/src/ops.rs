@@ -14,12 +14,12 @@ use axum::extract::State;
 use innkeep_app::booking::list_bookings;
 use innkeep_app::health::{PartHealth, Status, check_all};
 use innkeep_app::node::AppState;
+use innkeep_app::report::{Revenue, made_per_day, occupancy_pct, occupied_per_night, revenue_per_day, utc_day};
 use innkeep_app::store::{Booking, BookingFilter};
 use innkeep_app::{Actor, AppError, Ports};
-use innkeep_core::{BookingStatus, Currency, Role};
+use innkeep_core::Role;
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
-use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 /// Most bookings read per figure; beyond it the page says "at least".
@@ -117,16 +117,8 @@ struct OpsPage {
     parts: Vec<PartRow>,
 }
 
-fn utc_day(t: Timestamp) -> Date {
-    t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
-}
-
 fn plus(d: Date, n: i64) -> Date {
     d.checked_add(jiff::Span::new().days(n)).unwrap_or(d)
-}
-
-fn earns(s: BookingStatus) -> bool {
-    matches!(s, BookingStatus::Confirmed | BookingStatus::CheckedIn | BookingStatus::Completed)
 }
 
 fn at_least(n: usize, capped: bool) -> String {
@@ -159,8 +151,7 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
         let (recent, capped) =
             scan(&s.ports, &a, BookingFilter::default(), |b| utc_day(b.created_at) < first_day).await?;
         let days: Vec<Date> = (0..DAYS).map(|i| plus(first_day, i)).collect();
-        let per_day: Vec<usize> =
-            days.iter().map(|d| recent.iter().filter(|b| utc_day(b.created_at) == *d).count()).collect();
+        let per_day = made_per_day(&recent, &days);
         let made_today = per_day.last().copied().unwrap_or(0);
         kpis.push(Kpi {
             label: "Bookings made today".into(),
@@ -178,28 +169,9 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
 
         // Revenue booked: confirmed (or later) bookings by the day they were made, in the
         // currency that has the most of them; other currencies are listed, not converted.
-        let mut by_currency: BTreeMap<&str, (Currency, i64, usize)> = BTreeMap::new();
-        for b in recent.iter().filter(|b| earns(b.status)) {
-            let e = by_currency.entry(b.total.currency.code()).or_insert((b.total.currency, 0, 0));
-            e.1 += b.total.minor;
-            e.2 += 1;
-        }
-        if let Some((_, (cur, _, _))) = by_currency.iter().max_by_key(|(_, v)| v.2) {
-            let cur = *cur;
-            let per_day_minor: Vec<i64> = days
-                .iter()
-                .map(|d| {
-                    recent
-                        .iter()
-                        .filter(|b| earns(b.status) && b.total.currency == cur && utc_day(b.created_at) == *d)
-                        .map(|b| b.total.minor)
-                        .sum()
-                })
-                .collect();
+        if let Some(Revenue { currency: cur, per_day_minor, others: rest }) = revenue_per_day(&recent, &days) {
             let major = 10f64.powi(i32::from(cur.exponent()));
             let today_minor = per_day_minor.last().copied().unwrap_or(0);
-            let mut rest: Vec<&(Currency, i64, usize)> = by_currency.values().filter(|(c, _, _)| *c != cur).collect();
-            rest.sort_by_key(|(_, _, n)| std::cmp::Reverse(*n));
             let mut others: Vec<String> =
                 rest.iter().take(3).map(|(c, m, _)| format!("{} {}", c.code(), amount(*m, *c))).collect();
             if rest.len() > 3 {
@@ -238,13 +210,8 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
         let nights: Vec<Date> = (0..DAYS).map(|i| plus(today, i)).collect();
         let filter = BookingFilter { from: Some(today), to: Some(plus(today, DAYS)), ..BookingFilter::default() };
         let (staying, staying_capped) = scan(&s.ports, &a, filter, |_| false).await?;
-        let live =
-            |st: BookingStatus| matches!(st, BookingStatus::Held | BookingStatus::Confirmed | BookingStatus::CheckedIn);
-        let per_night: Vec<usize> = nights
-            .iter()
-            .map(|n| staying.iter().filter(|b| live(b.status) && b.check_in <= *n && *n < b.check_out).count())
-            .collect();
-        let pct = |n: usize| if units == 0 { 0.0 } else { 100.0 * n as f64 / units as f64 };
+        let per_night = occupied_per_night(&staying, &nights);
+        let pct = |n: usize| occupancy_pct(n, units);
         let tonight = per_night.first().copied().unwrap_or(0);
         kpis.push(Kpi {
             label: "Occupancy tonight".into(),

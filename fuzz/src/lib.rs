@@ -29,7 +29,7 @@ struct Discard;
 
 #[async_trait::async_trait]
 impl ClientEventSink for Discard {
-    async fn append(&self, _: EncodedBatch) -> Result<(), String> {
+    async fn append(&self, _: EncodedBatch) -> Result<(), innkeep_app::ingest::SinkError> {
         Ok(())
     }
 }

@@ -235,6 +235,9 @@ impl Event {
     }
 }
 
+/// Why a consumer could not handle an event: whatever its adapter failed with.
+pub type HandleError = Box<dyn std::error::Error + Send + Sync>;
+
 /// A named consumer of outbox events: the port adapters implement, and `innkeep-events`
 /// runs. `handle` must be safe to call again for an event it has seen (the runner records
 /// handled events, but a crash between handling and recording means one more call).
@@ -242,8 +245,9 @@ impl Event {
 pub trait Consumer: Send + Sync + 'static {
     /// The stable name that keys the consumer's position.
     fn name(&self) -> &str;
-    /// Act on one event; an error is retried, then parked as a dead letter.
-    async fn handle(&self, event: &StoredEvent) -> Result<(), String>;
+    /// Act on one event; an error is retried, then parked as a dead letter (with the
+    /// error's text and its sources).
+    async fn handle(&self, event: &StoredEvent) -> Result<(), HandleError>;
     /// Whether handling an event twice is harmless (deleting a cache key, say). Then the
     /// runner records no processed mark per event, only its position once a batch: after a
     /// crash the rest of the batch is handled again. Otherwise (the default) every handled

@@ -98,7 +98,28 @@ impl EncodedBatch {
 #[async_trait]
 pub trait ClientEventSink: Send + Sync + 'static {
     /// Store a batch; `Ok` means every event of it is stored (a 202 is only answered then).
-    async fn append(&self, batch: EncodedBatch) -> Result<(), String>;
+    async fn append(&self, batch: EncodedBatch) -> Result<(), SinkError>;
+}
+
+/// Why a batch was not stored (none of it counts as stored).
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// No space left where the events are kept: retrying soon will not help.
+    #[error("no space left for client events: {0}")]
+    Full(String),
+    /// The sink failed otherwise (I/O, the broker unreachable or not acknowledging).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<std::io::Error> for SinkError {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::StorageFull {
+            SinkError::Full(e.to_string())
+        } else {
+            SinkError::Failed(e.to_string())
+        }
+    }
 }
 
 /// Why one item was refused.
@@ -121,7 +142,7 @@ pub enum IngestError {
     #[error("a batch holds 1 to {MAX_BATCH} events")]
     BatchSize,
     #[error("the client event sink failed: {0}")]
-    Sink(String),
+    Sink(#[from] SinkError),
 }
 
 /// What stays the same for every item of a batch.
@@ -257,7 +278,7 @@ pub async fn ingest(
     }
     let accepted = batch.items.len();
     if accepted > 0 {
-        sink.append(batch).await.map_err(IngestError::Sink)?;
+        sink.append(batch).await?;
     }
     Ok(Ingested { accepted, rejected })
 }
@@ -273,8 +294,8 @@ mod tests {
 
     #[async_trait]
     impl ClientEventSink for Collect {
-        async fn append(&self, batch: EncodedBatch) -> Result<(), String> {
-            self.0.lock().map_err(|e| e.to_string())?.push(batch);
+        async fn append(&self, batch: EncodedBatch) -> Result<(), SinkError> {
+            self.0.lock().map_err(|e| SinkError::Failed(e.to_string()))?.push(batch);
             Ok(())
         }
     }

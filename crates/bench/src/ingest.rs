@@ -82,8 +82,8 @@ struct Capture(Mutex<Vec<EncodedBatch>>);
 
 #[async_trait]
 impl ClientEventSink for Capture {
-    async fn append(&self, batch: EncodedBatch) -> Result<(), String> {
-        self.0.lock().map_err(|e| e.to_string())?.push(batch);
+    async fn append(&self, batch: EncodedBatch) -> Result<(), innkeep_app::ingest::SinkError> {
+        self.0.lock().map_err(|e| innkeep_app::ingest::SinkError::Failed(e.to_string()))?.push(batch);
         Ok(())
     }
 }

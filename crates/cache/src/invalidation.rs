@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 use innkeep_app::cache::{Cache, keys_for};
-use innkeep_app::event::{Consumer, StoredEvent};
+use innkeep_app::event::{Consumer, HandleError, StoredEvent};
 use innkeep_app::{Store, StoreError};
 use std::sync::Arc;
 
@@ -49,12 +49,12 @@ impl Consumer for CacheInvalidator {
         &self.name
     }
 
-    async fn handle(&self, event: &StoredEvent) -> Result<(), String> {
+    async fn handle(&self, event: &StoredEvent) -> Result<(), HandleError> {
         let keys = keys_for(&event.event);
         if keys.is_empty() {
             return Ok(());
         }
-        self.cache.invalidate(&keys).await.map_err(|e| e.to_string())
+        Ok(self.cache.invalidate(&keys).await?)
     }
 
     /// Deleting a key twice is harmless, so no event needs a processed mark.

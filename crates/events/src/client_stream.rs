@@ -9,7 +9,7 @@ use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self, stream};
 use async_trait::async_trait;
 use bytes::Bytes;
-use innkeep_app::ingest::{ClientEventSink, EncodedBatch, KINDS};
+use innkeep_app::ingest::{ClientEventSink, EncodedBatch, KINDS, SinkError};
 use std::time::Duration;
 
 /// Where client events go on NATS.
@@ -99,8 +99,8 @@ pub async fn publish_batch(
 
 #[async_trait]
 impl ClientEventSink for ClientStream {
-    async fn append(&self, batch: EncodedBatch) -> Result<(), String> {
-        let _turn = self.batches.acquire().await.map_err(|e| e.to_string())?;
-        publish_batch(&self.js, |k| self.subject(k), batch).await
+    async fn append(&self, batch: EncodedBatch) -> Result<(), SinkError> {
+        let _turn = self.batches.acquire().await.map_err(|e| SinkError::Failed(e.to_string()))?;
+        publish_batch(&self.js, |k| self.subject(k), batch).await.map_err(SinkError::Failed)
     }
 }

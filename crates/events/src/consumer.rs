@@ -1,7 +1,7 @@
 //! Durable outbox consumers.
 
 use async_trait::async_trait;
-use innkeep_app::event::{Consumer, StoredEvent};
+use innkeep_app::event::{Consumer, HandleError, StoredEvent};
 use innkeep_app::store::DeadLetter;
 use innkeep_app::{Store, StoreError};
 use std::sync::Arc;
@@ -86,6 +86,18 @@ pub async fn run_once(store: &dyn Store, consumer: &dyn Consumer, opts: &Consume
     Ok(events.len())
 }
 
+/// An error and its sources, as a dead letter keeps it.
+fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 async fn attempt(consumer: &dyn Consumer, e: &StoredEvent, opts: &ConsumerOptions) -> Result<(), (String, u32)> {
     let mut backoff = opts.first_backoff;
     let mut tries = 0;
@@ -93,7 +105,7 @@ async fn attempt(consumer: &dyn Consumer, e: &StoredEvent, opts: &ConsumerOption
         tries += 1;
         match consumer.handle(e).await {
             Ok(()) => return Ok(()),
-            Err(error) if tries >= opts.max_attempts => return Err((error, tries)),
+            Err(error) if tries >= opts.max_attempts => return Err((error_text(error.as_ref()), tries)),
             Err(error) => {
                 tracing::debug!(consumer = consumer.name(), event_id = %e.event.id, tries, error = %error, "event failed; retrying");
                 tokio::time::sleep(backoff).await;
@@ -147,6 +159,7 @@ pub async fn replay_dead_letters(store: &dyn Store, consumer: &dyn Consumer) -> 
                 ok += 1;
             }
             Err(error) => {
+                let error = error_text(error.as_ref());
                 store.add_dead_letter(&DeadLetter { error, attempts: letter.attempts + 1, ..letter }).await?;
                 failed += 1;
             }
@@ -165,7 +178,7 @@ impl Consumer for EventCounter {
         "event-counter"
     }
 
-    async fn handle(&self, event: &StoredEvent) -> Result<(), String> {
+    async fn handle(&self, event: &StoredEvent) -> Result<(), HandleError> {
         metrics::counter!("innkeep_events_total", "type" => event.event.kind.as_str()).increment(1);
         Ok(())
     }

@@ -8,7 +8,7 @@
 //! serve`), so a crash of the machine may lose the last second.
 
 use async_trait::async_trait;
-use innkeep_app::ingest::{ClientEvent, ClientEventSink, EncodedBatch};
+use innkeep_app::ingest::{ClientEvent, ClientEventSink, EncodedBatch, SinkError};
 use std::collections::HashSet;
 use std::io::{BufRead, Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -322,7 +322,7 @@ pub fn compact(dir: &Path, segment: &Segment, before: Option<&Segment>) -> std::
 
 #[async_trait]
 impl ClientEventSink for EventLog {
-    async fn append(&self, batch: EncodedBatch) -> Result<(), String> {
-        self.append_sync(&batch).map_err(|e| e.to_string())
+    async fn append(&self, batch: EncodedBatch) -> Result<(), SinkError> {
+        Ok(self.append_sync(&batch)?)
     }
 }

@@ -53,12 +53,12 @@ impl Consumer for Recorder {
     fn name(&self) -> &str {
         "recorder"
     }
-    async fn handle(&self, e: &StoredEvent) -> Result<(), String> {
+    async fn handle(&self, e: &StoredEvent) -> Result<(), innkeep_app::event::HandleError> {
         let mut seen = self.seen.lock().unwrap();
         let n = seen.entry(e.event.id).or_insert(0);
         *n += 1;
         if self.poison.lock().unwrap().contains(&e.seq) {
-            return Err(format!("poison event {}", e.seq));
+            return Err(format!("poison event {}", e.seq).into());
         }
         if *n <= self.fail_first { Err("transient".into()) } else { Ok(()) }
     }

@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
-use innkeep_app::ingest::{IngestError, Ingested, MAX_BATCH, ingest};
+use innkeep_app::ingest::{IngestError, Ingested, MAX_BATCH, SinkError, ingest};
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -83,7 +83,17 @@ pub async fn post(
     }
     let result = ingest(sink.as_ref(), actor.as_ref(), &items, s.ports.clock.now()).await.map_err(|e| match e {
         IngestError::BatchSize => ApiError::invalid("body", "invalid_batch", e.to_string()),
-        IngestError::Sink(error) => {
+        IngestError::Sink(SinkError::Full(error)) => {
+            tracing::warn!(error = %error, "client events refused: no space");
+            let mut e = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_full",
+                "there is no space left for client events; nothing of the batch was stored; send it again later",
+            );
+            e.retry_after = Some(std::time::Duration::from_secs(30));
+            e
+        }
+        IngestError::Sink(SinkError::Failed(error)) => {
             tracing::error!(error = %error, "client event sink failed");
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,

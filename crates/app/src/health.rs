@@ -114,3 +114,45 @@ pub async fn check_all(probes: &[Arc<dyn Probe>]) -> Vec<PartHealth> {
     }
     out
 }
+
+/// Consumer lag (events) above which a consumer or an index shows as behind.
+pub const MAX_LAG: i64 = 1_000;
+
+/// The read replicas as the store last measured them.
+pub struct ReplicasProbe(pub Arc<dyn Store>);
+
+#[async_trait]
+impl Probe for ReplicasProbe {
+    async fn check(&self) -> Vec<PartHealth> {
+        let replicas = self.0.replicas();
+        if replicas.is_empty() {
+            return vec![PartHealth::new("read replicas", Status::Off, "none configured (database.replicas is empty)")];
+        }
+        replicas
+            .into_iter()
+            .map(|r| {
+                let part = format!("read replica {}", r.name);
+                let lag = r.lag_seconds.map_or("lag unknown".to_string(), |s| format!("lag {s:.1} s"));
+                match (r.up, r.serving) {
+                    (false, _) => PartHealth::new(part, Status::Down, "not answering; its reads run on the primary"),
+                    (true, false) => PartHealth::new(part, Status::Warn, format!("{lag}: too far behind to serve")),
+                    (true, true) => PartHealth::new(part, Status::Ok, format!("{lag}; {} reads served", r.reads)),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Object storage answers a read.
+pub struct ObjectsProbe(pub Arc<dyn crate::objects::ObjectStorage>);
+
+#[async_trait]
+impl Probe for ObjectsProbe {
+    async fn check(&self) -> Vec<PartHealth> {
+        let part = "object storage";
+        vec![match self.0.get("health/probe").await {
+            Ok(_) => PartHealth::new(part, Status::Ok, self.0.describe()),
+            Err(e) => PartHealth::new(part, Status::Down, format!("{}: {e}", self.0.describe())),
+        }]
+    }
+}

@@ -2,6 +2,7 @@
 
 use crate::index::SearchIndex;
 use innkeep_app::event::{Change, EventKind};
+use innkeep_app::health::{MAX_LAG, PartHealth, Probe, Status};
 use innkeep_app::store::RoomType;
 use innkeep_app::{Store, StoreError};
 use innkeep_core::PropertyId;
@@ -126,5 +127,32 @@ pub async fn follow(
         if by_commit {
             tokio::time::sleep(LINGER).await;
         }
+    }
+}
+
+/// How far the node's search index is behind the outbox (a probe for the operator).
+pub struct FreshnessProbe {
+    pub index: Arc<SearchIndex>,
+    pub store: Arc<dyn Store>,
+}
+
+#[async_trait::async_trait]
+impl Probe for FreshnessProbe {
+    async fn check(&self) -> Vec<PartHealth> {
+        let part = "search index (this node)";
+        let at = self.index.position();
+        vec![match self.store.last_event_seq().await {
+            Err(e) => PartHealth::new(part, Status::Down, e.to_string()),
+            Ok(_) if at < 0 => PartHealth::new(part, Status::Down, "not built yet"),
+            Ok(newest) => {
+                let behind = (newest - at).max(0);
+                let status = if behind > MAX_LAG { Status::Warn } else { Status::Ok };
+                PartHealth::new(
+                    part,
+                    status,
+                    format!("{} documents; {behind} outbox events behind", self.index.num_docs()),
+                )
+            }
+        }]
     }
 }

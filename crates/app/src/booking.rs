@@ -244,6 +244,25 @@ async fn transition(ports: &Ports, b: Booking, from: BookingStatus, now: Timesta
 }
 
 /// Expire holds past their expiry; returns how many expired.
+/// Expire the holds past their time every `every`, until `stop` turns true.
+pub async fn sweep_holds(ports: Ports, every: std::time::Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        match expire_holds(&ports, ports.clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => {
+                metrics::counter!("innkeep_holds_expired_total").increment(n as u64);
+                info!(expired = n, "holds expired");
+            }
+            Err(e) => tracing::error!(error = %e, "hold sweep failed"),
+        }
+    }
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn expire_holds(ports: &Ports, now: Timestamp) -> Result<usize, AppError> {
     let mut expired = 0;

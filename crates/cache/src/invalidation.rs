@@ -18,6 +18,13 @@ pub fn node_name(node: &str) -> String {
     format!("{SHARED_NAME}@{node}")
 }
 
+/// This node's id when none is configured: the host name and the port it serves on.
+pub fn default_node_id(port: u16) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let host = if host.trim().is_empty() { "localhost" } else { host.trim() };
+    format!("{host}:{port}")
+}
+
 /// Deletes the keys each outbox event makes stale.
 pub struct CacheInvalidator {
     name: String,

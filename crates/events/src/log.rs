@@ -326,3 +326,24 @@ impl ClientEventSink for EventLog {
         Ok(self.append_sync(&batch)?)
     }
 }
+
+/// Flush `log` to disk every `every` until `stop` turns true (then once more): what the
+/// log acknowledged is on disk within `every`.
+pub async fn sync_every(log: Arc<EventLog>, every: std::time::Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        let stopping = tokio::select! {
+            _ = tick.tick() => false,
+            _ = stop.wait_for(|s| *s) => true,
+        };
+        let log = log.clone();
+        match tokio::task::spawn_blocking(move || log.sync()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "client event log sync failed"),
+            Err(e) => tracing::error!(error = %e, "client event log sync task failed"),
+        }
+        if stopping {
+            return;
+        }
+    }
+}

@@ -86,9 +86,7 @@ async fn cache_invalidator(
     let name = if shared {
         innkeep_cache::invalidation::SHARED_NAME.to_string()
     } else if config.cache.node_id.is_empty() {
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-        let host = if host.trim().is_empty() { "localhost" } else { host.trim() };
-        innkeep_cache::invalidation::node_name(&format!("{host}:{}", addr.port()))
+        innkeep_cache::invalidation::node_name(&innkeep_cache::invalidation::default_node_id(addr.port()))
     } else {
         innkeep_cache::invalidation::node_name(&config.cache.node_id)
     };
@@ -176,7 +174,7 @@ impl Server {
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
         if sweep {
-            tokio::spawn(sweep_holds(
+            tokio::spawn(innkeep_app::booking::sweep_holds(
                 ports.clone(),
                 Duration::from_secs(config.booking.sweep_interval_secs.max(1)),
                 stop.subscribe(),
@@ -267,7 +265,7 @@ pub fn consumers() -> Vec<Arc<dyn Consumer>> {
 /// second until `stop`) or a JetStream stream on `bus.url`.
 pub async fn client_event_sink(
     config: &Config,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> anyhow::Result<Arc<dyn innkeep_app::ingest::ClientEventSink>> {
     let retention = Duration::from_secs(config.ingest.retention_days.max(1) * 24 * 3600);
     match config.ingest.sink.as_str() {
@@ -281,25 +279,7 @@ pub async fn client_event_sink(
                 })
                 .context("opening the client event log")?,
             );
-            let syncing = log.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(1));
-                loop {
-                    let stopping = tokio::select! {
-                        _ = tick.tick() => false,
-                        _ = stop.wait_for(|s| *s) => true,
-                    };
-                    let log = syncing.clone();
-                    match tokio::task::spawn_blocking(move || log.sync()).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => tracing::error!(error = %e, "client event log sync failed"),
-                        Err(e) => tracing::error!(error = %e, "client event log sync task failed"),
-                    }
-                    if stopping {
-                        return;
-                    }
-                }
-            });
+            tokio::spawn(innkeep_events::log::sync_every(log.clone(), Duration::from_secs(1), stop));
             Ok(log)
         }
         "nats" => {
@@ -326,24 +306,6 @@ pub fn nats_options(config: &Config) -> NatsOptions {
         url: config.bus.url.clone(),
         stream: config.bus.stream.clone(),
         subject_prefix: config.bus.subject_prefix.clone(),
-    }
-}
-
-async fn sweep_holds(ports: Ports, every: Duration, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(every);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
-        match innkeep_app::booking::expire_holds(&ports, ports.clock.now()).await {
-            Ok(0) => {}
-            Ok(n) => {
-                metrics::counter!("innkeep_holds_expired_total").increment(n as u64);
-                tracing::info!(expired = n, "holds expired");
-            }
-            Err(e) => tracing::error!(error = %e, "hold sweep failed"),
-        }
     }
 }
 

@@ -155,16 +155,11 @@ impl EventLog {
 
     /// Every line of a segment, plain or compacted.
     pub fn read_segment(segment: &Segment) -> std::io::Result<Vec<Vec<u8>>> {
-        let file = std::fs::File::open(&segment.path)?;
-        let reader: Box<dyn Read> =
-            if segment.compacted { Box::new(flate2::read::GzDecoder::new(file)) } else { Box::new(file) };
         let mut lines = Vec::new();
-        for line in std::io::BufReader::with_capacity(1 << 16, reader).split(b'\n') {
-            let line = line?;
-            if !line.is_empty() {
-                lines.push(line);
-            }
-        }
+        each_line(segment, |line| {
+            lines.push(line.to_vec());
+            Ok(())
+        })?;
         Ok(lines)
     }
 
@@ -278,36 +273,63 @@ fn maintain(opts: &LogOptions, current: u64) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Rewrite one closed segment as gzip without the events whose id it (or `before`) already holds.
-/// Returns the compacted segment.
-pub fn compact(dir: &Path, segment: &Segment, before: Option<&Segment>) -> std::io::Result<Segment> {
-    let mut seen: HashSet<Vec<u8>> = HashSet::new();
-    if let Some(b) = before {
-        for line in EventLog::read_segment(b)? {
-            if let Some(id) = line_id(&line) {
-                seen.insert(id.to_vec());
-            }
+/// Each non-empty line of a segment, plain or compacted, streamed (a segment is never held
+/// in memory whole).
+fn each_line(segment: &Segment, mut f: impl FnMut(&[u8]) -> std::io::Result<()>) -> std::io::Result<()> {
+    let file = std::fs::File::open(&segment.path)?;
+    let reader: Box<dyn Read> =
+        if segment.compacted { Box::new(flate2::read::GzDecoder::new(file)) } else { Box::new(file) };
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
+    let mut line = Vec::with_capacity(1024);
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        let l = line.strip_suffix(b"\n").unwrap_or(&line);
+        if !l.is_empty() {
+            f(l)?;
         }
     }
-    let lines = EventLog::read_segment(segment)?;
+}
+
+/// An event id as a fixed-size key (no allocation per id).
+fn id_key(id: &[u8]) -> Option<[u8; 36]> {
+    id.try_into().ok()
+}
+
+/// Rewrite one closed segment as gzip without the events whose id it (or `before`) already holds.
+/// Returns the compacted segment. Streams both segments: what it holds in memory is the set
+/// of their event ids (36 bytes each), not their events.
+pub fn compact(dir: &Path, segment: &Segment, before: Option<&Segment>) -> std::io::Result<Segment> {
+    let mut seen: HashSet<[u8; 36]> = HashSet::new();
+    if let Some(b) = before {
+        each_line(b, |line| {
+            if let Some(id) = line_id(line).and_then(id_key) {
+                seen.insert(id);
+            }
+            Ok(())
+        })?;
+    }
     let modified = std::fs::metadata(&segment.path)?.modified()?;
     let target = compacted_path(dir, segment.number);
     let tmp = target.with_extension("gz.tmp");
     let file = std::fs::File::create(&tmp)?;
     let mut gz = flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::fast());
     let (mut kept, mut dropped) = (0, 0);
-    for line in &lines {
+    each_line(segment, |line| {
         // A line without a readable id is kept: compaction never loses an event.
-        if let Some(id) = line_id(line)
-            && !seen.insert(id.to_vec())
+        if let Some(id) = line_id(line).and_then(id_key)
+            && !seen.insert(id)
         {
             dropped += 1;
-            continue;
+            return Ok(());
         }
         gz.write_all(line)?;
         gz.write_all(b"\n")?;
         kept += 1;
-    }
+        Ok(())
+    })?;
     let file = gz.finish()?.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
     // Retention goes by the age of the events, not of the compaction.

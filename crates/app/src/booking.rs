@@ -243,7 +243,6 @@ async fn transition(ports: &Ports, b: Booking, from: BookingStatus, now: Timesta
     Ok(b)
 }
 
-/// Expire holds past their expiry; returns how many expired.
 /// Expire the holds past their time every `every`, until `stop` turns true.
 pub async fn sweep_holds(ports: Ports, every: std::time::Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(every);
@@ -263,6 +262,7 @@ pub async fn sweep_holds(ports: Ports, every: std::time::Duration, mut stop: tok
     }
 }
 
+/// Expire holds past their expiry; returns how many expired.
 #[tracing::instrument(skip_all)]
 pub async fn expire_holds(ports: &Ports, now: Timestamp) -> Result<usize, AppError> {
     let mut expired = 0;

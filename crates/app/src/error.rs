@@ -4,6 +4,10 @@
 use crate::store::StoreError;
 use innkeep_core::{MoneyError, PropertyError, RoomTypeError, StayError, TransitionError};
 
+/// How long a client is told to wait after a write refused for a full disk (database or
+/// client event log): space is not freed in a second.
+pub const STORAGE_FULL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Why a use case did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -53,7 +57,7 @@ impl AppError {
     /// same way.
     pub fn unavailable(&self) -> Option<(&'static str, std::time::Duration)> {
         match self {
-            AppError::Store(StoreError::Full(_)) => Some(("storage_full", std::time::Duration::from_secs(30))),
+            AppError::Store(StoreError::Full(_)) => Some(("storage_full", STORAGE_FULL_WAIT)),
             AppError::Store(StoreError::Retryable(_) | StoreError::Unavailable(_)) => {
                 Some(("unavailable", std::time::Duration::from_secs(1)))
             }
@@ -61,9 +65,7 @@ impl AppError {
             _ => None,
         }
     }
-}
 
-impl AppError {
     /// The stable code and HTTP status every front end answers this error with (the API's
     /// problem+json `code`, the pages' status): the one table of them.
     pub fn code_and_status(&self) -> (&'static str, u16) {

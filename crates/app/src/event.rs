@@ -212,8 +212,10 @@ impl Event {
 
     /// The change this event records, read back into its payload type.
     pub fn change(&self) -> Result<Change, serde_json::Error> {
-        use serde_json::from_value as de;
-        let p = self.payload.clone();
+        fn de<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T, serde_json::Error> {
+            T::deserialize(v)
+        }
+        let p = &self.payload;
         Ok(match self.kind {
             EventKind::UserRegistered => Change::UserRegistered(de(p)?),
             EventKind::SessionEnded => Change::SessionEnded(de(p)?),

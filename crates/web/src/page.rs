@@ -145,10 +145,12 @@ impl IntoResponse for PageError {
             ),
             PageError::Message(s, m) => (s, "That did not work", m),
             PageError::Unavailable { code, .. } => {
-                let message = if code == "storage_full" {
-                    "We cannot save anything right now: our storage is full. Nothing was changed. Please try again in a few minutes."
-                } else {
-                    "We cannot save anything right now. Nothing was changed. Please try again in a moment."
+                let message = match code {
+                    "storage_full" => {
+                        "We cannot save anything right now: our storage is full. Nothing was changed. Please try again in a few minutes."
+                    }
+                    "search_unavailable" => "Search is not answering right now. Please try again in a moment.",
+                    _ => "We cannot save anything right now. Nothing was changed. Please try again in a moment.",
                 };
                 (StatusCode::SERVICE_UNAVAILABLE, "Try again soon", message.to_string())
             }

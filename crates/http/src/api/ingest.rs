@@ -90,7 +90,7 @@ pub async fn post(
                 "storage_full",
                 "there is no space left for client events; nothing of the batch was stored; send it again later",
             );
-            e.retry_after = Some(std::time::Duration::from_secs(30));
+            e.retry_after = Some(innkeep_app::error::STORAGE_FULL_WAIT);
             e
         }
         IngestError::Sink(SinkError::Failed(error)) => {

@@ -7,6 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use innkeep_app::booking::{Action, PlaceBooking, act, list_bookings, place_booking, visible_booking};
 use innkeep_app::node::AppState;
+use innkeep_app::report::utc_day as utc_today;
 use innkeep_app::store::{Booking, BookingFilter, GuestContact, Property};
 use innkeep_app::{Actor, AppError, Ports};
 use innkeep_core::{BookingId, BookingStatus, Money, Party, PropertyId, PropertyType, Quote, RoomTypeId, Stay};
@@ -27,10 +28,6 @@ pub struct SearchForm {
     pub kind: String,
     pub max_price: String,
     pub sort: String,
-}
-
-fn utc_today(now: Timestamp) -> Date {
-    now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
 }
 
 fn plus_days(d: Date, n: i64) -> Date {

@@ -1,8 +1,8 @@
 //! Which room types of a property can be booked for a stay and a party, at what price.
 
-use crate::catalog::{CalendarNight, effective_nights};
 use crate::store::{NightRow, Property, RoomType};
 use crate::{AppError, Ports};
+use innkeep_core::night::{self, CalendarNight};
 use innkeep_core::{Party, PropertyId, Quote, RoomTypeId, Stay, StayLimits};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -26,37 +26,8 @@ pub fn offer_for(
     party: Party,
     nights: &[CalendarNight],
 ) -> Result<Offer, AppError> {
-    check_stay(rt, stay, party, nights)?;
-    let mut units_left = u32::MAX;
-    for n in nights {
-        if n.closed || n.available == 0 {
-            return Err(AppError::SoldOut { night: n.date });
-        }
-        units_left = units_left.min(n.available);
-    }
-    let quote = quote_nights(rt, property, stay, party, nights)?;
+    let (units_left, quote) = night::offer(&rt.draft, property.draft.currency, stay, party, nights)?;
     Ok(Offer { room_type: rt.clone(), units_left, quote })
-}
-
-/// Whether the room type takes the party, and the stay's length: the arrival night's
-/// minimum stay (the room type's where the night sets none) and the room type's maximum.
-pub fn check_stay(rt: &RoomType, stay: &Stay, party: Party, nights: &[CalendarNight]) -> Result<(), AppError> {
-    rt.draft.occupancy.admits(party)?;
-    let arrival_min = nights.first().map(|n| n.min_stay).unwrap_or(rt.draft.min_stay);
-    stay.check_length(arrival_min, rt.draft.max_stay)?;
-    Ok(())
-}
-
-/// The price of the stay from its nights' effective prices.
-pub fn quote_nights(
-    rt: &RoomType,
-    property: &Property,
-    stay: &Stay,
-    party: Party,
-    nights: &[CalendarNight],
-) -> Result<Quote, AppError> {
-    let by_date = |d: Date| nights.iter().find(|n| n.date == d).map(|n| n.price_minor);
-    Ok(Quote::compute(&rt.draft.rate_plan, rt.draft.base_rate_minor, property.draft.currency, stay, party, by_date)?)
 }
 
 /// The stay as of today in the property's zone, with the platform's limits only.
@@ -162,7 +133,7 @@ fn offers_from(
     let mut offers = Vec::new();
     for rt in room_types {
         let mine = rows.get(&rt.id).map(Vec::as_slice).unwrap_or_default();
-        let nights = effective_nights(rt, stay, mine);
+        let nights = night::effective_nights(&rt.draft, stay, mine);
         if let Ok(offer) = offer_for(rt, property, stay, party, &nights) {
             offers.push(offer);
         }

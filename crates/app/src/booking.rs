@@ -1,10 +1,10 @@
 //! Placing, confirming, cancelling and expiring bookings.
 
-use crate::availability::{check_stay, parse_stay, quote_nights};
-use crate::catalog::effective_nights;
+use crate::availability::parse_stay;
 use crate::event::Change;
 use crate::store::{Booking, BookingFilter, GuestContact, HoldOutcome, NewHold, NightRow, Property, Transition};
 use crate::{Actor, AppError, Event, Ports};
+use innkeep_core::night;
 use innkeep_core::{BookingId, BookingStatus, Email, Money, Party, Role, RoomTypeId};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -103,9 +103,9 @@ async fn place(ports: &Ports, actor: &Actor, cmd: PlaceBooking, now: Timestamp) 
     // The price comes from the nights the hold's own transaction takes: no change to a
     // night between reading its price and selling it goes unseen.
     let price = |rows: &[NightRow]| {
-        let nights = effective_nights(&rt, &stay, rows);
-        check_stay(&rt, &stay, cmd.party, &nights)?;
-        let quote = quote_nights(&rt, &property, &stay, cmd.party, &nights)?;
+        let nights = night::effective_nights(&rt.draft, &stay, rows);
+        night::check_stay(&rt.draft, &stay, cmd.party, &nights)?;
+        let quote = night::quote_nights(&rt.draft, property.draft.currency, &stay, cmd.party, &nights)?;
         let booking = Booking {
             id: BookingId::new_v7(now),
             status: BookingStatus::Held,

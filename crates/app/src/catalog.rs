@@ -1,12 +1,11 @@
 //! Properties, room types and their calendars, as hosts manage them.
 
 use crate::event::{CalendarUpdated, Change};
-use crate::store::{NightRow, Property, RoomType};
+use crate::store::{Property, RoomType};
 use crate::{Actor, AppError, Event, Ports};
 use innkeep_core::{NightOverride, PropertyDraft, PropertyId, Role, RoomTypeDraft, RoomTypeId, Stay, TenantId};
 use jiff::Timestamp;
 use jiff::civil::Date;
-use serde::Serialize;
 
 /// Most nights one calendar read or write may span.
 pub const MAX_CALENDAR_NIGHTS: u32 = 731;
@@ -164,46 +163,7 @@ pub async fn set_calendar(
     Ok(())
 }
 
-/// One night of a calendar as a host sees it.
-#[derive(Debug, Clone, Serialize)]
-pub struct CalendarNight {
-    pub date: Date,
-    pub units: u32,
-    pub sold: u32,
-    pub available: u32,
-    /// Price of the night in minor units of the property's currency.
-    #[serde(rename = "price")]
-    pub price_minor: i64,
-    pub closed: bool,
-    pub min_stay: u16,
-}
-
-/// Effective values of every night in a range, from the room type and its stored nights.
-pub fn effective_nights(rt: &RoomType, range: &Stay, rows: &[NightRow]) -> Vec<CalendarNight> {
-    let mut rows = rows.iter().peekable();
-    range
-        .each_night()
-        .map(|date| {
-            while rows.peek().is_some_and(|r| r.date < date) {
-                rows.next();
-            }
-            let row = rows.peek().filter(|r| r.date == date).copied();
-            let (sold, ov) = row.map(|r| (r.sold, r.overrides)).unwrap_or((0, NightOverride::default()));
-            let units = ov.units.unwrap_or(rt.draft.units);
-            CalendarNight {
-                date,
-                units,
-                sold,
-                available: units.saturating_sub(sold),
-                price_minor: ov
-                    .price_minor
-                    .unwrap_or_else(|| rt.draft.rate_plan.night_price(rt.draft.base_rate_minor, date)),
-                closed: ov.closed.unwrap_or(false),
-                min_stay: ov.min_stay.unwrap_or(rt.draft.min_stay),
-            }
-        })
-        .collect()
-}
+pub use innkeep_core::night::CalendarNight;
 
 /// The calendar of a managed room type over `[from, to)`.
 pub async fn calendar(
@@ -216,5 +176,5 @@ pub async fn calendar(
     let rt = managed_room_type(ports, actor, id).await?;
     let range = calendar_range(from, to)?;
     let rows = ports.store.nights(id, &range).await?;
-    Ok(effective_nights(&rt, &range, &rows))
+    Ok(innkeep_core::night::effective_nights(&rt.draft, &range, &rows))
 }

@@ -2,7 +2,7 @@
 //! except `Store`, which is an internal failure.
 
 use crate::store::StoreError;
-use innkeep_core::{MoneyError, PropertyError, RoomTypeError, StayError, TransitionError};
+use innkeep_core::{MoneyError, OfferError, PropertyError, RoomTypeError, StayError, TransitionError};
 
 /// How long a client is told to wait after a write refused for a full disk (database or
 /// client event log): space is not freed in a second.
@@ -138,6 +138,17 @@ impl From<PropertyError> for AppError {
             PropertyError::AddressLines => "address.lines",
         };
         AppError::invalid(field, "invalid_property", e.to_string())
+    }
+}
+
+impl From<OfferError> for AppError {
+    fn from(e: OfferError) -> Self {
+        match e {
+            OfferError::Party(e) => e.into(),
+            OfferError::Stay(e) => e.into(),
+            OfferError::SoldOut { night } => AppError::SoldOut { night },
+            OfferError::Price(e) => e.into(),
+        }
     }
 }
 

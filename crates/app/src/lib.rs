@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod clock;
 pub mod error;
 pub mod event;
+pub mod follow;
 pub mod health;
 pub mod ingest;
 pub mod limit;

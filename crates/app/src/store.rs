@@ -108,13 +108,7 @@ pub struct RoomType {
     pub updated_at: Timestamp,
 }
 
-/// One night of a room type's calendar as stored (absent rows mean "no override, none sold").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NightRow {
-    pub date: Date,
-    pub sold: u32,
-    pub overrides: NightOverride,
-}
+pub use innkeep_core::night::NightRow;
 
 /// Contact details of whoever stays.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

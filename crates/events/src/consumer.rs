@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use innkeep_app::event::{Consumer, HandleError, StoredEvent};
+use innkeep_app::follow::{FollowOptions, Follower, StepError, follow};
 use innkeep_app::store::DeadLetter;
 use innkeep_app::{Store, StoreError};
 use std::sync::Arc;
@@ -115,35 +116,34 @@ async fn attempt(consumer: &dyn Consumer, e: &StoredEvent, opts: &ConsumerOption
     }
 }
 
+/// A durable consumer as an outbox follower.
+struct ConsumerFollower {
+    store: Arc<dyn Store>,
+    consumer: Arc<dyn Consumer>,
+    opts: ConsumerOptions,
+}
+
+#[async_trait]
+impl Follower for ConsumerFollower {
+    fn name(&self) -> &str {
+        self.consumer.name()
+    }
+
+    async fn step(&mut self) -> Result<usize, StepError> {
+        Ok(run_once(self.store.as_ref(), self.consumer.as_ref(), &self.opts).await?)
+    }
+}
+
 /// Run a consumer until `stop` turns true: drain, then wait for a commit or the poll interval.
 pub async fn run_consumer(
     store: Arc<dyn Store>,
     consumer: Arc<dyn Consumer>,
     commits: Arc<Notify>,
     opts: ConsumerOptions,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
-    loop {
-        // Register interest before reading, so a commit during the read is not missed.
-        let woken = commits.notified();
-        tokio::pin!(woken);
-        woken.as_mut().enable();
-        match run_once(store.as_ref(), consumer.as_ref(), &opts).await {
-            // A full batch may have more behind it; a partial one read every event visible
-            // then, so the next read waits for a commit (or the poll).
-            Ok(n) if n >= opts.batch as usize => continue,
-            Ok(_) => {}
-            Err(e) => tracing::error!(consumer = consumer.name(), error = %e, "consumer failed to read the outbox"),
-        }
-        let by_commit = tokio::select! {
-            _ = &mut woken => true,
-            _ = tokio::time::sleep(opts.poll) => false,
-            _ = stop.wait_for(|s| *s) => return,
-        };
-        if by_commit {
-            tokio::time::sleep(opts.linger).await;
-        }
-    }
+    let follow_opts = FollowOptions { batch: opts.batch as usize, poll: opts.poll, linger: opts.linger };
+    follow(ConsumerFollower { store, consumer, opts }, commits, follow_opts, stop).await;
 }
 
 /// Hand a consumer's dead letters to it again; those it now handles are removed.

@@ -37,6 +37,8 @@ pub struct EventLog {
     current: Mutex<Current>,
     /// Held while closed segments are compacted or expired (one pass at a time).
     maintaining: Arc<Mutex<()>>,
+    /// Wakes the maintenance thread with the number of the segment now written.
+    wake: std::sync::mpsc::SyncSender<u64>,
 }
 
 /// A segment file: its number and whether it is compacted (gzip).
@@ -109,8 +111,29 @@ impl EventLog {
             None => 0,
         };
         let current = open_segment(&opts.dir, current)?;
-        let log = EventLog { opts, current: Mutex::new(current), maintaining: Arc::new(Mutex::new(())) };
-        Ok(log)
+        let maintaining = Arc::new(Mutex::new(()));
+        let wake = Self::maintainer(opts.clone(), maintaining.clone())?;
+        Ok(EventLog { opts, current: Mutex::new(current), maintaining, wake })
+    }
+
+    /// The one thread that compacts and expires closed segments for the life of the log
+    /// (it ends when the log is dropped). One long-lived thread rather than one per
+    /// rotation: each new thread may take a new malloc arena, and the memory a pass frees
+    /// in an arena stays with the process, so a thread per pass made resident memory grow
+    /// with every rotation up to one pass's peak per arena (seen in `innkeep bench soak`).
+    fn maintainer(opts: LogOptions, lock: Arc<Mutex<()>>) -> std::io::Result<std::sync::mpsc::SyncSender<u64>> {
+        // One pending pass at most: a rotation while one is pending is picked up by it or
+        // by the next.
+        let (wake, woken) = std::sync::mpsc::sync_channel::<u64>(1);
+        std::thread::Builder::new().name("client-log-compact".into()).spawn(move || {
+            while let Ok(current) = woken.recv() {
+                let _pass = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Err(e) = maintain(&opts, current) {
+                    tracing::error!(error = %e, "client event log maintenance failed");
+                }
+            }
+        })?;
+        Ok(wake)
     }
 
     /// Remove what an interrupted compaction left: a temporary file, or the plain segment
@@ -225,19 +248,11 @@ impl EventLog {
         cur.file.sync_data()
     }
 
-    /// Compact and expire closed segments on a background thread, unless a pass is running
-    /// (the next rotation picks up what it leaves).
+    /// Compact and expire closed segments on the maintenance thread, unless a pass is
+    /// already waiting (it, or the next rotation, picks up what this one would do).
     fn maintain(&self, current: u64) {
-        let opts = self.opts.clone();
-        let lock = self.maintaining.clone();
-        let spawned = std::thread::Builder::new().name("client-log-compact".into()).spawn(move || {
-            let Ok(_pass) = lock.try_lock() else { return };
-            if let Err(e) = maintain(&opts, current) {
-                tracing::error!(error = %e, "client event log maintenance failed");
-            }
-        });
-        if let Err(e) = spawned {
-            tracing::error!(error = %e, "could not start client event log maintenance");
+        if let Err(std::sync::mpsc::TrySendError::Disconnected(_)) = self.wake.try_send(current) {
+            tracing::error!("the client event log maintenance thread has stopped");
         }
     }
 

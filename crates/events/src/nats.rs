@@ -5,6 +5,7 @@
 
 use async_nats::jetstream::{self, stream};
 use innkeep_app::Store;
+use innkeep_app::follow::{FollowOptions, Follower, StepError, follow};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
@@ -84,30 +85,29 @@ impl NatsRelay {
     }
 
     /// Relay until `stop`, woken by commits.
-    pub async fn run(self, store: Arc<dyn Store>, commits: Arc<Notify>, mut stop: watch::Receiver<bool>) {
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            let woken = commits.notified();
-            tokio::pin!(woken);
-            woken.as_mut().enable();
-            match self.relay_once(store.as_ref(), 500).await {
-                Ok(n) if n > 0 => {
-                    backoff = Duration::from_millis(100);
-                    continue;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::error!(error = %e, "relay to NATS failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(10));
-                    continue;
-                }
-            }
-            tokio::select! {
-                _ = &mut woken => {}
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                _ = stop.wait_for(|s| *s) => return,
-            }
-        }
+    pub async fn run(self, store: Arc<dyn Store>, commits: Arc<Notify>, stop: watch::Receiver<bool>) {
+        let opts =
+            FollowOptions { batch: RELAY_BATCH as usize, poll: Duration::from_millis(500), linger: Duration::ZERO };
+        follow(RelayFollower { relay: self, store }, commits, opts, stop).await;
+    }
+}
+
+/// Events the relay publishes at once.
+const RELAY_BATCH: u32 = 500;
+
+/// The relay as an outbox follower.
+struct RelayFollower {
+    relay: NatsRelay,
+    store: Arc<dyn Store>,
+}
+
+#[async_trait::async_trait]
+impl Follower for RelayFollower {
+    fn name(&self) -> &str {
+        RELAY
+    }
+
+    async fn step(&mut self) -> Result<usize, StepError> {
+        Ok(self.relay.relay_once(self.store.as_ref(), RELAY_BATCH).await?)
     }
 }

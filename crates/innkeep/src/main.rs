@@ -367,7 +367,7 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             let store = startup::open_store(config).await?;
             let index = innkeep_search::SearchIndex::open(None)?;
             let started = std::time::Instant::now();
-            let (_, n) = innkeep_search::freshness::rebuild(&store, &index).await.map_err(|e| anyhow::anyhow!(e))?;
+            let (_, n) = innkeep_search::freshness::rebuild(&store, &index).await?;
             store.close().await;
             println!("indexed {n} properties in {:.2} s", started.elapsed().as_secs_f64());
             Ok(())

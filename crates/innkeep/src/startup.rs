@@ -166,7 +166,7 @@ impl Server {
         let index_store: Arc<dyn innkeep_app::Store> = Arc::new(store.on_primary());
         let (from, indexed) = innkeep_search::freshness::rebuild(index_store.as_ref(), &search.index)
             .await
-            .map_err(|e| anyhow::anyhow!("building the search index: {e}"))?;
+            .context("building the search index")?;
         tracing::info!(properties = indexed, ms = started.elapsed().as_millis() as u64, "search index built");
         let listener = tokio::net::TcpListener::bind(&config.server.listen)
             .await

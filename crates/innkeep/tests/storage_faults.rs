@@ -1,6 +1,7 @@
 //! Storage faults made for real against the release path of the binary: a full disk (a
-//! small tmpfs), a SQLite file locked by another process, PostgreSQL backends terminated
-//! mid-transaction. In every case no write is answered 2xx unless it is in the database
+//! small tmpfs), a SQLite file locked by another process, a file system that turns
+//! read-only under the running server (its writes made to fail with `EROFS` by `strace`'s
+//! fault injection), PostgreSQL backends terminated mid-transaction. In every case no write is answered 2xx unless it is in the database
 //! afterwards (read by another connection, and after `kill -9` and a restart), faults are
 //! answered 503 with `Retry-After`, and the service resumes by itself.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -306,6 +307,94 @@ async fn a_sqlite_file_locked_by_another_process_refuses_writes_and_resumes() {
 
     book_until_saved(&world, 10, &mut saved).await;
     all_in_database(&sqlite_file(dir.path()), &saved).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// `strace` attached to every thread of `pid`, making each write and sync of a file fail
+/// with `EROFS` (what a file system remounted read-only answers) until it is stopped.
+/// `None` (and a message) where strace is missing or may not attach.
+fn read_only_under(pid: u32) -> Option<Child> {
+    let calls = "pwrite64,pwritev,pwritev2,fsync,fdatasync,ftruncate";
+    let spawned = Command::new("strace")
+        .args(["-f", "-qq", "-o", "/dev/null", "-e", &format!("trace={calls}")])
+        .args(["-e", &format!("inject={calls}:error=EROFS"), "-p", &pid.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut strace = match spawned {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("skipping: strace could not run: {e}");
+            return None;
+        }
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    if let Ok(Some(status)) = strace.try_wait() {
+        let mut err = String::new();
+        let _ = std::io::Read::read_to_string(strace.stderr.as_mut().expect("stderr"), &mut err);
+        eprintln!("skipping: strace may not attach ({status}): {}", err.trim());
+        return None;
+    }
+    Some(strace)
+}
+
+#[tokio::test]
+async fn a_file_system_turned_read_only_refuses_writes_loses_nothing_and_resumes() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = start(dir.path(), port, &[]);
+    let client = reqwest::Client::new();
+    wait_ready(&client, &base).await;
+    let world = World::new(&base).await;
+    let mut saved = Vec::new();
+    check_answer(&world.book(0).await, &mut saved);
+    assert_eq!(saved.len(), 1, "bookings work before the fault");
+
+    let Some(mut strace) = read_only_under(child.id()) else {
+        child.kill().unwrap();
+        child.wait().unwrap();
+        return;
+    };
+    let mut refused = 0;
+    for i in 1..40 {
+        let r = world.book(i).await;
+        check_answer(&r, &mut saved);
+        if r.status == 503 {
+            refused += 1;
+            assert!(r.body["detail"].as_str().unwrap_or_default().contains("nothing was saved"), "{}", r.body);
+        }
+        if refused >= 3 {
+            break;
+        }
+    }
+    assert!(refused >= 3, "a read-only file system never refused a booking");
+    // Reads keep working and the node says why writes fail.
+    let property = world.get(&format!("{}/properties/{}", world.api, world.property)).await;
+    assert_eq!(property.status, 200, "reads work while writes fail");
+    let ready = world.get(&format!("{base}/readyz")).await;
+    assert_eq!(ready.body["status"], "degraded", "{}", ready.body);
+    assert_eq!(ready.body["writes"]["reason"], "storage_error", "{}", ready.body);
+
+    // The file system takes writes again: the node resumes by itself.
+    let _ = Command::new("kill").arg(strace.id().to_string()).status();
+    strace.wait().unwrap();
+    book_until_saved(&world, 100, &mut saved).await;
+    check_answer(&world.book(200).await, &mut saved);
+    let ready = world.get(&format!("{base}/readyz")).await;
+    assert_eq!(ready.body["status"], "ready", "{}", ready.body);
+
+    // Every 201 is in the file, and after kill -9 and a restart.
+    all_in_database(&sqlite_file(dir.path()), &saved).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut child = start(dir.path(), port, &[]);
+    wait_ready(&client, &base).await;
+    for id in &saved {
+        let b = world.get(&format!("{}/bookings/{id}", world.api)).await;
+        assert_eq!(b.status, 200, "booking {id} answered 201 is gone after a restart");
+    }
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -20,6 +20,9 @@ pub enum SearchError {
     /// The index directory could not be created.
     #[error("index directory: {0}")]
     Io(#[from] std::io::Error),
+    /// The database could not be read (rebuilding or following the outbox).
+    #[error("store: {0}")]
+    Store(#[from] innkeep_app::StoreError),
     /// A thread panicked while holding the index writer.
     #[error("the index writer lock is poisoned")]
     Poisoned,

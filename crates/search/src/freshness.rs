@@ -1,10 +1,12 @@
 //! Keeping a node's index fresh: rebuild from the database, then follow the outbox.
 
+use crate::error::SearchError;
 use crate::index::SearchIndex;
+use innkeep_app::Store;
 use innkeep_app::event::{Change, EventKind};
+use innkeep_app::follow::{FollowOptions, Follower, StepError};
 use innkeep_app::health::{MAX_LAG, PartHealth, Probe, Status};
 use innkeep_app::store::RoomType;
-use innkeep_app::{Store, StoreError};
 use innkeep_core::PropertyId;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -13,13 +15,13 @@ use tokio::sync::{Notify, watch};
 
 /// Rebuild the index from every property and room type; returns the outbox position it
 /// reflects (follow from there) and the number of properties indexed.
-pub async fn rebuild(store: &dyn Store, index: &SearchIndex) -> Result<(i64, u64), String> {
-    let from = store.last_event_seq().await.map_err(|e| e.to_string())?;
+pub async fn rebuild(store: &dyn Store, index: &SearchIndex) -> Result<(i64, u64), SearchError> {
+    let from = store.last_event_seq().await?;
     let mut by_property: HashMap<PropertyId, Vec<RoomType>> = HashMap::new();
     let page = 20_000;
     let mut after = None;
     loop {
-        let rts = store.all_room_types(after, page).await.map_err(|e| e.to_string())?;
+        let rts = store.all_room_types(after, page).await?;
         after = rts.last().map(|rt| rt.id);
         let n = rts.len();
         for rt in rts {
@@ -32,7 +34,7 @@ pub async fn rebuild(store: &dyn Store, index: &SearchIndex) -> Result<(i64, u64
     let mut all = Vec::new();
     let mut after = None;
     loop {
-        let props = store.all_properties(after, page).await.map_err(|e| e.to_string())?;
+        let props = store.all_properties(after, page).await?;
         after = props.last().map(|p| p.id);
         let n = props.len();
         for p in props {
@@ -43,20 +45,21 @@ pub async fn rebuild(store: &dyn Store, index: &SearchIndex) -> Result<(i64, u64
             break;
         }
     }
-    let count = index.rebuild(all).map_err(|e| e.to_string())?;
+    let count = index.rebuild(all)?;
     Ok((from, count))
 }
 
 /// Outbox events read at once.
 const BATCH: u32 = 1000;
 
-/// Apply the catalogue events after `from` to the index; returns the new position.
-pub async fn apply_events(store: &dyn Store, index: &SearchIndex, from: i64) -> Result<i64, StoreError> {
+/// Apply the catalogue events after `from` to the index; returns the new position. On an
+/// error the position stays, so the same events are applied again.
+pub async fn apply_events(store: &dyn Store, index: &SearchIndex, from: i64) -> Result<i64, SearchError> {
     let events = store.events_after(from, BATCH).await?;
     let Some(last) = events.last().map(|e| e.seq) else { return Ok(from) };
     // A bulk import (the demo loader) names no properties: read the whole catalogue again.
     if events.iter().any(|e| e.event.kind == EventKind::CatalogImported) {
-        rebuild(store, index).await.map_err(StoreError::Database)?;
+        rebuild(store, index).await?;
         return Ok(last);
     }
     let mut touched = HashSet::new();
@@ -75,15 +78,11 @@ pub async fn apply_events(store: &dyn Store, index: &SearchIndex, from: i64) -> 
     for id in &touched {
         if let Some(p) = store.property(*id).await? {
             let rts = store.room_types_of(*id).await?;
-            if let Err(e) = index.upsert(&p, &rts) {
-                tracing::error!(property_id = %id, error = %e, "index update failed");
-            }
+            index.upsert(&p, &rts)?;
         }
     }
-    if !touched.is_empty()
-        && let Err(e) = index.commit()
-    {
-        tracing::error!(error = %e, "index commit failed");
+    if !touched.is_empty() {
+        index.commit()?;
     }
     Ok(last)
 }
@@ -91,43 +90,40 @@ pub async fn apply_events(store: &dyn Store, index: &SearchIndex, from: i64) -> 
 /// How long the follower lets commits gather after one wakes it.
 const LINGER: Duration = Duration::from_millis(10);
 
+/// A node's index as an outbox follower: its position is the index's own (kept in
+/// memory; a node rebuilds its index when it starts).
+struct IndexFollower {
+    store: Arc<dyn Store>,
+    index: Arc<SearchIndex>,
+    from: i64,
+}
+
+#[async_trait::async_trait]
+impl Follower for IndexFollower {
+    fn name(&self) -> &str {
+        "search-index"
+    }
+
+    async fn step(&mut self) -> Result<usize, StepError> {
+        let next = apply_events(self.store.as_ref(), &self.index, self.from).await?;
+        let moved = (next - self.from) as usize;
+        self.from = next;
+        self.index.set_position(next);
+        Ok(moved)
+    }
+}
+
 /// Follow the outbox from `from` until `stop`, woken by commits.
 pub async fn follow(
     store: Arc<dyn Store>,
     index: Arc<SearchIndex>,
-    mut from: i64,
+    from: i64,
     commits: Arc<Notify>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
     index.set_position(from);
-    loop {
-        let woken = commits.notified();
-        tokio::pin!(woken);
-        woken.as_mut().enable();
-        match apply_events(store.as_ref(), &index, from).await {
-            Ok(next) if next != from => {
-                let full = next - from >= i64::from(BATCH);
-                from = next;
-                index.set_position(from);
-                // A batch that was not full read every event visible then: wait for the
-                // next commit instead of reading again at once.
-                if full {
-                    continue;
-                }
-            }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "index could not read the outbox"),
-        }
-        let by_commit = tokio::select! {
-            _ = &mut woken => true,
-            _ = tokio::time::sleep(Duration::from_millis(500)) => false,
-            _ = stop.wait_for(|s| *s) => return,
-        };
-        // Let a burst of commits gather into one read of the outbox.
-        if by_commit {
-            tokio::time::sleep(LINGER).await;
-        }
-    }
+    let opts = FollowOptions { batch: BATCH as usize, poll: Duration::from_millis(500), linger: LINGER };
+    innkeep_app::follow::follow(IndexFollower { store, index, from }, commits, opts, stop).await;
 }
 
 /// How far the node's search index is behind the outbox (a probe for the operator).

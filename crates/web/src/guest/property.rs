@@ -119,7 +119,7 @@ pub async fn property(
         page.strip_days = range.each_night().map(|d| d.strftime("%a %-d").to_string()).collect();
         for rt in innkeep_app::cache::room_types(&s.ports, id).await? {
             let rows = innkeep_app::cache::nights(&s.ports, rt.id, &range).await?;
-            let cells = innkeep_app::catalog::effective_nights(&rt, &range, &rows)
+            let cells = innkeep_core::night::effective_nights(&rt.draft, &range, &rows)
                 .iter()
                 .map(|n| StripCell {
                     open: !n.closed && n.available > 0,

@@ -207,9 +207,25 @@ pub struct BookingFilter {
     pub offset: u32,
 }
 
-/// The store port.
+/// The store's accounts role: users and their sessions.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Accounts: Send + Sync {
+    /// Create a user (and its tenant, for a host); `Duplicate` if the e-mail is taken.
+    async fn create_user(&self, user: &NewUser, event: &Event) -> Result<(), StoreError>;
+    /// A user and its password hash, by e-mail.
+    async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError>;
+    /// Record a session token's hash.
+    async fn create_session(&self, token_hash: &str, user: UserId, expires_at: Timestamp) -> Result<(), StoreError>;
+    /// The user of an unexpired session, and when the session expires. Read from the
+    /// primary: a sign-in is followed at once by requests with its token.
+    async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<(User, Timestamp)>, StoreError>;
+    /// End a session, with its `session.ended` event.
+    async fn delete_session(&self, token_hash: &str, event: &Event) -> Result<(), StoreError>;
+}
+
+/// The store's catalog role: properties and room types, one at a time and in bulk.
+#[async_trait]
+pub trait Catalog: Send + Sync {
     /// Bulk-load tenants (id, name; existing ones are kept), properties and room types in
     /// one transaction with one event (the demo generator; consumers such as the search
     /// index rebuild from the database).
@@ -222,21 +238,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// How many properties there are.
     async fn count_properties(&self) -> Result<i64, StoreError>;
-
-    /// Whether the database answers and its migrations are applied.
-    async fn ready(&self) -> Result<(), StoreError>;
-
-    /// Create a user (and its tenant, for a host); `Duplicate` if the e-mail is taken.
-    async fn create_user(&self, user: &NewUser, event: &Event) -> Result<(), StoreError>;
-    /// A user and its password hash, by e-mail.
-    async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError>;
-    /// Record a session token's hash.
-    async fn create_session(&self, token_hash: &str, user: UserId, expires_at: Timestamp) -> Result<(), StoreError>;
-    /// The user of an unexpired session, and when the session expires. Read from the
-    /// primary: a sign-in is followed at once by requests with its token.
-    async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<(User, Timestamp)>, StoreError>;
-    /// End a session, with its `session.ended` event.
-    async fn delete_session(&self, token_hash: &str, event: &Event) -> Result<(), StoreError>;
 
     /// Add a property.
     async fn insert_property(&self, property: &Property, event: &Event) -> Result<(), StoreError>;
@@ -271,7 +272,11 @@ pub trait Store: Send + Sync + 'static {
     async fn all_room_types(&self, after: Option<RoomTypeId>, limit: u32) -> Result<Vec<RoomType>, StoreError>;
     /// Every property, a page at a time in id order after `after` (for rebuilding indexes).
     async fn all_properties(&self, after: Option<PropertyId>, limit: u32) -> Result<Vec<Property>, StoreError>;
+}
 
+/// The store's inventory role: nights, holds and bookings: where a night is sold, once.
+#[async_trait]
+pub trait Inventory: Send + Sync {
     /// Set overrides on the nights of `range`; `UnitsBelowSold` if units would drop below sold.
     async fn set_nights(
         &self,
@@ -302,7 +307,11 @@ pub trait Store: Send + Sync + 'static {
     async fn list_bookings(&self, filter: &BookingFilter) -> Result<Vec<Booking>, StoreError>;
     /// Holds whose expiry is before `now`.
     async fn expired_holds(&self, now: Timestamp, limit: u32) -> Result<Vec<BookingId>, StoreError>;
+}
 
+/// The store's outbox role: the outbox, consumer positions, processed marks and dead letters.
+#[async_trait]
+pub trait Outbox: Send + Sync {
     /// Outbox events after position `seq`, oldest first. Only events whose transaction
     /// committed before every running one are returned, so no event is ever skipped.
     async fn events_after(&self, seq: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
@@ -337,11 +346,35 @@ pub trait Store: Send + Sync + 'static {
     async fn remove_dead_letter(&self, consumer: &str, event: innkeep_core::EventId) -> Result<(), StoreError>;
     /// An outbox event by id.
     async fn event(&self, id: innkeep_core::EventId) -> Result<Option<StoredEvent>, StoreError>;
+}
 
+/// The store's photos role: the photos of properties (their bytes are in object storage).
+#[async_trait]
+pub trait Photos: Send + Sync {
+    /// Record a photo whose bytes are already in object storage.
+    async fn insert_photo(&self, photo: &Photo, event: &Event) -> Result<(), StoreError>;
+    /// The photos of a property, oldest first.
+    async fn photos_of(&self, property: PropertyId) -> Result<Vec<Photo>, StoreError>;
+    /// A photo by id.
+    async fn photo(&self, id: PhotoId) -> Result<Option<Photo>, StoreError>;
+    /// The first photo of each of these properties that has one.
+    async fn cover_photos(&self, properties: &[PropertyId]) -> Result<Vec<Photo>, StoreError>;
+}
+
+/// The store's history role: what each guest searched for.
+#[async_trait]
+pub trait History: Send + Sync {
     /// Remember a user's search (the query string and a short summary).
     async fn record_search(&self, user: UserId, query: &str, summary: &str, at: Timestamp) -> Result<(), StoreError>;
     /// A user's most recent searches, newest first.
     async fn recent_searches(&self, user: UserId, limit: u32) -> Result<Vec<RecentSearch>, StoreError>;
+}
+
+/// The store port: every role, and the store's own health.
+#[async_trait]
+pub trait Store: Accounts + Catalog + Inventory + Outbox + Photos + History + Send + Sync + 'static {
+    /// Whether the database answers and its migrations are applied.
+    async fn ready(&self) -> Result<(), StoreError>;
 
     /// The read replicas as last measured (none on SQLite or without replicas).
     fn replicas(&self) -> Vec<ReplicaStatus> {
@@ -351,14 +384,6 @@ pub trait Store: Send + Sync + 'static {
     fn write_fault(&self) -> Option<WriteFault> {
         None
     }
-    /// Record a photo whose bytes are already in object storage.
-    async fn insert_photo(&self, photo: &Photo, event: &Event) -> Result<(), StoreError>;
-    /// The photos of a property, oldest first.
-    async fn photos_of(&self, property: PropertyId) -> Result<Vec<Photo>, StoreError>;
-    /// A photo by id.
-    async fn photo(&self, id: PhotoId) -> Result<Option<Photo>, StoreError>;
-    /// The first photo of each of these properties that has one.
-    async fn cover_photos(&self, properties: &[PropertyId]) -> Result<Vec<Photo>, StoreError>;
 }
 
 /// A photo of a property; its bytes are in object storage under `key`.

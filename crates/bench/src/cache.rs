@@ -23,7 +23,7 @@ pub async fn run(properties: usize, seconds: u64, concurrency: usize, redis_url:
     let ids: Vec<String> = {
         super::load_demo(&dir, properties, &[]).await?;
         let store = super::open_store(&dir, None).await?;
-        let page = innkeep_app::Store::all_properties(&store, None, HOT as u32).await?;
+        let page = innkeep_app::store::Catalog::all_properties(&store, None, HOT as u32).await?;
         store.close().await;
         page.into_iter().map(|p| p.id.to_string()).collect()
     };

@@ -8,7 +8,7 @@ pub mod postgres;
 pub mod soak;
 
 use anyhow::Context;
-use innkeep_app::Store;
+use innkeep_app::store::Catalog;
 use innkeep_demo as demo;
 use serde_json::json;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use futures::StreamExt;
 use innkeep_app::event::{Event, StoredEvent};
+use innkeep_app::store::Outbox;
 use innkeep_app::store::{NewUser, User};
 use innkeep_app::{Store, StoreError};
 use innkeep_core::{Email, EventId, Role, UserId};

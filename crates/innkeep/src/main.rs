@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use innkeep::config::Config;
 use innkeep::startup::{self, Server};
 use innkeep_app::SystemClock;
+use innkeep_app::store::Outbox;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -220,7 +221,6 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn events(command: EventsCommand, store: &innkeep_store::SqlStore) -> anyhow::Result<()> {
-    use innkeep_app::Store;
     match command {
         EventsCommand::Status => {
             let last = store.last_event_seq().await?;

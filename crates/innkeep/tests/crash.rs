@@ -8,7 +8,7 @@ mod common;
 
 use common::{Reply, post_json as post, wait_ready};
 use futures::StreamExt;
-use innkeep_app::Store;
+use innkeep_app::store::Outbox;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};

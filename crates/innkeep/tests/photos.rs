@@ -60,7 +60,7 @@ async fn a_host_uploads_a_photo_that_is_served_at_a_stable_cached_url() {
     let on_disk = app.dir.path().join(format!("objects/photos/{property}/{id}.png"));
     assert_eq!(std::fs::read(&on_disk).unwrap(), PNG);
     let server = app.server.as_ref().unwrap();
-    let events = innkeep_app::Store::events_after(server.ports.store.as_ref(), 0, 1000).await.unwrap();
+    let events = innkeep_app::store::Outbox::events_after(server.ports.store.as_ref(), 0, 1000).await.unwrap();
     assert!(events.iter().any(
         |e| e.event.kind == innkeep_app::event::EventKind::PhotoAdded && e.event.payload["photo_id"] == id.as_str()
     ));

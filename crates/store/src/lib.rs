@@ -14,7 +14,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use std::time::Duration;
 
-pub use innkeep_app::store::ReplicaStatus;
+pub use innkeep_app::store::{Accounts, Catalog, History, Inventory, Outbox, Photos, ReplicaStatus};
 pub use primary::host_urls;
 pub use sql::SqlStore;
 

@@ -1,0 +1,88 @@
+//! The SQL store's `Accounts` role: users and their sessions.
+
+use super::*;
+
+#[async_trait]
+impl Accounts for SqlStore {
+    async fn create_user(&self, new: &NewUser, event: &Event) -> Result<(), StoreError> {
+        self.write(async {
+            let u = &new.user;
+            let mut tx = self.begin().await?;
+            if let (Some(t), Some(name)) = (u.tenant_id, &new.tenant_name) {
+                sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+                    .bind(t.to_string())
+                    .bind(name)
+                    .bind(ms(u.created_at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            let r = sqlx::query(
+                "INSERT INTO users (id, email, name, role, tenant_id, tenant_role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(u.id.to_string())
+            .bind(u.email.as_str())
+            .bind(&u.name)
+            .bind(u.role.as_str())
+            .bind(u.tenant_id.map(|t| t.to_string()))
+            .bind(u.tenant_id.map(|_| "owner"))
+            .bind(&new.password_hash)
+            .bind(ms(u.created_at))
+            .execute(&mut *tx)
+            .await;
+            match r {
+                Err(e) if is_unique_violation(&e) => return Err(StoreError::Duplicate("email")),
+                r => r.map_err(db_err)?,
+            };
+            append_event(&mut tx, event).await?;
+            self.commit(tx).await
+        })
+        .await
+    }
+
+    async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError> {
+        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at, u.password_hash FROM users u WHERE u.email = $1";
+        let Some(row) = sqlx::query(sql).bind(email.as_str()).fetch_optional(&self.reader()).await.map_err(db_err)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some((user_of(&row)?, row.try_get("password_hash").map_err(db_err)?)))
+    }
+
+    async fn create_session(&self, token_hash: &str, user: UserId, expires_at: Timestamp) -> Result<(), StoreError> {
+        self.write(async {
+            let mut tx = self.begin().await?;
+            sqlx::query("INSERT INTO sessions (token_hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(token_hash)
+                .bind(user.to_string())
+                .bind(ms(expires_at))
+                .bind(ms(Timestamp::now()))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            self.commit(tx).await
+        })
+        .await
+    }
+
+    async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<(User, Timestamp)>, StoreError> {
+        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2";
+        let row =
+            sqlx::query(sql).bind(token_hash).bind(ms(now)).fetch_optional(&self.reader()).await.map_err(db_err)?;
+        row.as_ref().map(|r| Ok((user_of(r)?, from_ms(r.try_get("expires_at").map_err(db_err)?)?))).transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str, event: &Event) -> Result<(), StoreError> {
+        self.write(async {
+            let mut tx = self.begin().await?;
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                .bind(token_hash)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            append_event(&mut tx, event).await?;
+            self.commit(tx).await
+        })
+        .await
+    }
+}

@@ -109,3 +109,67 @@ async fn three_nodes_on_one_postgres_sell_exactly_the_units() {
     drop(nodes);
     innkeep_store::testing::drop_postgres_database(&admin, &db_name).await.unwrap();
 }
+
+/// The value of the hidden input `name` in a page.
+fn input(page: &str, name: &str) -> String {
+    let at = page.find(&format!("name=\"{name}\"")).unwrap_or_else(|| panic!("no input {name} in {page}"));
+    let tag_start = page[..at].rfind('<').unwrap();
+    let tag = &page[tag_start..tag_start + page[tag_start..].find('>').unwrap()];
+    let v = tag.find("value=\"").unwrap() + "value=\"".len();
+    tag[v..v + tag[v..].find('"').unwrap()].to_string()
+}
+
+/// One browser's cookies, sent to whichever node the load balancer picks.
+#[derive(Default)]
+struct Jar(std::collections::BTreeMap<String, String>);
+
+impl Jar {
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> (u16, String) {
+        let cookies: Vec<String> = self.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let r = req.header("cookie", cookies.join("; ")).send().await.unwrap();
+        for c in r.headers().get_all("set-cookie") {
+            let pair = c.to_str().unwrap().split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            self.0.insert(k.trim().to_string(), v.trim().to_string());
+        }
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_rendered_by_one_node_posts_to_another_on_one_postgres() {
+    let Some(admin) = innkeep_store::testing::server_url("INNKEEP_TEST_POSTGRES_URL") else { return };
+    let (db_url, db_name) = innkeep_store::testing::fresh_postgres_database(&admin).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ports = [free_port(), free_port()];
+    let bases: Vec<String> = ports.iter().map(|p| format!("http://127.0.0.1:{p}")).collect();
+    let nodes: Vec<Node> = ports.iter().map(|p| start(&db_url, *p, dir.path())).collect();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for b in &bases {
+        wait_ready(&client, b).await;
+    }
+    let body = json!({"email": "ana@example.com", "password": "correct horse battery", "name": "Ana", "role": "guest"});
+    let r = client.post(format!("{}/api/v1/users", bases[0])).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+
+    // Node 1 renders the sign-in form; node 2 takes it and signs the guest in.
+    let mut jar = Jar::default();
+    let (_, page) = jar.send(client.get(format!("{}/signin", bases[0]))).await;
+    let form = [
+        ("csrf", input(&page, "csrf")),
+        ("email", "ana@example.com".to_string()),
+        ("password", "correct horse battery".to_string()),
+    ];
+    let (status, page) = jar.send(client.post(format!("{}/signin", bases[1])).form(&form)).await;
+    assert_eq!(status, 303, "{page}");
+    // The signed-in session's forms too: one from node 2 signs out on node 1.
+    let (status, page) = jar.send(client.get(format!("{}/trips", bases[1]))).await;
+    assert_eq!(status, 200, "signed in on node 2 too");
+    let (status, _) =
+        jar.send(client.post(format!("{}/signout", bases[0])).form(&[("csrf", input(&page, "csrf"))])).await;
+    assert_eq!(status, 303);
+    let (status, _) = jar.send(client.get(format!("{}/trips", bases[1]))).await;
+    assert_eq!(status, 303, "signed out on every node");
+    drop(nodes);
+    innkeep_store::testing::drop_postgres_database(&admin, &db_name).await.unwrap();
+}

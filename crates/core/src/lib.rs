@@ -11,8 +11,10 @@
 pub mod booking;
 pub mod cancellation;
 pub mod ids;
+pub mod ledger;
 pub mod money;
 pub mod night;
+pub mod payment;
 pub mod photo;
 pub mod property;
 pub mod quote;
@@ -25,6 +27,7 @@ pub use cancellation::CancellationPolicy;
 pub use ids::*;
 pub use money::{Currency, Money, MoneyError};
 pub use night::{CalendarNight, NightRow, OfferError};
+pub use payment::{PaymentMethod, PaymentStatus, PaymentTiming};
 pub use photo::{ImageKind, MAX_PHOTO_BYTES, PhotoError};
 pub use property::{Address, Amenity, CountryCode, PropertyDraft, PropertyError, PropertyType, TimeZoneName};
 pub use quote::{NightPrice, Quote, QuoteLine};

@@ -9,6 +9,8 @@ import sys
 LAYERS = {
     "innkeep-core": 0,
     "innkeep-app": 1,
+    # outside formats (bank statements, the payment provider's objects): pure parsers on core
+    "innkeep-payments": 1,
     # adapters: each implements ports of app, none knows another
     "innkeep-store": 2,
     "innkeep-events": 2,

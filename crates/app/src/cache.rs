@@ -152,7 +152,12 @@ pub fn keys_for(event: &Event) -> Vec<String> {
         // Every booking event: holds, expiries and cancellations change what is sold.
         Change::Booking(b) => nights_keys(b.room_type_id, b.check_in, b.check_out),
         Change::SessionEnded(s) => vec![session_key(&s.token_hash)],
-        Change::UserRegistered(_) | Change::PhotoAdded(_) | Change::CatalogImported(_) => Vec::new(),
+        Change::UserRegistered(_)
+        | Change::PhotoAdded(_)
+        | Change::CatalogImported(_)
+        | Change::PaymentCreated(_)
+        | Change::PaymentReceived(_)
+        | Change::PaymentSucceeded(_) => Vec::new(),
     }
 }
 

@@ -3,6 +3,7 @@
 //! and every payload a type of [`Change`]: producers build a `Change`, consumers read one
 //! back with [`Event::change`]; no other code spells a kind or reads a payload field by name.
 
+use crate::payment::Payment;
 use crate::store::{Booking, Property, RoomType};
 use async_trait::async_trait;
 use innkeep_core::{BookingStatus, EventId, NightOverride, PhotoId, PropertyId, Role, RoomTypeId, TenantId, UserId};
@@ -46,6 +47,9 @@ kinds! {
     BookingNoShow => "booking.no_show",
     PhotoAdded => "photo.added",
     CatalogImported => "catalog.imported",
+    PaymentCreated => "payment.created",
+    PaymentReceived => "payment.received",
+    PaymentSucceeded => "payment.succeeded",
 }
 
 impl EventKind {
@@ -140,6 +144,12 @@ pub enum Change {
     Booking(Booking),
     PhotoAdded(PhotoAdded),
     CatalogImported(CatalogImported),
+    /// A payment was started (a bank transfer's reference handed out).
+    PaymentCreated(Payment),
+    /// Money arrived for a payment, less than it asks.
+    PaymentReceived(Payment),
+    /// A payment is paid in full.
+    PaymentSucceeded(Payment),
 }
 
 impl Change {
@@ -156,6 +166,9 @@ impl Change {
             Change::Booking(b) => EventKind::of_booking(b.status),
             Change::PhotoAdded(_) => EventKind::PhotoAdded,
             Change::CatalogImported(_) => EventKind::CatalogImported,
+            Change::PaymentCreated(_) => EventKind::PaymentCreated,
+            Change::PaymentReceived(_) => EventKind::PaymentReceived,
+            Change::PaymentSucceeded(_) => EventKind::PaymentSucceeded,
         }
     }
 
@@ -169,6 +182,9 @@ impl Change {
             Change::Booking(p) => serde_json::to_value(p),
             Change::PhotoAdded(p) => serde_json::to_value(p),
             Change::CatalogImported(p) => serde_json::to_value(p),
+            Change::PaymentCreated(p) | Change::PaymentReceived(p) | Change::PaymentSucceeded(p) => {
+                serde_json::to_value(p)
+            }
         }
     }
 }
@@ -233,6 +249,9 @@ impl Event {
             | EventKind::BookingNoShow => Change::Booking(de(p)?),
             EventKind::PhotoAdded => Change::PhotoAdded(de(p)?),
             EventKind::CatalogImported => Change::CatalogImported(de(p)?),
+            EventKind::PaymentCreated => Change::PaymentCreated(de(p)?),
+            EventKind::PaymentReceived => Change::PaymentReceived(de(p)?),
+            EventKind::PaymentSucceeded => Change::PaymentSucceeded(de(p)?),
         })
     }
 }

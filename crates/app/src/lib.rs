@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod limit;
 pub mod node;
 pub mod objects;
+pub mod payment;
 pub mod photo;
 pub mod report;
 pub mod requests;
@@ -45,6 +46,7 @@ pub struct Settings {
     pub session_ttl: jiff::SignedDuration,
     /// How long a cached read may be served before it is read again.
     pub cache_ttl: std::time::Duration,
+    pub payments: payment::PaymentSettings,
 }
 
 impl Default for Settings {
@@ -54,6 +56,7 @@ impl Default for Settings {
             booking_window_days: innkeep_core::stay::DEFAULT_BOOKING_WINDOW_DAYS,
             session_ttl: jiff::SignedDuration::from_hours(24 * 30),
             cache_ttl: std::time::Duration::from_secs(60),
+            payments: payment::PaymentSettings::default(),
         }
     }
 }

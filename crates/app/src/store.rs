@@ -3,6 +3,7 @@
 
 use crate::AppError;
 use crate::event::{Event, StoredEvent};
+pub use crate::payment::Payments;
 use async_trait::async_trait;
 use innkeep_core::{
     BookingId, BookingStatus, Email, ImageKind, Money, NightOverride, PhotoId, PropertyDraft, PropertyId, Quote, Role,
@@ -372,7 +373,7 @@ pub trait History: Send + Sync {
 
 /// The store port: every role, and the store's own health.
 #[async_trait]
-pub trait Store: Accounts + Catalog + Inventory + Outbox + Photos + History + Send + Sync + 'static {
+pub trait Store: Accounts + Catalog + Inventory + Outbox + Photos + History + Payments + Send + Sync + 'static {
     /// Whether the database answers and its migrations are applied.
     async fn ready(&self) -> Result<(), StoreError>;
 

@@ -7,7 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod telemetry;
 
-use api::{accounts, bookings, catalog, ingest, openapi, photos, search};
+use api::{accounts, bookings, catalog, ingest, openapi, payments, photos, search};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode};
@@ -67,6 +67,8 @@ pub fn api_routes() -> Router<AppState> {
         .route("/bookings/{id}/check-in", post(bookings::check_in))
         .route("/bookings/{id}/complete", post(bookings::complete))
         .route("/bookings/{id}/no-show", post(bookings::no_show))
+        .route("/bookings/{id}/payments", post(payments::create).get(payments::of_booking))
+        .route("/payments/{id}", get(payments::get))
         .route(
             "/events",
             post(ingest::post).layer(

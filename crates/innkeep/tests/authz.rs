@@ -259,6 +259,14 @@ fn api_rows() -> Vec<Row> {
         api(M::POST, "/api/v1/bookings/{confirmed_a}/check-in", [401, 403, 404, 200, 404, 200]).changes(),
         api(M::POST, "/api/v1/bookings/{checked_in_a}/complete", [401, 403, 404, 200, 404, 200]).changes(),
         api(M::POST, "/api/v1/bookings/{confirmed_a}/no-show", [401, 403, 404, 200, 404, 200]).changes(),
+        api(M::POST, "/api/v1/bookings/{held_a}/payments", [401, 201, 404, 403, 404, 403])
+            .json(r#"{"method": "bank_transfer"}"#)
+            .header("Idempotency-Key", "authz-pay-key")
+            .changes(),
+        api(M::GET, "/api/v1/bookings/{paying_a}/payments", [401, 200, 404, 200, 404, 200])
+            .shows("payment_a", [N, Y, N, Y, N, Y]),
+        api(M::GET, "/api/v1/payments/{payment_a}", [401, 200, 404, 200, 404, 200])
+            .shows("payment_a", [N, Y, N, Y, N, Y]),
         api(M::POST, "/api/v1/events", [202, 202, 202, 202, 202, 202]).json(EVENTS),
         api(M::GET, "/api/v1/openapi.json", [200, 200, 200, 200, 200, 200]),
     ]
@@ -456,6 +464,19 @@ async fn objects_of_a(app: &TestApp, cast: &Cast, n: usize) -> Vec<(&'static str
     let checked_in = booking(app, guest, &room_type, "2027-02-08", "2027-02-10").await;
     act(app, guest, &checked_in, "confirm").await;
     act(app, host, &checked_in, "check-in").await;
+    let paying = booking(app, guest, &room_type, "2027-02-11", "2027-02-13").await;
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/bookings/{paying}/payments")))
+        .bearer_auth(guest)
+        .header("Idempotency-Key", format!("pay-a-{n}"))
+        .json(&json!({"method": "bank_transfer"}))
+        .send()
+        .await
+        .expect("payment sent");
+    let r = common::Reply::from(r).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let payment = r.body["id"].as_str().expect("payment id").to_string();
     vec![
         ("property_a", property),
         ("room_type_a", room_type),
@@ -464,6 +485,8 @@ async fn objects_of_a(app: &TestApp, cast: &Cast, n: usize) -> Vec<(&'static str
         ("held_a", held),
         ("confirmed_a", confirmed),
         ("checked_in_a", checked_in),
+        ("paying_a", paying),
+        ("payment_a", payment),
     ]
 }
 
@@ -505,6 +528,8 @@ const OWNER_READS: &[(Who, &str)] = &[
     (Who::GuestA, "/api/v1/bookings/{confirmed_a}"),
     (Who::GuestA, "/api/v1/bookings/{checked_in_a}"),
     (Who::GuestA, "/api/v1/me"),
+    (Who::GuestA, "/api/v1/payments/{payment_a}"),
+    (Who::GuestA, "/api/v1/bookings/{held_a}/payments"),
     (Who::HostB, "/api/v1/properties/{property_b}"),
     (Who::HostB, "/api/v1/properties/{property_b}/room-types"),
     (Who::HostB, "/api/v1/properties/{property_b}/photos"),

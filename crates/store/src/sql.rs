@@ -8,6 +8,7 @@ mod catalog;
 mod history;
 mod inventory;
 mod outbox;
+mod payments;
 mod photos;
 
 use crate::codec::{date, from_json, from_ms, ms, parse, parse_date, to_json};

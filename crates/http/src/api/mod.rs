@@ -5,6 +5,7 @@ pub mod bookings;
 pub mod catalog;
 pub mod ingest;
 pub mod openapi;
+pub mod payments;
 pub mod photos;
 pub mod problems;
 pub mod schemas;

@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations.
 
-use super::{accounts, bookings, catalog, ingest, photos, search};
+use super::{accounts, bookings, catalog, ingest, payments, photos, search};
 use crate::error::Problem;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -18,6 +18,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         search::search, search::places, search::reverse, search::recent,
         ingest::post,
         photos::upload, photos::list,
+        payments::create, payments::get, payments::of_booking,
     ),
     // `Problem` is listed because the error responses (`problems`) refer to it by name.
     components(schemas(Problem)),

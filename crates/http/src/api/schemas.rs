@@ -234,3 +234,48 @@ pub struct Ingested {
     pub accepted: u32,
     pub rejected: Vec<Rejected>,
 }
+
+/// A payment of a booking.
+#[derive(ToSchema)]
+pub struct Payment {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub booking_id: String,
+    #[schema(format = Uuid)]
+    pub tenant_id: String,
+    #[schema(format = Uuid)]
+    pub user_id: String,
+    /// card or bank_transfer
+    pub method: String,
+    /// requires_action, processing, succeeded, failed or canceled
+    pub status: String,
+    /// What is asked.
+    pub amount: Money,
+    /// What arrived so far.
+    pub received: Money,
+    pub refunded: Money,
+    /// The ISO 11649 reference a bank transfer quotes.
+    pub reference: Option<String>,
+    /// The payment provider's id of a card payment.
+    pub provider_id: Option<String>,
+    pub failure: Option<String>,
+    /// Where to send an open bank transfer.
+    pub instructions: Option<TransferInstructions>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+/// Where and how to send a bank transfer.
+#[derive(ToSchema)]
+pub struct TransferInstructions {
+    pub beneficiary: String,
+    pub iban: String,
+    pub bic: String,
+    /// Quote it exactly: the payment is matched by it.
+    pub reference: String,
+    /// What is still to pay.
+    pub amount: Money,
+}

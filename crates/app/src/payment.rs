@@ -1,0 +1,613 @@
+//! Paying for bookings: payments by bank transfer (a unique ISO 11649 reference the guest
+//! quotes, matched when an operator imports the bank's statement), the ledger entries
+//! every movement of money writes in the same transaction as the state it changes, and
+//! the ledger check.
+//!
+//! Card payments go through a payment provider; until a provider is configured a card
+//! payment is refused with `method_unavailable` (nothing is created).
+
+use crate::event::Change;
+use crate::store::{Booking, Transition};
+use crate::{Actor, AppError, Event, Ports, StoreError};
+use async_trait::async_trait;
+use innkeep_core::ledger::Entry;
+use innkeep_core::payment::{parse_rf, rf_reference};
+use innkeep_core::{BookingId, BookingStatus, Money, PaymentMethod, PaymentStatus, Role, TenantId, UserId};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A payment of a booking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    pub id: Uuid,
+    pub booking_id: BookingId,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub method: PaymentMethod,
+    pub status: PaymentStatus,
+    /// What is asked.
+    pub amount: Money,
+    /// What arrived so far (a transfer may pay less, or more, than asked).
+    pub received: Money,
+    pub refunded: Money,
+    /// The ISO 11649 reference a bank transfer must quote.
+    pub reference: Option<String>,
+    /// The payment provider's id of a card payment.
+    pub provider_id: Option<String>,
+    pub failure: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Where a guest sends a bank transfer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankAccount {
+    pub beneficiary: String,
+    pub iban: String,
+    pub bic: String,
+}
+
+impl Default for BankAccount {
+    /// A demo account (the IBAN of the ISO 13616 example), to be configured in production.
+    fn default() -> Self {
+        BankAccount {
+            beneficiary: "Innkeep Demo Payments".into(),
+            iban: "GB82WEST12345698765432".into(),
+            bic: "WESTGB2L".into(),
+        }
+    }
+}
+
+/// The payment settings a node runs with.
+#[derive(Debug, Clone, Default)]
+pub struct PaymentSettings {
+    pub bank: BankAccount,
+}
+
+/// A ledger entry to write, with what it records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posting {
+    pub id: Uuid,
+    /// `transfer_received`, `unapplied_received`, `refund_owed`, ...
+    pub kind: &'static str,
+    /// The payment, refund, payout or statement line it records.
+    pub subject_id: Uuid,
+    pub entry: Entry,
+    pub at: Timestamp,
+}
+
+/// One line of a bank statement, as imported (credits pay; debits are reported only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementLine {
+    pub booking_date: Option<Date>,
+    pub amount: Money,
+    pub credit: bool,
+    /// Every reference the bank gave the line (remittance text, end-to-end id, ...).
+    pub references: Vec<String>,
+    /// A problem the parser found (an amount more precise than the currency allows, ...).
+    pub problem: Option<String>,
+}
+
+/// What importing a line did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineOutcome {
+    /// It paid a payment in full (its booking is confirmed if it was held).
+    Paid,
+    /// It paid more than was asked: the payment is paid, the rest is held for the guest.
+    Overpaid,
+    /// It paid part of what was asked; the payment waits for the rest.
+    Underpaid,
+    /// It quoted a payment that is no longer open (paid already, failed, canceled): the
+    /// money is held for the guest.
+    NotOpen,
+    /// Its currency is not the payment's: held for the guest.
+    WrongCurrency,
+    /// No payment has its reference: held for the guest until someone matches it.
+    Unmatched,
+    /// A debit (money out): reported, not matched.
+    Debit,
+    /// The parser could not read it whole (see `problem`): reported, not matched.
+    Unreadable,
+    /// Imported before: nothing changed.
+    Duplicate,
+}
+
+/// A line as stored, with what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredLine {
+    pub id: Uuid,
+    /// What makes it the same line when the statement is imported again.
+    pub fingerprint: String,
+    pub statement_id: String,
+    pub booking_date: Option<Date>,
+    pub amount: Money,
+    pub credit: bool,
+    /// The reference that matched, or the line's references joined.
+    pub reference: String,
+    pub payment_id: Option<Uuid>,
+    pub outcome: LineOutcome,
+    pub created_at: Timestamp,
+}
+
+/// Everything one statement line changes, written in one transaction.
+#[derive(Debug, Clone)]
+pub struct Settlement {
+    pub line: StoredLine,
+    /// The payment as it was read (the write happens only if it is still so) and as it
+    /// becomes.
+    pub payment: Option<(Payment, Payment)>,
+    /// A held booking the payment confirms.
+    pub confirm: Option<Transition>,
+    pub postings: Vec<Posting>,
+    pub events: Vec<Event>,
+}
+
+/// What creating a payment did.
+#[derive(Debug, Clone)]
+pub enum PaymentCreated {
+    Created,
+    /// The key was seen with the same request: the earlier payment.
+    Replayed(Box<Payment>),
+    /// The key was seen with another request.
+    KeyReused,
+    /// Another payment of the booking is open.
+    OpenExists,
+}
+
+/// An entry or balance the ledger check found wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LedgerProblem {
+    /// The entry (for an unbalanced entry) or the account (for a wrong balance).
+    pub subject: String,
+    pub problem: String,
+}
+
+/// What the ledger check read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LedgerReport {
+    pub entries: i64,
+    pub lines: i64,
+    pub accounts: i64,
+    pub problems: Vec<LedgerProblem>,
+}
+
+/// The store's payments role: payments, statement lines and the ledger.
+#[async_trait]
+pub trait Payments: Send + Sync {
+    /// Create a payment under the guest's Idempotency-Key.
+    async fn create_payment(
+        &self,
+        payment: &Payment,
+        key: &str,
+        request_hash: &str,
+        event: &Event,
+    ) -> Result<PaymentCreated, StoreError>;
+    async fn payment(&self, id: Uuid) -> Result<Option<Payment>, StoreError>;
+    async fn payments_of_booking(&self, booking: BookingId) -> Result<Vec<Payment>, StoreError>;
+    async fn payment_by_reference(&self, reference: &str) -> Result<Option<Payment>, StoreError>;
+    /// The payment a guest created under an Idempotency-Key, with its request digest.
+    async fn payment_by_key(&self, user: UserId, key: &str) -> Result<Option<(Payment, String)>, StoreError>;
+    /// Apply one statement line: store it, update its payment if the payment is still as
+    /// read (else `Stale`: read again), confirm the booking if it is still held (else
+    /// `Stale`), post the entries (each balanced, checked again here) and append the
+    /// events, in one transaction. `Ok(false)` if a line with its fingerprint was
+    /// imported before (nothing changes).
+    async fn settle(&self, settlement: &Settlement) -> Result<bool, StoreError>;
+    /// Statement lines, newest first, of one outcome or all.
+    async fn statement_lines(&self, outcome: Option<LineOutcome>, limit: u32) -> Result<Vec<StoredLine>, StoreError>;
+    /// Check every entry balances per currency and every kept balance equals the sum of its
+    /// lines.
+    async fn check_ledger(&self) -> Result<LedgerReport, StoreError>;
+    /// An account's balance per currency (debit positive), by account code.
+    async fn ledger_balances(&self, account_prefix: &str) -> Result<Vec<(String, Money)>, StoreError>;
+}
+
+/// A payment id's reference body: 13 base-36 digits of its random bits (unique in
+/// practice, and the store's unique index makes sure).
+fn reference_for(id: Uuid) -> String {
+    let mut n = u64::from_be_bytes(id.as_bytes()[8..16].try_into().unwrap_or([0; 8]));
+    let mut body = Vec::with_capacity(15);
+    for _ in 0..13 {
+        let d = (n % 36) as u32;
+        body.push(char::from_digit(d, 36).unwrap_or('0').to_ascii_uppercase());
+        n /= 36;
+    }
+    let body: String = body.into_iter().rev().collect();
+    rf_reference(&format!("IK{body}")).unwrap_or(body)
+}
+
+/// The request digest of a payment: which booking, which method.
+fn fingerprint(booking: BookingId, method: PaymentMethod) -> String {
+    use sha2::Digest;
+    let canonical = serde_json::json!([booking, method]);
+    hex::encode(sha2::Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+/// Whether `actor` may see a payment of `booking`: its guest, the property's hosts, admins.
+fn may_see(actor: &Actor, booking: &Booking) -> bool {
+    actor.user_id == booking.user_id || actor.manages(booking.tenant_id)
+}
+
+/// Start paying a held booking (its guest only). A bank transfer answers at once with the
+/// reference to quote; a card payment needs a payment provider.
+#[tracing::instrument(skip_all, fields(booking_id = %booking_id, user_id = %actor.user_id))]
+pub async fn pay(
+    ports: &Ports,
+    actor: &Actor,
+    booking_id: BookingId,
+    method: PaymentMethod,
+    key: &str,
+    now: Timestamp,
+) -> Result<(Payment, bool), AppError> {
+    let booking = ports.store.booking(booking_id).await?.ok_or(AppError::NotFound { what: "booking" })?;
+    if booking.user_id != actor.user_id {
+        // Another guest's booking is not there for them; a host or admin does not pay.
+        return Err(if may_see(actor, &booking) {
+            AppError::Forbidden("the booking's guest")
+        } else {
+            AppError::NotFound { what: "booking" }
+        });
+    }
+    if method == PaymentMethod::Card {
+        return Err(AppError::invalid(
+            "method",
+            "method_unavailable",
+            "card payments need a payment provider, and none is configured here; pay by bank_transfer",
+        ));
+    }
+    let hash = fingerprint(booking_id, method);
+    if let Some((p, h)) = ports.store.payment_by_key(actor.user_id, key).await? {
+        return if h == hash { Ok((p, true)) } else { Err(AppError::IdempotencyMismatch) };
+    }
+    if booking.status != BookingStatus::Held {
+        return Err(AppError::Conflict(format!("only a held booking can be paid; this one is {}", booking.status)));
+    }
+    let open = ports.store.payments_of_booking(booking_id).await?;
+    if let Some(p) = open.iter().find(|p| p.status == PaymentStatus::RequiresAction) {
+        // A request with the same key may have made it since the key was looked up.
+        if let Some((p, h)) = ports.store.payment_by_key(actor.user_id, key).await? {
+            return if h == hash { Ok((p, true)) } else { Err(AppError::IdempotencyMismatch) };
+        }
+        return Err(AppError::Conflict(format!(
+            "payment {} of this booking is open (reference {}); pay it or wait for it to end",
+            p.id,
+            p.reference.as_deref().unwrap_or("-")
+        )));
+    }
+    let id = Uuid::now_v7();
+    let payment = Payment {
+        id,
+        booking_id,
+        tenant_id: booking.tenant_id,
+        user_id: actor.user_id,
+        method,
+        status: PaymentStatus::RequiresAction,
+        amount: booking.total,
+        received: Money::zero(booking.total.currency),
+        refunded: Money::zero(booking.total.currency),
+        reference: Some(reference_for(id)),
+        provider_id: None,
+        failure: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let event = Event::new(&Change::PaymentCreated(payment.clone()), now, Some(booking.tenant_id), id);
+    match ports.store.create_payment(&payment, key, &hash, &event).await? {
+        PaymentCreated::Created => {
+            metrics::counter!("innkeep_payments_total", "method" => "bank_transfer", "status" => "created")
+                .increment(1);
+            Ok((payment, false))
+        }
+        PaymentCreated::Replayed(p) => Ok((*p, true)),
+        PaymentCreated::KeyReused => Err(AppError::IdempotencyMismatch),
+        PaymentCreated::OpenExists => Err(AppError::Conflict("another payment of this booking is open".into())),
+    }
+}
+
+/// A payment, to its guest, the property's hosts and admins.
+pub async fn payment(ports: &Ports, actor: &Actor, id: Uuid) -> Result<Payment, AppError> {
+    let p = ports.store.payment(id).await?.ok_or(AppError::NotFound { what: "payment" })?;
+    if p.user_id == actor.user_id || actor.manages(p.tenant_id) {
+        return Ok(p);
+    }
+    Err(AppError::NotFound { what: "payment" })
+}
+
+/// The payments of a booking the actor may see.
+pub async fn payments_of_booking(ports: &Ports, actor: &Actor, booking: BookingId) -> Result<Vec<Payment>, AppError> {
+    let b = crate::booking::visible_booking(ports, actor, booking).await?;
+    Ok(ports.store.payments_of_booking(b.id).await?)
+}
+
+/// One line of an import report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportedLine {
+    pub amount: Money,
+    pub credit: bool,
+    pub reference: String,
+    pub payment_id: Option<Uuid>,
+    pub outcome: LineOutcome,
+    pub problem: Option<String>,
+}
+
+/// What importing a statement did, line by line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub lines: Vec<ImportedLine>,
+    pub paid: usize,
+    /// Lines that need a person: unmatched, over- or under-paid, not open, wrong currency,
+    /// unreadable.
+    pub to_review: usize,
+    pub duplicates: usize,
+}
+
+/// Import a bank statement's lines (admins): each credit quoting an open bank-transfer
+/// payment's reference pays it; everything else is reported, never dropped. Importing the
+/// same statement again changes nothing.
+#[tracing::instrument(skip_all, fields(statement_id = %statement_id, lines = lines.len()))]
+pub async fn import_statement(
+    ports: &Ports,
+    actor: &Actor,
+    statement_id: &str,
+    lines: &[StatementLine],
+    now: Timestamp,
+) -> Result<ImportReport, AppError> {
+    if actor.role != Role::Admin {
+        return Err(AppError::Forbidden("admins"));
+    }
+    let mut report = ImportReport { lines: Vec::new(), paid: 0, to_review: 0, duplicates: 0 };
+    for (n, line) in lines.iter().enumerate() {
+        let imported = import_line(ports, statement_id, n, line, now).await?;
+        match imported.outcome {
+            LineOutcome::Paid => report.paid += 1,
+            LineOutcome::Duplicate => report.duplicates += 1,
+            LineOutcome::Debit => {}
+            _ => report.to_review += 1,
+        }
+        metrics::counter!("innkeep_statement_lines_total", "outcome" => outcome_name(imported.outcome)).increment(1);
+        report.lines.push(imported);
+    }
+    Ok(report)
+}
+
+fn outcome_name(o: LineOutcome) -> &'static str {
+    match o {
+        LineOutcome::Paid => "paid",
+        LineOutcome::Overpaid => "overpaid",
+        LineOutcome::Underpaid => "underpaid",
+        LineOutcome::NotOpen => "not_open",
+        LineOutcome::WrongCurrency => "wrong_currency",
+        LineOutcome::Unmatched => "unmatched",
+        LineOutcome::Debit => "debit",
+        LineOutcome::Unreadable => "unreadable",
+        LineOutcome::Duplicate => "duplicate",
+    }
+}
+
+/// The ISO 11649 reference a line quotes, looked for in each reference and in each word of
+/// free text.
+fn quoted_reference(line: &StatementLine) -> Option<String> {
+    line.references.iter().find_map(|r| {
+        parse_rf(r).or_else(|| {
+            // "Booking RF18 5390 0754 7034, thanks": try runs of words that start with RF.
+            let words: Vec<&str> = r.split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '/').collect();
+            (0..words.len()).find_map(|i| {
+                if !words[i].to_ascii_uppercase().starts_with("RF") {
+                    return None;
+                }
+                (i + 1..=words.len().min(i + 7)).rev().find_map(|j| parse_rf(&words[i..j].concat()))
+            })
+        })
+    })
+}
+
+/// A line's fingerprint: the statement, its position, and what it says.
+fn line_fingerprint(statement_id: &str, n: usize, line: &StatementLine) -> String {
+    use sha2::Digest;
+    let canonical = serde_json::json!([statement_id, n, line.booking_date, line.amount, line.credit, line.references]);
+    hex::encode(sha2::Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+async fn import_line(
+    ports: &Ports,
+    statement_id: &str,
+    n: usize,
+    line: &StatementLine,
+    now: Timestamp,
+) -> Result<ImportedLine, AppError> {
+    // A payment changed, or a booking expired, between reading and writing: plan again.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let settlement = plan(ports, statement_id, n, line, now).await?;
+        let mut imported = ImportedLine {
+            amount: line.amount,
+            credit: line.credit,
+            reference: settlement.line.reference.clone(),
+            payment_id: settlement.line.payment_id,
+            outcome: settlement.line.outcome,
+            problem: line.problem.clone(),
+        };
+        match ports.store.settle(&settlement).await {
+            Ok(true) => return Ok(imported),
+            Ok(false) => {
+                imported.outcome = LineOutcome::Duplicate;
+                return Ok(imported);
+            }
+            Err(StoreError::Stale) if tries < 5 => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// What a line would change, given the payment and booking as they are now.
+async fn plan(
+    ports: &Ports,
+    statement_id: &str,
+    n: usize,
+    line: &StatementLine,
+    now: Timestamp,
+) -> Result<Settlement, AppError> {
+    let quoted = quoted_reference(line);
+    let mut stored = StoredLine {
+        id: Uuid::now_v7(),
+        fingerprint: line_fingerprint(statement_id, n, line),
+        statement_id: statement_id.to_string(),
+        booking_date: line.booking_date,
+        amount: line.amount,
+        credit: line.credit,
+        reference: quoted.clone().unwrap_or_else(|| line.references.join(" | ")),
+        payment_id: None,
+        outcome: LineOutcome::Unmatched,
+        created_at: now,
+    };
+    let mut s =
+        Settlement { line: stored.clone(), payment: None, confirm: None, postings: Vec::new(), events: Vec::new() };
+    let posting = |kind: &'static str, subject: Uuid, entry: Entry| Posting {
+        id: Uuid::now_v7(),
+        kind,
+        subject_id: subject,
+        entry,
+        at: now,
+    };
+    if !line.credit || line.amount.minor <= 0 {
+        stored.outcome = LineOutcome::Debit;
+        s.line = stored;
+        return Ok(s);
+    }
+    if line.problem.is_some() {
+        stored.outcome = LineOutcome::Unreadable;
+        s.postings.push(posting(
+            "unapplied_received",
+            stored.id,
+            Entry::unapplied_received(line.amount).map_err(ledger)?,
+        ));
+        s.line = stored;
+        return Ok(s);
+    }
+    let found = match &quoted {
+        Some(r) => ports.store.payment_by_reference(r).await?,
+        None => None,
+    };
+    let Some(before) = found else {
+        s.postings.push(posting(
+            "unapplied_received",
+            stored.id,
+            Entry::unapplied_received(line.amount).map_err(ledger)?,
+        ));
+        s.line = stored;
+        return Ok(s);
+    };
+    stored.payment_id = Some(before.id);
+    if before.amount.currency != line.amount.currency {
+        stored.outcome = LineOutcome::WrongCurrency;
+    } else if before.status != PaymentStatus::RequiresAction {
+        stored.outcome = LineOutcome::NotOpen;
+    }
+    if matches!(stored.outcome, LineOutcome::WrongCurrency | LineOutcome::NotOpen) {
+        s.postings.push(posting(
+            "unapplied_received",
+            stored.id,
+            Entry::unapplied_received(line.amount).map_err(ledger)?,
+        ));
+        s.line = stored;
+        return Ok(s);
+    }
+    // Money for this payment: what it still lacks pays it, the rest is held for the guest.
+    let lacking = before.amount.checked_sub(before.received)?;
+    let applied = if line.amount.minor > lacking.minor { lacking } else { line.amount };
+    let extra = line.amount.checked_sub(applied)?;
+    let mut after = before.clone();
+    after.received = before.received.checked_add(applied)?;
+    after.updated_at = now;
+    let paid = after.received == after.amount;
+    stored.outcome = if !paid {
+        LineOutcome::Underpaid
+    } else if extra.minor > 0 {
+        LineOutcome::Overpaid
+    } else {
+        LineOutcome::Paid
+    };
+    if applied.minor > 0 {
+        s.postings.push(posting(
+            "transfer_received",
+            before.id,
+            Entry::transfer_received(before.tenant_id, applied).map_err(ledger)?,
+        ));
+    }
+    if extra.minor > 0 {
+        s.postings.push(posting("unapplied_received", stored.id, Entry::unapplied_received(extra).map_err(ledger)?));
+    }
+    if paid {
+        after.status = PaymentStatus::Succeeded;
+        let booking = ports.store.booking(before.booking_id).await?.ok_or(AppError::NotFound { what: "booking" })?;
+        if booking.status == BookingStatus::Held {
+            let mut confirmed = booking.clone();
+            confirmed.status = booking.status.transition(BookingStatus::Confirmed)?;
+            confirmed.hold_expires_at = None;
+            confirmed.updated_at = now;
+            s.events.push(Event::new(
+                &Change::Booking(confirmed.clone()),
+                now,
+                Some(confirmed.tenant_id),
+                confirmed.id.0,
+            ));
+            s.confirm = Some(Transition { booking: confirmed, from: BookingStatus::Held, release: false });
+        } else {
+            // Paid after the hold expired or the guest cancelled: the guest gets it all back.
+            s.postings.push(posting(
+                "refund_owed",
+                before.id,
+                Entry::refund_owed(before.tenant_id, applied).map_err(ledger)?,
+            ));
+            after.refunded = after.refunded.checked_add(applied)?;
+        }
+        s.events.push(Event::new(&Change::PaymentSucceeded(after.clone()), now, Some(after.tenant_id), after.id));
+    } else {
+        s.events.push(Event::new(&Change::PaymentReceived(after.clone()), now, Some(after.tenant_id), after.id));
+    }
+    s.payment = Some((before, after));
+    s.line = stored;
+    Ok(s)
+}
+
+fn ledger(e: innkeep_core::ledger::LedgerError) -> AppError {
+    AppError::Store(StoreError::Corrupt(format!("a ledger entry could not be made: {e}")))
+}
+
+/// Check the ledger (operators).
+pub async fn check_ledger(ports: &Ports) -> Result<LedgerReport, AppError> {
+    Ok(ports.store.check_ledger().await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use innkeep_core::Currency;
+
+    fn line(refs: &[&str]) -> StatementLine {
+        StatementLine {
+            booking_date: None,
+            amount: Money::new(100, Currency::parse("EUR").unwrap_or_else(|_| unreachable!())),
+            credit: true,
+            references: refs.iter().map(|r| r.to_string()).collect(),
+            problem: None,
+        }
+    }
+
+    #[test]
+    fn a_reference_is_found_wherever_the_bank_put_it() {
+        let r = reference_for(Uuid::now_v7());
+        assert!(parse_rf(&r).is_some(), "{r}");
+        assert_eq!(quoted_reference(&line(&[&r])), Some(r.clone()));
+        let spaced: String =
+            r.chars().collect::<Vec<_>>().chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join(" ");
+        assert_eq!(quoted_reference(&line(&["NOTPROVIDED", &format!("Booking {spaced}, thanks")])), Some(r.clone()));
+        assert_eq!(quoted_reference(&line(&[&r.to_lowercase()])), Some(r.clone()));
+        assert_eq!(quoted_reference(&line(&["RF00 1234"])), None);
+        assert_eq!(quoted_reference(&line(&[])), None);
+    }
+}

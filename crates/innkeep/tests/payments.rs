@@ -1,0 +1,237 @@
+//! Paying by bank transfer: a guest starts a payment and gets a reference; imported
+//! statement lines quoting it pay it (in full, in parts, too much), confirm the held
+//! booking, and every movement is a balanced ledger entry; lines that match nothing are
+//! reported and held, never dropped; importing again changes nothing; racing requests
+//! with one Idempotency-Key make one payment.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Reply, TestApp, spawn_app};
+use futures::future::join_all;
+use innkeep_app::Actor;
+use innkeep_app::payment::{LineOutcome, StatementLine, check_ledger, import_statement};
+use innkeep_core::{Currency, Money, Role, UserId};
+use serde_json::{Value, json};
+
+async fn pay(app: &TestApp, token: &str, booking: &str, key: Option<&str>, method: &str) -> Reply {
+    let mut req = app
+        .client
+        .post(app.url(&format!("/api/v1/bookings/{booking}/payments")))
+        .bearer_auth(token)
+        .json(&json!({"method": method}));
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    Reply::from(req.send().await.expect("sent")).await
+}
+
+fn admin() -> Actor {
+    Actor { user_id: UserId(uuid::Uuid::nil()), role: Role::Admin, tenant_id: None }
+}
+
+fn eur(minor: i64) -> Money {
+    Money::new(minor, Currency::parse("EUR").unwrap())
+}
+
+fn credit(minor: i64, reference: &str) -> StatementLine {
+    StatementLine {
+        booking_date: None,
+        amount: eur(minor),
+        credit: true,
+        references: vec![reference.into()],
+        problem: None,
+    }
+}
+
+/// A held booking of guest `guest` and its open bank-transfer payment.
+async fn held_and_paying(
+    app: &TestApp,
+    guest: &str,
+    room_type: &str,
+    from: &str,
+    to: &str,
+    key: &str,
+) -> (String, Value) {
+    let r = app.book(guest, room_type, from, to, None).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let booking = r.body["id"].as_str().unwrap().to_string();
+    let r = pay(app, guest, &booking, Some(key), "bank_transfer").await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    (booking, r.body)
+}
+
+async fn ledger_is_sound(app: &TestApp) -> innkeep_app::payment::LedgerReport {
+    let report = check_ledger(&app.server.as_ref().unwrap().ports).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    report
+}
+
+#[tokio::test]
+async fn a_bank_transfer_quoting_the_reference_pays_and_confirms_the_booking() {
+    let app = spawn_app().await;
+    let ports = &app.server.as_ref().unwrap().ports;
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let other = app.user("guest").await;
+    let property = app.property(&host, "flexible").await;
+    let room_type = app.room_type(&host, &property, 3).await;
+    let (booking, p) = held_and_paying(&app, &guest, &room_type, "2027-02-01", "2027-02-03", "pay-1").await;
+    assert_eq!(p["status"], "requires_action");
+    let booked = app.get(&format!("/api/v1/bookings/{booking}"), Some(&guest)).await;
+    assert_eq!(p["amount"], booked.body["total"], "a payment asks the booking's total");
+    let total = p["amount"]["minor"].as_i64().unwrap();
+    assert_eq!(p["received"]["minor"], 0);
+    let reference = p["reference"].as_str().unwrap().to_string();
+    assert!(innkeep_core::payment::parse_rf(&reference).is_some(), "{reference} is an ISO 11649 reference");
+    assert_eq!(p["instructions"]["reference"], reference);
+    assert_eq!(p["instructions"]["amount"]["minor"], total);
+
+    // The same key answers the same payment; a second payment while one is open is refused;
+    // a payment without a key, by card (no provider here), or of someone else's booking too.
+    let again = pay(&app, &guest, &booking, Some("pay-1"), "bank_transfer").await;
+    assert_eq!((again.status.as_u16(), &again.body["id"]), (200, &p["id"]));
+    pay(&app, &guest, &booking, Some("pay-2"), "bank_transfer").await.assert_problem(409, "conflict");
+    pay(&app, &guest, &booking, None, "bank_transfer").await.assert_problem(400, "idempotency_key_required");
+    pay(&app, &guest, &booking, Some("pay-3"), "card").await.assert_problem(400, "method_unavailable");
+    pay(&app, &other, &booking, Some("pay-4"), "bank_transfer").await.assert_problem(404, "not_found");
+    let r = app.call(reqwest::Method::POST, &format!("/api/v1/bookings/{booking}/payments"), Some(&guest), None).await;
+    assert!(r.status == 400 || r.status == 415, "{}", r.status);
+
+    // The statement: the transfer (the reference spaced, inside other text), a credit
+    // nobody can match, and a debit.
+    let spaced: String = reference
+        .chars()
+        .collect::<Vec<_>>()
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let lines = vec![
+        credit(total, &format!("Booking {spaced} Lisbon")),
+        credit(5000, "birthday money"),
+        StatementLine { credit: false, ..credit(1200, "bank fees") },
+    ];
+    let now = app.clock.now_for_tests();
+    let report = import_statement(ports, &admin(), "stmt-1", &lines, now).await.unwrap();
+    let outcomes: Vec<LineOutcome> = report.lines.iter().map(|l| l.outcome).collect();
+    assert_eq!(outcomes, [LineOutcome::Paid, LineOutcome::Unmatched, LineOutcome::Debit]);
+    assert_eq!((report.paid, report.to_review, report.duplicates), (1, 1, 0));
+
+    let b = app.get(&format!("/api/v1/bookings/{booking}"), Some(&guest)).await;
+    assert_eq!(b.body["status"], "confirmed", "{}", b.body);
+    let paid = app.get(&format!("/api/v1/payments/{}", p["id"].as_str().unwrap()), Some(&guest)).await;
+    assert_eq!(paid.body["status"], "succeeded");
+    assert_eq!(paid.body["received"]["minor"], total);
+    assert!(paid.body["instructions"].is_null());
+    let listed = app.get(&format!("/api/v1/bookings/{booking}/payments"), Some(&host)).await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+
+    // The same statement again changes nothing.
+    let report = import_statement(ports, &admin(), "stmt-1", &lines, now).await.unwrap();
+    assert_eq!(report.duplicates, 3);
+    // Only admins import.
+    let host_actor = Actor { role: Role::Host, ..admin() };
+    assert!(import_statement(ports, &host_actor, "stmt-x", &lines, now).await.is_err());
+
+    // The books: the bank holds both credits; the host is owed the stay; the stranger's
+    // money is held for them.
+    let report = ledger_is_sound(&app).await;
+    assert_eq!(report.entries, 2);
+    let balances: Vec<(String, Money)> = ports.store.ledger_balances("").await.unwrap();
+    let of = |name: &str| balances.iter().find(|(a, _)| a.starts_with(name)).map(|(_, m)| m.minor);
+    assert_eq!(of("bank"), Some(total + 5000));
+    assert_eq!(of("host_payable:"), Some(-total));
+    assert_eq!(of("guest_receivable"), Some(-5000));
+    let unmatched = ports.store.statement_lines(Some(LineOutcome::Unmatched), 10).await.unwrap();
+    assert_eq!(unmatched.len(), 1);
+    assert_eq!(unmatched[0].amount, eur(5000));
+}
+
+#[tokio::test]
+async fn part_payments_add_up_and_money_after_expiry_is_owed_back() {
+    let app = spawn_app().await;
+    let ports = &app.server.as_ref().unwrap().ports;
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "flexible").await;
+    let room_type = app.room_type(&host, &property, 3).await;
+    let now = app.clock.now_for_tests();
+
+    // Half, then the rest and a little more.
+    let (booking, p) = held_and_paying(&app, &guest, &room_type, "2027-02-01", "2027-02-03", "k1").await;
+    let reference = p["reference"].as_str().unwrap();
+    let total = p["amount"]["minor"].as_i64().unwrap();
+    let r = import_statement(ports, &admin(), "a", &[credit(10000, reference)], now).await.unwrap();
+    assert_eq!(r.lines[0].outcome, LineOutcome::Underpaid);
+    let b = app.get(&format!("/api/v1/bookings/{booking}"), Some(&guest)).await;
+    assert_eq!(b.body["status"], "held", "not confirmed until paid in full");
+    let open = app.get(&format!("/api/v1/payments/{}", p["id"].as_str().unwrap()), Some(&guest)).await;
+    assert_eq!(open.body["instructions"]["amount"]["minor"], total - 10000, "the instructions ask for the rest");
+    let r = import_statement(ports, &admin(), "b", &[credit(total - 10000 + 500, reference)], now).await.unwrap();
+    assert_eq!(r.lines[0].outcome, LineOutcome::Overpaid);
+    let b = app.get(&format!("/api/v1/bookings/{booking}"), Some(&guest)).await;
+    assert_eq!(b.body["status"], "confirmed");
+    // A transfer quoting a paid payment is held for the guest.
+    let r = import_statement(ports, &admin(), "c", &[credit(20000, reference)], now).await.unwrap();
+    assert_eq!(r.lines[0].outcome, LineOutcome::NotOpen);
+
+    // A hold that expires before its transfer arrives: the payment is received, the guest
+    // is owed it back, the nights stay free.
+    let (late, p2) = held_and_paying(&app, &guest, &room_type, "2027-03-01", "2027-03-02", "k2").await;
+    app.clock.advance(jiff::SignedDuration::from_hours(1));
+    let expired = innkeep_app::booking::expire_holds(ports, app.clock.now_for_tests()).await.unwrap();
+    assert!(expired >= 1);
+    let r2 = p2["reference"].as_str().unwrap();
+    let late_total = p2["amount"]["minor"].as_i64().unwrap();
+    let r = import_statement(ports, &admin(), "d", &[credit(late_total, r2)], app.clock.now_for_tests()).await.unwrap();
+    assert_eq!(r.lines[0].outcome, LineOutcome::Paid);
+    let b = app.get(&format!("/api/v1/bookings/{late}"), Some(&guest)).await;
+    assert_eq!(b.body["status"], "expired");
+    let paid = app.get(&format!("/api/v1/payments/{}", p2["id"].as_str().unwrap()), Some(&guest)).await;
+    assert_eq!(
+        (paid.body["status"].as_str(), paid.body["refunded"]["minor"].as_i64()),
+        (Some("succeeded"), Some(late_total))
+    );
+
+    ledger_is_sound(&app).await;
+    let balances = ports.store.ledger_balances("").await.unwrap();
+    let of = |name: &str| balances.iter().find(|(a, _)| a.starts_with(name)).map(|(_, m)| m.minor);
+    // In: the first stay and 5.00 more, 200.00 quoting a paid payment, the late stay; the
+    // host is owed the confirmed stay only, the late stay is owed back to its guest.
+    assert_eq!(of("bank"), Some(total + 500 + 20000 + late_total));
+    assert_eq!(of("host_payable:"), Some(-total));
+    assert_eq!(of("refunds"), Some(-late_total));
+    assert_eq!(of("guest_receivable"), Some(-20500));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_two_racing_requests_with_one_key_make_one_payment() {
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "flexible").await;
+    let room_type = app.room_type(&host, &property, 3).await;
+    let r = app.book(&guest, &room_type, "2027-02-01", "2027-02-03", None).await;
+    let booking = r.body["id"].as_str().unwrap().to_string();
+    let replies = join_all((0..32).map(|_| pay(&app, &guest, &booking, Some("race"), "bank_transfer"))).await;
+    let ids: std::collections::BTreeSet<String> = replies
+        .iter()
+        .map(|r| {
+            assert!(r.status == 201 || r.status == 200, "{} {}", r.status, r.body);
+            r.body["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "one payment for one key");
+    assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 1, "one creation, the rest replays");
+    // With 32 different keys, still one open payment.
+    let replies = join_all((0..32).map(|i| {
+        let key = format!("k{i}");
+        let (app, guest, booking) = (&app, &guest, &booking);
+        async move { pay(app, guest, booking, Some(&key), "bank_transfer").await }
+    }))
+    .await;
+    assert!(replies.iter().all(|r| r.status == 409 || r.status == 200), "the open payment refuses others");
+    let listed = app.get(&format!("/api/v1/bookings/{booking}/payments"), Some(&guest)).await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+}

@@ -1,0 +1,27 @@
+//! Payment formats from outside Innkeep, parsed and checked without I/O.
+//!
+//! - [`camt053`]: ISO 20022 bank-to-customer statements (camt.053.001.02 to .08), the
+//!   file a bank gives for reconciling bank transfers;
+//! - [`statement_csv`]: the same lines from a simple `date,amount,currency,reference` CSV,
+//!   for banks without camt.053;
+//! - [`stripe`]: Stripe's webhook signature check, the objects Innkeep reads from Stripe,
+//!   and the form body of a PaymentIntent create request.
+//!
+//! Both statement parsers produce [`StatementLine`]s. Every function here takes bytes or
+//! values and returns values: reading files, HTTP and clocks belong to the caller (the
+//! current time is an argument where one is needed). No input makes anything here panic.
+//!
+//! Errors: each module has its own `thiserror` enum ([`Camt053Error`], [`RowError`],
+//! [`stripe::SignatureError`], [`stripe::AmountError`]). A statement line that could be read
+//! but not fully trusted is not an error: it carries a [`StatementLine::problem`].
+
+pub mod camt053;
+mod decimal;
+pub mod statement_csv;
+mod statement_line;
+pub mod stripe;
+mod xml_tree;
+
+pub use camt053::{Camt053Error, Statement};
+pub use statement_csv::{RowError, RowErrorKind};
+pub use statement_line::StatementLine;

@@ -58,6 +58,12 @@ if ! command -v openapi-spec-validator >/dev/null || ! command -v openapi-python
 fi
 echo "openapi tools: $(openapi-spec-validator --version 2>&1 | head -1), $(openapi-python-client --version 2>&1 | head -1)"
 
+# xmllint, which validates the camt.053 corpus against ISO 20022's schemas; strace, whose
+# fault injection turns the file system read-only under a running server.
+command -v xmllint >/dev/null || apt_install libxml2-utils
+command -v strace >/dev/null || apt_install strace
+echo "xmllint: $(xmllint --version 2>&1 | head -1); strace: $(strace -V 2>&1 | head -1)"
+
 # Chromium and Node for the browser journeys.
 [ -x /usr/bin/chromium ] || apt_install chromium
 command -v node >/dev/null || apt_install nodejs npm

@@ -70,6 +70,10 @@ pub fn api_routes() -> Router<AppState> {
         .route("/bookings/{id}/payments", post(payments::create).get(payments::of_booking))
         .route("/payments/{id}", get(payments::get))
         .route(
+            "/payments/statements",
+            post(payments::import).layer(DefaultBodyLimit::max(payments::MAX_STATEMENT_BYTES)),
+        )
+        .route(
             "/events",
             post(ingest::post).layer(
                 tower::ServiceBuilder::new()

@@ -71,6 +71,20 @@ enum Command {
         #[arg(long, global = true)]
         data: Option<PathBuf>,
     },
+    /// Payments: import a bank statement.
+    Payments {
+        #[command(subcommand)]
+        command: PaymentsCommand,
+        #[arg(long, global = true)]
+        data: Option<PathBuf>,
+    },
+    /// The double-entry ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+        #[arg(long, global = true)]
+        data: Option<PathBuf>,
+    },
     /// Administration.
     Admin {
         #[command(subcommand)]
@@ -204,6 +218,20 @@ enum EventsCommand {
 enum SearchCommand {
     /// Rebuild the search index from the database and report its size and time.
     Reindex,
+}
+
+#[derive(Subcommand)]
+enum PaymentsCommand {
+    /// Import a bank statement (camt.053 XML or CSV `date,amount,currency,reference`):
+    /// credits quoting an open transfer's reference pay it; the rest is reported.
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Check every entry balances per currency and every kept balance equals the sum of its
+    /// lines; exits 1 naming each problem.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -370,6 +398,59 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             let (_, n) = innkeep_search::freshness::rebuild(&store, &index).await?;
             store.close().await;
             println!("indexed {n} properties in {:.2} s", started.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Command::Payments { command: PaymentsCommand::Import { file }, data } => {
+            set_data(config, data);
+            let store = startup::open_store(config).await?;
+            let ports = startup::ports(config, store.clone(), Arc::new(SystemClock), &startup::open_search()?);
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let statements = innkeep_http::api::payments::statement_lines(&bytes)?;
+            // The operator at the console acts as the system's administrator.
+            let operator = innkeep_app::Actor {
+                user_id: innkeep_core::UserId(uuid::Uuid::nil()),
+                role: innkeep_core::Role::Admin,
+                tenant_id: None,
+            };
+            for innkeep_http::api::payments::ParsedStatement { id, lines, unreadable } in statements {
+                let r = innkeep_app::payment::import_statement(&ports, &operator, &id, &lines, jiff::Timestamp::now())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!("statement {id}: {} paid, {} to review, {} seen before", r.paid, r.to_review, r.duplicates);
+                for l in &r.lines {
+                    let payment = l.payment_id.map(|p| p.to_string()).unwrap_or_else(|| "-".into());
+                    println!(
+                        "  {:>14}  {:<6}  {:<14}  payment {payment}  {}",
+                        l.amount.to_string(),
+                        if l.credit { "credit" } else { "debit" },
+                        format!("{:?}", l.outcome).to_lowercase(),
+                        l.reference
+                    );
+                }
+                for why in unreadable {
+                    println!("  unreadable: {why}");
+                }
+            }
+            store.close().await;
+            Ok(())
+        }
+        Command::Ledger { command: LedgerCommand::Check, data } => {
+            set_data(config, data);
+            let store = startup::open_store(config).await?;
+            let started = std::time::Instant::now();
+            let report = innkeep_app::payment::Payments::check_ledger(&store).await?;
+            store.close().await;
+            println!(
+                "{} entries, {} lines, {} accounts checked in {:.2} s",
+                report.entries,
+                report.lines,
+                report.accounts,
+                started.elapsed().as_secs_f64()
+            );
+            for p in &report.problems {
+                println!("{}: {}", p.subject, p.problem);
+            }
+            anyhow::ensure!(report.problems.is_empty(), "the ledger has {} problems", report.problems.len());
             Ok(())
         }
         Command::Config { command: ConfigCommand::Print } => {

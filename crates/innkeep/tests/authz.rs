@@ -85,6 +85,8 @@ enum Payload {
     Empty,
     /// JSON text with placeholders.
     Json(&'static str),
+    /// CSV text with placeholders.
+    Csv(&'static str),
     /// The PNG as the body.
     Png,
     /// A url-encoded form (values with placeholders); the CSRF token is added.
@@ -151,6 +153,9 @@ impl Row {
     }
     fn png(self) -> Row {
         Row { payload: Payload::Png, ..self }
+    }
+    fn csv(self, body: &'static str) -> Row {
+        Row { payload: Payload::Csv(body), ..self }
     }
     fn form(self, fields: &'static [(&'static str, &'static str)]) -> Row {
         Row { payload: Payload::Form(fields), ..self }
@@ -267,6 +272,11 @@ fn api_rows() -> Vec<Row> {
             .shows("payment_a", [N, Y, N, Y, N, Y]),
         api(M::GET, "/api/v1/payments/{payment_a}", [401, 200, 404, 200, 404, 200])
             .shows("payment_a", [N, Y, N, Y, N, Y]),
+        api(M::POST, "/api/v1/payments/statements", [401, 403, 403, 403, 403, 200])
+            .note("a transfer quoting another payment's reference")
+            .csv("date,amount,currency,reference\n2027-01-05,1.00,EUR,unknown transfer\n")
+            .header("Idempotency-Key", "authz-statement")
+            .changes(),
         api(M::POST, "/api/v1/events", [202, 202, 202, 202, 202, 202]).json(EVENTS),
         api(M::GET, "/api/v1/openapi.json", [200, 200, 200, 200, 200, 200]),
     ]
@@ -626,6 +636,7 @@ impl Matrix {
             Payload::Empty => req,
             Payload::Json(t) => req.header(header::CONTENT_TYPE, "application/json").body(fill(t)),
             Payload::Png => req.header(header::CONTENT_TYPE, "image/png").body(PNG.to_vec()),
+            Payload::Csv(t) => req.header(header::CONTENT_TYPE, "text/csv").body(fill(t)),
             Payload::Form(fields) => {
                 let mut pairs: Vec<String> =
                     fields.iter().map(|(k, v)| format!("{}={}", url_encode(k), url_encode(&fill(v)))).collect();

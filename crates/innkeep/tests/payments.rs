@@ -235,3 +235,155 @@ async fn thirty_two_racing_requests_with_one_key_make_one_payment() {
     let listed = app.get(&format!("/api/v1/bookings/{booking}/payments"), Some(&guest)).await;
     assert_eq!(listed.body.as_array().unwrap().len(), 1);
 }
+
+/// An admin's token (admins are made by the operator, not the API).
+async fn admin_token(app: &TestApp) -> String {
+    let ports = &app.server.as_ref().unwrap().ports;
+    let email = "olga@example.com";
+    let cmd = innkeep_app::auth::Register {
+        email: email.into(),
+        password: "correct horse battery".into(),
+        name: "Olga".into(),
+        role: Role::Admin,
+    };
+    innkeep_app::auth::register(ports, cmd, app.clock.now_for_tests()).await.unwrap();
+    let r = app.post("/api/v1/sessions", None, json!({"email": email, "password": "correct horse battery"})).await;
+    r.body["token"].as_str().unwrap().to_string()
+}
+
+async fn import(app: &TestApp, token: &str, content_type: &str, body: Vec<u8>, key: &str) -> Reply {
+    let r = app
+        .client
+        .post(app.url("/api/v1/payments/statements"))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .header("Idempotency-Key", key)
+        .body(body)
+        .send()
+        .await
+        .expect("sent");
+    Reply::from(r).await
+}
+
+#[tokio::test]
+async fn every_camt053_statement_of_the_corpus_imports_and_a_csv_statement_pays_a_booking() {
+    let app = spawn_app().await;
+    let admin = admin_token(&app).await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../payments/tests/corpus/camt053");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 9, "the corpus has its statements");
+    let mut lines = 0;
+    for f in &files {
+        let r = import(&app, &admin, "application/xml", std::fs::read(f).unwrap(), &f.display().to_string()).await;
+        assert_eq!(r.status, 200, "{}: {}", f.display(), r.body);
+        for s in r.body["statements"].as_array().unwrap() {
+            lines += s["lines"].as_array().unwrap().len() + s["unreadable"].as_array().unwrap().len();
+        }
+        // Again: every line a duplicate.
+        let again = import(&app, &admin, "application/xml", std::fs::read(f).unwrap(), "again").await;
+        assert_eq!(again.body["paid"], 0);
+        assert_eq!(
+            again.body["duplicates"].as_u64().unwrap() as usize,
+            again.body["statements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["lines"].as_array().unwrap().len())
+                .sum::<usize>()
+        );
+    }
+    assert!(lines > 40, "{lines} lines read");
+    ledger_is_sound(&app).await;
+
+    // A CSV statement from the bank pays a guest's transfer.
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "flexible").await;
+    let room_type = app.room_type(&host, &property, 3).await;
+    let (booking, p) = held_and_paying(&app, &guest, &room_type, "2027-02-01", "2027-02-03", "csv").await;
+    let total = p["amount"]["minor"].as_i64().unwrap();
+    let csv = format!(
+        "date,amount,currency,reference\n2027-01-04,{}.{:02},EUR,\"Stay {}\"\n2027-01-04,-12.00,EUR,fees\n",
+        total / 100,
+        total % 100,
+        p["reference"].as_str().unwrap()
+    );
+    let r = import(&app, &admin, "text/csv", csv.clone().into_bytes(), "csv-1").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!((r.body["paid"].as_u64(), r.body["to_review"].as_u64()), (Some(1), Some(0)), "{}", r.body);
+    let b = app.get(&format!("/api/v1/bookings/{booking}"), Some(&guest)).await;
+    assert_eq!(b.body["status"], "confirmed");
+    // Bad statements change nothing and say why; only admins import.
+    let r =
+        import(&app, &admin, "text/csv", b"date,amount,currency,reference\n2027-13-01,x,EUR,r\n".to_vec(), "bad").await;
+    r.assert_problem(400, "invalid_statement");
+    let r = import(&app, &admin, "application/xml", b"<Document><nope/></Document>".to_vec(), "bad2").await;
+    r.assert_problem(400, "invalid_statement");
+    let r = import(&app, &host, "text/csv", csv.into_bytes(), "host").await;
+    r.assert_problem(403, "forbidden");
+    ledger_is_sound(&app).await;
+}
+
+fn innkeep(args: &[&str], dir: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_innkeep"))
+        .args(args)
+        .arg("--data")
+        .arg(dir)
+        .env("INNKEEP_LOG__LEVEL", "error")
+        .output()
+        .expect("innkeep runs")
+}
+
+#[tokio::test]
+async fn the_operator_imports_from_the_console_and_the_ledger_check_names_what_is_wrong() {
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "flexible").await;
+    let room_type = app.room_type(&host, &property, 3).await;
+    let (booking, p) = held_and_paying(&app, &guest, &room_type, "2027-02-01", "2027-02-03", "cli").await;
+    let total = p["amount"]["minor"].as_i64().unwrap();
+    let file = app.dir.path().join("statement.csv");
+    let csv = format!(
+        "date,amount,currency,reference\n2027-01-04,{}.{:02},EUR,{}\n",
+        total / 100,
+        total % 100,
+        p["reference"].as_str().unwrap()
+    );
+    std::fs::write(&file, csv).unwrap();
+
+    let out = innkeep(&["payments", "import", file.to_str().unwrap()], app.dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("1 paid, 0 to review, 0 seen before"), "{text}");
+    let b = app.get(&format!("/api/v1/bookings/{booking}"), Some(&guest)).await;
+    assert_eq!(b.body["status"], "confirmed");
+
+    let out = innkeep(&["ledger", "check"], app.dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.starts_with("1 entries, 2 lines, 2 accounts"), "{text}");
+
+    // The ledger refuses changes; a kept balance that drifts from its lines is named.
+    let db = format!("sqlite://{}", app.dir.path().join("innkeep.db").display());
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&db).await.unwrap();
+    let refused = sqlx::query("UPDATE ledger_lines SET amount_minor = amount_minor + 1").execute(&mut conn).await;
+    assert!(refused.unwrap_err().to_string().contains("append-only"));
+    assert!(sqlx::query("DELETE FROM ledger_entries").execute(&mut conn).await.is_err());
+    sqlx::query("UPDATE ledger_balances SET balance_minor = balance_minor + 1 WHERE account = 'bank'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let out = innkeep(&["ledger", "check"], app.dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "a wrong balance fails the check: {text}");
+    assert!(
+        text.contains(&format!("account bank (EUR): kept balance {} but its lines sum to {total}", total + 1)),
+        "{text}"
+    );
+}

@@ -1,4 +1,4 @@
-//! camt.053 statements from real banks and libraries (shared/corpus/camt053).
+//! camt.053 statements from real banks and libraries (tests/corpus/camt053, from the shared corpus).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

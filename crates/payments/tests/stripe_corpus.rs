@@ -1,4 +1,4 @@
-//! Stripe's own fixtures and signature cases (shared/corpus/stripe).
+//! Stripe's own fixtures and signature cases (tests/corpus/stripe, from the shared corpus).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

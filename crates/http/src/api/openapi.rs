@@ -18,7 +18,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         search::search, search::places, search::reverse, search::recent,
         ingest::post,
         photos::upload, photos::list,
-        payments::create, payments::get, payments::of_booking,
+        payments::create, payments::get, payments::of_booking, payments::import,
     ),
     // `Problem` is listed because the error responses (`problems`) refer to it by name.
     components(schemas(Problem)),

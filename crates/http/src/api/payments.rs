@@ -118,3 +118,129 @@ pub async fn of_booking(
     let ps = payment::payments_of_booking(&s.ports, &a, id).await?;
     Ok(Json(ps.into_iter().map(|p| view(p, &s.ports.settings.payments.bank)).collect()))
 }
+
+/// A statement read from a file: its id, its lines, and why any line could not be read.
+#[derive(Debug)]
+pub struct ParsedStatement {
+    pub id: String,
+    pub lines: Vec<payment::StatementLine>,
+    pub unreadable: Vec<String>,
+}
+
+/// Why a statement cannot be imported (nothing of it was).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidStatement(pub String);
+
+/// The largest statement accepted (a month of a busy account in camt.053 is a few MiB).
+pub const MAX_STATEMENT_BYTES: usize = 32 * 1024 * 1024;
+
+/// A statement's lines as the use case takes them, and its id: camt.053 XML (each
+/// statement's `Id`) or CSV (`date,amount,currency,reference`; the file's digest). Lines
+/// whose amount cannot be read at all come back apart, to be reported (no money can be
+/// booked for them).
+pub fn statement_lines(bytes: &[u8]) -> Result<Vec<ParsedStatement>, InvalidStatement> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    let convert = |lines: Vec<innkeep_payments::StatementLine>| {
+        let mut ok = Vec::new();
+        let mut unreadable = Vec::new();
+        for l in lines {
+            let Some(amount) = l.amount else {
+                unreadable.push(l.problem.unwrap_or_else(|| "no amount".into()));
+                continue;
+            };
+            let problem = l
+                .problem
+                .or_else(|| l.reversal.then(|| "a reversal of an earlier entry".to_string()))
+                .or_else(|| l.status.filter(|s| s != "BOOK").map(|s| format!("status {s}: not booked yet")));
+            ok.push(payment::StatementLine {
+                booking_date: l.booking_date,
+                amount,
+                credit: l.credit,
+                references: l.references,
+                problem,
+            });
+        }
+        (ok, unreadable)
+    };
+    if first == Some(b'<') {
+        let statements = innkeep_payments::camt053::parse(bytes)
+            .map_err(|e| InvalidStatement(format!("not a camt.053 statement: {e}")))?;
+        Ok(statements
+            .into_iter()
+            .map(|s| {
+                let (lines, unreadable) = convert(s.lines);
+                ParsedStatement { id: s.id, lines, unreadable }
+            })
+            .collect())
+    } else {
+        let (lines, errors) = innkeep_payments::statement_csv::parse(bytes);
+        if !errors.is_empty() {
+            let listed: Vec<String> = errors.iter().take(10).map(|e| e.to_string()).collect();
+            return Err(InvalidStatement(format!(
+                "{} CSV rows could not be read (nothing was imported): {}",
+                errors.len(),
+                listed.join("; ")
+            )));
+        }
+        use sha2::Digest;
+        let id = format!("csv-{}", hex::encode(&sha2::Sha256::digest(bytes)[..12]));
+        let (lines, unreadable) = convert(lines);
+        Ok(vec![ParsedStatement { id, lines, unreadable }])
+    }
+}
+
+/// What an import did, statement by statement.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatementReport {
+    pub statements: Vec<StatementImport>,
+    /// Lines that paid a payment in full.
+    pub paid: usize,
+    /// Lines that need a person (unmatched, over- or under-paid, unreadable, ...).
+    pub to_review: usize,
+    /// Lines imported before (nothing changed).
+    pub duplicates: usize,
+}
+
+/// One statement's lines and what became of each.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatementImport {
+    pub id: String,
+    #[schema(value_type = Vec<Object>)]
+    pub lines: Vec<payment::ImportedLine>,
+    /// Lines whose amount could not be read at all, with why: not imported.
+    pub unreadable: Vec<String>,
+}
+
+/// Import a bank statement (admins): camt.053 XML (versions 001.02 to 001.08) or CSV
+/// (`date,amount,currency,reference`). Credits quoting an open bank transfer's reference
+/// pay it; every other line is reported. Importing the same statement again changes nothing.
+#[utoipa::path(post, path = "/api/v1/payments/statements", operation_id = "import_statement", tag = "payments", security(("bearer" = [])),
+    request_body(content = String, description = "the statement: camt.053 XML or CSV", content_type = "application/xml"),
+    params(("Idempotency-Key" = String, Header, description = "required (an import is also idempotent by its lines)")),
+    responses((status = 200, description = "what became of each line", body = StatementReport),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 403, response = inline(Forbidden)), (status = 413, response = inline(PayloadTooLarge)),
+        (status = 503, response = inline(ServiceUnavailable))))]
+pub async fn import(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<StatementReport>> {
+    if a.role != innkeep_core::Role::Admin {
+        return Err(innkeep_app::AppError::Forbidden("admins").into());
+    }
+    required_key(&headers)?;
+    let mut report = StatementReport { statements: Vec::new(), paid: 0, to_review: 0, duplicates: 0 };
+    let statements =
+        statement_lines(&body).map_err(|e| ApiError::invalid("body", "invalid_statement", e.to_string()))?;
+    for ParsedStatement { id, lines, unreadable } in statements {
+        let r = payment::import_statement(&s.ports, &a, &id, &lines, s.ports.clock.now()).await?;
+        report.paid += r.paid;
+        report.to_review += r.to_review + unreadable.len();
+        report.duplicates += r.duplicates;
+        report.statements.push(StatementImport { id, lines: r.lines, unreadable });
+    }
+    Ok(Json(report))
+}

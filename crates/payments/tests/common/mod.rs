@@ -1,4 +1,5 @@
-//! The shared test corpus (`shared/corpus` beside the repository; see its SOURCES.md).
+//! The test corpus: real statements and Stripe objects written by others (tests/corpus,
+//! copied from the project's shared corpus; see tests/corpus/SOURCES.md).
 
 // Each test file uses a part of this.
 #![allow(dead_code)]
@@ -7,7 +8,7 @@ use std::path::PathBuf;
 
 /// The corpus folder; a missing corpus fails the test rather than skipping it.
 pub fn corpus_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     assert!(dir.is_dir(), "the shared corpus is missing at {}", dir.display());
     dir
 }

@@ -21,6 +21,24 @@ pub struct Config {
     pub log: LogConfig,
     pub storage: StorageConfig,
     pub web: WebConfig,
+    pub payments: PaymentsConfig,
+}
+
+/// Payments: where guests send bank transfers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PaymentsConfig {
+    pub bank_beneficiary: String,
+    pub bank_iban: String,
+    pub bank_bic: String,
+}
+
+impl Default for PaymentsConfig {
+    /// The demo account (ISO 13616's example IBAN); set a real one in production.
+    fn default() -> Self {
+        let bank = innkeep_app::payment::BankAccount::default();
+        PaymentsConfig { bank_beneficiary: bank.beneficiary, bank_iban: bank.iban, bank_bic: bank.bic }
+    }
 }
 
 /// Object storage (photos).
@@ -209,6 +227,7 @@ impl Default for Config {
             log: LogConfig::default(),
             storage: StorageConfig::default(),
             web: WebConfig::default(),
+            payments: PaymentsConfig::default(),
         }
     }
 }

@@ -56,6 +56,13 @@ pub fn ports(config: &Config, store: SqlStore, clock: Arc<dyn Clock>, search: &S
             hold_ttl: jiff::SignedDuration::from_secs(config.booking.hold_ttl_secs),
             booking_window_days: config.booking.booking_window_days,
             cache_ttl: Duration::from_secs(config.cache.ttl_secs),
+            payments: innkeep_app::payment::PaymentSettings {
+                bank: innkeep_app::payment::BankAccount {
+                    beneficiary: config.payments.bank_beneficiary.clone(),
+                    iban: config.payments.bank_iban.clone(),
+                    bic: config.payments.bank_bic.clone(),
+                },
+            },
             ..Settings::default()
         },
         // Commands read the store; `Server::start` puts the configured cache in.

@@ -157,7 +157,8 @@ pub fn keys_for(event: &Event) -> Vec<String> {
         | Change::CatalogImported(_)
         | Change::PaymentCreated(_)
         | Change::PaymentReceived(_)
-        | Change::PaymentSucceeded(_) => Vec::new(),
+        | Change::PaymentSucceeded(_)
+        | Change::PaymentRefunded(_) => Vec::new(),
     }
 }
 

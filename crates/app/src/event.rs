@@ -50,6 +50,7 @@ kinds! {
     PaymentCreated => "payment.created",
     PaymentReceived => "payment.received",
     PaymentSucceeded => "payment.succeeded",
+    PaymentRefunded => "payment.refunded",
 }
 
 impl EventKind {
@@ -150,6 +151,8 @@ pub enum Change {
     PaymentReceived(Payment),
     /// A payment is paid in full.
     PaymentSucceeded(Payment),
+    /// (Part of) a payment is owed back to the guest.
+    PaymentRefunded(Payment),
 }
 
 impl Change {
@@ -169,6 +172,7 @@ impl Change {
             Change::PaymentCreated(_) => EventKind::PaymentCreated,
             Change::PaymentReceived(_) => EventKind::PaymentReceived,
             Change::PaymentSucceeded(_) => EventKind::PaymentSucceeded,
+            Change::PaymentRefunded(_) => EventKind::PaymentRefunded,
         }
     }
 
@@ -182,9 +186,10 @@ impl Change {
             Change::Booking(p) => serde_json::to_value(p),
             Change::PhotoAdded(p) => serde_json::to_value(p),
             Change::CatalogImported(p) => serde_json::to_value(p),
-            Change::PaymentCreated(p) | Change::PaymentReceived(p) | Change::PaymentSucceeded(p) => {
-                serde_json::to_value(p)
-            }
+            Change::PaymentCreated(p)
+            | Change::PaymentReceived(p)
+            | Change::PaymentSucceeded(p)
+            | Change::PaymentRefunded(p) => serde_json::to_value(p),
         }
     }
 }
@@ -252,6 +257,7 @@ impl Event {
             EventKind::PaymentCreated => Change::PaymentCreated(de(p)?),
             EventKind::PaymentReceived => Change::PaymentReceived(de(p)?),
             EventKind::PaymentSucceeded => Change::PaymentSucceeded(de(p)?),
+            EventKind::PaymentRefunded => Change::PaymentRefunded(de(p)?),
         })
     }
 }

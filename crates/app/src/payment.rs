@@ -145,6 +145,43 @@ pub struct Settlement {
     pub events: Vec<Event>,
 }
 
+/// A refund of (part of) a payment: owed to the guest from when it is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    pub id: Uuid,
+    pub payment_id: Uuid,
+    pub amount: Money,
+    /// `pending` until it is paid out to the guest.
+    pub status: String,
+    /// `requested` (by a host or an admin) or `cancellation` (the policy's refund).
+    pub reason: String,
+    pub created_at: Timestamp,
+}
+
+/// A refund to make, with its Idempotency-Key's scope (the user, or `system`).
+#[derive(Debug, Clone)]
+pub struct NewRefund {
+    pub refund: Refund,
+    pub scope: String,
+    pub key: String,
+    pub request_hash: String,
+    pub posting: Posting,
+    pub event: Event,
+}
+
+/// What making a refund did.
+#[derive(Debug, Clone)]
+pub enum RefundMade {
+    /// Made; the payment's refunded amount is now this.
+    Made(Box<Payment>),
+    /// The key was seen with the same request: the earlier refund.
+    Replayed(Box<Refund>),
+    /// The key was seen with another request.
+    KeyReused,
+    /// It would refund more than the payment received (in total, whatever ran at once).
+    MoreThanReceived,
+}
+
 /// What creating a payment did.
 #[derive(Debug, Clone)]
 pub enum PaymentCreated {
@@ -196,6 +233,12 @@ pub trait Payments: Send + Sync {
     /// events, in one transaction. `Ok(false)` if a line with its fingerprint was
     /// imported before (nothing changes).
     async fn settle(&self, settlement: &Settlement) -> Result<bool, StoreError>;
+    /// Make a refund: the payment's refunded amount grows only if it stays within what was
+    /// received (checked in the same statement), with its ledger entry and event, in one
+    /// transaction.
+    async fn refund(&self, r: &NewRefund) -> Result<RefundMade, StoreError>;
+    /// The refunds of a payment, oldest first.
+    async fn refunds_of(&self, payment: Uuid) -> Result<Vec<Refund>, StoreError>;
     /// Statement lines, newest first, of one outcome or all.
     async fn statement_lines(&self, outcome: Option<LineOutcome>, limit: u32) -> Result<Vec<StoredLine>, StoreError>;
     /// Check every entry balances per currency and every kept balance equals the sum of its
@@ -576,6 +619,139 @@ async fn plan(
 
 fn ledger(e: innkeep_core::ledger::LedgerError) -> AppError {
     AppError::Store(StoreError::Corrupt(format!("a ledger entry could not be made: {e}")))
+}
+
+/// Refund (part of) a succeeded payment: the property's hosts or an admin; `amount` in
+/// minor units, everything not yet refunded when absent. Never more than was received, in
+/// total, however many refunds run at once.
+#[tracing::instrument(skip_all, fields(payment_id = %payment_id, user_id = %actor.user_id))]
+pub async fn refund(
+    ports: &Ports,
+    actor: &Actor,
+    payment_id: Uuid,
+    amount: Option<i64>,
+    key: &str,
+    now: Timestamp,
+) -> Result<(Refund, bool), AppError> {
+    let p = ports.store.payment(payment_id).await?.ok_or(AppError::NotFound { what: "payment" })?;
+    if !actor.manages(p.tenant_id) {
+        return Err(if p.user_id == actor.user_id {
+            AppError::Forbidden("the property's hosts and admins")
+        } else {
+            AppError::NotFound { what: "payment" }
+        });
+    }
+    make_refund(ports, &p, amount, &actor.user_id.to_string(), key, "requested", now).await
+}
+
+async fn make_refund(
+    ports: &Ports,
+    p: &Payment,
+    amount: Option<i64>,
+    scope: &str,
+    key: &str,
+    reason: &str,
+    now: Timestamp,
+) -> Result<(Refund, bool), AppError> {
+    if p.status != PaymentStatus::Succeeded {
+        return Err(AppError::Conflict(format!(
+            "only a succeeded payment can be refunded; this one is {}",
+            p.status.as_str()
+        )));
+    }
+    let left = p.received.checked_sub(p.refunded)?;
+    let amount = Money::new(amount.unwrap_or(left.minor), p.amount.currency);
+    innkeep_core::payment::check_refund(p.received, p.refunded, amount).map_err(|e| match e {
+        innkeep_core::payment::RefundError::MoreThanCaptured { .. } => {
+            AppError::invalid("amount", "refund_exceeds_payment", e.to_string())
+        }
+        _ => AppError::invalid("amount", "invalid_amount", e.to_string()),
+    })?;
+    let refund = Refund {
+        id: Uuid::now_v7(),
+        payment_id: p.id,
+        amount,
+        status: "pending".into(),
+        reason: reason.into(),
+        created_at: now,
+    };
+    let mut after = p.clone();
+    after.refunded = p.refunded.checked_add(amount)?;
+    after.updated_at = now;
+    let hash = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(serde_json::json!([p.id, amount]).to_string().as_bytes()))
+    };
+    let new = NewRefund {
+        scope: scope.to_string(),
+        key: key.to_string(),
+        request_hash: hash,
+        posting: Posting {
+            id: Uuid::now_v7(),
+            kind: "refund_owed",
+            subject_id: refund.id,
+            entry: Entry::refund_owed(p.tenant_id, amount).map_err(ledger)?,
+            at: now,
+        },
+        event: Event::new(&Change::PaymentRefunded(after), now, Some(p.tenant_id), p.id),
+        refund,
+    };
+    match ports.store.refund(&new).await? {
+        RefundMade::Made(_) => {
+            metrics::counter!("innkeep_refunds_total", "reason" => reason.to_string()).increment(1);
+            Ok((new.refund, false))
+        }
+        RefundMade::Replayed(r) => Ok((*r, true)),
+        RefundMade::KeyReused => Err(AppError::IdempotencyMismatch),
+        RefundMade::MoreThanReceived => Err(AppError::invalid(
+            "amount",
+            "refund_exceeds_payment",
+            "the payment has less left to refund than asked (another refund was made meanwhile)",
+        )),
+    }
+}
+
+/// The refunds of a payment the actor may see.
+pub async fn refunds_of(ports: &Ports, actor: &Actor, payment_id: Uuid) -> Result<Vec<Refund>, AppError> {
+    let p = payment(ports, actor, payment_id).await?;
+    Ok(ports.store.refunds_of(p.id).await?)
+}
+
+/// Refunds what a cancellation's policy gives back, from the booking's succeeded payments:
+/// a durable consumer of `booking.cancelled`, so a refund is made once even if the node dies
+/// between the cancellation and the refund.
+pub struct CancellationRefunds {
+    pub ports: Ports,
+}
+
+#[async_trait]
+impl crate::event::Consumer for CancellationRefunds {
+    fn name(&self) -> &str {
+        "cancellation-refunds"
+    }
+
+    async fn handle(&self, event: &crate::event::StoredEvent) -> Result<(), crate::event::HandleError> {
+        let Ok(Change::Booking(b)) = event.event.change() else { return Ok(()) };
+        if b.status != BookingStatus::Cancelled {
+            return Ok(());
+        }
+        let Some(mut owed) = b.refund.filter(|r| r.minor > 0) else { return Ok(()) };
+        for p in self.ports.store.payments_of_booking(b.id).await? {
+            let left = p.received.checked_sub(p.refunded)?;
+            if p.status != PaymentStatus::Succeeded || left.minor <= 0 || owed.minor <= 0 {
+                continue;
+            }
+            let amount = if owed.minor < left.minor { owed } else { left };
+            // One key per booking and payment: handled twice, it is refunded once.
+            let key = format!("cancellation:{}:{}", b.id, p.id);
+            let now = event.event.occurred_at;
+            match make_refund(&self.ports, &p, Some(amount.minor), "system", &key, "cancellation", now).await {
+                Ok(_) => owed = owed.checked_sub(amount)?,
+                Err(e) => return Err(Box::new(e)),
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Check the ledger (operators).

@@ -69,6 +69,7 @@ pub fn api_routes() -> Router<AppState> {
         .route("/bookings/{id}/no-show", post(bookings::no_show))
         .route("/bookings/{id}/payments", post(payments::create).get(payments::of_booking))
         .route("/payments/{id}", get(payments::get))
+        .route("/payments/{id}/refunds", post(payments::create_refund).get(payments::refunds))
         .route(
             "/payments/statements",
             post(payments::import).layer(DefaultBodyLimit::max(payments::MAX_STATEMENT_BYTES)),

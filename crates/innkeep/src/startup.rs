@@ -194,6 +194,8 @@ impl Server {
         for consumer in consumers() {
             tokio::spawn(run_consumer(ports.store.clone(), consumer, commits.clone(), options, stop.subscribe()));
         }
+        let refunds = Arc::new(innkeep_app::payment::CancellationRefunds { ports: ports.clone() });
+        tokio::spawn(run_consumer(ports.store.clone(), refunds, commits.clone(), options, stop.subscribe()));
         if config.cache.ttl_secs > 0 {
             let invalidator = Arc::new(cache_invalidator(config, &ports, addr).await?);
             tokio::spawn(run_consumer(ports.store.clone(), invalidator, commits.clone(), options, stop.subscribe()));

@@ -272,6 +272,11 @@ fn api_rows() -> Vec<Row> {
             .shows("payment_a", [N, Y, N, Y, N, Y]),
         api(M::GET, "/api/v1/payments/{payment_a}", [401, 200, 404, 200, 404, 200])
             .shows("payment_a", [N, Y, N, Y, N, Y]),
+        api(M::POST, "/api/v1/payments/{payment_a}/refunds", [401, 403, 404, 409, 404, 409])
+            .note("an open payment: nothing to refund yet")
+            .json(r#"{"amount": 100}"#)
+            .header("Idempotency-Key", "authz-refund"),
+        api(M::GET, "/api/v1/payments/{payment_a}/refunds", [401, 200, 404, 200, 404, 200]),
         api(M::POST, "/api/v1/payments/statements", [401, 403, 403, 403, 403, 200])
             .note("a transfer quoting another payment's reference")
             .csv("date,amount,currency,reference\n2027-01-05,1.00,EUR,unknown transfer\n")

@@ -406,3 +406,118 @@ async fn the_operator_imports_from_the_console_and_the_ledger_check_names_what_i
         "{text}"
     );
 }
+
+async fn refund(app: &TestApp, token: &str, payment: &str, amount: Option<i64>, key: &str) -> Reply {
+    let body = match amount {
+        Some(a) => json!({"amount": a}),
+        None => json!({}),
+    };
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/payments/{payment}/refunds")))
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .expect("sent");
+    Reply::from(r).await
+}
+
+/// A confirmed booking paid in full by transfer: (booking, payment id, total).
+async fn paid(app: &TestApp, guest: &str, room_type: &str, from: &str, to: &str) -> (String, String, i64) {
+    let (booking, p) = held_and_paying(app, guest, room_type, from, to, &format!("paid-{from}")).await;
+    let total = p["amount"]["minor"].as_i64().unwrap();
+    let ports = &app.server.as_ref().unwrap().ports;
+    let r = import_statement(
+        ports,
+        &admin(),
+        from,
+        &[credit(total, p["reference"].as_str().unwrap())],
+        app.clock.now_for_tests(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.paid, 1);
+    (booking, p["id"].as_str().unwrap().to_string(), total)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn refunds_never_exceed_what_was_received_under_any_race() {
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let other_host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "flexible").await;
+    let room_type = app.room_type(&host, &property, 3).await;
+    let (_, payment, total) = paid(&app, &guest, &room_type, "2027-02-01", "2027-02-03").await;
+
+    refund(&app, &guest, &payment, Some(100), "g").await.assert_problem(403, "forbidden");
+    refund(&app, &other_host, &payment, Some(100), "o").await.assert_problem(404, "not_found");
+    refund(&app, &host, &payment, Some(total + 1), "big").await.assert_problem(400, "refund_exceeds_payment");
+    refund(&app, &host, &payment, Some(0), "zero").await.assert_problem(400, "invalid_amount");
+    let r = refund(&app, &host, &payment, Some(5000), "first").await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!((r.body["amount"]["minor"].as_i64(), r.body["status"].as_str()), (Some(5000), Some("pending")));
+    let again = refund(&app, &host, &payment, Some(5000), "first").await;
+    assert_eq!((again.status.as_u16(), &again.body["id"]), (200, &r.body["id"]), "a replay");
+    refund(&app, &host, &payment, Some(4000), "first").await.assert_problem(422, "idempotency_key_reused");
+
+    // 32 refunds of 10.00 race for what is left: as many succeed as fit, no more.
+    let left = total - 5000;
+    let replies = join_all((0..32).map(|i| {
+        let (app, host, payment) = (&app, &host, &payment);
+        async move { refund(app, host, payment, Some(1000), &format!("race-{i}")).await }
+    }))
+    .await;
+    let made = replies.iter().filter(|r| r.status == 201).count() as i64;
+    for r in &replies {
+        assert!(r.status == 201 || r.status == 400, "{} {}", r.status, r.body);
+    }
+    assert_eq!(made, (left / 1000).min(32), "refunds made");
+    let p = app.get(&format!("/api/v1/payments/{payment}"), Some(&guest)).await;
+    assert_eq!(p.body["refunded"]["minor"].as_i64(), Some(5000 + made * 1000));
+    assert!(p.body["refunded"]["minor"].as_i64() <= p.body["received"]["minor"].as_i64());
+    let listed = app.get(&format!("/api/v1/payments/{payment}/refunds"), Some(&guest)).await;
+    assert_eq!(listed.body.as_array().unwrap().len() as i64, 1 + made);
+    let report = ledger_is_sound(&app).await;
+    assert_eq!(report.entries, 2 + made);
+}
+
+#[tokio::test]
+async fn cancelling_a_paid_booking_refunds_what_the_policy_gives_back_once() {
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "flexible").await;
+    let room_type = app.room_type(&host, &property, 3).await;
+    let (booking, payment, total) = paid(&app, &guest, &room_type, "2027-02-01", "2027-02-03").await;
+    let r = app.post(&format!("/api/v1/bookings/{booking}/cancel"), Some(&guest), json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let b = app.get(&format!("/api/v1/bookings/{booking}"), Some(&guest)).await;
+    let owed = b.body["refund"]["minor"].as_i64().unwrap();
+    assert_eq!(owed, total, "a flexible stay cancelled weeks ahead is refunded in full");
+    // The refund consumer follows the outbox.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let p = app.get(&format!("/api/v1/payments/{payment}"), Some(&guest)).await;
+        if p.body["refunded"]["minor"].as_i64() == Some(owed) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no refund after the cancellation: {}", p.body);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let refunds = app.get(&format!("/api/v1/payments/{payment}/refunds"), Some(&guest)).await;
+    let list = refunds.body.as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["reason"], "cancellation");
+    // Handled again (a crash before its mark), it refunds nothing more.
+    let ports = &app.server.as_ref().unwrap().ports;
+    let events = ports.store.events_after(0, 1000).await.unwrap();
+    let cancelled = events.iter().find(|e| e.event.kind == innkeep_app::event::EventKind::BookingCancelled).unwrap();
+    let consumer = innkeep_app::payment::CancellationRefunds { ports: ports.clone() };
+    innkeep_app::event::Consumer::handle(&consumer, cancelled).await.unwrap();
+    let refunds = app.get(&format!("/api/v1/payments/{payment}/refunds"), Some(&guest)).await;
+    assert_eq!(refunds.body.as_array().unwrap().len(), 1);
+    ledger_is_sound(&app).await;
+}

@@ -244,3 +244,50 @@ pub async fn import(
     }
     Ok(Json(report))
 }
+
+/// How much to refund.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundBody {
+    /// Minor units of the payment's currency; absent: everything not yet refunded.
+    pub amount: Option<i64>,
+}
+
+/// Refund (part of) a succeeded payment (the property's hosts, admins): never more than
+/// the payment received, in total.
+#[utoipa::path(post, path = "/api/v1/payments/{id}/refunds", operation_id = "create_refund", tag = "payments", security(("bearer" = [])),
+    request_body = RefundBody,
+    params(("id" = uuid::Uuid, Path, description = "the payment"),
+        ("Idempotency-Key" = String, Header, description = "required: the same key with the same body answers the same refund")),
+    responses((status = 201, description = "the refund, owed to the guest", body = schemas::Refund),
+        (status = 200, description = "a replay of the same request", body = schemas::Refund),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 403, response = inline(Forbidden)), (status = 404, response = inline(NotFound)),
+        (status = 409, response = inline(Conflict)), (status = 413, response = inline(PayloadTooLarge)),
+        (status = 415, response = inline(UnsupportedMediaType)), (status = 422, response = inline(UnprocessableEntity)),
+        (status = 503, response = inline(ServiceUnavailable))))]
+pub async fn create_refund(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Id(id): Id<Uuid>,
+    headers: HeaderMap,
+    Body(b): Body<RefundBody>,
+) -> ApiResult<(StatusCode, Json<payment::Refund>)> {
+    let key = required_key(&headers)?;
+    let (r, replayed) = payment::refund(&s.ports, &a, id, b.amount, &key, s.ports.clock.now()).await?;
+    Ok((if replayed { StatusCode::OK } else { StatusCode::CREATED }, Json(r)))
+}
+
+/// The refunds of a payment (its guest, the property's hosts, admins).
+#[utoipa::path(get, path = "/api/v1/payments/{id}/refunds", operation_id = "list_refunds", tag = "payments", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "the payment")),
+    responses((status = 200, description = "the refunds, oldest first", body = Vec<schemas::Refund>),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(NotFound)), (status = 503, response = inline(ServiceUnavailable))))]
+pub async fn refunds(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Id(id): Id<Uuid>,
+) -> ApiResult<Json<Vec<payment::Refund>>> {
+    Ok(Json(payment::refunds_of(&s.ports, &a, id).await?))
+}

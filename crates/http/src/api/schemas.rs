@@ -279,3 +279,19 @@ pub struct TransferInstructions {
     /// What is still to pay.
     pub amount: Money,
 }
+
+/// A refund of (part of) a payment.
+#[derive(ToSchema)]
+pub struct Refund {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub payment_id: String,
+    pub amount: Money,
+    /// pending (owed to the guest) until paid out
+    pub status: String,
+    /// requested or cancellation
+    pub reason: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}

@@ -34,11 +34,13 @@ CREATE TABLE refunds (
     currency TEXT NOT NULL,
     status TEXT NOT NULL,
     reason TEXT NOT NULL,
-    created_by TEXT REFERENCES users(id),
-    idempotency_key TEXT,
+    -- Who asked (a user id, or 'system' for a cancellation's refund) and their key.
+    scope TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
-    UNIQUE (created_by, idempotency_key)
+    UNIQUE (scope, idempotency_key)
 );
 CREATE INDEX refunds_payment ON refunds(payment_id, created_at);
 

@@ -3,7 +3,8 @@
 
 use super::*;
 use innkeep_app::payment::{
-    LedgerProblem, LedgerReport, LineOutcome, Payment, PaymentCreated, Payments, Posting, Settlement, StoredLine,
+    LedgerProblem, LedgerReport, LineOutcome, NewRefund, Payment, PaymentCreated, Payments, Posting, Refund,
+    RefundMade, Settlement, StoredLine,
 };
 use innkeep_core::ledger::imbalance;
 use innkeep_core::{Currency, Money, PaymentMethod, PaymentStatus};
@@ -49,6 +50,18 @@ fn payment_of(row: &AnyRow) -> Result<Payment, StoreError> {
         failure: opt("failure")?,
         created_at: from_ms(row.try_get("created_at").map_err(db_err)?)?,
         updated_at: from_ms(row.try_get("updated_at").map_err(db_err)?)?,
+    })
+}
+
+fn refund_of(row: &AnyRow) -> Result<Refund, StoreError> {
+    let text = |col: &str| -> Result<String, StoreError> { row.try_get(col).map_err(db_err) };
+    Ok(Refund {
+        id: parse(&text("id")?)?,
+        payment_id: parse(&text("payment_id")?)?,
+        amount: Money::new(row.try_get("amount_minor").map_err(db_err)?, currency(&text("currency")?)?),
+        status: text("status")?,
+        reason: text("reason")?,
+        created_at: from_ms(row.try_get("created_at").map_err(db_err)?)?,
     })
 }
 
@@ -289,6 +302,89 @@ impl Payments for SqlStore {
             Ok(true)
         })
         .await
+    }
+
+    async fn refund(&self, n: &NewRefund) -> Result<RefundMade, StoreError> {
+        let r = &n.refund;
+        let made = self
+            .write(async {
+                let mut tx = self.begin().await?;
+                let inserted = sqlx::query(
+                    "INSERT INTO refunds (id, payment_id, amount_minor, currency, status, reason, scope, idempotency_key, request_hash, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                )
+                .bind(r.id.to_string())
+                .bind(r.payment_id.to_string())
+                .bind(r.amount.minor)
+                .bind(r.amount.currency.code())
+                .bind(&r.status)
+                .bind(&r.reason)
+                .bind(&n.scope)
+                .bind(&n.key)
+                .bind(&n.request_hash)
+                .bind(ms(r.created_at))
+                .execute(&mut *tx)
+                .await;
+                match inserted {
+                    Err(e) if is_unique_violation(&e) => return Ok(None),
+                    other => other.map_err(db_err)?,
+                };
+                // The limit holds whatever ran at once: the row grows only within what it received.
+                let grown = sqlx::query(
+                    "UPDATE payments SET refunded_minor = refunded_minor + $1, updated_at = $2 \
+                     WHERE id = $3 AND status = 'succeeded' AND refunded_minor + $1 <= received_minor",
+                )
+                .bind(r.amount.minor)
+                .bind(ms(r.created_at))
+                .bind(r.payment_id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                if grown.rows_affected() != 1 {
+                    return Ok(Some(RefundMade::MoreThanReceived));
+                }
+                post(&mut tx, &n.posting).await?;
+                append_event(&mut tx, &n.event).await?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1")))
+                    .bind(r.payment_id.to_string())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                let payment = payment_of(&row)?;
+                self.commit(tx).await?;
+                Ok(Some(RefundMade::Made(Box::new(payment))))
+            })
+            .await?;
+        if let Some(m) = made {
+            return Ok(m);
+        }
+        // The key was used: the same request, or another.
+        let row = sqlx::query(
+            "SELECT id, payment_id, amount_minor, currency, status, reason, request_hash, created_at FROM refunds WHERE scope = $1 AND idempotency_key = $2",
+        )
+        .bind(&n.scope)
+        .bind(&n.key)
+        .fetch_optional(&self.writer())
+        .await
+        .map_err(db_err)?;
+        match row {
+            Some(row) if row.try_get::<String, _>("request_hash").map_err(db_err)? == n.request_hash => {
+                Ok(RefundMade::Replayed(Box::new(refund_of(&row)?)))
+            }
+            Some(_) => Ok(RefundMade::KeyReused),
+            None => Err(StoreError::Stale),
+        }
+    }
+
+    async fn refunds_of(&self, payment: Uuid) -> Result<Vec<Refund>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, payment_id, amount_minor, currency, status, reason, created_at FROM refunds WHERE payment_id = $1 ORDER BY created_at, id",
+        )
+        .bind(payment.to_string())
+        .fetch_all(&self.reader())
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(refund_of).collect()
     }
 
     async fn statement_lines(&self, outcome: Option<LineOutcome>, limit: u32) -> Result<Vec<StoredLine>, StoreError> {

@@ -199,6 +199,13 @@ pub async fn act(
     if from == BookingStatus::Held && to == BookingStatus::Confirmed && b.hold_expires_at.is_some_and(|t| t <= now) {
         return Err(AppError::Conflict("the hold has expired; place the booking again".into()));
     }
+    if from == BookingStatus::Held && to == BookingStatus::Confirmed {
+        let property = ports.store.property(b.property_id).await?.ok_or(AppError::NotFound { what: "property" })?;
+        if property.draft.payment_timing == innkeep_core::PaymentTiming::Prepay {
+            // Paying confirms it (the statement import does, in the payment's transaction).
+            return Err(AppError::PaymentRequired);
+        }
+    }
     if to == BookingStatus::Cancelled {
         b.refund = Some(refund_for(ports, &b, now).await?);
     }

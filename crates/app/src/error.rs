@@ -33,6 +33,9 @@ pub enum AppError {
     IdempotencyMismatch,
     #[error("{0}")]
     Conflict(String),
+    /// The property takes payment before the stay: a hold is confirmed by paying it.
+    #[error("this property takes payment first: pay the booking (POST /api/v1/bookings/{{id}}/payments) to confirm it")]
+    PaymentRequired,
     /// Too many attempts for one key (an e-mail address, a client): `code` says which
     /// limit, `wait` how long until the next attempt is allowed.
     #[error("too many attempts; try again in {} s", crate::limit::retry_after_secs(*wait))]
@@ -84,6 +87,7 @@ impl AppError {
             AppError::Concurrent => ("concurrent_change", 409),
             AppError::IdempotencyMismatch => ("idempotency_key_reused", 422),
             AppError::Conflict(_) => ("conflict", 409),
+            AppError::PaymentRequired => ("payment_required", 409),
             AppError::RateLimited { code, .. } => (code, 429),
             AppError::Store(_) => ("internal", 500),
             AppError::IndexFailed(_) => ("search_unavailable", 503),

@@ -234,6 +234,10 @@ pub struct PropertyDraft {
     pub check_out_time: Time,
     pub amenities: Vec<Amenity>,
     pub cancellation_policy: CancellationPolicy,
+    /// When guests pay: `at_property` (the default) or `prepay` (a hold is confirmed only
+    /// by a successful payment).
+    #[serde(default)]
+    pub payment_timing: crate::PaymentTiming,
 }
 
 impl PropertyDraft {

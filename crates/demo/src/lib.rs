@@ -270,6 +270,7 @@ pub fn generate(rng: &mut ChaCha8Rng, tenant_id: TenantId, now: Timestamp) -> Ge
         check_out_time: Time::constant(11, 0, 0, 0),
         amenities,
         cancellation_policy: policy,
+        payment_timing: Default::default(),
     };
     // Demo data obeys the same rules as data entered through the API.
     let draft = draft.validate().unwrap_or_else(|e| unreachable!("demo property is invalid: {e}"));

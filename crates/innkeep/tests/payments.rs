@@ -521,3 +521,35 @@ async fn cancelling_a_paid_booking_refunds_what_the_policy_gives_back_once() {
     assert_eq!(refunds.body.as_array().unwrap().len(), 1);
     ledger_is_sound(&app).await;
 }
+
+#[tokio::test]
+async fn a_prepay_property_confirms_a_hold_only_when_it_is_paid() {
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let mut body = common::property_body("flexible");
+    body["payment_timing"] = json!("prepay");
+    let r = app.post("/api/v1/properties", Some(&host), body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["payment_timing"], "prepay");
+    let property = r.body["id"].as_str().unwrap().to_string();
+    let room_type = app.room_type(&host, &property, 2).await;
+    let r = app.book(&guest, &room_type, "2027-02-01", "2027-02-03", None).await;
+    let booking = r.body["id"].as_str().unwrap().to_string();
+    for who in [&guest, &host] {
+        let r = app.post(&format!("/api/v1/bookings/{booking}/confirm"), Some(who), json!({})).await;
+        r.assert_problem(409, "payment_required");
+    }
+    let p = pay(&app, &guest, &booking, Some("prepay"), "bank_transfer").await;
+    let total = p.body["amount"]["minor"].as_i64().unwrap();
+    let ports = &app.server.as_ref().unwrap().ports;
+    let line = credit(total, p.body["reference"].as_str().unwrap());
+    import_statement(ports, &admin(), "prepay", &[line], app.clock.now_for_tests()).await.unwrap();
+    let b = app.get(&format!("/api/v1/bookings/{booking}"), Some(&guest)).await;
+    assert_eq!(b.body["status"], "confirmed", "paying confirmed it");
+    // An at-property stay (the default) confirms as before.
+    let other = app.property(&host, "flexible").await;
+    let r = app.get(&format!("/api/v1/properties/{other}"), None).await;
+    assert_eq!(r.body["payment_timing"], "at_property");
+    ledger_is_sound(&app).await;
+}

@@ -128,6 +128,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             check_out_time: jiff::civil::time(11, 0, 0, 0),
             amenities,
             cancellation_policy: CancellationPolicy::Moderate,
+            payment_timing: Default::default(),
         }
         .validate()?;
         let property =

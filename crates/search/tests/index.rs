@@ -59,6 +59,7 @@ fn build(s: &Spec) -> (Property, Vec<RoomType>) {
         check_out_time: jiff::civil::time(11, 0, 0, 0),
         amenities: s.amenities.clone(),
         cancellation_policy: CancellationPolicy::Flexible,
+        payment_timing: Default::default(),
     }
     .validate()
     .unwrap();

@@ -141,6 +141,7 @@ async fn catalog(store: &SqlStore, units: u32) -> (User, Property, RoomType) {
         check_out_time: jiff::civil::time(11, 0, 0, 0),
         amenities: vec![],
         cancellation_policy: CancellationPolicy::Flexible,
+        payment_timing: Default::default(),
     };
     let p = Property { id: PropertyId(uuid::Uuid::now_v7()), tenant_id, draft, created_at: now(), updated_at: now() };
     store.insert_property(&p, &ev(EventKind::PropertyCreated)).await.unwrap();

@@ -57,6 +57,11 @@ pub struct PropertyBody {
     #[serde(default = "default_policy")]
     #[schema(value_type = String, example = "moderate")]
     pub cancellation_policy: CancellationPolicy,
+    /// at_property (the default: the guest pays the property) or prepay (a hold is
+    /// confirmed only by a successful payment)
+    #[serde(default)]
+    #[schema(value_type = String, example = "at_property")]
+    pub payment_timing: innkeep_core::PaymentTiming,
 }
 
 fn default_check_in() -> Time {
@@ -84,6 +89,7 @@ impl From<PropertyBody> for PropertyDraft {
             check_out_time: b.check_out_time,
             amenities: b.amenities,
             cancellation_policy: b.cancellation_policy,
+            payment_timing: b.payment_timing,
         }
     }
 }

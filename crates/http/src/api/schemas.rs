@@ -105,6 +105,8 @@ pub struct Property {
     pub check_out_time: String,
     pub amenities: Vec<String>,
     pub cancellation_policy: String,
+    /// at_property or prepay
+    pub payment_timing: String,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]

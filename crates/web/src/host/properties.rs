@@ -125,6 +125,7 @@ pub(super) fn parse_property(f: &Fields) -> Result<PropertyDraft, FormErrors> {
                 check_out_time: cout,
                 amenities,
                 cancellation_policy: policy,
+                payment_timing: Default::default(),
             })
         }
         _ => Err(e),

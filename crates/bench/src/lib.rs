@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod ingest;
+pub mod ledger;
 pub mod postgres;
 pub mod soak;
 

@@ -150,6 +150,12 @@ enum BenchCommand {
         #[arg(long, value_delimiter = ',')]
         sweep: Vec<usize>,
     },
+    /// `innkeep ledger check` over a generated ledger, beside one plain scan of its lines.
+    Ledger {
+        /// Entries in the generated ledger (two lines each).
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+    },
     /// Mixed load for a long time (search, availability, bookings, client events) against one
     /// server, sampling its memory, open files and database size each minute; fails if
     /// they grow beyond the stated bounds after the warm-up.
@@ -290,6 +296,7 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             b::postgres::run(b::postgres::PostgresBench { admin_url, nodes, properties, seconds, concurrency, sweep })
                 .await
         }
+        BenchCommand::Ledger { entries } => b::ledger::run(entries).await,
         BenchCommand::Soak { properties, minutes, concurrency, warm_up } => {
             b::soak::run(b::soak::SoakOptions { properties, minutes, concurrency, warm_up }).await
         }

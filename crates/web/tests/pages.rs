@@ -674,3 +674,40 @@ async fn web_sign_in_keeps_the_password_whole_and_takes_any_spelling_of_the_addr
     assert_eq!(attempt(" Rene\u{301}e@X.org ", " correct horse battery ").await, StatusCode::SEE_OTHER);
     assert_eq!(attempt("ren\u{e9}e@x.org", "correct horse battery").await, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn my_trips_show_an_open_transfer_then_what_was_paid() {
+    let t = test_web().await;
+    let host = user(&t, "host@example.com", Role::Host).await;
+    let (_, rt) = listing(&t, &host, "Casa Azul").await;
+    let ana = user(&t, "ana@example.com", Role::Guest).await;
+    let now = t.ports.clock.now();
+    let cmd = innkeep_app::booking::PlaceBooking {
+        room_type_id: rt.parse().unwrap(),
+        check_in: "2027-02-10".parse().unwrap(),
+        check_out: "2027-02-12".parse().unwrap(),
+        party: innkeep_core::Party { adults: 2, children: 0 },
+        guest: innkeep_app::store::GuestContact { name: "Ana".into(), email: "ana@example.com".into(), phone: None },
+        idempotency_key: None,
+    };
+    let booking = innkeep_app::booking::place_booking(&t.ports, &ana, cmd, now).await.unwrap().booking;
+    let method = innkeep_core::PaymentMethod::BankTransfer;
+    let (p, _) = innkeep_app::payment::pay(&t.ports, &ana, booking.id, method, "k", now).await.unwrap();
+    let reference = p.reference.clone().unwrap();
+    let mut b = Browser::default();
+    b.sign_in(&t, "ana@example.com").await;
+    let page = b.get(&t, "/trips").await;
+    assert!(page.body.contains("awaiting a bank transfer of") && page.body.contains(&reference), "{}", page.body);
+    let admin = innkeep_app::Actor { user_id: host.user_id, role: Role::Admin, tenant_id: None };
+    let line = innkeep_app::payment::StatementLine {
+        booking_date: None,
+        amount: booking.total,
+        credit: true,
+        references: vec![reference.clone()],
+        problem: None,
+    };
+    innkeep_app::payment::import_statement(&t.ports, &admin, "s", &[line], now).await.unwrap();
+    let page = b.get(&t, "/trips").await;
+    assert!(page.body.contains("paid "), "{}", page.body);
+    assert!(!page.body.contains(&reference), "no open transfer is shown once paid: {}", page.body);
+}

@@ -12,8 +12,31 @@ pub(super) struct TripView {
     status_label: String,
     total: String,
     refund: String,
+    /// What was paid and refunded, and an open transfer's reference ("" without payments).
+    payments: String,
     held: bool,
     cancellable: bool,
+}
+
+/// What a guest paid for a booking, what came back, and what an open transfer still needs.
+async fn payments_line(ports: &Ports, b: &innkeep_app::store::Booking) -> Result<String, PageError> {
+    let payments = ports.store.payments_of_booking(b.id).await.map_err(AppError::from)?;
+    let mut parts = Vec::new();
+    let zero = Money::zero(b.total.currency);
+    let received = payments.iter().try_fold(zero, |a, p| a.checked_add(p.received)).map_err(AppError::from)?;
+    let refunded = payments.iter().try_fold(zero, |a, p| a.checked_add(p.refunded)).map_err(AppError::from)?;
+    if received.minor > 0 {
+        parts.push(format!("paid {}", money(received)));
+    }
+    if refunded.minor > 0 {
+        parts.push(format!("refunded {}", money(refunded)));
+    }
+    for p in payments.iter().filter(|p| p.status == innkeep_core::PaymentStatus::RequiresAction) {
+        let left = p.amount.checked_sub(p.received).map_err(AppError::from)?;
+        let reference = p.reference.as_deref().unwrap_or_default();
+        parts.push(format!("awaiting a bank transfer of {} quoting {reference}", money(left)));
+    }
+    Ok(parts.join(" · "))
 }
 
 #[derive(Template)]
@@ -108,6 +131,7 @@ pub async fn trips(State(s): State<AppState>, v: Visitor, Query(q): Query<TripsQ
             status_label: status_label(b.status),
             total: money(b.total),
             refund: b.refund.map(money).unwrap_or_default(),
+            payments: payments_line(&s.ports, &b).await?,
             held: b.status == BookingStatus::Held && b.hold_expires_at.is_some_and(|t| t > now),
             cancellable: matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed),
         };

@@ -138,6 +138,17 @@ fn nights_keys(rt: RoomTypeId, from: Date, to: Date) -> Vec<String> {
 
 /// The keys an outbox event makes stale.
 pub fn keys_for(event: &Event) -> Vec<String> {
+    // Every booking event: holds, expiries and cancellations change what is sold. Read only
+    // the room type and nights of these, the busiest events, not the whole booking.
+    if let Some(nights) = event.booking_nights() {
+        return match nights {
+            Ok((rt, from, to)) => nights_keys(rt, from, to),
+            Err(e) => {
+                tracing::warn!(event_id = %event.id, kind = %event.kind, error = %e, "undecodable event payload");
+                Vec::new()
+            }
+        };
+    }
     let change = match event.change() {
         Ok(c) => c,
         Err(e) => {
@@ -342,6 +353,11 @@ mod tests {
         };
         let e = Event::new(&Change::UserRegistered(registered), now, None, uuid::Uuid::nil());
         assert!(keys_for(&e).is_empty());
+        // A booking event names the months of its nights, read without the whole booking.
+        let mut e = Event::new(&change(date(2027, 3, 1), date(2027, 3, 5)), now, None, rt.0);
+        e.kind = crate::event::EventKind::BookingCancelled;
+        e.payload = serde_json::json!({"room_type_id": rt, "check_in": "2027-01-30", "check_out": "2027-02-02", "quote": {"lines": []}});
+        assert_eq!(keys_for(&e), vec![nights_key(rt, date(2027, 1, 1)), nights_key(rt, date(2027, 2, 1))]);
         let ended = crate::event::SessionEnded { token_hash: "abc".into() };
         assert_eq!(
             keys_for(&Event::new(&Change::SessionEnded(ended), now, None, uuid::Uuid::nil())),

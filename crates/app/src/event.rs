@@ -231,6 +231,34 @@ impl Event {
         }
     }
 
+    /// The room type and nights of a booking event (`booking.*`), read from its payload
+    /// without decoding the whole booking (its quote, its guest): what cache invalidation
+    /// needs, for the busiest kind of event. `None` for other kinds.
+    pub fn booking_nights(&self) -> Option<Result<(RoomTypeId, Date, Date), serde_json::Error>> {
+        #[derive(Deserialize)]
+        struct Nights {
+            room_type_id: RoomTypeId,
+            check_in: Date,
+            check_out: Date,
+        }
+        if !self.kind.as_str().starts_with("booking.") {
+            return None;
+        }
+        Some(Nights::deserialize(&self.payload).map(|n| (n.room_type_id, n.check_in, n.check_out)))
+    }
+
+    /// Whether this event changes the catalogue (a property or a room type, one or all).
+    pub fn is_catalog_change(&self) -> bool {
+        matches!(
+            self.kind,
+            EventKind::PropertyCreated
+                | EventKind::PropertyUpdated
+                | EventKind::RoomTypeCreated
+                | EventKind::RoomTypeUpdated
+                | EventKind::CatalogImported
+        )
+    }
+
     /// The change this event records, read back into its payload type.
     pub fn change(&self) -> Result<Change, serde_json::Error> {
         fn de<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T, serde_json::Error> {

@@ -731,6 +731,10 @@ impl crate::event::Consumer for CancellationRefunds {
     }
 
     async fn handle(&self, event: &crate::event::StoredEvent) -> Result<(), crate::event::HandleError> {
+        // Only cancellations are decoded: this consumer sees every event.
+        if event.event.kind != crate::event::EventKind::BookingCancelled {
+            return Ok(());
+        }
         let Ok(Change::Booking(b)) = event.event.change() else { return Ok(()) };
         if b.status != BookingStatus::Cancelled {
             return Ok(());

@@ -63,7 +63,8 @@ pub async fn apply_events(store: &dyn Store, index: &SearchIndex, from: i64) -> 
         return Ok(last);
     }
     let mut touched = HashSet::new();
-    for e in &events {
+    // Only catalogue events are decoded (bookings, the busiest kind, are not the index's).
+    for e in events.iter().filter(|e| e.event.is_catalog_change()) {
         let property = match e.event.change() {
             Ok(Change::PropertyCreated(p) | Change::PropertyUpdated(p)) => Some(p.id),
             Ok(Change::RoomTypeCreated(rt) | Change::RoomTypeUpdated(rt)) => Some(rt.property_id),

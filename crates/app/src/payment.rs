@@ -115,6 +115,40 @@ pub enum LineOutcome {
     Duplicate,
 }
 
+impl LineOutcome {
+    const ALL: [LineOutcome; 9] = [
+        LineOutcome::Paid,
+        LineOutcome::Overpaid,
+        LineOutcome::Underpaid,
+        LineOutcome::NotOpen,
+        LineOutcome::WrongCurrency,
+        LineOutcome::Unmatched,
+        LineOutcome::Debit,
+        LineOutcome::Unreadable,
+        LineOutcome::Duplicate,
+    ];
+
+    /// The stored and reported name (`paid`, `not_open`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineOutcome::Paid => "paid",
+            LineOutcome::Overpaid => "overpaid",
+            LineOutcome::Underpaid => "underpaid",
+            LineOutcome::NotOpen => "not_open",
+            LineOutcome::WrongCurrency => "wrong_currency",
+            LineOutcome::Unmatched => "unmatched",
+            LineOutcome::Debit => "debit",
+            LineOutcome::Unreadable => "unreadable",
+            LineOutcome::Duplicate => "duplicate",
+        }
+    }
+
+    /// The outcome a stored name names.
+    pub fn parse(s: &str) -> Option<LineOutcome> {
+        LineOutcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
 /// A line as stored, with what became of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredLine {
@@ -410,24 +444,10 @@ pub async fn import_statement(
             LineOutcome::Debit => {}
             _ => report.to_review += 1,
         }
-        metrics::counter!("innkeep_statement_lines_total", "outcome" => outcome_name(imported.outcome)).increment(1);
+        metrics::counter!("innkeep_statement_lines_total", "outcome" => imported.outcome.as_str()).increment(1);
         report.lines.push(imported);
     }
     Ok(report)
-}
-
-fn outcome_name(o: LineOutcome) -> &'static str {
-    match o {
-        LineOutcome::Paid => "paid",
-        LineOutcome::Overpaid => "overpaid",
-        LineOutcome::Underpaid => "underpaid",
-        LineOutcome::NotOpen => "not_open",
-        LineOutcome::WrongCurrency => "wrong_currency",
-        LineOutcome::Unmatched => "unmatched",
-        LineOutcome::Debit => "debit",
-        LineOutcome::Unreadable => "unreadable",
-        LineOutcome::Duplicate => "duplicate",
-    }
 }
 
 /// The ISO 11649 reference a line quotes, looked for in each reference and in each word of
@@ -507,8 +527,6 @@ async fn plan(
         outcome: LineOutcome::Unmatched,
         created_at: now,
     };
-    let mut s =
-        Settlement { line: stored.clone(), payment: None, confirm: None, postings: Vec::new(), events: Vec::new() };
     let posting = |kind: &'static str, subject: Uuid, entry: Entry| Posting {
         id: Uuid::now_v7(),
         kind,
@@ -516,49 +534,39 @@ async fn plan(
         entry,
         at: now,
     };
+    // A line that pays no payment: a debit moves nothing here; other money is held for the guest.
+    let unpaid = |mut line: StoredLine, outcome: LineOutcome| -> Result<Settlement, AppError> {
+        line.outcome = outcome;
+        let mut postings = Vec::new();
+        if outcome != LineOutcome::Debit {
+            postings.push(posting(
+                "unapplied_received",
+                line.id,
+                Entry::unapplied_received(line.amount).map_err(ledger)?,
+            ));
+        }
+        Ok(Settlement { line, payment: None, confirm: None, postings, events: Vec::new() })
+    };
     if !line.credit || line.amount.minor <= 0 {
-        stored.outcome = LineOutcome::Debit;
-        s.line = stored;
-        return Ok(s);
+        return unpaid(stored, LineOutcome::Debit);
     }
     if line.problem.is_some() {
-        stored.outcome = LineOutcome::Unreadable;
-        s.postings.push(posting(
-            "unapplied_received",
-            stored.id,
-            Entry::unapplied_received(line.amount).map_err(ledger)?,
-        ));
-        s.line = stored;
-        return Ok(s);
+        return unpaid(stored, LineOutcome::Unreadable);
     }
     let found = match &quoted {
         Some(r) => ports.store.payment_by_reference(r).await?,
         None => None,
     };
-    let Some(before) = found else {
-        s.postings.push(posting(
-            "unapplied_received",
-            stored.id,
-            Entry::unapplied_received(line.amount).map_err(ledger)?,
-        ));
-        s.line = stored;
-        return Ok(s);
-    };
+    let Some(before) = found else { return unpaid(stored, LineOutcome::Unmatched) };
     stored.payment_id = Some(before.id);
     if before.amount.currency != line.amount.currency {
-        stored.outcome = LineOutcome::WrongCurrency;
-    } else if before.status != PaymentStatus::RequiresAction {
-        stored.outcome = LineOutcome::NotOpen;
+        return unpaid(stored, LineOutcome::WrongCurrency);
     }
-    if matches!(stored.outcome, LineOutcome::WrongCurrency | LineOutcome::NotOpen) {
-        s.postings.push(posting(
-            "unapplied_received",
-            stored.id,
-            Entry::unapplied_received(line.amount).map_err(ledger)?,
-        ));
-        s.line = stored;
-        return Ok(s);
+    if before.status != PaymentStatus::RequiresAction {
+        return unpaid(stored, LineOutcome::NotOpen);
     }
+    let mut s =
+        Settlement { line: stored.clone(), payment: None, confirm: None, postings: Vec::new(), events: Vec::new() };
     // Money for this payment: what it still lacks pays it, the rest is held for the guest.
     let lacking = before.amount.checked_sub(before.received)?;
     let applied = if line.amount.minor > lacking.minor { lacking } else { line.amount };
@@ -749,10 +757,8 @@ impl crate::event::Consumer for CancellationRefunds {
             // One key per booking and payment: handled twice, it is refunded once.
             let key = format!("cancellation:{}:{}", b.id, p.id);
             let now = event.event.occurred_at;
-            match make_refund(&self.ports, &p, Some(amount.minor), "system", &key, "cancellation", now).await {
-                Ok(_) => owed = owed.checked_sub(amount)?,
-                Err(e) => return Err(Box::new(e)),
-            }
+            make_refund(&self.ports, &p, Some(amount.minor), "system", &key, "cancellation", now).await?;
+            owed = owed.checked_sub(amount)?;
         }
         Ok(())
     }

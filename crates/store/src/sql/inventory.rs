@@ -254,38 +254,49 @@ impl SqlStore {
     /// One attempt at a status change (`transition` retries transient conflicts).
     async fn transition_once(&self, t: &Transition, event: &Event) -> Result<(), StoreError> {
         self.write(async {
-            let b = &t.booking;
             let mut tx = self.begin().await?;
-            let r = sqlx::query("UPDATE bookings SET status = $1, hold_expires_at = $2, doc = $3, updated_at = $4 WHERE id = $5 AND status = $6")
-                .bind(b.status.as_str())
-                .bind(b.hold_expires_at.map(ms))
-                .bind(to_json(b)?)
-                .bind(ms(b.updated_at))
-                .bind(b.id.to_string())
-                .bind(t.from.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-            if r.rows_affected() != 1 {
-                return Err(StoreError::Stale);
-            }
-            if t.release {
-                let released = sqlx::query("UPDATE inventory SET sold = sold - 1 WHERE room_type_id = $1 AND night >= $2 AND night < $3 AND sold > 0")
-                    .bind(b.room_type_id.to_string())
-                    .bind(date(b.check_in))
-                    .bind(date(b.check_out))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                if released.rows_affected() != u64::from(b.stay()?.nights()) {
-                    return Err(StoreError::Corrupt(format!("booking {} held nights that were not sold", b.id)));
-                }
-            }
+            apply_transition(&mut tx, t).await?;
             append_event(&mut tx, event).await?;
             self.commit(tx).await
         })
         .await
     }
+}
+
+/// Move a booking to its new status if it is still in `t.from` (else `Stale`), releasing its
+/// nights when `t.release`, inside the caller's transaction.
+pub(super) async fn apply_transition(tx: &mut Tx, t: &Transition) -> Result<(), StoreError> {
+    let b = &t.booking;
+    let r = sqlx::query(
+        "UPDATE bookings SET status = $1, hold_expires_at = $2, doc = $3, updated_at = $4 WHERE id = $5 AND status = $6",
+    )
+    .bind(b.status.as_str())
+    .bind(b.hold_expires_at.map(ms))
+    .bind(to_json(b)?)
+    .bind(ms(b.updated_at))
+    .bind(b.id.to_string())
+    .bind(t.from.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    if r.rows_affected() != 1 {
+        return Err(StoreError::Stale);
+    }
+    if t.release {
+        let released = sqlx::query(
+            "UPDATE inventory SET sold = sold - 1 WHERE room_type_id = $1 AND night >= $2 AND night < $3 AND sold > 0",
+        )
+        .bind(b.room_type_id.to_string())
+        .bind(date(b.check_in))
+        .bind(date(b.check_out))
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        if released.rows_affected() != u64::from(b.stay()?.nights()) {
+            return Err(StoreError::Corrupt(format!("booking {} held nights that were not sold", b.id)));
+        }
+    }
+    Ok(())
 }
 
 impl SqlStore {

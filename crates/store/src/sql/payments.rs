@@ -65,10 +65,6 @@ fn refund_of(row: &AnyRow) -> Result<Refund, StoreError> {
     })
 }
 
-fn outcome_str(o: LineOutcome) -> Result<String, StoreError> {
-    Ok(to_json(&o)?.trim_matches('"').to_string())
-}
-
 fn line_of(row: &AnyRow) -> Result<StoredLine, StoreError> {
     let text = |col: &str| -> Result<String, StoreError> { row.try_get(col).map_err(db_err) };
     let c = currency(&text("currency")?)?;
@@ -83,7 +79,10 @@ fn line_of(row: &AnyRow) -> Result<StoredLine, StoreError> {
         credit: row.try_get::<i64, _>("credit").map_err(db_err)? != 0,
         reference: text("reference")?,
         payment_id: payment_id.as_deref().map(parse).transpose()?,
-        outcome: from_json(&format!("\"{}\"", text("outcome")?))?,
+        outcome: {
+            let o = text("outcome")?;
+            LineOutcome::parse(&o).ok_or_else(|| StoreError::Corrupt(format!("statement line outcome {o:?}")))?
+        },
         created_at: from_ms(row.try_get("created_at").map_err(db_err)?)?,
     })
 }
@@ -246,7 +245,7 @@ impl Payments for SqlStore {
             .bind(i64::from(l.credit))
             .bind(&l.reference)
             .bind(l.payment_id.map(|id| id.to_string()))
-            .bind(outcome_str(l.outcome)?)
+            .bind(l.outcome.as_str())
             .bind(ms(l.created_at))
             .execute(&mut *tx)
             .await
@@ -275,22 +274,7 @@ impl Payments for SqlStore {
                 }
             }
             if let Some(t) = &s.confirm {
-                let b = &t.booking;
-                let r = sqlx::query(
-                    "UPDATE bookings SET status = $1, hold_expires_at = $2, doc = $3, updated_at = $4 WHERE id = $5 AND status = $6",
-                )
-                .bind(b.status.as_str())
-                .bind(b.hold_expires_at.map(ms))
-                .bind(to_json(b)?)
-                .bind(ms(b.updated_at))
-                .bind(b.id.to_string())
-                .bind(t.from.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                if r.rows_affected() != 1 {
-                    return Err(StoreError::Stale);
-                }
+                super::inventory::apply_transition(&mut tx, t).await?;
             }
             for p in &s.postings {
                 post(&mut tx, p).await?;
@@ -393,7 +377,7 @@ impl Payments for SqlStore {
             Some(o) => sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {columns} FROM statement_lines WHERE outcome = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
             )))
-            .bind(outcome_str(o)?)
+            .bind(o.as_str())
             .bind(i64::from(limit))
             .fetch_all(&self.reader())
             .await

@@ -258,6 +258,8 @@ pub trait Payments: Send + Sync {
     ) -> Result<PaymentCreated, StoreError>;
     async fn payment(&self, id: Uuid) -> Result<Option<Payment>, StoreError>;
     async fn payments_of_booking(&self, booking: BookingId) -> Result<Vec<Payment>, StoreError>;
+    /// A guest's payments, oldest first (one read for a page of their trips).
+    async fn payments_of_user(&self, user: UserId) -> Result<Vec<Payment>, StoreError>;
     async fn payment_by_reference(&self, reference: &str) -> Result<Option<Payment>, StoreError>;
     /// The payment a guest created under an Idempotency-Key, with its request digest.
     async fn payment_by_key(&self, user: UserId, key: &str) -> Result<Option<(Payment, String)>, StoreError>;

@@ -23,6 +23,7 @@ CREATE TABLE payments (
     UNIQUE (user_id, idempotency_key)
 );
 CREATE INDEX payments_booking ON payments(booking_id, created_at);
+CREATE INDEX payments_user ON payments(user_id, created_at);
 CREATE INDEX payments_status ON payments(status, updated_at);
 -- At most one open payment per booking, however many requests race.
 CREATE UNIQUE INDEX payments_one_open ON payments(booking_id) WHERE status = 'requires_action';

@@ -203,6 +203,17 @@ impl Payments for SqlStore {
         rows.iter().map(payment_of).collect()
     }
 
+    async fn payments_of_user(&self, user: UserId) -> Result<Vec<Payment>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE user_id = $1 ORDER BY created_at, id"
+        )))
+        .bind(user.to_string())
+        .fetch_all(&self.reader())
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(payment_of).collect()
+    }
+
     async fn payment_by_reference(&self, reference: &str) -> Result<Option<Payment>, StoreError> {
         let row =
             sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE reference = $1")))

@@ -1,6 +1,7 @@
 //! My trips, the refund preview and cancelling.
 
 use super::*;
+use innkeep_app::payment::Payment;
 
 pub(super) struct TripView {
     id: String,
@@ -19,8 +20,7 @@ pub(super) struct TripView {
 }
 
 /// What a guest paid for a booking, what came back, and what an open transfer still needs.
-async fn payments_line(ports: &Ports, b: &innkeep_app::store::Booking) -> Result<String, PageError> {
-    let payments = ports.store.payments_of_booking(b.id).await.map_err(AppError::from)?;
+fn payments_line(payments: &[&Payment], b: &innkeep_app::store::Booking) -> Result<String, PageError> {
     let mut parts = Vec::new();
     let zero = Money::zero(b.total.currency);
     let received = payments.iter().try_fold(zero, |a, p| a.checked_add(p.received)).map_err(AppError::from)?;
@@ -118,6 +118,12 @@ pub async fn trips(State(s): State<AppState>, v: Visitor, Query(q): Query<TripsQ
     let bookings = list_bookings(&s.ports, &actor, filter).await?;
     let today = utc_today(now);
     let mut names = Names::default();
+    // The guest's payments in one read, by booking.
+    let payments = s.ports.store.payments_of_user(actor.user_id).await.map_err(AppError::from)?;
+    let mut paid: std::collections::HashMap<BookingId, Vec<&Payment>> = std::collections::HashMap::new();
+    for p in &payments {
+        paid.entry(p.booking_id).or_default().push(p);
+    }
     let (mut upcoming, mut past) = (Vec::new(), Vec::new());
     for b in bookings.into_iter().filter(|b| b.user_id == actor.user_id) {
         let active = matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed | BookingStatus::CheckedIn);
@@ -131,7 +137,7 @@ pub async fn trips(State(s): State<AppState>, v: Visitor, Query(q): Query<TripsQ
             status_label: status_label(b.status),
             total: money(b.total),
             refund: b.refund.map(money).unwrap_or_default(),
-            payments: payments_line(&s.ports, &b).await?,
+            payments: payments_line(paid.get(&b.id).map(Vec::as_slice).unwrap_or_default(), &b)?,
             held: b.status == BookingStatus::Held && b.hold_expires_at.is_some_and(|t| t > now),
             cancellable: matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed),
         };

@@ -17,6 +17,8 @@ LAYERS = {
     "innkeep-search": 2,
     "innkeep-cache": 2,
     "innkeep-objects": 2,
+    # the card provider adapter (Stripe's API over HTTP), on the pure formats of payments
+    "innkeep-stripe": 2,
     "innkeep-http": 2,
     "innkeep-web": 2,
     # the demo catalogue, loaded through the use cases and the store port

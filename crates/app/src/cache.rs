@@ -169,7 +169,9 @@ pub fn keys_for(event: &Event) -> Vec<String> {
         | Change::PaymentCreated(_)
         | Change::PaymentReceived(_)
         | Change::PaymentSucceeded(_)
-        | Change::PaymentRefunded(_) => Vec::new(),
+        | Change::PaymentRefunded(_)
+        | Change::PaymentUpdated(_)
+        | Change::RefundPaid(_) => Vec::new(),
     }
 }
 

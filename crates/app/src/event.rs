@@ -51,6 +51,8 @@ kinds! {
     PaymentReceived => "payment.received",
     PaymentSucceeded => "payment.succeeded",
     PaymentRefunded => "payment.refunded",
+    PaymentUpdated => "payment.updated",
+    RefundPaid => "refund.paid",
 }
 
 impl EventKind {
@@ -153,6 +155,11 @@ pub enum Change {
     PaymentSucceeded(Payment),
     /// (Part of) a payment is owed back to the guest.
     PaymentRefunded(Payment),
+    /// A payment moved on otherwise: the provider is processing it, it failed, it was
+    /// canceled, or the provider's payment was made for it.
+    PaymentUpdated(Payment),
+    /// A refund reached the guest (the provider refunded the card).
+    RefundPaid(crate::payment::Refund),
 }
 
 impl Change {
@@ -173,6 +180,8 @@ impl Change {
             Change::PaymentReceived(_) => EventKind::PaymentReceived,
             Change::PaymentSucceeded(_) => EventKind::PaymentSucceeded,
             Change::PaymentRefunded(_) => EventKind::PaymentRefunded,
+            Change::PaymentUpdated(_) => EventKind::PaymentUpdated,
+            Change::RefundPaid(_) => EventKind::RefundPaid,
         }
     }
 
@@ -189,7 +198,9 @@ impl Change {
             Change::PaymentCreated(p)
             | Change::PaymentReceived(p)
             | Change::PaymentSucceeded(p)
-            | Change::PaymentRefunded(p) => serde_json::to_value(p),
+            | Change::PaymentRefunded(p)
+            | Change::PaymentUpdated(p) => serde_json::to_value(p),
+            Change::RefundPaid(r) => serde_json::to_value(r),
         }
     }
 }
@@ -286,6 +297,8 @@ impl Event {
             EventKind::PaymentReceived => Change::PaymentReceived(de(p)?),
             EventKind::PaymentSucceeded => Change::PaymentSucceeded(de(p)?),
             EventKind::PaymentRefunded => Change::PaymentRefunded(de(p)?),
+            EventKind::PaymentUpdated => Change::PaymentUpdated(de(p)?),
+            EventKind::RefundPaid => Change::RefundPaid(de(p)?),
         })
     }
 }

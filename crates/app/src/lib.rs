@@ -9,6 +9,7 @@ pub mod auth;
 pub mod availability;
 pub mod booking;
 pub mod cache;
+pub mod card;
 pub mod catalog;
 pub mod clock;
 pub mod error;

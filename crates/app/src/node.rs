@@ -14,6 +14,8 @@ pub struct AppState {
     pub client_events: Option<Arc<dyn crate::ingest::ClientEventSink>>,
     /// Where photos are kept; without one, photo uploads answer 404.
     pub objects: Option<Arc<dyn crate::objects::ObjectStorage>>,
+    /// The card payment provider whose events the webhook takes; without one, 404.
+    pub provider: Option<Arc<dyn crate::card::PaymentProvider>>,
     /// This node's recent requests (latency, errors), fed by the request middleware.
     pub requests: Arc<crate::requests::RequestStats>,
     /// The parts whose health the operator dashboard shows, in order.
@@ -29,6 +31,7 @@ impl AppState {
         AppState {
             client_events: None,
             objects: None,
+            provider: None,
             requests: Arc::new(crate::requests::RequestStats::default()),
             probes: Arc::new(vec![Arc::new(crate::health::DatabaseProbe(ports.store.clone()))]),
             starting: Arc::new(std::sync::atomic::AtomicBool::new(false)),
@@ -39,6 +42,12 @@ impl AppState {
     /// Keep photos in object storage.
     pub fn with_objects(mut self, objects: Arc<dyn crate::objects::ObjectStorage>) -> Self {
         self.objects = Some(objects);
+        self
+    }
+
+    /// Take card payment events from this provider.
+    pub fn with_provider(mut self, provider: Arc<dyn crate::card::PaymentProvider>) -> Self {
+        self.provider = Some(provider);
         self
     }
 

@@ -3,8 +3,8 @@
 //! every movement of money writes in the same transaction as the state it changes, and
 //! the ledger check.
 //!
-//! Card payments go through a payment provider; until a provider is configured a card
-//! payment is refused with `method_unavailable` (nothing is created).
+//! Card payments go through a payment provider (see [`crate::card`]); where none is
+//! configured a card payment is refused with `method_unavailable` (nothing is created).
 
 use crate::event::Change;
 use crate::store::{Booking, Transition};
@@ -36,9 +36,20 @@ pub struct Payment {
     pub reference: Option<String>,
     /// The payment provider's id of a card payment.
     pub provider_id: Option<String>,
+    /// What the paying guest's client confirms a card payment with at the provider (shown
+    /// to that guest only; never in an event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
     pub failure: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+impl Payment {
+    /// The payment as others may see it (events, hosts, admins): without the client secret.
+    pub fn without_secret(&self) -> Payment {
+        Payment { client_secret: None, ..self.clone() }
+    }
 }
 
 /// Where a guest sends a bank transfer.
@@ -64,6 +75,14 @@ impl Default for BankAccount {
 #[derive(Debug, Clone, Default)]
 pub struct PaymentSettings {
     pub bank: BankAccount,
+    /// Whether a card payment provider is configured (card payments are refused without).
+    pub card: bool,
+    /// Where the paying guest's browser confirms a card payment, with `{id}` and
+    /// `{client_secret}` in it (the provider's hosted step); none: the client confirms
+    /// with the client secret itself (the provider's script or SDK).
+    pub checkout_url: Option<String>,
+    /// VAT charged on commission, in basis points (2000 = 20%).
+    pub vat_bp: u32,
 }
 
 /// A ledger entry to write, with what it records.
@@ -166,10 +185,23 @@ pub struct StoredLine {
     pub created_at: Timestamp,
 }
 
-/// Everything one statement line changes, written in one transaction.
+/// A provider event as recorded (each is handled once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderEventRecord {
+    pub id: String,
+    pub kind: String,
+    pub payment_id: Option<Uuid>,
+    pub received_at: Timestamp,
+}
+
+/// Everything one statement line or one provider event changes, written in one
+/// transaction.
 #[derive(Debug, Clone)]
 pub struct Settlement {
-    pub line: StoredLine,
+    /// The statement line, if a line pays; the write is skipped if it was imported before.
+    pub line: Option<StoredLine>,
+    /// The provider event, if an event pays; the write is skipped if it was handled before.
+    pub provider_event: Option<ProviderEventRecord>,
     /// The payment as it was read (the write happens only if it is still so) and as it
     /// becomes.
     pub payment: Option<(Payment, Payment)>,
@@ -177,6 +209,9 @@ pub struct Settlement {
     pub confirm: Option<Transition>,
     pub postings: Vec<Posting>,
     pub events: Vec<Event>,
+    /// Refunds the change owes the guest (money that came after the booking ended), made
+    /// under the system's key `unheld:{payment}` so they are made once.
+    pub refunds: Vec<Refund>,
 }
 
 /// A refund of (part of) a payment: owed to the guest from when it is made.
@@ -187,8 +222,12 @@ pub struct Refund {
     pub amount: Money,
     /// `pending` until it is paid out to the guest.
     pub status: String,
-    /// `requested` (by a host or an admin) or `cancellation` (the policy's refund).
+    /// `requested` (by a host or an admin), `cancellation` (the policy's refund) or
+    /// `booking_not_held` (money that came after the booking expired or was cancelled).
     pub reason: String,
+    /// Why the provider refused to refund, if it did.
+    #[serde(default)]
+    pub failure: Option<String>,
     pub created_at: Timestamp,
 }
 
@@ -282,6 +321,23 @@ pub trait Payments: Send + Sync {
     async fn check_ledger(&self) -> Result<LedgerReport, StoreError>;
     /// An account's balance per currency (debit positive), by account code.
     async fn ledger_balances(&self, account_prefix: &str) -> Result<Vec<(String, Money)>, StoreError>;
+    /// The card payment the provider knows by this id.
+    async fn payment_by_provider_id(&self, provider_id: &str) -> Result<Option<Payment>, StoreError>;
+    /// Record the provider's payment made for a card payment, unless one is recorded
+    /// already (`false`: the earlier one stays).
+    async fn attach_intent(
+        &self,
+        payment: Uuid,
+        provider_id: &str,
+        client_secret: Option<&str>,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// A pending refund was paid back by the provider: mark it, post its entry and append
+    /// its event, in one transaction (`false`: it was not pending any more).
+    async fn refund_paid(&self, refund: Uuid, posting: &Posting, event: &Event) -> Result<bool, StoreError>;
+    /// The provider refused a pending refund for good: mark it failed, with why (the money
+    /// stays owed to the guest; an operator sees it).
+    async fn refund_failed(&self, refund: Uuid, why: &str, at: Timestamp) -> Result<bool, StoreError>;
 }
 
 /// A payment id's reference body: 13 base-36 digits of its random bits (unique in
@@ -330,7 +386,7 @@ pub async fn pay(
             AppError::NotFound { what: "booking" }
         });
     }
-    if method == PaymentMethod::Card {
+    if method == PaymentMethod::Card && !ports.settings.payments.card {
         return Err(AppError::invalid(
             "method",
             "method_unavailable",
@@ -345,16 +401,17 @@ pub async fn pay(
         return Err(AppError::Conflict(format!("only a held booking can be paid; this one is {}", booking.status)));
     }
     let open = ports.store.payments_of_booking(booking_id).await?;
-    if let Some(p) = open.iter().find(|p| p.status == PaymentStatus::RequiresAction) {
+    if let Some(p) = open.iter().find(|p| p.status.is_open()) {
         // A request with the same key may have made it since the key was looked up.
         if let Some((p, h)) = ports.store.payment_by_key(actor.user_id, key).await? {
             return if h == hash { Ok((p, true)) } else { Err(AppError::IdempotencyMismatch) };
         }
-        return Err(AppError::Conflict(format!(
-            "payment {} of this booking is open (reference {}); pay it or wait for it to end",
-            p.id,
-            p.reference.as_deref().unwrap_or("-")
-        )));
+        return Err(AppError::Conflict(match &p.reference {
+            Some(r) => {
+                format!("payment {} of this booking is open (reference {r}); pay it or wait for it to end", p.id)
+            }
+            None => format!("payment {} of this booking is open; pay it or wait for it to end", p.id),
+        }));
     }
     let id = Uuid::now_v7();
     let payment = Payment {
@@ -367,8 +424,9 @@ pub async fn pay(
         amount: booking.total,
         received: Money::zero(booking.total.currency),
         refunded: Money::zero(booking.total.currency),
-        reference: Some(reference_for(id)),
+        reference: (method == PaymentMethod::BankTransfer).then(|| reference_for(id)),
         provider_id: None,
+        client_secret: None,
         failure: None,
         created_at: now,
         updated_at: now,
@@ -376,7 +434,7 @@ pub async fn pay(
     let event = Event::new(&Change::PaymentCreated(payment.clone()), now, Some(booking.tenant_id), id);
     match ports.store.create_payment(&payment, key, &hash, &event).await? {
         PaymentCreated::Created => {
-            metrics::counter!("innkeep_payments_total", "method" => "bank_transfer", "status" => "created")
+            metrics::counter!("innkeep_payments_total", "method" => method.as_str(), "status" => "created")
                 .increment(1);
             Ok((payment, false))
         }
@@ -386,19 +444,43 @@ pub async fn pay(
     }
 }
 
+/// Where the paying guest's browser confirms an open card payment: the configured
+/// checkout URL with the provider's payment id and client secret in it (none for others,
+/// who are not shown the secret, or before the provider's payment is made).
+pub fn checkout_url(settings: &PaymentSettings, p: &Payment) -> Option<String> {
+    let template = settings.checkout_url.as_deref()?;
+    if p.method != PaymentMethod::Card || !p.status.is_open() {
+        return None;
+    }
+    let (id, secret) = (p.provider_id.as_deref()?, p.client_secret.as_deref()?);
+    let enc = |v: &str| -> String {
+        v.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    Some(template.replace("{id}", &enc(id)).replace("{client_secret}", &enc(secret)))
+}
+
 /// A payment, to its guest, the property's hosts and admins.
 pub async fn payment(ports: &Ports, actor: &Actor, id: Uuid) -> Result<Payment, AppError> {
     let p = ports.store.payment(id).await?.ok_or(AppError::NotFound { what: "payment" })?;
-    if p.user_id == actor.user_id || actor.manages(p.tenant_id) {
+    if p.user_id == actor.user_id {
         return Ok(p);
+    }
+    if actor.manages(p.tenant_id) {
+        return Ok(p.without_secret());
     }
     Err(AppError::NotFound { what: "payment" })
 }
 
-/// The payments of a booking the actor may see.
+/// The payments of a booking the actor may see (the client secret to its guest only).
 pub async fn payments_of_booking(ports: &Ports, actor: &Actor, booking: BookingId) -> Result<Vec<Payment>, AppError> {
     let b = crate::booking::visible_booking(ports, actor, booking).await?;
-    Ok(ports.store.payments_of_booking(b.id).await?)
+    let payments = ports.store.payments_of_booking(b.id).await?;
+    Ok(payments.into_iter().map(|p| if p.user_id == actor.user_id { p } else { p.without_secret() }).collect())
 }
 
 /// One line of an import report.
@@ -487,13 +569,13 @@ async fn import_line(
     let mut tries = 0;
     loop {
         tries += 1;
-        let settlement = plan(ports, statement_id, n, line, now).await?;
+        let (stored, settlement) = plan(ports, statement_id, n, line, now).await?;
         let mut imported = ImportedLine {
             amount: line.amount,
             credit: line.credit,
-            reference: settlement.line.reference.clone(),
-            payment_id: settlement.line.payment_id,
-            outcome: settlement.line.outcome,
+            reference: stored.reference,
+            payment_id: stored.payment_id,
+            outcome: stored.outcome,
             problem: line.problem.clone(),
         };
         match ports.store.settle(&settlement).await {
@@ -508,6 +590,10 @@ async fn import_line(
     }
 }
 
+fn posting(kind: &'static str, subject: Uuid, entry: Entry, now: Timestamp) -> Posting {
+    Posting { id: Uuid::now_v7(), kind, subject_id: subject, entry, at: now }
+}
+
 /// What a line would change, given the payment and booking as they are now.
 async fn plan(
     ports: &Ports,
@@ -515,7 +601,7 @@ async fn plan(
     n: usize,
     line: &StatementLine,
     now: Timestamp,
-) -> Result<Settlement, AppError> {
+) -> Result<(StoredLine, Settlement), AppError> {
     let quoted = quoted_reference(line);
     let mut stored = StoredLine {
         id: Uuid::now_v7(),
@@ -529,25 +615,15 @@ async fn plan(
         outcome: LineOutcome::Unmatched,
         created_at: now,
     };
-    let posting = |kind: &'static str, subject: Uuid, entry: Entry| Posting {
-        id: Uuid::now_v7(),
-        kind,
-        subject_id: subject,
-        entry,
-        at: now,
-    };
     // A line that pays no payment: a debit moves nothing here; other money is held for the guest.
-    let unpaid = |mut line: StoredLine, outcome: LineOutcome| -> Result<Settlement, AppError> {
+    let unpaid = |mut line: StoredLine, outcome: LineOutcome| -> Result<(StoredLine, Settlement), AppError> {
         line.outcome = outcome;
-        let mut postings = Vec::new();
+        let mut s = Settlement::of_line(line.clone());
         if outcome != LineOutcome::Debit {
-            postings.push(posting(
-                "unapplied_received",
-                line.id,
-                Entry::unapplied_received(line.amount).map_err(ledger)?,
-            ));
+            let entry = Entry::unapplied_received(line.amount).map_err(ledger)?;
+            s.postings.push(posting("unapplied_received", line.id, entry, now));
         }
-        Ok(Settlement { line, payment: None, confirm: None, postings, events: Vec::new() })
+        Ok((line, s))
     };
     if !line.credit || line.amount.minor <= 0 {
         return unpaid(stored, LineOutcome::Debit);
@@ -567,8 +643,6 @@ async fn plan(
     if before.status != PaymentStatus::RequiresAction {
         return unpaid(stored, LineOutcome::NotOpen);
     }
-    let mut s =
-        Settlement { line: stored.clone(), payment: None, confirm: None, postings: Vec::new(), events: Vec::new() };
     // Money for this payment: what it still lacks pays it, the rest is held for the guest.
     let lacking = before.amount.checked_sub(before.received)?;
     let applied = if line.amount.minor > lacking.minor { lacking } else { line.amount };
@@ -584,50 +658,101 @@ async fn plan(
     } else {
         LineOutcome::Paid
     };
+    let mut s = Settlement::of_line(stored.clone());
     if applied.minor > 0 {
-        s.postings.push(posting(
-            "transfer_received",
-            before.id,
-            Entry::transfer_received(before.tenant_id, applied).map_err(ledger)?,
-        ));
+        let entry = Entry::transfer_received(before.tenant_id, applied).map_err(ledger)?;
+        s.postings.push(posting("transfer_received", before.id, entry, now));
     }
     if extra.minor > 0 {
-        s.postings.push(posting("unapplied_received", stored.id, Entry::unapplied_received(extra).map_err(ledger)?));
+        s.postings.push(posting(
+            "unapplied_received",
+            stored.id,
+            Entry::unapplied_received(extra).map_err(ledger)?,
+            now,
+        ));
     }
     if paid {
-        after.status = PaymentStatus::Succeeded;
-        let booking = ports.store.booking(before.booking_id).await?.ok_or(AppError::NotFound { what: "booking" })?;
-        if booking.status == BookingStatus::Held {
-            let mut confirmed = booking.clone();
-            confirmed.status = booking.status.transition(BookingStatus::Confirmed)?;
-            confirmed.hold_expires_at = None;
-            confirmed.updated_at = now;
-            s.events.push(Event::new(
-                &Change::Booking(confirmed.clone()),
-                now,
-                Some(confirmed.tenant_id),
-                confirmed.id.0,
-            ));
-            s.confirm = Some(Transition { booking: confirmed, from: BookingStatus::Held, release: false });
-        } else {
-            // Paid after the hold expired or the guest cancelled: the guest gets it all back.
-            s.postings.push(posting(
-                "refund_owed",
-                before.id,
-                Entry::refund_owed(before.tenant_id, applied).map_err(ledger)?,
-            ));
-            after.refunded = after.refunded.checked_add(applied)?;
-        }
-        s.events.push(Event::new(&Change::PaymentSucceeded(after.clone()), now, Some(after.tenant_id), after.id));
+        succeeded(ports, &mut s, before, after, now).await?;
     } else {
         s.events.push(Event::new(&Change::PaymentReceived(after.clone()), now, Some(after.tenant_id), after.id));
+        s.payment = Some((before, after));
     }
-    s.payment = Some((before, after));
-    s.line = stored;
-    Ok(s)
+    Ok((stored, s))
 }
 
-fn ledger(e: innkeep_core::ledger::LedgerError) -> AppError {
+impl Settlement {
+    fn empty() -> Settlement {
+        Settlement {
+            line: None,
+            provider_event: None,
+            payment: None,
+            confirm: None,
+            postings: Vec::new(),
+            events: Vec::new(),
+            refunds: Vec::new(),
+        }
+    }
+
+    fn of_line(line: StoredLine) -> Settlement {
+        Settlement { line: Some(line), ..Settlement::empty() }
+    }
+
+    pub(crate) fn of_provider_event(event: ProviderEventRecord) -> Settlement {
+        Settlement { provider_event: Some(event), ..Settlement::empty() }
+    }
+}
+
+/// A payment is paid in full (its money is already posted): it confirms its booking if
+/// the booking is still held; money for a booking that expired or was cancelled meanwhile
+/// is owed back to the guest, all of it.
+pub(crate) async fn succeeded(
+    ports: &Ports,
+    s: &mut Settlement,
+    before: Payment,
+    mut after: Payment,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    after.status = PaymentStatus::Succeeded;
+    let booking = ports.store.booking(before.booking_id).await?.ok_or(AppError::NotFound { what: "booking" })?;
+    s.events.push(Event::new(&Change::PaymentSucceeded(after.without_secret()), now, Some(after.tenant_id), after.id));
+    if booking.status == BookingStatus::Held {
+        let mut confirmed = booking.clone();
+        confirmed.status = booking.status.transition(BookingStatus::Confirmed)?;
+        confirmed.hold_expires_at = None;
+        confirmed.updated_at = now;
+        s.events.push(Event::new(&Change::Booking(confirmed.clone()), now, Some(confirmed.tenant_id), confirmed.id.0));
+        s.confirm = Some(Transition { booking: confirmed, from: BookingStatus::Held, release: false });
+    } else if !matches!(booking.status, BookingStatus::Confirmed | BookingStatus::CheckedIn | BookingStatus::Completed)
+    {
+        // Paid after the hold expired or the guest cancelled: the guest gets it all back.
+        let owed = after.received.checked_sub(after.refunded)?;
+        if owed.minor > 0 {
+            let refund = Refund {
+                id: Uuid::now_v7(),
+                payment_id: after.id,
+                amount: owed,
+                status: "pending".into(),
+                reason: "booking_not_held".into(),
+                failure: None,
+                created_at: now,
+            };
+            let entry = Entry::refund_owed(before.tenant_id, owed).map_err(ledger)?;
+            s.postings.push(posting("refund_owed", refund.id, entry, now));
+            after.refunded = after.refunded.checked_add(owed)?;
+            s.refunds.push(refund);
+            s.events.push(Event::new(
+                &Change::PaymentRefunded(after.without_secret()),
+                now,
+                Some(after.tenant_id),
+                after.id,
+            ));
+        }
+    }
+    s.payment = Some((before, after));
+    Ok(())
+}
+
+pub(crate) fn ledger(e: innkeep_core::ledger::LedgerError) -> AppError {
     AppError::Store(StoreError::Corrupt(format!("a ledger entry could not be made: {e}")))
 }
 
@@ -683,6 +808,7 @@ async fn make_refund(
         amount,
         status: "pending".into(),
         reason: reason.into(),
+        failure: None,
         created_at: now,
     };
     let mut after = p.clone();
@@ -703,7 +829,7 @@ async fn make_refund(
             entry: Entry::refund_owed(p.tenant_id, amount).map_err(ledger)?,
             at: now,
         },
-        event: Event::new(&Change::PaymentRefunded(after), now, Some(p.tenant_id), p.id),
+        event: Event::new(&Change::PaymentRefunded(after.without_secret()), now, Some(p.tenant_id), p.id),
         refund,
     };
     match ports.store.refund(&new).await? {

@@ -23,6 +23,19 @@ pub enum PaymentMethod {
     BankTransfer,
 }
 
+impl PaymentMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::Card => "card",
+            PaymentMethod::BankTransfer => "bank_transfer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PaymentMethod> {
+        [PaymentMethod::Card, PaymentMethod::BankTransfer].into_iter().find(|m| m.as_str() == s)
+    }
+}
+
 /// Where a payment is: `requires_action -> processing -> succeeded | failed | canceled`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -64,7 +77,9 @@ impl PaymentStatus {
     }
 
     /// Whether a payment in this state may move to `next` (staying put is allowed: a
-    /// provider may say the same thing twice).
+    /// provider may say the same thing twice). A failed card payment may still succeed:
+    /// the guest can try another card on the same provider payment, and captured money is
+    /// always recorded.
     pub fn can_become(self, next: PaymentStatus) -> bool {
         use PaymentStatus::*;
         self == next
@@ -72,7 +87,13 @@ impl PaymentStatus {
                 (self, next),
                 (RequiresAction, Processing | Succeeded | Failed | Canceled)
                     | (Processing, Succeeded | Failed | Canceled)
+                    | (Failed, Succeeded)
             )
+    }
+
+    /// Whether the payment is still waiting for money (at most one per booking).
+    pub fn is_open(self) -> bool {
+        matches!(self, PaymentStatus::RequiresAction | PaymentStatus::Processing)
     }
 }
 
@@ -161,6 +182,9 @@ mod tests {
         assert!(Succeeded.can_become(Succeeded));
         assert!(!Succeeded.can_become(Failed));
         assert!(!Failed.can_become(Processing));
+        assert!(Failed.can_become(Succeeded), "captured money is recorded");
+        assert!(!Canceled.can_become(Succeeded));
+        assert!(Processing.is_open() && !Failed.is_open());
         assert!(!Processing.can_become(RequiresAction));
         for s in [RequiresAction, Processing, Succeeded, Failed, Canceled] {
             assert_eq!(PaymentStatus::parse(s.as_str()), Some(s));

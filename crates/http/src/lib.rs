@@ -71,6 +71,10 @@ pub fn api_routes() -> Router<AppState> {
         .route("/payments/{id}", get(payments::get))
         .route("/payments/{id}/refunds", post(payments::create_refund).get(payments::refunds))
         .route(
+            "/payments/webhooks/stripe",
+            post(payments::stripe_webhook).layer(DefaultBodyLimit::max(payments::MAX_WEBHOOK_BYTES)),
+        )
+        .route(
             "/payments/statements",
             post(payments::import).layer(DefaultBodyLimit::max(payments::MAX_STATEMENT_BYTES)),
         )

@@ -24,20 +24,59 @@ pub struct Config {
     pub payments: PaymentsConfig,
 }
 
-/// Payments: where guests send bank transfers.
+/// Payments: where guests send bank transfers, the card provider, commission's VAT.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PaymentsConfig {
     pub bank_beneficiary: String,
     pub bank_iban: String,
     pub bank_bic: String,
+    /// VAT on commission invoices, in basis points (2000 = 20%).
+    pub vat_bp: u32,
+    pub stripe: StripeConfig,
 }
 
 impl Default for PaymentsConfig {
     /// The demo account (ISO 13616's example IBAN); set a real one in production.
     fn default() -> Self {
         let bank = innkeep_app::payment::BankAccount::default();
-        PaymentsConfig { bank_beneficiary: bank.beneficiary, bank_iban: bank.iban, bank_bic: bank.bic }
+        PaymentsConfig {
+            bank_beneficiary: bank.beneficiary,
+            bank_iban: bank.iban,
+            bank_bic: bank.bic,
+            vat_bp: 2000,
+            stripe: StripeConfig::default(),
+        }
+    }
+}
+
+/// The card payment provider: Stripe's API (or anything that speaks it). Card payments are
+/// offered only when `secret_key` is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StripeConfig {
+    pub base_url: String,
+    pub secret_key: String,
+    /// The webhook endpoint's signing secret (`whsec_...`).
+    pub webhook_secret: String,
+    /// The API version sent on every call.
+    pub api_version: String,
+    /// Where the guest's browser confirms a card payment, with `{id}` and `{client_secret}`
+    /// (a hosted step); empty: clients confirm with the client secret themselves.
+    pub checkout_url: String,
+    pub timeout_secs: u64,
+}
+
+impl Default for StripeConfig {
+    fn default() -> Self {
+        StripeConfig {
+            base_url: "https://api.stripe.com".into(),
+            secret_key: String::new(),
+            webhook_secret: String::new(),
+            api_version: "2024-06-20".into(),
+            checkout_url: String::new(),
+            timeout_secs: 20,
+        }
     }
 }
 
@@ -309,8 +348,10 @@ impl Config {
         if !c.storage.secret_access_key.is_empty() {
             c.storage.secret_access_key = "***".into();
         }
-        if !c.web.csrf_key.is_empty() {
-            c.web.csrf_key = "***".into();
+        for secret in [&mut c.web.csrf_key, &mut c.payments.stripe.secret_key, &mut c.payments.stripe.webhook_secret] {
+            if !secret.is_empty() {
+                *secret = "***".into();
+            }
         }
         toml_string(&c)
     }

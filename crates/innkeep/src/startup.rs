@@ -62,6 +62,9 @@ pub fn ports(config: &Config, store: SqlStore, clock: Arc<dyn Clock>, search: &S
                     iban: config.payments.bank_iban.clone(),
                     bic: config.payments.bank_bic.clone(),
                 },
+                card: !config.payments.stripe.secret_key.is_empty(),
+                checkout_url: Some(config.payments.stripe.checkout_url.clone()).filter(|u| !u.is_empty()),
+                vat_bp: config.payments.vat_bp,
             },
             ..Settings::default()
         },
@@ -70,6 +73,29 @@ pub fn ports(config: &Config, store: SqlStore, clock: Arc<dyn Clock>, search: &S
         // `Server::start` shares the limits through Redis when the cache is on Redis.
         limiter: Arc::new(innkeep_app::limit::MemoryLimiter::default()),
     }
+}
+
+/// The card payment provider, where one is configured (`payments.stripe.secret_key`).
+pub fn card_provider(config: &Config) -> anyhow::Result<Option<Arc<dyn innkeep_app::card::PaymentProvider>>> {
+    let c = &config.payments.stripe;
+    if c.secret_key.is_empty() {
+        return Ok(None);
+    }
+    if c.webhook_secret.is_empty() {
+        anyhow::bail!(
+            "payments.stripe.webhook_secret is needed with payments.stripe.secret_key: without it no card payment could ever be confirmed"
+        );
+    }
+    let client = innkeep_stripe::StripeClient::new(innkeep_stripe::StripeConfig {
+        base_url: c.base_url.clone(),
+        secret_key: c.secret_key.clone(),
+        webhook_secret: c.webhook_secret.clone(),
+        api_version: c.api_version.clone(),
+        timeout: Duration::from_secs(c.timeout_secs.max(1)),
+        tolerance: Duration::from_secs(300),
+    })
+    .context("making the payment provider's HTTP client")?;
+    Ok(Some(Arc::new(client)))
 }
 
 /// The cache settings of the configuration.
@@ -196,6 +222,11 @@ impl Server {
         }
         let refunds = Arc::new(innkeep_app::payment::CancellationRefunds { ports: ports.clone() });
         tokio::spawn(run_consumer(ports.store.clone(), refunds, commits.clone(), options, stop.subscribe()));
+        let provider = card_provider(config)?;
+        if let Some(provider) = &provider {
+            let cards = Arc::new(innkeep_app::card::CardPayments::new(ports.clone(), provider.clone()));
+            tokio::spawn(run_consumer(ports.store.clone(), cards, commits.clone(), options, stop.subscribe()));
+        }
         if config.cache.ttl_secs > 0 {
             let invalidator = Arc::new(cache_invalidator(config, &ports, addr).await?);
             tokio::spawn(run_consumer(ports.store.clone(), invalidator, commits.clone(), options, stop.subscribe()));
@@ -208,11 +239,12 @@ impl Server {
         let objects = crate::parts::open_objects(config)?;
         let consumer_names: Vec<String> = consumers().iter().map(|c| c.name().to_string()).collect();
         let probes = crate::parts::probes(config, &ports, search.index.clone(), objects.clone(), &consumer_names);
-        let state = innkeep_app::node::AppState::new(ports.clone())
-            .with_client_events(sink)
-            .with_objects(objects)
-            .with_probes(probes)
-            .with_starting(starting.clone());
+        let mut state = innkeep_app::node::AppState::new(ports.clone());
+        if let Some(provider) = provider {
+            state = state.with_provider(provider);
+        }
+        let state =
+            state.with_client_events(sink).with_objects(objects).with_probes(probes).with_starting(starting.clone());
         let app = innkeep_http::app(state, innkeep_web::routes_with(web));
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
         let task = tokio::spawn(async move {

@@ -282,6 +282,9 @@ fn api_rows() -> Vec<Row> {
             .csv("date,amount,currency,reference\n2027-01-05,1.00,EUR,unknown transfer\n")
             .header("Idempotency-Key", "authz-statement")
             .changes(),
+        api(M::POST, "/api/v1/payments/webhooks/stripe", [404; 6])
+            .note("no card provider here; with one, only the provider's signature admits an event (tests/card_payments.rs)")
+            .json(r#"{"id": "evt_1", "type": "payment_intent.succeeded"}"#),
         api(M::POST, "/api/v1/events", [202, 202, 202, 202, 202, 202]).json(EVENTS),
         api(M::GET, "/api/v1/openapi.json", [200, 200, 200, 200, 200, 200]),
     ]

@@ -19,7 +19,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         ingest::post,
         photos::upload, photos::list,
         payments::create, payments::get, payments::of_booking, payments::import,
-        payments::create_refund, payments::refunds,
+        payments::create_refund, payments::refunds, payments::stripe_webhook,
     ),
     // `Problem` is listed because the error responses (`problems`) refer to it by name.
     components(schemas(Problem)),

@@ -12,7 +12,7 @@ use crate::extract::{Auth, Body, Id};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use innkeep_app::payment::{self, BankAccount, Payment};
+use innkeep_app::payment::{self, Payment, PaymentSettings};
 use innkeep_core::{BookingId, PaymentMethod};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -27,15 +27,20 @@ pub struct PaymentBody {
     pub method: PaymentMethod,
 }
 
-/// A payment, with the instructions of an open bank transfer.
+/// A payment, with the instructions of an open bank transfer or where its guest confirms an
+/// open card payment.
 #[derive(Debug, Serialize)]
 pub struct PaymentView {
     #[serde(flatten)]
     pub payment: Payment,
     pub instructions: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkout_url: Option<String>,
 }
 
-fn view(p: Payment, bank: &BankAccount) -> PaymentView {
+fn view(p: Payment, settings: &PaymentSettings) -> PaymentView {
+    let bank = &settings.bank;
+    let checkout_url = payment::checkout_url(settings, &p);
     let instructions = match (&p.reference, p.status) {
         (Some(reference), innkeep_core::PaymentStatus::RequiresAction) => Some(serde_json::json!({
             "beneficiary": bank.beneficiary,
@@ -46,7 +51,7 @@ fn view(p: Payment, bank: &BankAccount) -> PaymentView {
         })),
         _ => None,
     };
-    PaymentView { payment: p, instructions }
+    PaymentView { payment: p, instructions, checkout_url }
 }
 
 /// The Idempotency-Key every payment POST must carry.
@@ -90,7 +95,7 @@ pub async fn create(
     let key = required_key(&headers)?;
     let (p, replayed) = payment::pay(&s.ports, &a, id, b.method, &key, s.ports.clock.now()).await?;
     let status = if replayed { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(view(p, &s.ports.settings.payments.bank))))
+    Ok((status, Json(view(p, &s.ports.settings.payments))))
 }
 
 /// A payment (its guest, the property's hosts, admins).
@@ -101,7 +106,7 @@ pub async fn create(
         (status = 404, response = inline(NotFound)), (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn get(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<Uuid>) -> ApiResult<Json<PaymentView>> {
     let p = payment::payment(&s.ports, &a, id).await?;
-    Ok(Json(view(p, &s.ports.settings.payments.bank)))
+    Ok(Json(view(p, &s.ports.settings.payments)))
 }
 
 /// The payments of a booking the caller may see, oldest first.
@@ -116,7 +121,7 @@ pub async fn of_booking(
     Id(id): Id<BookingId>,
 ) -> ApiResult<Json<Vec<PaymentView>>> {
     let ps = payment::payments_of_booking(&s.ports, &a, id).await?;
-    Ok(Json(ps.into_iter().map(|p| view(p, &s.ports.settings.payments.bank)).collect()))
+    Ok(Json(ps.into_iter().map(|p| view(p, &s.ports.settings.payments)).collect()))
 }
 
 /// A statement read from a file: its id, its lines, and why any line could not be read.
@@ -290,4 +295,38 @@ pub async fn refunds(
     Id(id): Id<Uuid>,
 ) -> ApiResult<Json<Vec<payment::Refund>>> {
     Ok(Json(payment::refunds_of(&s.ports, &a, id).await?))
+}
+
+/// The largest provider event taken (Stripe's events are a few KiB).
+pub const MAX_WEBHOOK_BYTES: usize = 256 * 1024;
+
+/// What the webhook answers a provider.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookAnswer {
+    pub received: bool,
+    /// Whether the event moved a payment on (false: seen before, late, or not ours).
+    pub applied: bool,
+}
+
+/// The card provider's events (Stripe webhooks): the `Stripe-Signature` header is checked
+/// against the exact body (timestamp tolerance, any of several v1 signatures); each event
+/// is applied once and moves a payment forward only. A 2xx means the event is saved; on
+/// any other answer the provider sends it again.
+#[utoipa::path(post, path = "/api/v1/payments/webhooks/stripe", operation_id = "stripe_webhook", tag = "payments",
+    request_body(content = Object, description = "a Stripe event, exactly as signed", content_type = "application/json"),
+    params(("Stripe-Signature" = String, Header, description = "t=<unix seconds>,v1=<hex HMAC-SHA256>[,v1=...]")),
+    responses((status = 200, description = "the event is saved (applied now or before)", body = WebhookAnswer),
+        (status = 400, response = inline(BadRequest)), (status = 404, response = inline(NotFound)),
+        (status = 413, response = inline(PayloadTooLarge)), (status = 503, response = inline(ServiceUnavailable))))]
+pub async fn stripe_webhook(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<WebhookAnswer>> {
+    let Some(provider) = s.provider.clone() else {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no card payment provider is configured here"));
+    };
+    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
+    let applied = innkeep_app::card::provider_event(&s.ports, provider.as_ref(), signature, &body).await?;
+    Ok(Json(WebhookAnswer { received: true, applied }))
 }

@@ -261,6 +261,12 @@ pub struct Payment {
     pub reference: Option<String>,
     /// The payment provider's id of a card payment.
     pub provider_id: Option<String>,
+    /// What the paying guest's client confirms a card payment with at the provider (shown
+    /// to that guest only, once the provider's payment is made).
+    pub client_secret: Option<String>,
+    /// Where the paying guest's browser confirms a card payment (the provider's hosted
+    /// step), where one is configured.
+    pub checkout_url: Option<String>,
     pub failure: Option<String>,
     /// Where to send an open bank transfer.
     pub instructions: Option<TransferInstructions>,
@@ -290,10 +296,12 @@ pub struct Refund {
     #[schema(format = Uuid)]
     pub payment_id: String,
     pub amount: Money,
-    /// pending (owed to the guest) until paid out
+    /// pending (owed to the guest) until paid back: succeeded once the provider refunded
+    /// the card; failed if the provider refused (see failure)
     pub status: String,
-    /// requested or cancellation
+    /// requested, cancellation or booking_not_held
     pub reason: String,
+    pub failure: Option<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
 }

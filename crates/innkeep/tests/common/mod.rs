@@ -2,6 +2,8 @@
 //! clock the test drives, and a client that speaks HTTP to it.
 #![allow(dead_code)]
 
+pub mod fake_stripe;
+
 use innkeep::config::Config;
 use innkeep::startup::Server;
 use innkeep_app::clock::ManualClock;
@@ -39,6 +41,15 @@ impl TestApp {
         let base = format!("http://{}", server.addr);
         let client = Client::builder().pool_max_idle_per_host(64).build().expect("client");
         TestApp { base, client, clock, server: Some(server), dir, counter: AtomicUsize::new(0) }
+    }
+
+    /// A harness around a server running as a process at `base` (the clock and directory
+    /// are the harness's own, unused by that server).
+    pub fn at(base: &str) -> TestApp {
+        let client = Client::builder().pool_max_idle_per_host(64).build().expect("client");
+        let clock = Arc::new(ManualClock::new(START.parse().expect("start time")));
+        let dir = tempfile::tempdir().expect("temp dir");
+        TestApp { base: base.to_string(), client, clock, server: None, dir, counter: AtomicUsize::new(0) }
     }
 }
 

@@ -10,14 +10,7 @@ use innkeep_core::ledger::imbalance;
 use innkeep_core::{Currency, Money, PaymentMethod, PaymentStatus};
 use uuid::Uuid;
 
-const PAYMENT_COLUMNS: &str = "id, booking_id, tenant_id, user_id, method, status, amount_minor, currency, received_minor, refunded_minor, reference, provider_id, failure, created_at, updated_at";
-
-fn method_str(m: PaymentMethod) -> &'static str {
-    match m {
-        PaymentMethod::Card => "card",
-        PaymentMethod::BankTransfer => "bank_transfer",
-    }
-}
+const PAYMENT_COLUMNS: &str = "id, booking_id, tenant_id, user_id, method, status, amount_minor, currency, received_minor, refunded_minor, reference, provider_id, client_secret, failure, created_at, updated_at";
 
 fn currency(code: &str) -> Result<Currency, StoreError> {
     Currency::parse(code).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -28,11 +21,9 @@ fn payment_of(row: &AnyRow) -> Result<Payment, StoreError> {
     let money = |col: &str| -> Result<Money, StoreError> { Ok(Money::new(row.try_get(col).map_err(db_err)?, c)) };
     let text = |col: &str| -> Result<String, StoreError> { row.try_get(col).map_err(db_err) };
     let opt = |col: &str| -> Result<Option<String>, StoreError> { row.try_get(col).map_err(db_err) };
-    let method = match text("method")?.as_str() {
-        "card" => PaymentMethod::Card,
-        "bank_transfer" => PaymentMethod::BankTransfer,
-        other => return Err(StoreError::Corrupt(format!("payment method {other:?}"))),
-    };
+    let method = text("method")?;
+    let method =
+        PaymentMethod::parse(&method).ok_or_else(|| StoreError::Corrupt(format!("payment method {method:?}")))?;
     let status = text("status")?;
     Ok(Payment {
         id: parse(&text("id")?)?,
@@ -47,6 +38,7 @@ fn payment_of(row: &AnyRow) -> Result<Payment, StoreError> {
         refunded: money("refunded_minor")?,
         reference: opt("reference")?,
         provider_id: opt("provider_id")?,
+        client_secret: opt("client_secret")?,
         failure: opt("failure")?,
         created_at: from_ms(row.try_get("created_at").map_err(db_err)?)?,
         updated_at: from_ms(row.try_get("updated_at").map_err(db_err)?)?,
@@ -61,6 +53,7 @@ fn refund_of(row: &AnyRow) -> Result<Refund, StoreError> {
         amount: Money::new(row.try_get("amount_minor").map_err(db_err)?, currency(&text("currency")?)?),
         status: text("status")?,
         reason: text("reason")?,
+        failure: row.try_get("failure").map_err(db_err)?,
         created_at: from_ms(row.try_get("created_at").map_err(db_err)?)?,
     })
 }
@@ -142,13 +135,13 @@ impl Payments for SqlStore {
             .write(async {
                 let mut tx = self.begin().await?;
                 let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "INSERT INTO payments ({PAYMENT_COLUMNS}, idempotency_key, request_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+                    "INSERT INTO payments ({PAYMENT_COLUMNS}, idempotency_key, request_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
                 )))
                 .bind(p.id.to_string())
                 .bind(p.booking_id.to_string())
                 .bind(p.tenant_id.to_string())
                 .bind(p.user_id.to_string())
-                .bind(method_str(p.method))
+                .bind(PaymentMethod::as_str(p.method))
                 .bind(p.status.as_str())
                 .bind(p.amount.minor)
                 .bind(p.amount.currency.code())
@@ -156,6 +149,7 @@ impl Payments for SqlStore {
                 .bind(p.refunded.minor)
                 .bind(p.reference.as_deref())
                 .bind(p.provider_id.as_deref())
+                .bind(p.client_secret.as_deref())
                 .bind(p.failure.as_deref())
                 .bind(ms(p.created_at))
                 .bind(ms(p.updated_at))
@@ -241,38 +235,57 @@ impl Payments for SqlStore {
 
     async fn settle(&self, s: &Settlement) -> Result<bool, StoreError> {
         self.write(async {
-            let l = &s.line;
             let mut tx = self.begin().await?;
-            let r = sqlx::query(
-                "INSERT INTO statement_lines (id, fingerprint, statement_id, booking_date, amount_minor, currency, credit, reference, payment_id, outcome, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (fingerprint) DO NOTHING",
-            )
-            .bind(l.id.to_string())
-            .bind(&l.fingerprint)
-            .bind(&l.statement_id)
-            .bind(l.booking_date.map(date))
-            .bind(l.amount.minor)
-            .bind(l.amount.currency.code())
-            .bind(i64::from(l.credit))
-            .bind(&l.reference)
-            .bind(l.payment_id.map(|id| id.to_string()))
-            .bind(l.outcome.as_str())
-            .bind(ms(l.created_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            if r.rows_affected() == 0 {
-                return Ok(false);
+            if let Some(l) = &s.line {
+                let r = sqlx::query(
+                    "INSERT INTO statement_lines (id, fingerprint, statement_id, booking_date, amount_minor, currency, credit, reference, payment_id, outcome, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (fingerprint) DO NOTHING",
+                )
+                .bind(l.id.to_string())
+                .bind(&l.fingerprint)
+                .bind(&l.statement_id)
+                .bind(l.booking_date.map(date))
+                .bind(l.amount.minor)
+                .bind(l.amount.currency.code())
+                .bind(i64::from(l.credit))
+                .bind(&l.reference)
+                .bind(l.payment_id.map(|id| id.to_string()))
+                .bind(l.outcome.as_str())
+                .bind(ms(l.created_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                if r.rows_affected() == 0 {
+                    return Ok(false);
+                }
+            }
+            if let Some(e) = &s.provider_event {
+                let r = sqlx::query(
+                    "INSERT INTO provider_events (id, kind, payment_id, received_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(&e.id)
+                .bind(&e.kind)
+                .bind(e.payment_id.map(|id| id.to_string()))
+                .bind(ms(e.received_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                if r.rows_affected() == 0 {
+                    return Ok(false);
+                }
             }
             if let Some((before, after)) = &s.payment {
                 let r = sqlx::query(
-                    "UPDATE payments SET status = $1, received_minor = $2, refunded_minor = $3, updated_at = $4 \
-                     WHERE id = $5 AND status = $6 AND received_minor = $7 AND refunded_minor = $8",
+                    "UPDATE payments SET status = $1, received_minor = $2, refunded_minor = $3, updated_at = $4, \
+                     failure = $5, provider_id = COALESCE(provider_id, $6) \
+                     WHERE id = $7 AND status = $8 AND received_minor = $9 AND refunded_minor = $10",
                 )
                 .bind(after.status.as_str())
                 .bind(after.received.minor)
                 .bind(after.refunded.minor)
                 .bind(ms(after.updated_at))
+                .bind(&after.failure)
+                .bind(&after.provider_id)
                 .bind(before.id.to_string())
                 .bind(before.status.as_str())
                 .bind(before.received.minor)
@@ -286,6 +299,25 @@ impl Payments for SqlStore {
             }
             if let Some(t) = &s.confirm {
                 super::inventory::apply_transition(&mut tx, t).await?;
+            }
+            for r in &s.refunds {
+                // The system's refund of a payment that came too late: once per payment.
+                let key = format!("unheld:{}", r.payment_id);
+                sqlx::query(
+                    "INSERT INTO refunds (id, payment_id, amount_minor, currency, status, reason, scope, idempotency_key, request_hash, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 'system', $7, '', $8, $8)",
+                )
+                .bind(r.id.to_string())
+                .bind(r.payment_id.to_string())
+                .bind(r.amount.minor)
+                .bind(r.amount.currency.code())
+                .bind(&r.status)
+                .bind(&r.reason)
+                .bind(key)
+                .bind(ms(r.created_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
             }
             for p in &s.postings {
                 post(&mut tx, p).await?;
@@ -355,7 +387,7 @@ impl Payments for SqlStore {
         }
         // The key was used: the same request, or another.
         let row = sqlx::query(
-            "SELECT id, payment_id, amount_minor, currency, status, reason, request_hash, created_at FROM refunds WHERE scope = $1 AND idempotency_key = $2",
+            "SELECT id, payment_id, amount_minor, currency, status, reason, failure, request_hash, created_at FROM refunds WHERE scope = $1 AND idempotency_key = $2",
         )
         .bind(&n.scope)
         .bind(&n.key)
@@ -373,7 +405,7 @@ impl Payments for SqlStore {
 
     async fn refunds_of(&self, payment: Uuid) -> Result<Vec<Refund>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, payment_id, amount_minor, currency, status, reason, created_at FROM refunds WHERE payment_id = $1 ORDER BY created_at, id",
+            "SELECT id, payment_id, amount_minor, currency, status, reason, failure, created_at FROM refunds WHERE payment_id = $1 ORDER BY created_at, id",
         )
         .bind(payment.to_string())
         .fetch_all(&self.reader())
@@ -487,5 +519,90 @@ impl Payments for SqlStore {
                 Ok((account, Money::new(r.try_get("balance_minor").map_err(db_err)?, c)))
             })
             .collect()
+    }
+
+    async fn payment_by_provider_id(&self, provider_id: &str) -> Result<Option<Payment>, StoreError> {
+        let row =
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE provider_id = $1")))
+                .bind(provider_id)
+                .fetch_optional(&self.writer())
+                .await
+                .map_err(db_err)?;
+        row.as_ref().map(payment_of).transpose()
+    }
+
+    async fn attach_intent(
+        &self,
+        payment: Uuid,
+        provider_id: &str,
+        client_secret: Option<&str>,
+        at: jiff::Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.write(async {
+            let mut tx = self.begin().await?;
+            let r = sqlx::query(
+                "UPDATE payments SET provider_id = $1, client_secret = $2, updated_at = $3 WHERE id = $4 AND provider_id IS NULL",
+            )
+            .bind(provider_id)
+            .bind(client_secret)
+            .bind(ms(at))
+            .bind(payment.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            // The provider's event may have named the payment first: keep its secret anyway.
+            let secret = sqlx::query(
+                "UPDATE payments SET client_secret = $1 WHERE id = $2 AND provider_id = $3 AND client_secret IS NULL",
+            )
+            .bind(client_secret)
+            .bind(payment.to_string())
+            .bind(provider_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            self.commit(tx).await?;
+            Ok(r.rows_affected() == 1 || secret.rows_affected() == 1)
+        })
+        .await
+    }
+
+    async fn refund_paid(&self, refund: Uuid, posting: &Posting, event: &Event) -> Result<bool, StoreError> {
+        self.write(async {
+            let mut tx = self.begin().await?;
+            let r = sqlx::query(
+                "UPDATE refunds SET status = 'succeeded', updated_at = $1 WHERE id = $2 AND status = 'pending'",
+            )
+            .bind(ms(posting.at))
+            .bind(refund.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if r.rows_affected() != 1 {
+                return Ok(false);
+            }
+            post(&mut tx, posting).await?;
+            append_event(&mut tx, event).await?;
+            self.commit(tx).await?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn refund_failed(&self, refund: Uuid, why: &str, at: jiff::Timestamp) -> Result<bool, StoreError> {
+        self.write(async {
+            let mut tx = self.begin().await?;
+            let r = sqlx::query(
+                "UPDATE refunds SET status = 'failed', failure = $1, updated_at = $2 WHERE id = $3 AND status = 'pending'",
+            )
+            .bind(why)
+            .bind(ms(at))
+            .bind(refund.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            self.commit(tx).await?;
+            Ok(r.rows_affected() == 1)
+        })
+        .await
     }
 }

@@ -23,6 +23,9 @@ const checkIn = isoDay(40);
 const checkOut = isoDay(43);
 const lastNight = isoDay(42);
 
+// Pages where a step submits a form that must be refused (the browser logs the 4xx).
+const expectedRefusals = new Set();
+
 function expect(cond, message) {
   if (!cond) throw new Error(`expectation failed: ${message}`);
 }
@@ -76,7 +79,9 @@ async function newPage(browser, problems) {
   const context = await browser.newContext({ viewport: DESKTOP });
   const page = await context.newPage();
   page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`${page.url()}: console error: ${m.text()}`);
+    // A form answered 422 on purpose (a refused IBAN) is the page working, not a problem.
+    const refusedForm = /status of 422/.test(m.text()) && expectedRefusals.has(page.url());
+    if (m.type() === "error" && !refusedForm) problems.push(`${page.url()}: console error: ${m.text()}`);
   });
   page.on("pageerror", (e) => problems.push(`${page.url()}: script error: ${e.message}`));
   return page;
@@ -126,6 +131,7 @@ try {
     await host.getByLabel("Latitude").fill("38.5714");
     await host.getByLabel("Longitude").fill("-7.9135");
     await host.getByLabel("wifi").check();
+    await host.getByLabel("When guests pay").selectOption("prepay");
     await snap(host, "host-new-property");
     await host.getByRole("button", { name: "Create property" }).click();
     await host.waitForURL(/\/host\/properties\/[0-9a-f-]{36}$/);
@@ -165,7 +171,8 @@ try {
   });
 
   let tripText = "";
-  await step("guest searches, books and confirms", async () => {
+  let checkoutUrl = "";
+  await step("guest searches, books and pays by card", async () => {
     await guest.goto(`${BASE}/`);
     await snap(guest, "home");
     await signIn(guest, "guest@demo.innkeep.dev");
@@ -195,15 +202,65 @@ try {
     await guest.waitForURL(/\/checkout\?/);
     expect((await guest.locator("tfoot").first().textContent()).includes("EUR"), "checkout shows the quote");
     await snap(guest, "checkout");
+    checkoutUrl = guest.url();
     await guest.getByRole("button", { name: "Hold this room" }).click();
     await guest.waitForURL(/\/checkout\/[0-9a-f-]{36}$/);
     await guest.waitForFunction(() => /left\)/.test(document.querySelector(".remaining")?.textContent || ""));
     await snap(guest, "hold");
-    await guest.getByRole("button", { name: "Confirm booking" }).click();
-    await guest.waitForURL(/\/trips\?confirmed=/);
+    // The property takes payment up front: confirming without paying is not offered.
+    expect((await guest.getByRole("button", { name: "Confirm booking" }).count()) === 0, "no confirm without payment");
+    await guest.getByRole("button", { name: "Pay by card" }).click();
+    // The payments consumer asks the provider; the page looks again until it can send the guest there.
+    const enter = guest.getByRole("link", { name: "Enter card details" });
+    await enter.waitFor({ timeout: 20000 });
+    await snap(guest, "pay-card");
+    await enter.click();
+    await guest.waitForURL(/\/_fake\/checkout\//);
+    await guest.getByLabel("Visa 4242 (succeeds)").check();
+    await guest.getByRole("button", { name: /^Pay / }).click();
+    // Back from the provider, the page waits for the provider's event to confirm the booking.
+    await guest.waitForURL(/\/checkout\/[0-9a-f-]{36}\?/);
+    try {
+      await guest.getByRole("heading", { name: "Booking confirmed" }).waitFor({ timeout: 20000 });
+    } catch (e) {
+      console.error(`at ${guest.url()}: ${await guest.locator("main").textContent()}`);
+      throw e;
+    }
+    await guest.goto(`${BASE}/trips`);
     tripText = await guest.locator(".trip", { hasText: propertyName }).first().textContent();
     expect(tripText.includes("confirmed"), "the trip is confirmed");
+    expect(/paid EUR/.test(tripText), `the trip shows what was paid (${tripText})`);
     await snap(guest, "trips");
+  });
+
+  await step("guest pays a second stay by bank transfer; the statement confirms it", async () => {
+    const later = new URL(checkoutUrl);
+    later.searchParams.set("check_in", isoDay(50));
+    later.searchParams.set("check_out", isoDay(52));
+    await guest.goto(later.toString());
+    await guest.getByRole("button", { name: "Hold this room" }).click();
+    await guest.waitForURL(/\/checkout\/[0-9a-f-]{36}$/);
+    const booking = guest.url().split("/").pop();
+    await guest.getByRole("button", { name: "Pay by bank transfer" }).click();
+    await guest.waitForURL(/\/checkout\/[0-9a-f-]{36}$/);
+    const reference = (await guest.locator(".reference").textContent()).trim();
+    expect(/^RF[0-9]{2}/.test(reference), `a structured reference to quote (${reference})`);
+    await snap(guest, "pay-transfer");
+    // The operator imports the bank's statement (CSV) through the API.
+    const api = async (method, path, token, body, headers = {}) => {
+      const r = await fetch(`${BASE}${path}`, { method, body, headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+      return { status: r.status, body: await r.json().catch(() => null) };
+    };
+    const session = await api("POST", "/api/v1/sessions", null, JSON.stringify({ email: "admin@demo.innkeep.dev", password: PASSWORD }), { "content-type": "application/json" });
+    expect(session.status === 201, `admin signs in over the API (${session.status})`);
+    const token = session.body.token;
+    const payments = await api("GET", `/api/v1/bookings/${booking}/payments`, token);
+    const minor = payments.body[0].amount.minor;
+    const csv = `date,amount,currency,reference\n${isoDay(0)},${(minor / 100).toFixed(2)},EUR,Booking ${reference}\n`;
+    const imported = await api("POST", "/api/v1/payments/statements", token, csv, { "content-type": "text/csv", "idempotency-key": `journey-${suffix}` });
+    expect(imported.status === 200 && imported.body.paid === 1, `the statement pays it (${JSON.stringify(imported.body)})`);
+    await guest.goto(`${BASE}/checkout/${booking}`);
+    expect(await guest.getByRole("heading", { name: "Booking confirmed" }).isVisible(), "the transfer confirmed the booking");
   });
 
   await step("host sees the booking arrive", async () => {
@@ -224,6 +281,29 @@ try {
     await guest.getByRole("button", { name: /Yes, cancel/ }).click();
     await guest.waitForURL(/cancelled=/);
     expect(await guest.getByText("Booking cancelled").isVisible(), "cancelled");
+    // The policy's refund goes back to the card through the provider, a moment later.
+    let trip = "";
+    for (let i = 0; i < 80 && !/refunded EUR/.test(trip); i++) {
+      await guest.waitForTimeout(250);
+      await guest.goto(`${BASE}/trips`);
+      trip = await guest.locator(".trip", { hasText: "cancelled" }).first().textContent();
+    }
+    expect(/refunded EUR/.test(trip), `the trip shows the refund (${trip})`);
+  });
+
+  await step("host sees its balance and payout account", async () => {
+    await host.goto(`${BASE}/host/money`);
+    expect((await host.locator(".balances").textContent()).includes("owed to you"), "the balance the platform owes");
+    await host.getByLabel("Account holder").fill("Journey Inn Lda");
+    expectedRefusals.add(`${BASE}/host/money`);
+    await host.getByLabel("IBAN").fill("DE89 3704 0044 0532 0130 01");
+    await host.getByRole("button", { name: "Save payout account" }).click();
+    expect(await host.getByText("not a valid IBAN").isVisible(), "a mistyped IBAN is refused");
+    await host.getByLabel("IBAN").fill("DE89 3704 0044 0532 0130 00");
+    await host.getByRole("button", { name: "Save payout account" }).click();
+    await host.waitForURL(/saved=1/);
+    expect(await host.getByText("Payout account saved.").isVisible(), "saved");
+    await snap(host, "host-money");
   });
 
   await step("operator dashboard", async () => {
@@ -242,6 +322,8 @@ try {
       expect(parts.includes(part), `health lists ${part} (${parts.join(", ")})`);
     }
     expect(await admin.getByRole("heading", { name: "Alerts" }).isVisible(), "alerts section");
+    expect(await admin.getByRole("heading", { name: "Failed payments" }).isVisible(), "failed payments section");
+    expect(await admin.getByRole("heading", { name: "Statement lines to review" }).isVisible(), "statement lines section");
     await snap(admin, "ops");
   });
 

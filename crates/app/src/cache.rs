@@ -171,7 +171,10 @@ pub fn keys_for(event: &Event) -> Vec<String> {
         | Change::PaymentSucceeded(_)
         | Change::PaymentRefunded(_)
         | Change::PaymentUpdated(_)
-        | Change::RefundPaid(_) => Vec::new(),
+        | Change::RefundPaid(_)
+        | Change::CommissionMetered(_)
+        | Change::InvoiceIssued(_)
+        | Change::PayoutMade(_) => Vec::new(),
     }
 }
 

@@ -205,6 +205,12 @@ impl crate::event::Consumer for CardPayments {
         "card-payments"
     }
 
+    /// Handling an event again repeats the provider call with the same key (the provider
+    /// answers what it answered) and writes only what is not written yet.
+    fn idempotent(&self) -> bool {
+        true
+    }
+
     async fn handle(&self, event: &StoredEvent) -> Result<(), HandleError> {
         // Only payment events are decoded: this consumer sees every event.
         match event.event.kind {
@@ -265,9 +271,12 @@ pub async fn provider_event(
     // A payment changed between reading and writing: read again.
     for _ in 0..5 {
         let s = plan_event(ports, &event, now).await?;
-        let changes = s.payment.is_some();
+        if s.payment.is_none() {
+            // Not ours, not acted on, or past it: nothing to write, and the same again.
+            return Ok(false);
+        }
         match ports.store.settle(&s).await {
-            Ok(true) => return Ok(changes),
+            Ok(true) => return Ok(true),
             Ok(false) => return Ok(false),
             Err(StoreError::Stale) => continue,
             Err(e) => return Err(e.into()),
@@ -294,7 +303,9 @@ async fn plan_event(ports: &Ports, event: &ProviderEvent, now: Timestamp) -> Res
         received_at: now,
     });
     let Some(before) = payment else {
-        tracing::warn!(event_id = %event.id, "a provider event names no payment of ours");
+        if event.kind != ProviderEventKind::Other {
+            tracing::warn!(event_id = %event.id, "a provider event names no payment of ours");
+        }
         return Ok(s);
     };
     let mut after = before.clone();

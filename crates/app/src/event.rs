@@ -53,6 +53,9 @@ kinds! {
     PaymentRefunded => "payment.refunded",
     PaymentUpdated => "payment.updated",
     RefundPaid => "refund.paid",
+    CommissionMetered => "commission.metered",
+    InvoiceIssued => "invoice.issued",
+    PayoutMade => "payout.made",
 }
 
 impl EventKind {
@@ -160,6 +163,12 @@ pub enum Change {
     PaymentUpdated(Payment),
     /// A refund reached the guest (the provider refunded the card).
     RefundPaid(crate::payment::Refund),
+    /// A completed stay's commission was metered (and charged to the host's balance).
+    CommissionMetered(crate::billing::Commission),
+    /// A month's commission was invoiced to a host.
+    InvoiceIssued(crate::billing::Invoice),
+    /// Money was paid out to a host.
+    PayoutMade(crate::billing::Payout),
 }
 
 impl Change {
@@ -182,6 +191,9 @@ impl Change {
             Change::PaymentRefunded(_) => EventKind::PaymentRefunded,
             Change::PaymentUpdated(_) => EventKind::PaymentUpdated,
             Change::RefundPaid(_) => EventKind::RefundPaid,
+            Change::CommissionMetered(_) => EventKind::CommissionMetered,
+            Change::InvoiceIssued(_) => EventKind::InvoiceIssued,
+            Change::PayoutMade(_) => EventKind::PayoutMade,
         }
     }
 
@@ -201,6 +213,9 @@ impl Change {
             | Change::PaymentRefunded(p)
             | Change::PaymentUpdated(p) => serde_json::to_value(p),
             Change::RefundPaid(r) => serde_json::to_value(r),
+            Change::CommissionMetered(c) => serde_json::to_value(c),
+            Change::InvoiceIssued(i) => serde_json::to_value(i),
+            Change::PayoutMade(p) => serde_json::to_value(p),
         }
     }
 }
@@ -299,6 +314,9 @@ impl Event {
             EventKind::PaymentRefunded => Change::PaymentRefunded(de(p)?),
             EventKind::PaymentUpdated => Change::PaymentUpdated(de(p)?),
             EventKind::RefundPaid => Change::RefundPaid(de(p)?),
+            EventKind::CommissionMetered => Change::CommissionMetered(de(p)?),
+            EventKind::InvoiceIssued => Change::InvoiceIssued(de(p)?),
+            EventKind::PayoutMade => Change::PayoutMade(de(p)?),
         })
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod availability;
+pub mod billing;
 pub mod booking;
 pub mod cache;
 pub mod card;

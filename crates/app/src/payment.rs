@@ -321,6 +321,8 @@ pub trait Payments: Send + Sync {
     async fn check_ledger(&self) -> Result<LedgerReport, StoreError>;
     /// An account's balance per currency (debit positive), by account code.
     async fn ledger_balances(&self, account_prefix: &str) -> Result<Vec<(String, Money)>, StoreError>;
+    /// Payments in a state, most recently changed first (an operator's list of failures).
+    async fn payments_with_status(&self, status: PaymentStatus, limit: u32) -> Result<Vec<Payment>, StoreError>;
     /// The card payment the provider knows by this id.
     async fn payment_by_provider_id(&self, provider_id: &str) -> Result<Option<Payment>, StoreError>;
     /// Record the provider's payment made for a card payment, unless one is recorded
@@ -534,21 +536,29 @@ pub async fn import_statement(
     Ok(report)
 }
 
-/// The ISO 11649 reference a line quotes, looked for in each reference and in each word of
-/// free text.
-fn quoted_reference(line: &StatementLine) -> Option<String> {
-    line.references.iter().find_map(|r| {
-        parse_rf(r).or_else(|| {
-            // "Booking RF18 5390 0754 7034, thanks": try runs of words that start with RF.
-            let words: Vec<&str> = r.split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '/').collect();
-            (0..words.len()).find_map(|i| {
-                if !words[i].to_ascii_uppercase().starts_with("RF") {
-                    return None;
+/// The ISO 11649 references a line may quote, most likely first: each reference field
+/// that is one, then runs of words of free text that start with `RF` and check (longest
+/// first). A run of words can check by chance (one in 97), so the caller takes the first
+/// that names a payment.
+fn quoted_references(line: &StatementLine) -> Vec<String> {
+    let mut found: Vec<String> = line.references.iter().filter_map(|r| parse_rf(r)).collect();
+    for r in &line.references {
+        // "Booking RF18 5390 0754 7034, thanks": try runs of words that start with RF.
+        let words: Vec<&str> = r.split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '/').collect();
+        for i in 0..words.len() {
+            if !words[i].to_ascii_uppercase().starts_with("RF") {
+                continue;
+            }
+            for j in (i + 1..=words.len().min(i + 7)).rev() {
+                if let Some(rf) = parse_rf(&words[i..j].concat())
+                    && !found.contains(&rf)
+                {
+                    found.push(rf);
                 }
-                (i + 1..=words.len().min(i + 7)).rev().find_map(|j| parse_rf(&words[i..j].concat()))
-            })
-        })
-    })
+            }
+        }
+    }
+    found
 }
 
 /// A line's fingerprint: the statement, its position, and what it says.
@@ -602,7 +612,16 @@ async fn plan(
     line: &StatementLine,
     now: Timestamp,
 ) -> Result<(StoredLine, Settlement), AppError> {
-    let quoted = quoted_reference(line);
+    let quoted = quoted_references(line);
+    let mut found = None;
+    if line.credit && line.amount.minor > 0 {
+        for r in &quoted {
+            if let Some(p) = ports.store.payment_by_reference(r).await? {
+                found = Some((r.clone(), p));
+                break;
+            }
+        }
+    }
     let mut stored = StoredLine {
         id: Uuid::now_v7(),
         fingerprint: line_fingerprint(statement_id, n, line),
@@ -610,7 +629,10 @@ async fn plan(
         booking_date: line.booking_date,
         amount: line.amount,
         credit: line.credit,
-        reference: quoted.clone().unwrap_or_else(|| line.references.join(" | ")),
+        reference: match (&found, quoted.first()) {
+            (Some((r, _)), _) | (None, Some(r)) => r.clone(),
+            (None, None) => line.references.join(" | "),
+        },
         payment_id: None,
         outcome: LineOutcome::Unmatched,
         created_at: now,
@@ -631,11 +653,7 @@ async fn plan(
     if line.problem.is_some() {
         return unpaid(stored, LineOutcome::Unreadable);
     }
-    let found = match &quoted {
-        Some(r) => ports.store.payment_by_reference(r).await?,
-        None => None,
-    };
-    let Some(before) = found else { return unpaid(stored, LineOutcome::Unmatched) };
+    let Some((_, before)) = found else { return unpaid(stored, LineOutcome::Unmatched) };
     stored.payment_id = Some(before.id);
     if before.amount.currency != line.amount.currency {
         return unpaid(stored, LineOutcome::WrongCurrency);
@@ -866,6 +884,11 @@ impl crate::event::Consumer for CancellationRefunds {
         "cancellation-refunds"
     }
 
+    /// Each refund is made under a key of the booking and payment: made once.
+    fn idempotent(&self) -> bool {
+        true
+    }
+
     async fn handle(&self, event: &crate::event::StoredEvent) -> Result<(), crate::event::HandleError> {
         // Only cancellations are decoded: this consumer sees every event.
         if event.event.kind != crate::event::EventKind::BookingCancelled {
@@ -916,12 +939,31 @@ mod tests {
     fn a_reference_is_found_wherever_the_bank_put_it() {
         let r = reference_for(Uuid::now_v7());
         assert!(parse_rf(&r).is_some(), "{r}");
-        assert_eq!(quoted_reference(&line(&[&r])), Some(r.clone()));
+        let first = |refs: &[&str]| quoted_references(&line(refs)).first().cloned();
+        assert_eq!(first(&[&r]), Some(r.clone()));
         let spaced: String =
             r.chars().collect::<Vec<_>>().chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join(" ");
-        assert_eq!(quoted_reference(&line(&["NOTPROVIDED", &format!("Booking {spaced}, thanks")])), Some(r.clone()));
-        assert_eq!(quoted_reference(&line(&[&r.to_lowercase()])), Some(r.clone()));
-        assert_eq!(quoted_reference(&line(&["RF00 1234"])), None);
-        assert_eq!(quoted_reference(&line(&[])), None);
+        let in_text = quoted_references(&line(&["NOTPROVIDED", &format!("Booking {spaced}, thanks")]));
+        assert!(in_text.contains(&r), "{in_text:?}");
+        assert_eq!(first(&[&r.to_lowercase()]), Some(r.clone()));
+        assert_eq!(first(&["RF00 1234"]), None);
+        assert_eq!(first(&[]), None);
+        // A word after the reference can make a longer run check by chance (1 in 97): the
+        // real reference is still a candidate, and the one that names a payment wins.
+        let word = (0..36u32 * 36)
+            .map(|n| {
+                format!(
+                    "{}{}",
+                    char::from_digit(n / 36, 36).unwrap_or('0'),
+                    char::from_digit(n % 36, 36).unwrap_or('0')
+                )
+                .to_uppercase()
+            })
+            .find(|w| parse_rf(&format!("{r}{w}")).is_some())
+            .unwrap_or_default();
+        assert!(!word.is_empty(), "some two-character word checks");
+        let both = quoted_references(&line(&[&format!("Booking {spaced} {word}")]));
+        assert_eq!(both.first(), Some(&format!("{r}{word}")), "the longer run checks");
+        assert!(both.contains(&r), "{both:?}");
     }
 }

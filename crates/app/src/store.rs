@@ -373,7 +373,9 @@ pub trait History: Send + Sync {
 
 /// The store port: every role, and the store's own health.
 #[async_trait]
-pub trait Store: Accounts + Catalog + Inventory + Outbox + Photos + History + Payments + Send + Sync + 'static {
+pub trait Store:
+    Accounts + Catalog + Inventory + Outbox + Photos + History + Payments + crate::billing::Billing + Send + Sync + 'static
+{
     /// Whether the database answers and its migrations are applied.
     async fn ready(&self) -> Result<(), StoreError>;
 

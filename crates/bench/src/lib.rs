@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod ingest;
 pub mod ledger;
+pub mod payments;
 pub mod postgres;
 pub mod soak;
 

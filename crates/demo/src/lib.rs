@@ -270,7 +270,13 @@ pub fn generate(rng: &mut ChaCha8Rng, tenant_id: TenantId, now: Timestamp) -> Ge
         check_out_time: Time::constant(11, 0, 0, 0),
         amenities,
         cancellation_policy: policy,
-        payment_timing: Default::default(),
+        // Hotels and resorts take payment up front; the others are paid at the property
+        // (chosen without the random source, so the rest of the demo stays as it was).
+        payment_timing: if matches!(kind, PropertyType::Hotel | PropertyType::Resort) {
+            innkeep_core::PaymentTiming::Prepay
+        } else {
+            innkeep_core::PaymentTiming::AtProperty
+        },
     };
     // Demo data obeys the same rules as data entered through the API.
     let draft = draft.validate().unwrap_or_else(|e| unreachable!("demo property is invalid: {e}"));
@@ -449,7 +455,29 @@ pub async fn load(ports: &Ports, properties: usize, seed: u64) -> anyhow::Result
         if let Ok(placed) = booking::place_booking(ports, &guest, cmd, now).await {
             summary.bookings += 1;
             if k % 4 != 0 {
-                booking::act(ports, &guest, placed.booking.id, Action::Confirm, now).await?;
+                match booking::act(ports, &guest, placed.booking.id, Action::Confirm, now).await {
+                    // A property that takes payment first: the guest pays by bank transfer
+                    // and the bank's statement, imported, confirms the booking.
+                    Err(innkeep_app::AppError::PaymentRequired) => {
+                        let method = innkeep_core::PaymentMethod::BankTransfer;
+                        let key = format!("demo-pay-{k}");
+                        let (p, _) =
+                            innkeep_app::payment::pay(ports, &guest, placed.booking.id, method, &key, now).await?;
+                        let line = innkeep_app::payment::StatementLine {
+                            booking_date: Some(today),
+                            amount: p.amount,
+                            credit: true,
+                            references: p.reference.into_iter().collect(),
+                            problem: None,
+                        };
+                        let bank = Actor { user_id: UserId(uuid::Uuid::nil()), role: Role::Admin, tenant_id: None };
+                        innkeep_app::payment::import_statement(ports, &bank, &format!("demo-{k}"), &[line], now)
+                            .await?;
+                    }
+                    other => {
+                        other?;
+                    }
+                }
             }
         }
     }

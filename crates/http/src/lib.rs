@@ -7,7 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod telemetry;
 
-use api::{accounts, bookings, catalog, ingest, openapi, payments, photos, search};
+use api::{accounts, billing, bookings, catalog, ingest, openapi, payments, photos, search};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode};
@@ -70,6 +70,12 @@ pub fn api_routes() -> Router<AppState> {
         .route("/bookings/{id}/payments", post(payments::create).get(payments::of_booking))
         .route("/payments/{id}", get(payments::get))
         .route("/payments/{id}/refunds", post(payments::create_refund).get(payments::refunds))
+        .route("/tenants/{id}/commission", put(billing::set_rate).get(billing::get_rate))
+        .route("/invoices", get(billing::invoices))
+        .route("/invoices/{id}", get(billing::invoice))
+        .route("/payouts", get(billing::payouts))
+        .route("/payouts/account", put(billing::set_account))
+        .route("/payouts/batches/{id}", get(billing::batch))
         .route(
             "/payments/webhooks/stripe",
             post(payments::stripe_webhook).layer(DefaultBodyLimit::max(payments::MAX_WEBHOOK_BYTES)),

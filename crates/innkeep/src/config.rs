@@ -33,6 +33,9 @@ pub struct PaymentsConfig {
     pub bank_bic: String,
     /// VAT on commission invoices, in basis points (2000 = 20%).
     pub vat_bp: u32,
+    /// How often a node issues the invoices of closed months and pays hosts out; 0: only
+    /// `innkeep invoices issue` and `innkeep payouts run`.
+    pub billing_interval_secs: u64,
     pub stripe: StripeConfig,
 }
 
@@ -45,6 +48,7 @@ impl Default for PaymentsConfig {
             bank_iban: bank.iban,
             bank_bic: bank.bic,
             vat_bp: 2000,
+            billing_interval_secs: 86_400,
             stripe: StripeConfig::default(),
         }
     }

@@ -78,6 +78,20 @@ enum Command {
         #[arg(long, global = true)]
         data: Option<PathBuf>,
     },
+    /// Host payouts: pay each host what it is owed for stays that are over.
+    Payouts {
+        #[command(subcommand)]
+        command: PayoutsCommand,
+        #[arg(long, global = true)]
+        data: Option<PathBuf>,
+    },
+    /// Commission invoices.
+    Invoices {
+        #[command(subcommand)]
+        command: InvoicesCommand,
+        #[arg(long, global = true)]
+        data: Option<PathBuf>,
+    },
     /// The double-entry ledger.
     Ledger {
         #[command(subcommand)]
@@ -149,6 +163,12 @@ enum BenchCommand {
         /// Also run every phase, on both sides, at these client counts (e.g. `--sweep 16,32`).
         #[arg(long, value_delimiter = ',')]
         sweep: Vec<usize>,
+    },
+    /// Confirmed paid bookings per second end to end (hold, card payment through the fake
+    /// provider of the tests, webhook, confirm, ledger) beside plain bookings (hold, confirm).
+    Payments {
+        #[command(flatten)]
+        load: BenchLoad,
     },
     /// `innkeep ledger check` over a generated ledger, beside one plain scan of its lines.
     Ledger {
@@ -234,6 +254,23 @@ enum PaymentsCommand {
 }
 
 #[derive(Subcommand)]
+enum PayoutsCommand {
+    /// Pay out, in one batch, what every host is owed for stays that are over; write the
+    /// batch as pain.001 (for the bank) and CSV into `--out`. Run twice, it pays nothing
+    /// the second time.
+    Run {
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum InvoicesCommand {
+    /// Issue the commission invoices of every closed month not yet invoiced.
+    Issue,
+}
+
+#[derive(Subcommand)]
 enum LedgerCommand {
     /// Check every entry balances per currency and every kept balance equals the sum of its
     /// lines; exits 1 naming each problem.
@@ -297,6 +334,9 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
                 .await
         }
         BenchCommand::Ledger { entries } => b::ledger::run(entries).await,
+        BenchCommand::Payments { load: BenchLoad { properties, seconds, concurrency } } => {
+            b::payments::run(b::BenchOptions { properties, seconds, concurrency }).await
+        }
         BenchCommand::Soak { properties, minutes, concurrency, warm_up } => {
             b::soak::run(b::soak::SoakOptions { properties, minutes, concurrency, warm_up }).await
         }
@@ -439,6 +479,61 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
                 }
             }
             store.close().await;
+            Ok(())
+        }
+        Command::Payouts { command: PayoutsCommand::Run { out }, data } => {
+            set_data(config, data);
+            let store = startup::open_store(config).await?;
+            let ports = startup::ports(config, store.clone(), Arc::new(SystemClock), &startup::open_search()?);
+            let run = innkeep_app::billing::run_payouts(&ports, jiff::Timestamp::now())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.close().await;
+            for (tenant, why) in &run.skipped {
+                println!("not paid: tenant {tenant}: {why}");
+            }
+            if run.payouts.is_empty() {
+                println!("nothing to pay out");
+                return Ok(());
+            }
+            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+            for format in ["pain001", "csv"] {
+                let body = innkeep_http::api::billing::batch_file(
+                    &ports.settings.payments.bank,
+                    run.batch_id,
+                    &run.payouts,
+                    format,
+                )
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                let path =
+                    out.join(format!("payouts-{}.{}", run.batch_id, if format == "csv" { "csv" } else { "xml" }));
+                std::fs::write(&path, body).with_context(|| format!("writing {}", path.display()))?;
+                println!("wrote {}", path.display());
+            }
+            for p in &run.payouts {
+                println!("paid {} to tenant {} ({}, {})", p.amount, p.tenant_id, p.name, p.iban);
+            }
+            Ok(())
+        }
+        Command::Invoices { command: InvoicesCommand::Issue, data } => {
+            set_data(config, data);
+            let store = startup::open_store(config).await?;
+            let ports = startup::ports(config, store.clone(), Arc::new(SystemClock), &startup::open_search()?);
+            let issued = innkeep_app::billing::issue_invoices(&ports, jiff::Timestamp::now())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.close().await;
+            for i in &issued {
+                println!(
+                    "invoice {} to tenant {} for {}: {} ({} stays)",
+                    i.number,
+                    i.tenant_id,
+                    i.month,
+                    i.total,
+                    i.lines.len()
+                );
+            }
+            println!("{} invoices issued", issued.len());
             Ok(())
         }
         Command::Ledger { command: LedgerCommand::Check, data } => {

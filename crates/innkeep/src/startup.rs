@@ -75,6 +75,28 @@ pub fn ports(config: &Config, store: SqlStore, clock: Arc<dyn Clock>, search: &S
     }
 }
 
+/// Every `interval`: issue the invoices of closed months and pay hosts what they are owed
+/// (each node may run it: a second run at once issues and pays nothing more).
+async fn bill(ports: Ports, interval: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let now = ports.clock.now();
+        if let Err(e) = innkeep_app::billing::issue_invoices(&ports, now).await {
+            tracing::warn!(error = %e, "issuing invoices failed; trying again next time");
+        }
+        match innkeep_app::billing::run_payouts(&ports, now).await {
+            Ok(run) if !run.payouts.is_empty() => {
+                tracing::info!(batch_id = %run.batch_id, payouts = run.payouts.len(), "payout batch made; its files are at /api/v1/payouts/batches/{{id}}")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "payouts failed; trying again next time"),
+        }
+    }
+}
+
 /// The card payment provider, where one is configured (`payments.stripe.secret_key`).
 pub fn card_provider(config: &Config) -> anyhow::Result<Option<Arc<dyn innkeep_app::card::PaymentProvider>>> {
     let c = &config.payments.stripe;
@@ -222,6 +244,15 @@ impl Server {
         }
         let refunds = Arc::new(innkeep_app::payment::CancellationRefunds { ports: ports.clone() });
         tokio::spawn(run_consumer(ports.store.clone(), refunds, commits.clone(), options, stop.subscribe()));
+        let meter = Arc::new(innkeep_app::billing::CommissionMeter { ports: ports.clone() });
+        tokio::spawn(run_consumer(ports.store.clone(), meter, commits.clone(), options, stop.subscribe()));
+        if config.payments.billing_interval_secs > 0 {
+            tokio::spawn(bill(
+                ports.clone(),
+                Duration::from_secs(config.payments.billing_interval_secs),
+                stop.subscribe(),
+            ));
+        }
         let provider = card_provider(config)?;
         if let Some(provider) = &provider {
             let cards = Arc::new(innkeep_app::card::CardPayments::new(ports.clone(), provider.clone()));

@@ -282,6 +282,19 @@ fn api_rows() -> Vec<Row> {
             .csv("date,amount,currency,reference\n2027-01-05,1.00,EUR,unknown transfer\n")
             .header("Idempotency-Key", "authz-statement")
             .changes(),
+        api(M::PUT, "/api/v1/tenants/{tenant_a}/commission", [401, 403, 403, 403, 403, 200])
+            .json(r#"{"rate_bp": 1200}"#)
+            .changes(),
+        api(M::GET, "/api/v1/tenants/{tenant_a}/commission", [401, 404, 404, 200, 404, 200]),
+        api(M::GET, "/api/v1/invoices", [401, 403, 403, 200, 200, 200]),
+        api(M::GET, "/api/v1/invoices/{nothing}", [401, 404, 404, 404, 404, 404])
+            .note("no such invoice; another tenant's is 404 too (tests/billing.rs)"),
+        api(M::GET, "/api/v1/payouts", [401, 403, 403, 200, 200, 200]),
+        api(M::PUT, "/api/v1/payouts/account", [401, 403, 403, 200, 200, 403])
+            .json(r#"{"name": "Casa Azul Lda", "iban": "GB82 WEST 1234 5698 7654 32"}"#)
+            .changes(),
+        api(M::GET, "/api/v1/payouts/batches/{nothing}?format=csv", [401, 403, 403, 403, 403, 404])
+            .note("no such batch"),
         api(M::POST, "/api/v1/payments/webhooks/stripe", [404; 6])
             .note("no card provider here; with one, only the provider's signature admits an event (tests/card_payments.rs)")
             .json(r#"{"id": "evt_1", "type": "payment_intent.succeeded"}"#),
@@ -336,6 +349,16 @@ fn page_rows() -> Vec<Row> {
         page(M::GET, "/trips", [303, 200, 200, 200, 200, 200]).shows("held_a", [N, Y, N, N, N, N]),
         page(M::GET, "/trips/{confirmed_a}/cancel", [303, 200, 404, 200, 404, 200]),
         page(M::POST, "/trips/{confirmed_a}/cancel", [303, 303, 404, 303, 404, 303]).changes(),
+        page(M::POST, "/checkout/{held_a}/pay", [303, 303, 404, 403, 404, 403])
+            .note("by bank transfer: only the booking's guest pays")
+            .form(&[("method", "bank_transfer")])
+            .changes(),
+        page(M::GET, "/host/money", [303, 403, 403, 200, 200, 403]),
+        page(M::POST, "/host/money", [303, 403, 403, 303, 303, 403])
+            .note("each host sets its own tenant's payout account")
+            .form(&[("name", "Casa Azul Lda"), ("iban", "GB82 WEST 1234 5698 7654 32")])
+            .changes(),
+        page(M::GET, "/host/invoices/{nothing}", [303, 403, 403, 404, 404, 403]),
         page(M::GET, "/ops", [303, 403, 403, 403, 403, 200]),
     ]
 }
@@ -473,6 +496,10 @@ async fn objects_of_a(app: &TestApp, cast: &Cast, n: usize) -> Vec<(&'static str
         app.call(Method::PUT, &format!("/api/v1/room-types/{room_type}/calendar"), Some(host), Some(calendar)).await;
     assert_eq!(r.status, 204, "{}", r.body);
     let photo = upload_photo(app, host, &property).await;
+    let tenant = app.get(&format!("/api/v1/properties/{property}"), None).await.body["tenant_id"]
+        .as_str()
+        .expect("tenant id")
+        .to_string();
     let key = format!("hold-a-{n}");
     let r = app.book(guest, &room_type, "2027-02-01", "2027-02-03", Some(&key)).await;
     assert_eq!(r.status, 201, "{}", r.body);
@@ -497,6 +524,8 @@ async fn objects_of_a(app: &TestApp, cast: &Cast, n: usize) -> Vec<(&'static str
     let payment = r.body["id"].as_str().expect("payment id").to_string();
     vec![
         ("property_a", property),
+        ("tenant_a", tenant),
+        ("nothing", uuid::Uuid::nil().to_string()),
         ("room_type_a", room_type),
         ("photo_a", photo),
         ("hold_key_a", key),

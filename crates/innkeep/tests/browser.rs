@@ -1,6 +1,7 @@
 //! Browser journeys against the real binary with demo data: starts `innkeep serve --demo`
-//! on a free port with a fresh data directory, waits for /readyz, then runs
-//! `node tests/browser/journeys.mjs BASE` (Debian chromium via playwright-core).
+//! on a free port with a fresh data directory and card payments through the fake provider
+//! process (tests/fake_stripe, a FAKE of Stripe's published API), waits for /readyz, then
+//! runs `node tests/browser/journeys.mjs BASE` (Debian chromium via playwright-core).
 //! Skips when node or /usr/bin/chromium is missing, unless INNKEEP_TEST_REQUIRE_SERVERS=1.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -52,6 +53,23 @@ fn ready(base: &str) -> bool {
     out.starts_with("HTTP/1.1 200")
 }
 
+/// The fake card provider, sending its events to `webhook`: the process and its base URL.
+fn fake_provider(webhook: &str) -> (Child, String) {
+    use std::io::BufRead;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fake_stripe/fake_stripe.py");
+    let mut child = Command::new("python3")
+        .args([script, "--port", "0", "--secret-key", "sk_test_browser_journey"])
+        .args(["--webhook-secret", "whsec_browser_journey", "--webhook-url", webhook])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 runs the fake provider");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().strip_prefix("listening on ").expect("the fake says where it is").to_string();
+    (child, format!("http://{addr}"))
+}
+
 #[test]
 fn guest_host_and_operator_journeys_work_in_a_browser() {
     let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -73,10 +91,19 @@ fn guest_host_and_operator_journeys_work_in_a_browser() {
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
+    let (fake, fake_base) = fake_provider(&format!("{base}/api/v1/payments/webhooks/stripe"));
+    let _fake = KillOnDrop(fake);
     let server = Command::new(env!("CARGO_BIN_EXE_innkeep"))
         .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--data"])
         .arg(data.path())
         .env("INNKEEP_LOG__LEVEL", "warn")
+        .env("INNKEEP_PAYMENTS__STRIPE__BASE_URL", &fake_base)
+        .env("INNKEEP_PAYMENTS__STRIPE__SECRET_KEY", "sk_test_browser_journey")
+        .env("INNKEEP_PAYMENTS__STRIPE__WEBHOOK_SECRET", "whsec_browser_journey")
+        .env(
+            "INNKEEP_PAYMENTS__STRIPE__CHECKOUT_URL",
+            format!("{fake_base}/_fake/checkout/{{id}}?client_secret={{client_secret}}"),
+        )
         .stdout(Stdio::null())
         .spawn()
         .expect("innkeep starts");
@@ -93,5 +120,15 @@ fn guest_host_and_operator_journeys_work_in_a_browser() {
         .env("CHROMIUM_PATH", &chromium)
         .status()
         .expect("node runs");
+    if !status.success() {
+        // What the card provider saw and sent, to tell a payment problem from a page problem.
+        let events = Command::new("python3")
+            .args(["-c", "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())"])
+            .arg(format!("{fake_base}/_fake/events"))
+            .output();
+        if let Ok(out) = events {
+            eprintln!("the fake provider's events:\n{}", String::from_utf8_lossy(&out.stdout));
+        }
+    }
     assert!(status.success(), "browser journeys failed (see output above)");
 }

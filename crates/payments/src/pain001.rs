@@ -147,49 +147,7 @@ pub enum Pain001Error {
     Write(String),
 }
 
-/// `s` as a normalised IBAN (whitespace removed, upper case) when it is one under ISO 13616:
-/// two letters, two check digits (02 to 98), up to 30 letters or digits, 15 to 34
-/// characters in all, and the ISO 7064 mod-97 check equal to 1. Country codes and
-/// per-country lengths are not checked.
-pub fn valid_iban(s: &str) -> Option<String> {
-    let iban: String = s.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect();
-    let bytes = iban.as_bytes();
-    if !(15..=34).contains(&bytes.len()) {
-        return None;
-    }
-    let (head, bban) = bytes.split_at(4);
-    let shape = head[..2].iter().all(u8::is_ascii_uppercase)
-        && head[2..].iter().all(u8::is_ascii_digit)
-        && bban.iter().all(u8::is_ascii_alphanumeric);
-    if !shape || matches!(&head[2..], b"00" | b"01" | b"99") {
-        return None;
-    }
-    let mut remainder = 0u32;
-    for &b in bban.iter().chain(head) {
-        remainder = if b.is_ascii_digit() {
-            (remainder * 10 + u32::from(b - b'0')) % 97
-        } else {
-            (remainder * 100 + u32::from(b - b'A') + 10) % 97
-        };
-    }
-    (remainder == 1).then_some(iban)
-}
-
-/// `s` as a normalised BIC (whitespace removed, upper case) when it has the shape the
-/// pain.001.001.03 schema takes from ISO 9362: six letters, a letter or a digit 2 to 9, a
-/// letter other than O or a digit, then optionally three letters or digits for the branch.
-pub fn valid_bic(s: &str) -> Option<String> {
-    let bic: String = s.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect();
-    let b = bic.as_bytes();
-    if b.len() != 8 && b.len() != 11 {
-        return None;
-    }
-    let shape = b[..6].iter().all(u8::is_ascii_uppercase)
-        && (b[6].is_ascii_uppercase() || (b'2'..=b'9').contains(&b[6]))
-        && ((b[7].is_ascii_uppercase() && b[7] != b'O') || b[7].is_ascii_digit())
-        && b[8..].iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-    shape.then_some(bic)
-}
+pub use innkeep_core::payment::{valid_bic, valid_iban};
 
 /// Write `batch` as a pain.001.001.03 document (UTF-8, indented), after checking it; see the
 /// module documentation for what is refused and what is adapted.

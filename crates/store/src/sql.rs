@@ -4,6 +4,7 @@
 //! the same last unit, in one process or many.
 
 mod accounts;
+mod billing;
 mod catalog;
 mod history;
 mod inventory;

@@ -7,7 +7,7 @@
 //! request figures from this node's rolling window of measured requests.
 
 use crate::chart::{BarChart, LineChart, bars, lines};
-use crate::page::{Ctx, PageError, PageResult, amount, render};
+use crate::page::{Ctx, PageError, PageResult, amount, money, render};
 use crate::session::Visitor;
 use askama::Template;
 use axum::extract::State;
@@ -115,6 +115,10 @@ struct OpsPage {
     line_charts: Vec<LineChart>,
     alerts: Vec<Alert>,
     parts: Vec<PartRow>,
+    /// (when, amount, method, why)
+    failed_payments: Vec<(String, String, String, String)>,
+    /// (when, amount, outcome, reference)
+    lines_to_review: Vec<(String, String, String, String)>,
 }
 
 fn plus(d: Date, n: i64) -> Date {
@@ -336,5 +340,61 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
         .into_iter()
         .map(|PartHealth { part, status, detail }| PartRow { part, status: status.as_str(), detail })
         .collect();
-    Ok(render(&OpsPage { ctx: v.ctx("Operations"), kpis, bar_charts, line_charts, alerts, parts }))
+    let (failed_payments, lines_to_review) = if db_ok { money_to_review(&s).await? } else { Default::default() };
+    if !failed_payments.is_empty() || !lines_to_review.is_empty() {
+        alerts.push(Alert {
+            severity: "warning",
+            text: format!(
+                "{} failed payments and {} statement lines to review (see Money below)",
+                failed_payments.len(),
+                lines_to_review.len()
+            ),
+        });
+    }
+    Ok(render(&OpsPage {
+        ctx: v.ctx("Operations"),
+        kpis,
+        bar_charts,
+        line_charts,
+        alerts,
+        parts,
+        failed_payments,
+        lines_to_review,
+    }))
+}
+
+type Rows = Vec<(String, String, String, String)>;
+
+/// The latest failed payments and the statement lines no payment took.
+async fn money_to_review(s: &AppState) -> Result<(Rows, Rows), PageError> {
+    use innkeep_app::payment::LineOutcome;
+    let when = |t: Timestamp| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%d %H:%M").to_string();
+    let failed =
+        s.ports.store.payments_with_status(innkeep_core::PaymentStatus::Failed, 20).await.map_err(AppError::from)?;
+    let failed = failed
+        .iter()
+        .map(|p| {
+            (
+                when(p.updated_at),
+                money(p.amount),
+                p.method.as_str().replace('_', " "),
+                p.failure.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let mut lines = Vec::new();
+    for outcome in [
+        LineOutcome::Unmatched,
+        LineOutcome::Underpaid,
+        LineOutcome::Overpaid,
+        LineOutcome::NotOpen,
+        LineOutcome::WrongCurrency,
+    ] {
+        for l in s.ports.store.statement_lines(Some(outcome), 20).await.map_err(AppError::from)? {
+            lines.push((l.created_at, money(l.amount), outcome.as_str().replace('_', " "), l.reference));
+        }
+    }
+    lines.sort_by_key(|l| std::cmp::Reverse(l.0));
+    lines.truncate(20);
+    Ok((failed, lines.into_iter().map(|(t, a, o, r)| (when(t), a, o, r)).collect()))
 }

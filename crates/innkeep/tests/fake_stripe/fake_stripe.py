@@ -53,6 +53,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 DEFAULT_API_VERSION = "2024-06-20"
 BACKOFF = [0.2, 0.5, 1, 2, 5, 5, 5, 5, 5]  # seconds before attempts 2..10
+WEBHOOK_THREADS = 8
 ALNUM = string.ascii_letters + string.digits
 ZERO_DECIMAL = set("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
 THREE_DECIMAL = set("bhd jod kwd omr tnd".split())
@@ -195,7 +196,9 @@ class FakeStripe:
                 saved = json.load(f)
             for name in ("intents", "charges", "refunds", "events", "idem", "versions"):
                 getattr(self, name).update(saved.get(name, {}))
-        threading.Thread(target=self._deliver_loop, name="fake-stripe-webhooks", daemon=True).start()
+        # Stripe delivers events concurrently and in no promised order: so do several threads here.
+        for n in range(WEBHOOK_THREADS):
+            threading.Thread(target=self._deliver_loop, name=f"fake-stripe-webhooks-{n}", daemon=True).start()
 
     def save(self):  # caller holds the lock
         if not self.state_file:
@@ -236,11 +239,11 @@ class FakeStripe:
                 url, payload = self.config["webhook_url"], self.events[evt_id]["payload"]
             if not url:
                 continue
-            status, error = self._post(url, payload.encode("utf-8"))
+            status, error, answer = self._post(url, payload.encode("utf-8"))
             with self.lock:
                 record = self.events[evt_id]
                 record["attempts"].append({"attempt": attempt, "at": time.time(), "url": url,
-                                           "status": status, "error": error})
+                                           "status": status, "error": error, "answer": answer})
                 if status is not None and 200 <= status < 300:
                     record["delivered"] = True
                 elif attempt <= len(BACKOFF):
@@ -259,11 +262,11 @@ class FakeStripe:
                                   "Stripe-Signature": f"t={t},v1={signature}",
                                   "User-Agent": "fake-stripe/1.0 (Innkeep tests; not Stripe)"})
             response = conn.getresponse()
-            response.read()
+            answer = response.read()[:500].decode("utf-8", "replace")
             conn.close()
-            return response.status, None
+            return response.status, None, answer
         except (OSError, http.client.HTTPException) as e:
-            return None, repr(e)
+            return None, repr(e), None
 
     # --- the API -------------------------------------------------------------------------------
 
@@ -451,6 +454,9 @@ class FakeStripe:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without this, Nagle's algorithm and the
+    # client's delayed ACK hold each answer back by about 40 ms.
+    disable_nagle_algorithm = True
     server_version = "fake-stripe/1.0"
     timeout = 120
 
@@ -692,7 +698,7 @@ class Handler(BaseHTTPRequestHandler):
 
     @staticmethod
     def page(status, body_html, headers=()):
-        doc = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(CHECKOUT_TITLE)}</title>"
+        doc = (f"<!doctype html><html lang=en><head><meta charset=utf-8><link rel=icon href='data:,'><title>{html.escape(CHECKOUT_TITLE)}</title>"
                "</head><body><p><strong>FAKE card provider for Innkeep's tests. Not Stripe; no money moves.</strong>"
                f"</p>{body_html}</body></html>")
         return status, doc, headers, "text/html"

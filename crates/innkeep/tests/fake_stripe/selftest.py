@@ -335,7 +335,8 @@ def test_refunds():
     refunded = wait_for(lambda: len(events_of(pi["id"], "charge.refunded")) == 2 and events_of(pi["id"]),
                         what="refund webhooks")
     types = [r["event"]["type"] for r in refunded if r["event"]["type"] in ("refund.created", "charge.refunded")]
-    assert types == ["refund.created", "charge.refunded"] * 2, types
+    # Delivered by several threads in no promised order (as Stripe): compare as a multiset.
+    assert sorted(types) == sorted(["refund.created", "charge.refunded"] * 2), types
     charges = [r["event"]["data"]["object"] for r in refunded if r["event"]["type"] == "charge.refunded"]
     assert [(c["amount_refunded"], c["refunded"], c["payment_intent"]) for c in charges] == \
         [(300, False, pi["id"]), (1000, True, pi["id"])], charges

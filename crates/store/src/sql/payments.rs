@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 const PAYMENT_COLUMNS: &str = "id, booking_id, tenant_id, user_id, method, status, amount_minor, currency, received_minor, refunded_minor, reference, provider_id, client_secret, failure, created_at, updated_at";
 
-fn currency(code: &str) -> Result<Currency, StoreError> {
+pub(super) fn currency(code: &str) -> Result<Currency, StoreError> {
     Currency::parse(code).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
@@ -81,7 +81,7 @@ fn line_of(row: &AnyRow) -> Result<StoredLine, StoreError> {
 }
 
 /// Write one ledger entry, its lines and the balances they move.
-async fn post(tx: &mut Tx, p: &Posting) -> Result<(), StoreError> {
+pub(super) async fn post(tx: &mut Tx, p: &Posting) -> Result<(), StoreError> {
     // Entries are balanced when made; check again where they are written.
     if let Some((c, off)) = imbalance(p.entry.lines()).map_err(|e| StoreError::Corrupt(e.to_string()))? {
         return Err(StoreError::Corrupt(format!("ledger entry {} is {off} {c} off", p.id)));
@@ -519,6 +519,18 @@ impl Payments for SqlStore {
                 Ok((account, Money::new(r.try_get("balance_minor").map_err(db_err)?, c)))
             })
             .collect()
+    }
+
+    async fn payments_with_status(&self, status: PaymentStatus, limit: u32) -> Result<Vec<Payment>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE status = $1 ORDER BY updated_at DESC, id DESC LIMIT $2"
+        )))
+        .bind(status.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader())
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(|r| payment_of(r).map(|p| p.without_secret())).collect()
     }
 
     async fn payment_by_provider_id(&self, provider_id: &str) -> Result<Option<Payment>, StoreError> {

@@ -154,13 +154,89 @@ pub(super) struct HoldPage {
     lines: Vec<(String, String)>,
     total: String,
     error: String,
+    /// The property takes payment before confirming (else the guest confirms and pays there).
+    prepay: bool,
+    /// Card payments are offered (a provider is configured).
+    card: bool,
+    /// The booking's latest payment, as the guest sees it.
+    pay: Option<PayView>,
+    /// Look again in a moment (the provider is still working on the payment).
+    refresh: bool,
+    /// A payment is open (no second one is offered).
+    paying: bool,
 }
 
-pub(super) async fn hold_page(ports: &Ports, v: &Visitor, b: &Booking, error: String) -> Result<HoldPage, PageError> {
+/// A payment on the hold page.
+pub(super) struct PayView {
+    method: String,
+    status: String,
+    open: bool,
+    /// Where to enter the card (the provider's page), once the provider is ready.
+    card_href: Option<String>,
+    /// For an open bank transfer: (beneficiary, IBAN, BIC, reference, amount).
+    transfer: Option<(String, String, String, String, String)>,
+    failure: String,
+}
+
+fn pay_view(ports: &Ports, p: &innkeep_app::payment::Payment, return_to: &str) -> Result<PayView, PageError> {
+    let bank = &ports.settings.payments.bank;
+    let open = p.status.is_open();
+    let card_href = innkeep_app::payment::checkout_url(&ports.settings.payments, p).map(|u| {
+        let sep = if u.contains('?') { '&' } else { '?' };
+        format!("{u}{sep}return_url={}", crate::session::url_encode(return_to))
+    });
+    let transfer = match (&p.reference, open) {
+        (Some(r), true) => Some((
+            bank.beneficiary.clone(),
+            bank.iban.clone(),
+            bank.bic.clone(),
+            r.clone(),
+            money(p.amount.checked_sub(p.received).map_err(AppError::from)?),
+        )),
+        _ => None,
+    };
+    Ok(PayView {
+        method: if p.method == innkeep_core::PaymentMethod::Card { "Card".into() } else { "Bank transfer".into() },
+        status: match (p.method, p.status) {
+            (innkeep_core::PaymentMethod::BankTransfer, innkeep_core::PaymentStatus::RequiresAction) => {
+                "waiting for your transfer".into()
+            }
+            (innkeep_core::PaymentMethod::Card, innkeep_core::PaymentStatus::RequiresAction) => {
+                "waiting for your card".into()
+            }
+            (_, s) => s.as_str().replace('_', " "),
+        },
+        open,
+        card_href,
+        transfer,
+        failure: p.failure.clone().unwrap_or_default(),
+    })
+}
+
+pub(super) async fn hold_page(
+    ports: &Ports,
+    v: &Visitor,
+    b: &Booking,
+    error: String,
+    origin: &str,
+) -> Result<HoldPage, PageError> {
     let p = innkeep_app::catalog::property(ports, b.property_id).await?;
     let rt = innkeep_app::catalog::room_type(ports, b.room_type_id).await?;
     let held = b.status == BookingStatus::Held;
     let expires = b.hold_expires_at;
+    let actor = v.actor()?;
+    let payments = innkeep_app::payment::payments_of_booking(ports, &actor, b.id).await?;
+    let latest = payments.last();
+    let return_to = format!("{origin}/checkout/{}", b.id);
+    let pay = latest.map(|p| pay_view(ports, p, &return_to)).transpose()?;
+    // Look again soon while a card payment is being made, after the guest came back from
+    // the provider, or when it succeeded and the booking (read just before) is being confirmed.
+    let card = latest.filter(|p| p.method == innkeep_core::PaymentMethod::Card);
+    let refresh = held
+        && card.is_some_and(|p| {
+            p.status == innkeep_core::PaymentStatus::Succeeded
+                || (p.status.is_open() && (p.provider_id.is_none() || v.here.contains("redirect_status=")))
+        });
     Ok(HoldPage {
         ctx: v.ctx("Your booking"),
         id: b.id.to_string(),
@@ -177,7 +253,24 @@ pub(super) async fn hold_page(ports: &Ports, v: &Visitor, b: &Booking, error: St
         lines: quote_lines(&b.quote),
         total: money(b.total),
         error,
+        prepay: p.draft.payment_timing == innkeep_core::PaymentTiming::Prepay,
+        card: ports.settings.payments.card,
+        paying: pay.as_ref().is_some_and(|p| p.open),
+        pay,
+        refresh,
     })
+}
+
+/// The site's own origin as the browser reached it (for the provider to send the guest
+/// back to), from the Host header.
+fn origin(headers: &axum::http::HeaderMap, v: &Visitor) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
+        .unwrap_or("localhost");
+    let scheme = if v.web.config.secure_cookies { "https" } else { "http" };
+    format!("{scheme}://{host}")
 }
 
 pub(super) fn status_label(s: BookingStatus) -> String {
@@ -185,22 +278,63 @@ pub(super) fn status_label(s: BookingStatus) -> String {
 }
 
 /// GET /checkout/{id}
-pub async fn checkout_hold(State(s): State<AppState>, v: Visitor, Path(id): Path<String>) -> PageResult {
+pub async fn checkout_hold(
+    State(s): State<AppState>,
+    v: Visitor,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+) -> PageResult {
     let actor = v.actor()?;
     let id: BookingId = id.parse().map_err(|_| PageError::NotFound)?;
     let b = visible_booking(&s.ports, &actor, id).await?;
-    Ok(render(&hold_page(&s.ports, &v, &b, String::new()).await?))
+    Ok(render(&hold_page(&s.ports, &v, &b, String::new(), &origin(&headers, &v)).await?))
+}
+
+/// POST /checkout/{id}/pay: start paying a held booking (`method`: `card` or
+/// `bank_transfer`). Submitting twice makes one payment: the key names the booking, the
+/// method and how many payments it had.
+pub async fn checkout_pay(
+    State(s): State<AppState>,
+    v: Visitor,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+    fields: Fields,
+) -> PageResult {
+    let actor = v.actor()?;
+    let id: BookingId = id.parse().map_err(|_| PageError::NotFound)?;
+    let method = match fields.get("method").as_str() {
+        "card" => innkeep_core::PaymentMethod::Card,
+        _ => innkeep_core::PaymentMethod::BankTransfer,
+    };
+    let earlier = innkeep_app::payment::payments_of_booking(&s.ports, &actor, id).await?;
+    let key = format!("web-{id}-{}-{}", method.as_str(), earlier.len());
+    match innkeep_app::payment::pay(&s.ports, &actor, id, method, &key, s.ports.clock.now()).await {
+        Ok(_) => Ok(crate::redirect::to(&format!("/checkout/{id}"))),
+        Err(e @ (AppError::Conflict(_) | AppError::Invalid { .. } | AppError::IdempotencyMismatch)) => {
+            let b = visible_booking(&s.ports, &actor, id).await?;
+            let page = hold_page(&s.ports, &v, &b, e.to_string(), &origin(&headers, &v)).await?;
+            Ok(crate::page::render_status(axum::http::StatusCode::CONFLICT, &page))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// POST /checkout/{id}/confirm
-pub async fn checkout_confirm(State(s): State<AppState>, v: Visitor, Path(id): Path<String>) -> PageResult {
+pub async fn checkout_confirm(
+    State(s): State<AppState>,
+    v: Visitor,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+) -> PageResult {
     let actor = v.actor()?;
     let id: BookingId = id.parse().map_err(|_| PageError::NotFound)?;
     match act(&s.ports, &actor, id, Action::Confirm, s.ports.clock.now()).await {
         Ok(_) => Ok(crate::redirect::to(&format!("/trips?confirmed={id}"))),
-        Err(e @ (AppError::Conflict(_) | AppError::Transition(_) | AppError::Concurrent)) => {
+        Err(
+            e @ (AppError::Conflict(_) | AppError::Transition(_) | AppError::Concurrent | AppError::PaymentRequired),
+        ) => {
             let b = visible_booking(&s.ports, &actor, id).await?;
-            let page = hold_page(&s.ports, &v, &b, e.to_string()).await?;
+            let page = hold_page(&s.ports, &v, &b, e.to_string(), &origin(&headers, &v)).await?;
             Ok(crate::page::render_status(axum::http::StatusCode::CONFLICT, &page))
         }
         Err(e) => Err(e.into()),

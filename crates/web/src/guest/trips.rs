@@ -31,10 +31,12 @@ fn payments_line(payments: &[&Payment], b: &innkeep_app::store::Booking) -> Resu
     if refunded.minor > 0 {
         parts.push(format!("refunded {}", money(refunded)));
     }
-    for p in payments.iter().filter(|p| p.status == innkeep_core::PaymentStatus::RequiresAction) {
+    for p in payments.iter().filter(|p| p.status.is_open()) {
         let left = p.amount.checked_sub(p.received).map_err(AppError::from)?;
-        let reference = p.reference.as_deref().unwrap_or_default();
-        parts.push(format!("awaiting a bank transfer of {} quoting {reference}", money(left)));
+        match &p.reference {
+            Some(reference) => parts.push(format!("awaiting a bank transfer of {} quoting {reference}", money(left))),
+            None => parts.push(format!("card payment of {} {}", money(left), p.status.as_str().replace('_', " "))),
+        }
     }
     Ok(parts.join(" · "))
 }

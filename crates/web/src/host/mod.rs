@@ -68,8 +68,10 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
 
 mod bookings;
 mod calendar;
+mod money;
 mod properties;
 
 pub use bookings::*;
 pub use calendar::*;
+pub use money::*;
 pub use properties::*;

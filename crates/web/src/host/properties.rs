@@ -56,6 +56,7 @@ pub async fn property_form(v: Visitor) -> PageResult {
         ("check_in_time".into(), "15:00".into()),
         ("check_out_time".into(), "11:00".into()),
         ("cancellation_policy".into(), "flexible".into()),
+        ("payment_timing".into(), "at_property".into()),
     ]);
     Ok(render(&property_form_page(&v, defaults, FormErrors::default())))
 }
@@ -125,7 +126,11 @@ pub(super) fn parse_property(f: &Fields) -> Result<PropertyDraft, FormErrors> {
                 check_out_time: cout,
                 amenities,
                 cancellation_policy: policy,
-                payment_timing: Default::default(),
+                payment_timing: if f.get("payment_timing") == "prepay" {
+                    innkeep_core::PaymentTiming::Prepay
+                } else {
+                    innkeep_core::PaymentTiming::AtProperty
+                },
             })
         }
         _ => Err(e),

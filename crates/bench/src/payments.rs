@@ -1,0 +1,286 @@
+//! `innkeep bench payments`: confirmed paid bookings per second end to end (hold, pay by
+//! card, the provider's payment made by the payments consumer, the guest confirming at the
+//! provider, the provider's signed event, the booking confirmed and the ledger posted),
+//! beside the plain booking rate (hold, then confirm; paid at the property) in the same run,
+//! on the same server. The provider is the fake provider process of the tests
+//! (`crates/innkeep/tests/fake_stripe`, a FAKE of Stripe's published API): no card network
+//! can be reached here. Then `innkeep ledger check` must find nothing wrong.
+
+use crate::{BenchOptions, Stats, drive, load_demo, open_store, raw_pool, serve, tempfile_dir, token};
+use anyhow::Context;
+use innkeep_app::payment::Payments;
+use serde_json::{Value, json};
+use sqlx::Row;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const SECRET_KEY: &str = "sk_test_innkeep_bench";
+const WEBHOOK_SECRET: &str = "whsec_innkeep_bench";
+/// How often a client looks whether its payment moved on (as a checkout page would; more
+/// often only spends the two cores on reads).
+const POLL: Duration = Duration::from_millis(50);
+
+struct Fake(Child);
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The fake provider process, and its base URL.
+fn fake_provider() -> anyhow::Result<(Fake, String)> {
+    use std::io::BufRead;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../innkeep/tests/fake_stripe/fake_stripe.py");
+    anyhow::ensure!(
+        std::path::Path::new(script).exists(),
+        "the fake provider is not at {script} (run from the repository)"
+    );
+    let mut child = Command::new("python3")
+        .args([script, "--port", "0", "--secret-key", SECRET_KEY, "--webhook-secret", WEBHOOK_SECRET])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting the fake provider (python3)")?;
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().context("its stdout")?).read_line(&mut line)?;
+    let addr = line.trim().strip_prefix("listening on ").context("the fake says where it is")?.to_string();
+    Ok((Fake(child), format!("http://{addr}")))
+}
+
+/// Room types of demo properties in euros that take payment first, and of ones paid at the
+/// property (one currency, so both sides book alike; and within the provider's amount limit).
+async fn room_types(db: &std::path::Path) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let pool = raw_pool(db, 1).await?;
+    let rows = sqlx::query(
+        "SELECT rt.id, p.doc LIKE '%\"payment_timing\":\"prepay\"%' FROM room_types rt JOIN properties p ON p.id = rt.property_id \
+         WHERE p.doc LIKE '%\"currency\":\"EUR\"%' ORDER BY rt.id LIMIT 20000",
+    )
+    .fetch_all(&pool)
+    .await?;
+    pool.close().await;
+    let (mut prepay, mut at_property) = (Vec::new(), Vec::new());
+    for r in rows {
+        let id: String = r.try_get(0)?;
+        if r.try_get::<bool, _>(1)? { prepay.push(id) } else { at_property.push(id) }
+    }
+    Ok((prepay, at_property))
+}
+
+/// Place a hold: the booking's id.
+async fn hold(client: &reqwest::Client, base: &str, token: &str, rt: &str, ci: jiff::civil::Date) -> Option<String> {
+    let co = ci.checked_add(jiff::Span::new().days(1)).ok()?;
+    let body = json!({"room_type_id": rt, "check_in": ci, "check_out": co, "adults": 1, "children": 0,
+        "guest": {"name": "Bench Guest", "email": "bench@example.com"}});
+    let r = client.post(format!("{base}/api/v1/bookings")).bearer_auth(token).json(&body).send().await.ok()?;
+    if r.status() != 201 {
+        return None;
+    }
+    let v: Value = r.json().await.ok()?;
+    v["id"].as_str().map(str::to_string)
+}
+
+/// Read `path` until `done` holds (at most ten seconds).
+async fn until(client: &reqwest::Client, url: &str, token: &str, done: impl Fn(&Value) -> bool) -> Option<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(url).bearer_auth(token).send().await
+            && let Ok(v) = r.json::<Value>().await
+            && done(&v)
+        {
+            return Some(v);
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    None
+}
+
+/// One paid booking, end to end; whether it ended confirmed. `browser` does not follow
+/// redirects (the provider sends the guest back to the site).
+async fn paid_booking(
+    client: &reqwest::Client,
+    browser: &reqwest::Client,
+    fake: &str,
+    base: &str,
+    token: &str,
+    rt: &str,
+    ci: jiff::civil::Date,
+) -> bool {
+    let Some(booking) = hold(client, base, token, rt, ci).await else { return false };
+    let pay = client
+        .post(format!("{base}/api/v1/bookings/{booking}/payments"))
+        .bearer_auth(token)
+        .header("Idempotency-Key", format!("bench-{booking}"))
+        .json(&json!({"method": "card"}))
+        .send()
+        .await;
+    let Ok(pay) = pay else { return false };
+    let Ok(p) = pay.json::<Value>().await else { return false };
+    let Some(id) = p["id"].as_str() else { return false };
+    // The payments consumer makes the provider's payment.
+    let url = format!("{base}/api/v1/payments/{id}");
+    let Some(p) = until(client, &url, token, |p| p["client_secret"].is_string()).await else { return false };
+    let (Some(intent), Some(secret)) = (p["provider_id"].as_str(), p["client_secret"].as_str()) else { return false };
+    // The guest confirms at the provider (its hosted step, as a browser would).
+    let confirmed = browser
+        .post(format!("{fake}/_fake/checkout/{intent}"))
+        .form(&[("client_secret", secret), ("payment_method", "pm_card_visa"), ("return_url", "http://127.0.0.1:9/")])
+        .send()
+        .await;
+    if !confirmed.is_ok_and(|r| r.status() == 303) {
+        return false;
+    }
+    // The provider's event confirms the booking.
+    let url = format!("{base}/api/v1/bookings/{booking}");
+    until(client, &url, token, |b| b["status"] == "confirmed").await.is_some()
+}
+
+/// The provider alone: make a payment at the fake and confirm it by card, as the consumer
+/// and the guest do, with no Innkeep in between (its events still go out).
+async fn provider_alone(client: &reqwest::Client, browser: &reqwest::Client, fake: &str, k: usize) -> bool {
+    let body =
+        format!("amount=10000&currency=eur&metadata[payment_id]=bench-{k}&payment_method_types[]=card&confirm=false");
+    let r = client
+        .post(format!("{fake}/v1/payment_intents"))
+        .bearer_auth(SECRET_KEY)
+        .header("Idempotency-Key", format!("bench-alone-{k}-{}", uuid::Uuid::new_v4()))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await;
+    let Ok(r) = r else { return false };
+    let Ok(pi) = r.json::<Value>().await else { return false };
+    let (Some(intent), Some(secret)) = (pi["id"].as_str(), pi["client_secret"].as_str()) else { return false };
+    let confirmed = browser
+        .post(format!("{fake}/_fake/checkout/{intent}"))
+        .form(&[("client_secret", secret), ("payment_method", "pm_card_visa"), ("return_url", "http://127.0.0.1:9/")])
+        .send()
+        .await;
+    confirmed.is_ok_and(|r| r.status() == 303)
+}
+
+/// A plain booking: hold, then confirm (paid at the property).
+async fn plain_booking(client: &reqwest::Client, base: &str, token: &str, rt: &str, ci: jiff::civil::Date) -> bool {
+    let Some(booking) = hold(client, base, token, rt, ci).await else { return false };
+    let r = client
+        .post(format!("{base}/api/v1/bookings/{booking}/confirm"))
+        .bearer_auth(token)
+        .json(&json!({}))
+        .send()
+        .await;
+    r.is_ok_and(|r| r.status() == 200)
+}
+
+fn rate(s: &Stats) -> f64 {
+    s.ok as f64 / s.elapsed.as_secs_f64().max(1e-9)
+}
+
+pub async fn run(opts: BenchOptions) -> anyhow::Result<()> {
+    let dir = tempfile_dir()?;
+    println!(
+        "# innkeep bench payments: {} properties, {} s per phase, concurrency {}",
+        opts.properties, opts.seconds, opts.concurrency
+    );
+    load_demo(&dir, opts.properties, &[]).await?;
+    let (prepay, at_property) = room_types(&dir.join("innkeep.db")).await?;
+    anyhow::ensure!(!prepay.is_empty() && !at_property.is_empty(), "the demo has both kinds of property");
+    let (fake, fake_base) = fake_provider()?;
+    let env = [
+        ("INNKEEP_BOOKING__HOLD_TTL_SECS", "86400".to_string()),
+        ("INNKEEP_PAYMENTS__STRIPE__BASE_URL", fake_base.clone()),
+        ("INNKEEP_PAYMENTS__STRIPE__SECRET_KEY", SECRET_KEY.to_string()),
+        ("INNKEEP_PAYMENTS__STRIPE__WEBHOOK_SECRET", WEBHOOK_SECRET.to_string()),
+    ];
+    let (server, base) = serve(&dir, &env).await?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let r = client
+        .post(format!("{fake_base}/_fake/config"))
+        .json(&json!({"webhook_url": format!("{base}/api/v1/payments/webhooks/stripe"), "webhooks": true}))
+        .send()
+        .await?;
+    anyhow::ensure!(r.status().is_success(), "configuring the fake provider");
+    let guest = token(&client, &base, innkeep_demo::DEMO_GUEST).await?;
+    let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    // Each booking its own room type and night: no contention, so the rates compare the paths.
+    let next = move |rts: Arc<Vec<String>>, seq: Arc<AtomicUsize>| {
+        let k = seq.fetch_add(1, Ordering::Relaxed);
+        let ci = today.checked_add(jiff::Span::new().days(30 + (k / rts.len()) as i64)).unwrap_or(today);
+        (rts[k % rts.len()].clone(), ci)
+    };
+
+    let plain = {
+        let (rts, seq) = (Arc::new(at_property), Arc::new(AtomicUsize::new(0)));
+        let (client, base, guest) = (client.clone(), base.clone(), guest.clone());
+        drive(opts.concurrency, opts.seconds, move || {
+            let (client, base, guest) = (client.clone(), base.clone(), guest.clone());
+            let (rt, ci) = next(rts.clone(), seq.clone());
+            async move { plain_booking(&client, &base, &guest, &rt, ci).await }
+        })
+        .await
+    };
+    let paid = {
+        let (rts, seq) = (Arc::new(prepay), Arc::new(AtomicUsize::new(0)));
+        let (client, browser, base, guest, fake) =
+            (client.clone(), browser.clone(), base.clone(), guest.clone(), fake_base.clone());
+        drive(opts.concurrency, opts.seconds, move || {
+            let (client, browser, base, guest, fake) =
+                (client.clone(), browser.clone(), base.clone(), guest.clone(), fake.clone());
+            let (rt, ci) = next(rts.clone(), seq.clone());
+            async move { paid_booking(&client, &browser, &fake, &base, &guest, &rt, ci).await }
+        })
+        .await
+    };
+    let alone = {
+        let seq = Arc::new(AtomicUsize::new(0));
+        let (client, browser, fake) = (client.clone(), browser.clone(), fake_base.clone());
+        drive(opts.concurrency, opts.seconds, move || {
+            let (client, browser, fake) = (client.clone(), browser.clone(), fake.clone());
+            let k = seq.fetch_add(1, Ordering::Relaxed);
+            async move { provider_alone(&client, &browser, &fake, k).await }
+        })
+        .await
+    };
+    drop(server);
+    drop(fake);
+    let store = open_store(&dir, None).await?;
+    let started = Instant::now();
+    let report = store.check_ledger().await?;
+    let check = started.elapsed();
+    store.close().await;
+    anyhow::ensure!(report.problems.is_empty(), "the ledger has problems after the run: {:?}", report.problems);
+
+    println!();
+    println!("| figure | innkeep | reference (same run) | ratio |");
+    println!("|---|---|---|---|");
+    println!(
+        "| confirmed paid bookings/s end to end (hold, card payment, provider, webhook, confirm, ledger; concurrency {}) | {:.1}/s ({} ok, {} failed; p50 {:.0} ms, p99 {:.0} ms) | plain bookings/s (hold, confirm): {:.1}/s ({} ok, {} failed) | {:.2} |",
+        opts.concurrency,
+        rate(&paid),
+        paid.ok,
+        paid.failed,
+        paid.p50.as_secs_f64() * 1e3,
+        paid.p99.as_secs_f64() * 1e3,
+        rate(&plain),
+        plain.ok,
+        plain.failed,
+        rate(&paid) / rate(&plain).max(1e-9)
+    );
+    println!(
+        "| the fake provider alone: payments made and confirmed by card/s (no Innkeep; the bound on the row above) | {:.1}/s ({} ok, {} failed) | - | paid / provider alone: {:.2} |",
+        rate(&alone),
+        alone.ok,
+        alone.failed,
+        rate(&paid) / rate(&alone).max(1e-9)
+    );
+    println!(
+        "| `innkeep ledger check` after the run | {} entries, no problem, {:.2} s | - | - |",
+        report.entries,
+        check.as_secs_f64()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

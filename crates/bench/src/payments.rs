@@ -6,7 +6,7 @@
 //! (`crates/innkeep/tests/fake_stripe`, a FAKE of Stripe's published API): no card network
 //! can be reached here. Then `innkeep ledger check` must find nothing wrong.
 
-use crate::{BenchOptions, Stats, drive, load_demo, open_store, raw_pool, serve, tempfile_dir, token};
+use crate::{BenchOptions, Stats, drive, load_demo, open_store, serve, tempfile_dir, token};
 use anyhow::Context;
 use innkeep_app::payment::Payments;
 use serde_json::{Value, json};
@@ -53,19 +53,18 @@ fn fake_provider() -> anyhow::Result<(Fake, String)> {
 
 /// Room types of demo properties in euros that take payment first, and of ones paid at the
 /// property (one currency, so both sides book alike; and within the provider's amount limit).
-async fn room_types(db: &std::path::Path) -> anyhow::Result<(Vec<String>, Vec<String>)> {
-    let pool = raw_pool(db, 1).await?;
+async fn room_types(store: &innkeep_store::SqlStore) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     let rows = sqlx::query(
-        "SELECT rt.id, p.doc LIKE '%\"payment_timing\":\"prepay\"%' FROM room_types rt JOIN properties p ON p.id = rt.property_id \
+        "SELECT rt.id, CASE WHEN p.doc LIKE '%\"payment_timing\":\"prepay\"%' THEN 1 ELSE 0 END AS prepay \
+         FROM room_types rt JOIN properties p ON p.id = rt.property_id \
          WHERE p.doc LIKE '%\"currency\":\"EUR\"%' ORDER BY rt.id LIMIT 20000",
     )
-    .fetch_all(&pool)
+    .fetch_all(&store.writer())
     .await?;
-    pool.close().await;
     let (mut prepay, mut at_property) = (Vec::new(), Vec::new());
     for r in rows {
         let id: String = r.try_get(0)?;
-        if r.try_get::<bool, _>(1)? { prepay.push(id) } else { at_property.push(id) }
+        if r.try_get::<i32, _>(1)? == 1 { prepay.push(id) } else { at_property.push(id) }
     }
     Ok((prepay, at_property))
 }
@@ -178,22 +177,43 @@ fn rate(s: &Stats) -> f64 {
     s.ok as f64 / s.elapsed.as_secs_f64().max(1e-9)
 }
 
-pub async fn run(opts: BenchOptions) -> anyhow::Result<()> {
+/// `postgres`: a server's administrative URL; the run then uses a fresh database on it
+/// (dropped afterwards) instead of the embedded one.
+pub async fn run(opts: BenchOptions, postgres: Option<&str>) -> anyhow::Result<()> {
+    let Some(admin) = postgres else { return phases(opts, None).await };
+    let (url, name) = innkeep_store::testing::fresh_postgres_database(admin).await?;
+    let result = phases(opts, Some(&url)).await;
+    innkeep_store::testing::drop_postgres_database(admin, &name).await?;
+    result
+}
+
+async fn phases(opts: BenchOptions, url: Option<&str>) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
     println!(
-        "# innkeep bench payments: {} properties, {} s per phase, concurrency {}",
-        opts.properties, opts.seconds, opts.concurrency
+        "# innkeep bench payments: {} properties, {} s per phase, concurrency {}, on {}",
+        opts.properties,
+        opts.seconds,
+        opts.concurrency,
+        if url.is_some() { "PostgreSQL" } else { "SQLite" }
     );
-    load_demo(&dir, opts.properties, &[]).await?;
-    let (prepay, at_property) = room_types(&dir.join("innkeep.db")).await?;
+    let mut db_env = Vec::new();
+    if let Some(u) = url {
+        db_env.push(("INNKEEP_DATABASE__URL", u.to_string()));
+        db_env.push(("INNKEEP_WEB__CSRF_KEY", uuid::Uuid::new_v4().simple().to_string()));
+    }
+    load_demo(&dir, opts.properties, &db_env).await?;
+    let store = open_store(&dir, url).await?;
+    let (prepay, at_property) = room_types(&store).await?;
+    store.close().await;
     anyhow::ensure!(!prepay.is_empty() && !at_property.is_empty(), "the demo has both kinds of property");
     let (fake, fake_base) = fake_provider()?;
-    let env = [
+    let mut env = db_env.clone();
+    env.extend([
         ("INNKEEP_BOOKING__HOLD_TTL_SECS", "86400".to_string()),
         ("INNKEEP_PAYMENTS__STRIPE__BASE_URL", fake_base.clone()),
         ("INNKEEP_PAYMENTS__STRIPE__SECRET_KEY", SECRET_KEY.to_string()),
         ("INNKEEP_PAYMENTS__STRIPE__WEBHOOK_SECRET", WEBHOOK_SECRET.to_string()),
-    ];
+    ]);
     let (server, base) = serve(&dir, &env).await?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
     let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
@@ -246,7 +266,7 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<()> {
     };
     drop(server);
     drop(fake);
-    let store = open_store(&dir, None).await?;
+    let store = open_store(&dir, url).await?;
     let started = Instant::now();
     let report = store.check_ledger().await?;
     let check = started.elapsed();

@@ -169,6 +169,10 @@ enum BenchCommand {
     Payments {
         #[command(flatten)]
         load: BenchLoad,
+        /// A PostgreSQL server's administrative URL: run on a fresh database there instead
+        /// of the embedded one.
+        #[arg(long)]
+        postgres: Option<String>,
     },
     /// `innkeep ledger check` over a generated ledger, beside one plain scan of its lines.
     Ledger {
@@ -334,8 +338,8 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
                 .await
         }
         BenchCommand::Ledger { entries } => b::ledger::run(entries).await,
-        BenchCommand::Payments { load: BenchLoad { properties, seconds, concurrency } } => {
-            b::payments::run(b::BenchOptions { properties, seconds, concurrency }).await
+        BenchCommand::Payments { load: BenchLoad { properties, seconds, concurrency }, postgres } => {
+            b::payments::run(b::BenchOptions { properties, seconds, concurrency }, postgres.as_deref()).await
         }
         BenchCommand::Soak { properties, minutes, concurrency, warm_up } => {
             b::soak::run(b::soak::SoakOptions { properties, minutes, concurrency, warm_up }).await

@@ -5,20 +5,20 @@ use super::*;
 #[async_trait]
 impl Outbox for SqlStore {
     async fn events_after(&self, seq: i64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
-        let sql = match self.backend {
-            Backend::Sqlite => {
-                "SELECT seq, id, type, version, occurred_at, tenant_id, aggregate_id, payload FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2"
-            }
-            Backend::Postgres => {
-                "SELECT seq, id, type, version, occurred_at, tenant_id, aggregate_id, payload FROM outbox WHERE seq > $1 \
-                 AND txid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY seq LIMIT $2"
-            }
-        };
-        let rows = sqlx::query(sql).bind(seq).bind(i64::from(limit)).fetch_all(&self.writer()).await.map_err(db_err)?;
+        self.number_events().await?;
+        let rows = sqlx::query(
+            "SELECT seq, id, type, version, occurred_at, tenant_id, aggregate_id, payload FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.writer())
+        .await
+        .map_err(db_err)?;
         rows.iter().map(event_of).collect()
     }
 
     async fn last_event_seq(&self) -> Result<i64, StoreError> {
+        self.number_events().await?;
         let v: Option<i64> =
             sqlx::query_scalar("SELECT MAX(seq) FROM outbox").fetch_one(&self.writer()).await.map_err(db_err)?;
         Ok(v.unwrap_or(0))
@@ -154,7 +154,7 @@ impl Outbox for SqlStore {
 
     async fn event(&self, id: EventId) -> Result<Option<StoredEvent>, StoreError> {
         let row = sqlx::query(
-            "SELECT seq, id, type, version, occurred_at, tenant_id, aggregate_id, payload FROM outbox WHERE id = $1",
+            "SELECT COALESCE(seq, 0) AS seq, id, type, version, occurred_at, tenant_id, aggregate_id, payload FROM outbox WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(&self.writer())
@@ -245,5 +245,55 @@ impl Marks for SqlMarks<'_> {
             self.held = None;
         }
         r
+    }
+}
+
+impl SqlStore {
+    /// On PostgreSQL, number the events that can no longer be overtaken: those written by
+    /// transactions older than every running one, in the order of their transactions (see
+    /// migration 0010). One node numbers at a time (an advisory lock; the others skip), so
+    /// numbers appear in increasing order. On SQLite a row is numbered when it is written:
+    /// transactions there commit one at a time, in the order they write.
+    async fn number_events(&self) -> Result<(), StoreError> {
+        if self.backend != Backend::Postgres {
+            return Ok(());
+        }
+        let mut tx = self.writer().begin().await.map_err(db_err)?;
+        let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(7236001)")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if !mine {
+            return Ok(());
+        }
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM outbox WHERE seq IS NULL AND txid < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY txid, id LIMIT 5000",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut numbers: Vec<i64> =
+            sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('outbox', 'seq')) FROM generate_series(1, $1)")
+                .bind(ids.len() as i64)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        numbers.sort_unstable();
+        // The Any driver binds no arrays: the pairs go as one JSON document.
+        let pairs: Vec<serde_json::Value> =
+            ids.iter().zip(&numbers).map(|(id, n)| serde_json::json!({"id": id, "seq": n})).collect();
+        sqlx::query(
+            "UPDATE outbox SET seq = u.seq FROM json_to_recordset($1::json) AS u(id text, seq bigint) WHERE outbox.id = u.id",
+        )
+        .bind(serde_json::Value::Array(pairs).to_string())
+        .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
     }
 }

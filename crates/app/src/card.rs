@@ -346,26 +346,15 @@ async fn plan_event(ports: &Ports, event: &ProviderEvent, now: Timestamp) -> Res
             metrics::counter!("innkeep_payments_total", "method" => "card", "status" => "succeeded").increment(1);
             succeeded(ports, &mut s, before, after, now).await?;
         }
-        ProviderEventKind::Failed { reason } => {
+        other => {
+            // Processing, failed (with the provider's reason) or canceled.
             after.status = next;
-            after.failure = Some(reason.clone());
-            metrics::counter!("innkeep_payments_total", "method" => "card", "status" => "failed").increment(1);
-            s.events.push(Event::new(
-                &Change::PaymentUpdated(after.without_secret()),
-                now,
-                Some(after.tenant_id),
-                after.id,
-            ));
-            s.payment = Some((before, after));
-        }
-        _ => {
-            after.status = next;
-            s.events.push(Event::new(
-                &Change::PaymentUpdated(after.without_secret()),
-                now,
-                Some(after.tenant_id),
-                after.id,
-            ));
+            if let ProviderEventKind::Failed { reason } = other {
+                after.failure = Some(reason.clone());
+            }
+            metrics::counter!("innkeep_payments_total", "method" => "card", "status" => next.as_str()).increment(1);
+            let event = Change::PaymentUpdated(after.without_secret());
+            s.events.push(Event::new(&event, now, Some(after.tenant_id), after.id));
             s.payment = Some((before, after));
         }
     }

@@ -98,17 +98,7 @@ async fn commission_is_metered_at_check_out_invoiced_monthly_and_paid_out_once()
 
 #[tokio::test]
 async fn on_postgres_commission_invoices_and_payouts_hold_under_racing_runs() {
-    let Some(admin) = innkeep_store::testing::server_url("INNKEEP_TEST_POSTGRES_URL") else { return };
-    let (url, name) = innkeep_store::testing::fresh_postgres_database(&admin).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = innkeep::config::Config { data_dir: dir.path().to_path_buf(), ..Default::default() };
-    config.server.listen = "127.0.0.1:0".into();
-    config.database.url = url;
-    config.web.csrf_key = "billing-test-key-0123456789abcdef-012345".into();
-    let clock = std::sync::Arc::new(innkeep_app::clock::ManualClock::new(common::START.parse().unwrap()));
-    let server = innkeep::startup::Server::start(&config, clock.clone(), false).await.unwrap();
-    billing_flow(TestApp::with_server(server, clock, dir)).await;
-    innkeep_store::testing::drop_postgres_database(&admin, &name).await.unwrap();
+    common::on_postgres(billing_flow).await;
 }
 
 async fn billing_flow(app: TestApp) {

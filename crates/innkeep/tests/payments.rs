@@ -74,18 +74,7 @@ async fn a_bank_transfer_quoting_the_reference_pays_and_confirms_the_booking() {
 
 #[tokio::test]
 async fn on_postgres_a_bank_transfer_pays_and_confirms_the_booking() {
-    let Some(admin) = innkeep_store::testing::server_url("INNKEEP_TEST_POSTGRES_URL") else { return };
-    let (url, name) = innkeep_store::testing::fresh_postgres_database(&admin).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = innkeep::config::Config { data_dir: dir.path().to_path_buf(), ..Default::default() };
-    config.server.listen = "127.0.0.1:0".into();
-    config.database.url = url;
-    config.web.csrf_key = "payments-test-key-0123456789abcdef-0123".into();
-    let clock = std::sync::Arc::new(innkeep_app::clock::ManualClock::new(common::START.parse().unwrap()));
-    let server = innkeep::startup::Server::start(&config, clock.clone(), false).await.unwrap();
-    let app = TestApp::with_server(server, clock, dir);
-    transfer_pays_and_confirms(app).await;
-    innkeep_store::testing::drop_postgres_database(&admin, &name).await.unwrap();
+    common::on_postgres(transfer_pays_and_confirms).await;
 }
 
 async fn transfer_pays_and_confirms(app: TestApp) {

@@ -53,6 +53,26 @@ impl TestApp {
     }
 }
 
+/// A server on a fresh PostgreSQL database (none without INNKEEP_TEST_POSTGRES_URL), run by
+/// `f`; the database is dropped afterwards.
+pub async fn on_postgres<F, Fut>(f: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let Some(admin) = innkeep_store::testing::server_url("INNKEEP_TEST_POSTGRES_URL") else { return };
+    let (url, name) = innkeep_store::testing::fresh_postgres_database(&admin).await.expect("a fresh database");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
+    config.server.listen = "127.0.0.1:0".into();
+    config.database.url = url;
+    config.web.csrf_key = "postgres-test-key-0123456789abcdef-0123".into();
+    let clock = Arc::new(ManualClock::new(START.parse().expect("start time")));
+    let server = Server::start(&config, clock.clone(), false).await.expect("server starts");
+    f(TestApp::with_server(server, clock, dir)).await;
+    innkeep_store::testing::drop_postgres_database(&admin, &name).await.expect("database dropped");
+}
+
 /// A response's status and JSON body (Null if the body is empty or not JSON).
 pub struct Reply {
     pub status: StatusCode,

@@ -2,6 +2,7 @@
 //! lifecycle. The only crate that knows every backend; the demo data and the benchmarks
 //! are their own crates (`innkeep-demo`, `innkeep-bench`).
 
+pub mod backup;
 pub mod config;
 pub mod parts;
 pub mod startup;

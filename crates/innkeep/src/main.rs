@@ -78,6 +78,11 @@ enum Command {
         #[arg(long, global = true)]
         data: Option<PathBuf>,
     },
+    /// Backups of the embedded database, client-event log and object store.
+    Backup {
+        #[command(subcommand)]
+        command: BackupCommand,
+    },
     /// Host payouts: pay each host what it is owed for stays that are over.
     Payouts {
         #[command(subcommand)]
@@ -265,6 +270,31 @@ enum PayoutsCommand {
     Run {
         #[arg(long, default_value = ".")]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum BackupCommand {
+    /// Take a consistent online snapshot (the server may keep running) into `--to`, a new
+    /// or empty directory, with a manifest of checksums.
+    Create {
+        #[arg(long)]
+        to: PathBuf,
+        /// The data directory to back up (default: the configured one).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Check a backup's files against its manifest and its database's integrity.
+    Verify {
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Verify, then restore a backup into `--data`, which must hold no database yet.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long)]
+        data: PathBuf,
     },
 }
 
@@ -517,6 +547,24 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             for p in &run.payouts {
                 println!("paid {} to tenant {} ({}, {})", p.amount, p.tenant_id, p.name, p.iban);
             }
+            Ok(())
+        }
+        Command::Backup { command } => {
+            let (what, m) = match command {
+                BackupCommand::Create { to, data } => {
+                    set_data(config, data);
+                    ("backed up", innkeep::backup::create(&config.data_dir, &to).await?)
+                }
+                BackupCommand::Verify { from } => ("verified", innkeep::backup::verify(&from).await?),
+                BackupCommand::Restore { from, data } => ("restored", innkeep::backup::restore(&from, &data).await?),
+            };
+            println!(
+                "{what}: {} files, {} bookings, events up to {} (taken {})",
+                m.files.len(),
+                m.bookings,
+                m.last_event_seq,
+                m.created_at
+            );
             Ok(())
         }
         Command::Invoices { command: InvoicesCommand::Issue, data } => {

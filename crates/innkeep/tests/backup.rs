@@ -1,0 +1,87 @@
+//! Backups of the embedded tier through the real binary: `innkeep backup create` while
+//! bookings keep arriving, `verify`, and `restore` into a fresh directory: every booking
+//! answered 201 before the backup began is in the restored database, the ledger checks,
+//! and a changed file or a directory that already holds a database is refused.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::spawn_app;
+use innkeep_app::store::Inventory;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+fn innkeep(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_innkeep")).args(args).env("INNKEEP_LOG__LEVEL", "warn").output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_backup_taken_under_load_restores_every_acknowledged_booking() {
+    let app = Arc::new(spawn_app().await);
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "flexible").await;
+    let room_type = app.room_type(&host, &property, 50).await;
+    let day = |n: i64| jiff::civil::date(2027, 2, 1).checked_add(jiff::Span::new().days(n)).unwrap().to_string();
+    let mut acknowledged = Vec::new();
+    for n in 0..20 {
+        let r = app.book(&guest, &room_type, &day(n), &day(n + 1), None).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        acknowledged.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    // Bookings keep arriving while the backup is taken.
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = {
+        let (app, guest, room_type, stop) = (app.clone(), guest.clone(), room_type.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut n = 100;
+            while !stop.load(Ordering::Relaxed) {
+                app.book(&guest, &room_type, &day(n), &day(n + 1), None).await;
+                n += 1;
+            }
+        })
+    };
+    let backups = tempfile::tempdir().unwrap();
+    let to = backups.path().join("b1");
+    let data = app.dir.path().to_str().unwrap().to_string();
+    let out = tokio::task::spawn_blocking({
+        let to = to.clone();
+        move || innkeep(&["backup", "create", "--to", to.to_str().unwrap(), "--data", &data])
+    })
+    .await
+    .unwrap();
+    stop.store(true, Ordering::Relaxed);
+    load.await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(to.join("manifest.json").exists());
+
+    let out = innkeep(&["backup", "verify", "--from", to.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let restored = backups.path().join("restored");
+    let out = innkeep(&["backup", "restore", "--from", to.to_str().unwrap(), "--data", restored.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let store =
+        innkeep_store::open(&innkeep_store::StoreOptions::new(innkeep_store::sqlite_url(&restored))).await.unwrap();
+    innkeep_store::migrate(&store).await.unwrap();
+    for id in &acknowledged {
+        let b = store.booking(id.parse().unwrap()).await.unwrap();
+        assert!(b.is_some(), "booking {id} answered 201 before the backup is in it");
+    }
+    let report = innkeep_app::payment::Payments::check_ledger(&store).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    store.close().await;
+    let out = innkeep(&["ledger", "check", "--data", restored.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // Restoring over a database, or from a backup whose files changed, is refused.
+    let out = innkeep(&["backup", "restore", "--from", to.to_str().unwrap(), "--data", restored.to_str().unwrap()]);
+    assert!(!out.status.success(), "restored over an existing database");
+    let mut bytes = std::fs::read(to.join("innkeep.db")).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(to.join("innkeep.db"), bytes).unwrap();
+    let out = innkeep(&["backup", "verify", "--from", to.to_str().unwrap()]);
+    assert!(!out.status.success(), "a changed file passed verification");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("changed"), "{}", String::from_utf8_lossy(&out.stderr));
+}

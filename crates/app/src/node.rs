@@ -23,6 +23,9 @@ pub struct AppState {
     /// Set while the node is still getting ready (loading demo data, building what it
     /// serves from): /readyz answers 503 `starting` until it is cleared.
     pub starting: Arc<std::sync::atomic::AtomicBool>,
+    /// Set once the node is shutting down: /readyz answers 503 `draining` while requests
+    /// are still served, so a load balancer takes the node out first.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -35,6 +38,7 @@ impl AppState {
             requests: Arc::new(crate::requests::RequestStats::default()),
             probes: Arc::new(vec![Arc::new(crate::health::DatabaseProbe(ports.store.clone()))]),
             starting: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            draining: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             ports,
         }
     }

@@ -79,6 +79,14 @@ pub async fn healthz() -> &'static str {
 /// writes refused by the storage (a full disk: reads still work), so the answer stays 200
 /// with status "degraded" and says why.
 pub async fn readyz(State(s): State<AppState>) -> Response {
+    if s.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "draining",
+            "shutting down: finishing requests in flight",
+        )
+        .into_response();
+    }
     if s.starting.load(std::sync::atomic::Ordering::SeqCst) {
         return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "starting", "still getting ready (loading data)")
             .into_response();

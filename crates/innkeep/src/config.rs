@@ -211,6 +211,10 @@ pub struct ServerConfig {
     pub listen: String,
     /// How long in-flight requests may take to finish after SIGTERM.
     pub shutdown_grace_secs: u64,
+    /// How long a node keeps serving after SIGTERM while `/readyz` answers 503 `draining`,
+    /// so a load balancer takes it out before it stops accepting (its health check's
+    /// interval times the failures it needs); 0: stop accepting at once.
+    pub drain_secs: u64,
     /// The URL the site is reached at (`https://stays.example`); empty: not known. An
     /// https URL turns `web.secure_cookies` on by default.
     pub public_url: String,
@@ -277,7 +281,12 @@ impl Default for Config {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { listen: "127.0.0.1:8080".into(), shutdown_grace_secs: 30, public_url: String::new() }
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            shutdown_grace_secs: 30,
+            drain_secs: 0,
+            public_url: String::new(),
+        }
     }
 }
 

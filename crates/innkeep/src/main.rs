@@ -419,10 +419,10 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
                     innkeep_demo::DEMO_PASSWORD
                 );
             }
-            let stop = server.stopper();
+            let drain = server.drainer(std::time::Duration::from_secs(config.server.drain_secs));
             tokio::spawn(async move {
                 startup::shutdown_signal().await;
-                let _ = stop.send(true);
+                drain();
             });
             server.wait().await
         }

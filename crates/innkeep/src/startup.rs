@@ -190,6 +190,7 @@ pub struct Server {
     stop: watch::Sender<bool>,
     task: JoinHandle<anyhow::Result<()>>,
     starting: Arc<std::sync::atomic::AtomicBool>,
+    draining: Arc<std::sync::atomic::AtomicBool>,
     index: Arc<innkeep_search::SearchIndex>,
 }
 
@@ -276,6 +277,7 @@ impl Server {
         }
         let state =
             state.with_client_events(sink).with_objects(objects).with_probes(probes).with_starting(starting.clone());
+        let draining = state.draining.clone();
         let app = innkeep_http::app(state, innkeep_web::routes_with(web));
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
         let task = tokio::spawn(async move {
@@ -293,7 +295,7 @@ impl Server {
             Ok(())
         });
         tracing::info!(%addr, "listening");
-        Ok(Server { addr, ports, store, stop, task, starting, index: search.index.clone() })
+        Ok(Server { addr, ports, store, stop, task, starting, draining, index: search.index.clone() })
     }
 
     /// Answer ready once the search index has followed every event written so far (the
@@ -313,6 +315,21 @@ impl Server {
         let r = self.task.await.context("server task")?;
         self.store.close().await;
         r
+    }
+
+    /// A handle that begins shutting down: /readyz answers 503 `draining` at once; after
+    /// `drain` (requests still served meanwhile) the server stops accepting and finishes
+    /// those in flight.
+    pub fn drainer(&self, drain: Duration) -> impl FnOnce() -> JoinHandle<()> + Send + 'static {
+        let (draining, stop) = (self.draining.clone(), self.stop.clone());
+        move || {
+            draining.store(true, std::sync::atomic::Ordering::SeqCst);
+            tracing::info!(secs = drain.as_secs(), "draining: /readyz answers 503 until the server stops accepting");
+            tokio::spawn(async move {
+                tokio::time::sleep(drain).await;
+                let _ = stop.send(true);
+            })
+        }
     }
 
     /// A sender that stops the server when `true` is sent (for signal handlers).

@@ -161,3 +161,53 @@ async fn serve_with_the_demo_is_ready_only_once_the_demo_can_be_found() {
     child.kill().expect("kill");
     child.wait().expect("reaped");
 }
+
+/// SIGTERM: /readyz answers 503 `draining` at once while requests are still served for
+/// `server.drain_secs`, then the node stops accepting and exits cleanly.
+#[tokio::test]
+async fn sigterm_turns_readyz_503_first_and_keeps_serving_while_draining() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_innkeep"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(dir.path())
+        .env("INNKEEP_LOG__LEVEL", "warn")
+        .env("INNKEEP_SERVER__DRAIN_SECS", "3")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("innkeep starts");
+    let client = reqwest::Client::new();
+    wait_ready(&client, &base).await;
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+    assert!(status.success());
+    let sent = Instant::now();
+    // The balancer's view turns first...
+    let mut draining = false;
+    while sent.elapsed() < Duration::from_secs(2) {
+        let r = Reply::from(client.get(format!("{base}/readyz")).send().await.expect("still accepting")).await;
+        if r.status == 503 {
+            assert_eq!(r.body["code"], "draining", "{}", r.body);
+            draining = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(draining, "/readyz did not turn 503 after SIGTERM");
+    // ...while requests are still answered.
+    let r = client.get(format!("{base}/api/v1/places?q=Lisb")).send().await.expect("still serving");
+    assert_eq!(r.status(), 200);
+    assert!(sent.elapsed() < Duration::from_secs(3), "checked within the drain window");
+    // Then the node stops and exits cleanly.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let exit = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the node did not stop after draining");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "exit {exit:?}");
+    assert!(sent.elapsed() >= Duration::from_secs(3), "it served for the whole drain window");
+}

@@ -179,6 +179,7 @@ pub fn web_config(config: &Config) -> anyhow::Result<innkeep_web::WebConfig> {
         tile_url: Some(config.web.tile_url.clone()).filter(|u| !u.is_empty()),
         secure_cookies: config.secure_cookies(),
         csrf_key,
+        public_url: Some(config.server.public_url.trim_end_matches('/').to_string()).filter(|u| !u.is_empty()),
     })
 }
 

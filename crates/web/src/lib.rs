@@ -30,6 +30,9 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Key for CSRF tokens; shared by every node of a deployment. Random per process when absent.
     pub csrf_key: Option<Vec<u8>>,
+    /// Where the site is reached (`https://stays.example`), for links that leave it (the
+    /// card provider sends the guest back here); absent: the request's Host.
+    pub public_url: Option<String>,
 }
 
 /// What the page handlers share besides the application state.

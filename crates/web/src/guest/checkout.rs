@@ -261,16 +261,23 @@ pub(super) async fn hold_page(
     })
 }
 
-/// The site's own origin as the browser reached it (for the provider to send the guest
-/// back to), from the Host header.
+/// The site's own origin (for the provider to send the guest back to): `server.public_url`
+/// where it is set, else as the browser reached it, from the Host header.
 fn origin(headers: &axum::http::HeaderMap, v: &Visitor) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
+    let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok());
+    site_origin(v.web.config.public_url.as_deref(), host, v.web.config.secure_cookies)
+}
+
+/// The configured public URL, else `scheme://host` from a Host header that is a plain host
+/// name or address (anything else: `localhost`).
+fn site_origin(public_url: Option<&str>, host: Option<&str>, secure: bool) -> String {
+    if let Some(url) = public_url {
+        return url.to_string();
+    }
+    let host = host
         .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
         .unwrap_or("localhost");
-    let scheme = if v.web.config.secure_cookies { "https" } else { "http" };
-    format!("{scheme}://{host}")
+    format!("{}://{host}", if secure { "https" } else { "http" })
 }
 
 pub(super) fn status_label(s: BookingStatus) -> String {
@@ -338,5 +345,18 @@ pub async fn checkout_confirm(
             Ok(crate::page::render_status(axum::http::StatusCode::CONFLICT, &page))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::site_origin;
+
+    #[test]
+    fn the_provider_sends_guests_back_to_the_configured_site() {
+        assert_eq!(site_origin(Some("https://stays.example"), Some("evil.example"), true), "https://stays.example");
+        assert_eq!(site_origin(None, Some("127.0.0.1:8080"), false), "http://127.0.0.1:8080");
+        assert_eq!(site_origin(None, Some("evil.example/path?x"), true), "https://localhost");
+        assert_eq!(site_origin(None, None, false), "http://localhost");
     }
 }

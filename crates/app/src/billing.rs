@@ -9,7 +9,7 @@
 //! pays money for a stay that has not ended.
 
 use crate::event::{Change, EventKind, HandleError, StoredEvent};
-use crate::payment::{Posting, ledger};
+use crate::payment::{Posting, ledger, posting};
 use crate::{Actor, AppError, Event, Ports, StoreError};
 use async_trait::async_trait;
 use innkeep_core::ledger::Entry;
@@ -196,13 +196,7 @@ pub async fn meter(ports: &Ports, b: &crate::store::Booking, now: Timestamp) -> 
         invoice_id: None,
         created_at: now,
     };
-    let posting = Posting {
-        id: Uuid::now_v7(),
-        kind: "commission",
-        subject_id: b.id.0,
-        entry: Entry::commission(b.tenant_id, net, tax).map_err(ledger)?,
-        at: now,
-    };
+    let posting = posting("commission", b.id.0, Entry::commission(b.tenant_id, net, tax).map_err(ledger)?, now);
     let event = Event::new(&Change::CommissionMetered(c.clone()), now, Some(b.tenant_id), b.id.0);
     if ports.store.meter_commission(&c, &posting, &event).await? {
         metrics::counter!("innkeep_commissions_total").increment(1);
@@ -328,13 +322,7 @@ pub async fn run_payouts(ports: &Ports, now: Timestamp) -> Result<PayoutRun, App
             bic: account.bic,
             created_at: now,
         };
-        let posting = Posting {
-            id: Uuid::now_v7(),
-            kind: "payout",
-            subject_id: payout.id,
-            entry: Entry::payout(c.tenant_id, amount).map_err(ledger)?,
-            at: now,
-        };
+        let posting = posting("payout", payout.id, Entry::payout(c.tenant_id, amount).map_err(ledger)?, now);
         let event = Event::new(&Change::PayoutMade(payout.clone()), now, Some(c.tenant_id), payout.id);
         match ports.store.make_payout(&payout, &posting, &event).await? {
             PayoutMade::Made => {

@@ -177,13 +177,7 @@ impl CardPayments {
             match self.call("refund", || self.provider.refund(&p, &r, &key)).await? {
                 Ok(_) => {
                     let entry = Entry::refund_paid(true, r.amount).map_err(|e| e.to_string())?;
-                    let posting = crate::payment::Posting {
-                        id: Uuid::now_v7(),
-                        kind: "refund_paid",
-                        subject_id: r.id,
-                        entry,
-                        at: now,
-                    };
+                    let posting = crate::payment::posting("refund_paid", r.id, entry, now);
                     let paid = crate::payment::Refund { status: "succeeded".into(), ..r.clone() };
                     let event = Event::new(&Change::RefundPaid(paid), now, Some(p.tenant_id), r.id);
                     self.ports.store.refund_paid(r.id, &posting, &event).await?;
@@ -336,13 +330,7 @@ async fn plan_event(ports: &Ports, event: &ProviderEvent, now: Timestamp) -> Res
             after.received = *received;
             after.failure = None;
             let entry = Entry::card_captured(before.tenant_id, *received).map_err(crate::payment::ledger)?;
-            s.postings.push(crate::payment::Posting {
-                id: Uuid::now_v7(),
-                kind: "card_captured",
-                subject_id: before.id,
-                entry,
-                at: now,
-            });
+            s.postings.push(crate::payment::posting("card_captured", before.id, entry, now));
             metrics::counter!("innkeep_payments_total", "method" => "card", "status" => "succeeded").increment(1);
             succeeded(ports, &mut s, before, after, now).await?;
         }

@@ -600,7 +600,8 @@ async fn import_line(
     }
 }
 
-fn posting(kind: &'static str, subject: Uuid, entry: Entry, now: Timestamp) -> Posting {
+/// A ledger entry to write, recording `subject`.
+pub(crate) fn posting(kind: &'static str, subject: Uuid, entry: Entry, now: Timestamp) -> Posting {
     Posting { id: Uuid::now_v7(), kind, subject_id: subject, entry, at: now }
 }
 
@@ -840,13 +841,7 @@ async fn make_refund(
         scope: scope.to_string(),
         key: key.to_string(),
         request_hash: hash,
-        posting: Posting {
-            id: Uuid::now_v7(),
-            kind: "refund_owed",
-            subject_id: refund.id,
-            entry: Entry::refund_owed(p.tenant_id, amount).map_err(ledger)?,
-            at: now,
-        },
+        posting: posting("refund_owed", refund.id, Entry::refund_owed(p.tenant_id, amount).map_err(ledger)?, now),
         event: Event::new(&Change::PaymentRefunded(after.without_secret()), now, Some(p.tenant_id), p.id),
         refund,
     };

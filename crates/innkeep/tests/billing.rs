@@ -27,12 +27,9 @@ async fn ledger_is_sound(app: &TestApp) {
 /// A property of a new host (prepay or at the property) with a room type: (host, tenant, room type).
 async fn host_with_room(app: &TestApp, timing: &str) -> (String, TenantId, String) {
     let host = app.user("host").await;
-    let mut body = common::property_body("flexible");
-    body["payment_timing"] = json!(timing);
-    let r = app.post("/api/v1/properties", Some(&host), body).await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let tenant: TenantId = r.body["tenant_id"].as_str().unwrap().parse().unwrap();
-    let property = r.body["id"].as_str().unwrap().to_string();
+    let p = app.property_paying(&host, timing).await;
+    let tenant: TenantId = p["tenant_id"].as_str().unwrap().parse().unwrap();
+    let property = p["id"].as_str().unwrap().to_string();
     let room_type = app.room_type(&host, &property, 5).await;
     (host, tenant, room_type)
 }

@@ -40,11 +40,7 @@ async fn card_app() -> (TestApp, FakeStripe) {
 /// A prepay property's room type (three units) of a new host: (host, room type).
 async fn prepay_room(app: &TestApp) -> (String, String) {
     let host = app.user("host").await;
-    let mut body = common::property_body("flexible");
-    body["payment_timing"] = json!("prepay");
-    let r = app.post("/api/v1/properties", Some(&host), body).await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let property = r.body["id"].as_str().unwrap().to_string();
+    let property = app.property_paying(&host, "prepay").await["id"].as_str().unwrap().to_string();
     let room_type = app.room_type(&host, &property, 3).await;
     (host, room_type)
 }

@@ -65,11 +65,9 @@ impl World {
         let app = spawn_app().await;
         let host = app.user("host").await;
         let guest = app.user("guest").await;
-        let mut body = common::property_body("flexible");
-        body["payment_timing"] = json!("prepay");
-        let r = app.post("/api/v1/properties", Some(&host), body).await;
-        let tenant = r.body["tenant_id"].as_str().unwrap().parse().unwrap();
-        let property = r.body["id"].as_str().unwrap().to_string();
+        let p = app.property_paying(&host, "prepay").await;
+        let tenant = p["tenant_id"].as_str().unwrap().parse().unwrap();
+        let property = p["id"].as_str().unwrap().to_string();
         let room_type = app.room_type(&host, &property, 10).await;
         let account = json!({"name": "Casa Azul Lda", "iban": "DE89 3704 0044 0532 0130 00"});
         let r = app.call(reqwest::Method::PUT, "/api/v1/payouts/account", Some(&host), Some(account)).await;

@@ -148,6 +148,16 @@ impl TestApp {
         r.body["id"].as_str().expect("id").to_string()
     }
 
+    /// Create a property (Lisbon, EUR, flexible) whose guests pay `timing` (`prepay` or
+    /// `at_property`); returns it as answered (its `id`, its `tenant_id`).
+    pub async fn property_paying(&self, host: &str, timing: &str) -> Value {
+        let mut body = property_body("flexible");
+        body["payment_timing"] = json!(timing);
+        let r = self.post("/api/v1/properties", Some(host), body).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body
+    }
+
     /// Add a room type with `units` units at 100.00 EUR a night; returns its id.
     pub async fn room_type(&self, host: &str, property: &str, units: u32) -> String {
         let r =

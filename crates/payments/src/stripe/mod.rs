@@ -18,5 +18,5 @@ pub use amount::{AmountError, from_stripe_amount, to_stripe_amount};
 pub use objects::{
     ApiError, ErrorDetails, Event, EventData, EventObject, PaymentIntent, PaymentIntentStatus, Refund, RefundStatus,
 };
-pub use payment_intent_request::{CreatePaymentIntent, PaymentMethods};
+pub use payment_intent_request::{CreatePaymentIntent, CreateRefund, PaymentMethods};
 pub use signature::{SignatureError, verify_signature};

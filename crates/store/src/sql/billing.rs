@@ -15,6 +15,8 @@ const INVOICE_COLUMNS: &str =
 /// Payments whose stays are not over yet (held, confirmed or in progress): money a payout
 /// leaves where it is (over `payments p JOIN bookings b`).
 const HELD_FOR_STAYS_NOT_OVER: &str = "p.status = 'succeeded' AND b.status IN ('held', 'confirmed', 'checked_in')";
+/// An invoice's lines, in the order they are printed.
+const LINE_ORDER: &str = "ORDER BY check_out, booking_id";
 const PAYOUT_COLUMNS: &str = "id, batch_id, tenant_id, amount_minor, currency, name, iban, bic, created_at";
 
 fn commission_of(row: &AnyRow) -> Result<Commission, StoreError> {
@@ -72,17 +74,19 @@ fn payout_of(row: &AnyRow) -> Result<Payout, StoreError> {
     })
 }
 
-impl SqlStore {
-    async fn lines_of(&self, invoice: &str) -> Result<Vec<Commission>, StoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COMMISSION_COLUMNS} FROM commissions WHERE invoice_id = $1 ORDER BY check_out, booking_id"
-        )))
-        .bind(invoice)
-        .fetch_all(&self.writer())
-        .await
-        .map_err(db_err)?;
-        rows.iter().map(commission_of).collect()
-    }
+/// An invoice's lines, in the order they are printed (in a transaction or not).
+async fn lines_of<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    e: E,
+    invoice: Uuid,
+) -> Result<Vec<Commission>, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COMMISSION_COLUMNS} FROM commissions WHERE invoice_id = $1 {LINE_ORDER}"
+    )))
+    .bind(invoice.to_string())
+    .fetch_all(e)
+    .await
+    .map_err(db_err)?;
+    rows.iter().map(commission_of).collect()
 }
 
 #[async_trait]
@@ -154,7 +158,7 @@ impl Billing for SqlStore {
     async fn commissions_of(&self, tenant: TenantId, invoice: Option<Uuid>) -> Result<Vec<Commission>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COMMISSION_COLUMNS} FROM commissions WHERE tenant_id = $1 AND ($2 = '' OR invoice_id = $2) \
-             ORDER BY check_out, booking_id"
+             {LINE_ORDER}"
         )))
         .bind(tenant.to_string())
         .bind(invoice.map(|i| i.to_string()).unwrap_or_default())
@@ -269,16 +273,7 @@ impl Billing for SqlStore {
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(db_err)?;
-                let lines = {
-                    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "SELECT {COMMISSION_COLUMNS} FROM commissions WHERE invoice_id = $1 ORDER BY check_out, booking_id"
-                    )))
-                    .bind(id.to_string())
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                    rows.iter().map(commission_of).collect::<Result<Vec<_>, _>>()?
-                };
+                let lines = lines_of(&mut *tx, id).await?;
                 let invoice = invoice_of(&row, lines)?;
                 let event = Event::new(
                     &innkeep_app::event::Change::InvoiceIssued(invoice.clone()),
@@ -301,7 +296,7 @@ impl Billing for SqlStore {
             .await
             .map_err(db_err)?;
         let Some(row) = row else { return Ok(None) };
-        let lines = self.lines_of(&id.to_string()).await?;
+        let lines = lines_of(&self.writer(), id).await?;
         Ok(Some(invoice_of(&row, lines)?))
     }
 

@@ -205,6 +205,12 @@ impl crate::event::Consumer for CardPayments {
         true
     }
 
+    /// Provider calls of different payments overlap (each waits on the provider's network
+    /// round trip); those of one payment stay in order.
+    fn concurrency(&self) -> usize {
+        32
+    }
+
     async fn handle(&self, event: &StoredEvent) -> Result<(), HandleError> {
         // Only payment events are decoded: this consumer sees every event.
         match event.event.kind {

@@ -341,6 +341,12 @@ pub trait Consumer: Send + Sync + 'static {
     fn idempotent(&self) -> bool {
         false
     }
+    /// How many events of a batch an idempotent consumer handles at once (events of one
+    /// aggregate always in order). More than one suits a consumer that waits on an outside
+    /// service; it is ignored for a consumer that is not idempotent.
+    fn concurrency(&self) -> usize {
+        1
+    }
 }
 
 #[cfg(test)]

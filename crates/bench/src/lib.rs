@@ -7,6 +7,7 @@ pub mod ingest;
 pub mod ledger;
 pub mod payments;
 pub mod postgres;
+pub mod remote;
 pub mod soak;
 
 use anyhow::Context;

@@ -18,9 +18,6 @@ use std::time::{Duration, Instant};
 
 const SECRET_KEY: &str = "sk_test_innkeep_bench";
 const WEBHOOK_SECRET: &str = "whsec_innkeep_bench";
-/// How often a client looks whether its payment moved on (as a checkout page would; more
-/// often only spends the two cores on reads).
-const POLL: Duration = Duration::from_millis(50);
 
 struct Fake(Child);
 
@@ -83,7 +80,13 @@ async fn hold(client: &reqwest::Client, base: &str, token: &str, rt: &str, ci: j
 }
 
 /// Read `path` until `done` holds (at most ten seconds).
-async fn until(client: &reqwest::Client, url: &str, token: &str, done: impl Fn(&Value) -> bool) -> Option<Value> {
+async fn until(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    poll: Duration,
+    done: impl Fn(&Value) -> bool,
+) -> Option<Value> {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if let Ok(r) = client.get(url).bearer_auth(token).send().await
@@ -92,13 +95,14 @@ async fn until(client: &reqwest::Client, url: &str, token: &str, done: impl Fn(&
         {
             return Some(v);
         }
-        tokio::time::sleep(POLL).await;
+        tokio::time::sleep(poll).await;
     }
     None
 }
 
 /// One paid booking, end to end; whether it ended confirmed. `browser` does not follow
 /// redirects (the provider sends the guest back to the site).
+#[allow(clippy::too_many_arguments)]
 async fn paid_booking(
     client: &reqwest::Client,
     browser: &reqwest::Client,
@@ -107,6 +111,7 @@ async fn paid_booking(
     token: &str,
     rt: &str,
     ci: jiff::civil::Date,
+    poll: Duration,
 ) -> bool {
     let Some(booking) = hold(client, base, token, rt, ci).await else { return false };
     let pay = client
@@ -121,7 +126,7 @@ async fn paid_booking(
     let Some(id) = p["id"].as_str() else { return false };
     // The payments consumer makes the provider's payment.
     let url = format!("{base}/api/v1/payments/{id}");
-    let Some(p) = until(client, &url, token, |p| p["client_secret"].is_string()).await else { return false };
+    let Some(p) = until(client, &url, token, poll, |p| p["client_secret"].is_string()).await else { return false };
     let (Some(intent), Some(secret)) = (p["provider_id"].as_str(), p["client_secret"].as_str()) else { return false };
     // The guest confirms at the provider (its hosted step, as a browser would).
     let confirmed = browser
@@ -134,7 +139,7 @@ async fn paid_booking(
     }
     // The provider's event confirms the booking.
     let url = format!("{base}/api/v1/bookings/{booking}");
-    until(client, &url, token, |b| b["status"] == "confirmed").await.is_some()
+    until(client, &url, token, poll, |b| b["status"] == "confirmed").await.is_some()
 }
 
 /// The provider alone: make a payment at the fake and confirm it by card, as the consumer
@@ -178,22 +183,25 @@ fn rate(s: &Stats) -> f64 {
 }
 
 /// `postgres`: a server's administrative URL; the run then uses a fresh database on it
-/// (dropped afterwards) instead of the embedded one.
-pub async fn run(opts: BenchOptions, postgres: Option<&str>) -> anyhow::Result<()> {
-    let Some(admin) = postgres else { return phases(opts, None).await };
+/// (dropped afterwards) instead of the embedded one. `poll`: how often a paying client looks
+/// whether its payment moved on (as a checkout page does; every look is a read the server
+/// answers on the same cores).
+pub async fn run(opts: BenchOptions, postgres: Option<&str>, poll: Duration) -> anyhow::Result<()> {
+    let Some(admin) = postgres else { return phases(opts, None, poll).await };
     let (url, name) = innkeep_store::testing::fresh_postgres_database(admin).await?;
-    let result = phases(opts, Some(&url)).await;
+    let result = phases(opts, Some(&url), poll).await;
     innkeep_store::testing::drop_postgres_database(admin, &name).await?;
     result
 }
 
-async fn phases(opts: BenchOptions, url: Option<&str>) -> anyhow::Result<()> {
+async fn phases(opts: BenchOptions, url: Option<&str>, poll: Duration) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
     println!(
-        "# innkeep bench payments: {} properties, {} s per phase, concurrency {}, on {}",
+        "# innkeep bench payments: {} properties, {} s per phase, concurrency {}, paying clients look every {} ms, on {}",
         opts.properties,
         opts.seconds,
         opts.concurrency,
+        poll.as_millis(),
         if url.is_some() { "PostgreSQL" } else { "SQLite" }
     );
     let mut db_env = Vec::new();
@@ -219,7 +227,9 @@ async fn phases(opts: BenchOptions, url: Option<&str>) -> anyhow::Result<()> {
     let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
     let r = client
         .post(format!("{fake_base}/_fake/config"))
-        .json(&json!({"webhook_url": format!("{base}/api/v1/payments/webhooks/stripe"), "webhooks": true}))
+        .json(&json!({"webhook_url": format!("{base}/api/v1/payments/webhooks/stripe"), "webhooks": true,
+            // As the endpoint is set up at the provider: only the events Innkeep acts on.
+            "enabled_events": innkeep_stripe::ENABLED_EVENTS}))
         .send()
         .await?;
     anyhow::ensure!(r.status().is_success(), "configuring the fake provider");
@@ -250,7 +260,7 @@ async fn phases(opts: BenchOptions, url: Option<&str>) -> anyhow::Result<()> {
             let (client, browser, base, guest, fake) =
                 (client.clone(), browser.clone(), base.clone(), guest.clone(), fake.clone());
             let (rt, ci) = next(rts.clone(), seq.clone());
-            async move { paid_booking(&client, &browser, &fake, &base, &guest, &rt, ci).await }
+            async move { paid_booking(&client, &browser, &fake, &base, &guest, &rt, ci, poll).await }
         })
         .await
     };

@@ -47,34 +47,25 @@ pub async fn run_once(store: &dyn Store, consumer: &dyn Consumer, opts: &Consume
     } else {
         Default::default()
     };
-    let mut marker = if marks { Some(store.marks(name).await?) } else { None };
-    for e in &events {
-        if !done.contains(&e.event.id) {
-            match attempt(consumer, e, opts).await {
-                Ok(()) => {
-                    if let Some(m) = marker.as_mut() {
-                        m.mark(e.event.id).await?;
+    if !marks && consumer.concurrency() > 1 {
+        for (i, error, attempts) in overlapped(consumer, &events, opts).await {
+            park(store, name, &events[i], error, attempts).await?;
+        }
+    } else {
+        let mut marker = if marks { Some(store.marks(name).await?) } else { None };
+        for e in &events {
+            if !done.contains(&e.event.id) {
+                match attempt(consumer, e, opts).await {
+                    Ok(()) => {
+                        if let Some(m) = marker.as_mut() {
+                            m.mark(e.event.id).await?;
+                        }
                     }
-                }
-                Err((error, attempts)) => {
-                    tracing::warn!(consumer = name, event_id = %e.event.id, attempts, error = %error, "event parked as dead letter");
-                    metrics::counter!("innkeep_dead_letters_total", "consumer" => name.to_string()).increment(1);
-                    let letter = DeadLetter {
-                        consumer: name.to_string(),
-                        seq: e.seq,
-                        event_id: e.event.id,
-                        error,
-                        attempts,
-                        created_at: jiff::Timestamp::now(),
-                    };
-                    store.add_dead_letter(&letter).await?;
-                    // Past a parked event at once, so it is never parked twice.
-                    store.set_consumer_position(name, e.seq).await?;
+                    Err((error, attempts)) => park(store, name, e, error, attempts).await?,
                 }
             }
         }
     }
-    drop(marker);
     // The position moves once a batch: after a crash mid-batch the handled events are
     // read again and skipped as processed, so acting once rests on the processed marks, not
     // on the position (one write a batch instead of one an event).
@@ -85,6 +76,59 @@ pub async fn run_once(store: &dyn Store, consumer: &dyn Consumer, opts: &Consume
         metrics::gauge!("innkeep_consumer_lag_events", "consumer" => name.to_string()).set((newest - last.seq) as f64);
     }
     Ok(events.len())
+}
+
+/// Handle a batch with up to `consumer.concurrency()` events at once, those of one aggregate
+/// in order (an idempotent consumer that waits on an outside service overlaps its waits);
+/// answers the events that failed every attempt (their index in `events`), in outbox order.
+async fn overlapped(
+    consumer: &dyn Consumer,
+    events: &[StoredEvent],
+    opts: &ConsumerOptions,
+) -> Vec<(usize, String, u32)> {
+    use futures::StreamExt;
+    let mut chains: Vec<Vec<usize>> = Vec::new();
+    let mut chain_of = std::collections::HashMap::new();
+    for (i, e) in events.iter().enumerate() {
+        let c = *chain_of.entry(e.event.aggregate_id).or_insert_with(|| {
+            chains.push(Vec::new());
+            chains.len() - 1
+        });
+        chains[c].push(i);
+    }
+    let mut failed: Vec<_> = futures::stream::iter(chains)
+        .map(|chain: Vec<usize>| async move {
+            let mut failed = Vec::new();
+            for i in chain {
+                if let Err((error, attempts)) = attempt(consumer, &events[i], opts).await {
+                    failed.push((i, error, attempts));
+                }
+            }
+            failed
+        })
+        .buffer_unordered(consumer.concurrency())
+        .flat_map(futures::stream::iter)
+        .collect()
+        .await;
+    failed.sort_by_key(|(i, _, _)| *i);
+    failed
+}
+
+/// Park an event that failed every attempt as a dead letter, and move past it at once, so
+/// it is never parked twice.
+async fn park(store: &dyn Store, name: &str, e: &StoredEvent, error: String, attempts: u32) -> Result<(), StoreError> {
+    tracing::warn!(consumer = name, event_id = %e.event.id, attempts, error = %error, "event parked as dead letter");
+    metrics::counter!("innkeep_dead_letters_total", "consumer" => name.to_string()).increment(1);
+    let letter = DeadLetter {
+        consumer: name.to_string(),
+        seq: e.seq,
+        event_id: e.event.id,
+        error,
+        attempts,
+        created_at: jiff::Timestamp::now(),
+    };
+    store.add_dead_letter(&letter).await?;
+    store.set_consumer_position(name, e.seq).await
 }
 
 /// An error and its sources, as a dead letter keeps it.
@@ -181,5 +225,86 @@ impl Consumer for EventCounter {
     async fn handle(&self, event: &StoredEvent) -> Result<(), HandleError> {
         metrics::counter!("innkeep_events_total", "type" => event.event.kind.as_str()).increment(1);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use innkeep_app::event::{Event, EventKind};
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Waits a little on every event (as a provider call does), and records the order it
+    /// finished them in and how many it had in hand at once; fails events named in `poison`.
+    struct Slow {
+        finished: Mutex<Vec<i64>>,
+        in_hand: AtomicUsize,
+        most_in_hand: AtomicUsize,
+        poison: Vec<i64>,
+    }
+
+    #[async_trait]
+    impl Consumer for Slow {
+        fn name(&self) -> &str {
+            "slow"
+        }
+        fn idempotent(&self) -> bool {
+            true
+        }
+        fn concurrency(&self) -> usize {
+            4
+        }
+        async fn handle(&self, e: &StoredEvent) -> Result<(), HandleError> {
+            let now = self.in_hand.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most_in_hand.fetch_max(now, Ordering::SeqCst);
+            // Later events of an aggregate finish sooner, so only the runner keeps them in order.
+            tokio::time::sleep(Duration::from_millis(40 - 3 * (e.seq as u64 % 10))).await;
+            self.in_hand.fetch_sub(1, Ordering::SeqCst);
+            if self.poison.contains(&e.seq) {
+                return Err(format!("poison {}", e.seq).into());
+            }
+            self.finished.lock().map_err(|_| "poisoned lock")?.push(e.seq);
+            Ok(())
+        }
+    }
+
+    fn event(seq: i64, aggregate: uuid::Uuid) -> StoredEvent {
+        let event = Event {
+            id: innkeep_core::EventId(uuid::Uuid::now_v7()),
+            kind: EventKind::UserRegistered,
+            version: 1,
+            occurred_at: jiff::Timestamp::UNIX_EPOCH,
+            tenant_id: None,
+            aggregate_id: aggregate,
+            payload: serde_json::Value::Null,
+        };
+        StoredEvent { seq, event }
+    }
+
+    #[tokio::test]
+    async fn an_overlapping_consumer_keeps_each_aggregates_events_in_order_and_reports_failures() {
+        let aggregates: Vec<uuid::Uuid> = (0..3).map(|_| uuid::Uuid::now_v7()).collect();
+        // Nine events over three aggregates, interleaved: 1, 4, 7 are the first aggregate's.
+        let events: Vec<StoredEvent> = (1..=9).map(|seq| event(seq, aggregates[(seq as usize - 1) % 3])).collect();
+        let c = Slow {
+            finished: Mutex::new(Vec::new()),
+            in_hand: AtomicUsize::new(0),
+            most_in_hand: AtomicUsize::new(0),
+            poison: vec![8, 5],
+        };
+        let opts = ConsumerOptions { max_attempts: 2, first_backoff: Duration::from_millis(1), ..Default::default() };
+        let failed = overlapped(&c, &events, &opts).await;
+        let failed: Vec<(i64, u32)> = failed.iter().map(|(i, _, attempts)| (events[*i].seq, *attempts)).collect();
+        assert_eq!(failed, vec![(5, 2), (8, 2)], "failures come back in outbox order, after every attempt");
+        let finished = c.finished.lock().map(|f| f.clone()).unwrap_or_default();
+        assert_eq!(finished.len(), 7);
+        for chain in [[1, 4, 7], [2, 5, 8], [3, 6, 9]] {
+            let order: Vec<i64> = finished.iter().copied().filter(|s| chain.contains(s)).collect();
+            let mut sorted = order.clone();
+            sorted.sort();
+            assert_eq!(order, sorted, "one aggregate's events are handled in order");
+        }
+        assert_eq!(c.most_in_hand.load(Ordering::SeqCst), 3, "the three aggregates overlap, one event each at a time");
     }
 }

@@ -11,6 +11,9 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+/// The process's own figures (`process_cpu_seconds_total`, memory, open files, threads), as
+/// the Prometheus clients export them; an autoscaler reads the CPU from here.
+static PROCESS: OnceLock<metrics_process::Collector> = OnceLock::new();
 
 /// The process's metrics recorder (installed on first use; one per process).
 pub fn metrics_handle() -> PrometheusHandle {
@@ -54,6 +57,13 @@ pub async fn track(
 
 /// Prometheus text.
 pub async fn metrics_text(State(s): State<AppState>) -> Response {
+    PROCESS
+        .get_or_init(|| {
+            let c = metrics_process::Collector::default();
+            c.describe();
+            c
+        })
+        .collect();
     for r in s.ports.store.replicas() {
         metrics::gauge!("innkeep_db_replica_up", "replica" => r.name.clone()).set(if r.up { 1.0 } else { 0.0 });
         if let Some(lag) = r.lag_seconds {

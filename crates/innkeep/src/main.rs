@@ -178,6 +178,22 @@ enum BenchCommand {
         /// of the embedded one.
         #[arg(long)]
         postgres: Option<String>,
+        /// How often (milliseconds) a paying client looks whether its payment moved on.
+        #[arg(long, default_value_t = 50)]
+        poll_ms: u64,
+    },
+    /// The same booking and search load against servers already running with the demo data
+    /// (a load balancer, then one node straight), one after the other, in one table.
+    Remote {
+        /// A target as LABEL=URL or URL; repeat for several.
+        #[arg(long = "url", required = true)]
+        targets: Vec<String>,
+        /// Seconds per phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent booking clients.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
     },
     /// `innkeep ledger check` over a generated ledger, beside one plain scan of its lines.
     Ledger {
@@ -367,9 +383,13 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             b::postgres::run(b::postgres::PostgresBench { admin_url, nodes, properties, seconds, concurrency, sweep })
                 .await
         }
+        BenchCommand::Remote { targets, seconds, concurrency } => {
+            b::remote::run(b::remote::RemoteBench { targets, seconds, concurrency }).await
+        }
         BenchCommand::Ledger { entries } => b::ledger::run(entries).await,
-        BenchCommand::Payments { load: BenchLoad { properties, seconds, concurrency }, postgres } => {
-            b::payments::run(b::BenchOptions { properties, seconds, concurrency }, postgres.as_deref()).await
+        BenchCommand::Payments { load: BenchLoad { properties, seconds, concurrency }, postgres, poll_ms } => {
+            let poll = std::time::Duration::from_millis(poll_ms);
+            b::payments::run(b::BenchOptions { properties, seconds, concurrency }, postgres.as_deref(), poll).await
         }
         BenchCommand::Soak { properties, minutes, concurrency, warm_up } => {
             b::soak::run(b::soak::SoakOptions { properties, minutes, concurrency, warm_up }).await

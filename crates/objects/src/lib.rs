@@ -83,9 +83,12 @@ pub fn open(location: &Location) -> Result<Objects, ObjectError> {
             let mut b = AmazonS3Builder::new()
                 .with_bucket_name(&o.bucket)
                 .with_region(if o.region.is_empty() { "us-east-1" } else { &o.region })
-                .with_access_key_id(&o.access_key_id)
-                .with_secret_access_key(&o.secret_access_key)
                 .with_virtual_hosted_style_request(false);
+            // Without keys the client takes the machine's role (EC2 instance profile, ECS
+            // task role, web identity), as the AWS SDKs do; empty keys would sign as nobody.
+            if !o.access_key_id.is_empty() {
+                b = b.with_access_key_id(&o.access_key_id).with_secret_access_key(&o.secret_access_key);
+            }
             if !o.endpoint.is_empty() {
                 b = b.with_endpoint(&o.endpoint).with_allow_http(o.endpoint.starts_with("http://"));
             }

@@ -585,3 +585,26 @@ async fn on_postgres_an_event_committed_late_is_never_skipped() {
     assert_eq!(all.len(), 2, "each once: {all:?}");
     b.finish().await;
 }
+
+/// A managed PostgreSQL (RDS, Cloud SQL) forces TLS: `sslmode=require` connects encrypted,
+/// and the server says so for our own connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_postgres_sslmode_require_connects_over_tls() {
+    let Some(b) = Backend::postgres().await else { return };
+    let ssl: String = sqlx::query_scalar("SHOW ssl").fetch_one(&b.store.writer()).await.unwrap();
+    if ssl != "on" {
+        assert!(std::env::var_os("INNKEEP_TEST_REQUIRE_SERVERS").is_none(), "the test server has ssl off");
+        eprintln!("skipped: the test PostgreSQL server has ssl off");
+        return b.finish().await;
+    }
+    let admin = innkeep_store::testing::server_url("INNKEEP_TEST_POSTGRES_URL").unwrap();
+    let sep = if admin.contains('?') { '&' } else { '?' };
+    let tls = innkeep_store::open(&StoreOptions::new(format!("{admin}{sep}sslmode=require"))).await.unwrap();
+    let encrypted: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(&tls.writer())
+        .await
+        .unwrap();
+    assert!(encrypted, "the connection is encrypted");
+    tls.close().await;
+    b.finish().await;
+}

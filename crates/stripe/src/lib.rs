@@ -123,6 +123,15 @@ impl PaymentProvider for StripeClient {
     }
 }
 
+/// The event types Innkeep acts on: the webhook endpoint needs only these as its
+/// `enabled_events` (others are answered 200 and change nothing).
+pub const ENABLED_EVENTS: [&str; 4] = [
+    "payment_intent.processing",
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.canceled",
+];
+
 /// Read a (signature-checked) event into what it says about a payment.
 pub fn read_event(body: &[u8]) -> Result<ProviderEvent, WebhookError> {
     let event: Event = serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;

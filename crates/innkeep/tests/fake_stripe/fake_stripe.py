@@ -190,7 +190,8 @@ class FakeStripe:
         self.lock = threading.Condition()
         self.intents, self.charges, self.refunds, self.events, self.idem, self.versions = {}, {}, {}, {}, {}, {}
         self.calls, self.queue, self.seq = [], [], itertools.count()
-        self.config = {"delay_ms": 0, "fail_next": 0, "fail_status": 500, "webhooks": True, "webhook_url": webhook_url}
+        self.config = {"delay_ms": 0, "fail_next": 0, "fail_status": 500, "webhooks": True, "webhook_url": webhook_url,
+                       "enabled_events": ["*"]}
         if state_file and os.path.exists(state_file):
             with open(state_file, encoding="utf-8") as f:
                 saved = json.load(f)
@@ -215,13 +216,19 @@ class FakeStripe:
     def emit(self, ctx, type_, obj, pi_id):  # caller holds the lock; delivery starts after the response
         event = {"id": new_id("evt"), "object": "event", "api_version": self.versions.get(pi_id, DEFAULT_API_VERSION),
                  "created": now(), "data": {"object": copy(obj)}, "livemode": False,
-                 "pending_webhooks": 1 if self.config["webhook_url"] else 0,
+                 "pending_webhooks": 1 if self.subscribed(type_) else 0,
                  "request": {"id": ctx.get("request_id"), "idempotency_key": ctx.get("idempotency_key")},
                  "type": type_}
         payload = json.dumps(event, indent=2, ensure_ascii=False)
         self.events[event["id"]] = {"event": event, "payload": payload, "attempts": [], "delivered": False}
-        if self.config["webhook_url"]:
+        if self.subscribed(type_):
             ctx.setdefault("events", []).append(event["id"])
+
+    def subscribed(self, type_):  # caller holds the lock
+        """Whether the endpoint takes this event: a URL is set and the type is one of its
+        `enabled_events` (`*` for all), as for Stripe's webhook endpoints."""
+        enabled = self.config["enabled_events"]
+        return bool(self.config["webhook_url"]) and ("*" in enabled or type_ in enabled)
 
     def schedule(self, event_ids):
         with self.lock:
@@ -682,12 +689,14 @@ class Handler(BaseHTTPRequestHandler):
 
     @staticmethod
     def configure(st, text):  # caller holds the lock
-        kinds = {"delay_ms": int, "fail_next": int, "fail_status": int, "webhooks": bool, "webhook_url": str}
+        kinds = {"delay_ms": int, "fail_next": int, "fail_status": int, "webhooks": bool, "webhook_url": str,
+                 "enabled_events": list}
         try:
             update = json.loads(text or "{}")
             for name, value in update.items():
                 if name not in kinds or not (isinstance(value, kinds[name]) or (name == "webhook_url" and value is None))\
-                        or (kinds[name] is int and isinstance(value, bool)):
+                        or (kinds[name] is int and isinstance(value, bool))\
+                        or (kinds[name] is list and not (value and all(isinstance(v, str) for v in value))):
                     raise ValueError(f"bad config field {name!r}: {value!r}")
         except ValueError as e:
             return 400, json.dumps({"error": str(e)})

@@ -394,6 +394,22 @@ def test_webhook_retries_hold_and_resend():
     assert all(r["signature_ok"] for r in Receiver.received)
 
 
+def test_enabled_events():
+    for bad in ({"enabled_events": []}, {"enabled_events": "payment_intent.succeeded"}, {"enabled_events": [1]}):
+        assert call("POST", "/_fake/config", key=None, raw=json.dumps(bad))[0] == 400, bad
+    control("POST", "/_fake/config", {"enabled_events": ["payment_intent.succeeded"]})
+    try:
+        pi = new_intent(700, extra=[("confirm", "true"), ("payment_method", "pm_card_visa")])
+        wait_for(lambda: events_of(pi["id"], "payment_intent.succeeded"), what="the subscribed event")
+        time.sleep(0.3)
+        assert [r["event"]["type"] for r in events_of(pi["id"])] == ["payment_intent.succeeded"], events_of(pi["id"])
+        recorded = [e for e in control("GET", "/_fake/events") if e["data"]["object"].get("id") == pi["id"]
+                    and e["type"] == "payment_intent.created"]
+        assert recorded and recorded[0]["pending_webhooks"] == 0 and not recorded[0]["delivery_attempts"], recorded
+    finally:
+        control("POST", "/_fake/config", {"enabled_events": ["*"]})
+
+
 def test_client_disconnects_mid_request():
     control("POST", "/_fake/config", {"delay_ms": 500})
     n = len(control("GET", "/_fake/intents"))

@@ -241,6 +241,7 @@ async fn fail(ports: &Ports, before: Payment, why: &str) -> Result<(), AppError>
         received_at: now,
     });
     let after = Payment { status, failure: Some(why.to_string()), updated_at: now, ..before.clone() };
+    metrics::counter!("innkeep_payments_total", "method" => "card", "status" => status.as_str()).increment(1);
     s.events.push(Event::new(&Change::PaymentUpdated(after.without_secret()), now, Some(after.tenant_id), after.id));
     s.payment = Some((before, after));
     ports.store.settle(&s).await?;

@@ -186,22 +186,30 @@ fn rate(s: &Stats) -> f64 {
 /// (dropped afterwards) instead of the embedded one. `poll`: how often a paying client looks
 /// whether its payment moved on (as a checkout page does; every look is a read the server
 /// answers on the same cores).
-pub async fn run(opts: BenchOptions, postgres: Option<&str>, poll: Duration) -> anyhow::Result<()> {
-    let Some(admin) = postgres else { return phases(opts, None, poll).await };
+/// `provider_delay`: how long the fake provider takes to answer each API call (a real
+/// provider answers in a few hundred milliseconds; the fake at once).
+pub async fn run(
+    opts: BenchOptions,
+    postgres: Option<&str>,
+    poll: Duration,
+    provider_delay: Duration,
+) -> anyhow::Result<()> {
+    let Some(admin) = postgres else { return phases(opts, None, poll, provider_delay).await };
     let (url, name) = innkeep_store::testing::fresh_postgres_database(admin).await?;
-    let result = phases(opts, Some(&url), poll).await;
+    let result = phases(opts, Some(&url), poll, provider_delay).await;
     innkeep_store::testing::drop_postgres_database(admin, &name).await?;
     result
 }
 
-async fn phases(opts: BenchOptions, url: Option<&str>, poll: Duration) -> anyhow::Result<()> {
+async fn phases(opts: BenchOptions, url: Option<&str>, poll: Duration, provider_delay: Duration) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
     println!(
-        "# innkeep bench payments: {} properties, {} s per phase, concurrency {}, paying clients look every {} ms, on {}",
+        "# innkeep bench payments: {} properties, {} s per phase, concurrency {}, paying clients look every {} ms, the provider answers after {} ms, on {}",
         opts.properties,
         opts.seconds,
         opts.concurrency,
         poll.as_millis(),
+        provider_delay.as_millis(),
         if url.is_some() { "PostgreSQL" } else { "SQLite" }
     );
     let mut db_env = Vec::new();
@@ -229,7 +237,7 @@ async fn phases(opts: BenchOptions, url: Option<&str>, poll: Duration) -> anyhow
         .post(format!("{fake_base}/_fake/config"))
         .json(&json!({"webhook_url": format!("{base}/api/v1/payments/webhooks/stripe"), "webhooks": true,
             // As the endpoint is set up at the provider: only the events Innkeep acts on.
-            "enabled_events": innkeep_stripe::ENABLED_EVENTS}))
+            "enabled_events": innkeep_stripe::ENABLED_EVENTS, "delay_ms": provider_delay.as_millis() as u64}))
         .send()
         .await?;
     anyhow::ensure!(r.status().is_success(), "configuring the fake provider");

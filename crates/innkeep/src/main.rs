@@ -181,6 +181,9 @@ enum BenchCommand {
         /// How often (milliseconds) a paying client looks whether its payment moved on.
         #[arg(long, default_value_t = 50)]
         poll_ms: u64,
+        /// How long (milliseconds) the fake provider takes to answer each API call.
+        #[arg(long, default_value_t = 0)]
+        provider_delay_ms: u64,
     },
     /// The same booking and search load against servers already running with the demo data
     /// (a load balancer, then one node straight), one after the other, in one table.
@@ -387,9 +390,16 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             b::remote::run(b::remote::RemoteBench { targets, seconds, concurrency }).await
         }
         BenchCommand::Ledger { entries } => b::ledger::run(entries).await,
-        BenchCommand::Payments { load: BenchLoad { properties, seconds, concurrency }, postgres, poll_ms } => {
-            let poll = std::time::Duration::from_millis(poll_ms);
-            b::payments::run(b::BenchOptions { properties, seconds, concurrency }, postgres.as_deref(), poll).await
+        BenchCommand::Payments {
+            load: BenchLoad { properties, seconds, concurrency },
+            postgres,
+            poll_ms,
+            provider_delay_ms,
+        } => {
+            let (poll, delay) =
+                (std::time::Duration::from_millis(poll_ms), std::time::Duration::from_millis(provider_delay_ms));
+            b::payments::run(b::BenchOptions { properties, seconds, concurrency }, postgres.as_deref(), poll, delay)
+                .await
         }
         BenchCommand::Soak { properties, minutes, concurrency, warm_up } => {
             b::soak::run(b::soak::SoakOptions { properties, minutes, concurrency, warm_up }).await

@@ -429,6 +429,8 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             if let Some(l) = listen {
                 config.server.listen = l;
             }
+            // Before the server accepts: a SIGTERM from then on drains it.
+            let signal = startup::shutdown_signal();
             // With the demo, /readyz answers 503 until the demo is loaded and searchable.
             let server = Server::start_with(config, Arc::new(SystemClock), true, demo).await?;
             if demo {
@@ -451,7 +453,7 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             }
             let drain = server.drainer(std::time::Duration::from_secs(config.server.drain_secs));
             tokio::spawn(async move {
-                startup::shutdown_signal().await;
+                signal.await;
                 drain();
             });
             server.wait().await

@@ -20,6 +20,8 @@ LAYERS = {
     # the card provider adapter (Stripe's API over HTTP), on the pure formats of payments
     "innkeep-stripe": 2,
     "innkeep-http": 2,
+    # outgoing messages: the notifications consumer, the dispatcher and its senders
+    "innkeep-notify": 2,
     "innkeep-web": 2,
     # the demo catalogue, loaded through the use cases and the store port
     "innkeep-demo": 3,

@@ -2,7 +2,7 @@
 # Make sure the servers and tools the tests use are present on loopback: PostgreSQL,
 # NATS with JetStream, Redis, an S3 API (moto, from PyPI), the OpenAPI validator and client
 # generator (from PyPI), Chromium and Node. Start them, or install them from Debian's packages
-# (moto and the OpenAPI tools from PyPI), only when missing, so this is safe to run again.
+# (moto, the OpenAPI tools, aiosmtpd and icalendar from PyPI), only when missing, so this is safe to run again.
 set -euo pipefail
 
 have_port() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -57,6 +57,14 @@ if ! command -v openapi-spec-validator >/dev/null || ! command -v openapi-python
     python3 -m pip install --quiet --break-system-packages 'openapi-spec-validator>=0.9,<0.10' 'openapi-python-client>=0.29,<0.30'
 fi
 echo "openapi tools: $(openapi-spec-validator --version 2>&1 | head -1), $(openapi-python-client --version 2>&1 | head -1)"
+
+# aiosmtpd (an SMTP server writing a Maildir) and icalendar, which the notification senders
+# tests (crates/notify/tests/senders.rs) run and read the sent mail with, from PyPI.
+if ! python3 -c 'import aiosmtpd, icalendar' 2>/dev/null; then
+  python3 -m pip install --quiet 'aiosmtpd>=1.4,<2' 'icalendar>=6,<7' ||
+    python3 -m pip install --quiet --break-system-packages 'aiosmtpd>=1.4,<2' 'icalendar>=6,<7'
+fi
+echo "aiosmtpd: $(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)'), icalendar: $(python3 -c 'import icalendar; print(icalendar.__version__)')"
 
 # xmllint, which validates the camt.053 corpus against ISO 20022's schemas; strace, whose
 # fault injection turns the file system read-only under a running server.

@@ -18,6 +18,8 @@ pub struct Register {
     pub password: String,
     pub name: String,
     pub role: Role,
+    /// The language to write to the user in (from `Accept-Language` at sign-up).
+    pub locale: innkeep_core::Locale,
 }
 
 /// Create a user; a host also gets a tenant of which it is the owner.
@@ -31,13 +33,31 @@ pub async fn register(ports: &Ports, cmd: Register, now: Timestamp) -> Result<Us
         return Err(AppError::invalid("name", "invalid_name", "name must be between 1 and 120 characters"));
     }
     let tenant_id = (cmd.role == Role::Host).then(|| TenantId::new_v7(now));
-    let user = User { id: UserId::new_v7(now), email, name: name.clone(), role: cmd.role, tenant_id, created_at: now };
+    let user = User {
+        id: UserId::new_v7(now),
+        email,
+        name: name.clone(),
+        role: cmd.role,
+        tenant_id,
+        created_at: now,
+        locale: cmd.locale,
+    };
     let password_hash = hash_password(password).await?;
     let new = NewUser { user: user.clone(), password_hash, tenant_name: tenant_id.map(|_| name) };
     let change = Change::UserRegistered(UserRegistered { user_id: user.id, role: user.role });
     let event = Event::new(&change, now, tenant_id, user.id.0);
     ports.store.create_user(&new, &event).await?;
     Ok(user)
+}
+
+/// The signed-in actor's account.
+pub async fn user(ports: &Ports, actor: &Actor) -> Result<User, AppError> {
+    ports.store.user(actor.user_id).await?.ok_or(AppError::Unauthenticated)
+}
+
+/// Change the language the actor's messages are written in.
+pub async fn set_locale(ports: &Ports, actor: &Actor, locale: innkeep_core::Locale) -> Result<(), AppError> {
+    Ok(ports.store.set_locale(actor.user_id, locale).await?)
 }
 
 /// A new session: the token to give the client and when it expires.

@@ -272,6 +272,8 @@ struct CachedSession {
     tenant_id: Option<TenantId>,
     created_at: Timestamp,
     expires_at: Timestamp,
+    #[serde(default)]
+    locale: innkeep_core::Locale,
 }
 
 /// The user of a live session, by the hash of its token, through the cache: kept no longer
@@ -287,6 +289,7 @@ pub async fn session_user(ports: &Ports, token_hash: &str, now: Timestamp) -> Re
             tenant_id: u.tenant_id,
             created_at: u.created_at,
             expires_at,
+            locale: u.locale,
         }))
     };
     let keep = |s: &Option<CachedSession>| {
@@ -303,6 +306,7 @@ pub async fn session_user(ports: &Ports, token_hash: &str, now: Timestamp) -> Re
         role: s.role,
         tenant_id: s.tenant_id,
         created_at: s.created_at,
+        locale: s.locale,
     }))
 }
 

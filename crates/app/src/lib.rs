@@ -20,6 +20,7 @@ pub mod health;
 pub mod ingest;
 pub mod limit;
 pub mod node;
+pub mod notify;
 pub mod objects;
 pub mod payment;
 pub mod photo;

@@ -16,6 +16,9 @@ pub struct AppState {
     pub objects: Option<Arc<dyn crate::objects::ObjectStorage>>,
     /// The card payment provider whose events the webhook takes; without one, 404.
     pub provider: Option<Arc<dyn crate::card::PaymentProvider>>,
+    /// The rule integrators' webhook URLs must meet; without one, the webhook endpoints
+    /// answer 404 (nothing would send their deliveries).
+    pub webhook_urls: Option<crate::notify::UrlCheck>,
     /// This node's recent requests (latency, errors), fed by the request middleware.
     pub requests: Arc<crate::requests::RequestStats>,
     /// The parts whose health the operator dashboard shows, in order.
@@ -35,6 +38,7 @@ impl AppState {
             client_events: None,
             objects: None,
             provider: None,
+            webhook_urls: None,
             requests: Arc::new(crate::requests::RequestStats::default()),
             probes: Arc::new(vec![Arc::new(crate::health::DatabaseProbe(ports.store.clone()))]),
             starting: Arc::new(std::sync::atomic::AtomicBool::new(false)),
@@ -46,6 +50,12 @@ impl AppState {
     /// Keep photos in object storage.
     pub fn with_objects(mut self, objects: Arc<dyn crate::objects::ObjectStorage>) -> Self {
         self.objects = Some(objects);
+        self
+    }
+
+    /// Take integrators' webhooks whose URLs meet `check`.
+    pub fn with_webhook_urls(mut self, check: crate::notify::UrlCheck) -> Self {
+        self.webhook_urls = Some(check);
         self
     }
 

@@ -76,6 +76,8 @@ pub struct User {
     pub role: Role,
     pub tenant_id: Option<TenantId>,
     pub created_at: Timestamp,
+    /// The language messages to this user are written in.
+    pub locale: innkeep_core::Locale,
 }
 
 /// A user to create; for a host, `tenant_id` names the tenant created with it.
@@ -222,6 +224,12 @@ pub trait Accounts: Send + Sync {
     async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<(User, Timestamp)>, StoreError>;
     /// End a session, with its `session.ended` event.
     async fn delete_session(&self, token_hash: &str, event: &Event) -> Result<(), StoreError>;
+    /// The user with this id.
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
+    /// Change the language a user's messages are written in.
+    async fn set_locale(&self, user: UserId, locale: innkeep_core::Locale) -> Result<(), StoreError>;
+    /// The members of a tenant (its hosts), oldest first.
+    async fn tenant_users(&self, tenant: TenantId) -> Result<Vec<User>, StoreError>;
 }
 
 /// The store's catalog role: properties and room types, one at a time and in bulk.
@@ -374,7 +382,18 @@ pub trait History: Send + Sync {
 /// The store port: every role, and the store's own health.
 #[async_trait]
 pub trait Store:
-    Accounts + Catalog + Inventory + Outbox + Photos + History + Payments + crate::billing::Billing + Send + Sync + 'static
+    Accounts
+    + Catalog
+    + Inventory
+    + Outbox
+    + Photos
+    + History
+    + Payments
+    + crate::billing::Billing
+    + crate::notify::Notifications
+    + Send
+    + Sync
+    + 'static
 {
     /// Whether the database answers and its migrations are applied.
     async fn ready(&self) -> Result<(), StoreError>;

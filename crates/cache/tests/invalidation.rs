@@ -117,6 +117,7 @@ async fn events_invalidate_and_holds_ignore_the_cache(cache: Arc<dyn Cache>) {
         password: "correct horse battery".into(),
         name: "Test".into(),
         role,
+        locale: Default::default(),
     };
     let host = register(&writer, reg("host@example.com", Role::Host), now).await.unwrap();
     let host = Actor { user_id: host.id, role: host.role, tenant_id: host.tenant_id };
@@ -211,6 +212,7 @@ async fn a_failing_cache_never_fails_a_read_or_a_write() {
         password: "correct horse battery".into(),
         name: "Test".into(),
         role: Role::Host,
+        locale: Default::default(),
     };
     let host = register(&ports, cmd, now).await.unwrap();
     let host = Actor { user_id: host.id, role: host.role, tenant_id: host.tenant_id };

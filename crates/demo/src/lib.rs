@@ -397,7 +397,13 @@ pub async fn load(ports: &Ports, properties: usize, seed: u64) -> anyhow::Result
     ] {
         let user = auth::register(
             ports,
-            Register { email: email.into(), password: DEMO_PASSWORD.into(), name: name.into(), role },
+            Register {
+                email: email.into(),
+                password: DEMO_PASSWORD.into(),
+                name: name.into(),
+                role,
+                locale: Default::default(),
+            },
             now,
         )
         .await?;

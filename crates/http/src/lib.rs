@@ -7,7 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod telemetry;
 
-use api::{accounts, billing, bookings, catalog, ingest, openapi, payments, photos, search};
+use api::{accounts, billing, bookings, catalog, ingest, notifications, openapi, payments, photos, search};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode};
@@ -45,7 +45,7 @@ pub fn api_routes() -> Router<AppState> {
         .route("/users", post(accounts::register))
         .route("/sessions", post(accounts::sign_in))
         .route("/sessions/current", axum::routing::delete(accounts::sign_out))
-        .route("/me", get(accounts::me))
+        .route("/me", get(accounts::me).patch(accounts::update_me))
         .route("/me/searches", get(search::recent))
         .route("/properties", post(catalog::create_property).get(catalog::list_properties))
         .route("/properties/{id}", get(catalog::get_property).patch(catalog::patch_property))
@@ -76,6 +76,10 @@ pub fn api_routes() -> Router<AppState> {
         .route("/payouts", get(billing::payouts))
         .route("/payouts/account", put(billing::set_account))
         .route("/payouts/batches/{id}", get(billing::batch))
+        .route("/webhooks", post(notifications::create).get(notifications::list))
+        .route("/webhooks/{id}", get(notifications::get).delete(notifications::delete))
+        .route("/webhooks/{id}/deliveries", get(notifications::deliveries))
+        .route("/notifications", get(notifications::log))
         .route(
             "/payments/webhooks/stripe",
             post(payments::stripe_webhook).layer(DefaultBodyLimit::max(payments::MAX_WEBHOOK_BYTES)),

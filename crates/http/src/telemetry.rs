@@ -57,6 +57,13 @@ pub async fn track(
 
 /// Prometheus text.
 pub async fn metrics_text(State(s): State<AppState>) -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], render(s.ports.store.as_ref())).into_response()
+}
+
+/// The metrics text, with the gauges that are read at scrape time (the process, the read
+/// replicas, the store's write faults) read now: what `/metrics` answers, and what the
+/// built-in alert evaluator reads.
+pub fn render(store: &dyn innkeep_app::Store) -> String {
     PROCESS
         .get_or_init(|| {
             let c = metrics_process::Collector::default();
@@ -64,19 +71,19 @@ pub async fn metrics_text(State(s): State<AppState>) -> Response {
             c
         })
         .collect();
-    for r in s.ports.store.replicas() {
+    for r in store.replicas() {
         metrics::gauge!("innkeep_db_replica_up", "replica" => r.name.clone()).set(if r.up { 1.0 } else { 0.0 });
         if let Some(lag) = r.lag_seconds {
             metrics::gauge!("innkeep_db_replica_lag_seconds", "replica" => r.name).set(lag);
         }
     }
     // 1 while writes fail for that reason (a full disk, a storage I/O error), else 0.
-    let fault = s.ports.store.write_fault();
+    let fault = store.write_fault();
     for reason in ["storage_full", "storage_error"] {
         let on = fault.as_ref().is_some_and(|f| f.reason == reason);
         metrics::gauge!("innkeep_store_write_fault", "reason" => reason).set(if on { 1.0 } else { 0.0 });
     }
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics_handle().render()).into_response()
+    metrics_handle().render()
 }
 
 /// Alive.

@@ -22,6 +22,120 @@ pub struct Config {
     pub storage: StorageConfig,
     pub web: WebConfig,
     pub payments: PaymentsConfig,
+    pub notify: NotifyConfig,
+}
+
+/// Outgoing messages: e-mail and SMS to guests and hosts, integrators' webhooks, and
+/// operator alerts to Slack and PagerDuty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    /// Whether this node writes messages for events and sends them.
+    pub enabled: bool,
+    /// The SMTP server: `smtp://host:2525` (plain), `smtp://host:587?tls=required`
+    /// (STARTTLS), `smtps://host:465` (TLS), with `user:password@` for credentials. Empty:
+    /// e-mails are written as `.eml` files into `{data_dir}/mail` (nothing to install).
+    pub smtp_url: String,
+    /// The sender of e-mails (`Innkeep <bookings@innkeep.example>`).
+    pub from: String,
+    /// A send that takes longer fails (and is retried).
+    pub timeout_secs: u64,
+    /// Attempts before a message is parked (`innkeep notify replay` sends it again).
+    pub max_attempts: u32,
+    /// The wait after the first failed attempt; it doubles after each (with jitter).
+    pub first_backoff_secs: u64,
+    /// Days before check-in the guest's reminder goes out (0: no reminders).
+    pub reminder_days: u32,
+    /// The local time, in the property's zone, the reminder goes out at (`HH:MM`).
+    pub reminder_time: String,
+    pub sms: SmsConfig,
+    /// A Slack incoming webhook for operator alerts (empty: none).
+    pub slack_webhook_url: String,
+    pub pagerduty: PagerDutyConfig,
+    pub webhooks: WebhooksConfig,
+    pub alerts: AlertsConfig,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            enabled: true,
+            smtp_url: String::new(),
+            from: "Innkeep <bookings@innkeep.localhost>".into(),
+            timeout_secs: 10,
+            max_attempts: 8,
+            first_backoff_secs: 5,
+            reminder_days: 2,
+            reminder_time: "09:00".into(),
+            sms: SmsConfig::default(),
+            slack_webhook_url: String::new(),
+            pagerduty: PagerDutyConfig::default(),
+            webhooks: WebhooksConfig::default(),
+            alerts: AlertsConfig::default(),
+        }
+    }
+}
+
+/// An SMS gateway speaking Twilio's Messages API; SMS go out only when `base_url` is set.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    /// `https://api.twilio.com`, or a gateway that speaks its API.
+    pub base_url: String,
+    pub account_sid: String,
+    pub auth_token: String,
+    /// The sending number (E.164).
+    pub from: String,
+}
+
+/// PagerDuty's Events API v2; pages go out only when `routing_key` is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PagerDutyConfig {
+    pub url: String,
+    /// The integration key of the PagerDuty service.
+    pub routing_key: String,
+}
+
+impl Default for PagerDutyConfig {
+    fn default() -> Self {
+        PagerDutyConfig { url: "https://events.pagerduty.com/v2/enqueue".into(), routing_key: String::new() }
+    }
+}
+
+/// Integrators' webhooks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksConfig {
+    /// Also accept `http://` URLs to a loopback address (development and tests).
+    pub allow_loopback_http: bool,
+    /// A delivery that takes longer fails (and is retried).
+    pub timeout_secs: u64,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        WebhooksConfig { allow_loopback_http: false, timeout_secs: 5 }
+    }
+}
+
+/// The built-in alert evaluator: the alerts of `deploy/prometheus` raised from the node's
+/// own metrics, to Slack and PagerDuty, where no monitoring stack runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// Whether the node evaluates the alerts (only where Slack or PagerDuty is set).
+    pub enabled: bool,
+    /// How often the rules are evaluated.
+    pub interval_secs: u64,
+    /// Divides every window and `for` duration (1: as in Prometheus); more, for drills.
+    pub speedup: f64,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig { enabled: true, interval_secs: 15, speedup: 1.0 }
+    }
 }
 
 /// Payments: where guests send bank transfers, the card provider, commission's VAT.
@@ -275,6 +389,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             web: WebConfig::default(),
             payments: PaymentsConfig::default(),
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -361,7 +476,15 @@ impl Config {
         if !c.storage.secret_access_key.is_empty() {
             c.storage.secret_access_key = "***".into();
         }
-        for secret in [&mut c.web.csrf_key, &mut c.payments.stripe.secret_key, &mut c.payments.stripe.webhook_secret] {
+        c.notify.smtp_url = mask_url(&c.notify.smtp_url);
+        c.notify.slack_webhook_url = mask_path(&c.notify.slack_webhook_url);
+        for secret in [
+            &mut c.web.csrf_key,
+            &mut c.payments.stripe.secret_key,
+            &mut c.payments.stripe.webhook_secret,
+            &mut c.notify.sms.auth_token,
+            &mut c.notify.pagerduty.routing_key,
+        ] {
             if !secret.is_empty() {
                 *secret = "***".into();
             }
@@ -390,6 +513,14 @@ fn toml_string(c: &Config) -> String {
     out
 }
 
+/// A URL whose path is its secret (a Slack webhook): `https://hooks.slack.com/***`.
+pub fn mask_path(url: &str) -> String {
+    match url.find("://").and_then(|i| url[i + 3..].find('/').map(|j| i + 3 + j)) {
+        Some(cut) if cut + 1 < url.len() => format!("{}/***", &url[..cut]),
+        _ => url.to_string(),
+    }
+}
+
 /// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
 pub fn mask_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -412,6 +543,20 @@ mod tests {
     fn passwords_in_urls_are_masked() {
         assert_eq!(mask_url("postgres://app:s3cret@db:5432/innkeep"), "postgres://app:***@db:5432/innkeep");
         assert_eq!(mask_url("sqlite://data/innkeep.db"), "sqlite://data/innkeep.db");
+    }
+
+    #[test]
+    fn notification_secrets_are_masked_when_printed() {
+        let mut c = Config::default();
+        c.notify.smtp_url = "smtp://mailer:hunter2hunter2@mail.example:587?tls=required".into();
+        c.notify.slack_webhook_url = "https://hooks.slack.com/services/T000/B000/XXXXSECRET".into();
+        c.notify.sms.auth_token = "twilio-token-secret".into();
+        c.notify.pagerduty.routing_key = "pd-routing-secret".into();
+        let printed = c.masked_toml();
+        for secret in ["hunter2hunter2", "XXXXSECRET", "twilio-token-secret", "pd-routing-secret"] {
+            assert!(!printed.contains(secret), "{secret} printed");
+        }
+        assert!(printed.contains("https://hooks.slack.com/***"), "{printed}");
     }
 
     #[test]

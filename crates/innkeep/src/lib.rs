@@ -2,8 +2,10 @@
 //! lifecycle. The only crate that knows every backend; the demo data and the benchmarks
 //! are their own crates (`innkeep-demo`, `innkeep-bench`).
 
+pub mod alerts;
 pub mod backup;
 pub mod config;
+pub mod notify;
 pub mod parts;
 pub mod startup;
 pub mod telemetry;

@@ -78,6 +78,13 @@ enum Command {
         #[arg(long, global = true)]
         data: Option<PathBuf>,
     },
+    /// Outgoing messages: the delivery log, and sending parked messages again.
+    Notify {
+        #[command(subcommand)]
+        command: NotifyCommand,
+        #[arg(long, global = true)]
+        data: Option<PathBuf>,
+    },
     /// Backups of the embedded database, client-event log and object store.
     Backup {
         #[command(subcommand)]
@@ -269,6 +276,29 @@ enum EventsCommand {
 }
 
 #[derive(Subcommand)]
+enum NotifyCommand {
+    /// The delivery log, newest first.
+    Log {
+        /// Only messages in this status: pending, sent, parked or cancelled.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Send parked messages again (all of them, or one message, one tenant's or one
+    /// webhook's); the running nodes pick them up.
+    Replay {
+        /// One message, by its id.
+        #[arg(long)]
+        id: Option<uuid::Uuid>,
+        #[arg(long)]
+        tenant: Option<uuid::Uuid>,
+        #[arg(long)]
+        webhook: Option<uuid::Uuid>,
+    },
+}
+
+#[derive(Subcommand)]
 enum SearchCommand {
     /// Rebuild the search index from the database and report its size and time.
     Reindex,
@@ -365,6 +395,41 @@ async fn events(command: EventsCommand, store: &innkeep_store::SqlStore) -> anyh
                 .ok_or_else(|| anyhow::anyhow!("no consumer named {consumer:?}"))?;
             let (ok, failed) = innkeep_events::replay_dead_letters(store, c.as_ref()).await?;
             println!("replayed {ok}, still failing {failed}");
+        }
+    }
+    Ok(())
+}
+
+async fn notify(command: NotifyCommand, store: &innkeep_store::SqlStore) -> anyhow::Result<()> {
+    use innkeep_app::notify::{DeliveryFilter, DeliveryStatus, Notifications};
+    match command {
+        NotifyCommand::Log { status, limit } => {
+            let status = status
+                .map(|s| DeliveryStatus::parse(&s).ok_or_else(|| anyhow::anyhow!("no status {s:?}")))
+                .transpose()?;
+            let filter = DeliveryFilter { status, limit: limit.clamp(1, 10_000), ..DeliveryFilter::default() };
+            for d in store.deliveries(&filter).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\tattempts={}\t{}",
+                    d.id,
+                    d.created_at,
+                    d.channel.as_str(),
+                    d.template,
+                    d.status.as_str(),
+                    d.attempts,
+                    d.last_error.unwrap_or_default()
+                );
+            }
+        }
+        NotifyCommand::Replay { id, tenant, webhook } => {
+            let filter = DeliveryFilter {
+                id,
+                tenant_id: tenant.map(innkeep_core::TenantId),
+                webhook_id: webhook,
+                ..DeliveryFilter::default()
+            };
+            let n = store.replay(&filter, jiff::Timestamp::now()).await?;
+            println!("{n} parked messages to send again");
         }
     }
     Ok(())
@@ -487,7 +552,7 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
                 innkeep_core::Role::parse(&role).ok_or_else(|| anyhow::anyhow!("role must be guest, host or admin"))?;
             let store = startup::open_store(config).await?;
             let ports = startup::ports(config, store.clone(), Arc::new(SystemClock), &startup::open_search()?);
-            let cmd = innkeep_app::auth::Register { email, password, name, role };
+            let cmd = innkeep_app::auth::Register { email, password, name, role, locale: Default::default() };
             let user = innkeep_app::auth::register(&ports, cmd, jiff::Timestamp::now())
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -500,6 +565,13 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             set_data(config, data);
             let store = startup::open_store(config).await?;
             let result = events(command, &store).await;
+            store.close().await;
+            result
+        }
+        Command::Notify { command, data } => {
+            set_data(config, data);
+            let store = startup::open_store(config).await?;
+            let result = notify(command, &store).await;
             store.close().await;
             result
         }

@@ -268,13 +268,20 @@ impl Server {
             let relay = NatsRelay::connect(nats_options(config)).await.context("connecting to NATS")?;
             tokio::spawn(relay.run(ports.store.clone(), commits.clone(), stop.subscribe()));
         }
+        let notify = crate::notify::start(config, &ports, commits.clone(), options, &stop, addr)?;
         let sink = client_event_sink(config, stop.subscribe()).await?;
         let objects = crate::parts::open_objects(config)?;
-        let consumer_names: Vec<String> = consumers().iter().map(|c| c.name().to_string()).collect();
+        let mut consumer_names: Vec<String> = consumers().iter().map(|c| c.name().to_string()).collect();
+        if notify.is_some() {
+            consumer_names.push(innkeep_notify::consumer::NAME.to_string());
+        }
         let probes = crate::parts::probes(config, &ports, search.index.clone(), objects.clone(), &consumer_names);
         let mut state = innkeep_app::node::AppState::new(ports.clone());
         if let Some(provider) = provider {
             state = state.with_provider(provider);
+        }
+        if let Some(n) = notify {
+            state = state.with_webhook_urls(n.urls);
         }
         let state =
             state.with_client_events(sink).with_objects(objects).with_probes(probes).with_starting(starting.clone());

@@ -207,6 +207,9 @@ fn api_rows() -> Vec<Row> {
         api(M::POST, "/api/v1/sessions", [201, 201, 201, 201, 201, 201]).json(SIGN_IN),
         api(M::DELETE, "/api/v1/sessions/current", [401, 204, 204, 204, 204, 204]).own_session(),
         api(M::GET, "/api/v1/me", [401, 200, 200, 200, 200, 200]).shows("guest_a_user", [N, Y, N, N, N, N]),
+        api(M::PATCH, "/api/v1/me", [401, 200, 200, 200, 200, 200])
+            .note("one's own language, set to what it is")
+            .json(r#"{"locale": "en"}"#),
         api(M::GET, "/api/v1/me/searches", [401, 200, 200, 200, 200, 200]).shows("search_secret", [N, Y, N, N, N, N]),
         api(M::POST, "/api/v1/properties", [401, 403, 403, 201, 201, 403]).json(NEW_PROPERTY),
         api(M::GET, "/api/v1/properties?limit=100", [200, 200, 200, 200, 200, 200])
@@ -298,6 +301,20 @@ fn api_rows() -> Vec<Row> {
         api(M::POST, "/api/v1/payments/webhooks/stripe", [404; 6])
             .note("no card provider here; with one, only the provider's signature admits an event (tests/card_payments.rs)")
             .json(r#"{"id": "evt_1", "type": "payment_intent.succeeded"}"#),
+        api(M::POST, "/api/v1/webhooks", [401, 403, 403, 201, 201, 400])
+            .note("an admin must name the tenant")
+            .json(r#"{"url": "https://hooks.example.com/innkeep", "events": ["booking.confirmed"]}"#)
+            .changes(),
+        api(M::POST, "/api/v1/webhooks", [401, 403, 403, 403, 201, 201])
+            .note("naming tenant B")
+            .json(r#"{"url": "https://hooks.example.com/innkeep", "events": ["booking.confirmed"], "tenant_id": "{tenant_b}"}"#)
+            .changes(),
+        api(M::GET, "/api/v1/webhooks", [401, 403, 403, 200, 200, 200]).shows("webhook_a", [N, N, N, Y, N, Y]),
+        api(M::GET, "/api/v1/webhooks/{webhook_a}", [401, 404, 404, 200, 404, 200])
+            .shows("webhook_a", [N, N, N, Y, N, Y]),
+        api(M::GET, "/api/v1/webhooks/{webhook_a}/deliveries", [401, 404, 404, 200, 404, 200]),
+        api(M::DELETE, "/api/v1/webhooks/{webhook_a}", [401, 404, 404, 204, 404, 204]).changes(),
+        api(M::GET, "/api/v1/notifications", [401, 403, 403, 200, 200, 200]),
         api(M::POST, "/api/v1/events", [202, 202, 202, 202, 202, 202]).json(EVENTS),
         api(M::GET, "/api/v1/openapi.json", [200, 200, 200, 200, 200, 200]),
     ]
@@ -353,6 +370,7 @@ fn page_rows() -> Vec<Row> {
             .note("by bank transfer: only the booking's guest pays")
             .form(&[("method", "bank_transfer")])
             .changes(),
+        page(M::GET, "/host/messages", [303, 403, 403, 200, 200, 403]),
         page(M::GET, "/host/money", [303, 403, 403, 200, 200, 403]),
         page(M::POST, "/host/money", [303, 403, 403, 303, 303, 403])
             .note("each host sets its own tenant's payout account")
@@ -389,7 +407,13 @@ async fn sign_up(app: &TestApp, email: &str, role: Role) {
     if role == Role::Admin {
         // Admins are made by the operator (`innkeep admin create-user`), not by the API.
         let ports = &app.server.as_ref().expect("server").ports;
-        let cmd = Register { email: email.into(), password: PASSWORD.into(), name: "Olga Operator".into(), role };
+        let cmd = Register {
+            email: email.into(),
+            password: PASSWORD.into(),
+            name: "Olga Operator".into(),
+            role,
+            locale: Default::default(),
+        };
         register(ports, cmd, app.clock.now_for_tests()).await.expect("admin registered");
         return;
     }
@@ -522,7 +546,20 @@ async fn objects_of_a(app: &TestApp, cast: &Cast, n: usize) -> Vec<(&'static str
     let r = common::Reply::from(r).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let payment = r.body["id"].as_str().expect("payment id").to_string();
+    // A tenant may have only so many webhooks: a fresh copy's replaces the last copy's,
+    // and the world's own (the oldest) stays.
+    let hooks = app.get("/api/v1/webhooks", Some(host)).await.body.as_array().cloned().unwrap_or_default();
+    for old in hooks.iter().skip(1) {
+        let id = old["id"].as_str().expect("webhook id");
+        let r = app.call(Method::DELETE, &format!("/api/v1/webhooks/{id}"), Some(host), None).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+    }
+    let hook = json!({"url": "https://hooks.example.com/a", "events": ["booking.confirmed", "booking.cancelled"]});
+    let r = app.post("/api/v1/webhooks", Some(host), hook).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let webhook = r.body["id"].as_str().expect("webhook id").to_string();
     vec![
+        ("webhook_a", webhook),
         ("property_a", property),
         ("tenant_a", tenant),
         ("nothing", uuid::Uuid::nil().to_string()),
@@ -546,6 +583,11 @@ async fn world(app: &TestApp, cast: &Cast) -> World {
     w.0.insert("photo_b", upload_photo(app, host_b, &property_b).await);
     let guest_b = cast.token(Who::GuestB).expect("guest B");
     w.0.insert("booking_b", booking(app, guest_b, &room_type_b, "2027-02-01", "2027-02-03").await);
+    let tenant_b = app.get(&format!("/api/v1/properties/{property_b}"), None).await.body["tenant_id"]
+        .as_str()
+        .expect("tenant id")
+        .to_string();
+    w.0.insert("tenant_b", tenant_b);
     w.0.insert("property_b", property_b);
     w.0.insert("room_type_b", room_type_b);
 
@@ -577,6 +619,7 @@ const OWNER_READS: &[(Who, &str)] = &[
     (Who::GuestA, "/api/v1/me"),
     (Who::GuestA, "/api/v1/payments/{payment_a}"),
     (Who::GuestA, "/api/v1/bookings/{held_a}/payments"),
+    (Who::HostA, "/api/v1/webhooks/{webhook_a}"),
     (Who::HostB, "/api/v1/properties/{property_b}"),
     (Who::HostB, "/api/v1/properties/{property_b}/room-types"),
     (Who::HostB, "/api/v1/properties/{property_b}/photos"),

@@ -253,6 +253,7 @@ async fn admin_token(app: &TestApp) -> String {
         password: "correct horse battery".into(),
         name: "Olga".into(),
         role: Role::Admin,
+        locale: Default::default(),
     };
     innkeep_app::auth::register(ports, cmd, app.clock.now_for_tests()).await.unwrap();
     let r = app.post("/api/v1/sessions", None, json!({"email": email, "password": "correct horse battery"})).await;

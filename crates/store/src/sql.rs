@@ -8,6 +8,7 @@ mod billing;
 mod catalog;
 mod history;
 mod inventory;
+mod notifications;
 mod outbox;
 mod payments;
 mod photos;
@@ -324,6 +325,7 @@ fn user_of(row: &AnyRow) -> Result<User, StoreError> {
         role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
         tenant_id: tenant.as_deref().map(parse::<TenantId>).transpose()?,
         created_at: from_ms(row.try_get("created_at").map_err(db_err)?)?,
+        locale: innkeep_core::Locale::parse(&row.try_get::<String, _>("locale").map_err(db_err)?).unwrap_or_default(),
     })
 }
 

@@ -108,6 +108,7 @@ async fn host(store: &SqlStore) -> User {
         role: Role::Host,
         tenant_id: Some(t),
         created_at: now(),
+        locale: Default::default(),
     };
     store
         .create_user(

@@ -124,7 +124,7 @@ pub async fn signup_form(v: Visitor, Query(q): Query<NextQuery>) -> PageResult {
 }
 
 /// POST /signup: register, then sign in.
-pub async fn signup(State(s): State<AppState>, v: Visitor, f: Fields) -> PageResult {
+pub async fn signup(State(s): State<AppState>, headers: axum::http::HeaderMap, v: Visitor, f: Fields) -> PageResult {
     let next = requested_next(&f)?;
     let role = if f.get("role") == "host" { Role::Host } else { Role::Guest };
     let mut page = SignUpPage {
@@ -141,7 +141,9 @@ pub async fn signup(State(s): State<AppState>, v: Visitor, f: Fields) -> PageRes
         return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
     let now = s.ports.clock.now();
-    let cmd = Register { email: page.email.clone(), password: password.clone(), name: page.name.clone(), role };
+    let accept = headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let locale = innkeep_core::Locale::negotiate(accept);
+    let cmd = Register { email: page.email.clone(), password: password.clone(), name: page.name.clone(), role, locale };
     if let Err(e) = register(&s.ports, cmd, now).await {
         page.errors = FormErrors::from_app(e, &["email", "password", "name"])?;
         return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));

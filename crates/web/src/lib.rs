@@ -14,6 +14,7 @@ mod page;
 mod redirect;
 mod seams;
 mod session;
+mod unsubscribe;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -102,9 +103,11 @@ pub fn routes_with(config: WebConfig) -> Router<AppState> {
         .route("/host/bookings", get(host::bookings))
         .route("/host/bookings.csv", get(host::bookings_csv))
         .route("/host/bookings/{id}/{action}", post(host::booking_act))
+        .route("/host/messages", get(host::messages))
         .route("/host/money", get(host::money_overview).post(host::payout_account_set))
         .route("/host/invoices/{id}", get(host::invoice_page))
         .route("/ops", get(ops::dashboard))
+        .route("/unsubscribe/{token}", get(unsubscribe::form).post(unsubscribe::stop))
         .route("/static/{*path}", get(assets::serve))
         .layer(axum::middleware::from_fn(session::guard))
         .layer(axum::Extension(web))

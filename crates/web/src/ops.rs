@@ -4,9 +4,11 @@
 //! requests), and the health of each part (the probes the binary configured).
 //!
 //! Booking figures come from the store (paged, capped at `COUNT_CAP` bookings per figure);
-//! request figures from this node's rolling window of measured requests.
+//! request figures from this node's rolling window of measured requests; the messages
+//! panel from the newest `MESSAGES_READ` messages of the delivery log.
 
 use crate::chart::{BarChart, LineChart, bars, lines};
+use crate::host::MessageRow;
 use crate::page::{Ctx, PageError, PageResult, amount, money, render};
 use crate::session::Visitor;
 use askama::Template;
@@ -14,6 +16,7 @@ use axum::extract::State;
 use innkeep_app::booking::list_bookings;
 use innkeep_app::health::{PartHealth, Status, check_all};
 use innkeep_app::node::AppState;
+use innkeep_app::notify::{DeliveryFilter, DeliveryStatus, deliveries};
 use innkeep_app::report::{Revenue, made_per_day, occupancy_pct, occupied_per_night, revenue_per_day, utc_day};
 use innkeep_app::store::{Booking, BookingFilter};
 use innkeep_app::{Actor, AppError, Ports};
@@ -30,6 +33,13 @@ const DAYS: i64 = 14;
 const BURST: u64 = 5;
 /// Requests needed in the window before latency and error rate raise alerts.
 const MIN_REQUESTS: u64 = 20;
+/// Newest messages of the delivery log counted by status (the most one read answers).
+const MESSAGES_READ: u32 = 200;
+/// Parked messages listed.
+const PARKED_SHOWN: u32 = 20;
+/// How long past due a pending message is overdue: longer than a send's lease (2 minutes)
+/// plus the dispatcher's idle poll, so a message being sent is never counted.
+const OVERDUE_AFTER: SignedDuration = SignedDuration::from_mins(5);
 
 /// Total units of every room type, cached for a minute (a scan of the catalogue).
 #[derive(Default)]
@@ -119,6 +129,21 @@ struct OpsPage {
     failed_payments: Vec<(String, String, String, String)>,
     /// (when, amount, outcome, reference)
     lines_to_review: Vec<(String, String, String, String)>,
+    messages: MessagesPanel,
+}
+
+/// The delivery log at a glance: failing notifications stand out.
+#[derive(Default)]
+struct MessagesPanel {
+    /// Whether the store answered (the panel is left out when it did not).
+    shown: bool,
+    /// (status, tone, how many) among the newest `read` messages
+    counts: Vec<(&'static str, &'static str, usize)>,
+    read: usize,
+    /// The newest parked messages, with their last error.
+    parked: Vec<MessageRow>,
+    /// Pending messages overdue ("" when none).
+    overdue: String,
 }
 
 fn plus(d: Date, n: i64) -> Date {
@@ -341,6 +366,25 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
         .map(|PartHealth { part, status, detail }| PartRow { part, status: status.as_str(), detail })
         .collect();
     let (failed_payments, lines_to_review) = if db_ok { money_to_review(&s).await? } else { Default::default() };
+    let messages = if db_ok { messages_to_review(&s.ports, &a, now).await? } else { MessagesPanel::default() };
+    if let Some(latest) = messages.parked.first() {
+        let n = messages.parked.len();
+        alerts.push(Alert {
+            severity: "warning",
+            text: format!(
+                "{} parked message{} (given up on); latest {} by {} at {} UTC: {} (see Messages below)",
+                at_least(n, n >= PARKED_SHOWN as usize),
+                if n == 1 { "" } else { "s" },
+                latest.template,
+                latest.channel,
+                latest.when,
+                latest.error
+            ),
+        });
+    }
+    if !messages.overdue.is_empty() {
+        alerts.push(Alert { severity: "warning", text: format!("{}: is the dispatcher running?", messages.overdue) });
+    }
     if !failed_payments.is_empty() || !lines_to_review.is_empty() {
         alerts.push(Alert {
             severity: "warning",
@@ -360,7 +404,45 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
         parts,
         failed_payments,
         lines_to_review,
+        messages,
     }))
+}
+
+/// The delivery log's newest messages by status, the latest parked ones, and the pending
+/// ones overdue.
+async fn messages_to_review(ports: &Ports, a: &Actor, now: Timestamp) -> Result<MessagesPanel, PageError> {
+    let newest = DeliveryFilter { limit: MESSAGES_READ, ..DeliveryFilter::default() };
+    let newest = deliveries(ports, a, newest).await?;
+    let counts = DeliveryStatus::ALL
+        .iter()
+        .map(|st| (st.as_str(), crate::host::tone(*st), newest.iter().filter(|d| d.status == *st).count()))
+        .collect();
+    let parked =
+        DeliveryFilter { status: Some(DeliveryStatus::Parked), limit: PARKED_SHOWN, ..DeliveryFilter::default() };
+    let parked = deliveries(ports, a, parked).await?;
+    let pending =
+        DeliveryFilter { status: Some(DeliveryStatus::Pending), limit: MESSAGES_READ, ..DeliveryFilter::default() };
+    let pending = deliveries(ports, a, pending).await?;
+    let late: Vec<Timestamp> =
+        pending.iter().map(|d| d.next_attempt_at).filter(|at| *at < now - OVERDUE_AFTER).collect();
+    let overdue = match late.iter().min() {
+        None => String::new(),
+        Some(oldest) => format!(
+            "{} pending message{} overdue by more than {} minutes, the oldest due since {} UTC",
+            // Only the newest pending messages were read: older ones are likely overdue too.
+            at_least(late.len(), pending.len() >= MESSAGES_READ as usize),
+            if late.len() == 1 { "" } else { "s" },
+            OVERDUE_AFTER.as_mins(),
+            oldest.to_zoned_datetime(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%d %H:%M")
+        ),
+    };
+    Ok(MessagesPanel {
+        shown: true,
+        counts,
+        read: newest.len(),
+        parked: parked.iter().map(MessageRow::of).collect(),
+        overdue,
+    })
 }
 
 type Rows = Vec<(String, String, String, String)>;

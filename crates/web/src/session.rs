@@ -109,7 +109,9 @@ pub async fn guard(req: Request, next: Next) -> Response {
     } else {
         None
     };
-    let req = if parts.method == Method::POST {
+    // An unsubscribe link's token is its own authority (see `unsubscribe`); mail clients
+    // post to it without cookies.
+    let req = if parts.method == Method::POST && !parts.uri.path().starts_with("/unsubscribe/") {
         // A multipart form (a photo upload) may be large; its token is one of its parts.
         let multipart =
             parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(crate::multipart::boundary);

@@ -660,6 +660,7 @@ async fn web_sign_in_keeps_the_password_whole_and_takes_any_spelling_of_the_addr
         password: password.into(),
         name: "Renée".into(),
         role: Role::Guest,
+        locale: Default::default(),
     };
     register(&t.ports, cmd, now).await.unwrap();
     let attempt = |email: &'static str, password: &'static str| {

@@ -26,6 +26,10 @@ pub struct RegisterBody {
     pub name: String,
     /// "guest" or "host"; a host registration also creates its tenant.
     pub role: String,
+    /// The language of the messages Innkeep sends the user: "en", "de" or "pt". Without
+    /// it, the best match of the request's `Accept-Language` (English when none matches).
+    #[serde(default)]
+    pub locale: Option<String>,
 }
 
 /// A user as others may see it.
@@ -38,6 +42,8 @@ pub struct UserView {
     pub role: String,
     #[schema(value_type = Option<String>, format = Uuid)]
     pub tenant_id: Option<innkeep_core::TenantId>,
+    /// The language of the messages sent to the user ("en", "de" or "pt").
+    pub locale: String,
 }
 
 impl From<&User> for UserView {
@@ -48,6 +54,7 @@ impl From<&User> for UserView {
             name: u.name.clone(),
             role: u.role.as_str().to_string(),
             tenant_id: u.tenant_id,
+            locale: u.locale.as_str().to_string(),
         }
     }
 }
@@ -61,8 +68,21 @@ impl From<&User> for UserView {
         (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn register(
     State(s): State<AppState>,
+    headers: axum::http::HeaderMap,
     Body(b): Body<RegisterBody>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
+    let locale = match &b.locale {
+        Some(tag) => innkeep_core::Locale::parse(tag).ok_or_else(|| {
+            ApiError::invalid(
+                "locale",
+                "invalid_locale",
+                format!("locale must be \"en\", \"de\" or \"pt\", not {tag:?}"),
+            )
+        })?,
+        None => innkeep_core::Locale::negotiate(
+            headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or(""),
+        ),
+    };
     let role = match b.role.as_str() {
         "guest" => Role::Guest,
         "host" => Role::Host,
@@ -74,7 +94,7 @@ pub async fn register(
             ));
         }
     };
-    let cmd = Register { email: b.email, password: b.password, name: b.name, role };
+    let cmd = Register { email: b.email, password: b.password, name: b.name, role, locale };
     let user = auth::register(&s.ports, cmd, s.ports.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(UserView::from(&user))))
 }
@@ -143,6 +163,16 @@ pub struct MeView {
     pub role: String,
     #[schema(value_type = Option<String>, format = Uuid)]
     pub tenant_id: Option<innkeep_core::TenantId>,
+    /// The language of the messages sent to the user ("en", "de" or "pt").
+    pub locale: String,
+}
+
+/// What a user may change of their account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeBody {
+    /// "en", "de" or "pt"
+    pub locale: String,
 }
 
 /// Who am I.
@@ -150,6 +180,36 @@ pub struct MeView {
     responses((status = 200, description = "the signed-in actor", body = MeView),
         (status = 401, response = inline(Unauthorized)),
         (status = 503, response = inline(ServiceUnavailable))))]
-pub async fn me(Auth(a): Auth) -> Json<MeView> {
-    Json(MeView { user_id: a.user_id, role: a.role.as_str().to_string(), tenant_id: a.tenant_id })
+pub async fn me(State(s): State<AppState>, Auth(a): Auth) -> ApiResult<Json<MeView>> {
+    let user = auth::user(&s.ports, &a).await?;
+    Ok(Json(MeView {
+        user_id: a.user_id,
+        role: a.role.as_str().to_string(),
+        tenant_id: a.tenant_id,
+        locale: user.locale.as_str().to_string(),
+    }))
+}
+
+/// Change the signed-in user's account: the language of their messages.
+#[utoipa::path(patch, path = "/api/v1/me", operation_id = "update_me", tag = "accounts", security(("bearer" = [])),
+    request_body = MeBody,
+    responses((status = 200, description = "the signed-in actor", body = MeView),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 413, response = inline(PayloadTooLarge)), (status = 415, response = inline(UnsupportedMediaType)),
+        (status = 503, response = inline(ServiceUnavailable))))]
+pub async fn update_me(State(s): State<AppState>, Auth(a): Auth, Body(b): Body<MeBody>) -> ApiResult<Json<MeView>> {
+    let locale = innkeep_core::Locale::parse(&b.locale).filter(|_| b.locale.len() <= 35).ok_or_else(|| {
+        ApiError::invalid(
+            "locale",
+            "invalid_locale",
+            format!("locale must be \"en\", \"de\" or \"pt\", not {:?}", b.locale),
+        )
+    })?;
+    auth::set_locale(&s.ports, &a, locale).await?;
+    Ok(Json(MeView {
+        user_id: a.user_id,
+        role: a.role.as_str().to_string(),
+        tenant_id: a.tenant_id,
+        locale: locale.as_str().to_string(),
+    }))
 }

@@ -5,6 +5,7 @@ pub mod billing;
 pub mod bookings;
 pub mod catalog;
 pub mod ingest;
+pub mod notifications;
 pub mod openapi;
 pub mod payments;
 pub mod photos;

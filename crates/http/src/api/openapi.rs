@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations.
 
-use super::{accounts, billing, bookings, catalog, ingest, payments, photos, search};
+use super::{accounts, billing, bookings, catalog, ingest, notifications, payments, photos, search};
 use crate::error::Problem;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -9,7 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 #[openapi(
     info(title = "Innkeep API", description = "Search, quote, book, confirm and cancel stays.", version = "1"),
     paths(
-        accounts::register, accounts::sign_in, accounts::sign_out, accounts::me,
+        accounts::register, accounts::sign_in, accounts::sign_out, accounts::me, accounts::update_me,
         catalog::create_property, catalog::list_properties, catalog::get_property, catalog::patch_property,
         catalog::create_room_type, catalog::list_room_types, catalog::get_room_type, catalog::patch_room_type,
         catalog::put_calendar, catalog::get_calendar, catalog::availability,
@@ -22,6 +22,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         payments::create_refund, payments::refunds, payments::stripe_webhook,
         billing::set_rate, billing::get_rate, billing::invoices, billing::invoice,
         billing::set_account, billing::payouts, billing::batch,
+        notifications::create, notifications::list, notifications::get, notifications::delete,
+        notifications::deliveries, notifications::log,
     ),
     // `Problem` is listed because the error responses (`problems`) refer to it by name.
     components(schemas(Problem)),

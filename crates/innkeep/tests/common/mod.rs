@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fake_stripe;
+pub mod receivers;
 
 use innkeep::config::Config;
 use innkeep::startup::Server;

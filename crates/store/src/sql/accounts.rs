@@ -18,7 +18,7 @@ impl Accounts for SqlStore {
                     .map_err(db_err)?;
             }
             let r = sqlx::query(
-                "INSERT INTO users (id, email, name, role, tenant_id, tenant_role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO users (id, email, name, role, tenant_id, tenant_role, password_hash, created_at, locale) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(u.id.to_string())
             .bind(u.email.as_str())
@@ -28,6 +28,7 @@ impl Accounts for SqlStore {
             .bind(u.tenant_id.map(|_| "owner"))
             .bind(&new.password_hash)
             .bind(ms(u.created_at))
+            .bind(u.locale.as_str())
             .execute(&mut *tx)
             .await;
             match r {
@@ -41,7 +42,7 @@ impl Accounts for SqlStore {
     }
 
     async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError> {
-        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at, u.password_hash FROM users u WHERE u.email = $1";
+        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at, u.locale, u.password_hash FROM users u WHERE u.email = $1";
         let Some(row) = sqlx::query(sql).bind(email.as_str()).fetch_optional(&self.reader()).await.map_err(db_err)?
         else {
             return Ok(None);
@@ -66,7 +67,7 @@ impl Accounts for SqlStore {
     }
 
     async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<(User, Timestamp)>, StoreError> {
-        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2";
+        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at, u.locale, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2";
         let row =
             sqlx::query(sql).bind(token_hash).bind(ms(now)).fetch_optional(&self.reader()).await.map_err(db_err)?;
         row.as_ref().map(|r| Ok((user_of(r)?, from_ms(r.try_get("expires_at").map_err(db_err)?)?))).transpose()
@@ -84,5 +85,32 @@ impl Accounts for SqlStore {
             self.commit(tx).await
         })
         .await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        let sql =
+            "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at, u.locale FROM users u WHERE u.id = $1";
+        let row = sqlx::query(sql).bind(id.to_string()).fetch_optional(&self.reader()).await.map_err(db_err)?;
+        row.as_ref().map(user_of).transpose()
+    }
+
+    async fn set_locale(&self, user: UserId, locale: innkeep_core::Locale) -> Result<(), StoreError> {
+        self.write(async {
+            let mut tx = self.begin().await?;
+            sqlx::query("UPDATE users SET locale = $2 WHERE id = $1")
+                .bind(user.to_string())
+                .bind(locale.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            self.commit(tx).await
+        })
+        .await
+    }
+
+    async fn tenant_users(&self, tenant: TenantId) -> Result<Vec<User>, StoreError> {
+        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at, u.locale FROM users u WHERE u.tenant_id = $1 ORDER BY u.created_at, u.id";
+        let rows = sqlx::query(sql).bind(tenant.to_string()).fetch_all(&self.reader()).await.map_err(db_err)?;
+        rows.iter().map(user_of).collect()
     }
 }

@@ -1,5 +1,5 @@
 //! Host pages: properties, room types, the rates and availability calendar, bookings
-//! with actions, a CSV export, and photo upload (a multipart form; the bytes go to the
+//! with actions, a CSV export, the messages sent, and photo upload (a multipart form; the bytes go to the
 //! object-storage port).
 
 use crate::guest::Names;
@@ -68,10 +68,12 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
 
 mod bookings;
 mod calendar;
+mod messages;
 mod money;
 mod properties;
 
 pub use bookings::*;
 pub use calendar::*;
+pub use messages::*;
 pub use money::*;
 pub use properties::*;

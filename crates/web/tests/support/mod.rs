@@ -160,7 +160,13 @@ pub async fn user(t: &TestWeb, email: &str, role: Role) -> Actor {
     let now = t.ports.clock.now();
     let u = register(
         &t.ports,
-        Register { email: email.into(), password: PASSWORD.into(), name: "Test Person".into(), role },
+        Register {
+            email: email.into(),
+            password: PASSWORD.into(),
+            name: "Test Person".into(),
+            role,
+            locale: Default::default(),
+        },
         now,
     )
     .await

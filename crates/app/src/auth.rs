@@ -134,7 +134,7 @@ pub fn token_hash(token: &str) -> String {
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0mlrM9Bm4Z1fQgk0ByZ2Zz2e1qS4HXhV0LBWm+7Kq3s";
 
-async fn hash_password(password: Password) -> Result<String, AppError> {
+pub(crate) async fn hash_password(password: Password) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || {
         let mut raw = [0u8; 16];
         rand::rng().fill_bytes(&mut raw);
@@ -149,7 +149,7 @@ async fn hash_password(password: Password) -> Result<String, AppError> {
     .map_err(|e| AppError::Store(crate::StoreError::Database(format!("hashing task failed: {e}"))))?
 }
 
-async fn verify_password(password: String, hash: String) -> Result<bool, AppError> {
+pub(crate) async fn verify_password(password: String, hash: String) -> Result<bool, AppError> {
     tokio::task::spawn_blocking(move || {
         let Ok(parsed) = PasswordHash::new(&hash) else { return false };
         Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()

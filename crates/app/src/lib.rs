@@ -13,6 +13,7 @@ pub mod cache;
 pub mod card;
 pub mod catalog;
 pub mod clock;
+pub mod credentials;
 pub mod error;
 pub mod event;
 pub mod follow;

@@ -22,6 +22,9 @@ pub struct Limit {
 /// Sign-in attempts per e-mail address (in its normal form).
 pub const SIGN_IN: Limit = Limit { name: "sign-in", max: 10, per: Duration::from_secs(60) };
 
+/// Account e-mails (password resets, verifications) per address or user.
+pub const ACCOUNT_MAIL: Limit = Limit { name: "account-mail", max: 5, per: Duration::from_secs(15 * 60) };
+
 /// Client event batches per client id.
 pub const CLIENT_BATCHES: Limit = Limit { name: "batches", max: 50, per: Duration::from_secs(1) };
 

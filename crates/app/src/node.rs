@@ -19,6 +19,9 @@ pub struct AppState {
     /// The rule integrators' webhook URLs must meet; without one, the webhook endpoints
     /// answer 404 (nothing would send their deliveries).
     pub webhook_urls: Option<crate::notify::UrlCheck>,
+    /// Renders the account e-mails (password resets, verifications); without it, those
+    /// endpoints answer 404 (no e-mail would go out).
+    pub account_mail: Option<Arc<dyn crate::credentials::AccountMail>>,
     /// This node's recent requests (latency, errors), fed by the request middleware.
     pub requests: Arc<crate::requests::RequestStats>,
     /// The parts whose health the operator dashboard shows, in order.
@@ -39,6 +42,7 @@ impl AppState {
             objects: None,
             provider: None,
             webhook_urls: None,
+            account_mail: None,
             requests: Arc::new(crate::requests::RequestStats::default()),
             probes: Arc::new(vec![Arc::new(crate::health::DatabaseProbe(ports.store.clone()))]),
             starting: Arc::new(std::sync::atomic::AtomicBool::new(false)),
@@ -56,6 +60,12 @@ impl AppState {
     /// Take integrators' webhooks whose URLs meet `check`.
     pub fn with_webhook_urls(mut self, check: crate::notify::UrlCheck) -> Self {
         self.webhook_urls = Some(check);
+        self
+    }
+
+    /// Mail account links rendered by `mail`.
+    pub fn with_account_mail(mut self, mail: Arc<dyn crate::credentials::AccountMail>) -> Self {
+        self.account_mail = Some(mail);
         self
     }
 

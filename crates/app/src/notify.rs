@@ -110,6 +110,17 @@ pub struct Content {
     /// Where the recipient stops messages like this one (`List-Unsubscribe`, one click).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsubscribe_url: Option<String>,
+    /// The message holds a secret (a single-use link): only its subject stays in the log
+    /// once it is sent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub secret: bool,
+}
+
+impl Content {
+    /// What the log keeps of a sent message that held a secret.
+    pub fn without_secret(&self) -> Content {
+        Content { subject: self.subject.clone(), transactional: self.transactional, ..Content::default() }
+    }
 }
 
 /// A message to write to the delivery log.
@@ -204,8 +215,8 @@ pub trait Notifications: Send + Sync {
     ) -> Result<Vec<Delivery>, StoreError>;
     /// The earliest time a pending message falls due (to sleep until then).
     async fn next_due(&self) -> Result<Option<Timestamp>, StoreError>;
-    /// A message was delivered.
-    async fn record_sent(&self, id: Uuid, now: Timestamp) -> Result<(), StoreError>;
+    /// A message was delivered; with `keep`, the log keeps that instead of its content.
+    async fn record_sent(&self, id: Uuid, now: Timestamp, keep: Option<&Content>) -> Result<(), StoreError>;
     /// An attempt failed: try again at `retry_at`, or park the message when `None`.
     async fn record_failure(&self, id: Uuid, error: &str, retry_at: Option<Timestamp>) -> Result<(), StoreError>;
     /// The log, newest first.

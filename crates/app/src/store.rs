@@ -80,6 +80,40 @@ pub struct User {
     pub locale: innkeep_core::Locale,
 }
 
+/// A live session of a user (its token is never kept, only its hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionRecord {
+    pub token_hash: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// What a single-use account token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    PasswordReset,
+    EmailVerification,
+}
+
+impl TokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::PasswordReset => "password_reset",
+            TokenPurpose::EmailVerification => "email_verification",
+        }
+    }
+}
+
+/// A single-use token mailed to a user, kept as its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountToken {
+    pub token_hash: String,
+    pub user_id: UserId,
+    pub purpose: TokenPurpose,
+    pub expires_at: Timestamp,
+    pub created_at: Timestamp,
+}
+
 /// A user to create; for a host, `tenant_id` names the tenant created with it.
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -226,6 +260,33 @@ pub trait Accounts: Send + Sync {
     async fn delete_session(&self, token_hash: &str, event: &Event) -> Result<(), StoreError>;
     /// The user with this id.
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
+    /// A user's live sessions, newest first.
+    async fn sessions_of(&self, user: UserId, now: Timestamp) -> Result<Vec<SessionRecord>, StoreError>;
+    /// End a user's sessions, all but `keep` (a token hash), with a `session.ended` event
+    /// each, in one transaction; with `password_hash`, set the user's password in it too.
+    /// Answers the events written.
+    async fn end_sessions(
+        &self,
+        user: UserId,
+        keep: Option<&str>,
+        password_hash: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Vec<Event>, StoreError>;
+    /// The user's password hash.
+    async fn password_hash(&self, user: UserId) -> Result<Option<String>, StoreError>;
+    /// Keep a single-use token (its hash).
+    async fn add_account_token(&self, token: &AccountToken) -> Result<(), StoreError>;
+    /// Use a token of this purpose: once, before it expires; whose it was.
+    async fn use_account_token(
+        &self,
+        token_hash: &str,
+        purpose: TokenPurpose,
+        now: Timestamp,
+    ) -> Result<Option<UserId>, StoreError>;
+    /// Mark a user's e-mail address verified.
+    async fn set_email_verified(&self, user: UserId, at: Timestamp) -> Result<(), StoreError>;
+    /// When the user's e-mail address was verified.
+    async fn email_verified_at(&self, user: UserId) -> Result<Option<Timestamp>, StoreError>;
     /// Change the language a user's messages are written in.
     async fn set_locale(&self, user: UserId, locale: innkeep_core::Locale) -> Result<(), StoreError>;
     /// The members of a tenant (its hosts), oldest first.

@@ -7,7 +7,9 @@ pub mod error;
 pub mod extract;
 pub mod telemetry;
 
-use api::{accounts, billing, bookings, catalog, ingest, notifications, openapi, payments, photos, search};
+use api::{
+    accounts, billing, bookings, catalog, credentials, ingest, notifications, openapi, payments, photos, search,
+};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode};
@@ -46,6 +48,12 @@ pub fn api_routes() -> Router<AppState> {
         .route("/sessions", post(accounts::sign_in))
         .route("/sessions/current", axum::routing::delete(accounts::sign_out))
         .route("/me", get(accounts::me).patch(accounts::update_me))
+        .route("/me/password", post(credentials::change_password))
+        .route("/me/sessions", get(credentials::sessions).delete(credentials::sign_out_everywhere))
+        .route("/me/email-verification", post(credentials::request_verification))
+        .route("/email-verifications", post(credentials::verify))
+        .route("/password-resets", post(credentials::request_reset))
+        .route("/password-resets/confirm", post(credentials::reset))
         .route("/me/searches", get(search::recent))
         .route("/properties", post(catalog::create_property).get(catalog::list_properties))
         .route("/properties/{id}", get(catalog::get_property).patch(catalog::patch_property))

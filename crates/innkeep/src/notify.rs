@@ -110,6 +110,7 @@ fn public_url(config: &Config) -> String {
 /// The running notifications part: what the HTTP layer needs of it.
 pub struct Started {
     pub urls: UrlCheck,
+    pub account_mail: Arc<dyn innkeep_app::credentials::AccountMail>,
 }
 
 /// Start the consumer, the dispatcher and (where Slack or PagerDuty is set) the alert
@@ -134,5 +135,8 @@ pub fn start(
     let dispatcher = Dispatcher { ports: ports.clone(), senders, options: dispatch_options(config) };
     tokio::spawn(dispatcher.run(commits, stop.subscribe()));
     let rule = url_rule(config);
-    Ok(Some(Started { urls: Arc::new(move |u: &str| rule.check(u).map(|_| ())) }))
+    Ok(Some(Started {
+        urls: Arc::new(move |u: &str| rule.check(u).map(|_| ())),
+        account_mail: Arc::new(innkeep_notify::account_mail::AccountMails { public_url: public_url(config) }),
+    }))
 }

@@ -281,7 +281,7 @@ impl Server {
             state = state.with_provider(provider);
         }
         if let Some(n) = notify {
-            state = state.with_webhook_urls(n.urls);
+            state = state.with_webhook_urls(n.urls).with_account_mail(n.account_mail);
         }
         let state =
             state.with_client_events(sink).with_objects(objects).with_probes(probes).with_starting(starting.clone());

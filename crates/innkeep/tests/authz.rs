@@ -114,6 +114,9 @@ struct Row {
     shows: Vec<(&'static str, [bool; 6])>,
     /// Each actor signs in anew for this request (it ends the session it uses).
     own_session: bool,
+    /// Each actor is a new user of its role for this request (it ends every session of
+    /// the user, which the cast's own sessions must survive).
+    fresh_user: bool,
 }
 
 fn api(method: Method, path: &'static str, expect: [u16; 6]) -> Row {
@@ -128,6 +131,7 @@ fn api(method: Method, path: &'static str, expect: [u16; 6]) -> Row {
         changes: false,
         shows: Vec::new(),
         own_session: false,
+        fresh_user: false,
     }
 }
 
@@ -177,6 +181,10 @@ impl Row {
     fn own_session(self) -> Row {
         Row { own_session: true, ..self }
     }
+
+    fn fresh_user(self) -> Row {
+        Row { fresh_user: true, ..self }
+    }
 }
 
 const NEW_USER: &str =
@@ -207,6 +215,21 @@ fn api_rows() -> Vec<Row> {
         api(M::POST, "/api/v1/sessions", [201, 201, 201, 201, 201, 201]).json(SIGN_IN),
         api(M::DELETE, "/api/v1/sessions/current", [401, 204, 204, 204, 204, 204]).own_session(),
         api(M::GET, "/api/v1/me", [401, 200, 200, 200, 200, 200]).shows("guest_a_user", [N, Y, N, N, N, N]),
+        api(M::POST, "/api/v1/me/password", [401, 400, 400, 400, 400, 400])
+            .note("a wrong current password")
+            .json(r#"{"current_password": "not the password at all", "new_password": "a brand new password"}"#),
+        api(M::GET, "/api/v1/me/sessions", [401, 200, 200, 200, 200, 200]),
+        api(M::DELETE, "/api/v1/me/sessions", [401, 204, 204, 204, 204, 204]).fresh_user(),
+        api(M::POST, "/api/v1/me/email-verification", [401, 202, 202, 202, 202, 202]).fresh_user(),
+        api(M::POST, "/api/v1/email-verifications", [400; 6])
+            .note("an unknown token")
+            .json(r#"{"token": "00112233445566778899aabbccddeeff"}"#),
+        api(M::POST, "/api/v1/password-resets", [202; 6])
+            .note("any address, with an account or not")
+            .json(r#"{"email": "reset-{unique}@example.com"}"#),
+        api(M::POST, "/api/v1/password-resets/confirm", [400; 6])
+            .note("an unknown token")
+            .json(r#"{"token": "00112233445566778899aabbccddeeff", "password": "a brand new password"}"#),
         api(M::PATCH, "/api/v1/me", [401, 200, 200, 200, 200, 200])
             .note("one's own language, set to what it is")
             .json(r#"{"locale": "en"}"#),
@@ -764,6 +787,16 @@ impl Matrix {
         };
         let token = match (row.own_session, who) {
             (_, Who::Anonymous) => None,
+            _ if row.fresh_user => {
+                let email = format!("fresh-{}@example.com", self.unique());
+                let role = match who {
+                    Who::GuestA | Who::GuestB => Role::Guest,
+                    Who::HostA | Who::HostB => Role::Host,
+                    _ => Role::Admin,
+                };
+                sign_up(&self.app, &email, role).await;
+                Some(sign_in(&self.app, &email).await)
+            }
             (true, _) => Some(sign_in(&self.app, &self.cast.emails[who.index()]).await),
             (false, _) => self.cast.token(who).map(str::to_string),
         };

@@ -199,6 +199,7 @@ impl Notifications {
             json: None,
             transactional: t.transactional(),
             unsubscribe_url: None,
+            secret: false,
         };
         let mut out = vec![NewMessage {
             not_before: at,

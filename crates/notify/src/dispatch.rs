@@ -179,7 +179,8 @@ impl Dispatcher {
         let channel = d.channel.as_str();
         match outcome {
             Ok(()) => {
-                self.ports.store.record_sent(d.id, now).await?;
+                let keep = d.content.secret.then(|| d.content.without_secret());
+                self.ports.store.record_sent(d.id, now, keep.as_ref()).await?;
                 metrics::counter!("innkeep_notifications_total", "channel" => channel, "status" => "sent").increment(1);
                 tracing::info!(message_id = %d.id, channel, template = %d.template, attempts = d.attempts, "message sent");
                 Ok(Outcome::Sent)

@@ -20,11 +20,11 @@ use crate::tx::{Faults, Tx};
 use crate::{Backend, db_err};
 use async_trait::async_trait;
 use innkeep_app::event::{Event, EventKind, StoredEvent};
-use innkeep_app::store::{Accounts, Catalog, History, Inventory, Outbox, Photos};
 use innkeep_app::store::{
-    Booking, BookingFilter, DeadLetter, HoldOutcome, Marks, NewHold, NewUser, NightRow, Photo, PriceHold, Property,
-    RecentSearch, ReplicaStatus, RoomType, Transition, User,
+    AccountToken, Booking, BookingFilter, DeadLetter, HoldOutcome, Marks, NewHold, NewUser, NightRow, Photo, PriceHold,
+    Property, RecentSearch, ReplicaStatus, RoomType, SessionRecord, TokenPurpose, Transition, User,
 };
+use innkeep_app::store::{Accounts, Catalog, History, Inventory, Outbox, Photos};
 use innkeep_app::{Store, StoreError};
 use innkeep_core::{
     BookingId, Email, EventId, ImageKind, NightOverride, PhotoId, PropertyId, Role, RoomTypeId, Stay, TenantId, UserId,

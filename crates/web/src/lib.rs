@@ -6,6 +6,7 @@
 mod account;
 mod assets;
 mod chart;
+mod credentials;
 mod guest;
 mod host;
 pub mod multipart;
@@ -95,6 +96,9 @@ pub fn routes_with(config: WebConfig) -> Router<AppState> {
         .route("/signin", get(account::signin_form).post(account::signin))
         .route("/signup", get(account::signup_form).post(account::signup))
         .route("/signout", post(account::signout))
+        .route("/forgot-password", get(credentials::forgot_form).post(credentials::forgot))
+        .route("/reset-password", get(credentials::reset_form).post(credentials::reset))
+        .route("/verify-email", get(credentials::verify_form).post(credentials::verify))
         .route("/host", get(host::dashboard))
         .route("/host/properties/new", get(host::property_form).post(host::property_create))
         .route("/host/properties/{id}", get(host::property_page).post(host::room_type_create))

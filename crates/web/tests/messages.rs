@@ -103,7 +103,7 @@ async fn the_status_filter_shows_only_messages_of_that_status() {
     let a = user(&t, "a@example.com", Role::Host).await;
     write(&t, &a, "Still waiting").await;
     let sent = write(&t, &a, "Went out fine").await;
-    t.ports.store.record_sent(sent, t.ports.clock.now()).await.unwrap();
+    t.ports.store.record_sent(sent, t.ports.clock.now(), None).await.unwrap();
     let parked = write(&t, &a, "Never arrived").await;
     park(&t, parked, "550 mailbox unavailable").await;
 
@@ -185,7 +185,7 @@ async fn the_operator_sees_parked_messages_with_their_error_and_overdue_ones() {
     let parked = write(&t, &a, "Your booking is confirmed").await;
     park(&t, parked, "smtp: 554 relay access denied").await;
     let sent = write_message(&t, None, "Operator alert", "#ops", t.ports.clock.now()).await;
-    t.ports.store.record_sent(sent, t.ports.clock.now()).await.unwrap();
+    t.ports.store.record_sent(sent, t.ports.clock.now(), None).await.unwrap();
     let an_hour_ago = t.ports.clock.now() - SignedDuration::from_hours(1);
     write_message(&t, a.tenant_id, "Stuck", "bo@example.com", an_hour_ago).await;
     write(&t, &a, "Just written").await;

@@ -165,6 +165,10 @@ pub struct MeView {
     pub tenant_id: Option<innkeep_core::TenantId>,
     /// The language of the messages sent to the user ("en", "de" or "pt").
     pub locale: String,
+    pub email: String,
+    pub name: String,
+    /// Whether the e-mail address is verified (`POST /api/v1/me/email-verification`).
+    pub email_verified: bool,
 }
 
 /// What a user may change of their account.
@@ -182,12 +186,20 @@ pub struct MeBody {
         (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn me(State(s): State<AppState>, Auth(a): Auth) -> ApiResult<Json<MeView>> {
     let user = auth::user(&s.ports, &a).await?;
-    Ok(Json(MeView {
+    let verified = innkeep_app::credentials::email_verified_at(&s.ports, &a).await?.is_some();
+    Ok(Json(me_view(&a, &user, verified)))
+}
+
+fn me_view(a: &innkeep_app::Actor, user: &User, email_verified: bool) -> MeView {
+    MeView {
         user_id: a.user_id,
         role: a.role.as_str().to_string(),
         tenant_id: a.tenant_id,
         locale: user.locale.as_str().to_string(),
-    }))
+        email: user.email.as_str().to_string(),
+        name: user.name.clone(),
+        email_verified,
+    }
 }
 
 /// Change the signed-in user's account: the language of their messages.
@@ -206,10 +218,7 @@ pub async fn update_me(State(s): State<AppState>, Auth(a): Auth, Body(b): Body<M
         )
     })?;
     auth::set_locale(&s.ports, &a, locale).await?;
-    Ok(Json(MeView {
-        user_id: a.user_id,
-        role: a.role.as_str().to_string(),
-        tenant_id: a.tenant_id,
-        locale: locale.as_str().to_string(),
-    }))
+    let user = auth::user(&s.ports, &a).await?;
+    let verified = innkeep_app::credentials::email_verified_at(&s.ports, &a).await?.is_some();
+    Ok(Json(me_view(&a, &user, verified)))
 }

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod billing;
 pub mod bookings;
 pub mod catalog;
+pub mod credentials;
 pub mod ingest;
 pub mod notifications;
 pub mod openapi;

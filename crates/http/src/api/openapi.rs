@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations.
 
-use super::{accounts, billing, bookings, catalog, ingest, notifications, payments, photos, search};
+use super::{accounts, billing, bookings, catalog, credentials, ingest, notifications, payments, photos, search};
 use crate::error::Problem;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -10,6 +10,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     info(title = "Innkeep API", description = "Search, quote, book, confirm and cancel stays.", version = "1"),
     paths(
         accounts::register, accounts::sign_in, accounts::sign_out, accounts::me, accounts::update_me,
+        credentials::change_password, credentials::sessions, credentials::sign_out_everywhere,
+        credentials::request_reset, credentials::reset, credentials::request_verification, credentials::verify,
         catalog::create_property, catalog::list_properties, catalog::get_property, catalog::patch_property,
         catalog::create_room_type, catalog::list_room_types, catalog::get_room_type, catalog::patch_room_type,
         catalog::put_calendar, catalog::get_calendar, catalog::availability,

@@ -94,6 +94,144 @@ impl Accounts for SqlStore {
         row.as_ref().map(user_of).transpose()
     }
 
+    async fn sessions_of(&self, user: UserId, now: Timestamp) -> Result<Vec<SessionRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT token_hash, created_at, expires_at FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, token_hash",
+        )
+        .bind(user.to_string())
+        .bind(ms(now))
+        .fetch_all(&self.writer())
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(SessionRecord {
+                    token_hash: r.try_get("token_hash").map_err(db_err)?,
+                    created_at: from_ms(r.try_get("created_at").map_err(db_err)?)?,
+                    expires_at: from_ms(r.try_get("expires_at").map_err(db_err)?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn end_sessions(
+        &self,
+        user: UserId,
+        keep: Option<&str>,
+        password_hash: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.write(async {
+            let mut tx = self.begin().await?;
+            let tenant: Option<String> = sqlx::query_scalar("SELECT tenant_id FROM users WHERE id = $1")
+                .bind(user.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .flatten();
+            let tenant = tenant.as_deref().map(parse::<TenantId>).transpose()?;
+            if let Some(hash) = password_hash {
+                sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                    .bind(user.to_string())
+                    .bind(hash)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            let ended: Vec<String> =
+                sqlx::query_scalar("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2 RETURNING token_hash")
+                    .bind(user.to_string())
+                    .bind(keep.unwrap_or(""))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            let mut events = Vec::new();
+            for token_hash in ended {
+                let change = innkeep_app::event::Change::SessionEnded(innkeep_app::event::SessionEnded { token_hash });
+                let event = Event::new(&change, now, tenant, user.0);
+                append_event(&mut tx, &event).await?;
+                events.push(event);
+            }
+            self.commit(tx).await?;
+            Ok(events)
+        })
+        .await
+    }
+
+    async fn password_hash(&self, user: UserId) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+            .bind(user.to_string())
+            .fetch_optional(&self.writer())
+            .await
+            .map_err(db_err)
+    }
+
+    async fn add_account_token(&self, token: &AccountToken) -> Result<(), StoreError> {
+        self.write(async {
+            let mut tx = self.begin().await?;
+            sqlx::query(
+                "INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&token.token_hash)
+            .bind(token.user_id.to_string())
+            .bind(token.purpose.as_str())
+            .bind(ms(token.expires_at))
+            .bind(ms(token.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            self.commit(tx).await
+        })
+        .await
+    }
+
+    async fn use_account_token(
+        &self,
+        token_hash: &str,
+        purpose: TokenPurpose,
+        now: Timestamp,
+    ) -> Result<Option<UserId>, StoreError> {
+        self.write(async {
+            let mut tx = self.begin().await?;
+            // One statement: of two uses at once, one finds `used_at` set.
+            let user: Option<String> = sqlx::query_scalar(
+                "UPDATE account_tokens SET used_at = $3 WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 RETURNING user_id",
+            )
+            .bind(token_hash)
+            .bind(purpose.as_str())
+            .bind(ms(now))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            self.commit(tx).await?;
+            user.as_deref().map(parse::<UserId>).transpose()
+        })
+        .await
+    }
+
+    async fn set_email_verified(&self, user: UserId, at: Timestamp) -> Result<(), StoreError> {
+        self.write(async {
+            let mut tx = self.begin().await?;
+            sqlx::query("UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2) WHERE id = $1")
+                .bind(user.to_string())
+                .bind(ms(at))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            self.commit(tx).await
+        })
+        .await
+    }
+
+    async fn email_verified_at(&self, user: UserId) -> Result<Option<Timestamp>, StoreError> {
+        let v: Option<Option<i64>> = sqlx::query_scalar("SELECT email_verified_at FROM users WHERE id = $1")
+            .bind(user.to_string())
+            .fetch_optional(&self.writer())
+            .await
+            .map_err(db_err)?;
+        v.flatten().map(from_ms).transpose()
+    }
+
     async fn set_locale(&self, user: UserId, locale: innkeep_core::Locale) -> Result<(), StoreError> {
         self.write(async {
             let mut tx = self.begin().await?;

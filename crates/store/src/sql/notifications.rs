@@ -114,15 +114,17 @@ impl Notifications for SqlStore {
         v.map(from_ms).transpose()
     }
 
-    async fn record_sent(&self, id: uuid::Uuid, now: Timestamp) -> Result<(), StoreError> {
+    async fn record_sent(&self, id: uuid::Uuid, now: Timestamp, keep: Option<&Content>) -> Result<(), StoreError> {
+        let keep = keep.map(to_json).transpose()?;
         self.write(async {
             self.retrying(|| async {
                 let mut tx = self.begin().await?;
                 sqlx::query(
-                    "UPDATE notifications SET status = 'sent', sent_at = $2, leased_until = NULL, last_error = NULL WHERE id = $1 AND status = 'pending'",
+                    "UPDATE notifications SET status = 'sent', sent_at = $2, leased_until = NULL, last_error = NULL, content = COALESCE($3, content) WHERE id = $1 AND status = 'pending'",
                 )
                 .bind(id.to_string())
                 .bind(ms(now))
+                .bind(keep.clone())
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;

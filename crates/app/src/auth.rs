@@ -28,10 +28,7 @@ pub async fn register(ports: &Ports, cmd: Register, now: Timestamp) -> Result<Us
     let email = Email::parse(&cmd.email).map_err(|e| AppError::invalid("email", "invalid_email", e.to_string()))?;
     let password =
         Password::parse(&cmd.password).map_err(|e| AppError::invalid("password", "weak_password", e.to_string()))?;
-    let name = cmd.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 120 {
-        return Err(AppError::invalid("name", "invalid_name", "name must be between 1 and 120 characters"));
-    }
+    let name = checked_name(&cmd.name)?;
     let tenant_id = (cmd.role == Role::Host).then(|| TenantId::new_v7(now));
     let user = User {
         id: UserId::new_v7(now),
@@ -55,9 +52,24 @@ pub async fn user(ports: &Ports, actor: &Actor) -> Result<User, AppError> {
     ports.store.user(actor.user_id).await?.ok_or(AppError::Unauthenticated)
 }
 
-/// Change the language the actor's messages are written in.
-pub async fn set_locale(ports: &Ports, actor: &Actor, locale: innkeep_core::Locale) -> Result<(), AppError> {
-    Ok(ports.store.set_locale(actor.user_id, locale).await?)
+/// A person's name as accepted: trimmed, 1 to 120 characters.
+fn checked_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(AppError::invalid("name", "invalid_name", "name must be between 1 and 120 characters"));
+    }
+    Ok(name)
+}
+
+/// Change the actor's name and the language their messages are written in (each if given).
+pub async fn update_profile(
+    ports: &Ports,
+    actor: &Actor,
+    name: Option<&str>,
+    locale: Option<innkeep_core::Locale>,
+) -> Result<(), AppError> {
+    let name = name.map(checked_name).transpose()?;
+    Ok(ports.store.update_profile(actor.user_id, name.as_deref(), locale).await?)
 }
 
 /// A new session: the token to give the client and when it expires.

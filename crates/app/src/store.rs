@@ -287,8 +287,13 @@ pub trait Accounts: Send + Sync {
     async fn set_email_verified(&self, user: UserId, at: Timestamp) -> Result<(), StoreError>;
     /// When the user's e-mail address was verified.
     async fn email_verified_at(&self, user: UserId) -> Result<Option<Timestamp>, StoreError>;
-    /// Change the language a user's messages are written in.
-    async fn set_locale(&self, user: UserId, locale: innkeep_core::Locale) -> Result<(), StoreError>;
+    /// Change a user's name and the language their messages are written in (each if given).
+    async fn update_profile(
+        &self,
+        user: UserId,
+        name: Option<&str>,
+        locale: Option<innkeep_core::Locale>,
+    ) -> Result<(), StoreError>;
     /// The members of a tenant (its hosts), oldest first.
     async fn tenant_users(&self, tenant: TenantId) -> Result<Vec<User>, StoreError>;
 }

@@ -212,3 +212,35 @@ async fn the_mailed_links_open_forms_that_spend_nothing_until_posted() {
     assert_eq!(r.status(), 403);
     app.stop().await;
 }
+
+async fn profile_changes_one_field_at_a_time(app: TestApp) {
+    register(&app, "profile@example.com").await;
+    let me = token_of(&app, "profile@example.com").await;
+    let patch = |body: Value| app.call(reqwest::Method::PATCH, "/api/v1/me", Some(&me), Some(body));
+    let r = patch(json!({"name": "  Ana Maria  "})).await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body["name"], &r.body["locale"]),
+        (200, &json!("Ana Maria"), &json!("en")),
+        "{}",
+        r.body
+    );
+    let r = patch(json!({"locale": "pt"})).await;
+    assert_eq!((&r.body["name"], &r.body["locale"]), (&json!("Ana Maria"), &json!("pt")), "{}", r.body);
+    patch(json!({"name": "   "})).await.assert_problem(400, "invalid_name");
+    patch(json!({"name": "x".repeat(121)})).await.assert_problem(400, "invalid_name");
+    patch(json!({})).await.assert_problem(400, "nothing_to_change");
+    patch(json!({"locale": "fr"})).await.assert_problem(400, "invalid_locale");
+    let after = app.get("/api/v1/me", Some(&me)).await.body;
+    assert_eq!((&after["name"], &after["locale"]), (&json!("Ana Maria"), &json!("pt")), "refusals change nothing");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_user_changes_their_name_and_language() {
+    profile_changes_one_field_at_a_time(common::spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn on_postgres_a_user_changes_their_name_and_language() {
+    common::on_postgres(profile_changes_one_field_at_a_time).await;
+}

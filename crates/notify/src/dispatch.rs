@@ -187,7 +187,7 @@ impl Dispatcher {
             }
             Err(e) => {
                 let last = d.attempts >= self.options.max_attempts || matches!(e, SendError::Refused(_));
-                let retry_at = if last { None } else { Some(now + self.backoff(d.attempts)) };
+                let retry_at = if last { None } else { Some(now + backoff(&self.options, d.attempts)) };
                 self.ports.store.record_failure(d.id, &e.to_string(), retry_at).await?;
                 if last {
                     metrics::counter!("innkeep_notifications_total", "channel" => channel, "status" => "failed")
@@ -203,16 +203,16 @@ impl Dispatcher {
             }
         }
     }
+}
 
-    /// The wait after `attempts` failed attempts: `first_backoff` doubled per attempt, up to
-    /// `max_backoff`, then a random half to all of it (so that messages failing together
-    /// do not come back together).
-    fn backoff(&self, attempts: u32) -> SignedDuration {
-        let base = self.options.first_backoff.as_secs_f64() * 2f64.powi(attempts.saturating_sub(1).min(30) as i32);
-        let capped = base.min(self.options.max_backoff.as_secs_f64());
-        let jittered = capped * rand::Rng::random_range(&mut rand::rng(), 0.5..=1.0);
-        SignedDuration::try_from_secs_f64(jittered).unwrap_or(SignedDuration::from_secs(60))
-    }
+/// The wait after `attempts` failed attempts: `first_backoff` doubled per attempt, up to
+/// `max_backoff`, then a random half to all of it (so that messages failing together do not
+/// come back together).
+fn backoff(options: &DispatchOptions, attempts: u32) -> SignedDuration {
+    let base = options.first_backoff.as_secs_f64() * 2f64.powi(attempts.saturating_sub(1).min(30) as i32);
+    let capped = base.min(options.max_backoff.as_secs_f64());
+    let jittered = capped * rand::Rng::random_range(&mut rand::rng(), 0.5..=1.0);
+    SignedDuration::try_from_secs_f64(jittered).unwrap_or(SignedDuration::from_secs(60))
 }
 
 enum Outcome {
@@ -237,4 +237,26 @@ pub fn configured(senders: &Senders) -> Vec<Channel> {
         out.push(Channel::PagerDuty);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_doubles_per_attempt_with_jitter_up_to_the_cap() {
+        let o = DispatchOptions {
+            first_backoff: Duration::from_secs(5),
+            max_backoff: Duration::from_secs(60),
+            ..DispatchOptions::default()
+        };
+        for (attempts, full) in [(1, 5.0), (2, 10.0), (3, 20.0), (4, 40.0), (5, 60.0), (40, 60.0)] {
+            for _ in 0..50 {
+                let w = backoff(&o, attempts).as_secs_f64();
+                assert!((full * 0.5..=full).contains(&w), "attempt {attempts}: {w} s not in [{}, {full}]", full * 0.5);
+            }
+        }
+        let spread: std::collections::HashSet<u64> = (0..50).map(|_| backoff(&o, 3).as_millis() as u64).collect();
+        assert!(spread.len() > 10, "jitter spreads retries: {spread:?}");
+    }
 }

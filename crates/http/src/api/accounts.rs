@@ -176,7 +176,11 @@ pub struct MeView {
 #[serde(deny_unknown_fields)]
 pub struct MeBody {
     /// "en", "de" or "pt"
-    pub locale: String,
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// 1 to 120 characters.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// Who am I.
@@ -202,7 +206,7 @@ fn me_view(a: &innkeep_app::Actor, user: &User, email_verified: bool) -> MeView 
     }
 }
 
-/// Change the signed-in user's account: the language of their messages.
+/// Change the signed-in user's account: their name, the language of their messages.
 #[utoipa::path(patch, path = "/api/v1/me", operation_id = "update_me", tag = "accounts", security(("bearer" = [])),
     request_body = MeBody,
     responses((status = 200, description = "the signed-in actor", body = MeView),
@@ -210,14 +214,20 @@ fn me_view(a: &innkeep_app::Actor, user: &User, email_verified: bool) -> MeView 
         (status = 413, response = inline(PayloadTooLarge)), (status = 415, response = inline(UnsupportedMediaType)),
         (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn update_me(State(s): State<AppState>, Auth(a): Auth, Body(b): Body<MeBody>) -> ApiResult<Json<MeView>> {
-    let locale = innkeep_core::Locale::parse(&b.locale).filter(|_| b.locale.len() <= 35).ok_or_else(|| {
-        ApiError::invalid(
-            "locale",
-            "invalid_locale",
-            format!("locale must be \"en\", \"de\" or \"pt\", not {:?}", b.locale),
-        )
-    })?;
-    auth::set_locale(&s.ports, &a, locale).await?;
+    if b.locale.is_none() && b.name.is_none() {
+        return Err(ApiError::invalid("locale", "nothing_to_change", "send `locale`, `name` or both"));
+    }
+    let locale = match &b.locale {
+        Some(tag) => Some(innkeep_core::Locale::parse(tag).filter(|_| tag.len() <= 35).ok_or_else(|| {
+            ApiError::invalid(
+                "locale",
+                "invalid_locale",
+                format!("locale must be \"en\", \"de\" or \"pt\", not {tag:?}"),
+            )
+        })?),
+        None => None,
+    };
+    auth::update_profile(&s.ports, &a, b.name.as_deref(), locale).await?;
     let user = auth::user(&s.ports, &a).await?;
     let verified = innkeep_app::credentials::email_verified_at(&s.ports, &a).await?.is_some();
     Ok(Json(me_view(&a, &user, verified)))

@@ -232,12 +232,18 @@ impl Accounts for SqlStore {
         v.flatten().map(from_ms).transpose()
     }
 
-    async fn set_locale(&self, user: UserId, locale: innkeep_core::Locale) -> Result<(), StoreError> {
+    async fn update_profile(
+        &self,
+        user: UserId,
+        name: Option<&str>,
+        locale: Option<innkeep_core::Locale>,
+    ) -> Result<(), StoreError> {
         self.write(async {
             let mut tx = self.begin().await?;
-            sqlx::query("UPDATE users SET locale = $2 WHERE id = $1")
+            sqlx::query("UPDATE users SET name = COALESCE($2, name), locale = COALESCE($3, locale) WHERE id = $1")
                 .bind(user.to_string())
-                .bind(locale.as_str())
+                .bind(name)
+                .bind(locale.map(|l| l.as_str()))
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;

@@ -56,6 +56,7 @@ async fn build() -> Node {
         password: PASSWORD.into(),
         name: "Fuzz Host".into(),
         role: innkeep_core::Role::Host,
+        locale: Default::default(),
     };
     let host = innkeep_app::auth::register(&ports, register, now).await.unwrap();
     let actor = Actor { user_id: host.id, role: host.role, tenant_id: host.tenant_id };

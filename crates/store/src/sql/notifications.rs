@@ -86,7 +86,10 @@ impl Notifications for SqlStore {
              AND (leased_until IS NULL OR leased_until <= $2) ORDER BY next_attempt_at, id LIMIT $3{skip_locked}) \
              AND status = 'pending' AND (leased_until IS NULL OR leased_until <= $2) RETURNING {COLUMNS}"
         );
-        self.write(async {
+        // Not counted as a write for the node's write-fault state (`self.write`): with nothing
+        // due it changes nothing and commits even on a read-only file system, which would
+        // report writes healthy every second while bookings fail.
+        {
             let mut tx = self.begin().await?;
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(ms(until))
@@ -99,8 +102,7 @@ impl Notifications for SqlStore {
             let mut out = rows.iter().map(delivery_of).collect::<Result<Vec<_>, _>>()?;
             out.sort_by_key(|d| (d.next_attempt_at, d.id));
             Ok(out)
-        })
-        .await
+        }
     }
 
     async fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {

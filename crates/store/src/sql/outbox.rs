@@ -264,7 +264,7 @@ impl SqlStore {
             .await
             .map_err(db_err)?;
         if !mine {
-            return Ok(());
+            return tx.rollback().await.map_err(db_err);
         }
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM outbox WHERE seq IS NULL AND txid < pg_snapshot_xmin(pg_current_snapshot()) \
@@ -274,7 +274,8 @@ impl SqlStore {
         .await
         .map_err(db_err)?;
         if ids.is_empty() {
-            return Ok(());
+            // Ended here, not when the pool gets round to it: the lock is free for the next reader.
+            return tx.rollback().await.map_err(db_err);
         }
         let mut numbers: Vec<i64> =
             sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('outbox', 'seq')) FROM generate_series(1, $1)")

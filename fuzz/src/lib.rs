@@ -59,7 +59,7 @@ async fn build() -> Node {
         locale: Default::default(),
     };
     let host = innkeep_app::auth::register(&ports, register, now).await.unwrap();
-    let actor = Actor { user_id: host.id, role: host.role, tenant_id: host.tenant_id };
+    let actor = Actor::new(host.id, host.role, host.tenant_id);
     let draft = serde_json::from_value(serde_json::json!({
         "name": "Casa Azul", "description": "A blue house.", "property_type": "guesthouse",
         "address": {"lines": ["Rua dos Remédios 10"], "city": "Lisbon", "country": "PT"},
@@ -76,7 +76,7 @@ async fn build() -> Node {
     }))
     .unwrap();
     let rt = innkeep_app::catalog::create_room_type(&ports, &actor, p.id, rt, now).await.unwrap();
-    let session = innkeep_app::auth::sign_in(&ports, "host@example.com", PASSWORD, now).await.unwrap();
+    let session = innkeep_app::auth::sign_in(&ports, "host@example.com", PASSWORD, None, now).await.unwrap();
     let objects = innkeep_objects::open(&innkeep_objects::Location::Directory(dir.path().join("objects"))).unwrap();
     let state =
         innkeep_app::node::AppState::new(ports).with_objects(Arc::new(objects)).with_client_events(Arc::new(Discard));

@@ -4,11 +4,25 @@
 // widths to docs/screenshots/. Exits non-zero on the first failed step.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
+import { createHmac } from "node:crypto";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const BASE = (process.argv[2] || process.env.INNKEEP_BASE_URL || "http://127.0.0.1:8080").replace(/\/$/, "");
 const PASSWORD = "innkeep-demo-password";
+// RFC 6238 (HMAC-SHA-1, 6 digits, 30 s), as an authenticator app computes it.
+function totp(base32, at = Date.now()) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of base32.replace(/=+$/, "").toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from((bits.match(/.{8}/g) || []).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, "0");
+}
+
 const SHOTS = resolve(dirname(fileURLToPath(import.meta.url)), "../../docs/screenshots");
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -87,12 +101,22 @@ async function newPage(browser, problems) {
   return page;
 }
 
-async function signIn(page, email) {
+// The operator's two-factor recovery codes, once it has set two-factor sign-in up.
+let recoveryCodes = [];
+
+async function signIn(page, email, code) {
   await page.goto(`${BASE}/signin`);
   await page.getByLabel("E-mail").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForLoadState();
+  if (code) {
+    // Two-factor sign-in: the page asks for the code and keeps the address.
+    await page.getByLabel("Authentication code").fill(code);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForLoadState();
+  }
   expect(!page.url().includes("/signin"), `${email} signed in (at ${page.url()})`);
 }
 
@@ -254,6 +278,14 @@ try {
     const session = await api("POST", "/api/v1/sessions", null, JSON.stringify({ email: "admin@demo.innkeep.dev", password: PASSWORD }), { "content-type": "application/json" });
     expect(session.status === 201, `admin signs in over the API (${session.status})`);
     const token = session.body.token;
+    // An operator sets up two-factor sign-in before anything else.
+    expect(session.body.two_factor_setup_required === true, "the operator is asked to set up two-factor sign-in");
+    const json = { "content-type": "application/json" };
+    const enrol = await api("POST", "/api/v1/me/two-factor", token, "{}", json);
+    expect(enrol.status === 201, `two-factor enrolment starts (${enrol.status})`);
+    const confirmed = await api("POST", "/api/v1/me/two-factor/confirm", token, JSON.stringify({ code: totp(enrol.body.secret) }), json);
+    expect(confirmed.status === 200, `two-factor sign-in is on (${JSON.stringify(confirmed.body)})`);
+    recoveryCodes = confirmed.body.recovery_codes;
     const payments = await api("GET", `/api/v1/bookings/${booking}/payments`, token);
     const minor = payments.body[0].amount.minor;
     const csv = `date,amount,currency,reference\n${isoDay(0)},${(minor / 100).toFixed(2)},EUR,Booking ${reference}\n`;
@@ -307,7 +339,7 @@ try {
   });
 
   await step("operator dashboard", async () => {
-    await signIn(admin, "admin@demo.innkeep.dev");
+    await signIn(admin, "admin@demo.innkeep.dev", recoveryCodes.pop());
     await admin.goto(`${BASE}/ops`);
     expect((await admin.locator("h1").textContent()).includes("Operations"), "ops page");
     expect((await admin.locator("figure.chart svg rect").count()) > 0, "charts drawn");

@@ -36,6 +36,7 @@ pub async fn register(ports: &Ports, cmd: Register, now: Timestamp) -> Result<Us
         name: name.clone(),
         role: cmd.role,
         tenant_id,
+        staff_role: tenant_id.map(|_| innkeep_core::StaffRole::Owner),
         created_at: now,
         locale: cmd.locale,
     };
@@ -49,11 +50,11 @@ pub async fn register(ports: &Ports, cmd: Register, now: Timestamp) -> Result<Us
 
 /// The signed-in actor's account.
 pub async fn user(ports: &Ports, actor: &Actor) -> Result<User, AppError> {
-    ports.store.user(actor.user_id).await?.ok_or(AppError::Unauthenticated)
+    ports.store.user(actor.person()?).await?.ok_or(AppError::Unauthenticated)
 }
 
 /// A person's name as accepted: trimmed, 1 to 120 characters.
-fn checked_name(name: &str) -> Result<String, AppError> {
+pub(crate) fn checked_name(name: &str) -> Result<String, AppError> {
     let name = name.trim().to_string();
     if name.is_empty() || name.chars().count() > 120 {
         return Err(AppError::invalid("name", "invalid_name", "name must be between 1 and 120 characters"));
@@ -69,7 +70,7 @@ pub async fn update_profile(
     locale: Option<innkeep_core::Locale>,
 ) -> Result<(), AppError> {
     let name = name.map(checked_name).transpose()?;
-    Ok(ports.store.update_profile(actor.user_id, name.as_deref(), locale).await?)
+    Ok(ports.store.update_profile(actor.person()?, name.as_deref(), locale).await?)
 }
 
 /// A new session: the token to give the client and when it expires.
@@ -78,6 +79,9 @@ pub struct Session {
     pub token: String,
     pub expires_at: Timestamp,
     pub user: User,
+    /// The user must set up two-factor sign-in first: the session may do no more than that
+    /// (see `two_factor`).
+    pub two_factor_setup_required: bool,
 }
 
 /// The key sign-in attempts are limited by: the address's normal form, so no spelling of
@@ -86,9 +90,16 @@ pub fn sign_in_limit_key(email: &str) -> String {
     Email::parse(email).map(|e| e.as_str().to_string()).unwrap_or_else(|_| email.trim().to_lowercase())
 }
 
-/// Check a password and open a session.
+/// Check a password (and, for a user with two-factor sign-in on, `code`: a code from the
+/// authenticator app or a recovery code) and open a session.
 #[tracing::instrument(skip_all)]
-pub async fn sign_in(ports: &Ports, email: &str, password: &str, now: Timestamp) -> Result<Session, AppError> {
+pub async fn sign_in(
+    ports: &Ports,
+    email: &str,
+    password: &str,
+    code: Option<&str>,
+    now: Timestamp,
+) -> Result<Session, AppError> {
     // Attempts are limited per address in its normal form, on every front end and (with
     // Redis) across every node.
     ports
@@ -105,18 +116,28 @@ pub async fn sign_in(ports: &Ports, email: &str, password: &str, now: Timestamp)
     if !verify_password(password.to_string(), hash).await? {
         return Err(AppError::BadCredentials);
     }
+    // A wrong code is one more attempt of the same allowance, taken above.
+    let factor = crate::two_factor::at_sign_in(ports, &user, code, now).await?;
     let mut raw = [0u8; 32];
     rand::rng().fill_bytes(&mut raw);
     let token = hex::encode(raw);
     let expires_at = now.checked_add(ports.settings.session_ttl).unwrap_or(now);
-    ports.store.create_session(&token_hash(&token), user.id, expires_at).await?;
-    Ok(Session { token, expires_at, user })
+    let two_factor_setup_required = factor == crate::two_factor::SignInFactor::SetupRequired;
+    if two_factor_setup_required {
+        ports.store.create_setup_session(&token_hash(&token), user.id, expires_at).await?;
+    } else {
+        ports.store.create_session(&token_hash(&token), user.id, expires_at).await?;
+    }
+    Ok(Session { token, expires_at, user, two_factor_setup_required })
 }
 
 /// The actor behind a bearer token, if the session is valid.
 pub async fn authenticate(ports: &Ports, token: &str, now: Timestamp) -> Result<Actor, AppError> {
+    if crate::team::is_key(token) {
+        return crate::team::key_actor(ports, token, now).await;
+    }
     let user = session_user(ports, token, now).await?.ok_or(AppError::Unauthenticated)?;
-    Ok(Actor { user_id: user.id, role: user.role, tenant_id: user.tenant_id })
+    Ok(Actor::of(&user))
 }
 
 /// The user of a token's live session (through the cache; see `cache::session_user`).

@@ -14,7 +14,7 @@ use crate::{Actor, AppError, Event, Ports, StoreError};
 use async_trait::async_trait;
 use innkeep_core::ledger::Entry;
 use innkeep_core::payment::{DEFAULT_COMMISSION_BP, commission};
-use innkeep_core::{BookingId, BookingStatus, Currency, Money, Role, TenantId};
+use innkeep_core::{BookingId, BookingStatus, Currency, Duty, Money, Role, TenantId};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -221,9 +221,7 @@ pub async fn set_rate(ports: &Ports, actor: &Actor, tenant: TenantId, rate_bp: i
 
 /// A tenant's rate (its hosts, admins).
 pub async fn rate(ports: &Ports, actor: &Actor, tenant: TenantId) -> Result<i64, AppError> {
-    if !actor.manages(tenant) {
-        return Err(AppError::NotFound { what: "tenant" });
-    }
+    actor.check(Duty::SeeMoney, tenant, "tenant")?;
     Ok(ports.store.commission_rate(tenant).await?.unwrap_or(DEFAULT_COMMISSION_BP))
 }
 
@@ -245,7 +243,7 @@ pub async fn issue_invoices(ports: &Ports, now: Timestamp) -> Result<Vec<Invoice
 pub async fn invoices(ports: &Ports, actor: &Actor) -> Result<Vec<Invoice>, AppError> {
     match actor.role {
         Role::Admin => Ok(ports.store.invoices(None).await?),
-        Role::Host => Ok(ports.store.invoices(Some(actor.tenant_id.ok_or(AppError::Forbidden("hosts"))?)).await?),
+        Role::Host => Ok(ports.store.invoices(Some(actor.host_tenant(Duty::SeeMoney)?)).await?),
         _ => Err(AppError::Forbidden("hosts and admins")),
     }
 }
@@ -253,10 +251,8 @@ pub async fn invoices(ports: &Ports, actor: &Actor) -> Result<Vec<Invoice>, AppE
 /// One invoice, to its tenant's hosts and admins.
 pub async fn invoice(ports: &Ports, actor: &Actor, id: Uuid) -> Result<Invoice, AppError> {
     let i = ports.store.invoice(id).await?.ok_or(AppError::NotFound { what: "invoice" })?;
-    if actor.manages(i.tenant_id) {
-        return Ok(i);
-    }
-    Err(AppError::NotFound { what: "invoice" })
+    actor.check(Duty::SeeMoney, i.tenant_id, "invoice")?;
+    Ok(i)
 }
 
 /// Set where a host's payouts go (its hosts). The IBAN is checked (ISO 13616).
@@ -267,10 +263,7 @@ pub async fn set_payout_account(
     iban: &str,
     bic: Option<&str>,
 ) -> Result<PayoutAccount, AppError> {
-    let tenant = match (actor.role, actor.tenant_id) {
-        (Role::Host, Some(t)) => t,
-        _ => return Err(AppError::Forbidden("hosts")),
-    };
+    let tenant = actor.host_tenant(Duty::PayoutAccount)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 70 {
         return Err(AppError::invalid("name", "invalid_name", "the account holder's name, 1 to 70 characters"));
@@ -341,7 +334,7 @@ pub async fn run_payouts(ports: &Ports, now: Timestamp) -> Result<PayoutRun, App
 pub async fn payouts(ports: &Ports, actor: &Actor) -> Result<Vec<Payout>, AppError> {
     match actor.role {
         Role::Admin => Ok(ports.store.payouts(None, None).await?),
-        Role::Host => Ok(ports.store.payouts(Some(actor.tenant_id.ok_or(AppError::Forbidden("hosts"))?), None).await?),
+        Role::Host => Ok(ports.store.payouts(Some(actor.host_tenant(Duty::SeeMoney)?), None).await?),
         _ => Err(AppError::Forbidden("hosts and admins")),
     }
 }

@@ -5,7 +5,7 @@ use crate::event::Change;
 use crate::store::{Booking, BookingFilter, GuestContact, HoldOutcome, NewHold, NightRow, Property, Transition};
 use crate::{Actor, AppError, Event, Ports};
 use innkeep_core::night;
-use innkeep_core::{BookingId, BookingStatus, Email, Money, Party, Role, RoomTypeId};
+use innkeep_core::{BookingId, BookingStatus, Duty, Email, Money, Party, Role, RoomTypeId};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use tracing::info;
@@ -74,6 +74,7 @@ pub async fn place_booking(
     cmd: PlaceBooking,
     now: Timestamp,
 ) -> Result<Placed, AppError> {
+    actor.person()?;
     let placed = place(ports, actor, cmd, now).await;
     match &placed {
         Ok(p) if !p.replayed => metrics::counter!("innkeep_bookings_total", "outcome" => "placed").increment(1),
@@ -150,11 +151,10 @@ async fn place(ports: &Ports, actor: &Actor, cmd: PlaceBooking, now: Timestamp) 
 /// A booking the actor may see: their own, their tenant's, or any for an admin.
 pub async fn visible_booking(ports: &Ports, actor: &Actor, id: BookingId) -> Result<Booking, AppError> {
     let b = ports.store.booking(id).await?.ok_or(AppError::NotFound { what: "booking" })?;
-    if b.user_id == actor.user_id || actor.manages(b.tenant_id) {
-        Ok(b)
-    } else {
-        Err(AppError::NotFound { what: "booking" })
+    if b.user_id != actor.user_id {
+        actor.check(Duty::SeeBookings, b.tenant_id, "booking")?;
     }
+    Ok(b)
 }
 
 /// A status change a client asks for.
@@ -190,9 +190,16 @@ pub async fn act(
     now: Timestamp,
 ) -> Result<Booking, AppError> {
     let mut b = visible_booking(ports, actor, id).await?;
-    let host = actor.manages(b.tenant_id);
-    if !host && !matches!(action, Action::Confirm | Action::Cancel) {
-        return Err(AppError::Forbidden("the property's hosts"));
+    // A guest confirms and cancels their own booking; the tenant's staff act by duty.
+    let own = b.user_id == actor.user_id && matches!(action, Action::Confirm | Action::Cancel);
+    if !own {
+        let duty = match action {
+            Action::Confirm | Action::Cancel => Duty::ChangeBookings,
+            Action::CheckIn | Action::Complete | Action::NoShow => Duty::FrontDesk,
+        };
+        if !actor.may(duty, b.tenant_id) {
+            return Err(AppError::Forbidden("the property's staff whose role allows it"));
+        }
     }
     let from = b.status;
     let to = from.transition(action.target())?;
@@ -297,7 +304,7 @@ pub async fn expire_holds(ports: &Ports, now: Timestamp) -> Result<usize, AppErr
 pub async fn list_bookings(ports: &Ports, actor: &Actor, mut filter: BookingFilter) -> Result<Vec<Booking>, AppError> {
     match actor.role {
         Role::Guest => filter.user_id = Some(actor.user_id),
-        Role::Host => filter.tenant_id = Some(actor.tenant_id.ok_or(AppError::Forbidden("hosts with a tenant"))?),
+        Role::Host => filter.tenant_id = Some(actor.host_tenant(Duty::SeeBookings)?),
         Role::Admin => {}
     }
     if let (Some(from), Some(to)) = (filter.from, filter.to)

@@ -174,7 +174,8 @@ pub fn keys_for(event: &Event) -> Vec<String> {
         | Change::RefundPaid(_)
         | Change::CommissionMetered(_)
         | Change::InvoiceIssued(_)
-        | Change::PayoutMade(_) => Vec::new(),
+        | Change::PayoutMade(_)
+        | Change::AuditRecorded(_) => Vec::new(),
     }
 }
 
@@ -270,6 +271,8 @@ struct CachedSession {
     name: String,
     role: Role,
     tenant_id: Option<TenantId>,
+    #[serde(default)]
+    staff_role: Option<innkeep_core::StaffRole>,
     created_at: Timestamp,
     expires_at: Timestamp,
     #[serde(default)]
@@ -287,6 +290,7 @@ pub async fn session_user(ports: &Ports, token_hash: &str, now: Timestamp) -> Re
             name: u.name,
             role: u.role,
             tenant_id: u.tenant_id,
+            staff_role: u.staff_role,
             created_at: u.created_at,
             expires_at,
             locale: u.locale,
@@ -305,6 +309,7 @@ pub async fn session_user(ports: &Ports, token_hash: &str, now: Timestamp) -> Re
         name: s.name,
         role: s.role,
         tenant_id: s.tenant_id,
+        staff_role: s.staff_role,
         created_at: s.created_at,
         locale: s.locale,
     }))

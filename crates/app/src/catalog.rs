@@ -3,19 +3,12 @@
 use crate::event::{CalendarUpdated, Change};
 use crate::store::{Property, RoomType};
 use crate::{Actor, AppError, Event, Ports};
-use innkeep_core::{NightOverride, PropertyDraft, PropertyId, Role, RoomTypeDraft, RoomTypeId, Stay, TenantId};
+use innkeep_core::{Duty, NightOverride, PropertyDraft, PropertyId, RoomTypeDraft, RoomTypeId, Stay};
 use jiff::Timestamp;
 use jiff::civil::Date;
 
 /// Most nights one calendar read or write may span.
 pub const MAX_CALENDAR_NIGHTS: u32 = 731;
-
-fn host_tenant(actor: &Actor) -> Result<TenantId, AppError> {
-    match (actor.role, actor.tenant_id) {
-        (Role::Host, Some(t)) => Ok(t),
-        _ => Err(AppError::Forbidden("hosts")),
-    }
-}
 
 /// Create a property for the actor's tenant.
 #[tracing::instrument(skip_all, fields(user_id = %actor.user_id))]
@@ -25,7 +18,7 @@ pub async fn create_property(
     draft: PropertyDraft,
     now: Timestamp,
 ) -> Result<Property, AppError> {
-    let tenant_id = host_tenant(actor)?;
+    let tenant_id = actor.host_tenant(Duty::Listings)?;
     let draft = draft.validate()?;
     let property = Property { id: PropertyId::new_v7(now), tenant_id, draft, created_at: now, updated_at: now };
     let event = Event::new(&Change::PropertyCreated(property.clone()), now, Some(tenant_id), property.id.0);
@@ -39,12 +32,11 @@ pub async fn property(ports: &Ports, id: PropertyId) -> Result<Property, AppErro
     ports.store.property(id).await?.ok_or(AppError::NotFound { what: "property" })
 }
 
-/// A property the actor manages; someone else's answers NotFound so ids do not leak.
-pub async fn managed_property(ports: &Ports, actor: &Actor, id: PropertyId) -> Result<Property, AppError> {
+/// A property of the actor's tenant, for `duty`; someone else's answers NotFound so ids do
+/// not leak.
+pub async fn managed_property(ports: &Ports, actor: &Actor, id: PropertyId, duty: Duty) -> Result<Property, AppError> {
     let p = property(ports, id).await?;
-    if !actor.manages(p.tenant_id) {
-        return Err(AppError::NotFound { what: "property" });
-    }
+    actor.check(duty, p.tenant_id, "property")?;
     Ok(p)
 }
 
@@ -57,9 +49,7 @@ pub async fn update_property(
     draft: PropertyDraft,
     now: Timestamp,
 ) -> Result<Property, AppError> {
-    if !actor.manages(property.tenant_id) {
-        return Err(AppError::NotFound { what: "property" });
-    }
+    actor.check(Duty::Listings, property.tenant_id, "property")?;
     property.draft = draft.validate()?;
     property.updated_at = now;
     let event = Event::new(&Change::PropertyUpdated(property.clone()), now, Some(property.tenant_id), property.id.0);
@@ -77,7 +67,7 @@ pub async fn create_room_type(
     draft: RoomTypeDraft,
     now: Timestamp,
 ) -> Result<RoomType, AppError> {
-    let property = managed_property(ports, actor, property_id).await?;
+    let property = managed_property(ports, actor, property_id, Duty::Listings).await?;
     let draft = draft.validate()?;
     let rt = RoomType {
         id: RoomTypeId::new_v7(now),
@@ -98,12 +88,10 @@ pub async fn room_type(ports: &Ports, id: RoomTypeId) -> Result<RoomType, AppErr
     ports.store.room_type(id).await?.ok_or(AppError::NotFound { what: "room type" })
 }
 
-/// A room type the actor manages.
-pub async fn managed_room_type(ports: &Ports, actor: &Actor, id: RoomTypeId) -> Result<RoomType, AppError> {
+/// A room type of the actor's tenant, for `duty`.
+pub async fn managed_room_type(ports: &Ports, actor: &Actor, id: RoomTypeId, duty: Duty) -> Result<RoomType, AppError> {
     let rt = room_type(ports, id).await?;
-    if !actor.manages(rt.tenant_id) {
-        return Err(AppError::NotFound { what: "room type" });
-    }
+    actor.check(duty, rt.tenant_id, "room type")?;
     Ok(rt)
 }
 
@@ -116,9 +104,7 @@ pub async fn update_room_type(
     draft: RoomTypeDraft,
     now: Timestamp,
 ) -> Result<RoomType, AppError> {
-    if !actor.manages(rt.tenant_id) {
-        return Err(AppError::NotFound { what: "room type" });
-    }
+    actor.check(Duty::Listings, rt.tenant_id, "room type")?;
     let property = property(ports, rt.property_id).await?;
     rt.draft = draft.validate()?;
     rt.updated_at = now;
@@ -153,7 +139,7 @@ pub async fn set_calendar(
     change: NightOverride,
     now: Timestamp,
 ) -> Result<(), AppError> {
-    let rt = managed_room_type(ports, actor, id).await?;
+    let rt = managed_room_type(ports, actor, id, Duty::Rates).await?;
     let range = calendar_range(from, to)?;
     change.validate()?;
     let payload = CalendarUpdated { room_type_id: id, property_id: rt.property_id, from, to, change };
@@ -173,7 +159,7 @@ pub async fn calendar(
     from: Date,
     to: Date,
 ) -> Result<Vec<CalendarNight>, AppError> {
-    let rt = managed_room_type(ports, actor, id).await?;
+    let rt = managed_room_type(ports, actor, id, Duty::SeeTenant).await?;
     let range = calendar_range(from, to)?;
     let rows = ports.store.nights(id, &range).await?;
     Ok(innkeep_core::night::effective_nights(&rt.draft, &range, &rows))

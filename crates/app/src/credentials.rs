@@ -26,6 +26,8 @@ pub trait AccountMail: Send + Sync {
     fn password_reset(&self, user: &User, token: &str, expires_at: Timestamp) -> Content;
     /// The e-mail with the link that verifies the address.
     fn email_verification(&self, user: &User, token: &str, expires_at: Timestamp) -> Content;
+    /// The e-mail with the link that joins `inviter`'s team.
+    fn invitation(&self, invitation: &crate::team::Invitation, inviter: &User, token: &str) -> Content;
 }
 
 /// A live session as its user sees it.
@@ -44,7 +46,7 @@ pub async fn sessions(ports: &Ports, actor: &Actor, token: &str, now: Timestamp)
     let mine = token_hash(token);
     Ok(ports
         .store
-        .sessions_of(actor.user_id, now)
+        .sessions_of(actor.person()?, now)
         .await?
         .into_iter()
         .map(|s| SessionView {
@@ -58,7 +60,7 @@ pub async fn sessions(ports: &Ports, actor: &Actor, token: &str, now: Timestamp)
 
 /// End every session of the actor, this one too ("sign out everywhere").
 pub async fn sign_out_everywhere(ports: &Ports, actor: &Actor, now: Timestamp) -> Result<usize, AppError> {
-    let events = ports.store.end_sessions(actor.user_id, None, None, now).await?;
+    let events = ports.store.end_sessions(actor.person()?, None, None, now).await?;
     for e in &events {
         crate::cache::invalidate_after(ports, e).await;
     }
@@ -75,6 +77,7 @@ pub async fn change_password(
     new: &str,
     now: Timestamp,
 ) -> Result<(), AppError> {
+    actor.person()?;
     let new = Password::parse(new).map_err(|e| AppError::invalid("new_password", "weak_password", e.to_string()))?;
     ports
         .limiter
@@ -150,7 +153,7 @@ pub async fn request_email_verification(
     actor: &Actor,
     now: Timestamp,
 ) -> Result<(), AppError> {
-    if ports.store.email_verified_at(actor.user_id).await?.is_some() {
+    if ports.store.email_verified_at(actor.person()?).await?.is_some() {
         return Ok(());
     }
     ports
@@ -171,7 +174,7 @@ pub async fn verify_email(ports: &Ports, token: &str, now: Timestamp) -> Result<
 
 /// When the actor's address was verified.
 pub async fn email_verified_at(ports: &Ports, actor: &Actor) -> Result<Option<Timestamp>, AppError> {
-    Ok(ports.store.email_verified_at(actor.user_id).await?)
+    Ok(ports.store.email_verified_at(actor.person()?).await?)
 }
 
 async fn used(

@@ -56,6 +56,7 @@ kinds! {
     CommissionMetered => "commission.metered",
     InvoiceIssued => "invoice.issued",
     PayoutMade => "payout.made",
+    AuditRecorded => "audit.recorded",
 }
 
 impl EventKind {
@@ -169,6 +170,8 @@ pub enum Change {
     InvoiceIssued(crate::billing::Invoice),
     /// Money was paid out to a host.
     PayoutMade(crate::billing::Payout),
+    /// An entry was added to the audit log (who did what, when, from where).
+    AuditRecorded(crate::audit::Entry),
 }
 
 impl Change {
@@ -194,6 +197,7 @@ impl Change {
             Change::CommissionMetered(_) => EventKind::CommissionMetered,
             Change::InvoiceIssued(_) => EventKind::InvoiceIssued,
             Change::PayoutMade(_) => EventKind::PayoutMade,
+            Change::AuditRecorded(_) => EventKind::AuditRecorded,
         }
     }
 
@@ -216,6 +220,7 @@ impl Change {
             Change::CommissionMetered(c) => serde_json::to_value(c),
             Change::InvoiceIssued(i) => serde_json::to_value(i),
             Change::PayoutMade(p) => serde_json::to_value(p),
+            Change::AuditRecorded(e) => serde_json::to_value(e),
         }
     }
 }
@@ -317,6 +322,7 @@ impl Event {
             EventKind::CommissionMetered => Change::CommissionMetered(de(p)?),
             EventKind::InvoiceIssued => Change::InvoiceIssued(de(p)?),
             EventKind::PayoutMade => Change::PayoutMade(de(p)?),
+            EventKind::AuditRecorded => Change::AuditRecorded(de(p)?),
         })
     }
 }

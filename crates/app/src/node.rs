@@ -32,6 +32,9 @@ pub struct AppState {
     /// Set once the node is shutting down: /readyz answers 503 `draining` while requests
     /// are still served, so a load balancer takes the node out first.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// This node's counts of refused and failed requests (unauthorized-access bursts), fed
+    /// by the front ends; one per node, as its metrics are.
+    pub access: Arc<crate::intrusion::Detector>,
 }
 
 impl AppState {
@@ -47,6 +50,7 @@ impl AppState {
             probes: Arc::new(vec![Arc::new(crate::health::DatabaseProbe(ports.store.clone()))]),
             starting: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             draining: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            access: Arc::new(crate::intrusion::Detector::new()),
             ports,
         }
     }

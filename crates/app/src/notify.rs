@@ -12,7 +12,7 @@
 use crate::event::EventKind;
 use crate::{Actor, AppError, Ports, StoreError};
 use async_trait::async_trait;
-use innkeep_core::{BookingId, EventId, TenantId};
+use innkeep_core::{BookingId, Duty, EventId, TenantId};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -248,7 +248,11 @@ pub const MAX_WEBHOOKS_PER_TENANT: usize = 20;
 /// Event kinds an integrator may subscribe to: what happens to a tenant's bookings,
 /// payments and catalogue (never accounts or sessions).
 pub fn subscribable(kind: EventKind) -> bool {
-    !matches!(kind, EventKind::UserRegistered | EventKind::SessionEnded | EventKind::CatalogImported)
+    // Accounts and the audit log (staff addresses) are nobody's integration.
+    !matches!(
+        kind,
+        EventKind::UserRegistered | EventKind::SessionEnded | EventKind::CatalogImported | EventKind::AuditRecorded
+    )
 }
 
 /// A webhook to make.
@@ -269,8 +273,8 @@ pub async fn create_webhook(
     check_url: &UrlCheck,
     now: Timestamp,
 ) -> Result<Webhook, AppError> {
-    if !actor.manages(cmd.tenant_id) {
-        return Err(AppError::Forbidden("the host of this tenant"));
+    if !actor.may(Duty::Team, cmd.tenant_id) {
+        return Err(AppError::Forbidden("the owners of this tenant"));
     }
     check_url(&cmd.url).map_err(|reason| AppError::invalid("url", "webhook_url_refused", reason))?;
     if cmd.events.is_empty() || cmd.events.len() > EventKind::ALL.len() {
@@ -313,7 +317,7 @@ pub async fn create_webhook(
 /// answered as not found, so ids cannot be probed.
 pub async fn webhook_of(ports: &Ports, actor: &Actor, id: Uuid) -> Result<Webhook, AppError> {
     match ports.store.webhook(id).await? {
-        Some(w) if actor.manages(w.tenant_id) => Ok(w),
+        Some(w) if actor.may(Duty::Team, w.tenant_id) => Ok(w),
         _ => Err(AppError::NotFound { what: "webhook" }),
     }
 }
@@ -329,7 +333,7 @@ pub async fn delete_webhook(ports: &Ports, actor: &Actor, id: Uuid) -> Result<()
 pub async fn deliveries(ports: &Ports, actor: &Actor, mut filter: DeliveryFilter) -> Result<Vec<Delivery>, AppError> {
     match actor.role {
         innkeep_core::Role::Admin => {}
-        innkeep_core::Role::Host => filter.tenant_id = Some(actor.tenant_id.ok_or(AppError::Forbidden("hosts"))?),
+        innkeep_core::Role::Host => filter.tenant_id = Some(actor.host_tenant(Duty::Messages)?),
         innkeep_core::Role::Guest => return Err(AppError::Forbidden("hosts and admins")),
     }
     filter.limit = filter.limit.clamp(1, 200);

@@ -7,12 +7,12 @@
 //! configured a card payment is refused with `method_unavailable` (nothing is created).
 
 use crate::event::Change;
-use crate::store::{Booking, Transition};
+use crate::store::Transition;
 use crate::{Actor, AppError, Event, Ports, StoreError};
 use async_trait::async_trait;
 use innkeep_core::ledger::Entry;
 use innkeep_core::payment::{parse_rf, rf_reference};
-use innkeep_core::{BookingId, BookingStatus, Money, PaymentMethod, PaymentStatus, Role, TenantId, UserId};
+use innkeep_core::{BookingId, BookingStatus, Duty, Money, PaymentMethod, PaymentStatus, Role, TenantId, UserId};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -363,11 +363,6 @@ fn fingerprint(booking: BookingId, method: PaymentMethod) -> String {
     hex::encode(sha2::Sha256::digest(canonical.to_string().as_bytes()))
 }
 
-/// Whether `actor` may see a payment of `booking`: its guest, the property's hosts, admins.
-fn may_see(actor: &Actor, booking: &Booking) -> bool {
-    actor.user_id == booking.user_id || actor.manages(booking.tenant_id)
-}
-
 /// Start paying a held booking (its guest only). A bank transfer answers at once with the
 /// reference to quote; a card payment needs a payment provider.
 #[tracing::instrument(skip_all, fields(booking_id = %booking_id, user_id = %actor.user_id))]
@@ -379,10 +374,12 @@ pub async fn pay(
     key: &str,
     now: Timestamp,
 ) -> Result<(Payment, bool), AppError> {
+    actor.person()?;
     let booking = ports.store.booking(booking_id).await?.ok_or(AppError::NotFound { what: "booking" })?;
     if booking.user_id != actor.user_id {
-        // Another guest's booking is not there for them; a host or admin does not pay.
-        return Err(if may_see(actor, &booking) {
+        // Another guest's booking is not there for them; its hosts and admins see it but
+        // do not pay.
+        return Err(if actor.may(Duty::SeeBookings, booking.tenant_id) {
             AppError::Forbidden("the booking's guest")
         } else {
             AppError::NotFound { what: "booking" }
@@ -472,15 +469,16 @@ pub async fn payment(ports: &Ports, actor: &Actor, id: Uuid) -> Result<Payment, 
     if p.user_id == actor.user_id {
         return Ok(p);
     }
-    if actor.manages(p.tenant_id) {
-        return Ok(p.without_secret());
-    }
-    Err(AppError::NotFound { what: "payment" })
+    actor.check(Duty::SeeMoney, p.tenant_id, "payment")?;
+    Ok(p.without_secret())
 }
 
 /// The payments of a booking the actor may see (the client secret to its guest only).
 pub async fn payments_of_booking(ports: &Ports, actor: &Actor, booking: BookingId) -> Result<Vec<Payment>, AppError> {
     let b = crate::booking::visible_booking(ports, actor, booking).await?;
+    if b.user_id != actor.user_id {
+        actor.check(Duty::SeeMoney, b.tenant_id, "booking")?;
+    }
     let payments = ports.store.payments_of_booking(b.id).await?;
     Ok(payments.into_iter().map(|p| if p.user_id == actor.user_id { p } else { p.without_secret() }).collect())
 }
@@ -788,13 +786,10 @@ pub async fn refund(
     now: Timestamp,
 ) -> Result<(Refund, bool), AppError> {
     let p = ports.store.payment(payment_id).await?.ok_or(AppError::NotFound { what: "payment" })?;
-    if !actor.manages(p.tenant_id) {
-        return Err(if p.user_id == actor.user_id {
-            AppError::Forbidden("the property's hosts and admins")
-        } else {
-            AppError::NotFound { what: "payment" }
-        });
+    if p.user_id == actor.user_id && !actor.may(Duty::Refunds, p.tenant_id) {
+        return Err(AppError::Forbidden("the property's hosts and admins"));
     }
+    actor.check(Duty::Refunds, p.tenant_id, "payment")?;
     make_refund(ports, &p, amount, &actor.user_id.to_string(), key, "requested", now).await
 }
 

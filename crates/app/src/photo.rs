@@ -7,7 +7,7 @@ use crate::event::{Change, Event, PhotoAdded};
 use crate::objects::{ObjectError, ObjectStorage};
 use crate::store::Photo;
 use crate::{Actor, AppError, Ports, StoreError};
-use innkeep_core::{ImageKind, PhotoError, PhotoId, PropertyId};
+use innkeep_core::{Duty, ImageKind, PhotoError, PhotoId, PropertyId};
 use jiff::Timestamp;
 
 /// Most photos one property may have.
@@ -53,7 +53,7 @@ pub async fn add_photo(
     new: NewPhoto,
     now: Timestamp,
 ) -> Result<Photo, AppError> {
-    let property = managed_property(ports, actor, property_id).await?;
+    let property = managed_property(ports, actor, property_id, Duty::Listings).await?;
     let kind = ImageKind::check(&new.bytes)?;
     let alt = new.alt.trim().to_string();
     if alt.chars().count() > MAX_ALT_CHARS {

@@ -75,6 +75,8 @@ pub struct User {
     pub name: String,
     pub role: Role,
     pub tenant_id: Option<TenantId>,
+    /// A host's role in its tenant.
+    pub staff_role: Option<innkeep_core::StaffRole>,
     pub created_at: Timestamp,
     /// The language messages to this user are written in.
     pub locale: innkeep_core::Locale,
@@ -457,6 +459,9 @@ pub trait Store:
     + Payments
     + crate::billing::Billing
     + crate::notify::Notifications
+    + crate::two_factor::TwoFactorStore
+    + crate::team::TeamStore
+    + crate::audit::AuditLog
     + Send
     + Sync
     + 'static

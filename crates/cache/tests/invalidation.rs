@@ -120,9 +120,9 @@ async fn events_invalidate_and_holds_ignore_the_cache(cache: Arc<dyn Cache>) {
         locale: Default::default(),
     };
     let host = register(&writer, reg("host@example.com", Role::Host), now).await.unwrap();
-    let host = Actor { user_id: host.id, role: host.role, tenant_id: host.tenant_id };
+    let host = Actor::new(host.id, host.role, host.tenant_id);
     let guest = register(&writer, reg("guest@example.com", Role::Guest), now).await.unwrap();
-    let guest = Actor { user_id: guest.id, role: guest.role, tenant_id: None };
+    let guest = Actor::new(guest.id, guest.role, None);
     let p = innkeep_app::catalog::create_property(&writer, &host, property_draft("Casa Azul"), now).await.unwrap();
     let rt = innkeep_app::catalog::create_room_type(&writer, &host, p.id, room_type_draft(1), now).await.unwrap();
 
@@ -215,7 +215,7 @@ async fn a_failing_cache_never_fails_a_read_or_a_write() {
         locale: Default::default(),
     };
     let host = register(&ports, cmd, now).await.unwrap();
-    let host = Actor { user_id: host.id, role: host.role, tenant_id: host.tenant_id };
+    let host = Actor::new(host.id, host.role, host.tenant_id);
     let p = innkeep_app::catalog::create_property(&ports, &host, property_draft("Casa Azul"), now).await.unwrap();
     innkeep_app::catalog::create_room_type(&ports, &host, p.id, room_type_draft(2), now).await.unwrap();
     assert_eq!(innkeep_app::cache::property(&ports, p.id).await.unwrap().draft.name, "Casa Azul");

@@ -21,6 +21,7 @@ pub mod property;
 pub mod quote;
 pub mod room_type;
 pub mod stay;
+pub mod team;
 pub mod user;
 
 pub use booking::{BookingStatus, TransitionError};
@@ -37,4 +38,5 @@ pub use room_type::{
     Charge, ChargeKind, LosDiscount, NightOverride, Occupancy, RatePlan, RoomTypeDraft, RoomTypeError, SeasonalRule,
 };
 pub use stay::{Party, Stay, StayError, StayLimits};
+pub use team::{Duties, Duty, Scope, StaffRole};
 pub use user::{Email, EmailError, Password, PasswordError, Role};

@@ -444,7 +444,7 @@ pub async fn load(ports: &Ports, properties: usize, seed: u64) -> anyhow::Result
         ports.store.import_catalog(&tenants, &props, &rts, &event).await?;
         i += n;
     }
-    let guest = Actor { user_id: accounts[0].id, role: Role::Guest, tenant_id: None };
+    let guest = Actor::new(accounts[0].id, Role::Guest, None);
     let today = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
     for k in 0..first_room_types.len().min(60) {
         let rt = first_room_types[rng.random_range(0..first_room_types.len())];
@@ -476,7 +476,7 @@ pub async fn load(ports: &Ports, properties: usize, seed: u64) -> anyhow::Result
                             references: p.reference.into_iter().collect(),
                             problem: None,
                         };
-                        let bank = Actor { user_id: UserId(uuid::Uuid::nil()), role: Role::Admin, tenant_id: None };
+                        let bank = Actor::new(UserId(uuid::Uuid::nil()), Role::Admin, None);
                         innkeep_app::payment::import_statement(ports, &bank, &format!("demo-{k}"), &[line], now)
                             .await?;
                     }

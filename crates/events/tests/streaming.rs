@@ -32,6 +32,7 @@ async fn write_events(store: &dyn Store, n: usize) -> Result<(), StoreError> {
             name: "U".into(),
             role: Role::Guest,
             tenant_id: None,
+            staff_role: None,
             created_at: now,
             locale: Default::default(),
         };

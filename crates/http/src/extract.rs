@@ -133,7 +133,16 @@ where
             )
         })?;
         let actor = innkeep_app::auth::authenticate(&state.ports, token, state.ports.clock.now()).await?;
+        crate::api::two_factor::gate(&state, parts, &actor, token).await?;
+        note(parts, &actor);
         Ok(Auth(actor))
+    }
+}
+
+/// Tell the audit middleware who acts in this request.
+fn note(parts: &Parts, actor: &Actor) {
+    if let Some(n) = parts.extensions.get::<innkeep_app::audit::AuditNote>() {
+        n.actor(actor);
     }
 }
 

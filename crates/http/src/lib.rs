@@ -3,12 +3,13 @@
 //! (`error.rs`).
 
 pub mod api;
+pub mod audit;
 pub mod error;
 pub mod extract;
 pub mod telemetry;
 
 use api::{
-    accounts, billing, bookings, catalog, credentials, ingest, notifications, openapi, payments, photos, search,
+    accounts, billing, bookings, catalog, credentials, ingest, notifications, openapi, payments, photos, search, team,
 };
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -54,6 +55,11 @@ pub fn api_routes() -> Router<AppState> {
         .route("/email-verifications", post(credentials::verify))
         .route("/password-resets", post(credentials::request_reset))
         .route("/password-resets/confirm", post(credentials::reset))
+        .route(
+            "/me/two-factor",
+            post(api::two_factor::start).get(api::two_factor::status).delete(api::two_factor::disable),
+        )
+        .route("/me/two-factor/confirm", post(api::two_factor::confirm))
         .route("/me/searches", get(search::recent))
         .route("/properties", post(catalog::create_property).get(catalog::list_properties))
         .route("/properties/{id}", get(catalog::get_property).patch(catalog::patch_property))
@@ -84,10 +90,19 @@ pub fn api_routes() -> Router<AppState> {
         .route("/payouts", get(billing::payouts))
         .route("/payouts/account", put(billing::set_account))
         .route("/payouts/batches/{id}", get(billing::batch))
+        .route("/team", get(team::get))
+        .route("/team/invitations", post(team::invite))
+        .route("/team/invitations/{id}", axum::routing::delete(team::withdraw))
+        .route("/team/members/{id}", axum::routing::patch(team::set_role).delete(team::remove))
+        .route("/invitations/accept", post(team::accept))
+        .route("/api-keys", post(team::create_key).get(team::keys))
+        .route("/api-keys/{id}", axum::routing::delete(team::revoke_key))
         .route("/webhooks", post(notifications::create).get(notifications::list))
         .route("/webhooks/{id}", get(notifications::get).delete(notifications::delete))
         .route("/webhooks/{id}/deliveries", get(notifications::deliveries))
         .route("/notifications", get(notifications::log))
+        .route("/audit", get(api::audit::list))
+        .route("/ops/access-bursts", get(api::audit::bursts))
         .route(
             "/payments/webhooks/stripe",
             post(payments::stripe_webhook).layer(DefaultBodyLimit::max(payments::MAX_WEBHOOK_BYTES)),
@@ -119,6 +134,7 @@ pub fn api_routes() -> Router<AppState> {
 pub fn app(state: AppState, extra: Router<AppState>) -> Router {
     // The process's recorder is installed before the first request records anything.
     telemetry::metrics_handle();
+    audit::watch(&state);
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .nest("/api/v1", api_routes())
@@ -128,6 +144,7 @@ pub fn app(state: AppState, extra: Router<AppState>) -> Router {
         .route("/photos/{id}", get(photos::serve))
         .merge(extra)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page") })
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))
         .route_layer(axum::middleware::from_fn_with_state(state.requests.clone(), telemetry::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(time_limit))

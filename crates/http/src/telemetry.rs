@@ -83,6 +83,7 @@ pub fn render(store: &dyn innkeep_app::Store) -> String {
         let on = fault.as_ref().is_some_and(|f| f.reason == reason);
         metrics::gauge!("innkeep_store_write_fault", "reason" => reason).set(if on { 1.0 } else { 0.0 });
     }
+    crate::audit::publish_bursts();
     metrics_handle().render()
 }
 

@@ -23,6 +23,15 @@ pub struct Config {
     pub web: WebConfig,
     pub payments: PaymentsConfig,
     pub notify: NotifyConfig,
+    pub auth: AuthConfig,
+}
+
+/// Signing in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Whether host owners must use two-factor sign-in (operators always must).
+    pub two_factor_for_owners: bool,
 }
 
 /// Outgoing messages: e-mail and SMS to guests and hosts, integrators' webhooks, and
@@ -390,6 +399,7 @@ impl Default for Config {
             web: WebConfig::default(),
             payments: PaymentsConfig::default(),
             notify: NotifyConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }

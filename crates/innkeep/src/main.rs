@@ -592,11 +592,8 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let statements = innkeep_http::api::payments::statement_lines(&bytes)?;
             // The operator at the console acts as the system's administrator.
-            let operator = innkeep_app::Actor {
-                user_id: innkeep_core::UserId(uuid::Uuid::nil()),
-                role: innkeep_core::Role::Admin,
-                tenant_id: None,
-            };
+            let operator =
+                innkeep_app::Actor::new(innkeep_core::UserId(uuid::Uuid::nil()), innkeep_core::Role::Admin, None);
             for innkeep_http::api::payments::ParsedStatement { id, lines, unreadable } in statements {
                 let r = innkeep_app::payment::import_statement(&ports, &operator, &id, &lines, jiff::Timestamp::now())
                     .await

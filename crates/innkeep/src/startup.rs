@@ -66,6 +66,7 @@ pub fn ports(config: &Config, store: SqlStore, clock: Arc<dyn Clock>, search: &S
                 checkout_url: Some(config.payments.stripe.checkout_url.clone()).filter(|u| !u.is_empty()),
                 vat_bp: config.payments.vat_bp,
             },
+            two_factor_required_for_owners: config.auth.two_factor_for_owners,
             ..Settings::default()
         },
         // Commands read the store; `Server::start` puts the configured cache in.
@@ -290,9 +291,10 @@ impl Server {
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
         let task = tokio::spawn(async move {
             let mut drain = stopped.clone();
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            });
+            let serve = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                });
             let serve = tokio::spawn(async move { serve.await });
             let _ = drain.wait_for(|s| *s).await;
             // In-flight requests get `grace` to finish; then the server stops regardless.

@@ -1,6 +1,8 @@
-//! The authorization matrix (issue 13): every route of the JSON API, and the web pages that
-//! show or change a host's or a guest's things, tried by six actors (anonymous, guest A,
-//! guest B, host A, host B, an admin) on objects that belong to host A and guest A.
+//! The authorization matrix (issues 13 and 23): every route of the JSON API, and the web
+//! pages that show or change a host's or a guest's things, tried by ten actors (anonymous,
+//! guest A, guest B, host A (its owner), host B, an admin, host A's manager, front desk and
+//! accountant, and a `channel` API key of host A) on objects that belong to host A and
+//! guest A. A key is no session: on the pages it is a signed-out visitor.
 //!
 //! A row is data: one request (with `{name}` placeholders for the world's ids) and the
 //! status each actor must get. After every request the objects of both tenants and both
@@ -16,7 +18,7 @@ mod common;
 use common::{TestApp, spawn_app};
 use futures::future::join_all;
 use innkeep_app::auth::{Register, register};
-use innkeep_core::Role;
+use innkeep_core::{Role, StaffRole};
 use reqwest::{Client, Method, header};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,9 +49,24 @@ enum Who {
     HostA,
     HostB,
     Admin,
+    ManagerA,
+    DeskA,
+    AccountantA,
+    KeyA,
 }
 
-const ACTORS: [Who; 6] = [Who::Anonymous, Who::GuestA, Who::GuestB, Who::HostA, Who::HostB, Who::Admin];
+const ACTORS: [Who; 10] = [
+    Who::Anonymous,
+    Who::GuestA,
+    Who::GuestB,
+    Who::HostA,
+    Who::HostB,
+    Who::Admin,
+    Who::ManagerA,
+    Who::DeskA,
+    Who::AccountantA,
+    Who::KeyA,
+];
 
 impl Who {
     fn label(self) -> &'static str {
@@ -60,7 +77,26 @@ impl Who {
             Who::HostA => "host A",
             Who::HostB => "host B",
             Who::Admin => "admin",
+            Who::ManagerA => "mgr A",
+            Who::DeskA => "desk A",
+            Who::AccountantA => "acct A",
+            Who::KeyA => "key A",
         }
+    }
+
+    /// Host A's staff role, for its members.
+    fn staff(self) -> Option<StaffRole> {
+        match self {
+            Who::ManagerA => Some(StaffRole::Manager),
+            Who::DeskA => Some(StaffRole::FrontDesk),
+            Who::AccountantA => Some(StaffRole::Accountant),
+            _ => None,
+        }
+    }
+
+    /// Signed out on this face: the anonymous visitor, and a key on the pages.
+    fn signed_out(self, face: Face) -> bool {
+        self == Who::Anonymous || (self == Who::KeyA && face == Face::Page)
     }
 
     fn index(self) -> usize {
@@ -106,12 +142,12 @@ struct Row {
     payload: Payload,
     headers: Vec<(&'static str, &'static str)>,
     /// The status each actor gets, in the order of `ACTORS`.
-    expect: [u16; 6],
+    expect: [u16; 10],
     /// The request changes what it names: an actor allowed to make it acts on a fresh copy
     /// of host A's and guest A's objects, and such rows run after every read.
     changes: bool,
     /// A world value that must appear in the answer to exactly the actors marked `Y`.
-    shows: Vec<(&'static str, [bool; 6])>,
+    shows: Vec<(&'static str, [bool; 10])>,
     /// Each actor signs in anew for this request (it ends the session it uses).
     own_session: bool,
     /// Each actor is a new user of its role for this request (it ends every session of
@@ -119,7 +155,7 @@ struct Row {
     fresh_user: bool,
 }
 
-fn api(method: Method, path: &'static str, expect: [u16; 6]) -> Row {
+fn api(method: Method, path: &'static str, expect: [u16; 10]) -> Row {
     Row {
         face: Face::Api,
         method,
@@ -135,7 +171,7 @@ fn api(method: Method, path: &'static str, expect: [u16; 6]) -> Row {
     }
 }
 
-fn page(method: Method, path: &'static str, expect: [u16; 6]) -> Row {
+fn page(method: Method, path: &'static str, expect: [u16; 10]) -> Row {
     let payload = if method == Method::POST { Payload::Form(&[]) } else { Payload::Empty };
     Row { face: Face::Page, payload, ..api(method, path, expect) }
 }
@@ -174,7 +210,7 @@ impl Row {
     fn changes(self) -> Row {
         Row { changes: true, ..self }
     }
-    fn shows(mut self, name: &'static str, to: [bool; 6]) -> Row {
+    fn shows(mut self, name: &'static str, to: [bool; 10]) -> Row {
         self.shows.push((name, to));
         self
     }
@@ -211,135 +247,168 @@ fn api_rows() -> Vec<Row> {
     use Method as M;
     vec![
         //                                                                   anon gst A gst B hst A hst B admin
-        api(M::POST, "/api/v1/users", [201, 201, 201, 201, 201, 201]).json(NEW_USER),
-        api(M::POST, "/api/v1/sessions", [201, 201, 201, 201, 201, 201]).json(SIGN_IN),
-        api(M::DELETE, "/api/v1/sessions/current", [401, 204, 204, 204, 204, 204]).own_session(),
-        api(M::GET, "/api/v1/me", [401, 200, 200, 200, 200, 200]).shows("guest_a_user", [N, Y, N, N, N, N]),
-        api(M::POST, "/api/v1/me/password", [401, 400, 400, 400, 400, 400])
+        api(M::POST, "/api/v1/users", [201; 10]).json(NEW_USER),
+        api(M::POST, "/api/v1/sessions", [201; 10]).json(SIGN_IN),
+        api(M::DELETE, "/api/v1/sessions/current", [401, 204, 204, 204, 204, 204, 204, 204, 204, 204]).own_session(),
+        api(M::GET, "/api/v1/me", [401, 200, 200, 200, 200, 200, 200, 200, 200, 403]).shows("guest_a_user", [N, Y, N, N, N, N, N, N, N, N]),
+        api(M::POST, "/api/v1/me/password", [401, 400, 400, 400, 400, 400, 400, 400, 400, 403])
             .note("a wrong current password")
             .json(r#"{"current_password": "not the password at all", "new_password": "a brand new password"}"#),
-        api(M::GET, "/api/v1/me/sessions", [401, 200, 200, 200, 200, 200]),
-        api(M::DELETE, "/api/v1/me/sessions", [401, 204, 204, 204, 204, 204]).fresh_user(),
-        api(M::POST, "/api/v1/me/email-verification", [401, 202, 202, 202, 202, 202]).fresh_user(),
-        api(M::POST, "/api/v1/email-verifications", [400; 6])
+        api(M::GET, "/api/v1/me/sessions", [401, 200, 200, 200, 200, 200, 200, 200, 200, 403]),
+        api(M::DELETE, "/api/v1/me/sessions", [401, 204, 204, 204, 204, 204, 204, 204, 204, 403]).fresh_user(),
+        api(M::POST, "/api/v1/me/email-verification", [401, 202, 202, 202, 202, 202, 202, 202, 202, 403]).fresh_user(),
+        api(M::POST, "/api/v1/email-verifications", [400; 10])
             .note("an unknown token")
             .json(r#"{"token": "00112233445566778899aabbccddeeff"}"#),
-        api(M::POST, "/api/v1/password-resets", [202; 6])
+        api(M::POST, "/api/v1/password-resets", [202; 10])
             .note("any address, with an account or not")
             .json(r#"{"email": "reset-{unique}@example.com"}"#),
-        api(M::POST, "/api/v1/password-resets/confirm", [400; 6])
+        api(M::POST, "/api/v1/password-resets/confirm", [400; 10])
             .note("an unknown token")
             .json(r#"{"token": "00112233445566778899aabbccddeeff", "password": "a brand new password"}"#),
-        api(M::PATCH, "/api/v1/me", [401, 200, 200, 200, 200, 200])
+        api(M::PATCH, "/api/v1/me", [401, 200, 200, 200, 200, 200, 200, 200, 200, 403])
             .note("one's own language, set to what it is")
             .json(r#"{"locale": "en"}"#),
-        api(M::GET, "/api/v1/me/searches", [401, 200, 200, 200, 200, 200]).shows("search_secret", [N, Y, N, N, N, N]),
-        api(M::POST, "/api/v1/properties", [401, 403, 403, 201, 201, 403]).json(NEW_PROPERTY),
-        api(M::GET, "/api/v1/properties?limit=100", [200, 200, 200, 200, 200, 200])
-            .shows("property_a", [Y, Y, Y, Y, N, Y]),
-        api(M::GET, "/api/v1/properties/{property_a}", [200, 200, 200, 200, 200, 200]),
-        api(M::PATCH, "/api/v1/properties/{property_a}", [401, 404, 404, 200, 404, 200])
+        api(M::GET, "/api/v1/me/searches", [401, 200, 200, 200, 200, 200, 200, 200, 200, 403]).shows("search_secret", [N, Y, N, N, N, N, N, N, N, N]),
+        api(M::POST, "/api/v1/properties", [401, 403, 403, 201, 201, 403, 201, 403, 403, 403]).json(NEW_PROPERTY),
+        api(M::GET, "/api/v1/properties?limit=100", [200; 10])
+            .shows("property_a", [Y, Y, Y, Y, N, Y, Y, Y, Y, Y]),
+        api(M::GET, "/api/v1/properties/{property_a}", [200; 10]),
+        api(M::PATCH, "/api/v1/properties/{property_a}", [401, 404, 404, 200, 404, 200, 200, 403, 403, 403])
             .json(r#"{"name": "Taken over"}"#)
             .changes(),
-        api(M::GET, "/api/v1/properties/{property_a}/room-types", [200, 200, 200, 200, 200, 200]),
-        api(M::POST, "/api/v1/properties/{property_a}/room-types", [401, 404, 404, 201, 404, 201])
+        api(M::GET, "/api/v1/properties/{property_a}/room-types", [200; 10]),
+        api(M::POST, "/api/v1/properties/{property_a}/room-types", [401, 404, 404, 201, 404, 201, 201, 403, 403, 403])
             .json(NEW_ROOM_TYPE)
             .changes(),
-        api(M::GET, "/api/v1/properties/{property_a}/photos", [200, 200, 200, 200, 200, 200])
-            .shows("photo_a", [Y, Y, Y, Y, Y, Y]),
-        api(M::POST, "/api/v1/properties/{property_a}/photos", [401, 404, 404, 201, 404, 201]).png().changes(),
-        api(M::GET, "/photos/{photo_a}", [200, 200, 200, 200, 200, 200]),
-        api(M::GET, "/api/v1/room-types/{room_type_a}", [200, 200, 200, 200, 200, 200]),
-        api(M::PATCH, "/api/v1/room-types/{room_type_a}", [401, 404, 404, 200, 404, 200])
+        api(M::GET, "/api/v1/properties/{property_a}/photos", [200; 10])
+            .shows("photo_a", [Y, Y, Y, Y, Y, Y, Y, Y, Y, Y]),
+        api(M::POST, "/api/v1/properties/{property_a}/photos", [401, 404, 404, 201, 404, 201, 201, 403, 403, 403]).png().changes(),
+        api(M::GET, "/photos/{photo_a}", [200; 10]),
+        api(M::GET, "/api/v1/room-types/{room_type_a}", [200; 10]),
+        api(M::PATCH, "/api/v1/room-types/{room_type_a}", [401, 404, 404, 200, 404, 200, 200, 403, 403, 403])
             .json(r#"{"name": "Broom cupboard"}"#)
             .changes(),
         api(
             M::GET,
             "/api/v1/room-types/{room_type_a}/calendar?from=2027-02-01&to=2027-02-10",
-            [401, 404, 404, 200, 404, 200],
+            [401, 404, 404, 200, 404, 200, 200, 200, 200, 200],
         ),
-        api(M::PUT, "/api/v1/room-types/{room_type_a}/calendar", [401, 404, 404, 204, 404, 204])
+        api(M::PUT, "/api/v1/room-types/{room_type_a}/calendar", [401, 404, 404, 204, 404, 204, 204, 403, 403, 204])
             .json(r#"{"from": "2027-02-20", "to": "2027-02-22", "price": 99900, "closed": true}"#)
             .changes(),
         api(
             M::GET,
             "/api/v1/availability?property_id={property_a}&check_in=2027-02-15&check_out=2027-02-17",
-            [200, 200, 200, 200, 200, 200],
+            [200; 10],
         ),
-        api(M::GET, "/api/v1/search?destination=Lisbon&check_in=2027-02-15&check_out=2027-02-17", [200; 6]),
-        api(M::GET, "/api/v1/places?q=Lisb", [200, 200, 200, 200, 200, 200]),
-        api(M::GET, "/api/v1/places/reverse?lat=38.71&lon=-9.14", [200, 200, 200, 200, 200, 200]),
-        api(M::POST, "/api/v1/bookings", [401, 201, 201, 201, 201, 201]).json(NEW_BOOKING).changes(),
-        api(M::POST, "/api/v1/bookings", [401, 200, 201, 201, 201, 201])
+        api(M::GET, "/api/v1/search?destination=Lisbon&check_in=2027-02-15&check_out=2027-02-17", [200; 10]),
+        api(M::GET, "/api/v1/places?q=Lisb", [200; 10]),
+        api(M::GET, "/api/v1/places/reverse?lat=38.71&lon=-9.14", [200; 10]),
+        api(M::POST, "/api/v1/bookings", [401, 201, 201, 201, 201, 201, 201, 201, 201, 403]).json(NEW_BOOKING).changes(),
+        api(M::POST, "/api/v1/bookings", [401, 200, 201, 201, 201, 201, 201, 201, 201, 403])
             .note("guest A's Idempotency-Key and body")
             .json(HOLD)
             .header("Idempotency-Key", "{hold_key_a}")
-            .shows("held_a", [N, Y, N, N, N, N])
+            .shows("held_a", [N, Y, N, N, N, N, N, N, N, N])
             .changes(),
-        api(M::GET, "/api/v1/bookings", [401, 200, 200, 200, 200, 200])
-            .shows("held_a", [N, Y, N, Y, N, Y])
-            .shows("booking_b", [N, N, Y, N, Y, Y]),
-        api(M::GET, "/api/v1/bookings?property_id={property_a}", [401, 200, 200, 200, 200, 200])
-            .shows("held_a", [N, Y, N, Y, N, Y]),
-        api(M::GET, "/api/v1/bookings/{held_a}", [401, 200, 404, 200, 404, 200]).shows("held_a", [N, Y, N, Y, N, Y]),
-        api(M::POST, "/api/v1/bookings/{held_a}/confirm", [401, 200, 404, 200, 404, 200]).changes(),
-        api(M::POST, "/api/v1/bookings/{held_a}/cancel", [401, 200, 404, 200, 404, 200]).note("held").changes(),
-        api(M::POST, "/api/v1/bookings/{confirmed_a}/cancel", [401, 200, 404, 200, 404, 200])
+        api(M::GET, "/api/v1/bookings", [401, 200, 200, 200, 200, 200, 200, 200, 200, 200])
+            .shows("held_a", [N, Y, N, Y, N, Y, Y, Y, Y, Y])
+            .shows("booking_b", [N, N, Y, N, Y, Y, N, N, N, N]),
+        api(M::GET, "/api/v1/bookings?property_id={property_a}", [401, 200, 200, 200, 200, 200, 200, 200, 200, 200])
+            .shows("held_a", [N, Y, N, Y, N, Y, Y, Y, Y, Y]),
+        api(M::GET, "/api/v1/bookings/{held_a}", [401, 200, 404, 200, 404, 200, 200, 200, 200, 200]).shows("held_a", [N, Y, N, Y, N, Y, Y, Y, Y, Y]),
+        api(M::POST, "/api/v1/bookings/{held_a}/confirm", [401, 200, 404, 200, 404, 200, 200, 403, 403, 200]).changes(),
+        api(M::POST, "/api/v1/bookings/{held_a}/cancel", [401, 200, 404, 200, 404, 200, 200, 403, 403, 200]).note("held").changes(),
+        api(M::POST, "/api/v1/bookings/{confirmed_a}/cancel", [401, 200, 404, 200, 404, 200, 200, 403, 403, 200])
             .note("confirmed")
             .changes(),
-        api(M::POST, "/api/v1/bookings/{confirmed_a}/check-in", [401, 403, 404, 200, 404, 200]).changes(),
-        api(M::POST, "/api/v1/bookings/{checked_in_a}/complete", [401, 403, 404, 200, 404, 200]).changes(),
-        api(M::POST, "/api/v1/bookings/{confirmed_a}/no-show", [401, 403, 404, 200, 404, 200]).changes(),
-        api(M::POST, "/api/v1/bookings/{held_a}/payments", [401, 201, 404, 403, 404, 403])
+        api(M::POST, "/api/v1/bookings/{confirmed_a}/check-in", [401, 403, 404, 200, 404, 200, 200, 200, 403, 403]).changes(),
+        api(M::POST, "/api/v1/bookings/{checked_in_a}/complete", [401, 403, 404, 200, 404, 200, 200, 200, 403, 403]).changes(),
+        api(M::POST, "/api/v1/bookings/{confirmed_a}/no-show", [401, 403, 404, 200, 404, 200, 200, 200, 403, 403]).changes(),
+        api(M::POST, "/api/v1/bookings/{held_a}/payments", [401, 201, 404, 403, 404, 403, 403, 403, 403, 403])
             .json(r#"{"method": "bank_transfer"}"#)
             .header("Idempotency-Key", "authz-pay-key")
             .changes(),
-        api(M::GET, "/api/v1/bookings/{paying_a}/payments", [401, 200, 404, 200, 404, 200])
-            .shows("payment_a", [N, Y, N, Y, N, Y]),
-        api(M::GET, "/api/v1/payments/{payment_a}", [401, 200, 404, 200, 404, 200])
-            .shows("payment_a", [N, Y, N, Y, N, Y]),
-        api(M::POST, "/api/v1/payments/{payment_a}/refunds", [401, 403, 404, 409, 404, 409])
+        api(M::GET, "/api/v1/bookings/{paying_a}/payments", [401, 200, 404, 200, 404, 200, 200, 403, 200, 403])
+            .shows("payment_a", [N, Y, N, Y, N, Y, Y, N, Y, N]),
+        api(M::GET, "/api/v1/payments/{payment_a}", [401, 200, 404, 200, 404, 200, 200, 403, 200, 403])
+            .shows("payment_a", [N, Y, N, Y, N, Y, Y, N, Y, N]),
+        api(M::POST, "/api/v1/payments/{payment_a}/refunds", [401, 403, 404, 409, 404, 409, 409, 403, 403, 403])
             .note("an open payment: nothing to refund yet")
             .json(r#"{"amount": 100}"#)
             .header("Idempotency-Key", "authz-refund"),
-        api(M::GET, "/api/v1/payments/{payment_a}/refunds", [401, 200, 404, 200, 404, 200]),
-        api(M::POST, "/api/v1/payments/statements", [401, 403, 403, 403, 403, 200])
+        api(M::GET, "/api/v1/payments/{payment_a}/refunds", [401, 200, 404, 200, 404, 200, 200, 403, 200, 403]),
+        api(M::POST, "/api/v1/payments/statements", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403])
             .note("a transfer quoting another payment's reference")
             .csv("date,amount,currency,reference\n2027-01-05,1.00,EUR,unknown transfer\n")
             .header("Idempotency-Key", "authz-statement")
             .changes(),
-        api(M::PUT, "/api/v1/tenants/{tenant_a}/commission", [401, 403, 403, 403, 403, 200])
+        api(M::PUT, "/api/v1/tenants/{tenant_a}/commission", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403])
             .json(r#"{"rate_bp": 1200}"#)
             .changes(),
-        api(M::GET, "/api/v1/tenants/{tenant_a}/commission", [401, 404, 404, 200, 404, 200]),
-        api(M::GET, "/api/v1/invoices", [401, 403, 403, 200, 200, 200]),
-        api(M::GET, "/api/v1/invoices/{nothing}", [401, 404, 404, 404, 404, 404])
+        api(M::GET, "/api/v1/tenants/{tenant_a}/commission", [401, 404, 404, 200, 404, 200, 200, 403, 200, 403]),
+        api(M::GET, "/api/v1/invoices", [401, 403, 403, 200, 200, 200, 200, 403, 200, 403]),
+        api(M::GET, "/api/v1/invoices/{nothing}", [401, 404, 404, 404, 404, 404, 404, 404, 404, 404])
             .note("no such invoice; another tenant's is 404 too (tests/billing.rs)"),
-        api(M::GET, "/api/v1/payouts", [401, 403, 403, 200, 200, 200]),
-        api(M::PUT, "/api/v1/payouts/account", [401, 403, 403, 200, 200, 403])
+        api(M::GET, "/api/v1/payouts", [401, 403, 403, 200, 200, 200, 200, 403, 200, 403]),
+        api(M::PUT, "/api/v1/payouts/account", [401, 403, 403, 200, 200, 403, 403, 403, 403, 403])
             .json(r#"{"name": "Casa Azul Lda", "iban": "GB82 WEST 1234 5698 7654 32"}"#)
             .changes(),
-        api(M::GET, "/api/v1/payouts/batches/{nothing}?format=csv", [401, 403, 403, 403, 403, 404])
+        api(M::GET, "/api/v1/payouts/batches/{nothing}?format=csv", [401, 403, 403, 403, 403, 404, 403, 403, 403, 403])
             .note("no such batch"),
-        api(M::POST, "/api/v1/payments/webhooks/stripe", [404; 6])
+        api(M::POST, "/api/v1/payments/webhooks/stripe", [404; 10])
             .note("no card provider here; with one, only the provider's signature admits an event (tests/card_payments.rs)")
             .json(r#"{"id": "evt_1", "type": "payment_intent.succeeded"}"#),
-        api(M::POST, "/api/v1/webhooks", [401, 403, 403, 201, 201, 400])
+        api(M::POST, "/api/v1/webhooks", [401, 403, 403, 201, 201, 400, 403, 403, 403, 403])
             .note("an admin must name the tenant")
             .json(r#"{"url": "https://hooks.example.com/innkeep", "events": ["booking.confirmed"]}"#)
             .changes(),
-        api(M::POST, "/api/v1/webhooks", [401, 403, 403, 403, 201, 201])
+        api(M::POST, "/api/v1/webhooks", [401, 403, 403, 403, 201, 201, 403, 403, 403, 403])
             .note("naming tenant B")
             .json(r#"{"url": "https://hooks.example.com/innkeep", "events": ["booking.confirmed"], "tenant_id": "{tenant_b}"}"#)
             .changes(),
-        api(M::GET, "/api/v1/webhooks", [401, 403, 403, 200, 200, 200]).shows("webhook_a", [N, N, N, Y, N, Y]),
-        api(M::GET, "/api/v1/webhooks/{webhook_a}", [401, 404, 404, 200, 404, 200])
-            .shows("webhook_a", [N, N, N, Y, N, Y]),
-        api(M::GET, "/api/v1/webhooks/{webhook_a}/deliveries", [401, 404, 404, 200, 404, 200]),
-        api(M::DELETE, "/api/v1/webhooks/{webhook_a}", [401, 404, 404, 204, 404, 204]).changes(),
-        api(M::GET, "/api/v1/notifications", [401, 403, 403, 200, 200, 200]),
-        api(M::POST, "/api/v1/events", [202, 202, 202, 202, 202, 202]).json(EVENTS),
-        api(M::GET, "/api/v1/openapi.json", [200, 200, 200, 200, 200, 200]),
+        api(M::GET, "/api/v1/webhooks", [401, 403, 403, 200, 200, 200, 403, 403, 403, 403]).shows("webhook_a", [N, N, N, Y, N, Y, N, N, N, N]),
+        api(M::GET, "/api/v1/webhooks/{webhook_a}", [401, 404, 404, 200, 404, 200, 404, 404, 404, 404])
+            .shows("webhook_a", [N, N, N, Y, N, Y, N, N, N, N]),
+        api(M::GET, "/api/v1/webhooks/{webhook_a}/deliveries", [401, 404, 404, 200, 404, 200, 404, 404, 404, 404]),
+        api(M::DELETE, "/api/v1/webhooks/{webhook_a}", [401, 404, 404, 204, 404, 204, 404, 404, 404, 404]).changes(),
+        api(M::GET, "/api/v1/notifications", [401, 403, 403, 200, 200, 200, 200, 403, 403, 403]),
+        api(M::POST, "/api/v1/events", [202; 10]).json(EVENTS),
+        //                                           anon gst A gst B hst A hst B admin  mgr desk acct  key
+        api(M::GET, "/api/v1/team", [401, 403, 403, 200, 200, 403, 403, 403, 403, 403])
+            .shows("spare_a", [N, N, N, Y, N, N, N, N, N, N]),
+        api(M::POST, "/api/v1/team/invitations", [401, 403, 403, 201, 201, 403, 403, 403, 403, 403])
+            .json(r#"{"email": "invitee{unique}@example.com", "role": "front_desk"}"#)
+            .changes(),
+        api(M::DELETE, "/api/v1/team/invitations/{nothing}", [401, 403, 403, 404, 404, 403, 403, 403, 403, 403])
+            .note("no such invitation"),
+        api(M::POST, "/api/v1/invitations/accept", [400; 10])
+            .note("an unknown token")
+            .json(r#"{"token": "00112233445566778899aabbccddeeff", "name": "X", "password": "correct horse battery"}"#),
+        api(M::PATCH, "/api/v1/team/members/{spare_a}", [401, 403, 403, 204, 404, 403, 403, 403, 403, 403])
+            .note("to the role it has")
+            .json(r#"{"role": "front_desk"}"#)
+            .changes(),
+        api(M::DELETE, "/api/v1/team/members/{spare_a}", [401, 403, 403, 204, 404, 403, 403, 403, 403, 403]).changes(),
+        api(M::POST, "/api/v1/api-keys", [401, 403, 403, 201, 201, 403, 403, 403, 403, 403])
+            .json(r#"{"name": "Reporting", "scopes": ["read"]}"#)
+            .changes(),
+        api(M::GET, "/api/v1/api-keys", [401, 403, 403, 200, 200, 403, 403, 403, 403, 403])
+            .shows("key_a", [N, N, N, Y, N, N, N, N, N, N]),
+        api(M::DELETE, "/api/v1/api-keys/{spare_key_a}", [401, 403, 403, 204, 404, 403, 403, 403, 403, 403]).changes(),
+        api(M::GET, "/api/v1/openapi.json", [200; 10]),
+        api(M::GET, "/api/v1/me/two-factor", [401, 200, 200, 200, 200, 200, 200, 200, 200, 403]),
+        api(M::POST, "/api/v1/me/two-factor", [401, 201, 201, 201, 201, 409, 201, 201, 201, 403])
+            .note("an admin has it already"),
+        api(M::POST, "/api/v1/me/two-factor/confirm", [401, 400, 400, 400, 400, 409, 400, 400, 400, 403])
+            .note("a wrong code")
+            .json(r#"{"code": "000000"}"#),
+        api(M::DELETE, "/api/v1/me/two-factor", [401, 400, 400, 400, 400, 400, 400, 400, 400, 403])
+            .note("a wrong password")
+            .json(r#"{"password": "not the password at all"}"#),
+        api(M::GET, "/api/v1/audit", [401, 403, 403, 200, 200, 200, 403, 403, 403, 403]),
+        api(M::GET, "/api/v1/ops/access-bursts", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403]),
     ]
 }
 
@@ -363,55 +432,73 @@ fn page_rows() -> Vec<Row> {
     use Method as M;
     vec![
         //                                                                   anon gst A gst B hst A hst B admin
-        page(M::GET, "/host", [303, 403, 403, 200, 200, 403]).shows("property_a", [N, N, N, Y, N, N]),
-        page(M::GET, "/host/properties/{property_a}", [303, 403, 403, 200, 404, 403]),
-        page(M::POST, "/host/properties/{property_a}", [303, 403, 403, 303, 404, 403])
+        page(M::GET, "/host", [303, 403, 403, 200, 200, 403, 200, 200, 200, 303])
+            .shows("property_a", [N, N, N, Y, N, N, Y, Y, Y, N]),
+        page(M::GET, "/host/properties/{property_a}", [303, 403, 403, 200, 404, 403, 200, 200, 200, 303]),
+        page(M::POST, "/host/properties/{property_a}", [303, 403, 403, 303, 404, 403, 303, 403, 403, 403])
             .note("add a room type")
             .form(NEW_ROOM_FORM)
             .changes(),
-        page(M::POST, "/host/properties/{property_a}/photos", [303, 403, 403, 303, 404, 403]).photo_form().changes(),
-        page(M::GET, "/host/room-types/{room_type_a}/calendar", [303, 403, 403, 200, 404, 403]),
-        page(M::POST, "/host/room-types/{room_type_a}/calendar", [303, 403, 403, 303, 404, 403])
+        page(M::POST, "/host/properties/{property_a}/photos", [303, 403, 403, 303, 404, 403, 303, 403, 403, 403])
+            .photo_form()
+            .changes(),
+        page(M::GET, "/host/room-types/{room_type_a}/calendar", [303, 403, 403, 200, 404, 403, 200, 200, 200, 303]),
+        page(M::POST, "/host/room-types/{room_type_a}/calendar", [303, 403, 403, 303, 404, 403, 303, 403, 403, 403])
             .form(CALENDAR_FORM)
             .changes(),
-        page(M::GET, "/host/bookings", [303, 403, 403, 200, 200, 403]).shows("held_a", [N, N, N, Y, N, N]),
-        page(M::GET, "/host/bookings?property={property_a}", [303, 403, 403, 200, 200, 403])
-            .shows("held_a", [N, N, N, Y, N, N]),
-        page(M::GET, "/host/bookings.csv", [303, 403, 403, 200, 200, 403]).shows("held_a", [N, N, N, Y, N, N]),
-        page(M::POST, "/host/bookings/{held_a}/confirm", [303, 403, 403, 303, 404, 403]).changes(),
-        page(M::POST, "/host/bookings/{confirmed_a}/cancel", [303, 403, 403, 303, 404, 403]).changes(),
-        page(M::POST, "/host/bookings/{confirmed_a}/check-in", [303, 403, 403, 303, 404, 403]).changes(),
-        page(M::POST, "/host/bookings/{checked_in_a}/complete", [303, 403, 403, 303, 404, 403]).changes(),
-        page(M::POST, "/host/bookings/{confirmed_a}/no-show", [303, 403, 403, 303, 404, 403]).changes(),
-        page(M::GET, "/properties/{property_a}", [200, 200, 200, 200, 200, 200]),
-        page(M::GET, "/checkout/{held_a}", [303, 200, 404, 200, 404, 200]),
-        page(M::POST, "/checkout/{held_a}/confirm", [303, 303, 404, 303, 404, 303]).changes(),
-        page(M::GET, "/trips", [303, 200, 200, 200, 200, 200]).shows("held_a", [N, Y, N, N, N, N]),
-        page(M::GET, "/trips/{confirmed_a}/cancel", [303, 200, 404, 200, 404, 200]),
-        page(M::POST, "/trips/{confirmed_a}/cancel", [303, 303, 404, 303, 404, 303]).changes(),
-        page(M::POST, "/checkout/{held_a}/pay", [303, 303, 404, 403, 404, 403])
+        page(M::GET, "/host/bookings", [303, 403, 403, 200, 200, 403, 200, 200, 200, 303])
+            .shows("held_a", [N, N, N, Y, N, N, Y, Y, Y, N]),
+        page(M::GET, "/host/bookings?property={property_a}", [303, 403, 403, 200, 200, 403, 200, 200, 200, 303])
+            .shows("held_a", [N, N, N, Y, N, N, Y, Y, Y, N]),
+        page(M::GET, "/host/bookings.csv", [303, 403, 403, 200, 200, 403, 200, 200, 200, 303])
+            .shows("held_a", [N, N, N, Y, N, N, Y, Y, Y, N]),
+        page(M::POST, "/host/bookings/{held_a}/confirm", [303, 403, 403, 303, 404, 403, 303, 403, 403, 403]).changes(),
+        page(M::POST, "/host/bookings/{confirmed_a}/cancel", [303, 403, 403, 303, 404, 403, 303, 403, 403, 403])
+            .changes(),
+        page(M::POST, "/host/bookings/{confirmed_a}/check-in", [303, 403, 403, 303, 404, 403, 303, 303, 403, 403])
+            .changes(),
+        page(M::POST, "/host/bookings/{checked_in_a}/complete", [303, 403, 403, 303, 404, 403, 303, 303, 403, 403])
+            .changes(),
+        page(M::POST, "/host/bookings/{confirmed_a}/no-show", [303, 403, 403, 303, 404, 403, 303, 303, 403, 403])
+            .changes(),
+        page(M::GET, "/properties/{property_a}", [200; 10]),
+        page(M::GET, "/checkout/{held_a}", [303, 200, 404, 200, 404, 200, 200, 403, 200, 303])
+            .note("front desk: it shows payments"),
+        page(M::POST, "/checkout/{held_a}/confirm", [303, 303, 404, 303, 404, 303, 303, 403, 403, 403]).changes(),
+        page(M::GET, "/trips", [303, 200, 200, 200, 200, 200, 200, 200, 200, 303])
+            .shows("held_a", [N, Y, N, N, N, N, N, N, N, N]),
+        page(M::GET, "/trips/{confirmed_a}/cancel", [303, 200, 404, 200, 404, 200, 200, 200, 200, 303]),
+        page(M::POST, "/trips/{confirmed_a}/cancel", [303, 303, 404, 303, 404, 303, 303, 403, 403, 403]).changes(),
+        page(M::POST, "/checkout/{held_a}/pay", [303, 303, 404, 403, 404, 403, 403, 403, 403, 403])
             .note("by bank transfer: only the booking's guest pays")
             .form(&[("method", "bank_transfer")])
             .changes(),
-        page(M::GET, "/host/messages", [303, 403, 403, 200, 200, 403]),
-        page(M::GET, "/host/money", [303, 403, 403, 200, 200, 403]),
-        page(M::POST, "/host/money", [303, 403, 403, 303, 303, 403])
+        page(M::GET, "/host/messages", [303, 403, 403, 200, 200, 403, 200, 403, 403, 303]),
+        page(M::GET, "/host/money", [303, 403, 403, 200, 200, 403, 200, 403, 200, 303]),
+        page(M::POST, "/host/money", [303, 403, 403, 303, 303, 403, 403, 403, 403, 403])
             .note("each host sets its own tenant's payout account")
             .form(&[("name", "Casa Azul Lda"), ("iban", "GB82 WEST 1234 5698 7654 32")])
             .changes(),
-        page(M::GET, "/host/invoices/{nothing}", [303, 403, 403, 404, 404, 403]),
-        page(M::GET, "/ops", [303, 403, 403, 403, 403, 200]),
+        page(M::GET, "/host/invoices/{nothing}", [303, 403, 403, 404, 404, 403, 404, 404, 404, 303]),
+        page(M::GET, "/host/team", [303, 403, 403, 200, 200, 403, 403, 403, 403, 303]),
+        page(M::POST, "/host/team/invitations", [303, 403, 403, 303, 303, 403, 403, 403, 403, 403])
+            .form(&[("email", "invitee{unique}@example.com"), ("role", "front_desk")])
+            .changes(),
+        page(M::GET, "/join?token=unknown", [200; 10]).note("the form only: a GET spends nothing"),
+        page(M::GET, "/ops", [303, 403, 403, 403, 403, 200, 403, 403, 403, 303]),
     ]
 }
 
 /// The actors' credentials: a bearer token (also the session cookie of the pages) and the
 /// CSRF token the pages give each of them.
 struct Cast {
-    emails: [String; 6],
-    tokens: [Option<String>; 6],
-    csrf: [String; 6],
+    emails: [String; 10],
+    tokens: [Option<String>; 10],
+    csrf: [String; 10],
     /// The anonymous visitor's pre-session cookie, to which its CSRF token is bound.
     anonymous_seed: String,
+    /// The admin's two-factor recovery codes, one per sign-in after the first.
+    admin_codes: std::sync::Mutex<Vec<String>>,
 }
 
 impl Cast {
@@ -421,7 +508,12 @@ impl Cast {
 }
 
 async fn sign_in(app: &TestApp, email: &str) -> String {
-    let r = app.post("/api/v1/sessions", None, json!({"email": email, "password": PASSWORD})).await;
+    sign_in_with(app, email, None).await
+}
+
+/// Sign in with a two-factor code (an admin's, after the first sign-in).
+async fn sign_in_with(app: &TestApp, email: &str, code: Option<String>) -> String {
+    let r = app.post("/api/v1/sessions", None, json!({"email": email, "password": PASSWORD, "code": code})).await;
     assert_eq!(r.status, 201, "{}", r.body);
     r.body["token"].as_str().expect("token").to_string()
 }
@@ -445,6 +537,31 @@ async fn sign_up(app: &TestApp, email: &str, role: Role) {
     assert_eq!(r.status, 201, "{}", r.body);
 }
 
+/// A new member of the owner's tenant with `role`, by an invitation accepted (the
+/// invitation is written straight to the store: its e-mail is tested in tests/team.rs).
+async fn join(app: &TestApp, owner: &str, email: &str, role: StaffRole) -> String {
+    let me = app.get("/api/v1/me", Some(owner)).await;
+    let tenant: innkeep_core::TenantId = me.body["tenant_id"].as_str().expect("tenant").parse().expect("tenant id");
+    let owner_id: innkeep_core::UserId = me.body["user_id"].as_str().expect("user").parse().expect("user id");
+    let ports = &app.server.as_ref().expect("server").ports;
+    let now = app.clock.now_for_tests();
+    let token = format!("invitation-{}", uuid::Uuid::now_v7().simple());
+    let invitation = innkeep_app::team::Invitation {
+        id: uuid::Uuid::now_v7(),
+        tenant_id: tenant,
+        email: innkeep_core::Email::parse(email).expect("address"),
+        role,
+        invited_by: owner_id,
+        created_at: now,
+        expires_at: now.checked_add(innkeep_app::team::INVITATION_TTL).expect("expiry"),
+    };
+    ports.store.add_invitation(&invitation, &innkeep_app::auth::token_hash(&token)).await.expect("invitation kept");
+    let user = innkeep_app::team::accept(ports, &token, "Staff Member", PASSWORD, Default::default(), now)
+        .await
+        .expect("invitation accepted");
+    user.id.to_string()
+}
+
 /// The value of the first hidden `csrf` input of a page.
 fn csrf_input(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
@@ -454,23 +571,46 @@ fn csrf_input(html: &str) -> String {
 
 async fn cast(app: &TestApp, client: &Client) -> Cast {
     let roles = [Role::Guest, Role::Guest, Role::Host, Role::Host, Role::Admin];
-    let mut emails: [String; 6] = Default::default();
-    let mut tokens: [Option<String>; 6] = Default::default();
-    let mut csrf: [String; 6] = Default::default();
-    for (i, role) in roles.into_iter().enumerate() {
-        let who = ACTORS[i + 1];
+    assert_eq!(ACTORS[1..6], [Who::GuestA, Who::GuestB, Who::HostA, Who::HostB, Who::Admin]);
+    let mut emails: [String; 10] = Default::default();
+    let mut tokens: [Option<String>; 10] = Default::default();
+    let mut csrf: [String; 10] = Default::default();
+    let mut host_a = String::new();
+    let mut admin_codes = Vec::new();
+    for (i, who) in ACTORS.into_iter().enumerate().skip(1) {
         let email = format!("{}@example.com", who.label().replace(' ', "-"));
-        sign_up(app, &email, role).await;
-        let token = sign_in(app, &email).await;
+        let token = match (who, who.staff()) {
+            (Who::KeyA, _) => {
+                let body = json!({"name": "Channel manager", "scopes": ["channel"]});
+                let r = app.post("/api/v1/api-keys", Some(&host_a), body).await;
+                assert_eq!(r.status, 201, "{}", r.body);
+                tokens[i] = Some(r.body["key"].as_str().expect("key").to_string());
+                continue;
+            }
+            (_, Some(role)) => {
+                join(app, &host_a, &email, role).await;
+                sign_in(app, &email).await
+            }
+            _ => {
+                sign_up(app, &email, roles[i - 1]).await;
+                sign_in(app, &email).await
+            }
+        };
+        if who == Who::HostA {
+            host_a = token.clone();
+        }
+        if who == Who::Admin {
+            admin_codes = common::enrol_two_factor(app, &token).await;
+        }
         let home = client
             .get(app.url("/"))
             .header(header::COOKIE, format!("innkeep_session={token}"))
             .send()
             .await
             .expect("home page");
-        csrf[i + 1] = csrf_input(&home.text().await.expect("home page body"));
-        emails[i + 1] = email;
-        tokens[i + 1] = Some(token);
+        csrf[i] = csrf_input(&home.text().await.expect("home page body"));
+        emails[i] = email;
+        tokens[i] = Some(token);
     }
     let signin = client.get(app.url("/signin")).send().await.expect("sign-in page");
     let anonymous_seed = signin
@@ -483,7 +623,9 @@ async fn cast(app: &TestApp, client: &Client) -> Cast {
         .expect("a pre-session cookie")
         .to_string();
     csrf[0] = csrf_input(&signin.text().await.expect("sign-in page body"));
-    Cast { emails, tokens, csrf, anonymous_seed }
+    // A key on the pages is a signed-out visitor: it sends the visitor's form token too.
+    csrf[Who::KeyA.index()] = csrf[0].clone();
+    Cast { emails, tokens, csrf, anonymous_seed, admin_codes: std::sync::Mutex::new(admin_codes) }
 }
 
 /// The values a row's placeholders name.
@@ -623,6 +765,14 @@ async fn world(app: &TestApp, cast: &Cast) -> World {
     assert_eq!(r.status, 200, "{}", r.body);
     w.0.insert("search_secret", secret.to_string());
 
+    let host_a = cast.token(Who::HostA).expect("host A");
+    w.0.insert("spare_a", join(app, host_a, "spare-a@example.com", StaffRole::FrontDesk).await);
+    let keys = app.get("/api/v1/api-keys", Some(host_a)).await;
+    w.0.insert("key_a", keys.body[0]["id"].as_str().expect("the cast's key").to_string());
+    let r = app.post("/api/v1/api-keys", Some(host_a), json!({"name": "Spare", "scopes": ["read"]})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    w.0.insert("spare_key_a", r.body["id"].as_str().expect("key id").to_string());
+
     let email = "signin-target@example.com";
     sign_up(app, email, Role::Guest).await;
     w.0.insert("signin_email", email.to_string());
@@ -684,11 +834,11 @@ impl Cell {
 }
 
 /// Whether an actor getting this status was allowed to do what the row asks.
-fn allowed(who: Who, status: u16) -> bool {
+fn allowed(who: Who, face: Face, status: u16) -> bool {
     match status {
         200..=299 => true,
-        // A page's success is a redirect; an anonymous visitor's redirect is to sign in.
-        303 => who != Who::Anonymous,
+        // A page's success is a redirect; a signed-out visitor's redirect is to sign in.
+        303 => !who.signed_out(face),
         _ => false,
     }
 }
@@ -729,6 +879,10 @@ impl Matrix {
         match (row.face, token) {
             (Face::Api, Some(t)) => req = req.bearer_auth(t),
             (Face::Api, None) => {}
+            (Face::Page, Some(t)) if who == Who::KeyA => {
+                let seed = &self.cast.anonymous_seed;
+                req = req.header(header::COOKIE, format!("innkeep_session={t}; innkeep_csrf={seed}"))
+            }
             (Face::Page, Some(t)) => req = req.header(header::COOKIE, format!("innkeep_session={t}")),
             (Face::Page, None) => {
                 req = req.header(header::COOKIE, format!("innkeep_csrf={}", self.cast.anonymous_seed))
@@ -778,7 +932,7 @@ impl Matrix {
     /// One actor tries one row; `baseline` is what the owners read before.
     async fn cell(&self, row: &Row, who: Who, baseline: &mut Snapshot) -> Cell {
         let expected = row.expect[who.index()];
-        let world = if row.changes && allowed(who, expected) {
+        let world = if row.changes && allowed(who, row.face, expected) {
             let mut fresh = self.world.clone();
             fresh.0.extend(objects_of_a(&self.app, &self.cast, self.unique()).await);
             fresh
@@ -787,15 +941,29 @@ impl Matrix {
         };
         let token = match (row.own_session, who) {
             (_, Who::Anonymous) => None,
+            // A key has no session of its own nor a person behind it: it is always itself.
+            (_, Who::KeyA) => self.cast.token(who).map(str::to_string),
             _ if row.fresh_user => {
                 let email = format!("fresh-{}@example.com", self.unique());
-                let role = match who {
-                    Who::GuestA | Who::GuestB => Role::Guest,
-                    Who::HostA | Who::HostB => Role::Host,
-                    _ => Role::Admin,
-                };
-                sign_up(&self.app, &email, role).await;
-                Some(sign_in(&self.app, &email).await)
+                if let Some(role) = who.staff() {
+                    join(&self.app, self.cast.token(Who::HostA).expect("host A"), &email, role).await;
+                } else {
+                    let role = match who {
+                        Who::GuestA | Who::GuestB => Role::Guest,
+                        Who::HostA | Who::HostB => Role::Host,
+                        _ => Role::Admin,
+                    };
+                    sign_up(&self.app, &email, role).await;
+                }
+                let token = sign_in(&self.app, &email).await;
+                if who == Who::Admin {
+                    common::enrol_two_factor(&self.app, &token).await;
+                }
+                Some(token)
+            }
+            (true, Who::Admin) => {
+                let code = self.cast.admin_codes.lock().expect("codes").pop().expect("a recovery code left");
+                Some(sign_in_with(&self.app, &self.cast.emails[who.index()], Some(code)).await)
             }
             (true, _) => Some(sign_in(&self.app, &self.cast.emails[who.index()]).await),
             (false, _) => self.cast.token(who).map(str::to_string),
@@ -823,7 +991,7 @@ impl Matrix {
         }
         if row.face == Face::Page && answer.status == 303 {
             let to_sign_in = answer.location.starts_with("/signin");
-            if to_sign_in != (who == Who::Anonymous) {
+            if to_sign_in != who.signed_out(row.face) {
                 problems.push(format!("redirected to {}", answer.location));
             }
         }

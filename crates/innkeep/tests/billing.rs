@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 fn admin() -> Actor {
-    Actor { user_id: UserId(uuid::Uuid::nil()), role: Role::Admin, tenant_id: None }
+    Actor::new(UserId(uuid::Uuid::nil()), Role::Admin, None)
 }
 
 async fn ledger_is_sound(app: &TestApp) {

@@ -47,7 +47,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn admin() -> Actor {
-    Actor { user_id: UserId(uuid::Uuid::nil()), role: Role::Admin, tenant_id: None }
+    Actor::new(UserId(uuid::Uuid::nil()), Role::Admin, None)
 }
 
 struct World {

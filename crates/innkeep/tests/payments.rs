@@ -27,7 +27,7 @@ async fn pay(app: &TestApp, token: &str, booking: &str, key: Option<&str>, metho
 }
 
 fn admin() -> Actor {
-    Actor { user_id: UserId(uuid::Uuid::nil()), role: Role::Admin, tenant_id: None }
+    Actor::new(UserId(uuid::Uuid::nil()), Role::Admin, None)
 }
 
 fn eur(minor: i64) -> Money {
@@ -257,7 +257,9 @@ async fn admin_token(app: &TestApp) -> String {
     };
     innkeep_app::auth::register(ports, cmd, app.clock.now_for_tests()).await.unwrap();
     let r = app.post("/api/v1/sessions", None, json!({"email": email, "password": "correct horse battery"})).await;
-    r.body["token"].as_str().unwrap().to_string()
+    let token = r.body["token"].as_str().unwrap().to_string();
+    common::enrol_two_factor(app, &token).await;
+    token
 }
 
 async fn import(app: &TestApp, token: &str, content_type: &str, body: Vec<u8>, key: &str) -> Reply {

@@ -5,7 +5,8 @@ use crate::template::escape;
 use innkeep_app::credentials::AccountMail;
 use innkeep_app::notify::Content;
 use innkeep_app::store::User;
-use innkeep_core::Locale;
+use innkeep_app::team::Invitation;
+use innkeep_core::{Locale, StaffRole};
 use jiff::Timestamp;
 
 /// Renders the account e-mails with links to the site at `public_url`.
@@ -80,19 +81,76 @@ fn verify_words(locale: Locale) -> Words {
     }
 }
 
+fn invitation_words(locale: Locale) -> Words {
+    match locale {
+        Locale::En => Words {
+            subject: "You are invited to a team on Innkeep",
+            greeting: "Hello",
+            body: "{inviter} invites you to help run their properties on Innkeep, as {role}.",
+            action: "Accept the invitation",
+            expiry: "The link works once, until",
+            ignore: "If you were not expecting this, ignore this e-mail.",
+        },
+        Locale::De => Words {
+            subject: "Einladung in ein Team auf Innkeep",
+            greeting: "Hallo",
+            body: "{inviter} lädt Sie ein, die Unterkünfte auf Innkeep mitzuführen, als {role}.",
+            action: "Einladung annehmen",
+            expiry: "Der Link funktioniert einmal, bis",
+            ignore: "Falls Sie das nicht erwartet haben, ignorieren Sie diese E-Mail.",
+        },
+        Locale::Pt => Words {
+            subject: "Convite para uma equipa no Innkeep",
+            greeting: "Olá",
+            body: "{inviter} convida-o a ajudar a gerir os alojamentos no Innkeep, como {role}.",
+            action: "Aceitar o convite",
+            expiry: "A ligação funciona uma vez, até",
+            ignore: "Se não esperava este convite, ignore este e-mail.",
+        },
+    }
+}
+
+fn role_name(role: StaffRole, locale: Locale) -> &'static str {
+    match (locale, role) {
+        (Locale::En, StaffRole::Owner) => "owner",
+        (Locale::En, StaffRole::Manager) => "manager",
+        (Locale::En, StaffRole::FrontDesk) => "front desk",
+        (Locale::En, StaffRole::Accountant) => "accountant",
+        (Locale::De, StaffRole::Owner) => "Inhaber",
+        (Locale::De, StaffRole::Manager) => "Manager",
+        (Locale::De, StaffRole::FrontDesk) => "Rezeption",
+        (Locale::De, StaffRole::Accountant) => "Buchhaltung",
+        (Locale::Pt, StaffRole::Owner) => "proprietário",
+        (Locale::Pt, StaffRole::Manager) => "gestor",
+        (Locale::Pt, StaffRole::FrontDesk) => "receção",
+        (Locale::Pt, StaffRole::Accountant) => "contabilista",
+    }
+}
+
 impl AccountMails {
     fn render(&self, words: Words, user: &User, link: String, expires_at: Timestamp) -> Content {
-        let locale = user.locale;
-        let until = crate::format::timestamp(expires_at, "UTC", locale);
         let greeting = format!("{}, {}", words.greeting, user.name);
+        self.render_as(&words, greeting, words.body.to_string(), user.locale, link, expires_at)
+    }
+
+    fn render_as(
+        &self,
+        words: &Words,
+        greeting: String,
+        body: String,
+        locale: Locale,
+        link: String,
+        expires_at: Timestamp,
+    ) -> Content {
+        let until = crate::format::timestamp(expires_at, "UTC", locale);
         let expiry = format!("{} {until} (UTC).", words.expiry);
-        let text = format!("{greeting}\n\n{}\n\n{}:\n{link}\n\n{expiry}\n{}\n", words.body, words.action, words.ignore);
+        let text = format!("{greeting}\n\n{body}\n\n{}:\n{link}\n\n{expiry}\n{}\n", words.action, words.ignore);
         let html = format!(
             "<!doctype html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n</head>\n<body style=\"font-family:sans-serif;line-height:1.5;color:#222;max-width:40em;margin:0 auto;padding:1em\">\n<p>{}</p>\n<p>{}</p>\n<p><a href=\"{}\">{}</a></p>\n<p>{}<br>{}</p>\n</body>\n</html>\n",
             locale.as_str(),
             escape(words.subject),
             escape(&greeting),
-            escape(words.body),
+            escape(&body),
             escape(&link),
             escape(words.action),
             escape(&expiry),
@@ -122,6 +180,15 @@ impl AccountMail for AccountMails {
         let link = format!("{}/verify-email?token={token}", self.base());
         self.render(verify_words(user.locale), user, link, expires_at)
     }
+
+    fn invitation(&self, invitation: &Invitation, inviter: &User, token: &str) -> Content {
+        let link = format!("{}/join?token={token}", self.base());
+        // The invitee has no account yet: written in the inviter's language.
+        let locale = inviter.locale;
+        let words = invitation_words(locale);
+        let body = words.body.replace("{inviter}", &inviter.name).replace("{role}", role_name(invitation.role, locale));
+        self.render_as(&words, words.greeting.to_string(), body, locale, link, invitation.expires_at)
+    }
 }
 
 #[cfg(test)]
@@ -136,6 +203,7 @@ mod tests {
             name: name.into(),
             role: Role::Guest,
             tenant_id: None,
+            staff_role: None,
             created_at: Timestamp::UNIX_EPOCH,
             locale,
         }

@@ -4,6 +4,7 @@
 //! the same last unit, in one process or many.
 
 mod accounts;
+mod audit;
 mod billing;
 mod catalog;
 mod history;
@@ -12,6 +13,8 @@ mod notifications;
 mod outbox;
 mod payments;
 mod photos;
+mod team;
+mod two_factor;
 
 use crate::codec::{date, from_json, from_ms, ms, parse, parse_date, to_json};
 use crate::primary::Primary;
@@ -27,7 +30,8 @@ use innkeep_app::store::{
 use innkeep_app::store::{Accounts, Catalog, History, Inventory, Outbox, Photos};
 use innkeep_app::{Store, StoreError};
 use innkeep_core::{
-    BookingId, Email, EventId, ImageKind, NightOverride, PhotoId, PropertyId, Role, RoomTypeId, Stay, TenantId, UserId,
+    BookingId, Email, EventId, ImageKind, NightOverride, PhotoId, PropertyId, Role, RoomTypeId, StaffRole, Stay,
+    TenantId, UserId,
 };
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -324,6 +328,10 @@ fn user_of(row: &AnyRow) -> Result<User, StoreError> {
         name: row.try_get("name").map_err(db_err)?,
         role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
         tenant_id: tenant.as_deref().map(parse::<TenantId>).transpose()?,
+        staff_role: match row.try_get::<Option<String>, _>("staff_role").map_err(db_err)? {
+            Some(r) => Some(StaffRole::parse(&r).ok_or_else(|| StoreError::Corrupt(format!("staff role {r}")))?),
+            None => None,
+        },
         created_at: from_ms(row.try_get("created_at").map_err(db_err)?)?,
         locale: innkeep_core::Locale::parse(&row.try_get::<String, _>("locale").map_err(db_err)?).unwrap_or_default(),
     })

@@ -107,6 +107,7 @@ async fn host(store: &SqlStore) -> User {
         name: "Host".into(),
         role: Role::Host,
         tenant_id: Some(t),
+        staff_role: Some(innkeep_core::StaffRole::Owner),
         created_at: now(),
         locale: Default::default(),
     };

@@ -10,6 +10,7 @@ use axum::response::Response;
 use innkeep_app::AppError;
 use innkeep_app::auth::{Register, register, sign_in, sign_out};
 use innkeep_app::node::AppState;
+use innkeep_app::two_factor;
 use innkeep_core::Role;
 use serde::Deserialize;
 
@@ -39,6 +40,8 @@ struct SignInPage {
     ctx: Ctx,
     email: String,
     next: String,
+    /// Show the "Authentication code" field (the account has two-factor sign-in on).
+    ask_code: bool,
     errors: FormErrors,
 }
 
@@ -59,6 +62,7 @@ pub async fn signin_form(v: Visitor, Query(q): Query<NextQuery>) -> PageResult {
         ctx: v.ctx("Sign in"),
         email: String::new(),
         next: safe_next(&q.next),
+        ask_code: false,
         errors: FormErrors::default(),
     };
     Ok(render(&page))
@@ -87,11 +91,18 @@ fn landing(role: Role, next: &str) -> String {
 pub async fn signin(State(s): State<AppState>, v: Visitor, f: Fields) -> PageResult {
     let next = requested_next(&f)?;
     let email = f.get("email");
-    let mut page =
-        SignInPage { ctx: v.ctx("Sign in"), email: email.clone(), next: next.clone(), errors: FormErrors::default() };
+    let code = f.get("code");
+    let mut page = SignInPage {
+        ctx: v.ctx("Sign in"),
+        email: email.clone(),
+        next: next.clone(),
+        ask_code: !code.is_empty(),
+        errors: FormErrors::default(),
+    };
     // As the API (the same use case counts the attempt): the password is never trimmed.
     let now = s.ports.clock.now();
-    match sign_in(&s.ports, &email, &f.raw("password"), now).await {
+    let code = Some(code.as_str()).filter(|c| !c.is_empty());
+    match sign_in(&s.ports, &email, &f.raw("password"), code, now).await {
         Ok(session) => {
             let max_age = session.expires_at.duration_since(now).as_secs().max(0);
             Ok(with_session(&landing(session.user.role, &next), &session.token, v.web.config.secure_cookies, max_age))
@@ -102,6 +113,19 @@ pub async fn signin(State(s): State<AppState>, v: Visitor, f: Fields) -> PageRes
             let secs = innkeep_app::limit::retry_after_secs(wait);
             r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
             Ok(r)
+        }
+        Err(AppError::Invalid { code, .. }) if code == two_factor::REQUIRED || code == two_factor::BAD_CODE => {
+            // The password was right: ask for it again with the code (it is never sent back).
+            page.ask_code = true;
+            let message = if code == two_factor::REQUIRED {
+                "Enter the 6-digit code from your authenticator app, or a recovery code."
+            } else {
+                "That code is not right, or it was used already. Enter a new one."
+            };
+            page.errors.set("code", message);
+            // Asking for the code is the sign-in's second step, not a failure; a wrong code is.
+            let status = if code == two_factor::REQUIRED { StatusCode::OK } else { StatusCode::UNAUTHORIZED };
+            Ok(render_status(status, &page))
         }
         Err(e) => {
             page.errors = FormErrors::from_app(e, &["email", "password"])?;
@@ -148,7 +172,7 @@ pub async fn signup(State(s): State<AppState>, headers: axum::http::HeaderMap, v
         page.errors = FormErrors::from_app(e, &["email", "password", "name"])?;
         return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
-    let session = sign_in(&s.ports, &page.email, &password, now).await?;
+    let session = sign_in(&s.ports, &page.email, &password, None, now).await?;
     let max_age = session.expires_at.duration_since(now).as_secs().max(0);
     Ok(with_session(&landing(role, &page.next), &session.token, v.web.config.secure_cookies, max_age))
 }

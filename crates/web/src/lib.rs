@@ -9,6 +9,7 @@ mod chart;
 mod credentials;
 mod guest;
 mod host;
+mod join;
 pub mod multipart;
 mod ops;
 mod page;
@@ -99,6 +100,7 @@ pub fn routes_with(config: WebConfig) -> Router<AppState> {
         .route("/forgot-password", get(credentials::forgot_form).post(credentials::forgot))
         .route("/reset-password", get(credentials::reset_form).post(credentials::reset))
         .route("/verify-email", get(credentials::verify_form).post(credentials::verify))
+        .route("/join", get(join::form).post(join::join))
         .route("/host", get(host::dashboard))
         .route("/host/properties/new", get(host::property_form).post(host::property_create))
         .route("/host/properties/{id}", get(host::property_page).post(host::room_type_create))
@@ -110,6 +112,13 @@ pub fn routes_with(config: WebConfig) -> Router<AppState> {
         .route("/host/messages", get(host::messages))
         .route("/host/money", get(host::money_overview).post(host::payout_account_set))
         .route("/host/invoices/{id}", get(host::invoice_page))
+        .route("/host/team", get(host::team_overview))
+        .route("/host/team/invitations", post(host::team_invite))
+        .route("/host/team/invitations/{id}/withdraw", post(host::team_withdraw))
+        .route("/host/team/members/{id}/role", post(host::member_role_set))
+        .route("/host/team/members/{id}/remove", post(host::member_remove))
+        .route("/host/team/keys", post(host::key_create))
+        .route("/host/team/keys/{id}/revoke", post(host::key_revoke))
         .route("/ops", get(ops::dashboard))
         .route("/unsubscribe/{token}", get(unsubscribe::form).post(unsubscribe::stop))
         .route("/static/{*path}", get(assets::serve))

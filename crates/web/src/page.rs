@@ -14,6 +14,10 @@ pub struct UserView {
     pub name: String,
     pub host: bool,
     pub admin: bool,
+    /// A host member's links, by what its role may do.
+    pub money: bool,
+    pub messages: bool,
+    pub team: bool,
 }
 
 /// The layout's context: title, user, CSRF token for forms, asset version.

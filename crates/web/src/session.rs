@@ -227,6 +227,9 @@ impl Visitor {
                 name: u.name.clone(),
                 host: a.role == innkeep_core::Role::Host,
                 admin: a.role == innkeep_core::Role::Admin,
+                money: a.duties.contains(innkeep_core::Duty::SeeMoney),
+                messages: a.duties.contains(innkeep_core::Duty::Messages),
+                team: a.duties.contains(innkeep_core::Duty::Team),
             }),
             asset_version: crate::assets::version().to_string(),
             tile_url: self.web.config.tile_url.clone().unwrap_or_default(),
@@ -256,13 +259,17 @@ impl FromRequestParts<AppState> for Visitor {
         if let Some(t) = &token {
             let now = state.ports.clock.now();
             match innkeep_app::auth::session_user(&state.ports, t, now).await {
-                Ok(Some(u)) => user = Some((Actor { user_id: u.id, role: u.role, tenant_id: u.tenant_id }, u)),
+                Ok(Some(u)) => user = Some((Actor::of(&u), u)),
                 Ok(None) => {}
                 Err(e) => {
                     tracing::error!(error = %e, "session lookup failed");
                     return Err(PageError::Internal);
                 }
             }
+        }
+        // Who acts, for the audit entry written after the answer.
+        if let (Some((actor, _)), Some(note)) = (&user, parts.extensions.get::<innkeep_app::audit::AuditNote>()) {
+            note.actor(actor);
         }
         let here = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
         Ok(Visitor { user, token, csrf, web, here })

@@ -699,7 +699,7 @@ async fn my_trips_show_an_open_transfer_then_what_was_paid() {
     b.sign_in(&t, "ana@example.com").await;
     let page = b.get(&t, "/trips").await;
     assert!(page.body.contains("awaiting a bank transfer of") && page.body.contains(&reference), "{}", page.body);
-    let admin = innkeep_app::Actor { user_id: host.user_id, role: Role::Admin, tenant_id: None };
+    let admin = innkeep_app::Actor::new(host.user_id, Role::Admin, None);
     let line = innkeep_app::payment::StatementLine {
         booking_date: None,
         amount: booking.total,

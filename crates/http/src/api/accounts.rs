@@ -42,6 +42,8 @@ pub struct UserView {
     pub role: String,
     #[schema(value_type = Option<String>, format = Uuid)]
     pub tenant_id: Option<innkeep_core::TenantId>,
+    /// A host's role in its tenant: `owner`, `manager`, `front_desk` or `accountant`.
+    pub staff_role: Option<String>,
     /// The language of the messages sent to the user ("en", "de" or "pt").
     pub locale: String,
 }
@@ -54,6 +56,7 @@ impl From<&User> for UserView {
             name: u.name.clone(),
             role: u.role.as_str().to_string(),
             tenant_id: u.tenant_id,
+            staff_role: u.staff_role.map(|r| r.as_str().to_string()),
             locale: u.locale.as_str().to_string(),
         }
     }
@@ -105,6 +108,10 @@ pub async fn register(
 pub struct SignInBody {
     pub email: String,
     pub password: String,
+    /// For a user with two-factor sign-in on: the code from the authenticator app, or a
+    /// recovery code.
+    #[serde(default)]
+    pub code: Option<String>,
 }
 
 /// A new session.
@@ -115,9 +122,14 @@ pub struct SessionView {
     #[schema(value_type = String, format = DateTime)]
     pub expires_at: jiff::Timestamp,
     pub user: UserView,
+    /// The user must set up two-factor sign-in (`POST /api/v1/me/two-factor`) before this
+    /// session may do anything else (403 `two_factor_setup_required`).
+    pub two_factor_setup_required: bool,
 }
 
-/// Sign in; attempts are limited per e-mail address.
+/// Sign in; attempts are limited per e-mail address. A user with two-factor sign-in on also
+/// sends `code`: without it the answer is 401 `two_factor_required`, with a wrong or used
+/// one 401 `bad_code` (each counts as an attempt).
 #[utoipa::path(post, path = "/api/v1/sessions", operation_id = "sign_in", tag = "accounts", request_body = SignInBody,
     responses((status = 201, description = "the new session", body = SessionView),
         (status = 400, response = inline(BadRequest)),
@@ -128,9 +140,15 @@ pub async fn sign_in(
     State(s): State<AppState>,
     Body(b): Body<SignInBody>,
 ) -> ApiResult<(StatusCode, Json<SessionView>)> {
-    let session = auth::sign_in(&s.ports, &b.email, &b.password, s.ports.clock.now()).await?;
-    let view =
-        SessionView { token: session.token, expires_at: session.expires_at, user: UserView::from(&session.user) };
+    let session = auth::sign_in(&s.ports, &b.email, &b.password, b.code.as_deref(), s.ports.clock.now())
+        .await
+        .map_err(crate::api::two_factor::sign_in_problem)?;
+    let view = SessionView {
+        token: session.token,
+        expires_at: session.expires_at,
+        user: UserView::from(&session.user),
+        two_factor_setup_required: session.two_factor_setup_required,
+    };
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -163,6 +181,8 @@ pub struct MeView {
     pub role: String,
     #[schema(value_type = Option<String>, format = Uuid)]
     pub tenant_id: Option<innkeep_core::TenantId>,
+    /// A host's role in its tenant: `owner`, `manager`, `front_desk` or `accountant`.
+    pub staff_role: Option<String>,
     /// The language of the messages sent to the user ("en", "de" or "pt").
     pub locale: String,
     pub email: String,
@@ -199,6 +219,7 @@ fn me_view(a: &innkeep_app::Actor, user: &User, email_verified: bool) -> MeView 
         user_id: a.user_id,
         role: a.role.as_str().to_string(),
         tenant_id: a.tenant_id,
+        staff_role: user.staff_role.map(|r| r.as_str().to_string()),
         locale: user.locale.as_str().to_string(),
         email: user.email.as_str().to_string(),
         name: user.name.clone(),

@@ -209,7 +209,7 @@ pub async fn patch_property(
     Id(id): Id<PropertyId>,
     Body(patch): Body<serde_json::Value>,
 ) -> ApiResult<Json<Property>> {
-    let current = catalog::managed_property(&s.ports, &a, id).await?;
+    let current = catalog::managed_property(&s.ports, &a, id, innkeep_core::Duty::Listings).await?;
     let body: PropertyBody = patched(&current.draft, &patch)?;
     Ok(Json(catalog::update_property(&s.ports, &a, current, body.into(), s.ports.clock.now()).await?))
 }
@@ -316,7 +316,7 @@ pub async fn patch_room_type(
     Id(id): Id<RoomTypeId>,
     Body(patch): Body<serde_json::Value>,
 ) -> ApiResult<Json<RoomType>> {
-    let current = catalog::managed_room_type(&s.ports, &a, id).await?;
+    let current = catalog::managed_room_type(&s.ports, &a, id, innkeep_core::Duty::Listings).await?;
     let body: RoomTypeBody = patched(&current.draft, &patch)?;
     Ok(Json(catalog::update_room_type(&s.ports, &a, current, body.into(), s.ports.clock.now()).await?))
 }

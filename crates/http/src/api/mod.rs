@@ -1,6 +1,7 @@
 //! The /api/v1 JSON resources, one file per group, and the OpenAPI document that lists them.
 
 pub mod accounts;
+pub mod audit;
 pub mod billing;
 pub mod bookings;
 pub mod catalog;
@@ -13,3 +14,5 @@ pub mod photos;
 pub mod problems;
 pub mod schemas;
 pub mod search;
+pub mod team;
+pub mod two_factor;

@@ -202,7 +202,7 @@ pub async fn list(State(s): State<AppState>, Auth(a): Auth) -> ApiResult<Json<Ve
     urls(&s)?;
     let tenant = match a.role {
         innkeep_core::Role::Admin => None,
-        innkeep_core::Role::Host => Some(a.tenant_id.ok_or(innkeep_app::AppError::Forbidden("hosts"))?),
+        innkeep_core::Role::Host => Some(a.host_tenant(innkeep_core::Duty::Team)?),
         innkeep_core::Role::Guest => return Err(innkeep_app::AppError::Forbidden("hosts and admins").into()),
     };
     let hooks = s.ports.store.webhooks(tenant).await.map_err(innkeep_app::AppError::from)?;

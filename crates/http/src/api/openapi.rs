@@ -1,6 +1,8 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations.
 
-use super::{accounts, billing, bookings, catalog, credentials, ingest, notifications, payments, photos, search};
+use super::{
+    accounts, audit, billing, bookings, catalog, credentials, ingest, notifications, payments, photos, search, team,
+};
 use crate::error::Problem;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -12,6 +14,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         accounts::register, accounts::sign_in, accounts::sign_out, accounts::me, accounts::update_me,
         credentials::change_password, credentials::sessions, credentials::sign_out_everywhere,
         credentials::request_reset, credentials::reset, credentials::request_verification, credentials::verify,
+        super::two_factor::start, super::two_factor::status, super::two_factor::confirm,
+        super::two_factor::disable,
         catalog::create_property, catalog::list_properties, catalog::get_property, catalog::patch_property,
         catalog::create_room_type, catalog::list_room_types, catalog::get_room_type, catalog::patch_room_type,
         catalog::put_calendar, catalog::get_calendar, catalog::availability,
@@ -26,6 +30,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         billing::set_account, billing::payouts, billing::batch,
         notifications::create, notifications::list, notifications::get, notifications::delete,
         notifications::deliveries, notifications::log,
+        audit::list, audit::bursts,
+        team::get, team::invite, team::withdraw, team::accept, team::set_role, team::remove,
+        team::create_key, team::keys, team::revoke_key,
     ),
     // `Problem` is listed because the error responses (`problems`) refer to it by name.
     components(schemas(Problem)),
@@ -44,7 +51,11 @@ impl utoipa::Modify for BearerAuth {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("the `token` of a session from POST /api/v1/sessions"))
+                    .description(Some(
+                        "the `token` of a session from POST /api/v1/sessions. A session whose sign-in answered \
+                         `two_factor_setup_required` is refused (403 `two_factor_setup_required`) everywhere but \
+                         /me/two-factor, GET /me and DELETE /sessions/current until two-factor sign-in is set up",
+                    ))
                     .build(),
             ),
         );

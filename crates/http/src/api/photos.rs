@@ -108,7 +108,7 @@ pub async fn upload(
 ) -> ApiResult<(StatusCode, Json<PhotoView>)> {
     let Some(objects) = s.objects.clone() else { return Err(ApiError::not_found("photo storage")) };
     // Ownership first, so someone else's property answers 404 before its body is read.
-    innkeep_app::catalog::managed_property(&s.ports, &a, id).await?;
+    innkeep_app::catalog::managed_property(&s.ports, &a, id, innkeep_core::Duty::Listings).await?;
     let bytes = axum::body::to_bytes(body, MAX_PHOTO_BYTES + 1).await.map_err(|_| {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "photo_too_large", "the photo is larger than 10 MiB")
             .field("photo")

@@ -138,7 +138,8 @@ pub async fn search(
     let (check_in, check_out, party) = (cmd.check_in, cmd.check_out, cmd.party);
     let now = s.ports.clock.now();
     let page = search_stays(&s.ports, cmd, now).await?;
-    if let Some(a) = actor {
+    // A person's searches are remembered for them; an API key's are not anyone's.
+    if let Some(a) = actor.filter(|a| a.key_id.is_none()) {
         let query = raw.as_deref().unwrap_or("");
         let asked = innkeep_app::search::Asked { query, place: &place, check_in, check_out, party };
         innkeep_app::search::remember(&s.ports, a.user_id, asked, now).await;
@@ -165,7 +166,7 @@ pub async fn recent(
     State(s): State<AppState>,
     Auth(a): Auth,
 ) -> ApiResult<Json<Vec<innkeep_app::store::RecentSearch>>> {
-    Ok(Json(s.ports.store.recent_searches(a.user_id, 20).await.map_err(innkeep_app::AppError::from)?))
+    Ok(Json(s.ports.store.recent_searches(a.person()?, 20).await.map_err(innkeep_app::AppError::from)?))
 }
 
 /// Place autocomplete.

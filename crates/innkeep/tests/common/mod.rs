@@ -251,3 +251,16 @@ pub async fn post_json(client: &Client, url: String, token: Option<&str>, body: 
     }
     Reply::from(req.send().await.expect("sent")).await
 }
+
+/// Set up two-factor sign-in for the user of `token` (an operator must before anything
+/// else); answers the recovery codes, each good for one later sign-in.
+#[allow(dead_code)]
+pub async fn enrol_two_factor(app: &TestApp, token: &str) -> Vec<String> {
+    let r = app.post("/api/v1/me/two-factor", Some(token), json!({})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let secret = r.body["secret"].as_str().expect("secret").to_string();
+    let code = innkeep_app::two_factor::code_at(&secret, app.clock.now_for_tests()).expect("code");
+    let r = app.post("/api/v1/me/two-factor/confirm", Some(token), json!({"code": code})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["recovery_codes"].as_array().expect("codes").iter().map(|c| c.as_str().expect("code").to_string()).collect()
+}

@@ -440,6 +440,20 @@ pub fn rules() -> Vec<Rule> {
             },
             summary: "Writes fail on {{ $labels.instance }}: {{ $labels.reason }}",
         },
+        // A warning, not a page: the sign-in limiter and the refusals already hold the attack
+        // off; blocking an address or telling a tenant can wait for working hours.
+        Rule {
+            name: "InnkeepAccessBurst",
+            severity: Severity::Warning,
+            for_: minutes(1),
+            threshold: 0.0,
+            kind: RuleKind::Gauge {
+                gauge: Selector { metric: "innkeep_access_bursts", matchers: &[] },
+                by: Some("scope"),
+                compare: Comparison::Above,
+            },
+            summary: "Unauthorized-access burst on {{ $labels.instance }}: {{ $value }} {{ $labels.scope }}(s) over the threshold",
+        },
         Rule {
             name: "InnkeepPaymentFailuresHigh",
             severity: Severity::Warning,

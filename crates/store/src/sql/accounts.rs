@@ -18,14 +18,15 @@ impl Accounts for SqlStore {
                     .map_err(db_err)?;
             }
             let r = sqlx::query(
-                "INSERT INTO users (id, email, name, role, tenant_id, tenant_role, password_hash, created_at, locale) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "INSERT INTO users (id, email, name, role, tenant_id, tenant_role, staff_role, password_hash, created_at, locale) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(u.id.to_string())
             .bind(u.email.as_str())
             .bind(&u.name)
             .bind(u.role.as_str())
             .bind(u.tenant_id.map(|t| t.to_string()))
-            .bind(u.tenant_id.map(|_| "owner"))
+            .bind(u.staff_role.map(|r| if r == StaffRole::Owner { "owner" } else { "staff" }))
+            .bind(u.staff_role.map(StaffRole::as_str))
             .bind(&new.password_hash)
             .bind(ms(u.created_at))
             .bind(u.locale.as_str())
@@ -42,7 +43,7 @@ impl Accounts for SqlStore {
     }
 
     async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError> {
-        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at, u.locale, u.password_hash FROM users u WHERE u.email = $1";
+        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.staff_role, u.created_at, u.locale, u.password_hash FROM users u WHERE u.email = $1";
         let Some(row) = sqlx::query(sql).bind(email.as_str()).fetch_optional(&self.reader()).await.map_err(db_err)?
         else {
             return Ok(None);
@@ -67,7 +68,7 @@ impl Accounts for SqlStore {
     }
 
     async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<(User, Timestamp)>, StoreError> {
-        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at, u.locale, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2";
+        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.staff_role, u.created_at, u.locale, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2";
         let row =
             sqlx::query(sql).bind(token_hash).bind(ms(now)).fetch_optional(&self.reader()).await.map_err(db_err)?;
         row.as_ref().map(|r| Ok((user_of(r)?, from_ms(r.try_get("expires_at").map_err(db_err)?)?))).transpose()
@@ -88,8 +89,7 @@ impl Accounts for SqlStore {
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        let sql =
-            "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at, u.locale FROM users u WHERE u.id = $1";
+        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.staff_role, u.created_at, u.locale FROM users u WHERE u.id = $1";
         let row = sqlx::query(sql).bind(id.to_string()).fetch_optional(&self.reader()).await.map_err(db_err)?;
         row.as_ref().map(user_of).transpose()
     }
@@ -138,20 +138,7 @@ impl Accounts for SqlStore {
                     .await
                     .map_err(db_err)?;
             }
-            let ended: Vec<String> =
-                sqlx::query_scalar("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2 RETURNING token_hash")
-                    .bind(user.to_string())
-                    .bind(keep.unwrap_or(""))
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-            let mut events = Vec::new();
-            for token_hash in ended {
-                let change = innkeep_app::event::Change::SessionEnded(innkeep_app::event::SessionEnded { token_hash });
-                let event = Event::new(&change, now, tenant, user.0);
-                append_event(&mut tx, &event).await?;
-                events.push(event);
-            }
+            let events = end_sessions_in(&mut tx, user, keep, tenant, now).await?;
             self.commit(tx).await?;
             Ok(events)
         })
@@ -253,8 +240,34 @@ impl Accounts for SqlStore {
     }
 
     async fn tenant_users(&self, tenant: TenantId) -> Result<Vec<User>, StoreError> {
-        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.created_at, u.locale FROM users u WHERE u.tenant_id = $1 ORDER BY u.created_at, u.id";
+        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.staff_role, u.created_at, u.locale FROM users u WHERE u.tenant_id = $1 ORDER BY u.created_at, u.id";
         let rows = sqlx::query(sql).bind(tenant.to_string()).fetch_all(&self.reader()).await.map_err(db_err)?;
         rows.iter().map(user_of).collect()
     }
+}
+
+/// End a user's sessions (all but `keep`, a token hash) in `tx`, with a `session.ended`
+/// event each; the events written.
+pub(super) async fn end_sessions_in(
+    tx: &mut Tx,
+    user: UserId,
+    keep: Option<&str>,
+    tenant: Option<TenantId>,
+    now: Timestamp,
+) -> Result<Vec<Event>, StoreError> {
+    let ended: Vec<String> =
+        sqlx::query_scalar("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2 RETURNING token_hash")
+            .bind(user.to_string())
+            .bind(keep.unwrap_or(""))
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db_err)?;
+    let mut events = Vec::new();
+    for token_hash in ended {
+        let change = innkeep_app::event::Change::SessionEnded(innkeep_app::event::SessionEnded { token_hash });
+        let event = Event::new(&change, now, tenant, user.0);
+        append_event(tx, &event).await?;
+        events.push(event);
+    }
+    Ok(events)
 }

@@ -54,7 +54,7 @@ pub(super) async fn calendar_page(
     errors: FormErrors,
     flash: String,
 ) -> Result<CalendarPage, PageError> {
-    let rt = innkeep_app::catalog::managed_room_type(&s.ports, a, id).await?;
+    let rt = innkeep_app::catalog::managed_room_type(&s.ports, a, id, innkeep_core::Duty::SeeTenant).await?;
     let p = innkeep_app::catalog::property(&s.ports, rt.property_id).await?;
     let today = p.draft.time_zone.today(s.ports.clock.now());
     let first = month_start(month).unwrap_or(today.first_of_month());
@@ -119,7 +119,7 @@ pub async fn calendar(
 pub async fn calendar_set(State(s): State<AppState>, v: Visitor, Path(id): Path<String>, f: Fields) -> PageResult {
     let a = host(&v)?;
     let id: RoomTypeId = id.parse().map_err(|_| PageError::NotFound)?;
-    let rt = innkeep_app::catalog::managed_room_type(&s.ports, &a, id).await?;
+    let rt = innkeep_app::catalog::managed_room_type(&s.ports, &a, id, innkeep_core::Duty::Rates).await?;
     let p = innkeep_app::catalog::property(&s.ports, rt.property_id).await?;
     // The month to show next goes into the redirect: checked before anything changes.
     let month = match f.raw("month").as_str() {

@@ -71,9 +71,11 @@ mod calendar;
 mod messages;
 mod money;
 mod properties;
+mod team;
 
 pub use bookings::*;
 pub use calendar::*;
 pub use messages::*;
 pub use money::*;
 pub use properties::*;
+pub use team::*;

@@ -34,7 +34,7 @@ async fn money_page(
     error: String,
     flash: String,
 ) -> Result<MoneyPage, PageError> {
-    let tenant = a.tenant_id.ok_or_else(|| PageError::Forbidden("Only hosts can see this page.".into()))?;
+    let tenant = a.host_tenant(innkeep_core::Duty::SeeMoney)?;
     let account = innkeep_core::ledger::Account::HostPayable(tenant).code();
     let balances = s
         .ports

@@ -212,7 +212,7 @@ pub(super) async fn property_page_of(
     f: Fields,
     errors: FormErrors,
 ) -> Result<PropertyPage, PageError> {
-    let p = managed_property(&s.ports, a, id).await?;
+    let p = managed_property(&s.ports, a, id, innkeep_core::Duty::SeeTenant).await?;
     let rooms = s
         .ports
         .store
@@ -293,7 +293,7 @@ pub async fn photo_upload(
 ) -> PageResult {
     let a = host(&v)?;
     let id: PropertyId = id.parse().map_err(|_| PageError::NotFound)?;
-    managed_property(&s.ports, &a, id).await?;
+    managed_property(&s.ports, &a, id, innkeep_core::Duty::Listings).await?;
     let Some(objects) = s.objects.clone() else { return Err(PageError::NotFound) };
     let bytes = axum::body::to_bytes(body, crate::session::UPLOAD_LIMIT).await.map_err(|_| PageError::TooLarge)?;
     let boundary = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(crate::multipart::boundary);
@@ -342,7 +342,7 @@ pub(super) fn num<T: std::str::FromStr>(f: &Fields, e: &mut FormErrors, key: &st
 pub async fn room_type_create(State(s): State<AppState>, v: Visitor, Path(id): Path<String>, f: Fields) -> PageResult {
     let a = host(&v)?;
     let id: PropertyId = id.parse().map_err(|_| PageError::NotFound)?;
-    let p = managed_property(&s.ports, &a, id).await?;
+    let p = managed_property(&s.ports, &a, id, innkeep_core::Duty::Listings).await?;
     let mut e = FormErrors::default();
     let units = num::<u32>(&f, &mut e, "units", "Units");
     let max_adults = num::<u16>(&f, &mut e, "max_adults", "Adults");

@@ -171,7 +171,7 @@ pub async fn user(t: &TestWeb, email: &str, role: Role) -> Actor {
     )
     .await
     .unwrap();
-    Actor { user_id: u.id, role: u.role, tenant_id: u.tenant_id }
+    Actor::new(u.id, u.role, u.tenant_id)
 }
 
 /// A host's property (Lisbon, flexible) with one room type at 100.00 EUR; returns (property, room type).

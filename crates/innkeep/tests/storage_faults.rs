@@ -430,15 +430,21 @@ async fn postgres_backends_terminated_mid_transaction_lose_no_acknowledged_booki
 
     // Four clients book while every backend is terminated again and again.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Whether a write has met a terminated backend yet: terminations go on until one has
+    // (whether a write is in flight at the moment of a termination is up to the scheduler).
+    let met = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut clients = Vec::new();
     for c in 0..4i64 {
-        let (world, stop) = (world.clone(), stop.clone());
+        let (world, stop, met) = (world.clone(), stop.clone(), met.clone());
         clients.push(tokio::spawn(async move {
             let mut saved = Vec::new();
             let mut answers = Vec::new();
             let mut i = 0;
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
                 let r = world.book(c * 1000 + i).await;
+                if r.status != 201 {
+                    met.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
                 answers.push(r.status);
                 check_answer(&r, &mut saved);
                 i += 1;
@@ -448,9 +454,12 @@ async fn postgres_backends_terminated_mid_transaction_lose_no_acknowledged_booki
     }
     let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
     let mut terminated = 0;
-    for _ in 0..60 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut rounds = 0;
+    while rounds < 60 || (!met.load(std::sync::atomic::Ordering::SeqCst) && std::time::Instant::now() < deadline) {
         terminated += terminate_backends(&mut admin, &name).await;
         tokio::time::sleep(Duration::from_millis(25)).await;
+        rounds += 1;
     }
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let mut saved = Vec::new();

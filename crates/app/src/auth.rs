@@ -116,6 +116,9 @@ pub async fn sign_in(
     if !verify_password(password.to_string(), hash).await? {
         return Err(AppError::BadCredentials);
     }
+    if ports.store.suspended(user.id).await? {
+        return Err(AppError::Suspended);
+    }
     // A wrong code is one more attempt of the same allowance, taken above.
     let factor = crate::two_factor::at_sign_in(ports, &user, code, now).await?;
     let mut raw = [0u8; 32];
@@ -127,6 +130,12 @@ pub async fn sign_in(
         ports.store.create_setup_session(&token_hash(&token), user.id, expires_at).await?;
     } else {
         ports.store.create_session(&token_hash(&token), user.id, expires_at).await?;
+    }
+    // A suspension that committed between the check above and this session ended every
+    // session but this one: look again, and end it.
+    if ports.store.suspended(user.id).await? {
+        sign_out(ports, &token, now).await?;
+        return Err(AppError::Suspended);
     }
     Ok(Session { token, expires_at, user, two_factor_setup_required })
 }

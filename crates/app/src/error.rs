@@ -21,6 +21,9 @@ pub enum AppError {
     BadCredentials,
     #[error("only {0} may do this")]
     Forbidden(&'static str),
+    /// The account, or its tenant, is suspended by an operator.
+    #[error("this account is suspended")]
+    Suspended,
     #[error("an account with this e-mail already exists")]
     EmailTaken,
     #[error("sold out on the night of {night}")]
@@ -81,6 +84,7 @@ impl AppError {
             AppError::Unauthenticated => ("unauthenticated", 401),
             AppError::BadCredentials => ("bad_credentials", 401),
             AppError::Forbidden(_) => ("forbidden", 403),
+            AppError::Suspended => ("account_suspended", 403),
             AppError::EmailTaken => ("email_taken", 409),
             AppError::SoldOut { .. } => ("sold_out", 409),
             AppError::Transition(_) => ("invalid_transition", 409),

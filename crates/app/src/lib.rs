@@ -25,6 +25,7 @@ pub mod limit;
 pub mod node;
 pub mod notify;
 pub mod objects;
+pub mod operator;
 pub mod payment;
 pub mod photo;
 pub mod report;

@@ -461,6 +461,7 @@ pub trait Store:
     + crate::notify::Notifications
     + crate::two_factor::TwoFactorStore
     + crate::team::TeamStore
+    + crate::operator::Directory
     + crate::audit::AuditLog
     + Send
     + Sync

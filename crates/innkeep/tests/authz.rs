@@ -409,6 +409,16 @@ fn api_rows() -> Vec<Row> {
             .json(r#"{"password": "not the password at all"}"#),
         api(M::GET, "/api/v1/audit", [401, 403, 403, 200, 200, 200, 403, 403, 403, 403]),
         api(M::GET, "/api/v1/ops/access-bursts", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403]),
+        api(M::GET, "/api/v1/ops/users?q=example", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403]),
+        api(M::GET, "/api/v1/ops/tenants", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403]),
+        api(M::PUT, "/api/v1/ops/users/{nothing}/suspension", [401, 403, 403, 403, 403, 404, 403, 403, 403, 403])
+            .note("no such user"),
+        api(M::DELETE, "/api/v1/ops/users/{nothing}/suspension", [401, 403, 403, 403, 403, 404, 403, 403, 403, 403])
+            .note("no such user"),
+        api(M::PUT, "/api/v1/ops/tenants/{nothing}/suspension", [401, 403, 403, 403, 403, 404, 403, 403, 403, 403])
+            .note("no such tenant"),
+        api(M::DELETE, "/api/v1/ops/tenants/{nothing}/suspension", [401, 403, 403, 403, 403, 404, 403, 403, 403, 403])
+            .note("no such tenant"),
     ]
 }
 
@@ -485,6 +495,9 @@ fn page_rows() -> Vec<Row> {
             .form(&[("email", "invitee{unique}@example.com"), ("role", "front_desk")])
             .changes(),
         page(M::GET, "/join?token=unknown", [200; 10]).note("the form only: a GET spends nothing"),
+        page(M::GET, "/ops/people", [303, 403, 403, 403, 403, 200, 403, 403, 403, 303]),
+        page(M::POST, "/ops/people/users/{nothing}/suspend", [303, 403, 403, 403, 403, 404, 403, 403, 403, 403])
+            .note("no such user"),
         page(M::GET, "/ops", [303, 403, 403, 403, 403, 200, 403, 403, 403, 303]),
     ]
 }

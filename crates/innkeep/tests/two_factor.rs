@@ -295,3 +295,51 @@ async fn the_sign_in_page_asks_for_the_authentication_code() {
     );
     app.stop().await;
 }
+
+/// An operator who has not set up two-factor sign-in is sent to the page that does, on the
+/// web as on the API; there the secret, a code and the recovery codes turn it on.
+#[tokio::test]
+async fn the_web_sends_an_operator_to_set_up_two_factor_first() {
+    let app = spawn_app().await;
+    let ports = &app.server.as_ref().unwrap().ports;
+    let cmd = innkeep_app::auth::Register {
+        email: "olga@example.com".into(),
+        password: PASSWORD.into(),
+        name: "Olga".into(),
+        role: Role::Admin,
+        locale: Default::default(),
+    };
+    innkeep_app::auth::register(ports, cmd, app.clock.now_for_tests()).await.unwrap();
+    let t = token(&sign_in(&app, "olga@example.com", None).await);
+    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let cookie = format!("innkeep_session={t}");
+    let get = |path: &str| client.get(app.url(path)).header(header::COOKIE, cookie.clone()).send();
+    let ops = get("/ops").await.unwrap();
+    assert_eq!(ops.status(), StatusCode::SEE_OTHER);
+    assert_eq!(ops.headers()[header::LOCATION], "/account/two-factor");
+    let page = get("/account/two-factor").await.unwrap().text().await.unwrap();
+    assert!(page.contains("requires it"), "{page}");
+    let marker = "name=\"csrf\" value=\"";
+    let at = page.find(marker).unwrap() + marker.len();
+    let csrf = page[at..at + page[at..].find('"').unwrap()].to_string();
+    let post = |path: &str, fields: Vec<(&'static str, String)>| {
+        client.post(app.url(path)).header(header::COOKIE, cookie.clone()).form(&fields).send()
+    };
+    let started = post("/account/two-factor/start", vec![("csrf", csrf.clone())]).await.unwrap();
+    assert_eq!(started.status(), StatusCode::OK);
+    let started = started.text().await.unwrap();
+    let at = started.find("id=\"two-factor-secret\">").unwrap() + "id=\"two-factor-secret\">".len();
+    let secret = started[at..at + started[at..].find('<').unwrap()].to_string();
+    assert!(started.contains("otpauth://totp/"), "{started}");
+    let wrong = post("/account/two-factor/confirm", vec![("csrf", csrf.clone()), ("code", "12".into())]).await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let on = post("/account/two-factor/confirm", vec![("csrf", csrf.clone()), ("code", code(&app, &secret, 0))])
+        .await
+        .unwrap();
+    assert_eq!(on.status(), StatusCode::OK);
+    let on = on.text().await.unwrap();
+    assert!(on.matches("<li>").count() >= 10, "ten recovery codes shown: {on}");
+    assert!(on.contains("id=\"recovery-codes\""));
+    assert_eq!(get("/ops").await.unwrap().status(), StatusCode::OK, "the operator's page, now");
+    app.stop().await;
+}

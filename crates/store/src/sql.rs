@@ -10,6 +10,7 @@ mod catalog;
 mod history;
 mod inventory;
 mod notifications;
+mod operator;
 mod outbox;
 mod payments;
 mod photos;

@@ -12,6 +12,8 @@ mod host;
 mod join;
 pub mod multipart;
 mod ops;
+mod people;
+mod security;
 mod page;
 mod redirect;
 mod seams;
@@ -120,6 +122,13 @@ pub fn routes_with(config: WebConfig) -> Router<AppState> {
         .route("/host/team/keys", post(host::key_create))
         .route("/host/team/keys/{id}/revoke", post(host::key_revoke))
         .route("/ops", get(ops::dashboard))
+        .route("/ops/people", get(people::people))
+        .route(security::PATH, get(security::show))
+        .route("/account/two-factor/start", post(security::start))
+        .route("/account/two-factor/confirm", post(security::confirm))
+        .route("/account/two-factor/disable", post(security::disable))
+        .route("/ops/people/users/{id}/{action}", post(people::user_action))
+        .route("/ops/people/tenants/{id}/{action}", post(people::tenant_action))
         .route("/unsubscribe/{token}", get(unsubscribe::form).post(unsubscribe::stop))
         .route("/static/{*path}", get(assets::serve))
         .layer(axum::middleware::from_fn(session::guard))

@@ -68,6 +68,8 @@ pub fn render_status<T: Template>(status: StatusCode, t: &T) -> Response {
 pub enum PageError {
     NotFound,
     SignIn(String),
+    /// Signed in, but two-factor sign-in must be set up before anything else.
+    TwoFactorSetup,
     Forbidden(String),
     Csrf,
     TooLarge,
@@ -133,6 +135,7 @@ impl IntoResponse for PageError {
                 let next = crate::redirect::local_path(&next).unwrap_or(crate::redirect::DEFAULT);
                 return crate::redirect::to(&format!("/signin?next={}", crate::session::url_encode(next)));
             }
+            PageError::TwoFactorSetup => return crate::redirect::to(crate::security::PATH),
             PageError::NotFound => {
                 (StatusCode::NOT_FOUND, "Not found", "There is nothing here. It may have been removed.".to_string())
             }

@@ -267,6 +267,19 @@ impl FromRequestParts<AppState> for Visitor {
                 }
             }
         }
+        // One who must have two-factor sign-in and has not set it up may only do that (and
+        // sign out), as on the API.
+        if let (Some((actor, _)), Some(t)) = (&user, &token) {
+            let owner = actor.duties.contains(innkeep_core::Duty::Team);
+            let path = parts.uri.path();
+            let open = path.starts_with(crate::security::PATH) || path == "/signout";
+            if !open
+                && innkeep_app::two_factor::required(&state.ports.settings, actor.role, owner)
+                && innkeep_app::two_factor::setup_pending(&state.ports, &innkeep_app::auth::token_hash(t)).await?
+            {
+                return Err(PageError::TwoFactorSetup);
+            }
+        }
         // Who acts, for the audit entry written after the answer.
         if let (Some((actor, _)), Some(note)) = (&user, parts.extensions.get::<innkeep_app::audit::AuditNote>()) {
             note.actor(actor);

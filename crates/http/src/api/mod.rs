@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod credentials;
 pub mod ingest;
 pub mod notifications;
+pub mod operator;
 pub mod openapi;
 pub mod payments;
 pub mod photos;

@@ -139,7 +139,11 @@ fn allowed_while_pending(method: &Method, path: &str) -> bool {
 /// extractor after the token was authenticated; guests are never asked to, so their
 /// requests cost no lookup.
 pub async fn gate(state: &AppState, parts: &Parts, actor: &Actor, token: &str) -> Result<(), ApiError> {
-    if actor.role == innkeep_core::Role::Guest || allowed_while_pending(&parts.method, parts.uri.path()) {
+    // Only those who may be required to have it can hold a set-up-first session: the
+    // others' requests (every guest's, most hosts', every key's) skip the lookup.
+    let owner = actor.duties.contains(innkeep_core::Duty::Team);
+    let may_be_required = actor.key_id.is_none() && two_factor::required(&state.ports.settings, actor.role, owner);
+    if !may_be_required || allowed_while_pending(&parts.method, parts.uri.path()) {
         return Ok(());
     }
     if two_factor::setup_pending(&state.ports, &innkeep_app::auth::token_hash(token)).await? {

@@ -248,8 +248,13 @@ impl TeamStore for SqlStore {
     }
 
     async fn api_key_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKey>, StoreError> {
-        // From the primary: a revocation counts from the moment it commits.
-        let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_hash = $1");
+        // From the primary: a revocation, or a suspension of the key's tenant or of whoever
+        // made it, counts from the moment it commits.
+        let columns = KEY_COLUMNS.split(", ").map(|c| format!("k.{c}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {columns} FROM api_keys k JOIN tenants t ON t.id = k.tenant_id JOIN users u ON u.id = k.created_by \
+             WHERE k.secret_hash = $1 AND t.suspended_at IS NULL AND u.suspended_at IS NULL"
+        );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(secret_hash)
             .fetch_optional(&self.writer())

@@ -67,11 +67,7 @@ pub trait Directory: Send + Sync {
 }
 
 fn operator(actor: &Actor) -> Result<(), AppError> {
-    if actor.role == Role::Admin && actor.key_id.is_none() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("operators"))
-    }
+    if actor.role == Role::Admin && actor.key_id.is_none() { Ok(()) } else { Err(AppError::Forbidden("operators")) }
 }
 
 /// Trimmed, at most 100 characters.

@@ -105,14 +105,8 @@ pub fn api_routes() -> Router<AppState> {
         .route("/ops/access-bursts", get(api::audit::bursts))
         .route("/ops/users", get(api::operator::users))
         .route("/ops/tenants", get(api::operator::tenants))
-        .route(
-            "/ops/users/{id}/suspension",
-            put(api::operator::suspend_user).delete(api::operator::restore_user),
-        )
-        .route(
-            "/ops/tenants/{id}/suspension",
-            put(api::operator::suspend_tenant).delete(api::operator::restore_tenant),
-        )
+        .route("/ops/users/{id}/suspension", put(api::operator::suspend_user).delete(api::operator::restore_user))
+        .route("/ops/tenants/{id}/suspension", put(api::operator::suspend_tenant).delete(api::operator::restore_tenant))
         .route(
             "/payments/webhooks/stripe",
             post(payments::stripe_webhook).layer(DefaultBodyLimit::max(payments::MAX_WEBHOOK_BYTES)),

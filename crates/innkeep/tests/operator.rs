@@ -58,7 +58,8 @@ async fn a_suspended_user_is_signed_out_and_refused_until_restored() {
     let listed = app.get("/api/v1/ops/users?q=ana", Some(&ops)).await;
     assert!(listed.body[0]["suspended_at"].is_string());
     // A wrong password still says only that it is wrong.
-    let wrong = app.post("/api/v1/sessions", None, json!({"email": "ana@example.com", "password": "not the password"})).await;
+    let wrong =
+        app.post("/api/v1/sessions", None, json!({"email": "ana@example.com", "password": "not the password"})).await;
     wrong.assert_problem(401, "bad_credentials");
 
     let r = app.call(reqwest::Method::DELETE, &format!("/api/v1/ops/users/{id}/suspension"), Some(&ops), None).await;
@@ -100,12 +101,16 @@ async fn only_operators_suspend_and_never_themselves() {
     let me = app.get("/api/v1/me", Some(&ops)).await.body["user_id"].as_str().unwrap().to_string();
     let own = app.call(reqwest::Method::PUT, &format!("/api/v1/ops/users/{me}/suspension"), Some(&ops), None).await;
     own.assert_problem(409, "conflict");
-    let by_host = app.call(reqwest::Method::PUT, &format!("/api/v1/ops/users/{me}/suspension"), Some(&host), None).await;
+    let by_host =
+        app.call(reqwest::Method::PUT, &format!("/api/v1/ops/users/{me}/suspension"), Some(&host), None).await;
     by_host.assert_problem(403, "forbidden");
     app.get("/api/v1/ops/users", Some(&host)).await.assert_problem(403, "forbidden");
     let nobody = uuid::Uuid::now_v7();
-    let missing = app.call(reqwest::Method::PUT, &format!("/api/v1/ops/users/{nobody}/suspension"), Some(&ops), None).await;
+    let missing =
+        app.call(reqwest::Method::PUT, &format!("/api/v1/ops/users/{nobody}/suspension"), Some(&ops), None).await;
     missing.assert_problem(404, "not_found");
-    app.get(&format!("/api/v1/ops/users?q={}", "x".repeat(101)), Some(&ops)).await.assert_problem(400, "query_too_long");
+    app.get(&format!("/api/v1/ops/users?q={}", "x".repeat(101)), Some(&ops))
+        .await
+        .assert_problem(400, "query_too_long");
     app.stop().await;
 }

@@ -12,11 +12,11 @@ mod host;
 mod join;
 pub mod multipart;
 mod ops;
-mod people;
-mod security;
 mod page;
+mod people;
 mod redirect;
 mod seams;
+mod security;
 mod session;
 mod unsubscribe;
 

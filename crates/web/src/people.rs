@@ -58,7 +58,7 @@ struct PeoplePage {
 }
 
 fn when(t: Timestamp) -> String {
-    t.to_zoned(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%d %H:%M").to_string()
+    t.to_zoned_datetime(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%d %H:%M").to_string()
 }
 
 fn operator_of(v: &Visitor) -> Result<Actor, PageError> {
@@ -114,7 +114,11 @@ pub async fn people(State(s): State<AppState>, v: Visitor, Query(q): Query<Peopl
             .into_iter()
             .map(|e| AuditRow {
                 at: when(e.at),
-                actor: e.actor_user_id.map(|u| u.to_string()).or(e.actor_key_id.map(|k| format!("key {k}"))).unwrap_or_default(),
+                actor: e
+                    .actor_user_id
+                    .map(|u| u.to_string())
+                    .or(e.actor_key_id.map(|k| format!("key {k}")))
+                    .unwrap_or_default(),
                 action: e.action,
                 target: e.target,
                 status: e.status,

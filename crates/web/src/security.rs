@@ -73,8 +73,7 @@ pub async fn confirm(State(s): State<AppState>, v: Visitor, f: Fields) -> PageRe
             p.recovery_codes = codes;
             p.flash = "Two-factor sign-in is on.".into();
             let mut r = render(&p);
-            r.headers_mut()
-                .insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+            r.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
             Ok(r)
         }
         Err(e) => {

@@ -94,6 +94,18 @@ impl Browser {
         let csrf = page.input("csrf");
         let r = self.post(t, "/signin", &[("csrf", &csrf), ("email", email), ("password", PASSWORD)]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        // An operator sets up two-factor sign-in first, on its page, as a person would.
+        let page = self.get(t, "/account/two-factor").await;
+        if page.body.contains("requires it") && page.body.contains("is <strong>off</strong>") {
+            let csrf = page.input("csrf");
+            let started = self.post(t, "/account/two-factor/start", &[("csrf", &csrf)]).await;
+            let marker = "id=\"two-factor-secret\">";
+            let at = started.body.find(marker).expect("the secret is shown") + marker.len();
+            let secret = started.body[at..at + started.body[at..].find('<').expect("end")].to_string();
+            let code = innkeep_app::two_factor::code_at(&secret, t.ports.clock.now()).expect("code");
+            let on = self.post(t, "/account/two-factor/confirm", &[("csrf", &csrf), ("code", &code)]).await;
+            assert_eq!(on.status, StatusCode::OK, "{}", on.body);
+        }
     }
 }
 

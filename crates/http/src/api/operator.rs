@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 /// What to look for.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default, deny_unknown_fields)]
 pub struct FindParams {
     /// Part of an e-mail address or name (of a tenant: its name, or its id); empty: the newest.

@@ -39,6 +39,7 @@ pub async fn register(ports: &Ports, cmd: Register, now: Timestamp) -> Result<Us
         staff_role: tenant_id.map(|_| innkeep_core::StaffRole::Owner),
         created_at: now,
         locale: cmd.locale,
+        currency: None,
     };
     let password_hash = hash_password(password).await?;
     let new = NewUser { user: user.clone(), password_hash, tenant_name: tenant_id.map(|_| name) };
@@ -62,15 +63,17 @@ pub(crate) fn checked_name(name: &str) -> Result<String, AppError> {
     Ok(name)
 }
 
-/// Change the actor's name and the language their messages are written in (each if given).
+/// Change the actor's name, the language their messages are written in and the currency
+/// they prefer to see prices in (each if given).
 pub async fn update_profile(
     ports: &Ports,
     actor: &Actor,
     name: Option<&str>,
     locale: Option<innkeep_core::Locale>,
+    currency: Option<innkeep_core::Currency>,
 ) -> Result<(), AppError> {
     let name = name.map(checked_name).transpose()?;
-    Ok(ports.store.update_profile(actor.person()?, name.as_deref(), locale).await?)
+    Ok(ports.store.update_profile(actor.person()?, name.as_deref(), locale, currency).await?)
 }
 
 /// A new session: the token to give the client and when it expires.

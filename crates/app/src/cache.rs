@@ -164,6 +164,7 @@ pub fn keys_for(event: &Event) -> Vec<String> {
         Change::Booking(b) => nights_keys(b.room_type_id, b.check_in, b.check_out),
         Change::SessionEnded(s) => vec![session_key(&s.token_hash)],
         Change::UserRegistered(_)
+        | Change::UserErased(_)
         | Change::PhotoAdded(_)
         | Change::CatalogImported(_)
         | Change::PaymentCreated(_)
@@ -277,6 +278,8 @@ struct CachedSession {
     expires_at: Timestamp,
     #[serde(default)]
     locale: innkeep_core::Locale,
+    #[serde(default)]
+    currency: Option<innkeep_core::Currency>,
 }
 
 /// The user of a live session, by the hash of its token, through the cache: kept no longer
@@ -294,6 +297,7 @@ pub async fn session_user(ports: &Ports, token_hash: &str, now: Timestamp) -> Re
             created_at: u.created_at,
             expires_at,
             locale: u.locale,
+            currency: u.currency,
         }))
     };
     let keep = |s: &Option<CachedSession>| {
@@ -312,6 +316,7 @@ pub async fn session_user(ports: &Ports, token_hash: &str, now: Timestamp) -> Re
         staff_role: s.staff_role,
         created_at: s.created_at,
         locale: s.locale,
+        currency: s.currency,
     }))
 }
 

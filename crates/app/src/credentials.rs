@@ -79,21 +79,33 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     actor.person()?;
     let new = Password::parse(new).map_err(|e| AppError::invalid("new_password", "weak_password", e.to_string()))?;
-    ports
-        .limiter
-        .take(&crate::limit::SIGN_IN, &format!("password:{}", actor.user_id))
-        .await
-        .map_err(|wait| AppError::RateLimited { code: "too_many_attempts", wait })?;
-    let hash = ports.store.password_hash(actor.user_id).await?.ok_or(AppError::Unauthenticated)?;
-    if !verify_password(current.to_string(), hash).await? {
-        return Err(AppError::invalid("current_password", "wrong_password", "the current password is not right"));
-    }
+    check_password(ports, actor.user_id, "current_password", current).await?;
     let new_hash = hash_password(new).await?;
     let events = ports.store.end_sessions(actor.user_id, Some(&token_hash(token)), Some(&new_hash), now).await?;
     for e in &events {
         crate::cache::invalidate_after(ports, e).await;
     }
     tracing::info!(user_id = %actor.user_id, ended = events.len(), "password changed");
+    Ok(())
+}
+
+/// Check a signed-in person's current password before a change that needs it (`field`
+/// names it in the error); the attempts count against the sign-in allowance.
+pub(crate) async fn check_password(
+    ports: &Ports,
+    user: innkeep_core::UserId,
+    field: &'static str,
+    password: &str,
+) -> Result<(), AppError> {
+    ports
+        .limiter
+        .take(&crate::limit::SIGN_IN, &format!("password:{user}"))
+        .await
+        .map_err(|wait| AppError::RateLimited { code: "too_many_attempts", wait })?;
+    let hash = ports.store.password_hash(user).await?.ok_or(AppError::Unauthenticated)?;
+    if !verify_password(password.to_string(), hash).await? {
+        return Err(AppError::invalid(field, "wrong_password", "the current password is not right"));
+    }
     Ok(())
 }
 

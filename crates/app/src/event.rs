@@ -33,6 +33,7 @@ macro_rules! kinds {
 kinds! {
     UserRegistered => "user.registered",
     SessionEnded => "session.ended",
+    UserErased => "user.erased",
     PropertyCreated => "property.created",
     PropertyUpdated => "property.updated",
     RoomTypeCreated => "room_type.created",
@@ -143,6 +144,8 @@ pub struct CatalogImported {
 pub enum Change {
     UserRegistered(UserRegistered),
     SessionEnded(SessionEnded),
+    /// An account was erased (data rights).
+    UserErased(crate::data_rights::UserErased),
     PropertyCreated(Property),
     PropertyUpdated(Property),
     RoomTypeCreated(RoomType),
@@ -180,6 +183,7 @@ impl Change {
         match self {
             Change::UserRegistered(_) => EventKind::UserRegistered,
             Change::SessionEnded(_) => EventKind::SessionEnded,
+            Change::UserErased(_) => EventKind::UserErased,
             Change::PropertyCreated(_) => EventKind::PropertyCreated,
             Change::PropertyUpdated(_) => EventKind::PropertyUpdated,
             Change::RoomTypeCreated(_) => EventKind::RoomTypeCreated,
@@ -205,6 +209,7 @@ impl Change {
         match self {
             Change::UserRegistered(p) => serde_json::to_value(p),
             Change::SessionEnded(p) => serde_json::to_value(p),
+            Change::UserErased(p) => serde_json::to_value(p),
             Change::PropertyCreated(p) | Change::PropertyUpdated(p) => serde_json::to_value(p),
             Change::RoomTypeCreated(p) | Change::RoomTypeUpdated(p) => serde_json::to_value(p),
             Change::CalendarUpdated(p) => serde_json::to_value(p),
@@ -299,6 +304,7 @@ impl Event {
         Ok(match self.kind {
             EventKind::UserRegistered => Change::UserRegistered(de(p)?),
             EventKind::SessionEnded => Change::SessionEnded(de(p)?),
+            EventKind::UserErased => Change::UserErased(de(p)?),
             EventKind::PropertyCreated => Change::PropertyCreated(de(p)?),
             EventKind::PropertyUpdated => Change::PropertyUpdated(de(p)?),
             EventKind::RoomTypeCreated => Change::RoomTypeCreated(de(p)?),

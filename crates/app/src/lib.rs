@@ -15,6 +15,7 @@ pub mod card;
 pub mod catalog;
 pub mod clock;
 pub mod credentials;
+pub mod data_rights;
 pub mod error;
 pub mod event;
 pub mod follow;

@@ -251,7 +251,11 @@ pub fn subscribable(kind: EventKind) -> bool {
     // Accounts and the audit log (staff addresses) are nobody's integration.
     !matches!(
         kind,
-        EventKind::UserRegistered | EventKind::SessionEnded | EventKind::CatalogImported | EventKind::AuditRecorded
+        EventKind::UserRegistered
+            | EventKind::SessionEnded
+            | EventKind::UserErased
+            | EventKind::CatalogImported
+            | EventKind::AuditRecorded
     )
 }
 

@@ -80,6 +80,8 @@ pub struct User {
     pub created_at: Timestamp,
     /// The language messages to this user are written in.
     pub locale: innkeep_core::Locale,
+    /// The currency the user prefers to see prices in (none: each property's own).
+    pub currency: Option<innkeep_core::Currency>,
 }
 
 /// A live session of a user (its token is never kept, only its hash).
@@ -295,6 +297,7 @@ pub trait Accounts: Send + Sync {
         user: UserId,
         name: Option<&str>,
         locale: Option<innkeep_core::Locale>,
+        currency: Option<innkeep_core::Currency>,
     ) -> Result<(), StoreError>;
     /// The members of a tenant (its hosts), oldest first.
     async fn tenant_users(&self, tenant: TenantId) -> Result<Vec<User>, StoreError>;
@@ -463,6 +466,7 @@ pub trait Store:
     + crate::team::TeamStore
     + crate::operator::Directory
     + crate::audit::AuditLog
+    + crate::data_rights::DataRights
     + Send
     + Sync
     + 'static

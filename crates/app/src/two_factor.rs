@@ -13,7 +13,7 @@
 //! account and sign out. Confirming the enrolment lifts the mark from that session and ends
 //! the user's other setup-pending sessions.
 
-use crate::auth::{token_hash, verify_password};
+use crate::auth::token_hash;
 use crate::event::Event;
 use crate::store::{StoreError, User};
 use crate::{Actor, AppError, Ports, Settings};
@@ -269,11 +269,7 @@ pub async fn confirm(
 #[tracing::instrument(skip_all)]
 pub async fn disable(ports: &Ports, actor: &Actor, password: &str) -> Result<(), AppError> {
     actor.person()?;
-    limit(ports, actor.user_id).await?;
-    let hash = ports.store.password_hash(actor.user_id).await?.ok_or(AppError::Unauthenticated)?;
-    if !verify_password(password.to_string(), hash).await? {
-        return Err(AppError::invalid("password", "wrong_password", "the current password is not right"));
-    }
+    crate::credentials::check_password(ports, actor.user_id, "password", password).await?;
     if ports.store.disable_two_factor(actor.user_id).await? {
         tracing::info!(user_id = %actor.user_id, "two-factor sign-in turned off");
     }

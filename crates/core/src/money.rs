@@ -88,6 +88,11 @@ impl Currency {
             .ok_or_else(|| MoneyError::UnknownCurrency(code.to_string()))
     }
 
+    /// Every currency Innkeep accepts, by code.
+    pub fn all() -> impl Iterator<Item = Currency> {
+        CURRENCIES.iter().filter_map(|(c, _)| Currency::parse(c).ok())
+    }
+
     /// The three-letter code.
     pub fn code(&self) -> &str {
         std::str::from_utf8(&self.0).unwrap_or("XXX")

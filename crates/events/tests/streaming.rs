@@ -35,6 +35,7 @@ async fn write_events(store: &dyn Store, n: usize) -> Result<(), StoreError> {
             staff_role: None,
             created_at: now,
             locale: Default::default(),
+            currency: None,
         };
         let registered = innkeep_app::event::UserRegistered { user_id: user.id, role: user.role };
         let e = Event::new(&innkeep_app::event::Change::UserRegistered(registered), now, None, user.id.0);

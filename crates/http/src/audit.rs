@@ -34,6 +34,7 @@ const ACTIONS: &[(Method, &str, &str)] = &[
     (Method::POST, "/api/v1/sessions", "sign_in"),
     (Method::DELETE, "/api/v1/sessions/current", "sign_out"),
     (Method::PATCH, "/api/v1/me", "profile_changed"),
+    (Method::DELETE, "/api/v1/me", "account_erased"),
     (Method::POST, "/api/v1/me/password", "password_changed"),
     (Method::DELETE, "/api/v1/me/sessions", "sessions_ended"),
     (Method::POST, "/api/v1/me/email-verification", "email_verification_requested"),
@@ -101,6 +102,10 @@ const ACTIONS: &[(Method, &str, &str)] = &[
     (Method::POST, "/host/bookings/{id}/{action}", "booking_changed"),
     (Method::POST, "/host/money", "payout_account_changed"),
     (Method::POST, "/unsubscribe/{token}", "reminders_stopped"),
+    (Method::POST, "/account/profile", "profile_changed"),
+    (Method::POST, "/account/password", "password_changed"),
+    (Method::POST, "/account/sessions/end", "sessions_ended"),
+    (Method::POST, "/account/delete", "account_erased"),
 ];
 
 /// The sign-in routes: a refusal there is a failed sign-in (`sign_in_failed`).

@@ -269,6 +269,11 @@ fn api_rows() -> Vec<Row> {
         api(M::PATCH, "/api/v1/me", [401, 200, 200, 200, 200, 200, 200, 200, 200, 403])
             .note("one's own language, set to what it is")
             .json(r#"{"locale": "en"}"#),
+        api(M::GET, "/api/v1/me/export", [401, 200, 200, 200, 200, 200, 200, 200, 200, 403])
+            .shows("guest_a_user", [N, Y, N, N, N, N, N, N, N, N]),
+        api(M::DELETE, "/api/v1/me", [401, 400, 400, 400, 400, 400, 400, 400, 400, 403])
+            .note("a wrong password")
+            .json(r#"{"password": "not the password at all"}"#),
         api(M::GET, "/api/v1/me/searches", [401, 200, 200, 200, 200, 200, 200, 200, 200, 403]).shows("search_secret", [N, Y, N, N, N, N, N, N, N, N]),
         api(M::POST, "/api/v1/properties", [401, 403, 403, 201, 201, 403, 201, 403, 403, 403]).json(NEW_PROPERTY),
         api(M::GET, "/api/v1/properties?limit=100", [200; 10])
@@ -495,6 +500,12 @@ fn page_rows() -> Vec<Row> {
             .form(&[("email", "invitee{unique}@example.com"), ("role", "front_desk")])
             .changes(),
         page(M::GET, "/join?token=unknown", [200; 10]).note("the form only: a GET spends nothing"),
+        page(M::GET, "/account", [303, 200, 200, 200, 200, 200, 200, 200, 200, 303]),
+        page(M::GET, "/account/export", [303, 200, 200, 200, 200, 200, 200, 200, 200, 303])
+            .shows("guest_a_user", [N, Y, N, N, N, N, N, N, N, N]),
+        page(M::POST, "/account/delete", [303, 422, 422, 422, 422, 422, 422, 422, 422, 403])
+            .note("a wrong password")
+            .form(&[("delete_password", "not the password at all"), ("confirm", "delete")]),
         page(M::GET, "/ops/people", [303, 403, 403, 403, 403, 200, 403, 403, 403, 303]),
         page(M::POST, "/ops/people/users/{nothing}/suspend", [303, 403, 403, 403, 403, 404, 403, 403, 403, 403])
             .note("no such user"),

@@ -206,6 +206,7 @@ mod tests {
             staff_role: None,
             created_at: Timestamp::UNIX_EPOCH,
             locale,
+            currency: None,
         }
     }
 

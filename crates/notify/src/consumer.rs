@@ -182,6 +182,10 @@ impl Notifications {
         at: Timestamp,
         now: Timestamp,
     ) -> Vec<NewMessage> {
+        // The guest erased their account: nobody is left to write to.
+        if innkeep_app::data_rights::is_erased_address(&b.guest.email) {
+            return Vec::new();
+        }
         let r = render(t, locale, facts);
         let mut attachments = Vec::new();
         if matches!(t, Template::BookingConfirmed) {

@@ -7,6 +7,7 @@ mod accounts;
 mod audit;
 mod billing;
 mod catalog;
+mod data_rights;
 mod history;
 mod inventory;
 mod notifications;
@@ -319,6 +320,10 @@ async fn insert_room_type_row(tx: &mut Tx, rt: &RoomType) -> Result<(), StoreErr
     Ok(())
 }
 
+/// The columns `user_of` reads, of `users u`.
+const USER_COLUMNS: &str =
+    "u.id, u.email, u.name, u.role, u.tenant_id, u.staff_role, u.created_at, u.locale, u.currency";
+
 fn user_of(row: &AnyRow) -> Result<User, StoreError> {
     let email: String = row.try_get("email").map_err(db_err)?;
     let role: String = row.try_get("role").map_err(db_err)?;
@@ -335,6 +340,12 @@ fn user_of(row: &AnyRow) -> Result<User, StoreError> {
         },
         created_at: from_ms(row.try_get("created_at").map_err(db_err)?)?,
         locale: innkeep_core::Locale::parse(&row.try_get::<String, _>("locale").map_err(db_err)?).unwrap_or_default(),
+        currency: row
+            .try_get::<Option<String>, _>("currency")
+            .map_err(db_err)?
+            .as_deref()
+            .map(payments::currency)
+            .transpose()?,
     })
 }
 

@@ -110,6 +110,7 @@ async fn host(store: &SqlStore) -> User {
         staff_role: Some(innkeep_core::StaffRole::Owner),
         created_at: now(),
         locale: Default::default(),
+        currency: None,
     };
     store
         .create_user(

@@ -18,6 +18,7 @@ mod redirect;
 mod seams;
 mod security;
 mod session;
+mod settings;
 mod unsubscribe;
 
 use axum::Router;
@@ -124,6 +125,12 @@ pub fn routes_with(config: WebConfig) -> Router<AppState> {
         .route("/ops", get(ops::dashboard))
         .route("/ops/people", get(people::people))
         .route(security::PATH, get(security::show))
+        .route("/account", get(settings::show))
+        .route("/account/profile", post(settings::profile))
+        .route("/account/password", post(settings::password))
+        .route("/account/sessions/end", post(settings::end_sessions))
+        .route("/account/export", get(settings::export))
+        .route("/account/delete", post(settings::delete))
         .route("/account/two-factor/start", post(security::start))
         .route("/account/two-factor/confirm", post(security::confirm))
         .route("/account/two-factor/disable", post(security::disable))

@@ -187,6 +187,8 @@ pub struct MeView {
     pub locale: String,
     pub email: String,
     pub name: String,
+    /// The currency the user prefers to see prices in (ISO 4217); none: each property's own.
+    pub currency: Option<String>,
     /// Whether the e-mail address is verified (`POST /api/v1/me/email-verification`).
     pub email_verified: bool,
 }
@@ -201,6 +203,9 @@ pub struct MeBody {
     /// 1 to 120 characters.
     #[serde(default)]
     pub name: Option<String>,
+    /// The currency to see prices in: an ISO 4217 code Innkeep knows ("EUR", "USD", ...).
+    #[serde(default)]
+    pub currency: Option<String>,
 }
 
 /// Who am I.
@@ -223,11 +228,13 @@ fn me_view(a: &innkeep_app::Actor, user: &User, email_verified: bool) -> MeView 
         locale: user.locale.as_str().to_string(),
         email: user.email.as_str().to_string(),
         name: user.name.clone(),
+        currency: user.currency.map(|c| c.code().to_string()),
         email_verified,
     }
 }
 
-/// Change the signed-in user's account: their name, the language of their messages.
+/// Change the signed-in user's account: their name, the language of their messages, the
+/// currency they prefer to see prices in.
 #[utoipa::path(patch, path = "/api/v1/me", operation_id = "update_me", tag = "accounts", security(("bearer" = [])),
     request_body = MeBody,
     responses((status = 200, description = "the signed-in actor", body = MeView),
@@ -235,9 +242,19 @@ fn me_view(a: &innkeep_app::Actor, user: &User, email_verified: bool) -> MeView 
         (status = 413, response = inline(PayloadTooLarge)), (status = 415, response = inline(UnsupportedMediaType)),
         (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn update_me(State(s): State<AppState>, Auth(a): Auth, Body(b): Body<MeBody>) -> ApiResult<Json<MeView>> {
-    if b.locale.is_none() && b.name.is_none() {
-        return Err(ApiError::invalid("locale", "nothing_to_change", "send `locale`, `name` or both"));
+    if b.locale.is_none() && b.name.is_none() && b.currency.is_none() {
+        return Err(ApiError::invalid("locale", "nothing_to_change", "send `locale`, `name` or `currency`"));
     }
+    let currency = match &b.currency {
+        Some(code) => Some(innkeep_core::Currency::parse(&code.trim().to_ascii_uppercase()).map_err(|_| {
+            ApiError::invalid(
+                "currency",
+                "invalid_currency",
+                format!("currency must be an ISO 4217 code Innkeep knows (\"EUR\", \"USD\", ...), not {code:?}"),
+            )
+        })?),
+        None => None,
+    };
     let locale = match &b.locale {
         Some(tag) => Some(innkeep_core::Locale::parse(tag).filter(|_| tag.len() <= 35).ok_or_else(|| {
             ApiError::invalid(
@@ -248,7 +265,7 @@ pub async fn update_me(State(s): State<AppState>, Auth(a): Auth, Body(b): Body<M
         })?),
         None => None,
     };
-    auth::update_profile(&s.ports, &a, b.name.as_deref(), locale).await?;
+    auth::update_profile(&s.ports, &a, b.name.as_deref(), locale, currency).await?;
     let user = auth::user(&s.ports, &a).await?;
     let verified = innkeep_app::credentials::email_verified_at(&s.ports, &a).await?.is_some();
     Ok(Json(me_view(&a, &user, verified)))

@@ -6,6 +6,7 @@ pub mod billing;
 pub mod bookings;
 pub mod catalog;
 pub mod credentials;
+pub mod data_rights;
 pub mod ingest;
 pub mod notifications;
 pub mod openapi;

@@ -12,6 +12,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     info(title = "Innkeep API", description = "Search, quote, book, confirm and cancel stays.", version = "1"),
     paths(
         accounts::register, accounts::sign_in, accounts::sign_out, accounts::me, accounts::update_me,
+        super::data_rights::export, super::data_rights::erase,
         credentials::change_password, credentials::sessions, credentials::sign_out_everywhere,
         credentials::request_reset, credentials::reset, credentials::request_verification, credentials::verify,
         super::two_factor::start, super::two_factor::status, super::two_factor::confirm,

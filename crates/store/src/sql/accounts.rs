@@ -43,8 +43,12 @@ impl Accounts for SqlStore {
     }
 
     async fn user_credentials(&self, email: &Email) -> Result<Option<(User, String)>, StoreError> {
-        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.staff_role, u.created_at, u.locale, u.password_hash FROM users u WHERE u.email = $1";
-        let Some(row) = sqlx::query(sql).bind(email.as_str()).fetch_optional(&self.reader()).await.map_err(db_err)?
+        let sql = format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = $1");
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(email.as_str())
+            .fetch_optional(&self.reader())
+            .await
+            .map_err(db_err)?
         else {
             return Ok(None);
         };
@@ -68,9 +72,15 @@ impl Accounts for SqlStore {
     }
 
     async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<(User, Timestamp)>, StoreError> {
-        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.staff_role, u.created_at, u.locale, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2";
-        let row =
-            sqlx::query(sql).bind(token_hash).bind(ms(now)).fetch_optional(&self.reader()).await.map_err(db_err)?;
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(token_hash)
+            .bind(ms(now))
+            .fetch_optional(&self.reader())
+            .await
+            .map_err(db_err)?;
         row.as_ref().map(|r| Ok((user_of(r)?, from_ms(r.try_get("expires_at").map_err(db_err)?)?))).transpose()
     }
 
@@ -89,8 +99,12 @@ impl Accounts for SqlStore {
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.staff_role, u.created_at, u.locale FROM users u WHERE u.id = $1";
-        let row = sqlx::query(sql).bind(id.to_string()).fetch_optional(&self.reader()).await.map_err(db_err)?;
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .fetch_optional(&self.reader())
+            .await
+            .map_err(db_err)?;
         row.as_ref().map(user_of).transpose()
     }
 
@@ -224,13 +238,17 @@ impl Accounts for SqlStore {
         user: UserId,
         name: Option<&str>,
         locale: Option<innkeep_core::Locale>,
+        currency: Option<innkeep_core::Currency>,
     ) -> Result<(), StoreError> {
         self.write(async {
             let mut tx = self.begin().await?;
-            sqlx::query("UPDATE users SET name = COALESCE($2, name), locale = COALESCE($3, locale) WHERE id = $1")
+            sqlx::query(
+                "UPDATE users SET name = COALESCE($2, name), locale = COALESCE($3, locale), currency = COALESCE($4, currency) WHERE id = $1",
+            )
                 .bind(user.to_string())
                 .bind(name)
                 .bind(locale.map(|l| l.as_str()))
+                .bind(currency.map(|c| c.code().to_string()))
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
@@ -240,8 +258,12 @@ impl Accounts for SqlStore {
     }
 
     async fn tenant_users(&self, tenant: TenantId) -> Result<Vec<User>, StoreError> {
-        let sql = "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.staff_role, u.created_at, u.locale FROM users u WHERE u.tenant_id = $1 ORDER BY u.created_at, u.id";
-        let rows = sqlx::query(sql).bind(tenant.to_string()).fetch_all(&self.reader()).await.map_err(db_err)?;
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.tenant_id = $1 ORDER BY u.created_at, u.id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.to_string())
+            .fetch_all(&self.reader())
+            .await
+            .map_err(db_err)?;
         rows.iter().map(user_of).collect()
     }
 }

@@ -4,7 +4,7 @@
 use super::*;
 use innkeep_app::audit::{AuditFilter, AuditLog, Entry};
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, at, tenant_id, actor_user_id, actor_key_id, action, target, method, status, address, user_agent";
 
 #[async_trait]
@@ -71,7 +71,7 @@ impl AuditLog for SqlStore {
     }
 }
 
-fn entry_of(r: &AnyRow) -> Result<Entry, StoreError> {
+pub(super) fn entry_of(r: &AnyRow) -> Result<Entry, StoreError> {
     let opt = |name: &str| -> Result<Option<String>, StoreError> { r.try_get(name).map_err(db_err) };
     let status: i64 = r.try_get("status").map_err(db_err)?;
     Ok(Entry {

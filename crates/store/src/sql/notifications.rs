@@ -9,7 +9,7 @@ use innkeep_app::notify::{
     Channel, Content, Delivery, DeliveryFilter, DeliveryStatus, NewMessage, Notifications, Webhook,
 };
 
-const COLUMNS: &str = "id, event_id, tenant_id, booking_id, webhook_id, template, channel, recipient, content, status, \
+pub(super) const COLUMNS: &str = "id, event_id, tenant_id, booking_id, webhook_id, template, channel, recipient, content, status, \
                        attempts, last_error, next_attempt_at, created_at, sent_at";
 
 #[async_trait]
@@ -333,7 +333,7 @@ fn conditions(f: &DeliveryFilter) -> (String, Vec<String>) {
     (parts.join(" AND "), values)
 }
 
-fn delivery_of(r: &AnyRow) -> Result<Delivery, StoreError> {
+pub(super) fn delivery_of(r: &AnyRow) -> Result<Delivery, StoreError> {
     let opt = |name: &str| -> Result<Option<String>, StoreError> { r.try_get(name).map_err(db_err) };
     let channel: String = r.try_get("channel").map_err(db_err)?;
     let status: String = r.try_get("status").map_err(db_err)?;

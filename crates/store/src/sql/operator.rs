@@ -23,11 +23,11 @@ fn at(row: &AnyRow, name: &str) -> Result<Option<Timestamp>, StoreError> {
 #[async_trait]
 impl Directory for SqlStore {
     async fn find_users(&self, q: &str, limit: u32) -> Result<Vec<UserEntry>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT u.id, u.email, u.name, u.role, u.tenant_id, u.staff_role, u.created_at, u.locale, u.suspended_at \
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS}, u.suspended_at \
              FROM users u WHERE LOWER(u.email) LIKE $1 ESCAPE '\\' OR LOWER(u.name) LIKE $1 ESCAPE '\\' \
-             ORDER BY u.created_at DESC, u.id DESC LIMIT $2",
-        )
+             ORDER BY u.created_at DESC, u.id DESC LIMIT $2"
+        )))
         .bind(pattern(q))
         .bind(i64::from(limit))
         .fetch_all(&self.writer())

@@ -4,7 +4,8 @@ use super::*;
 use innkeep_app::team::{ApiKey, Invitation, Joining, MemberChange, TeamStore, joined_event};
 use innkeep_core::Scope;
 
-const KEY_COLUMNS: &str = "id, tenant_id, name, scopes, prefix, created_by, created_at, last_used_at, revoked_at";
+pub(super) const KEY_COLUMNS: &str =
+    "id, tenant_id, name, scopes, prefix, created_by, created_at, last_used_at, revoked_at";
 
 #[async_trait]
 impl TeamStore for SqlStore {
@@ -93,6 +94,7 @@ impl TeamStore for SqlStore {
                 staff_role: Some(StaffRole::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?),
                 created_at: now,
                 locale: joining.locale,
+                currency: None,
             };
             let r = sqlx::query(
                 "INSERT INTO users (id, email, name, role, tenant_id, tenant_role, staff_role, password_hash, created_at, locale) \
@@ -296,7 +298,7 @@ fn invitation_of(row: &AnyRow) -> Result<Invitation, StoreError> {
     })
 }
 
-fn key_of(row: &AnyRow) -> Result<ApiKey, StoreError> {
+pub(super) fn key_of(row: &AnyRow) -> Result<ApiKey, StoreError> {
     let scopes: String = row.try_get("scopes").map_err(db_err)?;
     let scopes = scopes
         .split(',')

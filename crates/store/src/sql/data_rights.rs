@@ -222,10 +222,12 @@ impl DataRights for SqlStore {
                 return Ok(Erasure::OpenStays(u32::try_from(open).unwrap_or(u32::MAX)));
             }
             let erased = erased_address(user);
-            sqlx::query(
+            // The read above takes no lock: a second erasure of the same person running at
+            // the same moment waits here for the first and then finds nobody left to erase.
+            let rewritten = sqlx::query(
                 "UPDATE users SET erased_at = $2, email = $3, name = $4, password_hash = '!', unsubscribe_token = NULL, \
                  reminders = 0, email_verified_at = NULL, currency = NULL, tenant_id = NULL, tenant_role = NULL, \
-                 staff_role = NULL WHERE id = $1",
+                 staff_role = NULL WHERE id = $1 AND erased_at IS NULL",
             )
             .bind(&id)
             .bind(ms(now))
@@ -234,6 +236,10 @@ impl DataRights for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+            if rewritten.rows_affected() == 0 {
+                self.commit(tx).await?;
+                return Ok(Erasure::Gone);
+            }
             let tenant_id = tenant.as_deref().map(parse::<TenantId>).transpose()?;
             let mut events = super::accounts::end_sessions_in(&mut tx, user, None, tenant_id, now).await?;
             for sql in [

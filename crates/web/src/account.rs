@@ -182,9 +182,5 @@ pub async fn signout(State(s): State<AppState>, v: Visitor) -> PageResult {
     if let Some(t) = &v.token {
         sign_out(&s.ports, t, s.ports.clock.now()).await?;
     }
-    let mut r = redirect::to("/");
-    if let Ok(h) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", v.web.config.secure_cookies, Some(0))) {
-        r.headers_mut().append(header::SET_COOKIE, h);
-    }
-    Ok(r)
+    Ok(crate::settings::signed_out(&v, "/"))
 }

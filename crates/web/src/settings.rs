@@ -162,7 +162,7 @@ pub async fn delete(State(s): State<AppState>, v: Visitor, f: Fields) -> PageRes
 }
 
 /// A redirect to `to` that drops the session cookie.
-fn signed_out(v: &Visitor, to: &str) -> axum::response::Response {
+pub(crate) fn signed_out(v: &Visitor, to: &str) -> axum::response::Response {
     let mut r = crate::redirect::to(to);
     if let Ok(h) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", v.web.config.secure_cookies, Some(0))) {
         r.headers_mut().append(header::SET_COOKIE, h);

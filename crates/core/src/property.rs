@@ -109,6 +109,62 @@ impl Amenity {
         Amenity::Workspace,
         Amenity::Tv,
     ];
+
+    /// The stable key (as in the API and the search facets).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Amenity::Wifi => "wifi",
+            Amenity::Parking => "parking",
+            Amenity::Pool => "pool",
+            Amenity::Breakfast => "breakfast",
+            Amenity::AirConditioning => "air_conditioning",
+            Amenity::Heating => "heating",
+            Amenity::Kitchen => "kitchen",
+            Amenity::Washer => "washer",
+            Amenity::Gym => "gym",
+            Amenity::Spa => "spa",
+            Amenity::PetsAllowed => "pets_allowed",
+            Amenity::WheelchairAccessible => "wheelchair_accessible",
+            Amenity::Elevator => "elevator",
+            Amenity::Restaurant => "restaurant",
+            Amenity::Bar => "bar",
+            Amenity::AirportShuttle => "airport_shuttle",
+            Amenity::EvCharger => "ev_charger",
+            Amenity::FamilyRooms => "family_rooms",
+            Amenity::NonSmoking => "non_smoking",
+            Amenity::BeachAccess => "beach_access",
+            Amenity::Workspace => "workspace",
+            Amenity::Tv => "tv",
+        }
+    }
+
+    /// The name a person reads (English).
+    pub fn label(self) -> &'static str {
+        match self {
+            Amenity::Wifi => "Wi-Fi",
+            Amenity::Parking => "Parking",
+            Amenity::Pool => "Pool",
+            Amenity::Breakfast => "Breakfast",
+            Amenity::AirConditioning => "Air conditioning",
+            Amenity::Heating => "Heating",
+            Amenity::Kitchen => "Kitchen",
+            Amenity::Washer => "Washing machine",
+            Amenity::Gym => "Gym",
+            Amenity::Spa => "Spa",
+            Amenity::PetsAllowed => "Pets allowed",
+            Amenity::WheelchairAccessible => "Wheelchair accessible",
+            Amenity::Elevator => "Lift",
+            Amenity::Restaurant => "Restaurant",
+            Amenity::Bar => "Bar",
+            Amenity::AirportShuttle => "Airport shuttle",
+            Amenity::EvCharger => "EV charging",
+            Amenity::FamilyRooms => "Family rooms",
+            Amenity::NonSmoking => "Non-smoking",
+            Amenity::BeachAccess => "Beach access",
+            Amenity::Workspace => "Workspace",
+            Amenity::Tv => "TV",
+        }
+    }
 }
 
 /// An ISO 3166-1 alpha-2 country code.
@@ -279,6 +335,17 @@ fn check_len(field: &'static str, value: &str, min: usize, max: usize) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amenity_keys_are_the_api_names_and_labels_are_words() {
+        let mut labels = std::collections::HashSet::new();
+        for a in Amenity::ALL {
+            assert_eq!(serde_json::to_value(a).unwrap(), serde_json::json!(a.as_str()));
+            assert!(!a.label().contains('_') && labels.insert(a.label()), "{}", a.label());
+        }
+        assert_eq!(Amenity::PetsAllowed.label(), "Pets allowed");
+        assert_eq!(Amenity::EvCharger.label(), "EV charging");
+    }
 
     #[test]
     fn countries_and_zones_are_checked() {

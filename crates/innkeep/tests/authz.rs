@@ -468,7 +468,10 @@ fn page_rows() -> Vec<Row> {
         page(M::GET, "/host/bookings.csv", [303, 403, 403, 200, 200, 403, 200, 200, 200, 303])
             .shows("held_a", [N, N, N, Y, N, N, Y, Y, Y, N]),
         page(M::POST, "/host/bookings/{held_a}/confirm", [303, 403, 403, 303, 404, 403, 303, 403, 403, 403]).changes(),
+        page(M::GET, "/host/bookings/{confirmed_a}/cancel", [303, 403, 403, 200, 404, 403, 200, 403, 403, 303])
+            .note("the question before cancelling"),
         page(M::POST, "/host/bookings/{confirmed_a}/cancel", [303, 403, 403, 303, 404, 403, 303, 403, 403, 403])
+            .form(&[("confirm", "yes")])
             .changes(),
         page(M::POST, "/host/bookings/{confirmed_a}/check-in", [303, 403, 403, 303, 404, 403, 303, 303, 403, 403])
             .changes(),

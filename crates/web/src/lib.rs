@@ -111,6 +111,7 @@ pub fn routes_with(config: WebConfig) -> Router<AppState> {
         .route("/host/room-types/{id}/calendar", get(host::calendar).post(host::calendar_set))
         .route("/host/bookings", get(host::bookings))
         .route("/host/bookings.csv", get(host::bookings_csv))
+        .route("/host/bookings/{id}/cancel", get(host::booking_cancel_question).post(host::booking_cancel))
         .route("/host/bookings/{id}/{action}", post(host::booking_act))
         .route("/host/messages", get(host::messages))
         .route("/host/money", get(host::money_overview).post(host::payout_account_set))

@@ -294,7 +294,11 @@ pub async fn checkout_hold(
     let actor = v.actor()?;
     let id: BookingId = id.parse().map_err(|_| PageError::NotFound)?;
     let b = visible_booking(&s.ports, &actor, id).await?;
-    Ok(render(&hold_page(&s.ports, &v, &b, String::new(), &origin(&headers, &v)).await?))
+    let mut r = render(&hold_page(&s.ports, &v, &b, String::new(), &origin(&headers, &v)).await?);
+    // The page follows the booking: after Back, the browser asks again rather than show a
+    // stale hold that offers Confirm on a booking already confirmed.
+    r.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    Ok(r)
 }
 
 /// POST /checkout/{id}/pay: start paying a held booking (`method`: `card` or

@@ -24,7 +24,7 @@ pub(super) fn property_view(p: &Property) -> PropertyView {
         address,
         policy: d.cancellation_policy.as_str().replace('_', "-"),
         description: d.description.clone(),
-        amenities: d.amenities.iter().map(|a| format!("{a:?}")).collect(),
+        amenities: d.amenities.iter().map(|a| a.label().to_string()).collect(),
         initial: initial(&d.name),
     }
 }

@@ -118,6 +118,8 @@ pub(super) struct Marker {
 #[template(path = "stays.html")]
 pub(super) struct StaysPage {
     ctx: Ctx,
+    /// "Stays in Lisbon" (the page's title and heading).
+    heading: String,
     form: SearchForm,
     destinations: Vec<String>,
     types: Vec<(String, String, bool)>,
@@ -152,6 +154,10 @@ pub(super) fn markers(cards: &[Card]) -> Vec<Marker> {
         .collect()
 }
 
+/// The longest destination a search takes (the longest place name in the gazetteer is
+/// far shorter); a longer one is refused before anything is searched or remembered.
+const MAX_DESTINATION: usize = 100;
+
 /// GET /stays
 pub async fn stays(State(s): State<AppState>, v: Visitor, Query(form): Query<SearchForm>) -> PageResult {
     let now = s.ports.clock.now();
@@ -162,8 +168,10 @@ pub async fn stays(State(s): State<AppState>, v: Visitor, Query(form): Query<Sea
         .iter()
         .map(|t| (t.as_str().to_string(), type_label(*t), Some(*t) == kind))
         .collect::<Vec<_>>();
+    let heading = format!("Stays in {}", form.city);
     let mut page = StaysPage {
-        ctx: v.ctx(format!("Stays in {}", form.city)),
+        ctx: v.ctx(heading.clone()),
+        heading,
         form: form.clone(),
         destinations,
         types,
@@ -172,6 +180,12 @@ pub async fn stays(State(s): State<AppState>, v: Visitor, Query(form): Query<Sea
         nights: 0,
         error: String::new(),
     };
+    if form.city.chars().count() > MAX_DESTINATION {
+        page.ctx = v.ctx("Stays");
+        page.heading = "Stays".into();
+        page.error = format!("A destination is at most {MAX_DESTINATION} characters: type a city, region or country.");
+        return Ok(crate::page::render_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY, &page));
+    }
     let (ci, co, party) = match form.stay() {
         Ok(x) => x,
         Err(m) => {

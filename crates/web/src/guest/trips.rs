@@ -159,6 +159,10 @@ pub(super) struct CancelPage {
     room: String,
     dates: String,
     total: String,
+    /// What the guest has paid ("" when nothing was).
+    paid: String,
+    /// What an unpaid stay would still cost when cancelled now ("" for nothing).
+    fee: String,
     policy: String,
     refund: String,
     error: String,
@@ -173,13 +177,23 @@ pub(super) async fn cancel_page(
     let p = innkeep_app::catalog::property(ports, b.property_id).await?;
     let rt = innkeep_app::catalog::room_type(ports, b.room_type_id).await?;
     let refund = innkeep_app::booking::refund_if_cancelled(b, &p, ports.clock.now())?;
+    let payments = ports.store.payments_of_booking(b.id).await.map_err(AppError::from)?;
+    let received = payments
+        .iter()
+        .try_fold(Money::zero(b.total.currency), |a, p| a.checked_add(p.received))
+        .map_err(AppError::from)?;
     Ok(CancelPage {
         ctx: v.ctx("Cancel booking"),
         id: b.id.to_string(),
         property: p.draft.name.clone(),
         room: rt.draft.name,
         dates: format!("{} → {}", day(b.check_in), day(b.check_out)),
-        total: if b.status == BookingStatus::Held { money(Money::zero(b.total.currency)) } else { money(b.total) },
+        total: money(b.total),
+        paid: if received.minor > 0 { money(received) } else { String::new() },
+        fee: match b.total.checked_sub(refund) {
+            Ok(fee) if fee.minor > 0 => money(fee),
+            _ => String::new(),
+        },
         policy: p.draft.cancellation_policy.as_str().replace('_', "-"),
         refund: money(refund),
         error,

@@ -30,6 +30,8 @@ pub(super) struct BookingsPage {
     rows: Vec<BookingRow>,
     flash: String,
     query: String,
+    /// `query` as one query parameter's value (the cancel question's `back`).
+    query_param: String,
 }
 
 pub(super) fn actions_for(s: BookingStatus) -> Vec<(String, String)> {
@@ -84,7 +86,8 @@ pub async fn bookings(State(s): State<AppState>, v: Visitor, Query(q): Query<Boo
         crate::session::url_encode(&q.property),
         crate::session::url_encode(&q.status)
     );
-    Ok(render(&BookingsPage { ctx: v.ctx("Bookings"), properties, statuses, rows, flash, query }))
+    let query_param = crate::session::url_encode(&query);
+    Ok(render(&BookingsPage { ctx: v.ctx("Bookings"), properties, statuses, rows, flash, query, query_param }))
 }
 
 /// A CSV field, quoted, with spreadsheet formulas defused.
@@ -129,6 +132,86 @@ pub async fn bookings_csv(State(s): State<AppState>, v: Visitor, Query(q): Query
     Ok(r)
 }
 
+/// Which list the cancel question returns to (the bookings list's own query).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BackQuery {
+    back: String,
+}
+
+#[derive(Template)]
+#[template(path = "host_cancel.html")]
+pub(super) struct CancelQuestion {
+    ctx: Ctx,
+    id: String,
+    guest: String,
+    property: String,
+    room: String,
+    dates: String,
+    total: String,
+    paid: String,
+    policy: String,
+    refund: String,
+    back: String,
+}
+
+/// GET /host/bookings/{id}/cancel: what cancelling the guest's booking does, asked before it is done.
+pub async fn booking_cancel_question(
+    State(s): State<AppState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    Query(q): Query<BackQuery>,
+) -> PageResult {
+    let a = host(&v)?;
+    let id: BookingId = id.parse().map_err(|_| PageError::NotFound)?;
+    let back = bookings_back(&q.back)?;
+    let b = innkeep_app::booking::visible_booking(&s.ports, &a, id).await?;
+    if !a.may(innkeep_core::Duty::ChangeBookings, b.tenant_id) {
+        return Err(AppError::Forbidden("the property's staff whose role allows it").into());
+    }
+    if !matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed) {
+        return Ok(crate::redirect::to(&format!("/host/bookings?{back}")));
+    }
+    let p = innkeep_app::catalog::property(&s.ports, b.property_id).await?;
+    let mut names = Names::default();
+    let refund = innkeep_app::booking::refund_if_cancelled(&b, &p, s.ports.clock.now())?;
+    let payments = s.ports.store.payments_of_booking(b.id).await.map_err(AppError::from)?;
+    let received = payments
+        .iter()
+        .try_fold(innkeep_core::Money::zero(b.total.currency), |sum, p| sum.checked_add(p.received))
+        .map_err(AppError::from)?;
+    let page = CancelQuestion {
+        ctx: v.ctx("Cancel this booking?"),
+        id: b.id.to_string(),
+        guest: b.guest.name.clone(),
+        property: p.draft.name.clone(),
+        room: names.room(&s.ports, b.room_type_id).await?,
+        dates: format!("{} → {}", day(b.check_in), day(b.check_out)),
+        total: money(b.total),
+        paid: if received.minor > 0 { money(received) } else { String::new() },
+        policy: p.draft.cancellation_policy.as_str().replace('_', "-"),
+        refund: money(refund),
+        back: back.trim_end_matches('&').to_string(),
+    };
+    let mut r = render(&page);
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+/// POST /host/bookings/{id}/cancel: cancels only with the question's `confirm=yes`; without
+/// it, the question is asked first.
+pub async fn booking_cancel(State(s): State<AppState>, v: Visitor, Path(id): Path<String>, f: Fields) -> PageResult {
+    let a = host(&v)?;
+    let id: BookingId = id.parse().map_err(|_| PageError::NotFound)?;
+    let back = bookings_back(&f.raw("back"))?;
+    if f.get("confirm") != "yes" {
+        let back = crate::session::url_encode(back.trim_end_matches('&'));
+        return Ok(crate::redirect::to(&format!("/host/bookings/{id}/cancel?back={back}")));
+    }
+    act(&s.ports, &a, id, Action::Cancel, s.ports.clock.now()).await?;
+    Ok(crate::redirect::to(&format!("/host/bookings?{back}done=1")))
+}
+
 /// POST /host/bookings/{id}/{action}
 pub async fn booking_act(
     State(s): State<AppState>,
@@ -140,7 +223,6 @@ pub async fn booking_act(
     let id: BookingId = id.parse().map_err(|_| PageError::NotFound)?;
     let action = match action.as_str() {
         "confirm" => Action::Confirm,
-        "cancel" => Action::Cancel,
         "check-in" => Action::CheckIn,
         "complete" => Action::Complete,
         "no-show" => Action::NoShow,

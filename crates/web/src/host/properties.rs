@@ -22,27 +22,14 @@ pub(super) fn property_form_page(v: &Visitor, f: Fields, errors: FormErrors) -> 
         amenities: Amenity::ALL
             .iter()
             .map(|a| {
-                let key = amenity_key(*a);
+                let key = a.as_str().to_string();
                 let on = chosen.contains(&key);
-                (key.clone(), key.replace('_', " "), on)
+                (key, a.label().to_string(), on)
             })
             .collect(),
         f,
         errors,
     }
-}
-
-pub(super) fn amenity_key(a: Amenity) -> String {
-    // The serde name is the stable snake_case key.
-    let debug = format!("{a:?}");
-    let mut out = String::new();
-    for (i, c) in debug.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.extend(c.to_lowercase());
-    }
-    out
 }
 
 /// GET /host/properties/new
@@ -100,7 +87,7 @@ pub(super) fn parse_property(f: &Fields) -> Result<PropertyDraft, FormErrors> {
         e.set("cancellation_policy", "Choose a cancellation policy.");
     }
     let amenities: Vec<Amenity> =
-        Amenity::ALL.into_iter().filter(|a| f.all("amenities").contains(&amenity_key(*a))).collect();
+        Amenity::ALL.into_iter().filter(|a| f.all("amenities").iter().any(|k| k == a.as_str())).collect();
     match (property_type, country, tz, currency, lat, lon, cin, cout, policy) {
         (Some(t), Ok(country), Ok(tz), Ok(currency), Ok(lat), Ok(lon), Ok(cin), Ok(cout), Some(policy))
             if e.fields.is_empty() =>

@@ -154,7 +154,7 @@ try {
     await host.getByLabel("City").fill(city);
     await host.getByLabel("Latitude").fill("38.5714");
     await host.getByLabel("Longitude").fill("-7.9135");
-    await host.getByLabel("wifi").check();
+    await host.getByLabel("Wi-Fi").check();
     await host.getByLabel("When guests pay").selectOption("prepay");
     await snap(host, "host-new-property");
     await host.getByRole("button", { name: "Create property" }).click();
@@ -170,7 +170,10 @@ try {
     expect(await host.getByText("Photo added.").isVisible(), "upload confirmed");
     const img = host.locator("#photos img[alt='The blue door of the journey inn']");
     await img.waitFor();
-    expect(await img.evaluate((el) => el.complete && el.naturalWidth === 960), "the uploaded photo loads at its size");
+    // Wait for the image itself to arrive (loaded or failed), then check what arrived.
+    await img.evaluate((el) => el.complete || new Promise((done) => { el.addEventListener("load", done); el.addEventListener("error", done); }));
+    const width = await img.evaluate((el) => el.naturalWidth);
+    expect(width === 960, `the uploaded photo loads at its size (${width} px wide)`);
     await snap(host, "host-property");
   });
 
@@ -255,6 +258,17 @@ try {
     expect(tripText.includes("confirmed"), "the trip is confirmed");
     expect(/paid EUR/.test(tripText), `the trip shows what was paid (${tripText})`);
     await snap(guest, "trips");
+    // The trip's own page: the stay, the price, the terms, a calendar entry and a receipt.
+    await guest.locator(".trip", { hasText: propertyName }).first().getByRole("link", { name: propertyName }).click();
+    await guest.waitForURL(/\/trips\/[0-9a-f-]{36}$/);
+    expect(await guest.getByRole("heading", { name: "If you cancel" }).isVisible(), "the trip page shows the terms");
+    expect(await guest.getByRole("link", { name: /Add to calendar/ }).isVisible(), "and offers the stay's calendar entry");
+    await snap(guest, "trip");
+    await guest.getByRole("link", { name: "Receipt" }).click();
+    await guest.waitForURL(/\/receipt$/);
+    const receipt = await guest.locator("main").textContent();
+    expect(/Paid online\s*EUR/.test(receipt), `the receipt shows what was paid (${receipt})`);
+    await snap(guest, "receipt");
   });
 
   await step("guest pays a second stay by bank transfer; the statement confirms it", async () => {

@@ -239,13 +239,27 @@ pub fn refund_if_cancelled(b: &Booking, property: &Property, now: Timestamp) -> 
     if b.status == BookingStatus::Held {
         return Ok(Money::zero(b.total.currency));
     }
-    let check_in_at = b
-        .check_in
+    Ok(property.draft.cancellation_policy.refund(b.total, check_in_at(property, b.check_in)?, now)?)
+}
+
+/// The instant a stay at `property` starting on `check_in` begins: its check-in time
+/// there, in its time zone (what the cancellation deadlines count back from).
+pub fn check_in_at(property: &Property, check_in: Date) -> Result<Timestamp, AppError> {
+    check_in
         .to_datetime(property.draft.check_in_time)
         .to_zoned_datetime(property.draft.time_zone.zone())
         .map(|z| z.timestamp())
-        .map_err(|e| AppError::Conflict(format!("check-in time does not exist in the zone: {e}")))?;
-    Ok(property.draft.cancellation_policy.refund(b.total, check_in_at, now)?)
+        .map_err(|e| AppError::Conflict(format!("check-in time does not exist in the zone: {e}")))
+}
+
+/// What cancelling a stay of `total` at `property` from `check_in` refunds, period by
+/// period (see `CancellationPolicy::schedule`): shown before booking and on the trip.
+pub fn refund_schedule(
+    property: &Property,
+    check_in: Date,
+    total: Money,
+) -> Result<Vec<(Option<Timestamp>, Money)>, AppError> {
+    Ok(property.draft.cancellation_policy.schedule(total, check_in_at(property, check_in)?)?)
 }
 
 async fn transition(ports: &Ports, b: Booking, from: BookingStatus, now: Timestamp) -> Result<Booking, AppError> {

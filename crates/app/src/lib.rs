@@ -20,6 +20,7 @@ pub mod error;
 pub mod event;
 pub mod follow;
 pub mod health;
+pub mod ics;
 pub mod ingest;
 pub mod intrusion;
 pub mod limit;

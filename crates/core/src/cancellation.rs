@@ -35,21 +35,38 @@ impl CancellationPolicy {
         [Self::Flexible, Self::Moderate, Self::Strict, Self::NonRefundable].into_iter().find(|p| p.as_str() == s)
     }
 
+    /// The policy's one step: until this long before check-in, this share (in basis
+    /// points) is refunded; after it, nothing. `None` for a policy that never refunds.
+    fn step(&self) -> Option<(SignedDuration, i64)> {
+        match self {
+            CancellationPolicy::Flexible => Some((SignedDuration::from_hours(24), 10_000)),
+            CancellationPolicy::Moderate => Some((SignedDuration::from_hours(5 * 24), 10_000)),
+            CancellationPolicy::Strict => Some((SignedDuration::from_hours(7 * 24), 5_000)),
+            CancellationPolicy::NonRefundable => None,
+        }
+    }
+
     /// The refund of `paid` when cancelling at `now` a stay that checks in at `check_in_at`.
     /// A deadline is inclusive: cancelling exactly 24 hours before is still in time.
     pub fn refund(&self, paid: Money, check_in_at: Timestamp, now: Timestamp) -> Result<Money, MoneyError> {
-        let left = check_in_at.duration_since(now);
-        let (deadline_hours, share_bp) = match self {
-            CancellationPolicy::Flexible => (24, 10_000),
-            CancellationPolicy::Moderate => (5 * 24, 10_000),
-            CancellationPolicy::Strict => (7 * 24, 5_000),
-            CancellationPolicy::NonRefundable => return Ok(Money::zero(paid.currency)),
-        };
-        if left >= SignedDuration::from_hours(deadline_hours) {
-            paid.percent_bp(share_bp)
-        } else {
-            Ok(Money::zero(paid.currency))
+        match self.step() {
+            Some((before, share_bp)) if check_in_at.duration_since(now) >= before => paid.percent_bp(share_bp),
+            _ => Ok(Money::zero(paid.currency)),
         }
+    }
+
+    /// The refund schedule of `paid` for a stay that checks in at `check_in_at`, as a guest
+    /// reads it before booking: each period's last instant (inclusive; `None` for "after
+    /// that") and its refund. Agrees with `refund` at every instant.
+    pub fn schedule(&self, paid: Money, check_in_at: Timestamp) -> Result<Vec<(Option<Timestamp>, Money)>, MoneyError> {
+        let zero = Money::zero(paid.currency);
+        Ok(match self.step() {
+            Some((before, share_bp)) => match check_in_at.checked_sub(before) {
+                Ok(deadline) => vec![(Some(deadline), paid.percent_bp(share_bp)?), (None, zero)],
+                Err(_) => vec![(None, zero)],
+            },
+            None => vec![(None, zero)],
+        })
     }
 }
 
@@ -65,6 +82,30 @@ mod tests {
 
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_schedule_agrees_with_the_refund_at_its_deadline_and_just_after() {
+        let ci = at("2026-12-10T15:00:00Z");
+        for p in [
+            CancellationPolicy::Flexible,
+            CancellationPolicy::Moderate,
+            CancellationPolicy::Strict,
+            CancellationPolicy::NonRefundable,
+        ] {
+            let schedule = p.schedule(paid(), ci).unwrap();
+            assert_eq!(schedule.last().unwrap(), &(None, Money::zero(paid().currency)), "{p:?}");
+            for (until, refund) in &schedule {
+                if let Some(until) = until {
+                    assert_eq!(p.refund(paid(), ci, *until).unwrap(), *refund, "{p:?} at {until}");
+                    let after = until.checked_add(SignedDuration::from_secs(1)).unwrap();
+                    assert_eq!(p.refund(paid(), ci, after).unwrap().minor, 0, "{p:?} after {until}");
+                }
+            }
+        }
+        let strict = CancellationPolicy::Strict.schedule(paid(), ci).unwrap();
+        assert_eq!(strict[0], (Some(at("2026-12-03T15:00:00Z")), Money::new(5_001, paid().currency)));
+        assert_eq!(CancellationPolicy::NonRefundable.schedule(paid(), ci).unwrap().len(), 1);
     }
 
     #[test]

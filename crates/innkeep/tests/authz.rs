@@ -485,6 +485,9 @@ fn page_rows() -> Vec<Row> {
         page(M::POST, "/checkout/{held_a}/confirm", [303, 303, 404, 303, 404, 303, 303, 403, 403, 403]).changes(),
         page(M::GET, "/trips", [303, 200, 200, 200, 200, 200, 200, 200, 200, 303])
             .shows("held_a", [N, Y, N, N, N, N, N, N, N, N]),
+        page(M::GET, "/trips/{confirmed_a}", [303, 200, 404, 404, 404, 404, 404, 404, 404, 303]),
+        page(M::GET, "/trips/{confirmed_a}/calendar.ics", [303, 200, 404, 404, 404, 404, 404, 404, 404, 303]),
+        page(M::GET, "/trips/{confirmed_a}/receipt", [303, 200, 404, 404, 404, 404, 404, 404, 404, 303]),
         page(M::GET, "/trips/{confirmed_a}/cancel", [303, 200, 404, 200, 404, 200, 200, 200, 200, 303]),
         page(M::POST, "/trips/{confirmed_a}/cancel", [303, 303, 404, 303, 404, 303, 303, 403, 403, 403]).changes(),
         page(M::POST, "/checkout/{held_a}/pay", [303, 303, 404, 403, 404, 403, 403, 403, 403, 403])

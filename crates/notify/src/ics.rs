@@ -1,59 +1,27 @@
-//! The calendar entry (RFC 5545 iCalendar) attached to booking messages, so a guest can
-//! put the stay in their calendar with one click.
-//!
-//! Times are written in UTC (`20270704T140000Z`) rather than with a `TZID`, because a
-//! `TZID` would oblige us to embed a `VTIMEZONE` definition that calendar clients then
-//! trust over their own tz database.
+//! The calendar entry (RFC 5545 iCalendar) attached to booking messages: the stay as
+//! `innkeep_app::ics` writes it for the trip page too.
 
 use crate::template::BookingFacts;
-use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
+use innkeep_app::ics::StayEntry;
 use jiff::Timestamp;
-use jiff::civil::{Date, DateTime, Time};
-use jiff::tz::TimeZone;
 
-/// The product identifier Innkeep writes into every calendar it produces.
-const PRODID: &str = "-//Innkeep//Innkeep//EN";
-
-/// The stay as a one-event `VCALENDAR`, CRLF-terminated and folded at 75 octets: from
-/// the check-in time on `check_in` to the check-out time on `check_out`, in the
-/// property's time zone (UTC if the zone is unknown), stamped `now`.
+/// The booking's stay as a one-event `VCALENDAR` (see `innkeep_app::ics::stay`).
 pub fn stay(facts: &BookingFacts, uid: &str, now: Timestamp) -> String {
-    let zone = TimeZone::get(&facts.time_zone).unwrap_or(TimeZone::UTC);
-    let event = Event::new()
-        .uid(uid)
-        .add_property("DTSTAMP", utc(now))
-        .add_property("DTSTART", local_to_utc(facts.check_in, facts.check_in_time, &zone))
-        .add_property("DTEND", local_to_utc(facts.check_out, facts.check_out_time, &zone))
-        .summary(&facts.property_name)
-        .location(&facts.address)
-        .description(&format!("{}\n{}", facts.room_type_name, facts.link))
-        .url(&facts.link)
-        .status(EventStatus::Confirmed)
-        .done();
-    Calendar::empty()
-        .append_property(("VERSION", "2.0"))
-        .append_property(("PRODID", PRODID))
-        .append_property(("CALSCALE", "GREGORIAN"))
-        .append_property(("METHOD", "PUBLISH"))
-        .push(event)
-        .done()
-        .to_string()
-}
-
-/// An instant as an RFC 5545 UTC date-time (`20270704T140000Z`).
-fn utc(ts: Timestamp) -> String {
-    ts.strftime("%Y%m%dT%H%M%SZ").to_string()
-}
-
-/// The instant a local wall-clock time on `date` in `zone` happens, as a UTC date-time.
-/// A time skipped by a DST gap moves forward (jiff's "compatible" rule); a date so close
-/// to the end of time that it has no instant is written as if it were UTC.
-fn local_to_utc(date: Date, time: Time, zone: &TimeZone) -> String {
-    let local = DateTime::from_parts(date, time);
-    match local.to_zoned_datetime(zone.clone()) {
-        Ok(zoned) => utc(zoned.timestamp()),
-        Err(_) => local.strftime("%Y%m%dT%H%M%SZ").to_string(),
-    }
+    innkeep_app::ics::stay(
+        &StayEntry {
+            uid,
+            summary: &facts.property_name,
+            location: &facts.address,
+            room: &facts.room_type_name,
+            link: &facts.link,
+            check_in: facts.check_in,
+            check_out: facts.check_out,
+            check_in_time: facts.check_in_time,
+            check_out_time: facts.check_out_time,
+            time_zone: &facts.time_zone,
+        },
+        now,
+    )
 }
 
 #[cfg(test)]

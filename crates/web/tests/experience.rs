@@ -137,3 +137,124 @@ async fn a_destination_too_long_to_be_a_place_is_a_sentence_and_the_form_stays()
     let ok = Browser::default().get(&t, &format!("/stays?city={}", "a".repeat(100))).await;
     assert_eq!(ok.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_trip_has_its_own_page_with_the_price_the_terms_a_calendar_entry_and_a_receipt() {
+    let t = test_web().await;
+    let (_, _, id) = confirmed_booking(&t).await;
+    let mut ana = Browser::default();
+    ana.sign_in(&t, "ana@example.com").await;
+    let trips = ana.get(&t, &format!("/trips?confirmed={id}")).await;
+    assert!(trips.body.contains(&format!("<a href=\"/trips/{id}\">Casa Azul</a>")), "{}", trips.body);
+    assert!(trips.body.contains("class=\"trip new\""), "the booking just confirmed stands out: {}", trips.body);
+
+    let page = ana.get(&t, &format!("/trips/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for part in [
+        "Rua dos Remédios 10, Lisbon, PT",
+        "Wed 10 Feb 2027, from 15:00",
+        "Fri 12 Feb 2027, by 11:00",
+        "2 adults",
+        "<th scope=\"row\">2 nights</th><td>EUR 200.00</td>",
+        "<th scope=\"row\">VAT</th><td>EUR 12.00</td>",
+        "<strong>EUR 212.00</strong>",
+        "Cancel by Tue 9 Feb 2027, 15:00 (Lisbon time): a full refund (EUR 212.00).",
+        "After that: no refund.",
+        &format!("href=\"/trips/{id}/calendar.ics\""),
+        &format!("href=\"/trips/{id}/receipt\""),
+        &format!("href=\"/trips/{id}/cancel\""),
+    ] {
+        assert!(page.body.contains(part), "{part:?} in {}", page.body);
+    }
+
+    let ics = ana.get(&t, &format!("/trips/{id}/calendar.ics")).await;
+    assert_eq!(ics.status, StatusCode::OK);
+    assert_eq!(ics.headers.get(header::CONTENT_TYPE).unwrap(), "text/calendar; charset=utf-8");
+    assert!(ics.headers.get(header::CONTENT_DISPOSITION).unwrap().to_str().unwrap().starts_with("attachment"));
+    let lines: Vec<String> = ics.body.replace("\r\n ", "").split("\r\n").map(str::to_string).collect();
+    for line in [
+        "BEGIN:VCALENDAR",
+        &format!("UID:{id}@innkeep"),
+        "DTSTART:20270210T150000Z",
+        "DTEND:20270212T110000Z",
+        "SUMMARY:Casa Azul",
+        &format!("URL:http://localhost/trips/{id}"),
+        "END:VCALENDAR",
+    ] {
+        assert!(lines.iter().any(|l| l == line), "{line:?} in {}", ics.body);
+    }
+
+    let receipt = ana.get(&t, &format!("/trips/{id}/receipt")).await;
+    assert_eq!(receipt.status, StatusCode::OK, "{}", receipt.body);
+    for part in [
+        "<h1>Receipt</h1>",
+        &id.to_string(),
+        "Ana",
+        "<td class=\"paid\">EUR 0.00</td>",
+        "<th scope=\"row\">To pay at the property</th><td class=\"due\">EUR 212.00</td>",
+    ] {
+        assert!(receipt.body.contains(part), "{part:?} in {}", receipt.body);
+    }
+
+    // Another guest sees none of it.
+    user(&t, "bea@example.com", Role::Guest).await;
+    let mut bea = Browser::default();
+    bea.sign_in(&t, "bea@example.com").await;
+    for path in [format!("/trips/{id}"), format!("/trips/{id}/calendar.ics"), format!("/trips/{id}/receipt")] {
+        assert_eq!(bea.get(&t, &path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    // A cancelled stay has no calendar entry to add.
+    let guest = innkeep_app::Actor::new(t.ports.store.booking(id).await.unwrap().unwrap().user_id, Role::Guest, None);
+    innkeep_app::booking::act(&t.ports, &guest, id, innkeep_app::booking::Action::Cancel, t.ports.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(ana.get(&t, &format!("/trips/{id}/calendar.ics")).await.status, StatusCode::CONFLICT);
+    let receipt = ana.get(&t, &format!("/trips/{id}/receipt")).await;
+    assert!(!receipt.body.contains("To pay at the property"), "nothing is owed for a cancelled stay");
+}
+
+#[tokio::test]
+async fn checkout_shows_the_cancellation_terms_before_booking() {
+    let t = test_web().await;
+    let host = user(&t, "host@example.com", Role::Host).await;
+    let (_, rt) = listing(&t, &host, "Casa Azul").await;
+    user(&t, "ana@example.com", Role::Guest).await;
+    let mut ana = Browser::default();
+    ana.sign_in(&t, "ana@example.com").await;
+    let page = ana
+        .get(&t, &format!("/checkout?room_type={rt}&check_in=2027-02-10&check_out=2027-02-12&adults=2&children=0"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let terms = page.body.find("Cancellation (flexible)").expect("the terms are on the page");
+    assert!(terms < page.body.find("Hold this room").unwrap(), "before the button");
+    assert!(page.body.contains("Cancel by Tue 9 Feb 2027, 15:00 (Lisbon time): a full refund (EUR 212.00)."));
+}
+
+#[tokio::test]
+async fn my_trips_lists_the_next_stay_first() {
+    let t = test_web().await;
+    let host = user(&t, "host@example.com", Role::Host).await;
+    let (_, rt) = listing(&t, &host, "Casa Azul").await;
+    let guest = user(&t, "ana@example.com", Role::Guest).await;
+    // Booked in this order: the latest stay first, the soonest last.
+    for (ci, co) in [("2027-06-01", "2027-06-03"), ("2027-03-01", "2027-03-03"), ("2027-01-10", "2027-01-12")] {
+        let cmd = innkeep_app::booking::PlaceBooking {
+            room_type_id: rt.parse().unwrap(),
+            check_in: ci.parse().unwrap(),
+            check_out: co.parse().unwrap(),
+            party: innkeep_core::Party { adults: 1, children: 0 },
+            guest: innkeep_app::store::GuestContact {
+                name: "Ana".into(),
+                email: "ana@example.com".into(),
+                phone: None,
+            },
+            idempotency_key: None,
+        };
+        innkeep_app::booking::place_booking(&t.ports, &guest, cmd, t.ports.clock.now()).await.unwrap();
+    }
+    let mut ana = Browser::default();
+    ana.sign_in(&t, "ana@example.com").await;
+    let trips = ana.get(&t, "/trips").await;
+    let at = |d: &str| trips.body.find(d).unwrap_or_else(|| panic!("{d} in {}", trips.body));
+    assert!(at("Sun 10 Jan 2027") < at("Mon 1 Mar 2027") && at("Mon 1 Mar 2027") < at("Tue 1 Jun 2027"));
+}

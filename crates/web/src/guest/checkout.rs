@@ -54,6 +54,9 @@ pub(super) struct CheckoutPage {
     party: String,
     lines: Vec<(String, String)>,
     total: String,
+    policy: String,
+    /// The refund schedule of this stay, before booking.
+    terms: Vec<String>,
 }
 
 /// Build the checkout page for a room type and stay; the quote comes from availability.
@@ -72,13 +75,13 @@ pub(super) async fn checkout_page(
     let (ci, co, party) = search.stay().map_err(|m| PageError::Message(axum::http::StatusCode::BAD_REQUEST, m))?;
     let offers = innkeep_app::availability::availability(ports, p.id, ci, co, party, now).await?;
     let mut errors = errors;
-    let (lines, total) = match offers.iter().find(|o| o.room_type.id == rt_id) {
-        Some(o) => (quote_lines(&o.quote), money(o.quote.total)),
+    let (lines, total, terms) = match offers.iter().find(|o| o.room_type.id == rt_id) {
+        Some(o) => (quote_lines(&o.quote), money(o.quote.total), refund_terms(&p, ci, o.quote.total)?),
         None => {
             if errors.general.is_empty() {
                 errors.general = "This room is no longer available for these dates and this party.".into();
             }
-            (Vec::new(), "—".into())
+            (Vec::new(), "—".into(), Vec::new())
         }
     };
     Ok(CheckoutPage {
@@ -92,6 +95,8 @@ pub(super) async fn checkout_page(
         idempotency_key,
         lines,
         total,
+        policy: p.draft.cancellation_policy.as_str().replace('_', "-"),
+        terms,
     })
 }
 
@@ -263,7 +268,7 @@ pub(super) async fn hold_page(
 
 /// The site's own origin (for the provider to send the guest back to): `server.public_url`
 /// where it is set, else as the browser reached it, from the Host header.
-fn origin(headers: &axum::http::HeaderMap, v: &Visitor) -> String {
+pub(super) fn origin(headers: &axum::http::HeaderMap, v: &Visitor) -> String {
     let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok());
     site_origin(v.web.config.public_url.as_deref(), host, v.web.config.secure_cookies)
 }

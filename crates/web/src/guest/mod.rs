@@ -115,6 +115,36 @@ pub fn quote_lines(q: &Quote) -> Vec<(String, String)> {
     lines
 }
 
+/// The refund schedule of a stay as sentences, deadlines in the property's local time:
+/// shown before booking, on the trip page and on the receipt.
+pub(crate) fn refund_terms(p: &Property, check_in: Date, total: Money) -> Result<Vec<String>, PageError> {
+    let schedule = innkeep_app::booking::refund_schedule(p, check_in, total)?;
+    let zone = p.draft.time_zone.zone();
+    let share = |m: Money| {
+        if m == total {
+            format!("a full refund ({})", money(m))
+        } else if m.minor == 0 {
+            "no refund".to_string()
+        } else {
+            format!("{} back", money(m))
+        }
+    };
+    let mut out = Vec::new();
+    for (until, refund) in schedule {
+        out.push(match until {
+            Some(t) => format!(
+                "Cancel by {} ({} time): {}.",
+                t.to_zoned_datetime(zone.clone()).strftime("%a %-d %b %Y, %H:%M"),
+                p.draft.address.city,
+                share(refund)
+            ),
+            None if out.is_empty() => format!("Cancelling at any time gives {}.", share(refund)),
+            None => format!("After that: {}.", share(refund)),
+        });
+    }
+    Ok(out)
+}
+
 mod checkout;
 mod property;
 mod search;

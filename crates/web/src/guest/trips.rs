@@ -5,7 +5,6 @@ use innkeep_app::payment::Payment;
 
 pub(super) struct TripView {
     id: String,
-    property_id: String,
     property: String,
     room: String,
     dates: String,
@@ -17,6 +16,10 @@ pub(super) struct TripView {
     payments: String,
     held: bool,
     cancellable: bool,
+    /// The booking just confirmed (highlighted).
+    new: bool,
+    /// The trips are listed in this order: upcoming by arrival, the rest newest stay first.
+    check_in: Date,
 }
 
 /// What a guest paid for a booking, what came back, and what an open transfer still needs.
@@ -131,7 +134,6 @@ pub async fn trips(State(s): State<AppState>, v: Visitor, Query(q): Query<TripsQ
         let active = matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed | BookingStatus::CheckedIn);
         let t = TripView {
             id: b.id.to_string(),
-            property_id: b.property_id.to_string(),
             property: names.property(&s.ports, b.property_id).await?,
             room: names.room(&s.ports, b.room_type_id).await?,
             dates: format!("{} → {}", day(b.check_in), day(b.check_out)),
@@ -142,10 +144,14 @@ pub async fn trips(State(s): State<AppState>, v: Visitor, Query(q): Query<TripsQ
             payments: payments_line(paid.get(&b.id).map(Vec::as_slice).unwrap_or_default(), &b)?,
             held: b.status == BookingStatus::Held && b.hold_expires_at.is_some_and(|t| t > now),
             cancellable: matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed),
+            new: q.confirmed == b.id.to_string(),
+            check_in: b.check_in,
         };
         if active && b.check_out >= today { upcoming.push(t) } else { past.push(t) }
     }
-    upcoming.reverse();
+    // The next stay first; past and cancelled ones the latest first.
+    upcoming.sort_by_key(|t| t.check_in);
+    past.sort_by_key(|t| std::cmp::Reverse(t.check_in));
     let flash = trips_flash(&s.ports, &actor, &q).await?;
     Ok(render(&TripsPage { ctx: v.ctx("My trips"), flash, upcoming, past }))
 }
@@ -163,6 +169,8 @@ pub(super) struct CancelPage {
     paid: String,
     /// What an unpaid stay would still cost when cancelled now ("" for nothing).
     fee: String,
+    /// Only held, never confirmed: cancelling it costs nothing.
+    hold: bool,
     policy: String,
     refund: String,
     error: String,
@@ -191,9 +199,10 @@ pub(super) async fn cancel_page(
         total: money(b.total),
         paid: if received.minor > 0 { money(received) } else { String::new() },
         fee: match b.total.checked_sub(refund) {
-            Ok(fee) if fee.minor > 0 => money(fee),
+            Ok(fee) if fee.minor > 0 && b.status != BookingStatus::Held => money(fee),
             _ => String::new(),
         },
+        hold: b.status == BookingStatus::Held,
         policy: p.draft.cancellation_policy.as_str().replace('_', "-"),
         refund: money(refund),
         error,
@@ -221,4 +230,216 @@ pub async fn cancel(State(s): State<AppState>, v: Visitor, Path(id): Path<String
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A booking's money as a guest reads it: received and refunded over its payments.
+fn received_and_refunded(payments: &[Payment], b: &Booking) -> Result<(Money, Money), PageError> {
+    let zero = Money::zero(b.total.currency);
+    let received = payments.iter().try_fold(zero, |a, p| a.checked_add(p.received)).map_err(AppError::from)?;
+    let refunded = payments.iter().try_fold(zero, |a, p| a.checked_add(p.refunded)).map_err(AppError::from)?;
+    Ok((received, refunded))
+}
+
+/// The property's address on one line.
+fn address_line(p: &Property) -> String {
+    let a = &p.draft.address;
+    let mut parts: Vec<String> = a.lines.iter().filter(|l| !l.trim().is_empty()).cloned().collect();
+    let city = match &a.postal_code {
+        Some(code) if !code.is_empty() => format!("{code} {}", a.city),
+        _ => a.city.clone(),
+    };
+    parts.push(city);
+    parts.push(a.country.as_str().to_string());
+    parts.join(", ")
+}
+
+/// A trip of the signed-in guest, with its property, room type name and payments.
+async fn trip_parts(
+    s: &AppState,
+    v: &Visitor,
+    id: &str,
+) -> Result<(Booking, Property, String, Vec<Payment>), PageError> {
+    let actor = v.actor()?;
+    let id: BookingId = id.parse().map_err(|_| PageError::NotFound)?;
+    let b = visible_booking(&s.ports, &actor, id).await?;
+    // A trip is its guest's own: the property's staff have the booking on their pages.
+    if b.user_id != actor.user_id {
+        return Err(PageError::NotFound);
+    }
+    let p = innkeep_app::catalog::property(&s.ports, b.property_id).await?;
+    let room = innkeep_app::catalog::room_type(&s.ports, b.room_type_id).await?.draft.name;
+    let payments = innkeep_app::payment::payments_of_booking(&s.ports, &actor, id).await?;
+    Ok((b, p, room, payments))
+}
+
+#[derive(Template)]
+#[template(path = "trip_page.html")]
+pub(super) struct TripPage {
+    ctx: Ctx,
+    id: String,
+    property_id: String,
+    property: String,
+    address: String,
+    room: String,
+    arrive: String,
+    leave: String,
+    party: String,
+    status: String,
+    status_label: String,
+    lines: Vec<(String, String)>,
+    total: String,
+    payments: String,
+    policy: String,
+    terms: Vec<String>,
+    refund: String,
+    held: bool,
+    cancellable: bool,
+    /// The stay is still to come (its calendar entry is offered).
+    upcoming: bool,
+}
+
+/// GET /trips/{id}: the stay, its price, what was paid, the cancellation terms and what can be done.
+pub async fn trip(State(s): State<AppState>, v: Visitor, Path(id): Path<String>) -> PageResult {
+    let (b, p, room, payments) = trip_parts(&s, &v, &id).await?;
+    let now = s.ports.clock.now();
+    let live = matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed | BookingStatus::CheckedIn);
+    let refs: Vec<&Payment> = payments.iter().collect();
+    let page = TripPage {
+        ctx: v.ctx(format!("Your stay at {}", p.draft.name)),
+        id: b.id.to_string(),
+        property_id: p.id.to_string(),
+        property: p.draft.name.clone(),
+        address: address_line(&p),
+        room,
+        arrive: format!("{}, from {}", day(b.check_in), p.draft.check_in_time.strftime("%H:%M")),
+        leave: format!("{}, by {}", day(b.check_out), p.draft.check_out_time.strftime("%H:%M")),
+        party: party_label(b.adults, b.children),
+        status: b.status.as_str().to_string(),
+        status_label: status_label(b.status),
+        lines: quote_lines(&b.quote),
+        total: money(b.total),
+        payments: payments_line(&refs, &b)?,
+        policy: p.draft.cancellation_policy.as_str().replace('_', "-"),
+        terms: refund_terms(&p, b.check_in, b.total)?,
+        refund: b.refund.map(money).unwrap_or_default(),
+        held: b.status == BookingStatus::Held && b.hold_expires_at.is_some_and(|t| t > now),
+        cancellable: matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed),
+        upcoming: live && b.check_out >= utc_today(now),
+    };
+    let mut r = render(&page);
+    r.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+/// GET /trips/{id}/calendar.ics: the stay for the guest's calendar (the same entry, and
+/// the same UID, as the confirmation e-mail's attachment).
+pub async fn trip_calendar(
+    State(s): State<AppState>,
+    v: Visitor,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+) -> PageResult {
+    let (b, p, room, _) = trip_parts(&s, &v, &id).await?;
+    if !matches!(
+        b.status,
+        BookingStatus::Held | BookingStatus::Confirmed | BookingStatus::CheckedIn | BookingStatus::Completed
+    ) {
+        return Err(PageError::Message(
+            axum::http::StatusCode::CONFLICT,
+            "This booking is not going ahead, so there is no stay to put in a calendar.".into(),
+        ));
+    }
+    let link = format!("{}/trips/{}", super::checkout::origin(&headers, &v), b.id);
+    let uid = format!("{}@innkeep", b.id);
+    let address = address_line(&p);
+    let entry = innkeep_app::ics::StayEntry {
+        uid: &uid,
+        summary: &p.draft.name,
+        location: &address,
+        room: &room,
+        link: &link,
+        check_in: b.check_in,
+        check_out: b.check_out,
+        check_in_time: p.draft.check_in_time,
+        check_out_time: p.draft.check_out_time,
+        time_zone: p.draft.time_zone.as_str(),
+    };
+    let body = innkeep_app::ics::stay(&entry, s.ports.clock.now());
+    let disposition = format!("attachment; filename=\"stay-{}.ics\"", b.id);
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/calendar; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "receipt.html")]
+pub(super) struct ReceiptPage {
+    ctx: Ctx,
+    id: String,
+    issued: String,
+    guest: String,
+    email: String,
+    property: String,
+    address: String,
+    room: String,
+    dates: String,
+    party: String,
+    status_label: String,
+    lines: Vec<(String, String)>,
+    total: String,
+    paid: String,
+    refunded: String,
+    /// What is still owed for a stay going ahead ("" when nothing is), and to whom.
+    due: String,
+    due_label: String,
+}
+
+/// GET /trips/{id}/receipt: a printable receipt of the booking and what was paid.
+pub async fn trip_receipt(State(s): State<AppState>, v: Visitor, Path(id): Path<String>) -> PageResult {
+    let (b, p, room, payments) = trip_parts(&s, &v, &id).await?;
+    let (received, refunded) = received_and_refunded(&payments, &b)?;
+    let going_ahead = matches!(
+        b.status,
+        BookingStatus::Held | BookingStatus::Confirmed | BookingStatus::CheckedIn | BookingStatus::Completed
+    );
+    let owed = b.total.checked_sub(received).map_err(AppError::from)?;
+    let (due, due_label) = if going_ahead && owed.minor > 0 {
+        let label = match p.draft.payment_timing {
+            innkeep_core::PaymentTiming::AtProperty => "To pay at the property",
+            innkeep_core::PaymentTiming::Prepay => "Still to pay",
+        };
+        (money(owed), label.to_string())
+    } else {
+        (String::new(), String::new())
+    };
+    let page = ReceiptPage {
+        ctx: v.ctx(format!("Receipt {}", b.id)),
+        id: b.id.to_string(),
+        issued: day(utc_today(s.ports.clock.now())),
+        guest: b.guest.name.clone(),
+        email: b.guest.email.clone(),
+        property: p.draft.name.clone(),
+        address: address_line(&p),
+        room,
+        dates: format!("{} → {}", day(b.check_in), day(b.check_out)),
+        party: party_label(b.adults, b.children),
+        status_label: status_label(b.status),
+        lines: quote_lines(&b.quote),
+        total: money(b.total),
+        paid: money(received),
+        refunded: if refunded.minor > 0 { money(refunded) } else { String::new() },
+        due,
+        due_label,
+    };
+    let mut r = render(&page);
+    r.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    Ok(r)
 }

@@ -153,6 +153,8 @@ pub(super) struct CancelQuestion {
     policy: String,
     refund: String,
     back: String,
+    /// Only held, never confirmed.
+    hold: bool,
 }
 
 /// GET /host/bookings/{id}/cancel: what cancelling the guest's booking does, asked before it is done.
@@ -192,6 +194,7 @@ pub async fn booking_cancel_question(
         policy: p.draft.cancellation_policy.as_str().replace('_', "-"),
         refund: money(refund),
         back: back.trim_end_matches('&').to_string(),
+        hold: b.status == BookingStatus::Held,
     };
     let mut r = render(&page);
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -96,9 +96,90 @@ impl From<AppError> for PageError {
                 tracing::error!(error = %inner, "store failed");
                 PageError::Internal
             }
-            other => PageError::Message(status_of(&other), other.to_string()),
+            other => PageError::Message(status_of(&other), words(&other)),
         }
     }
+}
+
+/// An application error as a sentence for a person: what is wrong and what to do, in the
+/// site's words rather than the API's field names. Errors with no sentence of their own
+/// keep their message, with a capital letter and a full stop.
+pub fn words(e: &AppError) -> String {
+    let numbers = |m: &str| -> Vec<u64> {
+        m.split(|c: char| !c.is_ascii_digit()).filter(|t| !t.is_empty()).filter_map(|t| t.parse().ok()).collect()
+    };
+    match e {
+        AppError::Invalid { code, field, message } => match (*code, *field) {
+            ("invalid_name", "guest.name") => "Enter the full name of the guest (at most 120 characters).".into(),
+            ("invalid_name", "name") if message.contains("120") => "Enter your name (at most 120 characters).".into(),
+            ("invalid_email", _) => "Enter an e-mail address such as ana@example.com.".into(),
+            ("weak_password", _) => "Choose a password of at least 12 characters.".into(),
+            ("stay_empty", _) => "Check-out must be after check-in: choose a later check-out date.".into(),
+            ("stay_in_past", _) => "Check-in is in the past: choose today or a later date.".into(),
+            ("stay_beyond_window", _) => match numbers(message).last() {
+                Some(days) => format!("Bookings open {days} days ahead: choose an earlier check-in date."),
+                None => "Check-in is too far ahead: choose an earlier date.".into(),
+            },
+            ("stay_too_short", _) => match numbers(message).as_slice() {
+                [.., min] => format!("This place takes stays of at least {min} nights: choose a later check-out date."),
+                [] => "This stay is too short for this place: choose a later check-out date.".into(),
+            },
+            ("stay_too_long", _) => match numbers(message).as_slice() {
+                [.., max] => {
+                    format!("This place takes stays of at most {max} nights: choose an earlier check-out date.")
+                }
+                [] => "This stay is too long for this place: choose an earlier check-out date.".into(),
+            },
+            ("no_adult", _) => "A party needs at least one adult.".into(),
+            ("party_too_large", _) => {
+                "This room does not take that many guests: choose fewer guests or another room.".into()
+            }
+            _ => sentence(message),
+        },
+        AppError::Transition(t) if t.from == t.to => format!("This booking is already {}.", status_words(t.from)),
+        AppError::Transition(t) => {
+            format!("This booking is {} now, so it cannot be {}.", status_words(t.from), status_words(t.to))
+        }
+        AppError::Concurrent => "This booking changed a moment ago. Reload the page and try again.".into(),
+        AppError::SoldOut { night } => {
+            format!(
+                "Sorry, this room was just taken for the night of {}. Choose other dates or another room.",
+                day(*night)
+            )
+        }
+        AppError::PaymentRequired => "This place takes payment first: pay below to confirm the booking.".into(),
+        AppError::IdempotencyMismatch => {
+            "This form was already sent with other details. Reload the page and try again.".into()
+        }
+        other => sentence(&other.to_string()),
+    }
+}
+
+/// A booking status as words in a sentence ("checked in", "a no-show").
+fn status_words(s: innkeep_core::BookingStatus) -> &'static str {
+    use innkeep_core::BookingStatus as S;
+    match s {
+        S::Held => "held",
+        S::Confirmed => "confirmed",
+        S::CheckedIn => "checked in",
+        S::Completed => "completed",
+        S::Expired => "expired",
+        S::Cancelled => "cancelled",
+        S::NoShow => "marked as a no-show",
+    }
+}
+
+/// A message as a sentence: a capital first letter and a full stop.
+fn sentence(m: &str) -> String {
+    let mut c = m.trim().chars();
+    let mut out = match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => return String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }
 
 /// The status a page answers an application error with: the API's, from app's one table.
@@ -238,11 +319,13 @@ impl FormErrors {
     pub fn from_app(e: AppError, known: &[&str]) -> Result<FormErrors, PageError> {
         let mut errors = FormErrors::default();
         match e {
-            AppError::Invalid { field, message, .. } if known.contains(&field) => errors.set(field, message),
-            AppError::Invalid { message, .. } => errors.general = message,
-            AppError::EmailTaken if known.contains(&"email") => errors.set("email", e.to_string()),
+            AppError::Invalid { field, .. } if known.contains(&field) => errors.set(field, words(&e)),
+            AppError::Invalid { .. } => errors.general = words(&e),
+            AppError::EmailTaken if known.contains(&"email") => {
+                errors.set("email", "An account with this e-mail address exists already: sign in instead.")
+            }
             AppError::Store(_) | AppError::NotFound { .. } | AppError::Unauthenticated => return Err(e.into()),
-            other => errors.general = other.to_string(),
+            other => errors.general = words(&other),
         }
         Ok(errors)
     }

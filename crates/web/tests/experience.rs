@@ -258,3 +258,61 @@ async fn my_trips_lists_the_next_stay_first() {
     let at = |d: &str| trips.body.find(d).unwrap_or_else(|| panic!("{d} in {}", trips.body));
     assert!(at("Sun 10 Jan 2027") < at("Mon 1 Mar 2027") && at("Mon 1 Mar 2027") < at("Tue 1 Jun 2027"));
 }
+
+#[tokio::test]
+async fn errors_are_sentences_that_say_what_to_do_and_keep_the_way_on() {
+    let t = test_web().await;
+    let (_, property, id) = confirmed_booking(&t).await;
+    let rt = t.ports.store.booking(id).await.unwrap().unwrap().room_type_id;
+    let mut ana = Browser::default();
+    ana.sign_in(&t, "ana@example.com").await;
+
+    // A stay longer than the room takes (14 nights): words, and the way back to choose dates.
+    let long = ana
+        .get(&t, &format!("/checkout?room_type={rt}&check_in=2027-03-01&check_out=2027-03-31&adults=2&children=0"))
+        .await;
+    assert_eq!(long.status, StatusCode::OK, "{}", long.body);
+    assert!(
+        long.body.contains("This room takes stays of at most 14 nights: choose an earlier check-out date."),
+        "{}",
+        long.body
+    );
+    assert!(long.body.contains(&format!("href=\"/properties/{property}?check_in=2027-03-01&#38;check_out=2027-03-31")));
+    assert!(!long.body.contains("Hold this room"), "no button that can only fail");
+    assert!(!long.body.contains("check_out") || !long.body.contains("stay of 30 nights"), "no API words");
+
+    // A check-in in the past, on the property page.
+    let past = ana.get(&t, &format!("/properties/{property}?check_in=2020-01-01&check_out=2020-01-03")).await;
+    assert!(past.body.contains("Check-in is in the past: choose today or a later date."), "{}", past.body);
+
+    // A name too long for the guest field, next to the field.
+    let page = ana
+        .get(&t, &format!("/checkout?room_type={rt}&check_in=2027-03-01&check_out=2027-03-03&adults=2&children=0"))
+        .await;
+    let long_name = "A".repeat(121);
+    let form = [
+        ("csrf", page.input("csrf")),
+        ("idempotency_key", page.input("idempotency_key")),
+        ("room_type", rt.to_string()),
+        ("check_in", "2027-03-01".to_string()),
+        ("check_out", "2027-03-03".to_string()),
+        ("adults", "2".to_string()),
+        ("children", "0".to_string()),
+        ("guest_name", long_name),
+        ("guest_email", "ana@example.com".to_string()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = ana.post(&t, "/checkout", &form).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("Enter the full name of the guest (at most 120 characters)."), "{}", r.body);
+    assert!(!r.body.contains("guest.name must be"), "{}", r.body);
+
+    // Confirming a booking that is confirmed already.
+    let mut host = Browser::default();
+    host.sign_in(&t, "host@example.com").await;
+    let csrf = host.get(&t, "/host").await.input("csrf");
+    let r = host.post(&t, &format!("/host/bookings/{id}/confirm"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("This booking is already confirmed."), "{}", r.body);
+    assert!(!r.body.contains("cannot become"), "{}", r.body);
+}

@@ -57,6 +57,8 @@ pub(super) struct CheckoutPage {
     policy: String,
     /// The refund schedule of this stay, before booking.
     terms: Vec<String>,
+    /// The property's page for these dates (to choose others).
+    property_href: String,
 }
 
 /// Build the checkout page for a room type and stay; the quote comes from availability.
@@ -73,13 +75,30 @@ pub(super) async fn checkout_page(
     let p = innkeep_app::catalog::property(ports, rt.property_id).await?;
     let search = form.search();
     let (ci, co, party) = search.stay().map_err(|m| PageError::Message(axum::http::StatusCode::BAD_REQUEST, m))?;
-    let offers = innkeep_app::availability::availability(ports, p.id, ci, co, party, now).await?;
     let mut errors = errors;
+    let offers = match innkeep_app::availability::availability(ports, p.id, ci, co, party, now).await {
+        Ok(offers) => offers,
+        // Dates this place does not take: said in words on the page, with the way back to
+        // the property's dates (the form is not a dead end).
+        Err(e @ AppError::Invalid { .. }) => {
+            errors.general = crate::page::words(&e);
+            Vec::new()
+        }
+        Err(e) => return Err(e.into()),
+    };
     let (lines, total, terms) = match offers.iter().find(|o| o.room_type.id == rt_id) {
         Some(o) => (quote_lines(&o.quote), money(o.quote.total), refund_terms(&p, ci, o.quote.total)?),
         None => {
             if errors.general.is_empty() {
-                errors.general = "This room is no longer available for these dates and this party.".into();
+                let nights = nights_between(ci, co);
+                let (min, max) = (i64::from(rt.draft.min_stay), i64::from(rt.draft.max_stay));
+                errors.general = if nights > max {
+                    format!("This room takes stays of at most {max} nights: choose an earlier check-out date.")
+                } else if nights < min {
+                    format!("This room takes stays of at least {min} nights: choose a later check-out date.")
+                } else {
+                    "This room is not available for these dates and this party: choose other dates.".into()
+                };
             }
             (Vec::new(), "—".into(), Vec::new())
         }
@@ -97,6 +116,10 @@ pub(super) async fn checkout_page(
         total,
         policy: p.draft.cancellation_policy.as_str().replace('_', "-"),
         terms,
+        property_href: format!(
+            "/properties/{}?check_in={}&check_out={}&adults={}&children={}",
+            p.id, ci, co, party.adults, party.children
+        ),
     })
 }
 
@@ -328,7 +351,7 @@ pub async fn checkout_pay(
         Ok(_) => Ok(crate::redirect::to(&format!("/checkout/{id}"))),
         Err(e @ (AppError::Conflict(_) | AppError::Invalid { .. } | AppError::IdempotencyMismatch)) => {
             let b = visible_booking(&s.ports, &actor, id).await?;
-            let page = hold_page(&s.ports, &v, &b, e.to_string(), &origin(&headers, &v)).await?;
+            let page = hold_page(&s.ports, &v, &b, crate::page::words(&e), &origin(&headers, &v)).await?;
             Ok(crate::page::render_status(axum::http::StatusCode::CONFLICT, &page))
         }
         Err(e) => Err(e.into()),
@@ -350,7 +373,7 @@ pub async fn checkout_confirm(
             e @ (AppError::Conflict(_) | AppError::Transition(_) | AppError::Concurrent | AppError::PaymentRequired),
         ) => {
             let b = visible_booking(&s.ports, &actor, id).await?;
-            let page = hold_page(&s.ports, &v, &b, e.to_string(), &origin(&headers, &v)).await?;
+            let page = hold_page(&s.ports, &v, &b, crate::page::words(&e), &origin(&headers, &v)).await?;
             Ok(crate::page::render_status(axum::http::StatusCode::CONFLICT, &page))
         }
         Err(e) => Err(e.into()),

@@ -106,7 +106,7 @@ pub async fn property(
                         })
                         .collect()
                 }
-                Err(AppError::Invalid { message, .. }) => page.error = message,
+                Err(e @ AppError::Invalid { .. }) => page.error = crate::page::words(&e),
                 Err(e) => return Err(e.into()),
             }
         }

@@ -225,7 +225,7 @@ pub async fn cancel(State(s): State<AppState>, v: Visitor, Path(id): Path<String
         Ok(_) => Ok(crate::redirect::to(&format!("/trips?cancelled={id}"))),
         Err(e @ (AppError::Conflict(_) | AppError::Transition(_) | AppError::Concurrent)) => {
             let b = visible_booking(&s.ports, &actor, id).await?;
-            let page = cancel_page(&s.ports, &v, &b, e.to_string()).await?;
+            let page = cancel_page(&s.ports, &v, &b, crate::page::words(&e)).await?;
             Ok(crate::page::render_status(axum::http::StatusCode::CONFLICT, &page))
         }
         Err(e) => Err(e.into()),

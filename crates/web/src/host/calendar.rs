@@ -164,8 +164,8 @@ pub async fn calendar_set(State(s): State<AppState>, v: Visitor, Path(id): Path<
                 let m = month.unwrap_or(from).strftime("%Y-%m");
                 return Ok(crate::redirect::to(&format!("/host/room-types/{id}/calendar?month={m}&saved=1")));
             }
-            Err(AppError::Invalid { field: "to", message, .. }) => e.set("to", message),
-            Err(AppError::Invalid { message, .. }) => e.general = message,
+            Err(err @ AppError::Invalid { field: "to", .. }) => e.set("to", crate::page::words(&err)),
+            Err(err @ AppError::Invalid { .. }) => e.general = crate::page::words(&err),
             Err(AppError::Conflict(m)) => e.general = m,
             Err(err) => return Err(err.into()),
         }

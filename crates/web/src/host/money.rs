@@ -95,7 +95,7 @@ pub async fn payout_account_set(State(s): State<AppState>, v: Visitor, fields: F
         Ok(_) => Ok(crate::redirect::to("/host/money?saved=1")),
         Err(e @ AppError::Invalid { .. }) => {
             // The form again with what was typed, and why it was refused.
-            let mut page = money_page(&s, &v, &a, e.to_string(), String::new()).await?;
+            let mut page = money_page(&s, &v, &a, crate::page::words(&e), String::new()).await?;
             page.account_name = fields.get("name");
             page.account_iban = fields.get("iban");
             page.account_bic = fields.get("bic");

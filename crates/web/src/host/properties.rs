@@ -144,9 +144,9 @@ pub async fn property_create(State(s): State<AppState>, v: Visitor, f: Fields) -
     };
     match create_property(&s.ports, &a, draft, s.ports.clock.now()).await {
         Ok(p) => Ok(crate::redirect::to(&format!("/host/properties/{}", p.id))),
-        Err(AppError::Invalid { field, message, .. }) => {
+        Err(e @ AppError::Invalid { field, .. }) => {
             let mut errors = FormErrors::default();
-            errors.set(form_field(field), message);
+            errors.set(form_field(field), crate::page::words(&e));
             Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &property_form_page(&v, f, errors)))
         }
         Err(e) => Err(e.into()),
@@ -382,8 +382,8 @@ pub async fn room_type_create(State(s): State<AppState>, v: Visitor, Path(id): P
     };
     match create_room_type(&s.ports, &a, id, draft, s.ports.clock.now()).await {
         Ok(rt) => Ok(crate::redirect::to(&format!("/host/room-types/{}/calendar", rt.id))),
-        Err(AppError::Invalid { message, .. }) => {
-            let e = FormErrors { general: message, ..FormErrors::default() };
+        Err(err @ AppError::Invalid { .. }) => {
+            let e = FormErrors { general: crate::page::words(&err), ..FormErrors::default() };
             Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &property_page_of(&s, &v, &a, id, f, e).await?))
         }
         Err(err) => Err(err.into()),

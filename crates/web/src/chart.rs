@@ -4,7 +4,7 @@
 
 /// Width and height of every chart's view box, and the plot area inside it.
 const W: f64 = 360.0;
-const TOP: f64 = 14.0;
+const TOP: f64 = 18.0;
 const BOTTOM: f64 = 138.0;
 const LEFT: f64 = 4.0;
 
@@ -44,18 +44,57 @@ pub struct BarChart {
     pub empty: bool,
 }
 
-/// Bars for `(label, value, shown value)` points, oldest first.
-pub fn bars(id: &str, title: &str, summary: String, unit: &str, points: &[(String, f64, String)]) -> BarChart {
+/// The top of a scale: the smallest 1, 2 or 5 times a power of ten at or above both `max`
+/// and `floor`, so that a chart of tiny values (0.01%) is not drawn at full height.
+fn scale_top(max: f64, floor: f64) -> f64 {
+    let want = max.max(floor);
+    if want <= 0.0 || !want.is_finite() {
+        return 0.0;
+    }
+    let mut step = 10f64.powf(want.log10().floor());
+    for m in [1.0, 2.0, 5.0, 10.0] {
+        if m * step >= want * (1.0 - 1e-9) {
+            step *= m;
+            break;
+        }
+    }
+    step
+}
+
+/// Every how many points a tick label is printed so that labels never overlap: the widest
+/// label (about 7 units a character at the labels' 12 px) and a gap must fit its slots.
+fn tick_every<'a>(labels: impl Iterator<Item = &'a str>, slot: f64) -> usize {
+    let widest = labels.map(|l| l.chars().count()).max().unwrap_or(0) as f64;
+    let need = widest * 7.0 + 8.0;
+    if slot <= 0.0 { 1 } else { ((need / slot).ceil() as usize).max(1) }
+}
+
+/// The words over a chart: its largest value and the top of its scale.
+fn max_label(max: f64, top: f64, unit: &str) -> String {
+    if max <= 0.0 { "no data yet".into() } else { format!("max {}{unit} · scale 0–{}{unit}", trim(max), trim(top)) }
+}
+
+/// Bars for `(label, value, shown value)` points, oldest first, on a scale that reaches at
+/// least `floor` (0 for counts; a percentage chart passes 1 so 0.01% looks small).
+pub fn bars(
+    id: &str,
+    title: &str,
+    summary: String,
+    unit: &str,
+    floor: f64,
+    points: &[(String, f64, String)],
+) -> BarChart {
     let max = points.iter().map(|p| p.1).fold(0.0f64, f64::max);
-    let scale = if max > 0.0 { (BOTTOM - TOP) / max } else { 0.0 };
+    let top = if max > 0.0 { scale_top(max, floor) } else { 0.0 };
+    let scale = if top > 0.0 { (BOTTOM - TOP) / top } else { 0.0 };
     let n = points.len().max(1) as f64;
     let slot = (W - LEFT) / n;
-    let every = (points.len() / 7).max(1);
+    let every = tick_every(points.iter().map(|p| p.0.as_str()), slot);
     BarChart {
         id: id.to_string(),
         title: title.to_string(),
         summary,
-        max_label: if max > 0.0 { format!("max {}{unit}", trim(max)) } else { "no data yet".into() },
+        max_label: max_label(max, top, unit),
         empty: max <= 0.0,
         bars: points
             .iter()
@@ -121,15 +160,16 @@ pub fn lines(
     series: &[(&str, &str, Vec<Option<f64>>)],
 ) -> LineChart {
     let max = series.iter().flat_map(|s| s.2.iter().flatten()).fold(0.0f64, |a, b| a.max(*b));
-    let scale = if max > 0.0 { (BOTTOM - TOP) / max } else { 0.0 };
+    let top = scale_top(max, 0.0);
+    let scale = if top > 0.0 { (BOTTOM - TOP) / top } else { 0.0 };
     let n = labels.len().max(2) as f64;
     let step = (W - LEFT - 4.0) / (n - 1.0);
-    let every = (labels.len() / 6).max(1);
+    let every = tick_every(labels.iter().map(String::as_str), step);
     LineChart {
         id: id.to_string(),
         title: title.to_string(),
         summary,
-        max_label: if max > 0.0 { format!("max {}{unit}", trim(max)) } else { "no data yet".into() },
+        max_label: max_label(max, top, unit),
         empty: max <= 0.0,
         series: series
             .iter()
@@ -172,15 +212,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bars_scale_to_the_largest_value() {
+    fn bars_scale_to_a_round_top_at_or_above_the_largest_value() {
         let pts: Vec<(String, f64, String)> =
             [0.0, 5.0, 10.0].iter().map(|v| (format!("d{v}"), *v, v.to_string())).collect();
-        let c = bars("b", "Bookings", "10 today".into(), "", &pts);
+        let c = bars("b", "Bookings", "10 today".into(), "", 0.0, &pts);
         assert_eq!(c.bars[0].h, "0.0");
         assert_eq!(c.bars[2].h, format!("{:.1}", BOTTOM - TOP));
         assert_eq!(c.bars[1].h, format!("{:.1}", (BOTTOM - TOP) / 2.0));
+        assert_eq!(c.max_label, "max 10 · scale 0–10");
         assert!(!c.empty);
-        assert!(bars("e", "Empty", String::new(), "", &[("a".into(), 0.0, "0".into())]).empty);
+        assert!(bars("e", "Empty", String::new(), "", 0.0, &[("a".into(), 0.0, "0".into())]).empty);
+        // 7 of at most 10: the scale is 10, the bar 70% high.
+        let c = bars("b", "B", String::new(), "", 0.0, &[("a".into(), 7.0, "7".into())]);
+        assert_eq!(c.bars[0].h, format!("{:.1}", (BOTTOM - TOP) * 0.7));
+    }
+
+    #[test]
+    fn a_tiny_percentage_is_drawn_small_not_full_height() {
+        let c = bars("o", "Occupancy", String::new(), "%", 1.0, &[("a".into(), 0.01, "0.01%".into())]);
+        assert_eq!(c.bars[0].h, "1.2", "0.01 of a 1% scale is a sliver (at least 1 unit)");
+        assert_eq!(c.max_label, "max 0.01% · scale 0–1%");
+        assert_eq!(scale_top(0.3, 0.0), 0.5);
+        assert_eq!(scale_top(120.0, 0.0), 200.0);
+        assert_eq!(scale_top(50.0, 1.0), 50.0);
+    }
+
+    #[test]
+    fn tick_labels_never_overlap() {
+        let labels: Vec<String> = (1..=30).map(|d| format!("{d} Nov")).collect();
+        let pts: Vec<(String, f64, String)> = labels.iter().map(|l| (l.clone(), 1.0, "1".into())).collect();
+        let c = bars("b", "B", String::new(), "", 0.0, &pts);
+        let xs: Vec<f64> = c.bars.iter().filter(|b| b.tick).map(|b| b.tick_x.parse().unwrap()).collect();
+        assert!(xs.len() >= 3, "{xs:?}");
+        for pair in xs.windows(2) {
+            assert!(pair[1] - pair[0] >= 6.0 * 7.0 + 8.0, "labels of 6 characters overlap: {xs:?}");
+        }
     }
 
     #[test]
@@ -190,6 +256,6 @@ mod tests {
             lines("l", "Latency", String::new(), " ms", &labels, &[("p99", "p99", vec![Some(2.0), None, Some(4.0)])]);
         assert_eq!(c.series[0].points.split(' ').count(), 2);
         assert_eq!(c.rows[1].1[0], "—");
-        assert_eq!(c.max_label, "max 4 ms");
+        assert_eq!(c.max_label, "max 4 ms · scale 0–5 ms");
     }
 }

@@ -193,6 +193,7 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
             &format!("Bookings made per day, last {DAYS} days (UTC)"),
             format!("{made_today} today"),
             "",
+            0.0,
             &days.iter().zip(&per_day).map(|(d, n)| (day_label(d), *n as f64, n.to_string())).collect::<Vec<_>>(),
         ));
 
@@ -220,6 +221,7 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
                 &format!("Revenue booked per day in {}, last {DAYS} days", cur.code()),
                 format!("{} today", amount(today_minor, cur)),
                 "",
+                0.0,
                 &days
                     .iter()
                     .zip(&per_day_minor)
@@ -257,6 +259,7 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
             &format!("Occupancy of the next {DAYS} nights (%)"),
             format!("{:.2}% tonight", pct(tonight)),
             "%",
+            1.0,
             &nights
                 .iter()
                 .zip(&per_night)
@@ -312,6 +315,7 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
         "Requests per minute (UTC)",
         format!("{} in 30 minutes", total.requests),
         "",
+        0.0,
         &per_minute.iter().map(|m| (hhmm(m.minute), m.requests as f64, m.requests.to_string())).collect::<Vec<_>>(),
     ));
     bar_charts.push(bars(
@@ -319,6 +323,7 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
         "Server errors (5xx) per minute, % of requests",
         format!("{:.2}% over 30 minutes", 100.0 * total.error_rate()),
         "%",
+        1.0,
         &per_minute
             .iter()
             .map(|m| {

@@ -300,27 +300,44 @@ impl PropertyDraft {
     /// Check lengths and coordinates, and normalise amenities (sorted, unique).
     pub fn validate(mut self) -> Result<PropertyDraft, PropertyError> {
         self.name = self.name.trim().to_string();
-        check_len("name", &self.name, 1, 200)?;
-        check_len("description", &self.description, 0, 10_000)?;
-        check_len("address.city", self.address.city.trim(), 1, 120)?;
-        if self.address.lines.is_empty() || self.address.lines.len() > 4 {
-            return Err(PropertyError::AddressLines);
-        }
-        for line in &self.address.lines {
-            check_len("address.lines", line, 1, 200)?;
-        }
-        if let Some(r) = &self.address.region {
-            check_len("address.region", r, 0, 120)?;
-        }
-        if let Some(p) = &self.address.postal_code {
-            check_len("address.postal_code", p, 0, 20)?;
-        }
-        if !(-90.0..=90.0).contains(&self.latitude) || !(-180.0..=180.0).contains(&self.longitude) {
-            return Err(PropertyError::Coordinates);
+        if let Some(first) = self.problems().into_iter().next() {
+            return Err(first);
         }
         self.amenities.sort();
         self.amenities.dedup();
         Ok(self)
+    }
+
+    /// Everything wrong with the draft, in the order of its fields (empty when valid), so
+    /// a form can say all of it at once.
+    pub fn problems(&self) -> Vec<PropertyError> {
+        let mut out = Vec::new();
+        let mut len = |field, value: &str, min, max| {
+            if let Err(e) = check_len(field, value, min, max) {
+                out.push(e);
+            }
+        };
+        len("name", self.name.trim(), 1, 200);
+        len("description", &self.description, 0, 10_000);
+        len("address.city", self.address.city.trim(), 1, 120);
+        for line in &self.address.lines {
+            len("address.lines", line, 1, 200);
+        }
+        if let Some(r) = &self.address.region {
+            len("address.region", r, 0, 120);
+        }
+        if let Some(p) = &self.address.postal_code {
+            len("address.postal_code", p, 0, 20);
+        }
+        if (self.address.lines.is_empty() || self.address.lines.len() > 4)
+            && !out.iter().any(|e| matches!(e, PropertyError::Length { field: "address.lines", .. }))
+        {
+            out.push(PropertyError::AddressLines);
+        }
+        if !(-90.0..=90.0).contains(&self.latitude) || !(-180.0..=180.0).contains(&self.longitude) {
+            out.push(PropertyError::Coordinates);
+        }
+        out
     }
 }
 
@@ -345,6 +362,29 @@ mod tests {
         }
         assert_eq!(Amenity::PetsAllowed.label(), "Pets allowed");
         assert_eq!(Amenity::EvCharger.label(), "EV charging");
+    }
+
+    #[test]
+    fn every_problem_of_a_draft_is_listed_at_once() {
+        let draft: PropertyDraft = serde_json::from_value(serde_json::json!({
+            "name": " ", "description": "", "property_type": "hotel",
+            "address": {"lines": [], "city": "x".repeat(121), "country": "PT"},
+            "latitude": 91.0, "longitude": 0.0, "time_zone": "Europe/Lisbon", "currency": "EUR",
+            "check_in_time": "15:00", "check_out_time": "11:00", "amenities": [],
+            "cancellation_policy": "flexible"
+        }))
+        .unwrap();
+        let problems = draft.problems();
+        assert_eq!(
+            problems,
+            vec![
+                PropertyError::Length { field: "name", min: 1, max: 200 },
+                PropertyError::Length { field: "address.city", min: 1, max: 120 },
+                PropertyError::AddressLines,
+                PropertyError::Coordinates,
+            ]
+        );
+        assert_eq!(draft.validate().unwrap_err(), problems[0], "validate refuses with the first");
     }
 
     #[test]

@@ -266,6 +266,12 @@ pub type PageResult = Result<Response, PageError>;
 pub struct Fields(pub Vec<(String, String)>);
 
 impl Fields {
+    /// Replace a field's values with one (a form shown again with a value filled in).
+    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+        self.0.retain(|(k, _)| k != name);
+        self.0.push((name.to_string(), value.into()));
+    }
+
     /// The first value of a field, trimmed ("" if absent).
     pub fn get(&self, name: &str) -> String {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string()).unwrap_or_default()

@@ -316,3 +316,96 @@ async fn errors_are_sentences_that_say_what_to_do_and_keep_the_way_on() {
     assert!(r.body.contains("This booking is already confirmed."), "{}", r.body);
     assert!(!r.body.contains("cannot become"), "{}", r.body);
 }
+
+/// The new-property form's fields, each replaceable.
+fn property_form(csrf: &str) -> Vec<(&'static str, String)> {
+    [
+        ("csrf", csrf),
+        ("name", "Quinta Verde"),
+        ("description", "Green."),
+        ("property_type", "villa"),
+        ("address_line", "Estrada 1"),
+        ("city", "Sintra"),
+        ("country", "PT"),
+        ("latitude", "38.79"),
+        ("longitude", "-9.39"),
+        ("time_zone", "Europe/Lisbon"),
+        ("currency", "EUR"),
+        ("check_in_time", "15:00"),
+        ("check_out_time", "11:00"),
+        ("cancellation_policy", "moderate"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .collect()
+}
+
+fn with(mut form: Vec<(&'static str, String)>, changes: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    for (k, v) in changes {
+        form.retain(|(name, _)| name != k);
+        form.push((k, v.to_string()));
+    }
+    form
+}
+
+#[tokio::test]
+async fn a_property_form_says_every_error_at_once() {
+    let t = test_web().await;
+    user(&t, "host@example.com", Role::Host).await;
+    let mut b = Browser::default();
+    b.sign_in(&t, "host@example.com").await;
+    let csrf = b.get(&t, "/host/properties/new").await.input("csrf");
+    let long_city = "S".repeat(121);
+    let form = with(
+        property_form(&csrf),
+        &[("name", " "), ("country", "XX"), ("city", &long_city), ("address_line", ""), ("check_in_time", "3pm")],
+    );
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = b.post(&t, "/host/properties/new", &form).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    for (field, words) in [
+        ("name", "Enter a name for the property (at most 200 characters)."),
+        ("country", "Use a two-letter ISO country code such as PT."),
+        ("city", "Enter the city (at most 120 characters)."),
+        ("address_line", "Enter the street address."),
+        ("check_in_time", "Use a time such as 15:00."),
+    ] {
+        assert!(r.body.contains(&format!("id=\"{field}_err\">{words}</p>")), "{field}: {}", r.body);
+    }
+    assert!(r.body.contains(&long_city), "what was typed is kept");
+}
+
+#[tokio::test]
+async fn a_host_finds_the_city_through_the_gazetteer_instead_of_typing_coordinates() {
+    let t = test_web().await;
+    user(&t, "host@example.com", Role::Host).await;
+    let mut b = Browser::default();
+    b.sign_in(&t, "host@example.com").await;
+    let csrf = b.get(&t, "/host/properties/new").await.input("csrf");
+    let form = with(
+        property_form(&csrf),
+        &[("city", "Porto"), ("latitude", ""), ("longitude", ""), ("time_zone", ""), ("locate", "1")],
+    );
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = b.post(&t, "/host/properties/new", &form).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Found Porto, PT"), "{}", r.body);
+    let text = |name: &str| {
+        let marker = format!("name=\"{name}\" type=\"text\" value=\"");
+        let at = r.body.find(&marker).unwrap_or_else(|| panic!("no {name} in {}", r.body)) + marker.len();
+        r.body[at..at + r.body[at..].find('"').unwrap()].to_string()
+    };
+    let lat: f64 = text("latitude").parse().unwrap();
+    let lon: f64 = text("longitude").parse().unwrap();
+    assert!((lat - 41.15).abs() < 0.1 && (lon + 8.61).abs() < 0.1, "{lat}, {lon}");
+    assert_eq!(text("time_zone"), "Europe/Lisbon");
+    assert_eq!(text("name"), "Quinta Verde", "the rest of the form is kept");
+    assert!(t.ports.store.list_properties(None, 10, 0).await.unwrap().is_empty(), "finding creates nothing");
+
+    // Nothing of that name in that country: said next to the city.
+    let form = with(property_form(&csrf), &[("city", "Qwxyzzy"), ("locate", "1")]);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = b.post(&t, "/host/properties/new", &form).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("No city of that name was found in PT"), "{}", r.body);
+}

@@ -11,6 +11,8 @@ pub(super) struct PropertyForm {
     types: Vec<(String, String)>,
     policies: Vec<String>,
     amenities: Vec<(String, String, bool)>,
+    /// What "Find the city" found ("" before).
+    located: String,
 }
 
 pub(super) fn property_form_page(v: &Visitor, f: Fields, errors: FormErrors) -> PropertyForm {
@@ -29,6 +31,7 @@ pub(super) fn property_form_page(v: &Visitor, f: Fields, errors: FormErrors) -> 
             .collect(),
         f,
         errors,
+        located: String::new(),
     }
 }
 
@@ -88,39 +91,66 @@ pub(super) fn parse_property(f: &Fields) -> Result<PropertyDraft, FormErrors> {
     }
     let amenities: Vec<Amenity> =
         Amenity::ALL.into_iter().filter(|a| f.all("amenities").iter().any(|k| k == a.as_str())).collect();
-    match (property_type, country, tz, currency, lat, lon, cin, cout, policy) {
-        (Some(t), Ok(country), Ok(tz), Ok(currency), Ok(lat), Ok(lon), Ok(cin), Ok(cout), Some(policy))
-            if e.fields.is_empty() =>
-        {
-            let line = f.get("address_line");
-            let opt = |k: &str| Some(f.get(k)).filter(|v| !v.is_empty());
-            Ok(PropertyDraft {
-                name: f.get("name"),
-                description: f.get("description"),
-                property_type: t,
-                address: Address {
-                    lines: if line.is_empty() { Vec::new() } else { vec![line] },
-                    city: f.get("city"),
-                    region: None,
-                    postal_code: opt("postal_code"),
-                    country,
-                },
-                latitude: lat,
-                longitude: lon,
-                time_zone: tz,
-                currency,
-                check_in_time: cin,
-                check_out_time: cout,
-                amenities,
-                cancellation_policy: policy,
-                payment_timing: if f.get("payment_timing") == "prepay" {
-                    innkeep_core::PaymentTiming::Prepay
-                } else {
-                    innkeep_core::PaymentTiming::AtProperty
-                },
-            })
+    // The draft as typed, with a stand-in for each value that did not parse, so that the
+    // core's own checks (lengths, address, coordinates) are reported with the rest: every
+    // error of the form at once. It is returned only when nothing was wrong.
+    let (Ok(stand_in_country), Ok(stand_in_zone), Ok(stand_in_currency)) =
+        (CountryCode::parse("PT"), TimeZoneName::parse("UTC"), Currency::parse("EUR"))
+    else {
+        return Err(e);
+    };
+    let line = f.get("address_line");
+    let opt = |k: &str| Some(f.get(k)).filter(|v| !v.is_empty());
+    let draft = PropertyDraft {
+        name: f.get("name"),
+        description: f.get("description"),
+        property_type: property_type.unwrap_or(PropertyType::ALL[0]),
+        address: Address {
+            lines: if line.is_empty() { Vec::new() } else { vec![line] },
+            city: f.get("city"),
+            region: None,
+            postal_code: opt("postal_code"),
+            country: country.clone().unwrap_or(stand_in_country),
+        },
+        latitude: lat.clone().unwrap_or(0.0),
+        longitude: lon.clone().unwrap_or(0.0),
+        time_zone: tz.clone().unwrap_or(stand_in_zone),
+        currency: currency.clone().unwrap_or(stand_in_currency),
+        check_in_time: cin.unwrap_or(Time::midnight()),
+        check_out_time: cout.unwrap_or(Time::midnight()),
+        amenities,
+        cancellation_policy: policy.unwrap_or(CancellationPolicy::Flexible),
+        payment_timing: if f.get("payment_timing") == "prepay" {
+            innkeep_core::PaymentTiming::Prepay
+        } else {
+            innkeep_core::PaymentTiming::AtProperty
+        },
+    };
+    for problem in draft.problems() {
+        let (field, words) = match &problem {
+            innkeep_core::PropertyError::Length { field, max, .. } => (form_field(field), length_words(field, *max)),
+            innkeep_core::PropertyError::AddressLines => ("address_line", "Enter the street address.".to_string()),
+            innkeep_core::PropertyError::Coordinates if lat.is_ok() && lon.is_ok() => {
+                ("latitude", "Latitude is -90 to 90 and longitude -180 to 180.".to_string())
+            }
+            _ => continue,
+        };
+        if !e.has(field) {
+            e.set(field, words);
         }
-        _ => Err(e),
+    }
+    if e.fields.is_empty() { Ok(draft) } else { Err(e) }
+}
+
+/// What a field too long (or empty) must be, in words.
+fn length_words(field: &str, max: usize) -> String {
+    match field {
+        "name" => format!("Enter a name for the property (at most {max} characters)."),
+        "address.city" => format!("Enter the city (at most {max} characters)."),
+        "address.lines" => format!("Enter the street address (at most {max} characters)."),
+        "description" => format!("The description is at most {max} characters."),
+        "address.postal_code" => format!("The postal code is at most {max} characters."),
+        other => format!("{other} is at most {max} characters."),
     }
 }
 
@@ -135,9 +165,57 @@ pub(super) fn form_field(field: &str) -> &str {
     }
 }
 
+/// "Find the city": the form again with the coordinates (and, where empty, the time zone
+/// and country) of the biggest place of that name in the gazetteer, in the country typed.
+fn locate(s: &AppState, v: &Visitor, mut f: Fields) -> PageResult {
+    let city = f.get("city");
+    let country = f.get("country").to_uppercase();
+    let mut errors = FormErrors::default();
+    let found = if city.is_empty() {
+        None
+    } else {
+        s.ports.places.autocomplete(&city, 20).into_iter().find(|p| country.is_empty() || p.country == country)
+    };
+    let located = match found {
+        Some(p) => {
+            f.set("latitude", format!("{:.5}", p.latitude));
+            f.set("longitude", format!("{:.5}", p.longitude));
+            if f.get("time_zone").is_empty() {
+                f.set("time_zone", p.time_zone.clone());
+            }
+            if country.is_empty() {
+                f.set("country", p.country.clone());
+            }
+            format!(
+                "Found {}, {}: the coordinates are the city's centre. Move them to the door of the property if you can.",
+                p.name, p.country
+            )
+        }
+        None if city.is_empty() => {
+            errors.set("city", "Type the city first, then find it.");
+            String::new()
+        }
+        None => {
+            let within = if country.is_empty() { String::new() } else { format!(" in {country}") };
+            errors.set(
+                "city",
+                format!("No city of that name was found{within}: check the spelling, or type the coordinates."),
+            );
+            String::new()
+        }
+    };
+    let status = if errors.fields.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let mut page = property_form_page(v, f, errors);
+    page.located = located;
+    Ok(render_status(status, &page))
+}
+
 /// POST /host/properties/new
 pub async fn property_create(State(s): State<AppState>, v: Visitor, f: Fields) -> PageResult {
     let a = host(&v)?;
+    if f.get("locate") == "1" {
+        return locate(&s, &v, f);
+    }
     let draft = match parse_property(&f) {
         Ok(d) => d,
         Err(errors) => return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &property_form_page(&v, f, errors))),

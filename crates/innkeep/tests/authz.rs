@@ -457,6 +457,8 @@ fn page_rows() -> Vec<Row> {
         page(M::POST, "/host/properties/{property_a}/photos", [303, 403, 403, 303, 404, 403, 303, 403, 403, 403])
             .photo_form()
             .changes(),
+        page(M::POST, "/host/properties/locate", [303, 403, 403, 422, 422, 403, 422, 422, 422, 403])
+            .note("find a city for the new-property form: nothing is saved"),
         page(M::GET, "/host/room-types/{room_type_a}/calendar", [303, 403, 403, 200, 404, 403, 200, 200, 200, 303]),
         page(M::POST, "/host/room-types/{room_type_a}/calendar", [303, 403, 403, 303, 404, 403, 303, 403, 403, 403])
             .form(CALENDAR_FORM)

@@ -109,6 +109,7 @@ pub fn routes_with(config: WebConfig) -> Router<AppState> {
         .route("/join", get(join::form).post(join::join))
         .route("/host", get(host::dashboard))
         .route("/host/properties/new", get(host::property_form).post(host::property_create))
+        .route("/host/properties/locate", post(host::property_locate))
         .route("/host/properties/{id}", get(host::property_page).post(host::room_type_create))
         .route("/host/properties/{id}/photos", post(host::photo_upload))
         .route("/host/room-types/{id}/calendar", get(host::calendar).post(host::calendar_set))

@@ -382,14 +382,12 @@ async fn a_host_finds_the_city_through_the_gazetteer_instead_of_typing_coordinat
     let mut b = Browser::default();
     b.sign_in(&t, "host@example.com").await;
     let csrf = b.get(&t, "/host/properties/new").await.input("csrf");
-    let form = with(
-        property_form(&csrf),
-        &[("city", "Porto"), ("latitude", ""), ("longitude", ""), ("time_zone", ""), ("locate", "1")],
-    );
+    let form = with(property_form(&csrf), &[("city", "Porto"), ("latitude", ""), ("longitude", ""), ("time_zone", "")]);
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let r = b.post(&t, "/host/properties/new", &form).await;
+    let r = b.post(&t, "/host/properties/locate", &form).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("Found Porto, PT"), "{}", r.body);
+    assert!(r.body.contains("formaction=\"/host/properties/locate\""), "the button posts the form here");
     let text = |name: &str| {
         let marker = format!("name=\"{name}\" type=\"text\" value=\"");
         let at = r.body.find(&marker).unwrap_or_else(|| panic!("no {name} in {}", r.body)) + marker.len();
@@ -403,9 +401,9 @@ async fn a_host_finds_the_city_through_the_gazetteer_instead_of_typing_coordinat
     assert!(t.ports.store.list_properties(None, 10, 0).await.unwrap().is_empty(), "finding creates nothing");
 
     // Nothing of that name in that country: said next to the city.
-    let form = with(property_form(&csrf), &[("city", "Qwxyzzy"), ("locate", "1")]);
+    let form = with(property_form(&csrf), &[("city", "Qwxyzzy")]);
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let r = b.post(&t, "/host/properties/new", &form).await;
+    let r = b.post(&t, "/host/properties/locate", &form).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("No city of that name was found in PT"), "{}", r.body);
 }

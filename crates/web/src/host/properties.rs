@@ -167,6 +167,13 @@ pub(super) fn form_field(field: &str) -> &str {
 
 /// "Find the city": the form again with the coordinates (and, where empty, the time zone
 /// and country) of the biggest place of that name in the gazetteer, in the country typed.
+/// POST /host/properties/locate (the new-property form's "Find the city" button): nothing
+/// is saved.
+pub async fn property_locate(State(s): State<AppState>, v: Visitor, f: Fields) -> PageResult {
+    host(&v)?;
+    locate(&s, &v, f)
+}
+
 fn locate(s: &AppState, v: &Visitor, mut f: Fields) -> PageResult {
     let city = f.get("city");
     let country = f.get("country").to_uppercase();
@@ -213,9 +220,6 @@ fn locate(s: &AppState, v: &Visitor, mut f: Fields) -> PageResult {
 /// POST /host/properties/new
 pub async fn property_create(State(s): State<AppState>, v: Visitor, f: Fields) -> PageResult {
     let a = host(&v)?;
-    if f.get("locate") == "1" {
-        return locate(&s, &v, f);
-    }
     let draft = match parse_property(&f) {
         Ok(d) => d,
         Err(errors) => return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &property_form_page(&v, f, errors))),

@@ -197,6 +197,150 @@ try {
     await snap(host, "host-calendar");
   });
 
+  await step("host picks a range of nights on the calendar, by mouse and by keyboard", async () => {
+    const days = host.locator("table.calendar button.pick");
+    const n = await days.count();
+    expect(n >= 28, `the month's nights can be picked (${n})`);
+    const dateOf = (i) => days.nth(i).evaluate((b) => b.closest("td").getAttribute("data-date"));
+    const from = host.getByLabel("First night");
+    const to = host.getByLabel("Last night");
+    // The last night first: the range still comes out in order.
+    await days.nth(6).click();
+    expect((await from.inputValue()) === (await dateOf(6)), "the first click fills the first night");
+    await days.nth(3).click();
+    expect((await from.inputValue()) === (await dateOf(3)) && (await to.inputValue()) === (await dateOf(6)),
+      `the second click completes the range (${await from.inputValue()} to ${await to.inputValue()})`);
+    expect((await host.locator("table.calendar td.sel").count()) === 4, "the four nights are marked");
+    expect((await host.locator("table.calendar button.pick[aria-pressed=true]").count()) === 4, "and say so to screen readers");
+    await snap(host, "host-calendar-range");
+    // On a phone, by keyboard: one day is in the tab order, arrows move, Enter picks.
+    await host.setViewportSize(PHONE);
+    await host.goto(host.url());
+    const stop = host.locator("table.calendar button.pick[tabindex='0']");
+    expect((await stop.count()) === 1, "one day is a tab stop");
+    await stop.focus();
+    await host.keyboard.press("ArrowRight");
+    await host.keyboard.press("ArrowRight");
+    await host.keyboard.press("Enter");
+    await host.keyboard.press("ArrowDown");
+    await host.keyboard.press("Enter");
+    const [a, b] = [await dateOf(2), await dateOf(9)];
+    expect((await from.inputValue()) === a && (await to.inputValue()) === b,
+      `the keyboard picks ${a} to ${b} (${await from.inputValue()} to ${await to.inputValue()})`);
+    expect(await days.nth(9).evaluate((el) => el === document.activeElement), "focus follows the arrows");
+    // The form still saves what was picked, and the calendar keeps its month.
+    const month = new URL(host.url()).searchParams.get("month");
+    await host.getByLabel("Minimum stay (nights)").fill("1");
+    await host.getByRole("button", { name: "Save range" }).click();
+    await host.waitForURL(/saved=1/);
+    expect(new URL(host.url()).searchParams.get("month") === month, "the calendar keeps its month");
+    await host.setViewportSize(DESKTOP);
+  });
+
+  await step("check-out follows check-in on the search form", async () => {
+    for (const size of [DESKTOP, PHONE]) {
+      await guest.setViewportSize(size);
+      await guest.goto(`${BASE}/`);
+      const ci = guest.getByLabel("Check-in");
+      const co = guest.getByLabel("Check-out");
+      const today = await guest.evaluate(() => { const d = new Date(); return new Date(Date.UTC(d.getFullYear(), d.getMonth(), d.getDate())).toISOString().slice(0, 10); });
+      expect((await ci.getAttribute("min")) === today, `check-in starts today (${await ci.getAttribute("min")})`);
+      await ci.fill(isoDay(40));
+      await co.fill(isoDay(44));
+      await ci.fill(isoDay(46));
+      expect((await co.inputValue()) === isoDay(50), `check-out moves and keeps the four nights (${await co.inputValue()})`);
+      expect((await co.getAttribute("min")) === isoDay(47), "check-out cannot be before the first night");
+      await ci.fill(isoDay(41));
+      expect((await co.inputValue()) === isoDay(50), "an earlier check-in leaves check-out alone");
+    }
+    await guest.setViewportSize(DESKTOP);
+  });
+
+  await step("guest chooses a Lisbon stay on the map", async () => {
+    await guest.goto(`${BASE}/stays?city=Lisbon&check_in=${isoDay(60)}&check_out=${isoDay(62)}&adults=2`);
+    const cards = guest.locator("#results li.card");
+    const total = await cards.count();
+    expect(total >= 5, `Lisbon has stays (${total})`);
+    await guest.waitForSelector("#map .pin");
+    const zoom = async () => Number(await guest.locator("#map").getAttribute("data-zoom"));
+    const shown = () => guest.locator("#map .pin").evaluateAll((pins) => pins.map((p) => (p.classList.contains("group") ? parseInt(p.textContent, 10) : 1)));
+    const counts = await shown();
+    expect(counts.reduce((a, b) => a + b, 0) === total, `every stay is on the map once (${counts.join("+")} of ${total})`);
+    expect(counts.length > 1, `the stays are not one dot (${counts.length} markers)`);
+    const prices = await cards.evaluateAll((els) => els.map((e) => e.getAttribute("data-price").replace(/\.00$/, "")));
+    const labels = await guest.locator("#map .pin:not(.group)").allTextContents();
+    expect(labels.length > 0 && labels.every((l) => prices.includes(l)), `markers show the prices (${labels.join(", ")})`);
+    await snap(guest, "stays-lisbon");
+    // List and map in sync, both ways.
+    await cards.first().hover();
+    expect((await guest.locator("#map .pin-at.active").count()) === 1, "hovering a result lights its marker");
+    const single = guest.locator("#map .pin-at", { has: guest.locator(".pin:not(.group)") }).first();
+    const name = (await single.getAttribute("aria-label")).split(",")[0];
+    await single.locator(".pin").hover();
+    const lit = guest.locator("#results li.card.active");
+    expect((await lit.count()) === 1 && (await lit.getAttribute("data-name")) === name, `hovering a marker lights its result (${name})`);
+    await guest.mouse.move(0, 0);
+    await cards.first().getByRole("link").first().focus();
+    expect((await guest.locator("#map .pin-at.active").count()) === 1, "focusing a result lights its marker");
+    // Markers are reached by keyboard; Enter opens one.
+    expect((await single.getAttribute("tabindex")) === "0" && (await single.getAttribute("role")) === "button", "markers are focusable buttons");
+    await single.focus();
+    await guest.keyboard.press("Enter");
+    const link = guest.locator("#map .leaflet-popup a").first();
+    await link.waitFor();
+    expect(await link.evaluate((a) => a === document.activeElement), "Enter on a marker opens it and focuses its link");
+    expect((await link.textContent()).startsWith(name), "the marker's stay");
+    // Zoomed out, nearby stays merge into one marker with their count; Enter on it zooms in.
+    expect(await guest.getByRole("button", { name: "Search this area" }).isHidden(), "no area search before the map moves");
+    for (let i = 0; i < 8 && (await guest.locator("#map .pin.group").count()) === 0; i++) {
+      const z = await zoom();
+      await guest.locator(".leaflet-control-zoom-out").click();
+      await guest.waitForFunction((z) => Number(document.getElementById("map").dataset.zoom) < z, z);
+    }
+    const group = guest.locator("#map .pin-at", { has: guest.locator(".pin.group") }).first();
+    expect((await group.count()) === 1, "markers merge when the map is zoomed out");
+    expect(/^[0-9]+ stays from /.test(await group.getAttribute("aria-label")), "a merged marker says how many stays and from what price");
+    const before = await zoom();
+    await group.focus();
+    await guest.keyboard.press("Enter");
+    await guest.waitForFunction((z) => Number(document.getElementById("map").dataset.zoom) > z, before);
+    expect(await guest.evaluate(() => document.activeElement.classList.contains("pin-at")), "focus stays on the map's markers");
+    // A click on a merged marker zooms in too.
+    const another = guest.locator("#map .pin.group").first();
+    if ((await another.count()) === 1) {
+      const z = await zoom();
+      await another.click();
+      await guest.waitForFunction((z) => Number(document.getElementById("map").dataset.zoom) > z, z);
+    }
+    const area = guest.getByRole("button", { name: "Search this area" });
+    expect(await area.isVisible(), "the moved map offers a search of its area");
+    await snap(guest, "stays-map");
+    await area.click();
+    await guest.waitForURL(/bbox=/);
+    const box = new URL(guest.url()).searchParams.get("bbox").split(",").map(Number);
+    const found = await guest.locator("#results li.card").evaluateAll((els) => els.map((e) => [Number(e.dataset.lat), Number(e.dataset.lon)]));
+    expect(found.length >= 1 && found.length <= total, `the area has stays (${found.length})`);
+    expect(found.every(([la, lo]) => la >= box[0] && la <= box[2] && lo >= box[1] && lo <= box[3]), `every result lies in the area ${box}`);
+    // On a phone the list comes first, and a button switches to the map and back.
+    await guest.setViewportSize(PHONE);
+    expect((await guest.locator("section.map").isHidden()) && (await guest.locator("#results").isVisible()), "the list first on a phone");
+    await guest.getByRole("button", { name: "Show map" }).click();
+    await guest.locator("#map .pin").first().waitFor();
+    expect((await guest.locator("section.map").isVisible()) && (await guest.locator("#results").isHidden()), "the map instead of the list");
+    const inside = await guest.evaluate(() => {
+      const m = document.getElementById("map").getBoundingClientRect();
+      const p = document.querySelector("#map .pin").getBoundingClientRect();
+      return p.left >= m.left && p.right <= m.right && p.top >= m.top && p.bottom <= m.bottom && m.height > 200;
+    });
+    expect(inside, "the map is drawn at the phone's size, with its markers in view");
+    await guest.screenshot({ path: `${SHOTS}/stays-map-shown-phone.png`, fullPage: true });
+    const overflow = await guest.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow <= 1, `the map fits a phone screen (overflows by ${overflow}px)`);
+    await guest.getByRole("button", { name: "Show list" }).click();
+    expect(await guest.locator("#results").isVisible(), "and back to the list");
+    await guest.setViewportSize(DESKTOP);
+  });
+
   let tripText = "";
   let checkoutUrl = "";
   await step("guest searches, books and pays by card", async () => {
@@ -212,7 +356,7 @@ try {
     const card = guest.locator("#results li", { hasText: propertyName });
     expect((await card.count()) === 1, "the new property is in the results");
     await guest.waitForSelector("#map.leaflet-container");
-    expect((await guest.locator("#map path.leaflet-interactive").count()) >= 1, "a marker on the map");
+    expect((await guest.locator("#map .pin-at").count()) >= 1, "a marker on the map");
     // No tile server is configured: the base layer is the shipped country outlines.
     await guest.waitForSelector("#map path.land", { state: "attached" });
     expect((await guest.locator("#map path.land").count()) > 100, "country outlines drawn under the markers");

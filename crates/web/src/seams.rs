@@ -56,6 +56,8 @@ pub struct StayQuery {
     pub property_type: Option<PropertyType>,
     /// Highest total for the stay, in minor units of the property's currency.
     pub max_total_minor: Option<i64>,
+    /// A map view (south, west, north, east) searched instead of the area around the city.
+    pub bbox: Option<(f64, f64, f64, f64)>,
 }
 
 /// A property with its cheapest offer for the stay.
@@ -73,7 +75,7 @@ pub async fn find_stays(ports: &Ports, q: &StayQuery, now: Timestamp) -> Result<
         place_id: None,
         point: None,
         radius_km: None,
-        bbox: None,
+        bbox: q.bbox,
         check_in: q.check_in,
         check_out: q.check_out,
         party: q.party,

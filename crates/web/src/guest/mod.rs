@@ -28,6 +28,9 @@ pub struct SearchForm {
     pub kind: String,
     pub max_price: String,
     pub sort: String,
+    /// A map view, `south,west,north,east` as the API takes it: searches that box instead
+    /// of the area around the city.
+    pub bbox: String,
 }
 
 fn plus_days(d: Date, n: i64) -> Date {

@@ -158,6 +158,21 @@ pub(super) fn markers(cards: &[Card]) -> Vec<Marker> {
 /// far shorter); a longer one is refused before anything is searched or remembered.
 const MAX_DESTINATION: usize = 100;
 
+const MAP_VIEW: &str = "That map area cannot be searched: move the map and choose Search this area again.";
+
+/// The map view a page asks for (`bbox=south,west,north,east`, the API's order): four
+/// numbers, or none. Whether the box makes sense is the search's rule, checked there.
+fn map_view(bbox: &str) -> Result<Option<(f64, f64, f64, f64)>, ()> {
+    if bbox.trim().is_empty() {
+        return Ok(None);
+    }
+    let n = bbox.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<Vec<_>, _>>().map_err(|_| ())?;
+    match n[..] {
+        [south, west, north, east] if n.iter().all(|x| x.is_finite()) => Ok(Some((south, west, north, east))),
+        _ => Err(()),
+    }
+}
+
 /// GET /stays
 pub async fn stays(State(s): State<AppState>, v: Visitor, Query(form): Query<SearchForm>) -> PageResult {
     let now = s.ports.clock.now();
@@ -203,7 +218,12 @@ pub async fn stays(State(s): State<AppState>, v: Visitor, Query(form): Query<Sea
     }
     // Max price is per night, in each property's own currency (major units).
     let max_per_night: Option<f64> = form.max_price.trim().parse::<f64>().ok().filter(|p| *p > 0.0);
+    let Ok(bbox) = map_view(&form.bbox) else {
+        page.error = MAP_VIEW.into();
+        return Ok(render(&page));
+    };
     let q = StayQuery {
+        bbox,
         city: form.city.clone(),
         check_in: ci,
         check_out: co,
@@ -211,7 +231,13 @@ pub async fn stays(State(s): State<AppState>, v: Visitor, Query(form): Query<Sea
         property_type: kind,
         max_total_minor: None,
     };
-    let mut found = find_stays(&s.ports, &q, now).await?;
+    let mut found = match find_stays(&s.ports, &q, now).await {
+        Err(AppError::Invalid { field: "bbox", .. }) => {
+            page.error = MAP_VIEW.into();
+            return Ok(render(&page));
+        }
+        found => found?,
+    };
     if let Some(max) = max_per_night {
         found.retain(|m| {
             let cur = m.cheapest.quote.currency;

@@ -8,6 +8,8 @@ import sys
 
 LAYERS = {
     "innkeep-core": 0,
+    # `innkeep cost`: pure arithmetic over a load profile, measured capacity and price files
+    "innkeep-cost": 0,
     "innkeep-app": 1,
     # outside formats (bank statements, the payment provider's objects): pure parsers on core
     "innkeep-payments": 1,

@@ -280,8 +280,9 @@ fn peak_rss_mib(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-/// Run the benchmark and print a Markdown table of the figures.
-pub async fn run(opts: BenchOptions) -> anyhow::Result<Vec<Figure>> {
+/// Run the benchmark and print a Markdown table of the figures; with `json`, also write the
+/// figures as numbers (with the machine and the date) for `innkeep cost --capacity`.
+pub async fn run(opts: BenchOptions, json: Option<&std::path::Path>) -> anyhow::Result<Vec<Figure>> {
     let dir = tempfile_dir()?;
     println!(
         "# innkeep bench: {} properties, {} s per phase, concurrency {}",
@@ -423,7 +424,44 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<Vec<Figure>> {
         println!("| {} | {} | {} |", f.name, f.innkeep, f.reference);
     }
     let _ = std::fs::remove_dir_all(&dir);
+    if let Some(path) = json {
+        let per_s = |s: &Stats| s.ok as f64 / s.elapsed.as_secs_f64();
+        let doc = json!({
+            "format": "innkeep-bench-embedded/1",
+            "date": jiff::Timestamp::now().to_string(),
+            "machine": machine(),
+            "options": { "properties": opts.properties, "seconds": opts.seconds, "concurrency": opts.concurrency },
+            "note": "one `innkeep serve` process on the embedded defaults (SQLite), measured over HTTP by a load generator on the same machine",
+            "bookings_per_s": http_free,
+            "bookings_hot_per_s": http_hot,
+            "availability_req_per_s": per_s(&stats3),
+            "availability_p99_ms": stats3.p99.as_secs_f64() * 1000.0,
+            "search_req_per_s": per_s(&stats4),
+            "search_p99_ms": stats4.p99.as_secs_f64() * 1000.0,
+            "autocomplete_req_per_s": per_s(&stats5),
+            "events_per_s": events_per_s,
+            "peak_rss_mib": rss,
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&doc)? + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("figures written to {}", path.display());
+    }
     Ok(figures)
+}
+
+/// The machine the figures were measured on: logical cores and the CPU model.
+fn machine() -> serde_json::Value {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    json!({ "cores": cores, "cpu_model": model, "os": std::env::consts::OS, "arch": std::env::consts::ARCH })
 }
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {

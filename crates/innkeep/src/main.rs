@@ -116,11 +116,32 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Monthly cost on a public and on a private cloud for a load profile, from measured capacity.
+    Cost {
+        /// The load profile (TOML; see examples/mid-size.toml).
+        #[arg(long)]
+        profile: PathBuf,
+        /// Per-node capacity measured by `innkeep bench embedded --json FILE`.
+        #[arg(long)]
+        capacity: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = CostFormat::Markdown)]
+        format: CostFormat,
+        /// Write the chart of monthly cost against load (SVG) here.
+        #[arg(long)]
+        chart: Option<PathBuf>,
+    },
     /// Show the effective configuration (secrets masked).
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CostFormat {
+    Markdown,
+    Json,
+    Csv,
 }
 
 /// What every benchmark takes.
@@ -144,6 +165,10 @@ enum BenchCommand {
     Embedded {
         #[command(flatten)]
         load: BenchLoad,
+        /// Also write the figures as numbers, with the machine and the date, to this file
+        /// (the capacity `innkeep cost --capacity` reads).
+        #[arg(long)]
+        json: Option<PathBuf>,
     },
     /// Search and autocomplete only, beside plain SQL.
     Search {
@@ -435,11 +460,39 @@ async fn notify(command: NotifyCommand, store: &innkeep_store::SqlStore) -> anyh
     Ok(())
 }
 
+fn cost(
+    profile: &std::path::Path,
+    capacity: Option<&std::path::Path>,
+    format: CostFormat,
+    chart: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use innkeep_cost as c;
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
+    let text = read(profile)?;
+    let profile = c::Profile::parse(&text).with_context(|| format!("in {}", profile.display()))?;
+    let measured = match capacity {
+        Some(p) => Some(c::Measured::parse(&read(p)?).with_context(|| format!("in {}", p.display()))?),
+        None => None,
+    };
+    let report = c::Report::build(&profile, measured.as_ref(), &c::Prices::bundled()?)?;
+    let out = match format {
+        CostFormat::Markdown => report.markdown(),
+        CostFormat::Json => report.json()?,
+        CostFormat::Csv => report.csv()?,
+    };
+    print!("{out}");
+    if let Some(path) = chart {
+        std::fs::write(path, report.svg()).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("chart written to {}", path.display());
+    }
+    Ok(())
+}
+
 async fn bench(command: BenchCommand) -> anyhow::Result<()> {
     use innkeep_bench as b;
     match command {
-        BenchCommand::Embedded { load: BenchLoad { properties, seconds, concurrency } } => {
-            b::run(b::BenchOptions { properties, seconds, concurrency }).await.map(drop)
+        BenchCommand::Embedded { load: BenchLoad { properties, seconds, concurrency }, json } => {
+            b::run(b::BenchOptions { properties, seconds, concurrency }, json.as_deref()).await.map(drop)
         }
         BenchCommand::Search { load: BenchLoad { properties, seconds, concurrency }, data } => {
             b::run_search(b::BenchOptions { properties, seconds, concurrency }, data).await
@@ -561,6 +614,9 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench { command } => bench(command).await,
+        Command::Cost { profile, capacity, format, chart } => {
+            cost(&profile, capacity.as_deref(), format, chart.as_deref())
+        }
         Command::Events { command, data } => {
             set_data(config, data);
             let store = startup::open_store(config).await?;

@@ -438,6 +438,11 @@ const NEW_ROOM_FORM: &[(&str, &str)] = &[
     ("beds", "1 bed"),
     ("base_rate", "50.00"),
 ];
+/// A load profile with its own capacity, for the operators' cost page.
+const COST_PROFILE: &str = "name = \"authz\"\n[load]\nbookings_per_day = 100\npeak_bookings_per_hour = 20\n\
+    peak_searches_per_s = 2\nclient_events_per_day = 1000\nproperties = 10\nphotos_per_property = 1\nphoto_mb = 1\n\
+    database_gb = 1\ndata_growth_gb_per_month = 0\nretention_months = 1\navailability_target_pct = 99.9\nregions = 1\n\
+    [capacity]\nbookings_per_s = 100\nsearch_req_per_s = 100\navailability_req_per_s = 100\nevents_per_s = 1000\n";
 const CALENDAR_FORM: &[(&str, &str)] = &[("from", "2027-02-20"), ("to", "2027-02-21"), ("price", "999.00")];
 
 /// The web pages of hosts and guests that show or change host A's and guest A's things.
@@ -518,6 +523,10 @@ fn page_rows() -> Vec<Row> {
         page(M::POST, "/ops/people/users/{nothing}/suspend", [303, 403, 403, 403, 403, 404, 403, 403, 403, 403])
             .note("no such user"),
         page(M::GET, "/ops", [303, 403, 403, 403, 403, 200, 403, 403, 403, 303]),
+        page(M::GET, "/ops/cost", [303, 403, 403, 403, 403, 200, 403, 403, 403, 303]),
+        page(M::POST, "/ops/cost", [303, 403, 403, 403, 403, 200, 403, 403, 403, 403])
+            .note("a pasted profile is priced, nothing is stored")
+            .form(&[("profile", COST_PROFILE)]),
     ]
 }
 

@@ -6,6 +6,7 @@
 mod account;
 mod assets;
 mod chart;
+mod cost;
 mod credentials;
 mod guest;
 mod host;
@@ -129,6 +130,7 @@ pub fn routes_with(config: WebConfig) -> Router<AppState> {
         .route("/host/team/keys/{id}/revoke", post(host::key_revoke))
         .route("/ops", get(ops::dashboard))
         .route("/ops/people", get(people::people))
+        .route("/ops/cost", get(cost::show).post(cost::compute))
         .route(security::PATH, get(security::show))
         .route("/account", get(settings::show))
         .route("/account/profile", post(settings::profile))

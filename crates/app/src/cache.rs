@@ -176,7 +176,9 @@ pub fn keys_for(event: &Event) -> Vec<String> {
         | Change::CommissionMetered(_)
         | Change::InvoiceIssued(_)
         | Change::PayoutMade(_)
-        | Change::AuditRecorded(_) => Vec::new(),
+        | Change::AuditRecorded(_)
+        | Change::ReviewPublished(_)
+        | Change::ReviewChanged(_) => Vec::new(),
     }
 }
 

@@ -58,6 +58,8 @@ kinds! {
     InvoiceIssued => "invoice.issued",
     PayoutMade => "payout.made",
     AuditRecorded => "audit.recorded",
+    ReviewPublished => "review.published",
+    ReviewChanged => "review.changed",
 }
 
 impl EventKind {
@@ -175,6 +177,10 @@ pub enum Change {
     PayoutMade(crate::billing::Payout),
     /// An entry was added to the audit log (who did what, when, from where).
     AuditRecorded(crate::audit::Entry),
+    /// A guest reviewed a stay.
+    ReviewPublished(crate::review::Review),
+    /// A review was answered, hidden or shown again.
+    ReviewChanged(crate::review::Review),
 }
 
 impl Change {
@@ -202,6 +208,8 @@ impl Change {
             Change::InvoiceIssued(_) => EventKind::InvoiceIssued,
             Change::PayoutMade(_) => EventKind::PayoutMade,
             Change::AuditRecorded(_) => EventKind::AuditRecorded,
+            Change::ReviewPublished(_) => EventKind::ReviewPublished,
+            Change::ReviewChanged(_) => EventKind::ReviewChanged,
         }
     }
 
@@ -226,6 +234,7 @@ impl Change {
             Change::InvoiceIssued(i) => serde_json::to_value(i),
             Change::PayoutMade(p) => serde_json::to_value(p),
             Change::AuditRecorded(e) => serde_json::to_value(e),
+            Change::ReviewPublished(r) | Change::ReviewChanged(r) => serde_json::to_value(r),
         }
     }
 }
@@ -329,6 +338,8 @@ impl Event {
             EventKind::InvoiceIssued => Change::InvoiceIssued(de(p)?),
             EventKind::PayoutMade => Change::PayoutMade(de(p)?),
             EventKind::AuditRecorded => Change::AuditRecorded(de(p)?),
+            EventKind::ReviewPublished => Change::ReviewPublished(de(p)?),
+            EventKind::ReviewChanged => Change::ReviewChanged(de(p)?),
         })
     }
 }

@@ -32,6 +32,7 @@ pub mod payment;
 pub mod photo;
 pub mod report;
 pub mod requests;
+pub mod review;
 pub mod search;
 pub mod store;
 pub mod suggest;

@@ -467,6 +467,7 @@ pub trait Store:
     + crate::operator::Directory
     + crate::audit::AuditLog
     + crate::data_rights::DataRights
+    + crate::review::ReviewStore
     + Send
     + Sync
     + 'static

@@ -50,4 +50,6 @@ id_type!(
     EventId,
     /// A photo of a property.
     PhotoId,
+    /// A guest's review of a stay.
+    ReviewId,
 );

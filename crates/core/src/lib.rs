@@ -19,6 +19,7 @@ pub mod payment;
 pub mod photo;
 pub mod property;
 pub mod quote;
+pub mod review;
 pub mod room_type;
 pub mod stay;
 pub mod team;
@@ -34,6 +35,7 @@ pub use payment::{PaymentMethod, PaymentStatus, PaymentTiming};
 pub use photo::{ImageKind, MAX_PHOTO_BYTES, PhotoError};
 pub use property::{Address, Amenity, CountryCode, PropertyDraft, PropertyError, PropertyType, TimeZoneName};
 pub use quote::{NightPrice, Quote, QuoteLine};
+pub use review::{ReviewError, Scores};
 pub use room_type::{
     Charge, ChargeKind, LosDiscount, NightOverride, Occupancy, RatePlan, RoomTypeDraft, RoomTypeError, SeasonalRule,
 };

@@ -237,6 +237,7 @@ const HOLD: &str = r#"{"room_type_id": "{room_type_a}", "check_in": "2027-02-01"
     "guest": {"name": "Ana Silva", "email": "ana@example.com", "phone": "+351 912 345 678"}}"#;
 const NEW_BOOKING: &str = r#"{"room_type_id": "{room_type_a}", "check_in": "2027-02-15", "check_out": "2027-02-17",
     "adults": 1, "guest": {"name": "Someone", "email": "someone@example.com"}}"#;
+const REVIEW: &str = r#"{"scores": {"cleanliness": 9, "location": 10, "value": 8, "staff": 9, "comfort": 8}, "text": "Quiet and bright."}"#;
 const EVENTS: &str = r#"[{"type": "view", "client_id": "authz-matrix", "occurred_at": "2027-01-04T09:59:00Z", "property_id": "{property_a}"}]"#;
 
 /// Every route of the JSON API. Targets belong to host A (`property_a`, `room_type_a`,
@@ -331,6 +332,20 @@ fn api_rows() -> Vec<Row> {
         api(M::POST, "/api/v1/bookings/{confirmed_a}/check-in", [401, 403, 404, 200, 404, 200, 200, 200, 403, 403]).changes(),
         api(M::POST, "/api/v1/bookings/{checked_in_a}/complete", [401, 403, 404, 200, 404, 200, 200, 200, 403, 403]).changes(),
         api(M::POST, "/api/v1/bookings/{confirmed_a}/no-show", [401, 403, 404, 200, 404, 200, 200, 200, 403, 403]).changes(),
+        api(M::POST, "/api/v1/bookings/{completed_a}/review", [401, 201, 404, 404, 404, 404, 404, 404, 404, 403])
+            .note("the guest of a completed stay reviews it")
+            .json(REVIEW)
+            .changes(),
+        api(M::GET, "/api/v1/properties/{property_a}/reviews", [200; 10]),
+        api(M::GET, "/api/v1/reviews/{review_a}", [200; 10]),
+        api(M::POST, "/api/v1/reviews/{review_a}/reply", [401, 404, 404, 200, 404, 403, 200, 403, 403, 403])
+            .json(r#"{"text": "Thank you for staying."}"#)
+            .changes(),
+        api(M::POST, "/api/v1/reviews/{review_a}/reports", [401, 204, 204, 204, 204, 204, 204, 204, 204, 403])
+            .json(r#"{"reason": "spam"}"#)
+            .changes(),
+        api(M::PUT, "/api/v1/reviews/{review_a}/hidden", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403]).changes(),
+        api(M::DELETE, "/api/v1/reviews/{review_a}/hidden", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403]).changes(),
         api(M::POST, "/api/v1/bookings/{held_a}/payments", [401, 201, 404, 403, 404, 403, 403, 403, 403, 403])
             .json(r#"{"method": "bank_transfer"}"#)
             .header("Idempotency-Key", "authz-pay-key")
@@ -443,6 +458,8 @@ const COST_PROFILE: &str = "name = \"authz\"\n[load]\nbookings_per_day = 100\npe
     peak_searches_per_s = 2\nclient_events_per_day = 1000\nproperties = 10\nphotos_per_property = 1\nphoto_mb = 1\n\
     database_gb = 1\ndata_growth_gb_per_month = 0\nretention_months = 1\navailability_target_pct = 99.9\nregions = 1\n\
     [capacity]\nbookings_per_s = 100\nsearch_req_per_s = 100\navailability_req_per_s = 100\nevents_per_s = 1000\n";
+const REVIEW_FORM: &[(&str, &str)] =
+    &[("cleanliness", "9"), ("location", "9"), ("value", "8"), ("staff", "9"), ("comfort", "9"), ("text", "Nice.")];
 const CALENDAR_FORM: &[(&str, &str)] = &[("from", "2027-02-20"), ("to", "2027-02-21"), ("price", "999.00")];
 
 /// The web pages of hosts and guests that show or change host A's and guest A's things.
@@ -495,6 +512,9 @@ fn page_rows() -> Vec<Row> {
         page(M::GET, "/trips/{confirmed_a}", [303, 200, 404, 404, 404, 404, 404, 404, 404, 303]),
         page(M::GET, "/trips/{confirmed_a}/calendar.ics", [303, 200, 404, 404, 404, 404, 404, 404, 404, 303]),
         page(M::GET, "/trips/{confirmed_a}/receipt", [303, 200, 404, 404, 404, 404, 404, 404, 404, 303]),
+        page(M::POST, "/trips/{completed_a}/review", [303, 303, 404, 404, 404, 404, 404, 404, 404, 403])
+            .form(REVIEW_FORM)
+            .changes(),
         page(M::GET, "/trips/{confirmed_a}/cancel", [303, 200, 404, 200, 404, 200, 200, 200, 200, 303]),
         page(M::POST, "/trips/{confirmed_a}/cancel", [303, 303, 404, 303, 404, 303, 303, 403, 403, 403]).changes(),
         page(M::POST, "/checkout/{held_a}/pay", [303, 303, 404, 403, 404, 403, 403, 403, 403, 403])
@@ -739,6 +759,24 @@ async fn objects_of_a(app: &TestApp, cast: &Cast, n: usize) -> Vec<(&'static str
     let checked_in = booking(app, guest, &room_type, "2027-02-08", "2027-02-10").await;
     act(app, guest, &checked_in, "confirm").await;
     act(app, host, &checked_in, "check-in").await;
+    // Two completed stays: one to review, one reviewed.
+    let mut completed = Vec::new();
+    for (check_in, check_out) in [("2027-02-14", "2027-02-16"), ("2027-02-17", "2027-02-19")] {
+        let b = booking(app, guest, &room_type, check_in, check_out).await;
+        act(app, guest, &b, "confirm").await;
+        act(app, host, &b, "check-in").await;
+        act(app, host, &b, "complete").await;
+        completed.push(b);
+    }
+    let r = app
+        .post(
+            &format!("/api/v1/bookings/{}/review", completed[1]),
+            Some(guest),
+            serde_json::from_str::<Value>(REVIEW).expect("a review body"),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let review = r.body["id"].as_str().expect("review id").to_string();
     let paying = booking(app, guest, &room_type, "2027-02-11", "2027-02-13").await;
     let r = app
         .client
@@ -776,6 +814,8 @@ async fn objects_of_a(app: &TestApp, cast: &Cast, n: usize) -> Vec<(&'static str
         ("confirmed_a", confirmed),
         ("checked_in_a", checked_in),
         ("paying_a", paying),
+        ("completed_a", completed[0].clone()),
+        ("review_a", review),
         ("payment_a", payment),
     ]
 }
@@ -833,6 +873,7 @@ const OWNER_READS: &[(Who, &str)] = &[
     (Who::GuestA, "/api/v1/me"),
     (Who::GuestA, "/api/v1/payments/{payment_a}"),
     (Who::GuestA, "/api/v1/bookings/{held_a}/payments"),
+    (Who::GuestA, "/api/v1/reviews/{review_a}"),
     (Who::HostA, "/api/v1/webhooks/{webhook_a}"),
     (Who::HostB, "/api/v1/properties/{property_b}"),
     (Who::HostB, "/api/v1/properties/{property_b}/room-types"),

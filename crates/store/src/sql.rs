@@ -15,6 +15,7 @@ mod operator;
 mod outbox;
 mod payments;
 mod photos;
+mod reviews;
 mod team;
 mod two_factor;
 

@@ -100,6 +100,7 @@ pub fn routes_with(config: WebConfig) -> Router<AppState> {
         .route("/trips/{id}", get(guest::trip))
         .route("/trips/{id}/calendar.ics", get(guest::trip_calendar))
         .route("/trips/{id}/receipt", get(guest::trip_receipt))
+        .route("/trips/{id}/review", post(guest::trip_review))
         .route("/trips/{id}/cancel", get(guest::cancel_preview).post(guest::cancel))
         .route("/signin", get(account::signin_form).post(account::signin))
         .route("/signup", get(account::signup_form).post(account::signup))

@@ -407,3 +407,57 @@ async fn a_host_finds_the_city_through_the_gazetteer_instead_of_typing_coordinat
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("No city of that name was found in PT"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn a_guest_reviews_a_finished_stay_and_the_rating_shows_on_the_property_and_the_results() {
+    let t = test_web().await;
+    let (_, property, id) = confirmed_booking(&t).await;
+    let b = t.ports.store.booking(id).await.unwrap().unwrap();
+    // The host's staff act with every duty of the tenant (an admin would do the same).
+    let staff = innkeep_app::Actor::new(b.user_id, Role::Admin, None);
+    let mut ana = Browser::default();
+    ana.sign_in(&t, "ana@example.com").await;
+    let page = ana.get(&t, &format!("/trips/{id}")).await;
+    assert!(!page.body.contains("How was your stay?"), "not over yet: no form");
+
+    let now = t.ports.clock.now();
+    for action in [innkeep_app::booking::Action::CheckIn, innkeep_app::booking::Action::Complete] {
+        innkeep_app::booking::act(&t.ports, &staff, id, action, now).await.unwrap();
+    }
+    let page = ana.get(&t, &format!("/trips/{id}")).await;
+    assert!(page.body.contains("How was your stay?"), "{}", page.body);
+    let csrf = page.input("csrf");
+    // A missing score is said next to its field, with what was chosen kept.
+    let partial = [("csrf", csrf.as_str()), ("cleanliness", "9"), ("location", "10"), ("text", "Bright.")];
+    let r = ana.post(&t, &format!("/trips/{id}/review"), &partial).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("id=\"value_err\">Choose a score for value from 1 to 10.</p>"), "{}", r.body);
+    assert!(r.body.contains("<option value=\"10\" selected>10</option>"), "the choice is kept");
+    assert!(t.ports.store.review_of_booking(id).await.unwrap().is_none(), "nothing written");
+
+    let full = [
+        ("csrf", csrf.as_str()),
+        ("cleanliness", "9"),
+        ("location", "10"),
+        ("value", "7"),
+        ("staff", "8"),
+        ("comfort", "9"),
+        ("text", "Bright and quiet."),
+    ];
+    let r = ana.post(&t, &format!("/trips/{id}/review"), &full).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, format!("/trips/{id}?reviewed=1")), "{}", r.body);
+    let page = ana.get(&t, &r.location()).await;
+    assert!(page.body.contains("Thank you: your review is published."), "{}", page.body);
+    assert!(page.body.contains("Your review") && !page.body.contains("How was your stay?"), "{}", page.body);
+    // Sending the form again writes nothing more.
+    let again = ana.post(&t, &format!("/trips/{id}/review"), &full).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", again.body);
+    assert!(again.body.contains("This stay has been reviewed already."), "{}", again.body);
+
+    let page = Browser::default().get(&t, &format!("/properties/{property}")).await;
+    assert!(page.body.contains("8.6 · 1 review"), "{}", page.body);
+    assert!(page.body.contains("Bright and quiet.") && page.body.contains("Ana"), "{}", page.body);
+    let results =
+        Browser::default().get(&t, "/stays?city=Lisbon&check_in=2027-03-01&check_out=2027-03-03&sort=rating").await;
+    assert!(results.body.contains("8.6 · 1 review"), "{}", results.body);
+}

@@ -14,6 +14,7 @@ pub mod operator;
 pub mod payments;
 pub mod photos;
 pub mod problems;
+pub mod reviews;
 pub mod schemas;
 pub mod search;
 pub mod team;

@@ -25,6 +25,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         search::search, search::places, search::reverse, search::recent,
         ingest::post,
         photos::upload, photos::list,
+        super::reviews::create, super::reviews::list, super::reviews::get, super::reviews::reply,
+        super::reviews::report, super::reviews::hide, super::reviews::show,
         payments::create, payments::get, payments::of_booking, payments::import,
         payments::create_refund, payments::refunds, payments::stripe_webhook,
         billing::set_rate, billing::get_rate, billing::invoices, billing::invoice,

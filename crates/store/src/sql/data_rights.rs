@@ -247,6 +247,9 @@ impl DataRights for SqlStore {
                 "DELETE FROM two_factor_recovery_codes WHERE user_id = $1",
                 "DELETE FROM two_factor WHERE user_id = $1",
                 "DELETE FROM search_history WHERE user_id = $1",
+                // Their reviews stay with the property, signed by no one; their reports go.
+                "UPDATE reviews SET author = 'Former guest' WHERE user_id = $1",
+                "DELETE FROM review_reports WHERE user_id = $1",
             ] {
                 sqlx::query(sql).bind(&id).execute(&mut *tx).await.map_err(db_err)?;
             }

@@ -148,6 +148,50 @@ pub(crate) fn refund_terms(p: &Property, check_in: Date, total: Money) -> Result
     Ok(out)
 }
 
+/// A review as the pages show it.
+pub(crate) struct ReviewLine {
+    pub id: String,
+    pub author: String,
+    pub overall: String,
+    pub aspects: Vec<(String, u8)>,
+    pub text: String,
+    pub date: String,
+    pub reply: String,
+}
+
+impl ReviewLine {
+    pub(crate) fn of(r: &innkeep_app::review::Review) -> ReviewLine {
+        ReviewLine {
+            id: r.id.to_string(),
+            author: r.author.clone(),
+            overall: innkeep_core::review::score_label(r.overall),
+            aspects: r.scores.aspects().iter().map(|(a, s)| (aspect_label(a), *s)).collect(),
+            text: r.text.clone(),
+            date: r.created_at.strftime("%B %Y").to_string(),
+            reply: r.reply.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// An aspect's name as people read it.
+pub(crate) fn aspect_label(aspect: &str) -> String {
+    let mut c = aspect.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+/// A rating in words: "8.6 · 12 reviews" ("" without reviews).
+pub(crate) fn rating_label(r: Option<&innkeep_app::review::Rating>) -> String {
+    match r {
+        Some(r) => format!(
+            "{} · {} review{}",
+            innkeep_core::review::score_label(r.average),
+            r.count,
+            if r.count == 1 { "" } else { "s" }
+        ),
+        None => String::new(),
+    }
+}
+
 mod checkout;
 mod property;
 mod search;

@@ -56,6 +56,9 @@ pub(super) struct PropertyPage {
     strip_days: Vec<String>,
     strip: Vec<(String, Vec<StripCell>)>,
     photos: Vec<crate::host::PhotoView>,
+    /// "8.6 · 12 reviews" ("" before the first review).
+    rating: String,
+    reviews: Vec<ReviewLine>,
 }
 
 /// GET /properties/{id}
@@ -87,7 +90,12 @@ pub async fn property(
             .iter()
             .map(crate::host::PhotoView::of)
             .collect(),
+        rating: String::new(),
+        reviews: Vec::new(),
     };
+    let (rating, reviews) = innkeep_app::review::property_reviews(&s.ports, id, 10, 0).await?;
+    page.rating = rating_label(rating.as_ref());
+    page.reviews = reviews.iter().map(ReviewLine::of).collect();
     match form.stay() {
         Ok((ci, co, party)) => {
             page.nights = nights_between(ci, co);

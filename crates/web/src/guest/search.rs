@@ -105,6 +105,8 @@ pub(super) struct Card {
     lon: f64,
     initial: String,
     photo: Option<crate::host::PhotoView>,
+    /// "8.6 · 12 reviews" ("" before the first review).
+    rating: String,
 }
 
 pub(super) struct Marker {
@@ -253,6 +255,12 @@ pub async fn stays(State(s): State<AppState>, v: Visitor, Query(form): Query<Sea
     }
     let ids: Vec<PropertyId> = found.iter().map(|m| m.property.id).collect();
     let covers = s.ports.store.cover_photos(&ids).await.map_err(AppError::from)?;
+    let ratings = s.ports.store.ratings(&ids).await.map_err(AppError::from)?;
+    let rating_of = |id: PropertyId| ratings.iter().find(|r| r.property_id == id);
+    if form.sort == "rating" {
+        // Best rated first; unrated last, cheapest first among equals (the order before).
+        found.sort_by_key(|m| std::cmp::Reverse(rating_of(m.property.id).map_or(0, |r| r.average)));
+    }
     page.cards = found
         .iter()
         .map(|m| {
@@ -274,6 +282,7 @@ pub async fn stays(State(s): State<AppState>, v: Visitor, Query(form): Query<Sea
                 lon: m.property.draft.longitude,
                 initial: initial(&m.property.draft.name),
                 photo: covers.iter().find(|c| c.property_id == m.property.id).map(crate::host::PhotoView::of),
+                rating: rating_label(rating_of(m.property.id)),
             }
         })
         .collect();

@@ -296,15 +296,56 @@ pub(super) struct TripPage {
     cancellable: bool,
     /// The stay is still to come (its calendar entry is offered).
     upcoming: bool,
+    /// The guest's review of the stay, once written.
+    review: Option<ReviewLine>,
+    /// The stay is over and not reviewed yet, within the window: the form is shown.
+    may_review: bool,
+    /// (key, label) of each scored aspect.
+    aspects: Vec<(String, String)>,
+    review_form: Fields,
+    review_errors: FormErrors,
+    flash: String,
 }
 
-/// GET /trips/{id}: the stay, its price, what was paid, the cancellation terms and what can be done.
-pub async fn trip(State(s): State<AppState>, v: Visitor, Path(id): Path<String>) -> PageResult {
-    let (b, p, room, payments) = trip_parts(&s, &v, &id).await?;
+/// GET /trips/{id}: the stay, its price, what was paid, the cancellation terms, what can
+/// be done, and (once the stay is over) the guest's review or the form to write it.
+pub async fn trip(
+    State(s): State<AppState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    Query(q): Query<TripQuery>,
+) -> PageResult {
+    let mut page = trip_page(&s, &v, &id, Fields::default(), FormErrors::default()).await?;
+    if !q.reviewed.is_empty() && page.review.is_some() {
+        page.flash = "Thank you: your review is published.".into();
+    }
+    let mut r = render(&page);
+    r.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+/// `?reviewed=1` after a review is written (the words are the site's own).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TripQuery {
+    reviewed: String,
+}
+
+async fn trip_page(
+    s: &AppState,
+    v: &Visitor,
+    id: &str,
+    review_form: Fields,
+    review_errors: FormErrors,
+) -> Result<TripPage, PageError> {
+    let (b, p, room, payments) = trip_parts(s, v, id).await?;
     let now = s.ports.clock.now();
     let live = matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed | BookingStatus::CheckedIn);
     let refs: Vec<&Payment> = payments.iter().collect();
-    let page = TripPage {
+    let review = s.ports.store.review_of_booking(b.id).await.map_err(AppError::from)?;
+    let may_review = review.is_none()
+        && innkeep_core::review::may_review(b.status, b.check_out, p.draft.time_zone.today(now)).is_ok();
+    Ok(TripPage {
         ctx: v.ctx(format!("Your stay at {}", p.draft.name)),
         id: b.id.to_string(),
         property_id: p.id.to_string(),
@@ -325,10 +366,53 @@ pub async fn trip(State(s): State<AppState>, v: Visitor, Path(id): Path<String>)
         held: b.status == BookingStatus::Held && b.hold_expires_at.is_some_and(|t| t > now),
         cancellable: matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed),
         upcoming: live && b.check_out >= utc_today(now),
+        review: review.as_ref().map(ReviewLine::of),
+        may_review,
+        aspects: innkeep_core::Scores { cleanliness: 0, location: 0, value: 0, staff: 0, comfort: 0 }
+            .aspects()
+            .iter()
+            .map(|(a, _)| (a.to_string(), aspect_label(a)))
+            .collect(),
+        review_form,
+        review_errors,
+        flash: String::new(),
+    })
+}
+
+/// POST /trips/{id}/review: the guest reviews the stay (scores 1 to 10 per aspect, words).
+pub async fn trip_review(State(s): State<AppState>, v: Visitor, Path(id): Path<String>, f: Fields) -> PageResult {
+    let actor = v.actor()?;
+    let booking: BookingId = id.parse().map_err(|_| PageError::NotFound)?;
+    let mut errors = FormErrors::default();
+    let mut score = |aspect: &str| -> u8 {
+        match f.get(aspect).parse::<u8>() {
+            Ok(n) if (1..=10).contains(&n) => n,
+            _ => {
+                errors.set(aspect, format!("Choose a score for {} from 1 to 10.", aspect_label(aspect).to_lowercase()));
+                0
+            }
+        }
     };
-    let mut r = render(&page);
-    r.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
-    Ok(r)
+    let scores = innkeep_core::Scores {
+        cleanliness: score("cleanliness"),
+        location: score("location"),
+        value: score("value"),
+        staff: score("staff"),
+        comfort: score("comfort"),
+    };
+    if f.get("text").chars().count() > innkeep_core::review::MAX_REVIEW_TEXT {
+        errors.set("text", format!("A review is at most {} characters.", innkeep_core::review::MAX_REVIEW_TEXT));
+    }
+    if errors.fields.is_empty() {
+        let new = innkeep_app::review::NewReview { scores, text: f.get("text") };
+        match innkeep_app::review::write_review(&s.ports, &actor, booking, new, s.ports.clock.now()).await {
+            Ok(_) => return Ok(crate::redirect::to(&format!("/trips/{booking}?reviewed=1"))),
+            Err(e @ (AppError::Invalid { .. } | AppError::Conflict(_))) => errors.general = crate::page::words(&e),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let page = trip_page(&s, &v, &id, f, errors).await?;
+    Ok(crate::page::render_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 
 /// GET /trips/{id}/calendar.ics: the stay for the guest's calendar (the same entry, and

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Make sure the servers and tools the tests use are present on loopback: PostgreSQL,
 # NATS with JetStream, Redis, an S3 API (moto, from PyPI), the OpenAPI validator and client
-# generator (from PyPI), Chromium and Node. Start them, or install them from Debian's packages
-# (moto, the OpenAPI tools, aiosmtpd and icalendar from PyPI), only when missing, so this is safe to run again.
+# generator (from PyPI), Chromium and Node, and the browser journeys' npm packages. Start them,
+# or install them from Debian's packages (moto, the OpenAPI tools, aiosmtpd and icalendar from
+# PyPI, playwright-core and axe-core from npm), only when missing, so this is safe to run again.
 set -euo pipefail
 
 have_port() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -75,5 +76,21 @@ echo "xmllint: $(xmllint --version 2>&1 | head -1); strace: $(strace -V 2>&1 | h
 # Chromium and Node for the browser journeys.
 [ -x /usr/bin/chromium ] || apt_install chromium
 command -v node >/dev/null || apt_install nodejs npm
+command -v npm >/dev/null || apt_install npm
 echo "chromium: $(/usr/bin/chromium --version 2>/dev/null | head -1)"
 echo "node: $(node --version)"
+
+# The journeys' npm packages (playwright-core, axe-core) at the versions tests/browser's
+# package-lock.json pins, from the npm registry; installed again only when one is missing or
+# at another version.
+browser_dir="$(cd "$(dirname "$0")/../tests/browser" && pwd)"
+if ! (cd "$browser_dir" && node -e '
+  const fs = require("fs");
+  for (const [path, pkg] of Object.entries(require("./package-lock.json").packages)) {
+    if (!path) continue;
+    const installed = fs.existsSync(`${path}/package.json`) && JSON.parse(fs.readFileSync(`${path}/package.json`, "utf8")).version;
+    if (installed !== pkg.version) process.exit(1);
+  }') 2>/dev/null; then
+  (cd "$browser_dir" && npm ci --no-audit --no-fund >/dev/null)
+fi
+echo "npm packages (tests/browser): $(cd "$browser_dir" && node -p 'Object.entries(require("./package-lock.json").packages).filter(([p]) => p).map(([p, v]) => p.replace("node_modules/", "") + " " + v.version).join(", ")')"

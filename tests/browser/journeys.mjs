@@ -1,9 +1,11 @@
 // Browser journeys through Innkeep's web pages, against a running server with demo data:
 //   node tests/browser/journeys.mjs http://127.0.0.1:8080
 // Uses Debian's chromium through playwright-core; saves screenshots at desktop and phone
-// widths to docs/screenshots/. Exits non-zero on the first failed step.
+// widths to docs/screenshots/; runs axe-core's WCAG 2.2 AA rules on every page it visits, at
+// both widths. Exits non-zero on the first failed step.
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createHmac } from "node:crypto";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -44,21 +46,69 @@ function expect(cond, message) {
   if (!cond) throw new Error(`expectation failed: ${message}`);
 }
 
-// Accessibility basics on every page shot: each visible form control has a label (or an
-// aria-label) and each image has an alt attribute.
-async function accessible(page, name) {
-  const missing = await page.evaluate(() => {
-    const out = [];
-    for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
-      if (!(el.labels && el.labels.length) && !el.getAttribute("aria-label")) out.push(`${el.tagName} ${el.name}`);
-    }
-    for (const img of document.querySelectorAll("img")) {
-      if (!img.hasAttribute("alt")) out.push(`img ${img.src}`);
-    }
-    return out;
-  });
-  expect(missing.length === 0, `${name}: unlabelled controls or images: ${missing.join(", ")}`);
+// axe-core (tests/browser/package.json pins it) with the rules of WCAG 2.0, 2.1 and 2.2 at
+// levels A and AA; any violation fails the journey.
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+
+// Every page of Innkeep the journeys load, by route (ids as ":id", the query's names sorted), and
+// the routes axe has checked: at the end, a page loaded but never checked fails the journeys.
+const loaded = new Map();
+const checked = new Set();
+function route(url) {
+  const u = new URL(url);
+  const path = u.pathname.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, ":id");
+  const names = [...new Set(u.searchParams.keys())].sort();
+  return names.length ? `${path}?${names.join("&")}` : path;
 }
+
+// axe's violations on the page as it is now, one line each: the rule, its impact, the page and
+// the offending nodes' selectors.
+async function axeViolations(page, name, width) {
+  // Evaluated through the DevTools protocol, which the page's CSP does not govern. Not
+  // page.addScriptTag({ content }): that is an inline script, which the CSP (script-src 'self')
+  // refuses, and creating the contexts with bypassCSP would switch the CSP off for the whole
+  // journey, so the check below that no page breaks it could no longer fail.
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async (tags) => {
+    const result = await window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => n.target.map((t) => (Array.isArray(t) ? t.join(" >>> ") : t)).join(" ")),
+    }));
+  }, AXE_TAGS);
+  return violations.map((v) => `${v.id} (${v.impact}) on ${name} at ${width} width, ${page.url()}: ${v.help}: ${v.nodes.join(" | ")}`);
+}
+
+// Checks the page with axe at desktop and phone widths; with `shots`, saves a screenshot at each
+// and checks that the page does not scroll sideways on a phone. Leaves the page at desktop width.
+async function check(page, name, shots) {
+  const found = [];
+  await page.setViewportSize(DESKTOP);
+  found.push(...(await axeViolations(page, name, "desktop")));
+  if (shots) await page.screenshot({ path: `${SHOTS}/${name}-desktop.png`, fullPage: true });
+  await page.setViewportSize(PHONE);
+  found.push(...(await axeViolations(page, name, "phone")));
+  if (shots) {
+    await page.screenshot({ path: `${SHOTS}/${name}-phone.png`, fullPage: true });
+    // No horizontal scrolling of the page itself at phone width.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow <= 1, `${name} fits a phone screen (overflows by ${overflow}px)`);
+  }
+  await page.setViewportSize(DESKTOP);
+  checked.add(route(page.url()));
+  noViolations(found);
+}
+
+// Fails the step with every violation found, one a line.
+function noViolations(found) {
+  expect(found.length === 0, `accessibility violations (axe, WCAG 2.2 AA):\n  ${found.join("\n  ")}`);
+}
+
+// A page the journeys pass through without a screenshot: checked all the same.
+const audit = (page, name) => check(page, name, false);
 
 // A photo for the host to upload: a small drawing rendered by the browser, as a JPEG.
 async function samplePhoto(browser) {
@@ -78,15 +128,7 @@ async function samplePhoto(browser) {
 }
 
 async function snap(page, name) {
-  await accessible(page, name);
-  await page.setViewportSize(DESKTOP);
-  await page.screenshot({ path: `${SHOTS}/${name}-desktop.png`, fullPage: true });
-  await page.setViewportSize(PHONE);
-  await page.screenshot({ path: `${SHOTS}/${name}-phone.png`, fullPage: true });
-  // No horizontal scrolling of the page itself at phone width.
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  expect(overflow <= 1, `${name} fits a phone screen (overflows by ${overflow}px)`);
-  await page.setViewportSize(DESKTOP);
+  await check(page, name, true);
 }
 
 async function newPage(browser, problems) {
@@ -98,6 +140,10 @@ async function newPage(browser, problems) {
     if (m.type() === "error" && !refusedForm) problems.push(`${page.url()}: console error: ${m.text()}`);
   });
   page.on("pageerror", (e) => problems.push(`${page.url()}: script error: ${e.message}`));
+  // The card provider's page (the fake of it, on its own origin) is not Innkeep's to check.
+  page.on("load", () => {
+    if (page.url().startsWith(`${BASE}/`)) loaded.set(route(page.url()), page.url());
+  });
   return page;
 }
 
@@ -106,12 +152,14 @@ let recoveryCodes = [];
 
 async function signIn(page, email, code) {
   await page.goto(`${BASE}/signin`);
+  if (!checked.has("/signin")) await audit(page, "signin");
   await page.getByLabel("E-mail").fill(email);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForLoadState();
   if (code) {
     // Two-factor sign-in: the page asks for the code and keeps the address.
+    await audit(page, "signin-code");
     await page.getByLabel("Authentication code").fill(code);
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
@@ -160,6 +208,7 @@ try {
     await host.getByRole("button", { name: "Create property" }).click();
     await host.waitForURL(/\/host\/properties\/[0-9a-f-]{36}$/);
     expect((await host.locator("h1").textContent()).includes(propertyName), "property page shows its name");
+    await audit(host, "host-property-new");
   });
 
   await step("host uploads a photo", async () => {
@@ -183,6 +232,7 @@ try {
     await host.getByLabel("VAT % (optional)").fill("6");
     await host.getByRole("button", { name: "Add room type" }).click();
     await host.waitForURL(/\/host\/room-types\/[0-9a-f-]{36}\/calendar/);
+    await audit(host, "host-calendar-new");
   });
 
   await step("host sets rates on a range", async () => {
@@ -321,6 +371,7 @@ try {
     const found = await guest.locator("#results li.card").evaluateAll((els) => els.map((e) => [Number(e.dataset.lat), Number(e.dataset.lon)]));
     expect(found.length >= 1 && found.length <= total, `the area has stays (${found.length})`);
     expect(found.every(([la, lo]) => la >= box[0] && la <= box[2] && lo >= box[1] && lo <= box[3]), `every result lies in the area ${box}`);
+    await audit(guest, "stays-area");
     // On a phone the list comes first, and a button switches to the map and back.
     await guest.setViewportSize(PHONE);
     expect((await guest.locator("section.map").isHidden()) && (await guest.locator("#results").isVisible()), "the list first on a phone");
@@ -334,6 +385,8 @@ try {
     });
     expect(inside, "the map is drawn at the phone's size, with its markers in view");
     await guest.screenshot({ path: `${SHOTS}/stays-map-shown-phone.png`, fullPage: true });
+    // The map instead of the list exists only at phone width: checked there.
+    noViolations(await axeViolations(guest, "stays-map-shown", "phone"));
     const overflow = await guest.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow <= 1, `the map fits a phone screen (overflows by ${overflow}px)`);
     await guest.getByRole("button", { name: "Show list" }).click();
@@ -397,6 +450,7 @@ try {
       console.error(`at ${guest.url()}: ${await guest.locator("main").textContent()}`);
       throw e;
     }
+    await audit(guest, "confirmed");
     await guest.goto(`${BASE}/trips`);
     tripText = await guest.locator(".trip", { hasText: propertyName }).first().textContent();
     expect(tripText.includes("confirmed"), "the trip is confirmed");
@@ -451,6 +505,7 @@ try {
     expect(imported.status === 200 && imported.body.paid === 1, `the statement pays it (${JSON.stringify(imported.body)})`);
     await guest.goto(`${BASE}/checkout/${booking}`);
     expect(await guest.getByRole("heading", { name: "Booking confirmed" }).isVisible(), "the transfer confirmed the booking");
+    await audit(guest, "confirmed-by-transfer");
   });
 
   await step("host sees the booking arrive", async () => {
@@ -471,6 +526,7 @@ try {
     await guest.getByRole("button", { name: /Yes, cancel/ }).click();
     await guest.waitForURL(/cancelled=/);
     expect(await guest.getByText("Booking cancelled").isVisible(), "cancelled");
+    await audit(guest, "cancelled");
     // The policy's refund goes back to the card through the provider, a moment later.
     let trip = "";
     for (let i = 0; i < 80 && !/refunded EUR/.test(trip); i++) {
@@ -489,6 +545,7 @@ try {
     await host.getByLabel("IBAN").fill("DE89 3704 0044 0532 0130 01");
     await host.getByRole("button", { name: "Save payout account" }).click();
     expect(await host.getByText("not a valid IBAN").isVisible(), "a mistyped IBAN is refused");
+    await audit(host, "host-money-refused");
     await host.getByLabel("IBAN").fill("DE89 3704 0044 0532 0130 00");
     await host.getByRole("button", { name: "Save payout account" }).click();
     await host.waitForURL(/saved=1/);
@@ -517,6 +574,10 @@ try {
     await snap(admin, "ops");
   });
 
+  await step("every page the journeys visited was checked with axe", async () => {
+    const unchecked = [...loaded].filter(([r]) => !checked.has(r)).map(([r, url]) => `${r} (${url})`);
+    expect(unchecked.length === 0, `not checked: ${unchecked.join(", ")}`);
+  });
   const csp = problems.filter((p) => /Content Security Policy|Refused to/.test(p));
   expect(csp.length === 0, `no CSP violations: ${csp.join("; ")}`);
   expect(problems.length === 0, `no script or console errors: ${problems.join("; ")}`);

@@ -1,7 +1,8 @@
 //! Browser journeys against the real binary with demo data: starts `innkeep serve --demo`
 //! on a free port with a fresh data directory and card payments through the fake provider
 //! process (tests/fake_stripe, a FAKE of Stripe's published API), waits for /readyz, then
-//! runs `node tests/browser/journeys.mjs BASE` (Debian chromium via playwright-core).
+//! runs `node tests/browser/journeys.mjs BASE` (Debian chromium via playwright-core, axe-core's
+//! WCAG 2.2 AA rules on every page).
 //! Skips when node or /usr/bin/chromium is missing, unless INNKEEP_TEST_REQUIRE_SERVERS=1.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -81,11 +82,13 @@ fn guest_host_and_operator_journeys_work_in_a_browser() {
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
     let browser_dir = root.join("tests/browser");
-    if !browser_dir.join("node_modules/playwright-core").exists() {
+    // The journeys' npm packages (package.json pins them; .ci/services.sh installs them in CI).
+    let packages = ["playwright-core", "axe-core"];
+    if packages.iter().any(|p| !browser_dir.join("node_modules").join(p).exists()) {
         let install = if browser_dir.join("package-lock.json").exists() { "ci" } else { "install" };
         let status = Command::new("npm").args([install, "--no-audit", "--no-fund"]).current_dir(&browser_dir).status();
         if !status.is_ok_and(|s| s.success()) {
-            return skip("npm could not install playwright-core");
+            return skip("npm could not install playwright-core and axe-core");
         }
     }
     let data = tempfile::tempdir().unwrap();

@@ -270,6 +270,14 @@
     });
   }
 
+  // Text for screen readers only (the CSS class `sr`).
+  function hidden(text) {
+    var span = document.createElement("span");
+    span.className = "sr";
+    span.textContent = text;
+    return span;
+  }
+
   // The host's calendar: click (or press Enter on) a first and a last night to fill the
   // range form below; arrow keys move between days. The form works without this.
   function calendarRange() {
@@ -292,10 +300,16 @@
       b.className = "pick";
       b.tabIndex = -1;
       while (td.firstChild) b.appendChild(td.firstChild);
-      var when = new Date(date + "T00:00:00Z").toLocaleDateString("en-GB",
-        { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
-      var price = b.querySelector(".p"), free = b.querySelector(".a");
-      b.setAttribute("aria-label", when + ": " + (price ? price.textContent : "") + ", " + (free ? free.textContent : ""));
+      // The button is named by what it shows, with the weekday, month and year around the
+      // day's number for screen readers: a name that contains the visible text (WCAG 2.5.3).
+      var day = new Date(date + "T00:00:00Z");
+      var said = function (options) { return day.toLocaleDateString("en-GB", Object.assign({ timeZone: "UTC" }, options)); };
+      var number = b.querySelector(".d"), price = b.querySelector(".p");
+      if (number) {
+        b.insertBefore(hidden(said({ weekday: "long" }) + " "), number);
+        b.insertBefore(hidden(" " + said({ month: "long", year: "numeric" }) + ": "), number.nextSibling);
+      }
+      if (price && price.textContent.trim()) b.insertBefore(hidden(", "), price.nextSibling);
       b.addEventListener("click", function () { pick(date); });
       b.addEventListener("keydown", function (e) {
         var step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 }[e.key];

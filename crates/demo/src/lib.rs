@@ -378,6 +378,8 @@ pub struct DemoSummary {
     pub properties: usize,
     pub room_types: usize,
     pub bookings: usize,
+    /// Past stays reviewed by their guests.
+    pub reviews: usize,
 }
 
 /// Load the demo: accounts, `properties` properties, and some bookings by the demo guest.
@@ -412,6 +414,9 @@ pub async fn load(ports: &Ports, properties: usize, seed: u64) -> anyhow::Result
     let host_tenant = accounts[1].tenant_id.ok_or_else(|| anyhow::anyhow!("the demo host has no tenant"))?;
     let mut summary = DemoSummary::default();
     let mut first_room_types = Vec::new();
+    // Room types of properties whose guests pay at the property (Lisbon's first), for the
+    // past stays that were reviewed.
+    let mut reviewable = Vec::new();
     let batch = 5_000;
     let mut i = 0;
     while i < properties {
@@ -433,6 +438,13 @@ pub async fn load(ports: &Ports, properties: usize, seed: u64) -> anyhow::Result
             let g = generate(&mut rng, tenant, now);
             if j < 200 {
                 first_room_types.extend(g.room_types.iter().map(|rt| rt.id));
+            }
+            let lisbon = g.property.draft.address.city == "Lisbon";
+            if (j < 200 || lisbon)
+                && g.property.draft.payment_timing == PaymentTiming::AtProperty
+                && let Some(rt) = g.room_types.first()
+            {
+                reviewable.push((lisbon, rt.id, tenant));
             }
             props.push(g.property);
             rts.extend(g.room_types);
@@ -487,5 +499,131 @@ pub async fn load(ports: &Ports, properties: usize, seed: u64) -> anyhow::Result
             }
         }
     }
+    reviewable.sort_by_key(|(lisbon, _, _)| !lisbon);
+    reviewable.truncate(REVIEWED_PROPERTIES);
+    summary.reviews = past_reviews(ports, &mut rng, &reviewable, now).await?;
     Ok(summary)
+}
+
+/// How many properties have past stays with reviews.
+const REVIEWED_PROPERTIES: usize = 24;
+
+/// Guests of past stays, who reviewed them (they never sign in: no password).
+const REVIEWERS: &[&str] = &[
+    "Sofia Martins",
+    "Lukas Becker",
+    "Emma Dubois",
+    "Hiroshi Tanaka",
+    "Olivia Smith",
+    "Mateo García",
+    "Chloé Laurent",
+    "Noah Williams",
+    "Ingrid Larsen",
+    "Rafael Costa",
+    "Aisha Khan",
+    "Tomáš Novák",
+];
+
+const PRAISE: &[&str] = &[
+    "Spotless room and a very friendly welcome. We would stay again.",
+    "Great location: everything within walking distance, and quiet at night.",
+    "Exactly as in the photos. The breakfast was excellent.",
+    "Comfortable bed, good shower, helpful staff. Worth the price.",
+    "Lovely stay. Check-in was quick and we got good tips for dinner nearby.",
+    "Bright, clean and well equipped. The view from the balcony was a bonus.",
+];
+const MIXED: &[&str] = &[
+    "Good value for the area. The room was small but clean.",
+    "Nice place, though the street was noisy on Saturday night.",
+    "Staff were kind; the Wi-Fi was slow in the evenings.",
+    "Fine for a short stay. The bathroom could use an update.",
+    "Central and convenient, but the mattress was on the soft side.",
+];
+const POOR: &[&str] = &[
+    "The room had not been cleaned properly when we arrived.",
+    "Too noisy to sleep, and the air conditioning did not work.",
+    "Further from the centre than it looked, and the kitchen lacked basics.",
+];
+const REPLIES: &[&str] = &[
+    "Thank you for staying with us. We hope to welcome you back soon!",
+    "Thank you for the kind words; we have passed them on to the team.",
+    "Thank you for the feedback. We are sorry about the noise and are fitting better windows.",
+];
+
+/// Past stays at `room_types` (each a property), checked out between 5 and 75 days ago,
+/// booked, stayed and reviewed through the use cases at the times they happened; about
+/// half the reviews answered by the property. Returns how many reviews were written.
+async fn past_reviews(
+    ports: &Ports,
+    rng: &mut ChaCha8Rng,
+    room_types: &[(bool, RoomTypeId, TenantId)],
+    now: Timestamp,
+) -> anyhow::Result<usize> {
+    let days = |n: i64| jiff::SignedDuration::from_hours(24 * n);
+    let mut guests = Vec::new();
+    for (i, name) in REVIEWERS.iter().enumerate() {
+        let user = innkeep_app::store::User {
+            id: UserId::new_v7(now),
+            email: Email::parse(&format!("reviewer{i}@demo.innkeep.dev"))?,
+            name: name.to_string(),
+            role: Role::Guest,
+            tenant_id: None,
+            staff_role: None,
+            created_at: now.checked_sub(days(400))?,
+            locale: Default::default(),
+            currency: None,
+        };
+        let change = Change::UserRegistered(innkeep_app::event::UserRegistered { user_id: user.id, role: Role::Guest });
+        let event = Event::new(&change, user.created_at, None, user.id.0);
+        let new = innkeep_app::store::NewUser { user: user.clone(), password_hash: "!".into(), tenant_name: None };
+        ports.store.create_user(&new, &event).await?;
+        guests.push(user);
+    }
+    let staff = Actor::new(UserId(uuid::Uuid::nil()), Role::Admin, None);
+    let mut written = 0;
+    for (_, rt, tenant) in room_types {
+        // Each property has a quality its reviews scatter around.
+        let quality: f64 = rng.random_range(6.0..9.6);
+        let host = Actor::new(UserId(uuid::Uuid::nil()), Role::Host, Some(*tenant));
+        for k in 0..rng.random_range(2..7) {
+            let guest = &guests[rng.random_range(0..guests.len())];
+            let nights = rng.random_range(1..4);
+            let check_out_at = now.checked_sub(days(5 + 12 * k + rng.random_range(0..5)))?;
+            let check_in_at = check_out_at.checked_sub(days(nights))?;
+            let booked_at = check_in_at.checked_sub(days(rng.random_range(7..60)))?;
+            let utc = |t: Timestamp| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+            let cmd = PlaceBooking {
+                room_type_id: *rt,
+                check_in: utc(check_in_at),
+                check_out: utc(check_out_at),
+                party: Party { adults: 2, children: 0 },
+                guest: GuestContact { name: guest.name.clone(), email: guest.email.as_str().into(), phone: None },
+                idempotency_key: None,
+            };
+            let actor = Actor::new(guest.id, Role::Guest, None);
+            let Ok(placed) = booking::place_booking(ports, &actor, cmd, booked_at).await else { continue };
+            let id = placed.booking.id;
+            booking::act(ports, &actor, id, Action::Confirm, booked_at).await?;
+            booking::act(ports, &staff, id, Action::CheckIn, check_in_at).await?;
+            booking::act(ports, &staff, id, Action::Complete, check_out_at).await?;
+            let mut score = || (quality + rng.random_range(-1.5..1.5)).round().clamp(1.0, 10.0) as u8;
+            let scores =
+                Scores { cleanliness: score(), location: score(), value: score(), staff: score(), comfort: score() };
+            let text = match scores.overall_tenths() {
+                85.. => PRAISE,
+                65..85 => MIXED,
+                _ => POOR,
+            };
+            let text = text[rng.random_range(0..text.len())].to_string();
+            let reviewed_at = check_out_at.checked_add(days(rng.random_range(1..4)))?;
+            let new = innkeep_app::review::NewReview { scores, text };
+            let review = innkeep_app::review::write_review(ports, &actor, id, new, reviewed_at).await?;
+            written += 1;
+            if rng.random_bool(0.5) {
+                let answer = REPLIES[rng.random_range(0..REPLIES.len())];
+                innkeep_app::review::reply(ports, &host, review.id, answer, reviewed_at.checked_add(days(1))?).await?;
+            }
+        }
+    }
+    Ok(written)
 }

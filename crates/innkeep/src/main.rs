@@ -558,6 +558,7 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
                         properties = s.properties,
                         room_types = s.room_types,
                         bookings = s.bookings,
+                        reviews = s.reviews,
                         "demo data loaded"
                     );
                 }
@@ -591,10 +592,11 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             let s = innkeep_demo::load(&ports, properties, seed).await?;
             store.close().await;
             println!(
-                "loaded {} properties, {} room types, {} bookings in {:.1} s",
+                "loaded {} properties, {} room types, {} bookings, {} reviews in {:.1} s",
                 s.properties,
                 s.room_types,
                 s.bookings,
+                s.reviews,
                 start.elapsed().as_secs_f64()
             );
             Ok(())

@@ -95,6 +95,7 @@ const ACTIONS: &[(Method, &str, &str)] = &[
     (Method::POST, "/checkout/{id}/pay", "payment_created"),
     (Method::POST, "/trips/{id}/cancel", "booking_cancelled"),
     (Method::POST, "/trips/{id}/review", "review_written"),
+    (Method::POST, "/host/reviews/{id}/reply", "review_answered"),
     (Method::POST, "/signin", "sign_in"),
     (Method::POST, "/signup", "user_registered"),
     (Method::POST, "/signout", "sign_out"),

@@ -512,6 +512,9 @@ fn page_rows() -> Vec<Row> {
         page(M::GET, "/trips/{confirmed_a}", [303, 200, 404, 404, 404, 404, 404, 404, 404, 303]),
         page(M::GET, "/trips/{confirmed_a}/calendar.ics", [303, 200, 404, 404, 404, 404, 404, 404, 404, 303]),
         page(M::GET, "/trips/{confirmed_a}/receipt", [303, 200, 404, 404, 404, 404, 404, 404, 404, 303]),
+        page(M::POST, "/host/reviews/{review_a}/reply", [303, 403, 403, 303, 404, 403, 303, 403, 403, 403])
+            .form(&[("text", "Thank you for staying.")])
+            .changes(),
         page(M::POST, "/trips/{completed_a}/review", [303, 303, 404, 404, 404, 404, 404, 404, 404, 403])
             .form(REVIEW_FORM)
             .changes(),

@@ -115,6 +115,7 @@ pub fn routes_with(config: WebConfig) -> Router<AppState> {
         .route("/host/properties/{id}", get(host::property_page).post(host::room_type_create))
         .route("/host/properties/{id}/photos", post(host::photo_upload))
         .route("/host/room-types/{id}/calendar", get(host::calendar).post(host::calendar_set))
+        .route("/host/reviews/{id}/reply", post(host::review_reply))
         .route("/host/bookings", get(host::bookings))
         .route("/host/bookings.csv", get(host::bookings_csv))
         .route("/host/bookings/{id}/cancel", get(host::booking_cancel_question).post(host::booking_cancel))

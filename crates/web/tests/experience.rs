@@ -460,4 +460,44 @@ async fn a_guest_reviews_a_finished_stay_and_the_rating_shows_on_the_property_an
     let results =
         Browser::default().get(&t, "/stays?city=Lisbon&check_in=2027-03-01&check_out=2027-03-03&sort=rating").await;
     assert!(results.body.contains("8.6 · 1 review"), "{}", results.body);
+    let stays = "/stays?city=Lisbon&check_in=2027-03-01&check_out=2027-03-03";
+    let eight = Browser::default().get(&t, &format!("{stays}&min_rating=8")).await;
+    assert!(eight.body.contains("Casa Azul") && eight.body.contains("<option value=\"8\" selected>8+</option>"));
+    let nine = Browser::default().get(&t, &format!("{stays}&min_rating=9")).await;
+    assert!(!nine.body.contains("Casa Azul"), "8.6 is below 9: {}", nine.body);
+}
+
+#[tokio::test]
+async fn a_host_answers_a_review_once_from_the_property_page() {
+    let t = test_web().await;
+    let (_, property, id) = confirmed_booking(&t).await;
+    let b = t.ports.store.booking(id).await.unwrap().unwrap();
+    let now = t.ports.clock.now();
+    let admin = innkeep_app::Actor::new(b.user_id, Role::Admin, None);
+    for action in [innkeep_app::booking::Action::CheckIn, innkeep_app::booking::Action::Complete] {
+        innkeep_app::booking::act(&t.ports, &admin, id, action, now).await.unwrap();
+    }
+    let guest = innkeep_app::Actor::new(b.user_id, Role::Guest, None);
+    let scores = innkeep_core::Scores { cleanliness: 6, location: 9, value: 7, staff: 8, comfort: 6 };
+    let new = innkeep_app::review::NewReview { scores, text: "Noisy street.".into() };
+    let review = innkeep_app::review::write_review(&t.ports, &guest, id, new, now).await.unwrap();
+
+    let mut host = Browser::default();
+    host.sign_in(&t, "host@example.com").await;
+    let page = host.get(&t, &format!("/host/properties/{property}")).await;
+    assert!(page.body.contains("Noisy street.") && page.body.contains("Publish the answer"), "{}", page.body);
+    let csrf = page.input("csrf");
+    let path = format!("/host/reviews/{}/reply", review.id);
+    let empty = host.post(&t, &path, &[("csrf", &csrf), ("text", "  ")]).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", empty.body);
+    assert!(empty.body.contains("An answer is 1 to 2000 characters."), "{}", empty.body);
+    let r = host.post(&t, &path, &[("csrf", &csrf), ("text", "Sorry about the noise: new windows are in.")]).await;
+    assert_eq!(
+        (r.status, r.location()),
+        (StatusCode::SEE_OTHER, format!("/host/properties/{property}?answered=1#reviews"))
+    );
+    let again = host.post(&t, &path, &[("csrf", &csrf), ("text", "Again")]).await;
+    assert!(again.body.contains("This review has been answered already."), "{}", again.body);
+    let public = Browser::default().get(&t, &format!("/properties/{property}")).await;
+    assert!(public.body.contains("Sorry about the noise: new windows are in."), "{}", public.body);
 }

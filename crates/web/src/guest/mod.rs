@@ -27,6 +27,8 @@ pub struct SearchForm {
     #[serde(rename = "type")]
     pub kind: String,
     pub max_price: String,
+    /// Only stays rated at least this (7, 8 or 9; "" for any).
+    pub min_rating: String,
     pub sort: String,
     /// A map view, `south,west,north,east` as the API takes it: searches that box instead
     /// of the area around the city.
@@ -157,6 +159,8 @@ pub(crate) struct ReviewLine {
     pub text: String,
     pub date: String,
     pub reply: String,
+    /// Hidden by an operator (only the property's staff see it).
+    pub hidden: bool,
 }
 
 impl ReviewLine {
@@ -169,6 +173,7 @@ impl ReviewLine {
             text: r.text.clone(),
             date: r.created_at.strftime("%B %Y").to_string(),
             reply: r.reply.clone().unwrap_or_default(),
+            hidden: r.hidden_at.is_some(),
         }
     }
 }

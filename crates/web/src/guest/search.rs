@@ -257,6 +257,11 @@ pub async fn stays(State(s): State<AppState>, v: Visitor, Query(form): Query<Sea
     let covers = s.ports.store.cover_photos(&ids).await.map_err(AppError::from)?;
     let ratings = s.ports.store.ratings(&ids).await.map_err(AppError::from)?;
     let rating_of = |id: PropertyId| ratings.iter().find(|r| r.property_id == id);
+    if let Ok(min) = form.min_rating.parse::<u16>()
+        && (1..=10).contains(&min)
+    {
+        found.retain(|m| rating_of(m.property.id).is_some_and(|r| r.average >= min * 10));
+    }
     if form.sort == "rating" {
         // Best rated first; unrated last, cheapest first among equals (the order before).
         found.sort_by_key(|m| std::cmp::Reverse(rating_of(m.property.id).map_or(0, |r| r.average)));

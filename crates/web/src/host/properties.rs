@@ -258,6 +258,12 @@ pub(super) struct PropertyPage {
     photo_error: String,
     photo_flash: String,
     uploads: bool,
+    /// The property's reviews (hidden ones too), newest first, and whether this member
+    /// may answer them.
+    reviews: Vec<crate::guest::ReviewLine>,
+    may_reply: bool,
+    review_flash: String,
+    review_error: String,
 }
 
 /// A photo as a page shows it.
@@ -314,7 +320,36 @@ pub(super) async fn property_page_of(
         photo_error: String::new(),
         photo_flash: String::new(),
         uploads: s.objects.is_some(),
+        reviews: s
+            .ports
+            .store
+            .reviews_of(id, true, 50, 0)
+            .await
+            .map_err(AppError::from)?
+            .iter()
+            .map(crate::guest::ReviewLine::of)
+            .collect(),
+        may_reply: a.may(innkeep_core::Duty::Listings, p.tenant_id),
+        review_flash: String::new(),
+        review_error: String::new(),
     })
+}
+
+/// POST /host/reviews/{id}/reply: the property's answer to a review (once).
+pub async fn review_reply(State(s): State<AppState>, v: Visitor, Path(id): Path<String>, f: Fields) -> PageResult {
+    let a = host(&v)?;
+    let id: innkeep_core::ReviewId = id.parse().map_err(|_| PageError::NotFound)?;
+    let review = innkeep_app::review::visible_review(&s.ports, Some(&a), id).await?;
+    match innkeep_app::review::reply(&s.ports, &a, id, &f.get("text"), s.ports.clock.now()).await {
+        Ok(r) => Ok(crate::redirect::to(&format!("/host/properties/{}?answered=1#reviews", r.property_id))),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict(_))) => {
+            let mut page =
+                property_page_of(&s, &v, &a, review.property_id, room_defaults(), FormErrors::default()).await?;
+            page.review_error = crate::page::words(&e);
+            Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The new room type form's starting values.
@@ -334,6 +369,7 @@ pub(super) fn room_defaults() -> Fields {
 #[serde(default)]
 pub struct PropertyQuery {
     photo: String,
+    answered: String,
 }
 
 /// GET /host/properties/{id}
@@ -348,6 +384,9 @@ pub async fn property_page(
     let mut page = property_page_of(&s, &v, &a, id, room_defaults(), FormErrors::default()).await?;
     if q.photo == "added" {
         page.photo_flash = "Photo added.".into();
+    }
+    if !q.answered.is_empty() {
+        page.review_flash = "Your answer is published under the review.".into();
     }
     Ok(render(&page))
 }

@@ -501,3 +501,29 @@ async fn a_host_answers_a_review_once_from_the_property_page() {
     let public = Browser::default().get(&t, &format!("/properties/{property}")).await;
     assert!(public.body.contains("Sorry about the noise: new windows are in."), "{}", public.body);
 }
+
+#[tokio::test]
+async fn results_filter_by_amenities_price_floor_and_free_cancellation() {
+    let t = test_web().await;
+    let host = user(&t, "host@example.com", Role::Host).await;
+    // Casa Azul: flexible, Wi-Fi, 100.00 a night (plus 6% VAT).
+    listing(&t, &host, "Casa Azul").await;
+    let stays = "/stays?city=Lisbon&check_in=2027-03-01&check_out=2027-03-03";
+
+    let all = Browser::default().get(&t, stays).await;
+    assert!(all.body.contains("Casa Azul"), "{}", all.body);
+    assert!(all.body.contains("value=\"ev_charger\"> EV charging</label>"), "amenities by their names");
+    for (query, shown) in [
+        ("&amenity=wifi", true),
+        ("&amenity=wifi&amenity=pool", false),
+        ("&min_price=100", true),
+        ("&min_price=120", false),
+        ("&free_cancellation=1", true),
+    ] {
+        let r = Browser::default().get(&t, &format!("{stays}{query}")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body.contains("<a href=\"/properties/"), shown, "{query}: {}", r.body);
+    }
+    let r = Browser::default().get(&t, &format!("{stays}&amenity=wifi&free_cancellation=1")).await;
+    assert!(r.body.contains("More filters (2 on)") && r.body.contains("value=\"wifi\" checked"), "{}", r.body);
+}

@@ -29,6 +29,10 @@ pub struct SearchForm {
     pub max_price: String,
     /// Only stays rated at least this (7, 8 or 9; "" for any).
     pub min_rating: String,
+    /// Per night, in each property's own currency (major units; "" for any).
+    pub min_price: String,
+    /// "1": only stays cancelled for free until a deadline (flexible or moderate policy).
+    pub free_cancellation: String,
     pub sort: String,
     /// A map view, `south,west,north,east` as the API takes it: searches that box instead
     /// of the area around the city.

@@ -125,6 +125,10 @@ pub(super) struct StaysPage {
     form: SearchForm,
     destinations: Vec<String>,
     types: Vec<(String, String, bool)>,
+    /// (key, label, chosen) of every amenity.
+    amenities: Vec<(String, String, bool)>,
+    /// How many filters beyond the type are on (the "More filters" summary says so).
+    more_filters: usize,
     cards: Vec<Card>,
     markers: Vec<Marker>,
     nights: i64,
@@ -176,9 +180,26 @@ fn map_view(bbox: &str) -> Result<Option<(f64, f64, f64, f64)>, ()> {
 }
 
 /// GET /stays
-pub async fn stays(State(s): State<AppState>, v: Visitor, Query(form): Query<SearchForm>) -> PageResult {
+pub async fn stays(
+    State(s): State<AppState>,
+    v: Visitor,
+    Query(form): Query<SearchForm>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> PageResult {
     let now = s.ports.clock.now();
     let form = form.with_defaults(now);
+    // Amenities come as repeated `amenity` parameters (one checkbox each).
+    let wanted: Vec<innkeep_core::Amenity> = {
+        let chosen: Vec<String> = form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
+            .filter(|(k, _)| k == "amenity")
+            .map(|(_, v)| v.into_owned())
+            .collect();
+        innkeep_core::Amenity::ALL.into_iter().filter(|a| chosen.iter().any(|c| c == a.as_str())).collect()
+    };
+    let amenities = innkeep_core::Amenity::ALL
+        .into_iter()
+        .map(|a| (a.as_str().to_string(), a.label().to_string(), wanted.contains(&a)))
+        .collect::<Vec<_>>();
     let destinations = destinations(&s.ports, &v.web.destinations, now).await?;
     let kind = PropertyType::parse(&form.kind);
     let types = PropertyType::ALL
@@ -192,6 +213,10 @@ pub async fn stays(State(s): State<AppState>, v: Visitor, Query(form): Query<Sea
         form: form.clone(),
         destinations,
         types,
+        more_filters: wanted.len()
+            + usize::from(!form.min_price.trim().is_empty())
+            + usize::from(form.free_cancellation == "1"),
+        amenities,
         cards: Vec::new(),
         markers: Vec::new(),
         nights: 0,
@@ -240,12 +265,25 @@ pub async fn stays(State(s): State<AppState>, v: Visitor, Query(form): Query<Sea
         }
         found => found?,
     };
+    let min_per_night: Option<f64> = form.min_price.trim().parse::<f64>().ok().filter(|p| *p > 0.0);
+    let nights = page.nights.max(1) as f64;
+    let per_night = |m: &crate::seams::StayMatch| {
+        let cur = m.cheapest.quote.currency;
+        m.cheapest.quote.total.minor as f64 / 10f64.powi(i32::from(cur.exponent())) / nights
+    };
     if let Some(max) = max_per_night {
+        found.retain(|m| per_night(m) <= max);
+    }
+    if let Some(min) = min_per_night {
+        found.retain(|m| per_night(m) >= min);
+    }
+    found.retain(|m| wanted.iter().all(|a| m.property.draft.amenities.contains(a)));
+    if form.free_cancellation == "1" {
         found.retain(|m| {
-            let cur = m.cheapest.quote.currency;
-            let per_night_major =
-                m.cheapest.quote.total.minor as f64 / 10f64.powi(i32::from(cur.exponent())) / page.nights as f64;
-            per_night_major <= max
+            matches!(
+                m.property.draft.cancellation_policy,
+                innkeep_core::CancellationPolicy::Flexible | innkeep_core::CancellationPolicy::Moderate
+            )
         });
     }
     if form.sort == "name" {

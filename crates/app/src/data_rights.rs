@@ -111,6 +111,8 @@ pub struct PersonalData {
     pub audit: Vec<Entry>,
     /// API keys they made for their tenant (never the secrets).
     pub api_keys: Vec<ApiKey>,
+    /// Reviews they wrote.
+    pub reviews: Vec<crate::review::Review>,
 }
 
 /// What asking to erase an account found.

@@ -56,6 +56,8 @@ pub trait ReviewStore {
     /// Keep a new review with its event; `AlreadyDone` if the booking has one.
     async fn insert_review(&self, review: &Review, event: &Event) -> Result<Written, StoreError>;
     async fn review(&self, id: ReviewId) -> Result<Option<Review>, StoreError>;
+    /// The reviews a person wrote, newest first (their data, for their copy of it).
+    async fn reviews_by(&self, user: UserId) -> Result<Vec<Review>, StoreError>;
     /// The review of a booking, if it has one.
     async fn review_of_booking(&self, booking: BookingId) -> Result<Option<Review>, StoreError>;
     /// A property's reviews, newest first (hidden ones only when asked).

@@ -46,6 +46,9 @@ pub struct PersonalDataView {
     /// API keys they made (never the secrets).
     #[schema(value_type = Vec<Object>)]
     pub api_keys: Vec<serde_json::Value>,
+    /// Reviews they wrote.
+    #[schema(value_type = Vec<Object>)]
+    pub reviews: Vec<serde_json::Value>,
 }
 
 fn values<T: Serialize>(items: &[T]) -> Result<Vec<serde_json::Value>, serde_json::Error> {
@@ -64,6 +67,7 @@ impl PersonalDataView {
             messages: values(&d.messages)?,
             audit: values(&d.audit)?,
             api_keys: values(&d.api_keys)?,
+            reviews: values(&d.reviews)?,
         })
     }
 }

@@ -162,6 +162,7 @@ impl DataRights for SqlStore {
             messages,
             audit,
             api_keys,
+            reviews: innkeep_app::review::ReviewStore::reviews_by(self, user).await?,
         }))
     }
 

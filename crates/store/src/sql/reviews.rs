@@ -91,6 +91,17 @@ impl ReviewStore for SqlStore {
         row.as_ref().map(review_of).transpose()
     }
 
+    async fn reviews_by(&self, user: UserId) -> Result<Vec<Review>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{REVIEW_COLUMNS} WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
+        )))
+        .bind(user.to_string())
+        .fetch_all(&self.reader())
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(review_of).collect()
+    }
+
     async fn review_of_booking(&self, booking: BookingId) -> Result<Option<Review>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!("{REVIEW_COLUMNS} WHERE booking_id = $1")))
             .bind(booking.to_string())

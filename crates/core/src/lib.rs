@@ -10,6 +10,7 @@
 
 pub mod booking;
 pub mod cancellation;
+pub mod geo;
 pub mod ids;
 pub mod ledger;
 pub mod locale;

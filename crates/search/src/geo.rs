@@ -1,16 +1,6 @@
 //! Great-circle distances and the bounding boxes that pre-filter geo queries.
 
-/// Mean earth radius (IUGG), in kilometres.
-pub const EARTH_RADIUS_KM: f64 = 6371.0088;
-
-/// Great-circle distance in kilometres between two points given in degrees (haversine).
-pub fn haversine_km(a_lat: f64, a_lon: f64, b_lat: f64, b_lon: f64) -> f64 {
-    let (p1, p2) = (a_lat.to_radians(), b_lat.to_radians());
-    let dp = p2 - p1;
-    let dl = (b_lon - a_lon).to_radians();
-    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
-}
+pub use innkeep_core::geo::{EARTH_RADIUS_KM, haversine_km};
 
 /// Whether a latitude/longitude pair is finite and on the globe.
 pub fn valid_point(lat: f64, lon: f64) -> bool {

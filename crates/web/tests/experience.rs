@@ -527,3 +527,40 @@ async fn results_filter_by_amenities_price_floor_and_free_cancellation() {
     let r = Browser::default().get(&t, &format!("{stays}&amenity=wifi&free_cancellation=1")).await;
     assert!(r.body.contains("More filters (2 on)") && r.body.contains("value=\"wifi\" checked"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn results_sort_by_distance_from_the_centre_of_the_place() {
+    let t = test_web().await;
+    let host = user(&t, "host@example.com", Role::Host).await;
+    let now = t.ports.clock.now();
+    // Lisbon's centre in the gazetteer is near 38.72, -9.14: Alfama is close, Belém farther.
+    for (name, lat, lon, rate) in [("Belém Loft", 38.6970, -9.2060, 8000), ("Alfama Rooms", 38.7115, -9.1300, 9000)] {
+        let draft: innkeep_core::PropertyDraft = serde_json::from_value(serde_json::json!({
+            "name": name, "description": "", "property_type": "apartment",
+            "address": {"lines": ["Rua 1"], "city": "Lisbon", "country": "PT"},
+            "latitude": lat, "longitude": lon, "time_zone": "Europe/Lisbon", "currency": "EUR",
+            "check_in_time": "15:00", "check_out_time": "11:00", "amenities": [],
+            "cancellation_policy": "flexible"
+        }))
+        .unwrap();
+        let p = innkeep_app::catalog::create_property(&t.ports, &host, draft, now).await.unwrap();
+        let rt: innkeep_core::RoomTypeDraft = serde_json::from_value(serde_json::json!({
+            "name": "Studio", "description": "", "beds": "1 double bed",
+            "occupancy": {"max_adults": 2, "max_children": 0, "max_total": 2}, "units": 1,
+            "base_rate_minor": rate, "min_stay": 1, "max_stay": 14, "rate_plan": {"charges": []}
+        }))
+        .unwrap();
+        innkeep_app::catalog::create_room_type(&t.ports, &host, p.id, rt, now).await.unwrap();
+    }
+    innkeep_search::freshness::apply_events(t.ports.store.as_ref(), &t.index, 0).await.unwrap();
+    let stays = "/stays?city=Lisbon&check_in=2027-03-01&check_out=2027-03-03";
+    let by_price = Browser::default().get(&t, stays).await;
+    assert!(
+        by_price.body.find("Belém Loft").unwrap() < by_price.body.find("Alfama Rooms").unwrap(),
+        "the cheaper first"
+    );
+    let near = Browser::default().get(&t, &format!("{stays}&sort=distance")).await;
+    let (alfama, belem) = (near.body.find("Alfama Rooms").unwrap(), near.body.find("Belém Loft").unwrap());
+    assert!(alfama < belem, "the nearer first: {}", near.body);
+    assert!(near.body.contains("km from the centre"), "{}", near.body);
+}

@@ -107,6 +107,8 @@ pub(super) struct Card {
     photo: Option<crate::host::PhotoView>,
     /// "8.6 · 12 reviews" ("" before the first review).
     rating: String,
+    /// "1.2 km from the centre" of the place searched ("" when it has no point).
+    distance: String,
 }
 
 pub(super) struct Marker {
@@ -300,6 +302,19 @@ pub async fn stays(
     {
         found.retain(|m| rating_of(m.property.id).is_some_and(|r| r.average >= min * 10));
     }
+    // The point distances are measured from: the middle of the map's box, or the place.
+    let centre = match bbox {
+        Some((south, west, north, east)) => Some(((south + north) / 2.0, (west + east) / 2.0)),
+        None => s.ports.places.autocomplete(form.city.trim(), 1).first().map(|p| (p.latitude, p.longitude)),
+    };
+    let km = |m: &crate::seams::StayMatch| {
+        centre.map(|(lat, lon)| {
+            innkeep_core::geo::haversine_km(lat, lon, m.property.draft.latitude, m.property.draft.longitude)
+        })
+    };
+    if form.sort == "distance" {
+        found.sort_by(|a, b| km(a).unwrap_or(f64::MAX).total_cmp(&km(b).unwrap_or(f64::MAX)));
+    }
     if form.sort == "rating" {
         // Best rated first; unrated last, cheapest first among equals (the order before).
         found.sort_by_key(|m| std::cmp::Reverse(rating_of(m.property.id).map_or(0, |r| r.average)));
@@ -326,6 +341,7 @@ pub async fn stays(
                 initial: initial(&m.property.draft.name),
                 photo: covers.iter().find(|c| c.property_id == m.property.id).map(crate::host::PhotoView::of),
                 rating: rating_label(rating_of(m.property.id)),
+                distance: km(m).map(|d| format!("{d:.1} km from the centre")).unwrap_or_default(),
             }
         })
         .collect();

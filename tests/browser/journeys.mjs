@@ -200,8 +200,16 @@ try {
     await host.getByLabel("Description").fill("Made by the browser journey.");
     await host.getByLabel("Street address").fill("Rua da Prova 1");
     await host.getByLabel("City").fill(city);
+    // The map's pin sets the coordinates: a click on the map fills them in.
+    const pinMap = host.locator("#pin-map");
+    await pinMap.waitFor();
+    await pinMap.click({ position: { x: 200, y: 120 } });
+    const picked = await host.getByLabel("Latitude").inputValue();
+    expect(/^-?\d+\.\d{5}$/.test(picked), `a click on the map fills the latitude (${picked})`);
     await host.getByLabel("Latitude").fill("38.5714");
     await host.getByLabel("Longitude").fill("-7.9135");
+    await host.getByLabel("Longitude").dispatchEvent("change");
+    expect((await host.locator("#pin-map .leaflet-marker-icon").count()) === 1, "one pin, where the coordinates say");
     await host.getByLabel("Wi-Fi").check();
     await host.getByLabel("When guests pay").selectOption("prepay");
     await snap(host, "host-new-property");

@@ -353,5 +353,52 @@
     buttons[first < 0 ? 0 : first].tabIndex = 0;
   }
 
-  document.addEventListener("DOMContentLoaded", function () { countdown(); map(); dates(); calendarRange(); });
+  // The new-property form: a map whose pin sets the latitude and longitude fields (and
+  // follows them when they are typed). Without JavaScript the fields are typed.
+  function pin() {
+    var box = document.getElementById("pin-map");
+    var lat = document.getElementById("latitude"), lon = document.getElementById("longitude");
+    if (!box || !lat || !lon || typeof L === "undefined") return;
+    box.parentNode.hidden = false;
+    var tiles = box.getAttribute("data-tiles");
+    var m = L.map(box, { scrollWheelZoom: false, maxZoom: tiles ? 19 : 16 });
+    if (tiles) {
+      L.tileLayer(tiles, { maxZoom: 19, attribution: "Map tiles" }).addTo(m);
+    } else {
+      baseMap(m, box.getAttribute("data-atlas"));
+    }
+    var marker = null;
+    function typed() {
+      var a = parseFloat(lat.value), b = parseFloat(lon.value);
+      return isNaN(a) || isNaN(b) || Math.abs(a) > 90 || Math.abs(b) > 180 ? null : L.latLng(a, b);
+    }
+    function place(at, fill) {
+      if (!marker) {
+        marker = L.marker(at, { draggable: true, keyboard: true, title: "The property", alt: "The property's pin" }).addTo(m);
+        marker.on("dragend", function () { place(marker.getLatLng(), true); });
+      } else {
+        marker.setLatLng(at);
+      }
+      if (fill) {
+        lat.value = at.lat.toFixed(5);
+        lon.value = L.Util.wrapNum(at.lng, [-180, 180], true).toFixed(5);
+      }
+    }
+    var start = typed();
+    if (start) {
+      m.setView(start, 13);
+      place(start, false);
+    } else {
+      m.setView([30, 0], 2);
+    }
+    m.on("click", function (e) { place(e.latlng, true); });
+    [lat, lon].forEach(function (input) {
+      input.addEventListener("change", function () {
+        var at = typed();
+        if (at) { place(at, false); m.setView(at, Math.max(m.getZoom(), 12)); }
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { countdown(); map(); pin(); dates(); calendarRange(); });
 })();

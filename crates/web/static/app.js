@@ -37,6 +37,20 @@
       .catch(function () { /* the markers still show on the plain background */ });
   }
 
+  // A Leaflet map in `box`: the configured tile server's tiles (`data-tiles`), or else the
+  // country outlines (`data-atlas`). Without tiles the outlines carry no street detail, but
+  // zooming in still separates the places of one city.
+  function leafletMap(box) {
+    var tiles = box.getAttribute("data-tiles");
+    var m = L.map(box, { scrollWheelZoom: false, maxZoom: tiles ? 19 : 16 });
+    if (tiles) {
+      L.tileLayer(tiles, { maxZoom: 19, attribution: "Map tiles" }).addTo(m);
+    } else {
+      baseMap(m, box.getAttribute("data-atlas"));
+    }
+    return m;
+  }
+
   // Markers whose price labels would overlap at the current zoom (closer than this many
   // pixels across and down) merge into one marker labelled with their count.
   var MERGE_X = 76, MERGE_Y = 30;
@@ -61,15 +75,7 @@
         href: li.getAttribute("data-href"), price: price, label: price.replace(/\.00$/, ""), group: null });
     });
     if (!stays.length) return;
-    var tiles = box.getAttribute("data-tiles");
-    // Without tiles the country outlines carry no street detail, but zooming in still
-    // separates the stays of one city.
-    var m = L.map(box, { scrollWheelZoom: false, maxZoom: tiles ? 19 : 16 });
-    if (tiles) {
-      L.tileLayer(tiles, { maxZoom: 19, attribution: "Map tiles" }).addTo(m);
-    } else {
-      baseMap(m, box.getAttribute("data-atlas"));
-    }
+    var m = leafletMap(box);
     var layer = L.layerGroup().addTo(m);
     var groups = [];
     var refocus = null;
@@ -183,7 +189,7 @@
     });
 
     var bounds = L.latLngBounds(stays.map(function (s) { return s.at; }));
-    var closest = tiles ? 16 : 13;
+    var closest = box.getAttribute("data-tiles") ? 16 : 13;
     function fit() {
       if (stays.length === 1) m.setView(stays[0].at, closest, { animate: false });
       else m.fitBounds(bounds, { padding: [48, 24], maxZoom: closest, animate: false });
@@ -360,13 +366,7 @@
     var lat = document.getElementById("latitude"), lon = document.getElementById("longitude");
     if (!box || !lat || !lon || typeof L === "undefined") return;
     box.parentNode.hidden = false;
-    var tiles = box.getAttribute("data-tiles");
-    var m = L.map(box, { scrollWheelZoom: false, maxZoom: tiles ? 19 : 16 });
-    if (tiles) {
-      L.tileLayer(tiles, { maxZoom: 19, attribution: "Map tiles" }).addTo(m);
-    } else {
-      baseMap(m, box.getAttribute("data-atlas"));
-    }
+    var m = leafletMap(box);
     var marker = null;
     function typed() {
       var a = parseFloat(lat.value), b = parseFloat(lon.value);

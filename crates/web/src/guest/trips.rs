@@ -25,9 +25,7 @@ pub(super) struct TripView {
 /// What a guest paid for a booking, what came back, and what an open transfer still needs.
 fn payments_line(payments: &[&Payment], b: &innkeep_app::store::Booking) -> Result<String, PageError> {
     let mut parts = Vec::new();
-    let zero = Money::zero(b.total.currency);
-    let received = payments.iter().try_fold(zero, |a, p| a.checked_add(p.received)).map_err(AppError::from)?;
-    let refunded = payments.iter().try_fold(zero, |a, p| a.checked_add(p.refunded)).map_err(AppError::from)?;
+    let (received, refunded) = received_and_refunded(payments.iter().copied(), b)?;
     if received.minor > 0 {
         parts.push(format!("paid {}", money(received)));
     }
@@ -186,10 +184,7 @@ pub(super) async fn cancel_page(
     let rt = innkeep_app::catalog::room_type(ports, b.room_type_id).await?;
     let refund = innkeep_app::booking::refund_if_cancelled(b, &p, ports.clock.now())?;
     let payments = ports.store.payments_of_booking(b.id).await.map_err(AppError::from)?;
-    let received = payments
-        .iter()
-        .try_fold(Money::zero(b.total.currency), |a, p| a.checked_add(p.received))
-        .map_err(AppError::from)?;
+    let (received, _) = received_and_refunded(&payments, b)?;
     Ok(CancelPage {
         ctx: v.ctx("Cancel booking"),
         id: b.id.to_string(),
@@ -232,12 +227,16 @@ pub async fn cancel(State(s): State<AppState>, v: Visitor, Path(id): Path<String
     }
 }
 
-/// A booking's money as a guest reads it: received and refunded over its payments.
-fn received_and_refunded(payments: &[Payment], b: &Booking) -> Result<(Money, Money), PageError> {
+/// What a booking's payments received and refunded, in the booking's currency.
+pub(crate) fn received_and_refunded<'a>(
+    payments: impl IntoIterator<Item = &'a Payment>,
+    b: &Booking,
+) -> Result<(Money, Money), PageError> {
     let zero = Money::zero(b.total.currency);
-    let received = payments.iter().try_fold(zero, |a, p| a.checked_add(p.received)).map_err(AppError::from)?;
-    let refunded = payments.iter().try_fold(zero, |a, p| a.checked_add(p.refunded)).map_err(AppError::from)?;
-    Ok((received, refunded))
+    payments
+        .into_iter()
+        .try_fold((zero, zero), |(r, f), p| Ok((r.checked_add(p.received)?, f.checked_add(p.refunded)?)))
+        .map_err(|e: innkeep_core::MoneyError| AppError::from(e).into())
 }
 
 /// The property's address on one line.

@@ -178,10 +178,7 @@ pub async fn booking_cancel_question(
     let mut names = Names::default();
     let refund = innkeep_app::booking::refund_if_cancelled(&b, &p, s.ports.clock.now())?;
     let payments = s.ports.store.payments_of_booking(b.id).await.map_err(AppError::from)?;
-    let received = payments
-        .iter()
-        .try_fold(innkeep_core::Money::zero(b.total.currency), |sum, p| sum.checked_add(p.received))
-        .map_err(AppError::from)?;
+    let (received, _) = crate::guest::received_and_refunded(&payments, &b)?;
     let page = CancelQuestion {
         ctx: v.ctx("Cancel this booking?"),
         id: b.id.to_string(),

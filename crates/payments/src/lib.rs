@@ -22,6 +22,7 @@
 pub mod camt053;
 mod decimal;
 pub mod pain001;
+pub mod rates;
 pub mod statement_csv;
 mod statement_line;
 pub mod stripe;

@@ -564,3 +564,37 @@ async fn results_sort_by_distance_from_the_centre_of_the_place() {
     assert!(alfama < belem, "the nearer first: {}", near.body);
     assert!(near.body.contains("km from the centre"), "{}", near.body);
 }
+
+#[tokio::test]
+async fn a_guest_who_prefers_another_currency_sees_approximate_prices_and_pays_in_the_propertys() {
+    let t = test_web().await;
+    let host = user(&t, "host@example.com", Role::Host).await;
+    let (property, rt) = listing(&t, &host, "Casa Azul").await;
+    let ana = user(&t, "ana@example.com", Role::Guest).await;
+    let stays = "/stays?city=Lisbon&check_in=2027-03-01&check_out=2027-03-03";
+    let checkout = format!("/checkout?room_type={rt}&check_in=2027-03-01&check_out=2027-03-03&adults=2&children=0");
+    let mut b = Browser::default();
+    b.sign_in(&t, "ana@example.com").await;
+    // No preference: prices in the property's currency only.
+    assert!(!b.get(&t, stays).await.body.contains("≈"));
+
+    let usd = innkeep_core::Currency::parse("USD").unwrap();
+    innkeep_app::auth::update_profile(&t.ports, &ana, None, None, Some(usd)).await.unwrap();
+    // EUR 212.00 at the bundled 1.16 dollars a euro is about USD 245.92.
+    let results = b.get(&t, stays).await;
+    assert!(
+        results.body.contains("<strong>EUR 212.00</strong>") && results.body.contains("≈ USD 245.92"),
+        "{}",
+        results.body
+    );
+    let page = b.get(&t, &format!("/properties/{property}?check_in=2027-03-01&check_out=2027-03-03")).await;
+    assert!(page.body.contains("≈ USD 245.92"), "{}", page.body);
+    let page = b.get(&t, &checkout).await;
+    assert!(page.body.contains("≈ USD 245.92"), "{}", page.body);
+    assert!(page.body.contains("you are charged in EUR"), "{}", page.body);
+
+    // A currency with no rate in the file shows none rather than a guess.
+    let uah = innkeep_core::Currency::parse("UAH").unwrap();
+    innkeep_app::auth::update_profile(&t.ports, &ana, None, None, Some(uah)).await.unwrap();
+    assert!(!b.get(&t, stays).await.body.contains("≈"));
+}

@@ -59,6 +59,9 @@ pub(super) struct CheckoutPage {
     terms: Vec<String>,
     /// The property's page for these dates (to choose others).
     property_href: String,
+    /// The total in the guest's preferred currency, approximately, and what that means.
+    approx: String,
+    approx_note: String,
 }
 
 /// Build the checkout page for a room type and stay; the quote comes from availability.
@@ -86,8 +89,12 @@ pub(super) async fn checkout_page(
         }
         Err(e) => return Err(e.into()),
     };
+    let mut converted = String::new();
     let (lines, total, terms) = match offers.iter().find(|o| o.room_type.id == rt_id) {
-        Some(o) => (quote_lines(&o.quote), money(o.quote.total), refund_terms(&p, ci, o.quote.total)?),
+        Some(o) => {
+            converted = approx(v, o.quote.total);
+            (quote_lines(&o.quote), money(o.quote.total), refund_terms(&p, ci, o.quote.total)?)
+        }
         None => {
             if errors.general.is_empty() {
                 let nights = nights_between(ci, co);
@@ -116,6 +123,8 @@ pub(super) async fn checkout_page(
         total,
         policy: p.draft.cancellation_policy.as_str().replace('_', "-"),
         terms,
+        approx_note: if converted.is_empty() { String::new() } else { approx_note(p.draft.currency) },
+        approx: converted,
         property_href: format!(
             "/properties/{}?check_in={}&check_out={}&adults={}&children={}",
             p.id, ci, co, party.adults, party.children

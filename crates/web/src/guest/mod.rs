@@ -154,6 +154,25 @@ pub(crate) fn refund_terms(p: &Property, check_in: Date, total: Money) -> Result
     Ok(out)
 }
 
+/// A price in the signed-in guest's preferred currency, approximately ("≈ USD 246.10"), from
+/// the bundled euro reference rates; "" when they prefer none, the same one, or it has no rate.
+pub(crate) fn approx(v: &Visitor, m: Money) -> String {
+    let Some(to) = v.user.as_ref().and_then(|(_, u)| u.currency) else { return String::new() };
+    if to == m.currency {
+        return String::new();
+    }
+    innkeep_payments::rates::Rates::bundled()
+        .and_then(|r| r.convert(m, to))
+        .map(|c| format!("≈ {}", money(c)))
+        .unwrap_or_default()
+}
+
+/// What an approximate price means, for the page that shows one.
+pub(crate) fn approx_note(currency: innkeep_core::Currency) -> String {
+    let day = innkeep_payments::rates::Rates::bundled().map(|r| day(r.date)).unwrap_or_default();
+    format!("Prices marked ≈ are approximate, at exchange rates of {day}; you are charged in {}.", currency.code())
+}
+
 /// A review as the pages show it.
 pub(crate) struct ReviewLine {
     pub id: String,

@@ -37,6 +37,8 @@ pub(super) struct OfferView {
     units_left: u32,
     lines: Vec<(String, String)>,
     total: String,
+    /// The total in the guest's preferred currency, approximately ("" for none).
+    approx: String,
 }
 
 pub(super) struct StripCell {
@@ -111,6 +113,7 @@ pub async fn property(
                             units_left: o.units_left,
                             lines: quote_lines(&o.quote),
                             total: money(o.quote.total),
+                            approx: approx(&v, o.quote.total),
                         })
                         .collect()
                 }

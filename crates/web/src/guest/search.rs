@@ -109,6 +109,8 @@ pub(super) struct Card {
     rating: String,
     /// "1.2 km from the centre" of the place searched ("" when it has no point).
     distance: String,
+    /// The total in the guest's preferred currency, approximately ("" for none).
+    approx: String,
 }
 
 pub(super) struct Marker {
@@ -342,6 +344,7 @@ pub async fn stays(
                 photo: covers.iter().find(|c| c.property_id == m.property.id).map(crate::host::PhotoView::of),
                 rating: rating_label(rating_of(m.property.id)),
                 distance: km(m).map(|d| format!("{d:.1} km from the centre")).unwrap_or_default(),
+                approx: approx(&v, total),
             }
         })
         .collect();

@@ -260,6 +260,18 @@ pub struct Address {
     pub country: CountryCode,
 }
 
+impl Address {
+    /// The address on one line, as messages, calendar entries and pages print it:
+    /// "Rua das Flores 12, 1200-195 Lisboa, PT" (empty lines left out).
+    pub fn one_line(&self) -> String {
+        let mut parts: Vec<String> =
+            self.lines.iter().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
+        parts.push([self.postal_code.clone().unwrap_or_default(), self.city.clone()].join(" ").trim().to_string());
+        parts.push(self.country.as_str().to_string());
+        parts.join(", ")
+    }
+}
+
 /// Why a property was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PropertyError {

@@ -23,15 +23,13 @@ pub struct Scores {
 }
 
 impl Scores {
-    /// The aspects with their names, in the order people read them.
+    /// The aspects' names, in the order people read them.
+    pub const ASPECTS: [&'static str; 5] = ["cleanliness", "location", "value", "staff", "comfort"];
+
+    /// The aspects with their names and scores, in the order of [`Scores::ASPECTS`].
     pub fn aspects(&self) -> [(&'static str, u8); 5] {
-        [
-            ("cleanliness", self.cleanliness),
-            ("location", self.location),
-            ("value", self.value),
-            ("staff", self.staff),
-            ("comfort", self.comfort),
-        ]
+        let [c, l, v, s, f] = Scores::ASPECTS;
+        [(c, self.cleanliness), (l, self.location), (v, self.value), (s, self.staff), (f, self.comfort)]
     }
 
     /// The overall score in tenths (86 = 8.6): the mean of the aspects, rounded half up.

@@ -29,6 +29,16 @@ fn num(v: f64) -> String {
 }
 
 /// A cell of a Markdown table (pipes would split it).
+/// A month's bill as a Markdown section: a line per item, then the total.
+fn month_table(s: &mut String, title: &str, bill: &crate::bill::Bill, total: f64) {
+    let _ = writeln!(s, "\n## {title}\n\n| tier | item | quantity | unit | per month |\n|---|---|---:|---|---:|");
+    for l in &bill.lines {
+        let _ =
+            writeln!(s, "| {} | {} | {} | {} | {} |", l.tier, cell(&l.item), num(l.quantity), l.unit, usd(l.monthly));
+    }
+    let _ = writeln!(s, "| **total** | | | | **{}** |", usd(total));
+}
+
 fn cell(s: &str) -> String {
     s.replace('|', "/").replace('\n', " ")
 }
@@ -176,22 +186,7 @@ impl Report {
             t.lcu
         );
 
-        let _ = writeln!(
-            s,
-            "\n## Public cloud: the month\n\n| tier | item | quantity | unit | per month |\n|---|---|---:|---|---:|"
-        );
-        for l in &self.public.lines {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} |",
-                l.tier,
-                cell(&l.item),
-                num(l.quantity),
-                l.unit,
-                usd(l.monthly)
-            );
-        }
-        let _ = writeln!(s, "| **total** | | | | **{}** |", usd(self.public_monthly));
+        month_table(&mut s, "Public cloud: the month", &self.public, self.public_monthly);
 
         let pc = &self.private;
         let _ = writeln!(
@@ -217,22 +212,7 @@ impl Report {
         for v in pc.vms.iter().filter(|v| v.count > 0) {
             let _ = writeln!(s, "| {} | {} | {} | {} | {:.0} |", v.role, v.count, v.vcpus, v.memory_gib, v.volume_gb);
         }
-        let _ = writeln!(
-            s,
-            "\n## Private cloud: the month\n\n| tier | item | quantity | unit | per month |\n|---|---|---:|---|---:|"
-        );
-        for l in &pc.bill.lines {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} |",
-                l.tier,
-                cell(&l.item),
-                num(l.quantity),
-                l.unit,
-                usd(l.monthly)
-            );
-        }
-        let _ = writeln!(s, "| **total** | | | | **{}** |", usd(self.private_monthly));
+        month_table(&mut s, "Private cloud: the month", &pc.bill, self.private_monthly);
 
         let _ = writeln!(s, "\n## Capacity planner\n");
         for c in &pc.checks {

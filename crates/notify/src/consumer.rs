@@ -300,15 +300,11 @@ impl Notifications {
             return Ok(None);
         };
         let p = &property.draft;
-        let a = &p.address;
-        let mut address: Vec<String> = a.lines.iter().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
-        address.push([a.postal_code.clone().unwrap_or_default(), a.city.clone()].join(" ").trim().to_string());
-        address.push(a.country.as_str().to_string());
         Ok(Some(BookingFacts {
             booking_id: b.id,
             guest_name: b.guest.name.clone(),
             property_name: p.name.clone(),
-            address: address.join(", "),
+            address: p.address.one_line(),
             room_type_name: room_type.draft.name.clone(),
             check_in: b.check_in,
             check_out: b.check_out,

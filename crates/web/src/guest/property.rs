@@ -15,13 +15,11 @@ pub(super) struct PropertyView {
 
 pub(super) fn property_view(p: &Property) -> PropertyView {
     let d = &p.draft;
-    let mut address = d.address.lines.join(", ");
-    address.push_str(&format!(", {}, {}", d.address.city, d.address.country.as_str()));
     PropertyView {
         id: p.id.to_string(),
         name: d.name.clone(),
         kind: type_label(d.property_type),
-        address,
+        address: d.address.one_line(),
         policy: d.cancellation_policy.as_str().replace('_', "-"),
         description: d.description.clone(),
         amenities: d.amenities.iter().map(|a| a.label().to_string()).collect(),

@@ -239,19 +239,6 @@ pub(crate) fn received_and_refunded<'a>(
         .map_err(|e: innkeep_core::MoneyError| AppError::from(e).into())
 }
 
-/// The property's address on one line.
-fn address_line(p: &Property) -> String {
-    let a = &p.draft.address;
-    let mut parts: Vec<String> = a.lines.iter().filter(|l| !l.trim().is_empty()).cloned().collect();
-    let city = match &a.postal_code {
-        Some(code) if !code.is_empty() => format!("{code} {}", a.city),
-        _ => a.city.clone(),
-    };
-    parts.push(city);
-    parts.push(a.country.as_str().to_string());
-    parts.join(", ")
-}
-
 /// A trip of the signed-in guest, with its property, room type name and payments.
 async fn trip_parts(
     s: &AppState,
@@ -267,7 +254,8 @@ async fn trip_parts(
     }
     let p = innkeep_app::catalog::property(&s.ports, b.property_id).await?;
     let room = innkeep_app::catalog::room_type(&s.ports, b.room_type_id).await?.draft.name;
-    let payments = innkeep_app::payment::payments_of_booking(&s.ports, &actor, id).await?;
+    // Their own booking: its payments as the guest sees them (read once, not re-checked).
+    let payments = s.ports.store.payments_of_booking(id).await.map_err(AppError::from)?;
     Ok((b, p, room, payments))
 }
 
@@ -349,7 +337,7 @@ async fn trip_page(
         id: b.id.to_string(),
         property_id: p.id.to_string(),
         property: p.draft.name.clone(),
-        address: address_line(&p),
+        address: p.draft.address.one_line(),
         room,
         arrive: format!("{}, from {}", day(b.check_in), p.draft.check_in_time.strftime("%H:%M")),
         leave: format!("{}, by {}", day(b.check_out), p.draft.check_out_time.strftime("%H:%M")),
@@ -367,11 +355,7 @@ async fn trip_page(
         upcoming: live && b.check_out >= utc_today(now),
         review: review.as_ref().map(ReviewLine::of),
         may_review,
-        aspects: innkeep_core::Scores { cleanliness: 0, location: 0, value: 0, staff: 0, comfort: 0 }
-            .aspects()
-            .iter()
-            .map(|(a, _)| (a.to_string(), aspect_label(a)))
-            .collect(),
+        aspects: innkeep_core::Scores::ASPECTS.iter().map(|a| (a.to_string(), aspect_label(a))).collect(),
         review_form,
         review_errors,
         flash: String::new(),
@@ -434,7 +418,7 @@ pub async fn trip_calendar(
     }
     let link = format!("{}/trips/{}", super::checkout::origin(&headers, &v), b.id);
     let uid = format!("{}@innkeep", b.id);
-    let address = address_line(&p);
+    let address = p.draft.address.one_line();
     let entry = innkeep_app::ics::StayEntry {
         uid: &uid,
         summary: &p.draft.name,
@@ -510,7 +494,7 @@ pub async fn trip_receipt(State(s): State<AppState>, v: Visitor, Path(id): Path<
         guest: b.guest.name.clone(),
         email: b.guest.email.clone(),
         property: p.draft.name.clone(),
-        address: address_line(&p),
+        address: p.draft.address.one_line(),
         room,
         dates: format!("{} → {}", day(b.check_in), day(b.check_out)),
         party: party_label(b.adults, b.children),

@@ -25,6 +25,8 @@ LAYERS = {
     # outgoing messages: the notifications consumer, the dispatcher and its senders
     "innkeep-notify": 2,
     "innkeep-web": 2,
+    # the Parquet lake and SQL over it (DataFusion), behind the app's analytics port
+    "innkeep-analytics": 2,
     # the demo catalogue, loaded through the use cases and the store port
     "innkeep-demo": 3,
     # the benchmarks: they drive `innkeep serve` on the demo, beside the engines themselves

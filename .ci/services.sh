@@ -67,6 +67,15 @@ if ! python3 -c 'import aiosmtpd, icalendar' 2>/dev/null; then
 fi
 echo "aiosmtpd: $(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)'), icalendar: $(python3 -c 'import icalendar; print(icalendar.__version__)')"
 
+# pyspark (Spark in local mode on the machine's Java 17), which reads the analytics lake the
+# tests write and must agree with DataFusion (crates/innkeep/tests/analytics.rs), and DuckDB,
+# the reference beside DataFusion in `innkeep bench analytics`, from PyPI.
+if ! python3 -c 'import pyspark, duckdb' 2>/dev/null; then
+  python3 -m pip install --quiet 'pyspark>=4,<5' 'duckdb>=1,<3' ||
+    python3 -m pip install --quiet --break-system-packages 'pyspark>=4,<5' 'duckdb>=1,<3'
+fi
+echo "pyspark: $(python3 -c 'import pyspark; print(pyspark.__version__)'), duckdb: $(python3 -c 'import duckdb; print(duckdb.__version__)')"
+
 # xmllint, which validates the camt.053 corpus against ISO 20022's schemas; strace, whose
 # fault injection turns the file system read-only under a running server.
 command -v xmllint >/dev/null || apt_install libxml2-utils

@@ -5,6 +5,7 @@
 //! its outbox event together. Nothing here calls an index, a mailer or a provider inline:
 //! those follow the outbox.
 
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod availability;

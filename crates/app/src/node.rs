@@ -22,6 +22,9 @@ pub struct AppState {
     /// Renders the account e-mails (password resets, verifications); without it, those
     /// endpoints answer 404 (no e-mail would go out).
     pub account_mail: Option<Arc<dyn crate::credentials::AccountMail>>,
+    /// SQL and reports over the analytics lake; without it, the analytics endpoints answer
+    /// 404.
+    pub analytics: Option<Arc<dyn crate::analytics::Analytics>>,
     /// This node's recent requests (latency, errors), fed by the request middleware.
     pub requests: Arc<crate::requests::RequestStats>,
     /// The parts whose health the operator dashboard shows, in order.
@@ -46,6 +49,7 @@ impl AppState {
             provider: None,
             webhook_urls: None,
             account_mail: None,
+            analytics: None,
             requests: Arc::new(crate::requests::RequestStats::default()),
             probes: Arc::new(vec![Arc::new(crate::health::DatabaseProbe(ports.store.clone()))]),
             starting: Arc::new(std::sync::atomic::AtomicBool::new(false)),
@@ -70,6 +74,12 @@ impl AppState {
     /// Mail account links rendered by `mail`.
     pub fn with_account_mail(mut self, mail: Arc<dyn crate::credentials::AccountMail>) -> Self {
         self.account_mail = Some(mail);
+        self
+    }
+
+    /// Answer SQL and reports from this engine.
+    pub fn with_analytics(mut self, analytics: Arc<dyn crate::analytics::Analytics>) -> Self {
+        self.analytics = Some(analytics);
         self
     }
 

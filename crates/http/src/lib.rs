@@ -108,6 +108,8 @@ pub fn api_routes() -> Router<AppState> {
         .route("/webhooks/{id}", get(notifications::get).delete(notifications::delete))
         .route("/webhooks/{id}/deliveries", get(notifications::deliveries))
         .route("/notifications", get(notifications::log))
+        .route("/analytics/sql", post(api::analytics::sql))
+        .route("/analytics/reports/{name}", get(api::analytics::report))
         .route("/audit", get(api::audit::list))
         .route("/ops/access-bursts", get(api::audit::bursts))
         .route("/ops/users", get(api::operator::users))

@@ -24,6 +24,24 @@ pub struct Config {
     pub payments: PaymentsConfig,
     pub notify: NotifyConfig,
     pub auth: AuthConfig,
+    pub analytics: AnalyticsConfig,
+}
+
+/// The analytics lake (`data_dir/lake`, or `lake/` in the `storage` bucket).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnalyticsConfig {
+    /// Write the lake from this node. One writer per lake: in a cluster, set it on one node
+    /// only (every node still answers queries over the lake).
+    pub writer: bool,
+    /// How long the writer lets events gather after a commit before it writes a file.
+    pub linger_secs: u64,
+}
+
+impl Default for AnalyticsConfig {
+    fn default() -> Self {
+        AnalyticsConfig { writer: true, linger_secs: 5 }
+    }
 }
 
 /// Signing in.
@@ -400,6 +418,7 @@ impl Default for Config {
             payments: PaymentsConfig::default(),
             notify: NotifyConfig::default(),
             auth: AuthConfig::default(),
+            analytics: AnalyticsConfig::default(),
         }
     }
 }

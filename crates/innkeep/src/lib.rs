@@ -3,6 +3,7 @@
 //! are their own crates (`innkeep-demo`, `innkeep-bench`).
 
 pub mod alerts;
+pub mod analytics;
 pub mod backup;
 pub mod config;
 pub mod notify;

@@ -130,6 +130,13 @@ enum Command {
         #[arg(long)]
         chart: Option<PathBuf>,
     },
+    /// The analytics lake: sync, SQL, reports.
+    Analytics {
+        #[command(subcommand)]
+        command: innkeep::analytics::AnalyticsCommand,
+        #[arg(long, global = true)]
+        data: Option<PathBuf>,
+    },
     /// Show the effective configuration (secrets masked).
     Config {
         #[command(subcommand)]
@@ -618,6 +625,10 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
         Command::Bench { command } => bench(command).await,
         Command::Cost { profile, capacity, format, chart } => {
             cost(&profile, capacity.as_deref(), format, chart.as_deref())
+        }
+        Command::Analytics { command, data } => {
+            set_data(config, data);
+            innkeep::analytics::run(config, command).await
         }
         Command::Events { command, data } => {
             set_data(config, data);

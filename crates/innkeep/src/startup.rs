@@ -184,6 +184,9 @@ pub fn web_config(config: &Config) -> anyhow::Result<innkeep_web::WebConfig> {
     })
 }
 
+/// Outbox events per lake file at most.
+const LAKE_BATCH: u32 = 50_000;
+
 /// A running server.
 pub struct Server {
     pub addr: SocketAddr,
@@ -272,6 +275,22 @@ impl Server {
         let notify = crate::notify::start(config, &ports, commits.clone(), options, &stop, addr)?;
         let sink = client_event_sink(config, stop.subscribe()).await?;
         let objects = crate::parts::open_objects(config)?;
+        let lake = crate::parts::open_lake(config)?;
+        if config.analytics.writer {
+            let client = (config.ingest.sink == "log").then(|| {
+                Arc::new(crate::parts::LogSegments(config.data_dir.join("client-events")))
+                    as Arc<dyn innkeep_analytics::ClientSegments>
+            });
+            // The lake follows the outbox from the primary, as the index does.
+            let primary: Arc<dyn innkeep_app::Store> = Arc::new(store.on_primary());
+            let writer = innkeep_analytics::LakeWriter::new(lake.clone(), primary, client, LAKE_BATCH);
+            let opts = innkeep_app::follow::FollowOptions {
+                batch: LAKE_BATCH as usize,
+                poll: Duration::from_secs(30),
+                linger: Duration::from_secs(config.analytics.linger_secs),
+            };
+            tokio::spawn(innkeep_app::follow::follow(writer, commits.clone(), opts, stop.subscribe()));
+        }
         let mut consumer_names: Vec<String> = consumers().iter().map(|c| c.name().to_string()).collect();
         if notify.is_some() {
             consumer_names.push(innkeep_notify::consumer::NAME.to_string());
@@ -284,8 +303,12 @@ impl Server {
         if let Some(n) = notify {
             state = state.with_webhook_urls(n.urls).with_account_mail(n.account_mail);
         }
-        let state =
-            state.with_client_events(sink).with_objects(objects).with_probes(probes).with_starting(starting.clone());
+        let state = state
+            .with_analytics(Arc::new(innkeep_analytics::LakeSql::new(lake)))
+            .with_client_events(sink)
+            .with_objects(objects)
+            .with_probes(probes)
+            .with_starting(starting.clone());
         let draining = state.draining.clone();
         let app = innkeep_http::app(state, innkeep_web::routes_with(web));
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);

@@ -428,6 +428,12 @@ fn api_rows() -> Vec<Row> {
             .note("a wrong password")
             .json(r#"{"password": "not the password at all"}"#),
         api(M::GET, "/api/v1/audit", [401, 403, 403, 200, 200, 200, 403, 403, 403, 403]),
+        api(M::GET, "/api/v1/analytics/reports/{report}", [401, 403, 403, 200, 200, 200, 200, 403, 200, 403])
+            .note("occupancy: a host's own tenant; members who may see its money"),
+        api(M::GET, "/api/v1/analytics/reports/occupancy?tenant_id={tenant_b}", [401, 403, 403, 403, 200, 200, 403, 403, 403, 403]),
+        api(M::GET, "/api/v1/analytics/reports/funnel", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403]),
+        api(M::POST, "/api/v1/analytics/sql", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403])
+            .json(r#"{"query": "SELECT COUNT(*) FROM bookings"}"#),
         api(M::GET, "/api/v1/ops/access-bursts", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403]),
         api(M::GET, "/api/v1/ops/users?q=example", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403]),
         api(M::GET, "/api/v1/ops/tenants", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403]),
@@ -547,6 +553,8 @@ fn page_rows() -> Vec<Row> {
             .note("no such user"),
         page(M::GET, "/ops", [303, 403, 403, 403, 403, 200, 403, 403, 403, 303]),
         page(M::GET, "/ops/cost", [303, 403, 403, 403, 403, 200, 403, 403, 403, 303]),
+        page(M::GET, "/ops/analytics", [303, 403, 403, 403, 403, 200, 403, 403, 403, 303]),
+        page(M::GET, "/host/analytics", [303, 403, 403, 200, 200, 403, 200, 403, 200, 303]),
         page(M::POST, "/ops/cost", [303, 403, 403, 403, 403, 200, 403, 403, 403, 403])
             .note("a pasted profile is priced, nothing is stored")
             .form(&[("profile", COST_PROFILE)]),
@@ -810,6 +818,7 @@ async fn objects_of_a(app: &TestApp, cast: &Cast, n: usize) -> Vec<(&'static str
         ("property_a", property),
         ("tenant_a", tenant),
         ("nothing", uuid::Uuid::nil().to_string()),
+        ("report", "occupancy".to_string()),
         ("room_type_a", room_type),
         ("photo_a", photo),
         ("hold_key_a", key),

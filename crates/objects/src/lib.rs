@@ -99,6 +99,14 @@ pub fn open(location: &Location) -> Result<Objects, ObjectError> {
     }
 }
 
+impl Objects {
+    /// The store itself, for parts that need more of it than keys and bytes (the analytics
+    /// lake lists, reads ranges and deletes).
+    pub fn store(&self) -> Arc<dyn ObjectStore> {
+        self.inner.clone()
+    }
+}
+
 fn path(key: &str) -> Result<Path, ObjectError> {
     if !valid_key(key) {
         return Err(ObjectError::InvalidKey(key.to_string()));

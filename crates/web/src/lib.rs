@@ -4,6 +4,7 @@
 //! hold countdown.
 
 mod account;
+mod analytics;
 mod assets;
 mod chart;
 mod cost;
@@ -132,6 +133,8 @@ pub fn routes_with(config: WebConfig) -> Router<AppState> {
         .route("/host/team/keys/{id}/revoke", post(host::key_revoke))
         .route("/ops", get(ops::dashboard))
         .route("/ops/people", get(people::people))
+        .route("/ops/analytics", get(analytics::ops))
+        .route("/host/analytics", get(analytics::host))
         .route("/ops/cost", get(cost::show).post(cost::compute))
         .route(security::PATH, get(security::show))
         .route("/account", get(settings::show))

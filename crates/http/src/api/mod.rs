@@ -1,6 +1,7 @@
 //! The /api/v1 JSON resources, one file per group, and the OpenAPI document that lists them.
 
 pub mod accounts;
+pub mod analytics;
 pub mod audit;
 pub mod billing;
 pub mod bookings;

@@ -34,6 +34,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         notifications::create, notifications::list, notifications::get, notifications::delete,
         notifications::deliveries, notifications::log,
         audit::list, audit::bursts,
+        super::analytics::sql, super::analytics::report,
         super::operator::users, super::operator::tenants, super::operator::suspend_user,
         super::operator::restore_user, super::operator::suspend_tenant, super::operator::restore_tenant,
         team::get, team::invite, team::withdraw, team::accept, team::set_role, team::remove,

@@ -1,0 +1,475 @@
+//! The lake writer: outbox events and closed client-event segments into Parquet files
+//! partitioned Hive-style by kind and day (`kind=booking.confirmed/date=2026-12-01/...`),
+//! in any `object_store` (a local directory or an S3 API), with a snapshot of the
+//! properties beside them.
+//!
+//! Each event lands once. A batch of outbox events becomes one file per kind and day, each
+//! named after the batch's first position (`part-<seq>.parquet`); only after every file of
+//! the batch is written does the lake's own position (`_innkeep/outbox.json`) move past it.
+//! After a crash, files named after a position past the recorded one are deleted and the
+//! batch is written again. Client events go one closed log segment at a time
+//! (`client-<segment>.parquet`, position `_innkeep/client.json`), the same way.
+//!
+//! Small files are compacted: the parts of one kind and day merge into
+//! `part-<first>-<last>.parquet`, written before the parts it replaces are deleted; a part
+//! inside the range of a compacted file is left over from a compaction cut short, and
+//! goes.
+
+use crate::schema::{self, Family, SCHEMA_VERSION};
+use async_trait::async_trait;
+use datafusion::arrow::array::{Float64Builder, Int64Builder, RecordBatch, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::metadata::KeyValue;
+use datafusion::parquet::file::properties::WriterProperties;
+use futures::TryStreamExt;
+use innkeep_app::event::StoredEvent;
+use innkeep_app::follow::{Follower, StepError};
+use innkeep_app::ingest::ClientEvent;
+use innkeep_app::store::{Property, RoomType};
+use innkeep_app::{Store, StoreError};
+use jiff::civil::Date;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Why the lake could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum LakeError {
+    #[error("object storage: {0}")]
+    Objects(#[from] object_store::Error),
+    #[error("parquet: {0}")]
+    Parquet(#[from] datafusion::parquet::errors::ParquetError),
+    #[error("arrow: {0}")]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("client events: {0}")]
+    Client(String),
+    #[error("lake state {0}: {1}")]
+    State(String, String),
+}
+
+/// Where the files of the properties' snapshot go (a directory the tables do not scan).
+pub const PROPERTIES: &str = "_innkeep/dims/properties.parquet";
+const OUTBOX_STATE: &str = "_innkeep/outbox.json";
+const CLIENT_STATE: &str = "_innkeep/client.json";
+
+/// The closed segments of the client event log (the ones no longer written to).
+pub trait ClientSegments: Send + Sync {
+    /// The numbers of the closed segments, oldest first.
+    fn closed(&self) -> std::io::Result<Vec<u64>>;
+    /// The events of one segment.
+    fn read(&self, segment: u64) -> std::io::Result<Vec<ClientEvent>>;
+}
+
+/// A lake in an object store.
+#[derive(Clone)]
+pub struct Lake {
+    pub(crate) objects: Arc<dyn ObjectStore>,
+    description: String,
+}
+
+/// What one `sync` did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Synced {
+    pub outbox_events: usize,
+    pub client_events: usize,
+    pub files: usize,
+}
+
+fn parquet(batch: &RecordBatch, family: &str) -> Result<Vec<u8>, LakeError> {
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_key_value_metadata(Some(vec![KeyValue::new(
+            "innkeep.schema".to_string(),
+            format!("{family}/{SCHEMA_VERSION}"),
+        )]))
+        .build();
+    let mut buf = Vec::new();
+    let mut w = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
+    w.write(batch)?;
+    w.close()?;
+    Ok(buf)
+}
+
+/// The kind, day and file name of a data file's path, if it is one.
+fn parse_path(p: &Path) -> Option<(String, String, String)> {
+    let parts: Vec<&str> = p.as_ref().split('/').collect();
+    let [kind, date, file] = parts.as_slice() else { return None };
+    Some((kind.strip_prefix("kind=")?.to_string(), date.strip_prefix("date=")?.to_string(), file.to_string()))
+}
+
+/// The positions a data file covers: `part-<a>.parquet` (a batch starting at a),
+/// `part-<a>-<b>.parquet` (compacted parts a..=b), `client-<n>.parquet` (segment n).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileName {
+    Part(i64),
+    Compacted(i64, i64),
+    Client(u64),
+}
+
+fn parse_name(name: &str) -> Option<FileName> {
+    if let Some(n) = name.strip_prefix("client-").and_then(|n| n.strip_suffix(".parquet")) {
+        return n.parse().ok().map(FileName::Client);
+    }
+    let n = name.strip_prefix("part-")?.strip_suffix(".parquet")?;
+    match n.split_once('-') {
+        Some((a, b)) => Some(FileName::Compacted(a.parse().ok()?, b.parse().ok()?)),
+        None => n.parse().ok().map(FileName::Part),
+    }
+}
+
+impl Lake {
+    /// A lake in `objects` (its root is the lake's root).
+    pub fn new(objects: Arc<dyn ObjectStore>, description: impl Into<String>) -> Lake {
+        Lake { objects, description: description.into() }
+    }
+
+    /// A lake under `prefix` of a bucket (`lake/kind=.../...`).
+    pub fn under_prefix(objects: Arc<dyn ObjectStore>, prefix: &str, description: &str) -> Lake {
+        let store = object_store::prefix::PrefixStore::new(objects, prefix);
+        Lake::new(Arc::new(store), format!("{description}/{prefix}"))
+    }
+
+    /// A lake in a local directory (created if missing).
+    pub fn in_directory(dir: &std::path::Path) -> Result<Lake, LakeError> {
+        std::fs::create_dir_all(dir).map_err(|e| LakeError::State(dir.display().to_string(), e.to_string()))?;
+        let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
+        Ok(Lake::new(Arc::new(fs), format!("local directory {}", dir.display())))
+    }
+
+    /// Where the lake is, for logs.
+    pub fn describe(&self) -> &str {
+        &self.description
+    }
+
+    async fn state(&self, key: &str) -> Result<i64, LakeError> {
+        match self.objects.get(&Path::from(key)).await {
+            Ok(r) => {
+                let bytes = r.bytes().await?;
+                let v: serde_json::Value =
+                    serde_json::from_slice(&bytes).map_err(|e| LakeError::State(key.into(), e.to_string()))?;
+                v.get("position")
+                    .and_then(|p| p.as_i64())
+                    .ok_or_else(|| LakeError::State(key.into(), "no position".into()))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(0),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn set_state(&self, key: &str, position: i64) -> Result<(), LakeError> {
+        let body = serde_json::json!({ "position": position, "schema_version": SCHEMA_VERSION }).to_string();
+        self.objects.put(&Path::from(key), PutPayload::from(body.into_bytes())).await?;
+        Ok(())
+    }
+
+    /// Every data file of the lake.
+    pub async fn files(&self) -> Result<Vec<object_store::ObjectMeta>, LakeError> {
+        let all: Vec<_> = self.objects.list(None).try_collect().await?;
+        Ok(all.into_iter().filter(|m| parse_path(&m.location).is_some()).collect())
+    }
+
+    /// The outbox position the lake holds every event up to.
+    pub async fn outbox_position(&self) -> Result<i64, LakeError> {
+        self.state(OUTBOX_STATE).await
+    }
+
+    /// Remove what a write or a compaction cut short left behind: files of batches past the
+    /// recorded positions, and parts already merged into a compacted file.
+    pub async fn recover(&self) -> Result<usize, LakeError> {
+        let outbox = self.state(OUTBOX_STATE).await?;
+        let client = self.state(CLIENT_STATE).await?;
+        let files = self.files().await?;
+        let mut compacted: HashMap<(String, String), Vec<(i64, i64)>> = HashMap::new();
+        for f in &files {
+            if let Some((k, d, name)) = parse_path(&f.location)
+                && let Some(FileName::Compacted(a, b)) = parse_name(&name)
+            {
+                compacted.entry((k, d)).or_default().push((a, b));
+            }
+        }
+        let mut removed = 0;
+        for f in files {
+            let Some((k, d, name)) = parse_path(&f.location) else { continue };
+            let stale = match parse_name(&name) {
+                Some(FileName::Part(a)) => {
+                    a > outbox
+                        || compacted.get(&(k, d)).is_some_and(|rs| rs.iter().any(|(lo, hi)| (*lo..=*hi).contains(&a)))
+                }
+                Some(FileName::Compacted(a, _)) => a > outbox,
+                Some(FileName::Client(n)) => n as i64 > client,
+                None => false,
+            };
+            if stale {
+                self.objects.delete(&f.location).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Write one batch of outbox events (oldest first, all after the lake's position) and
+    /// move the position past them. Returns the files written.
+    pub async fn write_outbox(&self, events: &[StoredEvent]) -> Result<usize, LakeError> {
+        let (Some(first), Some(last)) = (events.first(), events.last()) else { return Ok(0) };
+        let mut groups: BTreeMap<(String, Date), Vec<&StoredEvent>> = BTreeMap::new();
+        for e in events {
+            groups.entry((e.event.kind.to_string(), schema::utc_date(e.event.occurred_at))).or_default().push(e);
+        }
+        let mut files = 0;
+        for ((kind, date), evs) in groups {
+            let family = Family::of(&kind);
+            let batch = schema::outbox_batch(family, &evs)?;
+            let path = Path::from(format!("kind={kind}/date={date}/part-{:020}.parquet", first.seq));
+            self.objects.put(&path, PutPayload::from(parquet(&batch, family.name())?)).await?;
+            files += 1;
+        }
+        self.set_state(OUTBOX_STATE, last.seq).await?;
+        Ok(files)
+    }
+
+    /// Write the closed client-event segments not yet in the lake. Returns (events, files).
+    pub async fn write_client(&self, source: &dyn ClientSegments) -> Result<(usize, usize), LakeError> {
+        let done = self.state(CLIENT_STATE).await?;
+        let closed = source.closed().map_err(|e| LakeError::Client(e.to_string()))?;
+        let (mut events, mut files) = (0, 0);
+        for n in closed.into_iter().filter(|n| *n as i64 > done) {
+            let evs = source.read(n).map_err(|e| LakeError::Client(e.to_string()))?;
+            // A retried batch may repeat an event within a segment; keep its first copy.
+            let mut seen = std::collections::HashSet::new();
+            let mut groups: BTreeMap<(String, Date), Vec<&ClientEvent>> = BTreeMap::new();
+            for e in evs.iter().filter(|e| seen.insert(e.id)) {
+                groups.entry((e.kind.clone(), schema::utc_date(e.occurred_at))).or_default().push(e);
+            }
+            for ((kind, date), evs) in groups {
+                let batch = schema::client_batch(&evs)?;
+                let path = Path::from(format!("kind={kind}/date={date}/client-{n:010}.parquet"));
+                self.objects.put(&path, PutPayload::from(parquet(&batch, Family::Client.name())?)).await?;
+                files += 1;
+                events += evs.len();
+            }
+            self.set_state(CLIENT_STATE, n as i64).await?;
+        }
+        Ok((events, files))
+    }
+
+    /// Replace the snapshot of the properties (id, tenant, place, type, units for sale).
+    pub async fn write_properties(&self, store: &dyn Store) -> Result<usize, LakeError> {
+        let mut properties: Vec<Property> = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store.all_properties(after, 1_000).await?;
+            after = page.last().map(|p| p.id);
+            let done = page.len() < 1_000;
+            properties.extend(page);
+            if done {
+                break;
+            }
+        }
+        let mut units: HashMap<innkeep_core::PropertyId, (i64, i64)> = HashMap::new();
+        let mut after = None;
+        loop {
+            let page: Vec<RoomType> = store.all_room_types(after, 1_000).await?;
+            after = page.last().map(|r| r.id);
+            for rt in &page {
+                let u = units.entry(rt.property_id).or_default();
+                u.0 += i64::from(rt.draft.units);
+                u.1 += 1;
+            }
+            if page.len() < 1_000 {
+                break;
+            }
+        }
+        let s = |n: &str| Field::new(n, DataType::Utf8, true);
+        let schema = Arc::new(Schema::new(vec![
+            s("property_id"),
+            s("tenant_id"),
+            s("name"),
+            s("city"),
+            s("country"),
+            s("property_type"),
+            s("currency"),
+            Field::new("latitude", DataType::Float64, true),
+            Field::new("longitude", DataType::Float64, true),
+            Field::new("units", DataType::Int64, true),
+            Field::new("room_types", DataType::Int64, true),
+        ]));
+        let mut cols: Vec<StringBuilder> = (0..7).map(|_| StringBuilder::new()).collect();
+        let (mut lat, mut lon) = (Float64Builder::new(), Float64Builder::new());
+        let (mut u, mut r) = (Int64Builder::new(), Int64Builder::new());
+        for p in &properties {
+            let d = &p.draft;
+            let kind = serde_json::to_value(d.property_type).ok().and_then(|v| v.as_str().map(String::from));
+            let values = [
+                Some(p.id.0.to_string()),
+                Some(p.tenant_id.0.to_string()),
+                Some(d.name.clone()),
+                Some(d.address.city.clone()),
+                Some(d.address.country.as_str().to_string()),
+                kind,
+                Some(d.currency.code().to_string()),
+            ];
+            for (b, v) in cols.iter_mut().zip(values) {
+                b.append_option(v);
+            }
+            lat.append_value(d.latitude);
+            lon.append_value(d.longitude);
+            let (units, rts) = units.get(&p.id).copied().unwrap_or_default();
+            u.append_value(units);
+            r.append_value(rts);
+        }
+        let mut arrays: Vec<datafusion::arrow::array::ArrayRef> =
+            cols.iter_mut().map(|b| Arc::new(b.finish()) as datafusion::arrow::array::ArrayRef).collect();
+        arrays.push(Arc::new(lat.finish()));
+        arrays.push(Arc::new(lon.finish()));
+        arrays.push(Arc::new(u.finish()));
+        arrays.push(Arc::new(r.finish()));
+        let batch = RecordBatch::try_new(schema, arrays)?;
+        self.objects.put(&Path::from(PROPERTIES), PutPayload::from(parquet(&batch, "properties")?)).await?;
+        Ok(properties.len())
+    }
+
+    /// Bring the lake up to date: every committed outbox event, the closed client segments
+    /// and the properties' snapshot.
+    pub async fn sync(&self, store: &dyn Store, client: Option<&dyn ClientSegments>) -> Result<Synced, LakeError> {
+        self.recover().await?;
+        let mut synced = Synced::default();
+        let mut position = self.outbox_position().await?;
+        loop {
+            let events = store.events_after(position, 50_000).await?;
+            let Some(last) = events.last() else { break };
+            position = last.seq;
+            synced.files += self.write_outbox(&events).await?;
+            synced.outbox_events += events.len();
+        }
+        if let Some(c) = client {
+            let (events, files) = self.write_client(c).await?;
+            synced.client_events += events;
+            synced.files += files;
+        }
+        self.write_properties(store).await?;
+        Ok(synced)
+    }
+
+    /// Merge the outbox parts of each kind and day that has more than `min_files` of them
+    /// into one file. Returns how many files were merged away.
+    pub async fn compact(&self, min_files: usize) -> Result<usize, LakeError> {
+        // (kind, day) -> (first, last, file)
+        type Parts = BTreeMap<(String, String), Vec<(i64, i64, Path)>>;
+        let mut parts: Parts = BTreeMap::new();
+        for f in self.files().await? {
+            let Some((k, d, name)) = parse_path(&f.location) else { continue };
+            let range = match parse_name(&name) {
+                Some(FileName::Part(a)) => (a, a),
+                Some(FileName::Compacted(a, b)) => (a, b),
+                _ => continue,
+            };
+            parts.entry((k, d)).or_default().push((range.0, range.1, f.location));
+        }
+        let mut merged = 0;
+        for ((kind, date), mut files) in parts {
+            if files.len() < min_files.max(2) {
+                continue;
+            }
+            files.sort_by_key(|f| f.0);
+            let mut batches = Vec::new();
+            for (_, _, path) in &files {
+                let bytes = self.objects.get(path).await?.bytes().await?;
+                let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)?.build()?;
+                for b in reader {
+                    batches.push(b?);
+                }
+            }
+            let Some(first) = batches.first() else { continue };
+            let joined = datafusion::arrow::compute::concat_batches(&first.schema(), &batches)?;
+            let (lo, hi) = (files[0].0, files.iter().map(|f| f.1).max().unwrap_or(files[0].1));
+            let family = Family::of(&kind);
+            let target = Path::from(format!("kind={kind}/date={date}/part-{lo:020}-{hi:020}.parquet"));
+            self.objects.put(&target, PutPayload::from(parquet(&joined, family.name())?)).await?;
+            for (_, _, path) in files.iter().filter(|f| f.2 != target) {
+                self.objects.delete(path).await?;
+                merged += 1;
+            }
+        }
+        Ok(merged)
+    }
+}
+
+/// The lake as an outbox follower in `innkeep serve`: each step writes the next batch and
+/// the closed client segments, refreshing the properties' snapshot when the catalogue
+/// changed; every `compact_every` steps it compacts.
+pub struct LakeWriter {
+    pub lake: Lake,
+    pub store: Arc<dyn Store>,
+    pub client: Option<Arc<dyn ClientSegments>>,
+    pub batch: u32,
+    position: Option<i64>,
+    steps: u64,
+}
+
+impl LakeWriter {
+    pub fn new(lake: Lake, store: Arc<dyn Store>, client: Option<Arc<dyn ClientSegments>>, batch: u32) -> Self {
+        LakeWriter { lake, store, client, batch, position: None, steps: 0 }
+    }
+}
+
+#[async_trait]
+impl Follower for LakeWriter {
+    fn name(&self) -> &str {
+        "lake"
+    }
+
+    async fn step(&mut self) -> Result<usize, StepError> {
+        let position = match self.position {
+            Some(p) => p,
+            None => {
+                self.lake.recover().await?;
+                self.lake.write_properties(self.store.as_ref()).await?;
+                self.lake.outbox_position().await?
+            }
+        };
+        let events = self.store.events_after(position, self.batch).await?;
+        if let Some(client) = &self.client {
+            self.lake.write_client(client.as_ref()).await?;
+        }
+        self.steps += 1;
+        if self.steps.is_multiple_of(100) {
+            self.lake.compact(8).await?;
+        }
+        let Some(last) = events.last() else {
+            self.position = Some(position);
+            return Ok(0);
+        };
+        self.lake.write_outbox(&events).await?;
+        self.position = Some(last.seq);
+        let catalogue = |k: &str| k.starts_with("property.") || k.starts_with("room_type.") || k == "catalog.imported";
+        if events.iter().any(|e| catalogue(e.event.kind.as_str())) {
+            self.lake.write_properties(self.store.as_ref()).await?;
+        }
+        Ok(events.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names() {
+        assert_eq!(parse_name("part-00000000000000000042.parquet"), Some(FileName::Part(42)));
+        assert_eq!(
+            parse_name("part-00000000000000000001-00000000000000000042.parquet"),
+            Some(FileName::Compacted(1, 42))
+        );
+        assert_eq!(parse_name("client-0000000007.parquet"), Some(FileName::Client(7)));
+        assert_eq!(parse_name("x.parquet"), None);
+        let p = Path::from("kind=booking.held/date=2026-12-01/part-1.parquet");
+        assert_eq!(parse_path(&p), Some(("booking.held".into(), "2026-12-01".into(), "part-1.parquet".into())));
+        assert_eq!(parse_path(&Path::from("_innkeep/outbox.json")), None);
+    }
+}

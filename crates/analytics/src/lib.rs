@@ -1,0 +1,8 @@
+//! Analytics: the Parquet lake and SQL over it.
+pub mod lake;
+pub mod query;
+pub mod reports;
+pub mod schema;
+
+pub use lake::{ClientSegments, Lake, LakeError, LakeWriter, Synced};
+pub use query::LakeSql;

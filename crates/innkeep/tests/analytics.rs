@@ -1,0 +1,472 @@
+//! Analytics (issue 18): the lake holds every outbox event once (after a repeated sync, a
+//! crash mid-batch and a compaction cut short), the reports match figures worked out by
+//! hand, the SQL endpoint takes only read-only queries from operators, a host sees only
+//! its own tenant, and the lake works the same in an S3 bucket.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::TestApp;
+use innkeep::config::Config;
+use innkeep::startup::Server;
+use innkeep_analytics::{ClientSegments, Lake, LakeSql};
+use innkeep_app::analytics::{Analytics, Grouping, Limits, Report, Table};
+use innkeep_app::clock::ManualClock;
+use innkeep_app::ingest::ClientEvent;
+use innkeep_core::TenantId;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+const PASSWORD: &str = "correct horse battery";
+const LIMITS: Limits = Limits { rows: 1000, time: Duration::from_secs(60) };
+
+async fn start(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
+    config.server.listen = "127.0.0.1:0".into();
+    config.analytics.linger_secs = 0;
+    configure(&mut config);
+    let clock = Arc::new(ManualClock::new(common::START.parse().unwrap()));
+    let server = Server::start(&config, clock.clone(), false).await.unwrap();
+    TestApp::with_server(server, clock, dir)
+}
+
+async fn sign_in(app: &TestApp, email: &str) -> String {
+    let r = app.post("/api/v1/sessions", None, json!({"email": email, "password": PASSWORD})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["token"].as_str().unwrap().to_string()
+}
+
+/// An operator (made by the operator's command, not the API), with two-factor sign-in on.
+async fn admin(app: &TestApp) -> String {
+    let ports = &app.server.as_ref().unwrap().ports;
+    let cmd = innkeep_app::auth::Register {
+        email: "olga@example.com".into(),
+        password: PASSWORD.into(),
+        name: "Olga Operator".into(),
+        role: innkeep_core::Role::Admin,
+        locale: Default::default(),
+    };
+    innkeep_app::auth::register(ports, cmd, app.clock.now_for_tests()).await.unwrap();
+    let token = sign_in(app, "olga@example.com").await;
+    common::enrol_two_factor(app, &token).await;
+    token
+}
+
+/// A booking of `guest` for the nights from `check_in` to `check_out`, then `actions`;
+/// returns its total in minor units.
+async fn stay(
+    app: &TestApp,
+    guest: &str,
+    host: &str,
+    rt: &str,
+    check_in: &str,
+    check_out: &str,
+    actions: &[&str],
+) -> i64 {
+    let r = app.book(guest, rt, check_in, check_out, None).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    for action in actions {
+        let who = if *action == "confirm" { guest } else { host };
+        let r = app.post(&format!("/api/v1/bookings/{id}/{action}"), Some(who), json!({})).await;
+        assert_eq!(r.status, 200, "{action}: {}", r.body);
+    }
+    r.body["total"]["minor"].as_i64().unwrap()
+}
+
+fn rows(t: &Table) -> Vec<serde_json::Map<String, Value>> {
+    t.rows.iter().map(|r| t.columns.iter().cloned().zip(r.iter().cloned()).collect()).collect()
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// Client events a test hands to the lake as closed segments of the log.
+struct Segments(Vec<Vec<ClientEvent>>);
+
+impl ClientSegments for Segments {
+    fn closed(&self) -> std::io::Result<Vec<u64>> {
+        Ok((1..=self.0.len() as u64).collect())
+    }
+    fn read(&self, segment: u64) -> std::io::Result<Vec<ClientEvent>> {
+        Ok(self.0[segment as usize - 1].clone())
+    }
+}
+
+fn client_event(kind: &str, at: &str) -> ClientEvent {
+    ClientEvent {
+        id: uuid::Uuid::new_v4(),
+        kind: kind.into(),
+        client_id: "c1".into(),
+        user_id: None,
+        occurred_at: at.parse().unwrap(),
+        received_at: at.parse().unwrap(),
+        property_id: None,
+        data: json!({"destination": "Lisbon", "email": "someone@example.com"}),
+    }
+}
+
+#[tokio::test]
+async fn reports_match_a_hand_checked_case() {
+    let app = start(|c| c.analytics.writer = false).await;
+    let host = app.user("host").await;
+    let property = app.property_paying(&host, "at_property").await;
+    let tenant = TenantId(property["tenant_id"].as_str().unwrap().parse().unwrap());
+    let rt = app.room_type(&host, property["id"].as_str().unwrap(), 2).await;
+    let guest = app.user("guest").await;
+    // Jan 30, Jan 31 and Feb 1; Feb 10 and 11; a hold only; a stay cancelled after confirming.
+    let b1 = stay(&app, &guest, &host, &rt, "2027-01-30", "2027-02-02", &["confirm"]).await;
+    let b2 = stay(&app, &guest, &host, &rt, "2027-02-10", "2027-02-12", &["confirm"]).await;
+    stay(&app, &guest, &host, &rt, "2027-02-15", "2027-02-16", &[]).await;
+    stay(&app, &guest, &host, &rt, "2027-02-20", "2027-02-21", &["confirm", "cancel"]).await;
+    // Another tenant's stay, which the first host's reports must not count.
+    let other = app.user("host").await;
+    let p2 = app.property(&other, "flexible").await;
+    let rt2 = app.room_type(&other, &p2, 1).await;
+    let b5 = stay(&app, &guest, &other, &rt2, "2027-02-05", "2027-02-06", &["confirm"]).await;
+
+    let store = app.server.as_ref().unwrap().ports.store.clone();
+    let lake = Lake::in_directory(&app.dir.path().join("test-lake")).unwrap();
+    let segments = Segments(vec![
+        vec![
+            client_event("search", "2027-01-04T10:00:00Z"),
+            client_event("search", "2027-01-04T10:01:00Z"),
+            client_event("view", "2027-01-04T10:02:00Z"),
+        ],
+        vec![client_event("search", "2027-02-01T09:00:00Z")],
+    ]);
+    let synced = lake.sync(store.as_ref(), Some(&segments)).await.unwrap();
+    assert_eq!(synced.client_events, 4);
+    let sql = LakeSql::new(lake.clone());
+
+    // Occupancy, ADR and RevPAR of the first tenant's property, by hand: 2 units.
+    // January: 2 nights of b1 sold of 31 * 2 = 62; revenue 2/3 of b1.
+    // February: 1 night of b1 and 2 of b2 sold of 28 * 2 = 56; revenue b1/3 + b2.
+    let t = sql.report(Report::Occupancy(Grouping::Property), Some(tenant), LIMITS).await.unwrap();
+    let r = rows(&t);
+    assert_eq!(r.len(), 2, "{t:?}");
+    let (jan, feb) = (&r[0], &r[1]);
+    assert_eq!(jan["month"], "2027-01-01");
+    assert_eq!((jan["sold_nights"].as_i64(), jan["available_nights"].as_i64()), (Some(2), Some(62)));
+    assert_eq!(jan["occupancy"].as_f64(), Some(round4(2.0 / 62.0)));
+    let jan_revenue = b1 as f64 * 2.0 / 3.0;
+    assert_eq!(jan["room_revenue_minor"].as_f64(), Some(jan_revenue.round()));
+    assert_eq!(jan["adr_minor"].as_f64(), Some((jan_revenue / 2.0).round()));
+    assert_eq!(jan["revpar_minor"].as_f64(), Some((jan_revenue / 62.0).round()));
+    assert_eq!(feb["month"], "2027-02-01");
+    assert_eq!((feb["sold_nights"].as_i64(), feb["available_nights"].as_i64()), (Some(3), Some(56)));
+    let feb_revenue = b1 as f64 / 3.0 + b2 as f64;
+    assert_eq!(feb["occupancy"].as_f64(), Some(round4(3.0 / 56.0)));
+    assert_eq!(feb["adr_minor"].as_f64(), Some((feb_revenue / 3.0).round()));
+    assert_eq!(feb["revpar_minor"].as_f64(), Some((feb_revenue / 56.0).round()));
+    assert_eq!(feb["currency"], "EUR");
+
+    // Length of stay and lead time (all booked on 2027-01-04): b1 3 nights, 26 days ahead;
+    // b2 2 nights, 37 days ahead.
+    let t = sql.report(Report::LengthOfStay, Some(tenant), LIMITS).await.unwrap();
+    let bands: Vec<(String, i64)> =
+        rows(&t).iter().map(|r| (r["band"].as_str().unwrap().to_string(), r["bookings"].as_i64().unwrap())).collect();
+    assert_eq!(bands, [("2 nights".to_string(), 1), ("3 nights".to_string(), 1)]);
+    let t = sql.report(Report::LeadTime, Some(tenant), LIMITS).await.unwrap();
+    let bands: Vec<String> = rows(&t).iter().map(|r| r["band"].as_str().unwrap().to_string()).collect();
+    assert_eq!(bands, ["8-30 days", "31-90 days"]);
+
+    // Cancellations: three confirmed in January, one of them cancelled.
+    let t = sql.report(Report::Cancellations, Some(tenant), LIMITS).await.unwrap();
+    let r = rows(&t);
+    assert_eq!(r.len(), 1);
+    assert_eq!((r[0]["confirmed"].as_i64(), r[0]["cancelled"].as_i64()), (Some(3), Some(1)));
+    assert_eq!(r[0]["cancellation_rate"].as_f64(), Some(0.3333));
+
+    // Top destinations of the tenant: Lisbon, 2 earning bookings, 5 nights.
+    let t = sql.report(Report::TopDestinations, Some(tenant), LIMITS).await.unwrap();
+    let r = rows(&t);
+    assert_eq!(
+        (r[0]["city"].as_str(), r[0]["bookings"].as_i64(), r[0]["nights"].as_i64()),
+        (Some("Lisbon"), Some(2), Some(5))
+    );
+
+    // Revenue per tenant, every tenant: b1 + b2 for the first, b5 for the other.
+    let t = sql.report(Report::RevenuePerTenant, None, LIMITS).await.unwrap();
+    let mut revenue: Vec<i64> = rows(&t).iter().map(|r| r["revenue_minor"].as_i64().unwrap()).collect();
+    revenue.sort();
+    let mut expected = vec![b1 + b2, b5];
+    expected.sort();
+    assert_eq!(revenue, expected);
+
+    // The funnel: searches and views from the client events, holds and confirmations from
+    // the outbox (5 holds, 4 confirmed, all in January).
+    let t = sql.report(Report::Funnel, None, LIMITS).await.unwrap();
+    let r = rows(&t);
+    assert_eq!(r[0]["month"], "2027-01-01");
+    let steps = |i: usize| ["searches", "views", "holds", "confirmed"].map(|k| r[i][k].as_i64().unwrap());
+    assert_eq!(steps(0), [2, 1, 5, 4]);
+    assert_eq!(steps(1), [1, 0, 0, 0]);
+
+    spark_agrees(&sql, &app.dir.path().join("test-lake")).await;
+
+    // Personal data stays out: no guest e-mail anywhere in the lake's payloads or data.
+    let t =
+        sql.query("SELECT COUNT(*) AS n FROM lake WHERE payload LIKE '%@%' OR data LIKE '%@%'", LIMITS).await.unwrap();
+    assert_eq!(t.rows[0][0], 0);
+    app.stop().await;
+}
+
+/// Spark (pyspark, local mode) over the same files gets the same figures as DataFusion for
+/// every report of deploy/spark/reports.sql.
+async fn spark_agrees(sql: &LakeSql, lake: &std::path::Path) {
+    let has_spark =
+        std::process::Command::new("python3").args(["-c", "import pyspark"]).status().is_ok_and(|s| s.success());
+    if !has_spark {
+        assert!(
+            std::env::var("INNKEEP_TEST_REQUIRE_SERVERS").as_deref() != Ok("1"),
+            "pyspark is required when INNKEEP_TEST_REQUIRE_SERVERS=1 (.ci/services.sh installs it)"
+        );
+        eprintln!("skipping the Spark comparison: no pyspark");
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/spark/run_reports.py");
+    let out = tokio::process::Command::new("python3").arg(script).arg(lake).output().await.unwrap();
+    assert!(out.status.success(), "spark: {}", String::from_utf8_lossy(&out.stderr));
+    let spark: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let same = |a: &Value, b: &Value| match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => (x - y).abs() < 1e-9,
+        _ => a == b,
+    };
+    let reports = spark.as_object().unwrap();
+    assert_eq!(reports.len(), 5, "{spark}");
+    for (name, theirs) in reports {
+        let ours = sql.report(Report::named(name).unwrap(), None, LIMITS).await.unwrap();
+        assert_eq!(json!(ours.columns), theirs["columns"], "{name}");
+        let rows = theirs["rows"].as_array().unwrap();
+        assert_eq!(ours.rows.len(), rows.len(), "{name}: {ours:?} against {theirs}");
+        assert!(!rows.is_empty(), "{name}");
+        for (a, b) in ours.rows.iter().zip(rows) {
+            let b = b.as_array().unwrap();
+            assert!(a.iter().zip(b).all(|(x, y)| same(x, y)), "{name}: {a:?} against {b:?}");
+        }
+    }
+}
+
+async fn count(sql: &LakeSql, q: &str) -> i64 {
+    sql.query(q, LIMITS).await.unwrap().rows[0][0].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn every_event_lands_once() {
+    let app = start(|c| c.analytics.writer = false).await;
+    let host = app.user("host").await;
+    let p = app.property(&host, "flexible").await;
+    let rt = app.room_type(&host, &p, 5).await;
+    let guest = app.user("guest").await;
+    let store = app.server.as_ref().unwrap().ports.store.clone();
+    let root = app.dir.path().join("test-lake");
+    let lake = Lake::in_directory(&root).unwrap();
+    let sql = LakeSql::new(lake.clone());
+    // Three syncs with bookings in between: each writes its own files.
+    for day in 10..13 {
+        stay(&app, &guest, &host, &rt, &format!("2027-03-{day}"), &format!("2027-03-{}", day + 1), &["confirm"]).await;
+        lake.sync(store.as_ref(), None).await.unwrap();
+    }
+    let outbox = store.last_event_seq().await.unwrap();
+    let all = "SELECT COUNT(*), COUNT(DISTINCT event_id) FROM events";
+    let both = |t: Table| (t.rows[0][0].as_i64().unwrap(), t.rows[0][1].as_i64().unwrap());
+    let counted = both(sql.query(all, LIMITS).await.unwrap());
+    assert_eq!(counted.0, counted.1, "no event twice");
+    assert!(counted.0 > 0);
+    let in_db = store.events_after(0, 10_000).await.unwrap();
+    assert_eq!(counted.0, in_db.len() as i64);
+    assert_eq!(lake.outbox_position().await.unwrap(), outbox);
+    // Syncing again changes nothing.
+    lake.sync(store.as_ref(), None).await.unwrap();
+    assert_eq!(both(sql.query(all, LIMITS).await.unwrap()), counted);
+
+    // A crash after some files of a batch: a file named after a position past the recorded
+    // one is removed on the next sync, and its events written again once.
+    let files = lake.files().await.unwrap();
+    let a_part = files.iter().find(|f| f.location.as_ref().contains("booking.confirmed")).unwrap();
+    let from = root.join(a_part.location.as_ref());
+    let dir = from.parent().unwrap().to_path_buf();
+    std::fs::copy(&from, dir.join(format!("part-{:020}.parquet", outbox + 1))).unwrap();
+    lake.sync(store.as_ref(), None).await.unwrap();
+    assert_eq!(both(sql.query(all, LIMITS).await.unwrap()), counted);
+
+    // Compaction merges the parts of each kind and day; a compaction cut short (the merged
+    // file written, its parts not yet deleted) is finished by the next sync.
+    let before = lake.files().await.unwrap().len();
+    let merged = lake.compact(2).await.unwrap();
+    assert!(merged > 0);
+    let after = lake.files().await.unwrap();
+    assert!(after.len() < before, "{before} files before, {} after", after.len());
+    let mut partitions: Vec<String> =
+        after.iter().map(|f| f.location.as_ref().rsplit_once('/').unwrap().0.to_string()).collect();
+    let n = partitions.len();
+    partitions.dedup();
+    assert_eq!(partitions.len(), n, "one file per kind and day");
+    assert_eq!(both(sql.query(all, LIMITS).await.unwrap()), counted);
+    let compacted = lake
+        .files()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|f| f.location.as_ref().contains("booking.confirmed") && f.location.as_ref().matches('-').count() > 3)
+        .unwrap();
+    let name = compacted.location.filename().unwrap().to_string();
+    let first: i64 = name.trim_start_matches("part-").split('-').next().unwrap().parse().unwrap();
+    let cdir = root.join(compacted.location.as_ref()).parent().unwrap().to_path_buf();
+    std::fs::copy(root.join(compacted.location.as_ref()), cdir.join(format!("part-{first:020}.parquet"))).unwrap();
+    lake.sync(store.as_ref(), None).await.unwrap();
+    assert_eq!(both(sql.query(all, LIMITS).await.unwrap()), counted);
+    // The booking facts read back typed: three confirmed one-night stays in March.
+    let n = count(
+        &sql,
+        "SELECT COUNT(*) FROM bookings WHERE status = 'confirmed' AND nights = 1 AND check_in >= DATE '2027-03-01'",
+    )
+    .await;
+    assert_eq!(n, 3);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn operators_query_hosts_see_their_own() {
+    let app = start(|_| {}).await;
+    let admin = admin(&app).await;
+    let host = app.user("host").await;
+    let p = app.property(&host, "flexible").await;
+    let rt = app.room_type(&host, &p, 2).await;
+    let guest = app.user("guest").await;
+    stay(&app, &guest, &host, &rt, "2027-02-10", "2027-02-12", &["confirm"]).await;
+    let other = app.user("host").await;
+    let p2 = app.property(&other, "flexible").await;
+    let rt2 = app.room_type(&other, &p2, 2).await;
+    stay(&app, &guest, &other, &rt2, "2027-02-10", "2027-02-11", &["confirm"]).await;
+
+    // The node's own writer follows the outbox into data_dir/lake.
+    let q = json!({"query": "SELECT COUNT(*) AS n FROM bookings WHERE status = 'confirmed'"});
+    let mut seen = 0;
+    for _ in 0..200 {
+        let r = app.post("/api/v1/analytics/sql", Some(&admin), q.clone()).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["columns"], json!(["n"]));
+        seen = r.body["rows"][0][0].as_i64().unwrap();
+        if seen == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, 2, "the writer put both bookings in the lake");
+    let csv = app
+        .client
+        .post(app.url("/api/v1/analytics/sql"))
+        .bearer_auth(&admin)
+        .json(&json!({"query": "SELECT 1 AS a, 'x,y' AS b", "format": "csv"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(csv.text().await.unwrap(), "a,b\n1,\"x,y\"\n");
+
+    // Only read-only queries; nothing written anywhere.
+    let target = app.dir.path().join("copied.csv");
+    for (query, code) in [
+        ("DROP VIEW bookings", "read_only"),
+        ("CREATE TABLE t AS SELECT 1", "read_only"),
+        ("INSERT INTO lake (event_id) VALUES ('x')", "read_only"),
+        (&format!("COPY (SELECT 1) TO '{}'", target.display()), "read_only"),
+        ("SET datafusion.execution.batch_size = 1", "read_only"),
+        ("SELEC 1", "invalid_query"),
+        ("SELECT * FROM no_such_table", "invalid_query"),
+        ("   ", "required"),
+    ] {
+        let r = app.post("/api/v1/analytics/sql", Some(&admin), json!({ "query": query })).await;
+        assert!(r.status == 422 || r.status == 400, "{query}: {} {}", r.status, r.body);
+        assert_eq!(r.body["code"], code, "{query}: {}", r.body);
+    }
+    assert!(!target.exists(), "COPY wrote nothing");
+    let r = app.post("/api/v1/analytics/sql", Some(&admin), json!({"query": "SELECT 1", "limit": 3})).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    // A row limit: 10,000 rows at most, marked truncated.
+    let r = app
+        .post("/api/v1/analytics/sql", Some(&admin), json!({"query": "SELECT * FROM generate_series(1, 20000)"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!((r.body["rows"].as_array().unwrap().len(), r.body["truncated"].as_bool()), (10_000, Some(true)));
+
+    // SQL is for operators only; reports for hosts over their own tenant.
+    for who in [&host, &guest] {
+        let r = app.post("/api/v1/analytics/sql", Some(who), json!({"query": "SELECT 1"})).await;
+        r.assert_problem(403, "forbidden");
+    }
+    let r = app.get("/api/v1/analytics/reports/occupancy", Some(&host)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let names: Vec<&str> = r.body["rows"].as_array().unwrap().iter().map(|row| row[2].as_str().unwrap()).collect();
+    assert_eq!(names, ["Casa Azul"], "one property of this host, one month");
+    let sold = r.body["rows"][0]
+        [r.body["columns"].as_array().unwrap().iter().position(|c| c == "sold_nights").unwrap()]
+    .clone();
+    assert_eq!(sold, 2);
+    let other_tenant = app.get("/api/v1/me", Some(&other)).await.body["tenant_id"].as_str().unwrap().to_string();
+    let r = app.get(&format!("/api/v1/analytics/reports/occupancy?tenant_id={other_tenant}"), Some(&host)).await;
+    r.assert_problem(403, "forbidden");
+    for name in ["funnel", "revenue-per-tenant"] {
+        app.get(&format!("/api/v1/analytics/reports/{name}"), Some(&host)).await.assert_problem(403, "forbidden");
+        let r = app.get(&format!("/api/v1/analytics/reports/{name}"), Some(&admin)).await;
+        assert_eq!(r.status, 200, "{name}: {}", r.body);
+    }
+    app.get("/api/v1/analytics/reports/occupancy", Some(&guest)).await.assert_problem(403, "forbidden");
+    app.get("/api/v1/analytics/reports/no-such", Some(&admin)).await.assert_problem(404, "not_found");
+    let r = app.get("/api/v1/analytics/reports/occupancy?format=xml", Some(&admin)).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = app.get("/api/v1/analytics/reports/occupancy?tenant_id=nope", Some(&admin)).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = app.get("/api/v1/analytics/reports/occupancy-by-city?format=csv", Some(&admin)).await;
+    assert_eq!(r.status, 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_lake_in_an_s3_bucket() {
+    let Some(s3) = innkeep_store::testing::server_url("INNKEEP_TEST_S3_URL") else { return };
+    let (creds, host) = s3.trim_start_matches("http://").split_once('@').unwrap();
+    let (ak, sk) = creds.split_once(':').unwrap();
+    let endpoint = format!("http://{host}");
+    let bucket = format!("innkeep-lake-{}", uuid::Uuid::new_v4().simple());
+    let made = reqwest::Client::new().put(format!("{endpoint}/{bucket}")).send().await.unwrap();
+    assert!(made.status().is_success(), "creating bucket {bucket}: {}", made.status());
+    let app = start(|c| {
+        c.storage.url = format!("s3://{bucket}");
+        c.storage.endpoint = endpoint.clone();
+        c.storage.access_key_id = ak.into();
+        c.storage.secret_access_key = sk.into();
+        c.analytics.writer = false;
+    })
+    .await;
+    let host_token = app.user("host").await;
+    let p = app.property(&host_token, "flexible").await;
+    let rt = app.room_type(&host_token, &p, 2).await;
+    let guest = app.user("guest").await;
+    stay(&app, &guest, &host_token, &rt, "2027-02-10", "2027-02-12", &["confirm"]).await;
+    let config = Config {
+        storage: innkeep::config::StorageConfig {
+            url: format!("s3://{bucket}"),
+            endpoint,
+            access_key_id: ak.into(),
+            secret_access_key: sk.into(),
+            ..Default::default()
+        },
+        ..Config::default()
+    };
+    let lake = innkeep::parts::open_lake(&config).unwrap();
+    let store = app.server.as_ref().unwrap().ports.store.clone();
+    let synced = lake.sync(store.as_ref(), None).await.unwrap();
+    assert!(synced.files > 0);
+    let sql = LakeSql::new(lake.clone());
+    assert_eq!(count(&sql, "SELECT COUNT(*) FROM bookings WHERE status = 'confirmed'").await, 1);
+    assert_eq!(count(&sql, "SELECT COUNT(*) FROM properties").await, 1);
+    let keys: Vec<String> = lake.files().await.unwrap().iter().map(|f| f.location.to_string()).collect();
+    assert!(keys.iter().any(|k| k.starts_with("kind=booking.confirmed/date=2027-01-04/part-")), "{keys:?}");
+    app.stop().await;
+}

@@ -31,6 +31,7 @@ pub mod objects;
 pub mod operator;
 pub mod payment;
 pub mod photo;
+pub mod recommend;
 pub mod report;
 pub mod requests;
 pub mod review;
@@ -38,6 +39,7 @@ pub mod search;
 pub mod store;
 pub mod suggest;
 pub mod team;
+pub mod trending;
 pub mod two_factor;
 
 pub use cache::Cache;

@@ -25,6 +25,10 @@ pub struct AppState {
     /// SQL and reports over the analytics lake; without it, the analytics endpoints answer
     /// 404.
     pub analytics: Option<Arc<dyn crate::analytics::Analytics>>,
+    /// The recommendation model (rebuilt in the background) and this node's trending
+    /// counts; without them, the suggestion endpoints answer 404.
+    pub recommender: Option<Arc<crate::recommend::Recommender>>,
+    pub trending: Option<Arc<crate::trending::Trending>>,
     /// This node's recent requests (latency, errors), fed by the request middleware.
     pub requests: Arc<crate::requests::RequestStats>,
     /// The parts whose health the operator dashboard shows, in order.
@@ -50,6 +54,8 @@ impl AppState {
             webhook_urls: None,
             account_mail: None,
             analytics: None,
+            recommender: None,
+            trending: None,
             requests: Arc::new(crate::requests::RequestStats::default()),
             probes: Arc::new(vec![Arc::new(crate::health::DatabaseProbe(ports.store.clone()))]),
             starting: Arc::new(std::sync::atomic::AtomicBool::new(false)),
@@ -80,6 +86,17 @@ impl AppState {
     /// Answer SQL and reports from this engine.
     pub fn with_analytics(mut self, analytics: Arc<dyn crate::analytics::Analytics>) -> Self {
         self.analytics = Some(analytics);
+        self
+    }
+
+    /// Suggest stays from this model, and show what trends on this node.
+    pub fn with_suggestions(
+        mut self,
+        recommender: Arc<crate::recommend::Recommender>,
+        trending: Arc<crate::trending::Trending>,
+    ) -> Self {
+        self.recommender = Some(recommender);
+        self.trending = Some(trending);
         self
     }
 

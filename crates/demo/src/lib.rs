@@ -627,3 +627,366 @@ async fn past_reviews(
     }
     Ok(written)
 }
+
+/// Regions of the world as the demo's guests think of them, by country.
+pub const REGIONS: &[(&str, &[&str])] = &[
+    ("Iberia", &["PT", "ES"]),
+    ("Western Europe", &["FR", "GB", "IE", "NL", "DE", "AT", "CH"]),
+    ("Mediterranean", &["IT", "GR", "TR"]),
+    ("Nordics", &["DK", "SE", "NO", "IS"]),
+    ("Central Europe", &["CZ", "PL", "HU"]),
+    ("North America", &["US", "CA"]),
+    ("Latin America", &["MX", "BR", "AR", "PE"]),
+    ("Africa and the Gulf", &["ZA", "MA", "EG", "KE", "AE"]),
+    ("East Asia", &["JP", "KR", "HK"]),
+    ("South and Southeast Asia", &["TH", "SG", "ID", "VN", "IN"]),
+    ("Oceania", &["AU", "NZ"]),
+];
+
+fn region_of(country: &str) -> usize {
+    REGIONS.iter().position(|(_, cs)| cs.contains(&country)).unwrap_or(0)
+}
+
+/// The seasons a guest likes to travel in, as months.
+const SEASONS: &[(&str, &[i8])] = &[
+    ("summer", &[6, 7, 8, 9]),
+    ("winter", &[12, 1, 2, 3]),
+    ("spring and autumn", &[4, 5, 10, 11]),
+    ("any time", &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]),
+];
+
+/// How the past bookings of guests with tastes are generated: the parameters shown beside
+/// the recommendation figures, so a reader knows what the evaluation was measured on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryParams {
+    /// How many guests, each with a persona.
+    pub guests: usize,
+    pub seed: u64,
+    /// Stays end in the last this many days (check-out at least a day before now).
+    pub days: i64,
+    /// Fewest and most stays per guest.
+    pub stays: (u32, u32),
+    /// Fewest and most favourite cities per persona, in its home region.
+    pub favourite_cities: (usize, usize),
+    /// Share of stays in a favourite city (the rest: another city of the home region, or of
+    /// a second region for the personas that have one).
+    pub loyalty: f64,
+    /// Share of personas with a second region.
+    pub second_region: f64,
+    /// Within a city, how much more likely a stay of a favourite type is.
+    pub type_affinity: f64,
+    /// Within a city, how much more likely a stay in the persona's price band is (half as
+    /// much for the next band).
+    pub band_affinity: f64,
+    /// Share of stays chosen at random among all stays, whatever the persona.
+    pub noise: f64,
+    /// Share of bookings cancelled a day after they were made.
+    pub cancel_rate: f64,
+}
+
+impl Default for HistoryParams {
+    fn default() -> Self {
+        HistoryParams {
+            guests: 300,
+            seed: 7,
+            days: 540,
+            stays: (4, 9),
+            favourite_cities: (2, 4),
+            loyalty: 0.7,
+            second_region: 0.3,
+            type_affinity: 4.0,
+            band_affinity: 3.0,
+            noise: 0.1,
+            cancel_rate: 0.05,
+        }
+    }
+}
+
+impl std::fmt::Display for HistoryParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} guests (seed {}), {}-{} stays each over the last {} days at pay-at-property stays; \
+             persona: a home region with {}-{} favourite cities (loyalty {:.2}), a second region for {:.0}%, \
+             1-2 favourite types (x{:.1}), a price band (x{:.1}), a trip length of 1-7 nights, a season; \
+             noise {:.2}, cancelled {:.2}",
+            self.guests,
+            self.seed,
+            self.stays.0,
+            self.stays.1,
+            self.days,
+            self.favourite_cities.0,
+            self.favourite_cities.1,
+            self.loyalty,
+            self.second_region * 100.0,
+            self.type_affinity,
+            self.band_affinity,
+            self.noise,
+            self.cancel_rate
+        )
+    }
+}
+
+/// What the history generator wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistorySummary {
+    pub params: HistoryParams,
+    pub guests: usize,
+    pub bookings: usize,
+    pub cancelled: usize,
+    /// Stays not booked because the nights were taken (another stay was tried instead).
+    pub sold_out: usize,
+}
+
+impl std::fmt::Display for HistorySummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} guests, {} bookings ({} cancelled, {} refused as sold out); {}",
+            self.guests, self.bookings, self.cancelled, self.sold_out, self.params
+        )
+    }
+}
+
+/// A stay a guest can book without paying first, with what the persona choice needs.
+struct Candidate {
+    facts: innkeep_app::recommend::Facts,
+    region: usize,
+    /// Room types: id, most adults.
+    room_types: Vec<(RoomTypeId, u16)>,
+    /// How much guests like it, whatever their taste (a few places are much liked).
+    appeal: f64,
+}
+
+/// A guest's tastes.
+struct Persona {
+    cities: Vec<String>,
+    regions: Vec<usize>,
+    kinds: Vec<PropertyType>,
+    band: innkeep_app::recommend::PriceBand,
+    nights: i64,
+    months: &'static [i8],
+    adults: u16,
+}
+
+fn pick_weighted<'a>(
+    rng: &mut ChaCha8Rng,
+    items: &[&'a Candidate],
+    weight: impl Fn(&Candidate) -> f64,
+) -> Option<&'a Candidate> {
+    let total: f64 = items.iter().map(|c| weight(c)).sum();
+    if total <= 0.0 {
+        return None;
+    }
+    let mut x = rng.random_range(0.0..total);
+    for c in items {
+        x -= weight(c);
+        if x <= 0.0 {
+            return Some(c);
+        }
+    }
+    items.last().copied()
+}
+
+/// Past bookings of `params.guests` new guests with tastes (see [`HistoryParams`]), at the
+/// properties already loaded whose guests pay at the property, booked, confirmed, checked
+/// in and completed (or cancelled) through the use cases at the times they happened. Does
+/// nothing if the history's first guest exists already.
+pub async fn history(ports: &Ports, params: &HistoryParams) -> anyhow::Result<HistorySummary> {
+    let mut summary = HistorySummary { params: params.clone(), guests: 0, bookings: 0, cancelled: 0, sold_out: 0 };
+    if ports.store.user_credentials(&Email::parse("traveller0@demo.innkeep.dev")?).await?.is_some() {
+        tracing::info!("demo history already loaded");
+        return Ok(summary);
+    }
+    let now = ports.clock.now();
+    let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
+    let mut properties = Vec::new();
+    loop {
+        let page = ports.store.all_properties(properties.last().map(|p: &Property| p.id), 2_000).await?;
+        let done = page.len() < 2_000;
+        properties.extend(page);
+        if done {
+            break;
+        }
+    }
+    let mut room_types = Vec::new();
+    loop {
+        let page = ports.store.all_room_types(room_types.last().map(|r: &RoomType| r.id), 2_000).await?;
+        let done = page.len() < 2_000;
+        room_types.extend(page);
+        if done {
+            break;
+        }
+    }
+    // Ids are random within the instant they were made: order by the generated place, so
+    // the same seed gives the same history.
+    properties.sort_by(|a, b| {
+        (a.draft.latitude, a.draft.longitude)
+            .partial_cmp(&(b.draft.latitude, b.draft.longitude))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    room_types.sort_by(|a, b| (a.property_id, &a.draft.name).cmp(&(b.property_id, &b.draft.name)));
+    let facts = innkeep_app::recommend::Facts::of_catalog(&properties, &room_types);
+    let mut rts: std::collections::HashMap<PropertyId, Vec<(RoomTypeId, u16)>> = Default::default();
+    for rt in room_types.iter().filter(|rt| rt.draft.units > 0) {
+        rts.entry(rt.property_id).or_default().push((rt.id, rt.draft.occupancy.max_adults));
+    }
+    let candidates: Vec<Candidate> = properties
+        .iter()
+        .zip(facts)
+        .filter(|(p, f)| p.draft.payment_timing == PaymentTiming::AtProperty && f.band.is_some())
+        .filter_map(|(p, facts)| {
+            let room_types = rts.remove(&p.id)?;
+            let region = region_of(&facts.country);
+            Some(Candidate { facts, region, room_types, appeal: 0.0 })
+        })
+        .map(|mut c| {
+            // Log-normal appeal: most places alike, a few liked much more.
+            let z: f64 = (0..4).map(|_| rng.random_range(-1.0..1.0)).sum::<f64>() * 0.6;
+            c.appeal = z.exp();
+            c
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Ok(summary);
+    }
+    let all: Vec<&Candidate> = candidates.iter().collect();
+    let mut by_city: std::collections::BTreeMap<&str, Vec<&Candidate>> = Default::default();
+    let mut by_region: Vec<Vec<&Candidate>> = vec![Vec::new(); REGIONS.len()];
+    for c in &candidates {
+        by_city.entry(c.facts.city.as_str()).or_default().push(c);
+        by_region[c.region].push(c);
+    }
+    let regions: Vec<usize> = (0..REGIONS.len()).filter(|r| !by_region[*r].is_empty()).collect();
+    let kinds = [
+        PropertyType::Apartment,
+        PropertyType::House,
+        PropertyType::Villa,
+        PropertyType::Cabin,
+        PropertyType::Guesthouse,
+        PropertyType::BedAndBreakfast,
+        PropertyType::Hostel,
+    ];
+    let bands = [
+        innkeep_app::recommend::PriceBand::Budget,
+        innkeep_app::recommend::PriceBand::Mid,
+        innkeep_app::recommend::PriceBand::Upper,
+    ];
+    let days = |n: i64| jiff::SignedDuration::from_hours(24 * n);
+    let utc = |t: Timestamp| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let staff = Actor::new(UserId(uuid::Uuid::nil()), Role::Admin, None);
+    const FIRST: &[&str] =
+        &["Alex", "Maria", "João", "Yuki", "Sam", "Lea", "Omar", "Priya", "Jonas", "Elena", "Kofi", "Mei"];
+    const LAST: &[&str] = &["Silva", "Müller", "Rossi", "Kim", "Novak", "Smith", "Haddad", "Sato", "Okafor", "Larsen"];
+    for g in 0..params.guests {
+        let name = format!("{} {}", FIRST[g % FIRST.len()], LAST[(g / FIRST.len()) % LAST.len()]);
+        let user = innkeep_app::store::User {
+            id: UserId::new_v7(now),
+            email: Email::parse(&format!("traveller{g}@demo.innkeep.dev"))?,
+            name,
+            role: Role::Guest,
+            tenant_id: None,
+            staff_role: None,
+            created_at: now.checked_sub(days(params.days + 120))?,
+            locale: Default::default(),
+            currency: None,
+        };
+        let change = Change::UserRegistered(innkeep_app::event::UserRegistered { user_id: user.id, role: Role::Guest });
+        let event = Event::new(&change, user.created_at, None, user.id.0);
+        let new = innkeep_app::store::NewUser { user: user.clone(), password_hash: "!".into(), tenant_name: None };
+        ports.store.create_user(&new, &event).await?;
+        summary.guests += 1;
+
+        // The persona.
+        let home = regions[rng.random_range(0..regions.len())];
+        let mut persona_regions = vec![home];
+        if rng.random_bool(params.second_region) {
+            let other = regions[rng.random_range(0..regions.len())];
+            if other != home {
+                persona_regions.push(other);
+            }
+        }
+        let mut home_cities: Vec<&str> = by_region[home].iter().map(|c| c.facts.city.as_str()).collect();
+        home_cities.sort_unstable();
+        home_cities.dedup();
+        let wanted = rng.random_range(params.favourite_cities.0..=params.favourite_cities.1).min(home_cities.len());
+        let cities: Vec<String> = home_cities.choose_multiple(&mut rng, wanted).map(|c| c.to_string()).collect();
+        let favourite_kinds = rng.random_range(1..=2);
+        let kinds: Vec<PropertyType> = kinds.choose_multiple(&mut rng, favourite_kinds).copied().collect();
+        let persona = Persona {
+            cities,
+            regions: persona_regions,
+            kinds,
+            band: bands[rng.random_range(0..bands.len())],
+            nights: rng.random_range(1..=7),
+            months: SEASONS[rng.random_range(0..SEASONS.len())].1,
+            adults: rng.random_range(1..=2),
+        };
+        let weight = |c: &Candidate| {
+            let kind = if persona.kinds.contains(&c.facts.kind) { params.type_affinity } else { 1.0 };
+            let band = match c.facts.band {
+                Some(b) if b == persona.band => params.band_affinity,
+                Some(b) if b.rank().abs_diff(persona.band.rank()) == 1 => params.band_affinity / 2.0,
+                _ => 1.0,
+            };
+            kind * band * c.appeal
+        };
+        let actor = Actor::new(user.id, Role::Guest, None);
+        let stays = rng.random_range(params.stays.0..=params.stays.1);
+        for s in 0..stays {
+            // Where: a favourite city, else a city of one of the persona's regions; now and
+            // then anywhere at all.
+            let pool: Vec<&Candidate> = if rng.random_bool(params.noise) {
+                all.clone()
+            } else if rng.random_bool(params.loyalty) && !persona.cities.is_empty() {
+                let city = &persona.cities[rng.random_range(0..persona.cities.len())];
+                by_city.get(city.as_str()).cloned().unwrap_or_default()
+            } else {
+                by_region[persona.regions[rng.random_range(0..persona.regions.len())]].clone()
+            };
+            // When: a check-in in a liked month, check-out at least a day before now.
+            let nights = (persona.nights + rng.random_range(-1..=1)).max(1);
+            let mut check_in_at = now;
+            for _ in 0..12 {
+                check_in_at = now.checked_sub(days(rng.random_range(nights + 1..params.days)))?;
+                if persona.months.contains(&utc(check_in_at).month()) {
+                    break;
+                }
+            }
+            let check_out_at = check_in_at.checked_add(days(nights))?;
+            let booked_at = check_in_at.checked_sub(days(rng.random_range(3..90)))?;
+            let mut placed = None;
+            for attempt in 0..3 {
+                let Some(c) = pick_weighted(&mut rng, &pool, weight) else { break };
+                let (rt, max_adults) = c.room_types[rng.random_range(0..c.room_types.len())];
+                let cmd = PlaceBooking {
+                    room_type_id: rt,
+                    check_in: utc(check_in_at),
+                    check_out: utc(check_out_at),
+                    party: Party { adults: persona.adults.min(max_adults).max(1), children: 0 },
+                    guest: GuestContact { name: user.name.clone(), email: user.email.as_str().into(), phone: None },
+                    idempotency_key: Some(format!("history-{g}-{s}-{attempt}")),
+                };
+                match booking::place_booking(ports, &actor, cmd, booked_at).await {
+                    Ok(p) => {
+                        placed = Some(p.booking);
+                        break;
+                    }
+                    Err(innkeep_app::AppError::SoldOut { .. }) => summary.sold_out += 1,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            let Some(b) = placed else { continue };
+            summary.bookings += 1;
+            booking::act(ports, &actor, b.id, Action::Confirm, booked_at).await?;
+            if rng.random_bool(params.cancel_rate) {
+                booking::act(ports, &actor, b.id, Action::Cancel, booked_at.checked_add(days(1))?).await?;
+                summary.cancelled += 1;
+            } else {
+                booking::act(ports, &staff, b.id, Action::CheckIn, check_in_at).await?;
+                booking::act(ports, &staff, b.id, Action::Complete, check_out_at).await?;
+            }
+        }
+    }
+    Ok(summary)
+}

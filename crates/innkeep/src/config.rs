@@ -36,11 +36,13 @@ pub struct AnalyticsConfig {
     pub writer: bool,
     /// How long the writer lets events gather after a commit before it writes a file.
     pub linger_secs: u64,
+    /// How often the recommendation model is rebuilt from the bookings (when they changed).
+    pub model_refresh_secs: u64,
 }
 
 impl Default for AnalyticsConfig {
     fn default() -> Self {
-        AnalyticsConfig { writer: true, linger_secs: 5 }
+        AnalyticsConfig { writer: true, linger_secs: 5, model_refresh_secs: 60 }
     }
 }
 

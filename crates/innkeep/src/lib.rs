@@ -9,4 +9,5 @@ pub mod config;
 pub mod notify;
 pub mod parts;
 pub mod startup;
+pub mod suggest;
 pub mod telemetry;

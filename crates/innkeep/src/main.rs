@@ -50,6 +50,10 @@ enum Command {
         properties: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Also this many past guests with tastes and their bookings over the last 18
+        /// months (what `innkeep analytics evaluate` trains and tests recommendations on).
+        #[arg(long, default_value_t = 0)]
+        guests: usize,
     },
     /// Measure Innkeep over HTTP against real `innkeep serve` processes, beside the engine
     /// doing the same work in the same run (figures in BENCHMARKS.md).
@@ -591,12 +595,17 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Demo { data, properties, seed } => {
+        Command::Demo { data, properties, seed, guests } => {
             set_data(config, data);
             let store = startup::open_store(config).await?;
             let ports = startup::ports(config, store.clone(), Arc::new(SystemClock), &startup::open_search()?);
             let start = std::time::Instant::now();
             let s = innkeep_demo::load(&ports, properties, seed).await?;
+            if guests > 0 {
+                let params = innkeep_demo::HistoryParams { guests, ..Default::default() };
+                let h = innkeep_demo::history(&ports, &params).await?;
+                println!("{h}");
+            }
             store.close().await;
             println!(
                 "loaded {} properties, {} room types, {} bookings, {} reviews in {:.1} s",

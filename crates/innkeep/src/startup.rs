@@ -273,7 +273,26 @@ impl Server {
             tokio::spawn(relay.run(ports.store.clone(), commits.clone(), stop.subscribe()));
         }
         let notify = crate::notify::start(config, &ports, commits.clone(), options, &stop, addr)?;
-        let sink = client_event_sink(config, stop.subscribe()).await?;
+        let recommender = Arc::new(innkeep_app::recommend::Recommender::default());
+        let trending = Arc::new(innkeep_app::trending::Trending::new());
+        tokio::spawn(crate::suggest::rebuild_every(
+            ports.clone(),
+            recommender.clone(),
+            Duration::from_secs(config.analytics.model_refresh_secs.max(1)),
+            stop.subscribe(),
+        ));
+        let feed = crate::suggest::TrendingFeed::new(ports.clone(), trending.clone(), recommender.clone());
+        let opts = innkeep_app::follow::FollowOptions {
+            batch: 5_000,
+            poll: Duration::from_secs(5),
+            linger: Duration::from_millis(200),
+        };
+        tokio::spawn(innkeep_app::follow::follow(feed, commits.clone(), opts, stop.subscribe()));
+        let sink: Arc<dyn innkeep_app::ingest::ClientEventSink> = Arc::new(crate::suggest::TrendingSink {
+            inner: client_event_sink(config, stop.subscribe()).await?,
+            trending: trending.clone(),
+            model: recommender.clone(),
+        });
         let objects = crate::parts::open_objects(config)?;
         let lake = crate::parts::open_lake(config)?;
         if config.analytics.writer {
@@ -305,6 +324,7 @@ impl Server {
         }
         let state = state
             .with_analytics(Arc::new(innkeep_analytics::LakeSql::new(lake)))
+            .with_suggestions(recommender, trending)
             .with_client_events(sink)
             .with_objects(objects)
             .with_probes(probes)

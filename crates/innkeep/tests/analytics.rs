@@ -26,6 +26,7 @@ async fn start(configure: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
     config.server.listen = "127.0.0.1:0".into();
     config.analytics.linger_secs = 0;
+    config.analytics.model_refresh_secs = 1;
     configure(&mut config);
     let clock = Arc::new(ManualClock::new(common::START.parse().unwrap()));
     let server = Server::start(&config, clock.clone(), false).await.unwrap();
@@ -358,6 +359,35 @@ async fn operators_query_hosts_see_their_own() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(seen, 2, "the writer put both bookings in the lake");
+    // Suggestions: the other Lisbon stay is like this one; a new guest gets the stays booked
+    // most; a guest who booked both is suggested neither; holds trend in Lisbon.
+    let mut similar = Value::Null;
+    for _ in 0..100 {
+        let r = app.get(&format!("/api/v1/properties/{p}/similar"), None).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        similar = r.body;
+        if similar.as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ids: Vec<&str> = similar.as_array().unwrap().iter().map(|s| s["property_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [p2.as_str()], "{similar}");
+    let newcomer = app.user("guest").await;
+    let r = app.get("/api/v1/recommendations", Some(&newcomer)).await;
+    let mut ids: Vec<&str> = r.body.as_array().unwrap().iter().map(|s| s["property_id"].as_str().unwrap()).collect();
+    ids.sort();
+    let mut both = vec![p.as_str(), p2.as_str()];
+    both.sort();
+    assert_eq!(ids, both, "{}", r.body);
+    let r = app.get("/api/v1/recommendations?k=5", Some(&guest)).await;
+    assert_eq!(r.body, json!([]), "never a stay the guest booked");
+    app.get("/api/v1/recommendations?k=0", None).await.assert_problem(400, "invalid_k");
+    app.get(&format!("/api/v1/properties/{}/similar", uuid::Uuid::nil()), None).await.assert_problem(404, "not_found");
+    let r = app.get("/api/v1/trending?window=day", None).await;
+    assert_eq!(r.body["cities"][0], json!({"key": "Lisbon", "count": 10}), "{}", r.body);
+    app.get("/api/v1/trending?window=week", None).await.assert_problem(400, "invalid_window");
+
     let csv = app
         .client
         .post(app.url("/api/v1/analytics/sql"))

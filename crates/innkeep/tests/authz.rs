@@ -432,6 +432,9 @@ fn api_rows() -> Vec<Row> {
             .note("occupancy: a host's own tenant; members who may see its money"),
         api(M::GET, "/api/v1/analytics/reports/occupancy?tenant_id={tenant_b}", [401, 403, 403, 403, 200, 200, 403, 403, 403, 403]),
         api(M::GET, "/api/v1/analytics/reports/funnel", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403]),
+        api(M::GET, "/api/v1/recommendations", [200; 10]).note("a guest's own; popular stays for anyone else"),
+        api(M::GET, "/api/v1/properties/{property_a}/similar", [200; 10]),
+        api(M::GET, "/api/v1/trending?window=day", [200; 10]),
         api(M::POST, "/api/v1/analytics/sql", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403])
             .json(r#"{"query": "SELECT COUNT(*) FROM bookings"}"#),
         api(M::GET, "/api/v1/ops/access-bursts", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403]),

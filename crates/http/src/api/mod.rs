@@ -18,5 +18,6 @@ pub mod problems;
 pub mod reviews;
 pub mod schemas;
 pub mod search;
+pub mod suggestions;
 pub mod team;
 pub mod two_factor;

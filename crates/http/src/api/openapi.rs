@@ -35,6 +35,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         notifications::deliveries, notifications::log,
         audit::list, audit::bursts,
         super::analytics::sql, super::analytics::report,
+        super::suggestions::recommendations, super::suggestions::similar, super::suggestions::trending,
         super::operator::users, super::operator::tenants, super::operator::suspend_user,
         super::operator::restore_user, super::operator::suspend_tenant, super::operator::restore_tenant,
         team::get, team::invite, team::withdraw, team::accept, team::set_role, team::remove,

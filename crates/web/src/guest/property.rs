@@ -59,6 +59,8 @@ pub(super) struct PropertyPage {
     /// "8.6 · 12 reviews" ("" before the first review).
     rating: String,
     reviews: Vec<ReviewLine>,
+    /// Stays its guests also stayed at, or like it: (name and city, link).
+    similar: Vec<(String, String)>,
 }
 
 /// GET /properties/{id}
@@ -92,7 +94,14 @@ pub async fn property(
             .collect(),
         rating: String::new(),
         reviews: Vec::new(),
+        similar: Vec::new(),
     };
+    if let Some(model) = &s.recommender {
+        for sug in innkeep_app::recommend::similar(&s.ports, &model.model(), id, 5).await? {
+            let d = &sug.property.draft;
+            page.similar.push((format!("{}, {}", d.name, d.address.city), format!("/properties/{}", sug.property.id)));
+        }
+    }
     let (rating, reviews) = innkeep_app::review::property_reviews(&s.ports, id, 10, 0).await?;
     page.rating = rating_label(rating.as_ref());
     page.reviews = reviews.iter().map(ReviewLine::of).collect();

@@ -12,6 +12,10 @@ pub(super) struct HomePage {
     recent: Vec<Link>,
     /// Destinations other guests booked lately.
     popular: Vec<Link>,
+    /// Stays suggested for the signed-in guest (from their bookings), or booked most.
+    suggested: Vec<Link>,
+    /// The cities held and looked at most over the last hour (or day).
+    trending: Vec<Link>,
 }
 
 pub(super) struct Link {
@@ -53,7 +57,38 @@ pub async fn home(State(s): State<AppState>, v: Visitor) -> PageResult {
             Link { label, href: format!("/stays?{query}") }
         })
         .collect();
-    Ok(render(&HomePage { ctx: v.ctx("Find a stay"), form, destinations, recent, popular }))
+    let city_link = |city: &str| {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("city", city)
+            .append_pair("check_in", &form.check_in)
+            .append_pair("check_out", &form.check_out)
+            .append_pair("adults", &form.adults)
+            .finish();
+        format!("/stays?{query}")
+    };
+    let mut suggested = Vec::new();
+    if let Some(model) = &s.recommender {
+        let guest = v.user.as_ref().filter(|(a, _)| a.role == innkeep_core::Role::Guest).map(|(a, _)| a.user_id);
+        for sug in
+            innkeep_app::recommend::recommendations(&s.ports, &model.model(), guest, &[], &[], HOME_LINKS).await?
+        {
+            let d = &sug.property.draft;
+            suggested.push(Link {
+                label: format!("{}, {}", d.name, d.address.city),
+                href: format!("/properties/{}", sug.property.id),
+            });
+        }
+    }
+    let mut trending = Vec::new();
+    if let Some(t) = &s.trending {
+        use innkeep_app::trending::Window;
+        let mut top = t.top_cities(Window::Hour, HOME_LINKS, now);
+        if top.is_empty() {
+            top = t.top_cities(Window::Day, HOME_LINKS, now);
+        }
+        trending = top.into_iter().map(|c| Link { href: city_link(&c.key), label: c.key }).collect();
+    }
+    Ok(render(&HomePage { ctx: v.ctx("Find a stay"), form, destinations, recent, popular, suggested, trending }))
 }
 
 /// The results page for a recorded search (`destination=..&check_in=..` as the API takes

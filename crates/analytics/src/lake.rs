@@ -201,7 +201,13 @@ impl Lake {
                     a > outbox
                         || compacted.get(&(k, d)).is_some_and(|rs| rs.iter().any(|(lo, hi)| (*lo..=*hi).contains(&a)))
                 }
-                Some(FileName::Compacted(a, _)) => a > outbox,
+                // A merged file inside a larger one was merged again before a crash.
+                Some(FileName::Compacted(a, b)) => {
+                    a > outbox
+                        || compacted
+                            .get(&(k, d))
+                            .is_some_and(|rs| rs.iter().any(|(lo, hi)| *lo <= a && b <= *hi && (*lo, *hi) != (a, b)))
+                }
                 Some(FileName::Client(n)) => n as i64 > client,
                 None => false,
             };

@@ -321,6 +321,12 @@ async fn every_event_lands_once() {
     std::fs::copy(root.join(compacted.location.as_ref()), cdir.join(format!("part-{first:020}.parquet"))).unwrap();
     lake.sync(store.as_ref(), None).await.unwrap();
     assert_eq!(both(sql.query(all, LIMITS).await.unwrap()), counted);
+    // The same for a merged file merged again: the smaller one left behind goes.
+    let inner = format!("part-{first:020}-{first:020}.parquet");
+    std::fs::copy(root.join(compacted.location.as_ref()), cdir.join(&inner)).unwrap();
+    lake.sync(store.as_ref(), None).await.unwrap();
+    assert!(!cdir.join(&inner).exists());
+    assert_eq!(both(sql.query(all, LIMITS).await.unwrap()), counted);
     // The booking facts read back typed: three confirmed one-night stays in March.
     let n = count(
         &sql,

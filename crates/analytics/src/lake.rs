@@ -58,6 +58,24 @@ pub const PROPERTIES: &str = "_innkeep/dims/properties.parquet";
 const OUTBOX_STATE: &str = "_innkeep/outbox.json";
 const CLIENT_STATE: &str = "_innkeep/client.json";
 
+/// The columns of the properties' snapshot.
+pub(crate) fn properties_schema() -> Arc<Schema> {
+    let s = |n: &str| Field::new(n, DataType::Utf8, true);
+    Arc::new(Schema::new(vec![
+        s("property_id"),
+        s("tenant_id"),
+        s("name"),
+        s("city"),
+        s("country"),
+        s("property_type"),
+        s("currency"),
+        Field::new("latitude", DataType::Float64, true),
+        Field::new("longitude", DataType::Float64, true),
+        Field::new("units", DataType::Int64, true),
+        Field::new("room_types", DataType::Int64, true),
+    ]))
+}
+
 /// The closed segments of the client event log (the ones no longer written to).
 pub trait ClientSegments: Send + Sync {
     /// The numbers of the closed segments, oldest first.
@@ -291,20 +309,7 @@ impl Lake {
                 break;
             }
         }
-        let s = |n: &str| Field::new(n, DataType::Utf8, true);
-        let schema = Arc::new(Schema::new(vec![
-            s("property_id"),
-            s("tenant_id"),
-            s("name"),
-            s("city"),
-            s("country"),
-            s("property_type"),
-            s("currency"),
-            Field::new("latitude", DataType::Float64, true),
-            Field::new("longitude", DataType::Float64, true),
-            Field::new("units", DataType::Int64, true),
-            Field::new("room_types", DataType::Int64, true),
-        ]));
+        let schema = properties_schema();
         let mut cols: Vec<StringBuilder> = (0..7).map(|_| StringBuilder::new()).collect();
         let (mut lat, mut lon) = (Float64Builder::new(), Float64Builder::new());
         let (mut u, mut r) = (Int64Builder::new(), Int64Builder::new());

@@ -11,7 +11,7 @@ use crate::schema::table_schema;
 use async_trait::async_trait;
 use datafusion::arrow::array::{Array, ArrayRef, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -106,21 +106,7 @@ impl LakeSql {
 }
 
 fn empty_properties() -> Result<MemTable, datafusion::error::DataFusionError> {
-    let s = |n: &str| Field::new(n, DataType::Utf8, true);
-    let schema = Arc::new(Schema::new(vec![
-        s("property_id"),
-        s("tenant_id"),
-        s("name"),
-        s("city"),
-        s("country"),
-        s("property_type"),
-        s("currency"),
-        Field::new("latitude", DataType::Float64, true),
-        Field::new("longitude", DataType::Float64, true),
-        Field::new("units", DataType::Int64, true),
-        Field::new("room_types", DataType::Int64, true),
-    ]));
-    MemTable::try_new(schema, vec![vec![]])
+    MemTable::try_new(crate::lake::properties_schema(), vec![vec![]])
 }
 
 const VIEWS: [&str; 4] = [

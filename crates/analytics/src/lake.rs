@@ -28,7 +28,6 @@ use futures::TryStreamExt;
 use innkeep_app::event::StoredEvent;
 use innkeep_app::follow::{Follower, StepError};
 use innkeep_app::ingest::ClientEvent;
-use innkeep_app::store::{Property, RoomType};
 use innkeep_app::{Store, StoreError};
 use jiff::civil::Date;
 use object_store::path::Path;
@@ -76,13 +75,7 @@ pub(crate) fn properties_schema() -> Arc<Schema> {
     ]))
 }
 
-/// The closed segments of the client event log (the ones no longer written to).
-pub trait ClientSegments: Send + Sync {
-    /// The numbers of the closed segments, oldest first.
-    fn closed(&self) -> std::io::Result<Vec<u64>>;
-    /// The events of one segment.
-    fn read(&self, segment: u64) -> std::io::Result<Vec<ClientEvent>>;
-}
+pub use innkeep_app::ingest::ClientSegments;
 
 /// A lake in an object store.
 #[derive(Clone)]
@@ -284,30 +277,12 @@ impl Lake {
 
     /// Replace the snapshot of the properties (id, tenant, place, type, units for sale).
     pub async fn write_properties(&self, store: &dyn Store) -> Result<usize, LakeError> {
-        let mut properties: Vec<Property> = Vec::new();
-        let mut after = None;
-        loop {
-            let page = store.all_properties(after, 1_000).await?;
-            after = page.last().map(|p| p.id);
-            let done = page.len() < 1_000;
-            properties.extend(page);
-            if done {
-                break;
-            }
-        }
+        let (properties, room_types) = innkeep_app::store::catalogue(store).await?;
         let mut units: HashMap<innkeep_core::PropertyId, (i64, i64)> = HashMap::new();
-        let mut after = None;
-        loop {
-            let page: Vec<RoomType> = store.all_room_types(after, 1_000).await?;
-            after = page.last().map(|r| r.id);
-            for rt in &page {
-                let u = units.entry(rt.property_id).or_default();
-                u.0 += i64::from(rt.draft.units);
-                u.1 += 1;
-            }
-            if page.len() < 1_000 {
-                break;
-            }
+        for rt in &room_types {
+            let u = units.entry(rt.property_id).or_default();
+            u.0 += i64::from(rt.draft.units);
+            u.1 += 1;
         }
         let schema = properties_schema();
         let mut cols: Vec<StringBuilder> = (0..7).map(|_| StringBuilder::new()).collect();
@@ -411,21 +386,39 @@ impl Lake {
     }
 }
 
+/// The lease a lake's writer holds (one writer per lake, whichever node took it).
+pub const WRITER_LEASE: &str = "analytics-lake-writer";
+
+/// How long a writer's lease lasts after each step renews it: a node that stops renewing
+/// (it died) is replaced by another this long after its last step.
+pub const LEASE_SECS: i64 = 90;
+
 /// The lake as an outbox follower in `innkeep serve`: each step writes the next batch and
 /// the closed client segments, refreshing the properties' snapshot when the catalogue
-/// changed; every `compact_every` steps it compacts.
+/// changed; every 100 steps it compacts. Every node may run one: only the node holding the
+/// [`WRITER_LEASE`] in the database writes, the others wait to take it over.
 pub struct LakeWriter {
     pub lake: Lake,
     pub store: Arc<dyn Store>,
     pub client: Option<Arc<dyn ClientSegments>>,
     pub batch: u32,
+    /// Who this writer is, in the lease.
+    holder: String,
     position: Option<i64>,
     steps: u64,
 }
 
 impl LakeWriter {
     pub fn new(lake: Lake, store: Arc<dyn Store>, client: Option<Arc<dyn ClientSegments>>, batch: u32) -> Self {
-        LakeWriter { lake, store, client, batch, position: None, steps: 0 }
+        let holder = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+        LakeWriter { lake, store, client, batch, holder, position: None, steps: 0 }
+    }
+
+    /// Take or renew the lease; false while another node holds it.
+    async fn lease(&self) -> Result<bool, LakeError> {
+        let now = jiff::Timestamp::now();
+        let until = now + jiff::SignedDuration::from_secs(LEASE_SECS);
+        Ok(self.store.take_lease(WRITER_LEASE, &self.holder, now, until).await?)
     }
 }
 
@@ -436,6 +429,12 @@ impl Follower for LakeWriter {
     }
 
     async fn step(&mut self) -> Result<usize, StepError> {
+        if !self.lease().await? {
+            // Another node writes; when this one takes over, it starts from the lake's own
+            // position (after removing what a writer that died mid-batch left).
+            self.position = None;
+            return Ok(0);
+        }
         let position = match self.position {
             Some(p) => p,
             None => {

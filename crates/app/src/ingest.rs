@@ -57,6 +57,15 @@ pub struct ClientEvent {
     pub data: serde_json::Value,
 }
 
+/// The closed segments of the client event log (the ones no longer written to), as the
+/// analytics lake reads them.
+pub trait ClientSegments: Send + Sync {
+    /// The numbers of the closed segments, oldest first.
+    fn closed(&self) -> std::io::Result<Vec<u64>>;
+    /// The events of one segment.
+    fn read(&self, segment: u64) -> std::io::Result<Vec<ClientEvent>>;
+}
+
 /// One accepted event inside an [`EncodedBatch`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncodedItem {

@@ -21,6 +21,7 @@ pub mod error;
 pub mod event;
 pub mod follow;
 pub mod health;
+pub mod history;
 pub mod ics;
 pub mod ingest;
 pub mod intrusion;

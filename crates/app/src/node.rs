@@ -25,6 +25,8 @@ pub struct AppState {
     /// SQL and reports over the analytics lake; without it, the analytics endpoints answer
     /// 404.
     pub analytics: Option<Arc<dyn crate::analytics::Analytics>>,
+    /// The booking history index; without it, the historical search answers 404.
+    pub history: Option<Arc<dyn crate::history::BookingHistory>>,
     /// The recommendation model (rebuilt in the background) and this node's trending
     /// counts; without them, the suggestion endpoints answer 404.
     pub recommender: Option<Arc<crate::recommend::Recommender>>,
@@ -54,6 +56,7 @@ impl AppState {
             webhook_urls: None,
             account_mail: None,
             analytics: None,
+            history: None,
             recommender: None,
             trending: None,
             requests: Arc::new(crate::requests::RequestStats::default()),
@@ -86,6 +89,12 @@ impl AppState {
     /// Answer SQL and reports from this engine.
     pub fn with_analytics(mut self, analytics: Arc<dyn crate::analytics::Analytics>) -> Self {
         self.analytics = Some(analytics);
+        self
+    }
+
+    /// Find bookings across the history in this index.
+    pub fn with_history(mut self, history: Arc<dyn crate::history::BookingHistory>) -> Self {
+        self.history = Some(history);
         self
     }
 

@@ -665,24 +665,7 @@ pub struct Inputs {
 #[tracing::instrument(skip_all)]
 pub async fn read_inputs(ports: &Ports) -> Result<Inputs, AppError> {
     const PAGE: u32 = 2_000;
-    let mut properties: Vec<Property> = Vec::new();
-    loop {
-        let page = ports.store.all_properties(properties.last().map(|p| p.id), PAGE).await?;
-        let done = page.len() < PAGE as usize;
-        properties.extend(page);
-        if done {
-            break;
-        }
-    }
-    let mut room_types: Vec<RoomType> = Vec::new();
-    loop {
-        let page = ports.store.all_room_types(room_types.last().map(|r| r.id), PAGE).await?;
-        let done = page.len() < PAGE as usize;
-        room_types.extend(page);
-        if done {
-            break;
-        }
-    }
+    let (properties, room_types) = crate::store::catalogue(ports.store.as_ref()).await?;
     let mut bookings: Vec<Booking> = Vec::new();
     let mut ids = HashSet::new();
     loop {

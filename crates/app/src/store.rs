@@ -385,6 +385,9 @@ pub trait Inventory: Send + Sync {
     async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError>;
     /// Bookings matching a filter, newest first.
     async fn list_bookings(&self, filter: &BookingFilter) -> Result<Vec<Booking>, StoreError>;
+    /// Every booking in id order, a page after `after` (a rebuild of the history index,
+    /// read from the primary so that it matches the outbox position it follows from).
+    async fn all_bookings(&self, after: Option<BookingId>, limit: u32) -> Result<Vec<Booking>, StoreError>;
     /// Holds whose expiry is before `now`.
     async fn expired_holds(&self, now: Timestamp, limit: u32) -> Result<Vec<BookingId>, StoreError>;
 }
@@ -404,6 +407,9 @@ pub trait Outbox: Send + Sync {
     async fn consumer_positions(&self) -> Result<Vec<(String, i64)>, StoreError>;
     /// Move a consumer past `seq`.
     async fn set_consumer_position(&self, consumer: &str, seq: i64) -> Result<(), StoreError>;
+    /// Take or renew the lease `name` for `holder` until `until`: true if `holder` holds it
+    /// now (it was free, ran out before `now`, or was the holder's already).
+    async fn take_lease(&self, name: &str, holder: &str, now: Timestamp, until: Timestamp) -> Result<bool, StoreError>;
     /// Record that a consumer handled an event; false if it already had.
     async fn mark_processed(&self, consumer: &str, event: innkeep_core::EventId) -> Result<bool, StoreError>;
     /// A consumer's processed marks for one batch: `mark_processed` one event at a time,
@@ -533,4 +539,29 @@ pub struct DeadLetter {
     pub error: String,
     pub attempts: u32,
     pub created_at: Timestamp,
+}
+
+/// The whole catalogue: every property and every room type, each in id order, read a page
+/// at a time (the index rebuild, the lake's snapshot, the recommendation model, the demo).
+pub async fn catalogue(store: &dyn Catalog) -> Result<(Vec<Property>, Vec<RoomType>), StoreError> {
+    const PAGE: u32 = 5_000;
+    let mut properties: Vec<Property> = Vec::new();
+    loop {
+        let page = store.all_properties(properties.last().map(|p| p.id), PAGE).await?;
+        let done = page.len() < PAGE as usize;
+        properties.extend(page);
+        if done {
+            break;
+        }
+    }
+    let mut room_types: Vec<RoomType> = Vec::new();
+    loop {
+        let page = store.all_room_types(room_types.last().map(|r| r.id), PAGE).await?;
+        let done = page.len() < PAGE as usize;
+        room_types.extend(page);
+        if done {
+            break;
+        }
+    }
+    Ok((properties, room_types))
 }

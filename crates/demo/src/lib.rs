@@ -800,24 +800,7 @@ pub async fn history(ports: &Ports, params: &HistoryParams) -> anyhow::Result<Hi
     }
     let now = ports.clock.now();
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
-    let mut properties = Vec::new();
-    loop {
-        let page = ports.store.all_properties(properties.last().map(|p: &Property| p.id), 2_000).await?;
-        let done = page.len() < 2_000;
-        properties.extend(page);
-        if done {
-            break;
-        }
-    }
-    let mut room_types = Vec::new();
-    loop {
-        let page = ports.store.all_room_types(room_types.last().map(|r: &RoomType| r.id), 2_000).await?;
-        let done = page.len() < 2_000;
-        room_types.extend(page);
-        if done {
-            break;
-        }
-    }
+    let (mut properties, mut room_types) = innkeep_app::store::catalogue(ports.store.as_ref()).await?;
     // Ids are random within the instant they were made: order by the generated place, so
     // the same seed gives the same history.
     properties.sort_by(|a, b| {

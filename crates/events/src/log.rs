@@ -384,3 +384,35 @@ pub async fn sync_every(log: Arc<EventLog>, every: std::time::Duration, mut stop
         }
     }
 }
+
+/// The closed segments of a log directory (every one but the newest, which is still written
+/// to), as the analytics lake reads them.
+pub struct ClosedSegments(pub PathBuf);
+
+impl innkeep_app::ingest::ClientSegments for ClosedSegments {
+    fn closed(&self) -> std::io::Result<Vec<u64>> {
+        if !self.0.exists() {
+            return Ok(Vec::new());
+        }
+        let mut numbers: Vec<u64> = EventLog::segments(&self.0)?.into_iter().map(|s| s.number).collect();
+        numbers.dedup();
+        numbers.pop();
+        Ok(numbers)
+    }
+
+    fn read(&self, segment: u64) -> std::io::Result<Vec<ClientEvent>> {
+        let segments = EventLog::segments(&self.0)?;
+        // A compacted copy wins over a plain one a compaction cut short left beside it.
+        let Some(s) = segments.iter().filter(|s| s.number == segment).max_by_key(|s| s.compacted) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for line in EventLog::read_segment(s)? {
+            // A line the log took was a valid event; one that no longer decodes is skipped.
+            if let Ok(e) = serde_json::from_slice(&line) {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -113,6 +113,7 @@ pub fn api_routes() -> Router<AppState> {
         .route("/trending", get(api::suggestions::trending))
         .route("/analytics/sql", post(api::analytics::sql))
         .route("/analytics/reports/{name}", get(api::analytics::report))
+        .route("/history/bookings", get(api::history::bookings))
         .route("/audit", get(api::audit::list))
         .route("/ops/access-bursts", get(api::audit::bursts))
         .route("/ops/users", get(api::operator::users))

@@ -115,9 +115,9 @@ pub async fn run(config: &Config, command: AnalyticsCommand) -> anyhow::Result<(
 
 async fn sync(config: &Config, lake: &innkeep_analytics::Lake) -> anyhow::Result<innkeep_analytics::Synced> {
     let store = startup::open_store(config).await?;
-    let segments = crate::parts::LogSegments(config.data_dir.join("client-events"));
-    let client: Option<&dyn innkeep_analytics::ClientSegments> =
-        (config.ingest.sink == "log").then_some(&segments as &dyn innkeep_analytics::ClientSegments);
+    let segments = innkeep_events::log::ClosedSegments(config.data_dir.join("client-events"));
+    let client: Option<&dyn innkeep_app::ingest::ClientSegments> =
+        (config.ingest.sink == "log").then_some(&segments as &dyn innkeep_app::ingest::ClientSegments);
     let synced = lake.sync(&store, client).await;
     store.close().await;
     Ok(synced?)

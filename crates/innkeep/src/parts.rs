@@ -88,36 +88,3 @@ pub fn open_lake(config: &Config) -> anyhow::Result<innkeep_analytics::Lake> {
         }
     }
 }
-
-/// The closed segments of the embedded client event log (every one but the newest, which
-/// is still written to).
-pub struct LogSegments(pub std::path::PathBuf);
-
-impl innkeep_analytics::ClientSegments for LogSegments {
-    fn closed(&self) -> std::io::Result<Vec<u64>> {
-        if !self.0.exists() {
-            return Ok(Vec::new());
-        }
-        let mut numbers: Vec<u64> =
-            innkeep_events::log::EventLog::segments(&self.0)?.into_iter().map(|s| s.number).collect();
-        numbers.dedup();
-        numbers.pop();
-        Ok(numbers)
-    }
-
-    fn read(&self, segment: u64) -> std::io::Result<Vec<innkeep_app::ingest::ClientEvent>> {
-        let segments = innkeep_events::log::EventLog::segments(&self.0)?;
-        // A compacted copy wins over a plain one a compaction cut short left beside it.
-        let Some(s) = segments.iter().filter(|s| s.number == segment).max_by_key(|s| s.compacted) else {
-            return Ok(Vec::new());
-        };
-        let mut out = Vec::new();
-        for line in innkeep_events::log::EventLog::read_segment(s)? {
-            // A line the log took was a valid event; one that no longer decodes is skipped.
-            if let Ok(e) = serde_json::from_slice(&line) {
-                out.push(e);
-            }
-        }
-        Ok(out)
-    }
-}

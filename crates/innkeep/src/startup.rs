@@ -229,6 +229,12 @@ impl Server {
             .await
             .context("building the search index")?;
         tracing::info!(properties = indexed, ms = started.elapsed().as_millis() as u64, "search index built");
+        let started = std::time::Instant::now();
+        let history = Arc::new(innkeep_search::HistoryIndex::new()?);
+        let booked = innkeep_search::history::build(index_store.as_ref(), &history)
+            .await
+            .context("building the booking history index")?;
+        tracing::info!(bookings = booked, ms = started.elapsed().as_millis() as u64, "booking history index built");
         let listener = tokio::net::TcpListener::bind(&config.server.listen)
             .await
             .with_context(|| format!("binding {}", config.server.listen))?;
@@ -243,6 +249,12 @@ impl Server {
         }
         let commits = store.commits();
         let index = search.index.clone();
+        tokio::spawn(innkeep_search::history::follow(
+            index_store.clone(),
+            history.clone(),
+            commits.clone(),
+            stop.subscribe(),
+        ));
         tokio::spawn(innkeep_search::freshness::follow(index_store, index, from, commits.clone(), stop.subscribe()));
         let options = ConsumerOptions { max_attempts: config.bus.max_attempts.max(1), ..ConsumerOptions::default() };
         for consumer in consumers() {
@@ -297,8 +309,8 @@ impl Server {
         let lake = crate::parts::open_lake(config)?;
         if config.analytics.writer {
             let client = (config.ingest.sink == "log").then(|| {
-                Arc::new(crate::parts::LogSegments(config.data_dir.join("client-events")))
-                    as Arc<dyn innkeep_analytics::ClientSegments>
+                Arc::new(innkeep_events::log::ClosedSegments(config.data_dir.join("client-events")))
+                    as Arc<dyn innkeep_app::ingest::ClientSegments>
             });
             // The lake follows the outbox from the primary, as the index does.
             let primary: Arc<dyn innkeep_app::Store> = Arc::new(store.on_primary());
@@ -324,6 +336,7 @@ impl Server {
         }
         let state = state
             .with_analytics(Arc::new(innkeep_analytics::LakeSql::new(lake)))
+            .with_history(history)
             .with_suggestions(recommender, trending)
             .with_client_events(sink)
             .with_objects(objects)

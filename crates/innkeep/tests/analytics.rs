@@ -506,3 +506,141 @@ async fn the_lake_in_an_s3_bucket() {
     assert!(keys.iter().any(|k| k.starts_with("kind=booking.confirmed/date=2027-01-04/part-")), "{keys:?}");
     app.stop().await;
 }
+
+/// A booking of `guest` in the name of `name` <`email`>; returns its id.
+async fn book_as(app: &TestApp, guest: &str, rt: &str, dates: (&str, &str), name: &str, email: &str) -> String {
+    let mut body = common::booking_body(rt, dates.0, dates.1);
+    body["guest"] = json!({"name": name, "email": email});
+    let r = app.post("/api/v1/bookings", Some(guest), body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_string()
+}
+
+/// Bookings found (their ids, sorted) and the answer, once the index shows `want` in all.
+async fn history(app: &TestApp, token: &str, query: &str, want: u64) -> Value {
+    let mut body = Value::Null;
+    for _ in 0..100 {
+        let r = app.get(&format!("/api/v1/history/bookings?{query}"), Some(token)).await;
+        assert_eq!(r.status, 200, "{query}: {}", r.body);
+        body = r.body;
+        if body["total"] == json!(want) {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{query}: wanted {want} bookings, found {body}");
+}
+
+fn ids(answer: &Value) -> Vec<String> {
+    let mut ids: Vec<String> =
+        answer["bookings"].as_array().unwrap().iter().map(|b| b["booking_id"].as_str().unwrap().into()).collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn historical_search_finds_bookings_and_guests() {
+    let app = start(|_| {}).await;
+    let admin = admin(&app).await;
+    let host = app.user("host").await;
+    let p = app.property(&host, "flexible").await;
+    let rt = app.room_type(&host, &p, 3).await;
+    let other = app.user("host").await;
+    let mut body = common::property_body("flexible");
+    body["name"] = json!("Quinta do Mar");
+    let r = app.post("/api/v1/properties", Some(&other), body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let p2 = r.body["id"].as_str().unwrap().to_string();
+    let tenant_b = r.body["tenant_id"].as_str().unwrap().to_string();
+    let rt2 = app.room_type(&other, &p2, 2).await;
+    let jose = app.user("guest").await;
+    let maria = app.user("guest").await;
+    let j1 = book_as(&app, &jose, &rt, ("2027-03-01", "2027-03-03"), "José Müller", "Jose.Muller@example.com").await;
+    app.clock.advance(jiff::SignedDuration::from_secs(60));
+    let j2 = book_as(&app, &jose, &rt2, ("2027-05-10", "2027-05-12"), "José Müller", "jose.muller@example.com").await;
+    app.clock.advance(jiff::SignedDuration::from_secs(60));
+    let m1 = book_as(&app, &maria, &rt, ("2027-03-02", "2027-03-04"), "Maria Santos", "maria@example.com").await;
+    let r = app.post(&format!("/api/v1/bookings/{j1}/confirm"), Some(&jose), json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Names fold accents and case, and tolerate a typo; the guest is listed once.
+    let mut both = vec![j1.clone(), j2.clone()];
+    both.sort();
+    for q in ["q=muller", "q=M%C3%BCller", "q=mueller", "q=jose%20muller", "email=JOSE.MULLER%40example.com"] {
+        let found = history(&app, &admin, q, 2).await;
+        assert_eq!(ids(&found), both, "{q}: {found}");
+        assert_eq!(found["guests"].as_array().unwrap().len(), 1, "{q}: {found}");
+        assert_eq!(found["guests"][0]["bookings"], 2, "{q}: {found}");
+        assert_eq!(found["guests"][0]["name"], "José Müller", "{q}: {found}");
+    }
+    // The property's name, the dates of the stay, the status, a booking id.
+    assert_eq!(ids(&history(&app, &admin, "q=quinta", 1).await), [j2.as_str()]);
+    assert_eq!(ids(&history(&app, &admin, "from=2027-05-01&to=2027-06-01", 1).await), [j2.as_str()]);
+    assert_eq!(ids(&history(&app, &admin, "from=2027-03-03&to=2027-03-04", 1).await), [m1.as_str()], "a night in range");
+    assert_eq!(ids(&history(&app, &admin, "status=confirmed", 1).await), [j1.as_str()]);
+    let found = history(&app, &admin, &format!("reference={m1}"), 1).await;
+    assert_eq!(found["bookings"][0]["guest_name"], "Maria Santos", "{found}");
+    assert_eq!(found["bookings"][0]["property_name"], "Casa Azul", "{found}");
+    history(&app, &admin, "q=nobody", 0).await;
+    // Without words: newest first, over every tenant or one.
+    let all = history(&app, &admin, "", 3).await;
+    assert_eq!(all["bookings"][0]["booking_id"], json!(m1), "{all}");
+    assert_eq!(ids(&history(&app, &admin, &format!("tenant_id={tenant_b}"), 1).await), [j2.as_str()]);
+
+    // A host's staff see their own tenant's bookings only; guests see none.
+    assert_eq!(ids(&history(&app, &host, "q=muller", 1).await), [j1.as_str()]);
+    app.get(&format!("/api/v1/history/bookings?tenant_id={tenant_b}"), Some(&host))
+        .await
+        .assert_problem(403, "forbidden");
+    app.get("/api/v1/history/bookings?q=muller", Some(&jose)).await.assert_problem(403, "forbidden");
+    app.get("/api/v1/history/bookings", None).await.assert_problem(401, "unauthenticated");
+    for (q, code) in [
+        ("limit=0", "invalid_limit"),
+        ("limit=101", "invalid_limit"),
+        ("from=2027-03-04&to=2027-03-01", "invalid_range"),
+        ("reference=nonsense", "invalid_reference"),
+        ("status=lost", "invalid_query"),
+        ("from=2027-02-30", "invalid_query"),
+        ("colour=blue", "invalid_query"),
+    ] {
+        let r = app.get(&format!("/api/v1/history/bookings?{q}"), Some(&admin)).await;
+        assert_eq!(r.status, 400, "{q}: {}", r.body);
+        assert_eq!(r.body["code"], code, "{q}: {}", r.body);
+    }
+
+    // A bank transfer's reference, as the guest might write it, finds its booking.
+    let prepay = app.property_paying(&other, "prepay").await;
+    let rt3 = app.room_type(&other, prepay["id"].as_str().unwrap(), 1).await;
+    let held = book_as(&app, &maria, &rt3, ("2027-06-01", "2027-06-02"), "Maria Santos", "maria@example.com").await;
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/bookings/{held}/payments")))
+        .bearer_auth(&maria)
+        .header("Idempotency-Key", "history-transfer")
+        .json(&json!({"method": "bank_transfer"}))
+        .send()
+        .await
+        .unwrap();
+    let payment = common::Reply::from(r).await;
+    assert_eq!(payment.status, 201, "{}", payment.body);
+    let reference = payment.body["reference"].as_str().unwrap().to_lowercase();
+    let spaced: Vec<String> = reference.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    let q = format!("reference={}", spaced.join("%20"));
+    assert_eq!(ids(&history(&app, &admin, &q, 1).await), [held.as_str()], "{q}");
+    history(&app, &admin, "reference=RF18539007547034", 0).await;
+
+    // An erased account's bookings stay, without the person (whose stays must be over or
+    // cancelled first).
+    let erin = app.user("guest").await;
+    let e1 = book_as(&app, &erin, &rt, ("2027-04-01", "2027-04-02"), "Erin Walsh", "erin@example.com").await;
+    let r = app.post(&format!("/api/v1/bookings/{e1}/cancel"), Some(&erin), json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    history(&app, &admin, "q=erin%20walsh", 1).await;
+    let r = app.call(reqwest::Method::DELETE, "/api/v1/me", Some(&erin), Some(json!({"password": PASSWORD}))).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    history(&app, &admin, "q=walsh", 0).await;
+    history(&app, &admin, "email=erin%40example.com", 0).await;
+    let found = history(&app, &admin, &format!("reference={e1}"), 1).await;
+    assert_eq!(found["bookings"][0]["guest_name"], "(erased)", "{found}");
+    assert_eq!(found["bookings"][0]["status"], "cancelled", "{found}");
+}

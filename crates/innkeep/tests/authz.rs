@@ -432,6 +432,9 @@ fn api_rows() -> Vec<Row> {
             .note("occupancy: a host's own tenant; members who may see its money"),
         api(M::GET, "/api/v1/analytics/reports/occupancy?tenant_id={tenant_b}", [401, 403, 403, 403, 200, 200, 403, 403, 403, 403]),
         api(M::GET, "/api/v1/analytics/reports/funnel", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403]),
+        api(M::GET, "/api/v1/history/bookings?q=guest", [401, 403, 403, 200, 200, 200, 200, 200, 200, 200])
+            .note("a host's staff who may see bookings, over their own tenant"),
+        api(M::GET, "/api/v1/history/bookings?tenant_id={tenant_b}", [401, 403, 403, 403, 200, 200, 403, 403, 403, 403]),
         api(M::GET, "/api/v1/recommendations", [200; 10]).note("a guest's own; popular stays for anyone else"),
         api(M::GET, "/api/v1/properties/{property_a}/similar", [200; 10]),
         api(M::GET, "/api/v1/trending?window=day", [200; 10]),
@@ -556,6 +559,7 @@ fn page_rows() -> Vec<Row> {
             .note("no such user"),
         page(M::GET, "/ops", [303, 403, 403, 403, 403, 200, 403, 403, 403, 303]),
         page(M::GET, "/ops/cost", [303, 403, 403, 403, 403, 200, 403, 403, 403, 303]),
+        page(M::GET, "/ops/history?q=guest", [303, 403, 403, 403, 403, 200, 403, 403, 403, 303]),
         page(M::GET, "/ops/analytics", [303, 403, 403, 403, 403, 200, 403, 403, 403, 303]),
         page(M::GET, "/host/analytics", [303, 403, 403, 200, 200, 403, 200, 403, 200, 303]),
         page(M::POST, "/ops/cost", [303, 403, 403, 403, 403, 200, 403, 403, 403, 403])

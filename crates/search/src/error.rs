@@ -23,6 +23,9 @@ pub enum SearchError {
     /// The database could not be read (rebuilding or following the outbox).
     #[error("store: {0}")]
     Store(#[from] innkeep_app::StoreError),
+    /// A stored document could not be read back (or written).
+    #[error("a stored document: {0}")]
+    Corrupt(String),
     /// A thread panicked while holding the index writer.
     #[error("the index writer lock is poisoned")]
     Poisoned,

@@ -17,34 +17,18 @@ use tokio::sync::{Notify, watch};
 /// reflects (follow from there) and the number of properties indexed.
 pub async fn rebuild(store: &dyn Store, index: &SearchIndex) -> Result<(i64, u64), SearchError> {
     let from = store.last_event_seq().await?;
+    let (properties, room_types) = innkeep_app::store::catalogue(store).await?;
     let mut by_property: HashMap<PropertyId, Vec<RoomType>> = HashMap::new();
-    let page = 20_000;
-    let mut after = None;
-    loop {
-        let rts = store.all_room_types(after, page).await?;
-        after = rts.last().map(|rt| rt.id);
-        let n = rts.len();
-        for rt in rts {
-            by_property.entry(rt.property_id).or_default().push(rt);
-        }
-        if n < page as usize {
-            break;
-        }
+    for rt in room_types {
+        by_property.entry(rt.property_id).or_default().push(rt);
     }
-    let mut all = Vec::new();
-    let mut after = None;
-    loop {
-        let props = store.all_properties(after, page).await?;
-        after = props.last().map(|p| p.id);
-        let n = props.len();
-        for p in props {
+    let all: Vec<_> = properties
+        .into_iter()
+        .map(|p| {
             let rts = by_property.remove(&p.id).unwrap_or_default();
-            all.push((p, rts));
-        }
-        if n < page as usize {
-            break;
-        }
-    }
+            (p, rts)
+        })
+        .collect();
     let count = index.rebuild(all)?;
     Ok((from, count))
 }

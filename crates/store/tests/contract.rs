@@ -80,7 +80,47 @@ contract!(
     migrations_are_ready,
     batched_reads_match_single_reads,
     photos_are_recorded_with_an_event_and_listed_in_order,
+    a_lease_has_one_holder_until_it_runs_out,
+    every_booking_is_read_in_id_order,
 );
+
+async fn a_lease_has_one_holder_until_it_runs_out(store: &SqlStore) {
+    let t = now();
+    let later = |s: i64| t + jiff::SignedDuration::from_secs(s);
+    assert!(store.take_lease("lake", "a", t, later(90)).await.unwrap(), "a free lease is taken");
+    assert!(!store.take_lease("lake", "b", later(10), later(100)).await.unwrap(), "held by a");
+    assert!(store.take_lease("lake", "a", later(60), later(150)).await.unwrap(), "a renews");
+    assert!(!store.take_lease("lake", "b", later(120), later(210)).await.unwrap(), "the renewal counts");
+    assert!(store.take_lease("other", "b", later(120), later(210)).await.unwrap(), "another lease is apart");
+    assert!(store.take_lease("lake", "b", later(151), later(241)).await.unwrap(), "run out: b takes it");
+    assert!(!store.take_lease("lake", "a", later(160), later(250)).await.unwrap(), "a lost it");
+    // Many at once: exactly one takes a free lease.
+    let tries = (0..8).map(|i| {
+        let store = store.clone();
+        async move { store.take_lease("race", &format!("n{i}"), t, later(90)).await.unwrap() }
+    });
+    let taken = futures::future::join_all(tries).await.into_iter().filter(|x| *x).count();
+    assert_eq!(taken, 1);
+}
+
+async fn every_booking_is_read_in_id_order(store: &SqlStore) {
+    let (_, _, rt) = catalog(store, 5).await;
+    let guest = host(store).await;
+    for d in 1..=3 {
+        let ci: Date = format!("2030-01-0{d}").parse().unwrap();
+        let b = booking(&rt, guest.id, ci, ci.tomorrow().unwrap());
+        place(store, b, None, "h").await.unwrap();
+    }
+    let all = store.all_bookings(None, 100).await.unwrap();
+    assert_eq!(all.len(), 3);
+    let mut ids: Vec<_> = all.iter().map(|b| b.id).collect();
+    ids.sort();
+    assert_eq!(ids, all.iter().map(|b| b.id).collect::<Vec<_>>(), "in id order");
+    let first = store.all_bookings(None, 2).await.unwrap();
+    let rest = store.all_bookings(first.last().map(|b| b.id), 2).await.unwrap();
+    assert_eq!(first.len() + rest.len(), 3);
+    assert_eq!(rest[0].id, ids[2], "the next page starts after the last id read");
+}
 
 fn now() -> Timestamp {
     "2027-01-04T10:00:00Z".parse().unwrap()

@@ -10,6 +10,7 @@ mod chart;
 mod cost;
 mod credentials;
 mod guest;
+mod history;
 mod host;
 mod join;
 pub mod multipart;
@@ -19,6 +20,7 @@ mod people;
 mod redirect;
 mod seams;
 mod security;
+mod seen;
 mod session;
 mod settings;
 mod unsubscribe;
@@ -133,6 +135,7 @@ pub fn routes_with(config: WebConfig) -> Router<AppState> {
         .route("/host/team/keys/{id}/revoke", post(host::key_revoke))
         .route("/ops", get(ops::dashboard))
         .route("/ops/people", get(people::people))
+        .route("/ops/history", get(history::history))
         .route("/ops/analytics", get(analytics::ops))
         .route("/host/analytics", get(analytics::host))
         .route("/ops/cost", get(cost::show).post(cost::compute))

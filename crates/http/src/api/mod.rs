@@ -8,6 +8,7 @@ pub mod bookings;
 pub mod catalog;
 pub mod credentials;
 pub mod data_rights;
+pub mod history;
 pub mod ingest;
 pub mod notifications;
 pub mod openapi;

@@ -34,7 +34,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         notifications::create, notifications::list, notifications::get, notifications::delete,
         notifications::deliveries, notifications::log,
         audit::list, audit::bursts,
-        super::analytics::sql, super::analytics::report,
+        super::analytics::sql, super::analytics::report, super::history::bookings,
         super::suggestions::recommendations, super::suggestions::similar, super::suggestions::trending,
         super::operator::users, super::operator::tenants, super::operator::suspend_user,
         super::operator::restore_user, super::operator::suspend_tenant, super::operator::restore_tenant,

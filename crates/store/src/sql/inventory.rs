@@ -133,6 +133,16 @@ impl Inventory for SqlStore {
         rows.iter().map(doc_of).collect()
     }
 
+    async fn all_bookings(&self, after: Option<BookingId>, limit: u32) -> Result<Vec<Booking>, StoreError> {
+        let rows = sqlx::query("SELECT doc FROM bookings WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2")
+            .bind(after.map(|a| a.to_string()))
+            .bind(i64::from(limit))
+            .fetch_all(&self.writer())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(doc_of).collect()
+    }
+
     async fn expired_holds(&self, now: Timestamp, limit: u32) -> Result<Vec<BookingId>, StoreError> {
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM bookings WHERE status = 'held' AND hold_expires_at <= $1 ORDER BY hold_expires_at LIMIT $2",

@@ -55,6 +55,22 @@ impl Outbox for SqlStore {
         Ok(())
     }
 
+    async fn take_lease(&self, name: &str, holder: &str, now: Timestamp, until: Timestamp) -> Result<bool, StoreError> {
+        let taken = sqlx::query(
+            "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+             WHERE leases.holder = excluded.holder OR leases.expires_at < $4",
+        )
+        .bind(name)
+        .bind(holder)
+        .bind(ms(until))
+        .bind(ms(now))
+        .execute(&self.writer())
+        .await
+        .map_err(db_err)?;
+        Ok(taken.rows_affected() == 1)
+    }
+
     async fn mark_processed(&self, consumer: &str, event: EventId) -> Result<bool, StoreError> {
         let mut conn = self.writer().acquire().await.map_err(db_err)?;
         let marked = mark_on(&mut conn, self.backend, consumer, event).await;

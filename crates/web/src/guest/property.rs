@@ -96,6 +96,7 @@ pub async fn property(
         reviews: Vec::new(),
         similar: Vec::new(),
     };
+    crate::seen::record(&s, &v, "view", Some(id), serde_json::json!({}));
     if let Some(model) = &s.recommender {
         for sug in innkeep_app::recommend::similar(&s.ports, &model.model(), id, 5).await? {
             let d = &sug.property.draft;

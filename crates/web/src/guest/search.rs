@@ -281,6 +281,8 @@ pub async fn stays(
     page.nights = nights_between(ci, co);
     if !form.city.trim().is_empty() {
         remember_search(&s, &v, &form, ci, co, party).await;
+        let asked = serde_json::json!({"destination": form.city.trim(), "check_in": ci, "check_out": co});
+        crate::seen::record(&s, &v, "search", None, asked);
     }
     // Max price is per night, in each property's own currency (major units).
     let max_per_night: Option<f64> = form.max_price.trim().parse::<f64>().ok().filter(|p| *p > 0.0);

@@ -2,6 +2,7 @@
 //! availability latency at concurrency 8, against a real `innkeep serve` process on the
 //! demo data, beside raw SQLite doing the same transaction and queries in the same run.
 
+pub mod analytics;
 pub mod cache;
 pub mod ingest;
 pub mod ledger;
@@ -49,8 +50,20 @@ impl Drop for Served {
 /// Load the demo into `data_dir` (and the database `env` names) with `innkeep demo`: this
 /// same binary, as an operator would.
 async fn load_demo(data_dir: &std::path::Path, properties: usize, env: &[(&str, String)]) -> anyhow::Result<()> {
+    load_demo_with(data_dir, properties, &[], env).await
+}
+
+/// As [`load_demo`], with more arguments for `innkeep demo`.
+async fn load_demo_with(
+    data_dir: &std::path::Path,
+    properties: usize,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> anyhow::Result<()> {
     let mut cmd = tokio::process::Command::new(std::env::current_exe()?);
-    cmd.args(["demo", "--properties", &properties.to_string(), "--data"])
+    cmd.args(["demo", "--properties", &properties.to_string()])
+        .args(args)
+        .arg("--data")
         .arg(data_dir)
         .env("INNKEEP_LOG__LEVEL", "warn")
         .stdout(Stdio::null())

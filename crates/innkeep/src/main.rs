@@ -275,6 +275,28 @@ enum BenchCommand {
         #[arg(long, default_value = "")]
         nats: String,
     },
+    /// The analytics lake: the lake writer's events/s; the occupancy and funnel reports over
+    /// it, DataFusion beside DuckDB and pyspark on the same files; suggestion latency.
+    Analytics {
+        /// Events to generate into the lake (bookings and client events over a year).
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        /// Demo properties to load.
+        #[arg(long, default_value_t = 2_000)]
+        properties: usize,
+        /// Demo guests with tastes (their bookings train the suggestions).
+        #[arg(long, default_value_t = 300)]
+        guests: usize,
+        /// Seconds of load on each suggestion endpoint.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Timed runs of each report per engine (after a warm-up run).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Leave pyspark out (it needs Java and the pyspark package).
+        #[arg(long)]
+        no_spark: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -541,6 +563,17 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
                 nats_url: nats,
             };
             b::ingest::run(opts).await.map(drop)
+        }
+        BenchCommand::Analytics { events, properties, guests, seconds, runs, no_spark } => {
+            let opts = b::analytics::AnalyticsBench {
+                events,
+                properties,
+                guests,
+                seconds,
+                spark: !no_spark,
+                runs: runs.max(1),
+            };
+            b::analytics::run(opts).await.map(drop)
         }
     }
 }

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""The reference side of `innkeep bench analytics`: DuckDB over the same Parquet lake,
+running the very SQL DataFusion ran (read as JSON from stdin: [{"name": .., "sql": ..}]),
+with the lake's views defined as deploy/spark/lake.sql defines them for Hive.
+
+    python3 duckdb_reports.py LAKE RUNS < reports.json
+
+Prints JSON: {"name": {"ms": [each run], "columns": [...], "rows": [[...], ...]}}."""
+import json
+import sys
+import time
+
+import duckdb
+
+BOOKING_KINDS = ("'booking.held','booking.confirmed','booking.checked_in','booking.completed',"
+                 "'booking.expired','booking.cancelled','booking.no_show'")
+CLIENT_KINDS = "'search','view','click','funnel'"
+
+
+def views(con, lake):
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"""CREATE VIEW lake AS SELECT * FROM read_parquet('{lake}/kind=*/date=*/*.parquet',
+                    hive_partitioning = true, union_by_name = true)""")
+    con.execute(f"CREATE VIEW properties AS SELECT * FROM read_parquet('{lake}/_innkeep/dims/properties.parquet')")
+    con.execute(f"""CREATE VIEW booking_events AS
+        SELECT event_id, seq, kind, "date", occurred_at, tenant_id, booking_id, status, property_id, room_type_id,
+               user_id, check_in, check_out, nights, adults, children, total_minor, currency, created_at
+        FROM lake WHERE kind IN ({BOOKING_KINDS})""")
+    con.execute(f"""CREATE VIEW client_events AS
+        SELECT event_id, kind, "date", occurred_at, received_at, client_id, user_id, property_id, city, data
+        FROM lake WHERE kind IN ({CLIENT_KINDS})""")
+    con.execute("""CREATE VIEW bookings AS
+        SELECT booking_id, status, tenant_id, property_id, room_type_id, user_id, check_in, check_out, nights,
+               adults, children, total_minor, currency, created_at, occurred_at AS updated_at
+        FROM (SELECT *, row_number() OVER (PARTITION BY booking_id ORDER BY seq DESC) AS rn FROM booking_events) t
+        WHERE rn = 1""")
+
+
+def cell(v):
+    if v is None or isinstance(v, (int, float, str, bool)):
+        return v
+    return str(v)
+
+
+def main(argv):
+    lake, runs = argv[1].rstrip("/"), int(argv[2])
+    reports = json.load(sys.stdin)
+    con = duckdb.connect()
+    views(con, lake)
+    out = {}
+    for r in reports:
+        times, result = [], None
+        for _ in range(runs):
+            t = time.perf_counter()
+            cur = con.execute(r["sql"])
+            rows = cur.fetchall()
+            times.append((time.perf_counter() - t) * 1000)
+            result = {"columns": [d[0] for d in cur.description], "rows": [[cell(v) for v in row] for row in rows]}
+        out[r["name"]] = {"ms": times, **result}
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -62,7 +62,8 @@ struct Bookable<'a> {
 }
 
 fn at(day: Date, second: i64) -> Timestamp {
-    let midnight = day.to_zoned_datetime(jiff::tz::TimeZone::UTC).map(|z| z.timestamp()).unwrap_or(Timestamp::UNIX_EPOCH);
+    let midnight =
+        day.to_zoned_datetime(jiff::tz::TimeZone::UTC).map(|z| z.timestamp()).unwrap_or(Timestamp::UNIX_EPOCH);
     midnight + SignedDuration::from_secs(second)
 }
 
@@ -413,7 +414,8 @@ async fn suggestions(
             bookable.iter().filter(|b| b.property.draft.payment_timing == PaymentTiming::AtProperty).collect();
         anyhow::ensure!(!stays.is_empty(), "the demo has no property paid on arrival");
         let b = stays[(i * 7919) % stays.len()];
-        let check_in = innkeep_app::report::utc_day(Timestamp::now()).checked_add(jiff::Span::new().days(30 + i as i64))?;
+        let check_in =
+            innkeep_app::report::utc_day(Timestamp::now()).checked_add(jiff::Span::new().days(30 + i as i64))?;
         let check_out = check_in.checked_add(jiff::Span::new().days(2))?;
         let body = json!({
             "room_type_id": b.room_type.id, "check_in": check_in, "check_out": check_out,

@@ -576,7 +576,11 @@ async fn historical_search_finds_bookings_and_guests() {
     // The property's name, the dates of the stay, the status, a booking id.
     assert_eq!(ids(&history(&app, &admin, "q=quinta", 1).await), [j2.as_str()]);
     assert_eq!(ids(&history(&app, &admin, "from=2027-05-01&to=2027-06-01", 1).await), [j2.as_str()]);
-    assert_eq!(ids(&history(&app, &admin, "from=2027-03-03&to=2027-03-04", 1).await), [m1.as_str()], "a night in range");
+    assert_eq!(
+        ids(&history(&app, &admin, "from=2027-03-03&to=2027-03-04", 1).await),
+        [m1.as_str()],
+        "a night in range"
+    );
     assert_eq!(ids(&history(&app, &admin, "status=confirmed", 1).await), [j1.as_str()]);
     let found = history(&app, &admin, &format!("reference={m1}"), 1).await;
     assert_eq!(found["bookings"][0]["guest_name"], "Maria Santos", "{found}");

@@ -28,9 +28,19 @@ def reports():
     return out
 
 
+def lake_schema():
+    """The lake table's columns as lake.sql declares them (partition columns last): read
+    with this schema, a column no file of the lake holds yet reads as NULL."""
+    ddl = open(os.path.join(HERE, "lake.sql")).read()
+    body = ddl[ddl.index("CREATE EXTERNAL TABLE IF NOT EXISTS lake ("):]
+    body = body[body.index("(") + 1:body.index("\n)")]
+    columns = [l.strip().rstrip(",") for l in body.splitlines() if l.strip()]
+    return ", ".join(columns + ["kind STRING", "`date` DATE"])
+
+
 def views(spark, lake):
     base = lake.rstrip("/")
-    spark.read.option("mergeSchema", "true").option("basePath", base).parquet(base + "/kind=*") \
+    spark.read.schema(lake_schema()).option("basePath", base).parquet(base + "/kind=*") \
         .createOrReplaceTempView("lake")
     spark.read.parquet(base + "/_innkeep/dims/properties.parquet").createOrReplaceTempView("properties")
     ddl = open(os.path.join(HERE, "lake.sql")).read()

@@ -158,6 +158,15 @@ impl Lake {
         &self.description
     }
 
+    /// The last client-log segment in the lake; -1 before the first (the log numbers its
+    /// segments from 0).
+    async fn client_position(&self) -> Result<i64, LakeError> {
+        match self.objects.head(&Path::from(CLIENT_STATE)).await {
+            Err(object_store::Error::NotFound { .. }) => Ok(-1),
+            _ => self.state(CLIENT_STATE).await,
+        }
+    }
+
     async fn state(&self, key: &str) -> Result<i64, LakeError> {
         match self.objects.get(&Path::from(key)).await {
             Ok(r) => {
@@ -194,7 +203,7 @@ impl Lake {
     /// recorded positions, and parts already merged into a compacted file.
     pub async fn recover(&self) -> Result<usize, LakeError> {
         let outbox = self.state(OUTBOX_STATE).await?;
-        let client = self.state(CLIENT_STATE).await?;
+        let client = self.client_position().await?;
         let files = self.files().await?;
         let mut compacted: HashMap<(String, String), Vec<(i64, i64)>> = HashMap::new();
         for f in &files {
@@ -252,7 +261,7 @@ impl Lake {
 
     /// Write the closed client-event segments not yet in the lake. Returns (events, files).
     pub async fn write_client(&self, source: &dyn ClientSegments) -> Result<(usize, usize), LakeError> {
-        let done = self.state(CLIENT_STATE).await?;
+        let done = self.client_position().await?;
         let closed = source.closed().map_err(|e| LakeError::Client(e.to_string()))?;
         let (mut events, mut files) = (0, 0);
         for n in closed.into_iter().filter(|n| *n as i64 > done) {

@@ -90,10 +90,11 @@ struct Segments(Vec<Vec<ClientEvent>>);
 
 impl ClientSegments for Segments {
     fn closed(&self) -> std::io::Result<Vec<u64>> {
-        Ok((1..=self.0.len() as u64).collect())
+        // Numbered from 0, as the embedded log numbers them.
+        Ok((0..self.0.len() as u64).collect())
     }
     fn read(&self, segment: u64) -> std::io::Result<Vec<ClientEvent>> {
-        Ok(self.0[segment as usize - 1].clone())
+        Ok(self.0[segment as usize].clone())
     }
 }
 

@@ -161,13 +161,11 @@ impl Lake {
     /// The last client-log segment in the lake; -1 before the first (the log numbers its
     /// segments from 0).
     async fn client_position(&self) -> Result<i64, LakeError> {
-        match self.objects.head(&Path::from(CLIENT_STATE)).await {
-            Err(object_store::Error::NotFound { .. }) => Ok(-1),
-            _ => self.state(CLIENT_STATE).await,
-        }
+        self.state(CLIENT_STATE, -1).await
     }
 
-    async fn state(&self, key: &str) -> Result<i64, LakeError> {
+    /// A recorded position; `missing` before anything was recorded.
+    async fn state(&self, key: &str, missing: i64) -> Result<i64, LakeError> {
         match self.objects.get(&Path::from(key)).await {
             Ok(r) => {
                 let bytes = r.bytes().await?;
@@ -177,7 +175,7 @@ impl Lake {
                     .and_then(|p| p.as_i64())
                     .ok_or_else(|| LakeError::State(key.into(), "no position".into()))
             }
-            Err(object_store::Error::NotFound { .. }) => Ok(0),
+            Err(object_store::Error::NotFound { .. }) => Ok(missing),
             Err(e) => Err(e.into()),
         }
     }
@@ -196,13 +194,13 @@ impl Lake {
 
     /// The outbox position the lake holds every event up to.
     pub async fn outbox_position(&self) -> Result<i64, LakeError> {
-        self.state(OUTBOX_STATE).await
+        self.state(OUTBOX_STATE, 0).await
     }
 
     /// Remove what a write or a compaction cut short left behind: files of batches past the
     /// recorded positions, and parts already merged into a compacted file.
     pub async fn recover(&self) -> Result<usize, LakeError> {
-        let outbox = self.state(OUTBOX_STATE).await?;
+        let outbox = self.state(OUTBOX_STATE, 0).await?;
         let client = self.client_position().await?;
         let files = self.files().await?;
         let mut compacted: HashMap<(String, String), Vec<(i64, i64)>> = HashMap::new();

@@ -292,6 +292,11 @@ impl Event {
         Some(Nights::deserialize(&self.payload).map(|n| (n.room_type_id, n.check_in, n.check_out)))
     }
 
+    /// Whether this event records a booking's new state (its payload is the whole booking).
+    pub fn is_booking_change(&self) -> bool {
+        BookingStatus::ALL.iter().any(|s| EventKind::of_booking(*s) == self.kind)
+    }
+
     /// Whether this event changes the catalogue (a property or a room type, one or all).
     pub fn is_catalog_change(&self) -> bool {
         matches!(

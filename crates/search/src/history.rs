@@ -463,20 +463,14 @@ impl HistoryFeed {
         let mut changed = false;
         for e in &events {
             let kind = e.event.kind;
-            let relevant = matches!(
-                kind,
-                EventKind::BookingHeld
-                    | EventKind::BookingConfirmed
-                    | EventKind::BookingCheckedIn
-                    | EventKind::BookingCompleted
-                    | EventKind::BookingExpired
-                    | EventKind::BookingCancelled
-                    | EventKind::BookingNoShow
-                    | EventKind::PropertyCreated
-                    | EventKind::PropertyUpdated
-                    | EventKind::UserErased
-                    | EventKind::CatalogImported
-            );
+            let relevant = e.event.is_booking_change()
+                || matches!(
+                    kind,
+                    EventKind::PropertyCreated
+                        | EventKind::PropertyUpdated
+                        | EventKind::UserErased
+                        | EventKind::CatalogImported
+                );
             if !relevant {
                 continue;
             }

@@ -256,11 +256,11 @@ impl SqlStore {
         if self.primary.is_suspect() {
             self.primary.recover().await?;
         }
-        match Tx::begin(&self.primary.pool()).await {
+        match Tx::begin(&self.primary.pool(), self.backend).await {
             Err(e) if self.primary.can_fail_over() && is_connection_error(&e) => {
                 self.primary.mark_suspect();
                 self.primary.recover().await?;
-                Tx::begin(&self.primary.pool()).await.map_err(db_err)
+                Tx::begin(&self.primary.pool(), self.backend).await.map_err(db_err)
             }
             r => r.map_err(db_err),
         }

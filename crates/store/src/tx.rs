@@ -10,7 +10,7 @@
 //! The pool opens a fresh connection for the next write. Closing a connection rolls back
 //! whatever it had open, on both engines.
 
-use crate::db_err;
+use crate::{Backend, db_err};
 use innkeep_app::StoreError;
 use innkeep_app::store::WriteFault;
 use jiff::Timestamp;
@@ -28,10 +28,18 @@ pub(crate) struct Tx {
 }
 
 impl Tx {
-    /// Take a connection from `pool` and start a transaction on it.
-    pub(crate) async fn begin(pool: &AnyPool) -> Result<Tx, sqlx::Error> {
+    /// Take a connection from `pool` and start a transaction on it. On SQLite the
+    /// transaction takes the write lock at once (`BEGIN IMMEDIATE`): a deferred one that read
+    /// first fails with `SQLITE_BUSY` at its first write, without waiting, when another
+    /// process (the console next to a running server) committed in between, while an
+    /// immediate one waits up to the busy timeout for the lock.
+    pub(crate) async fn begin(pool: &AnyPool, backend: Backend) -> Result<Tx, sqlx::Error> {
         let mut conn = pool.acquire().await?;
-        if let Err(e) = conn.execute("BEGIN").await {
+        let begin = match backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        if let Err(e) = conn.execute(begin).await {
             conn.close_on_drop();
             return Err(e);
         }

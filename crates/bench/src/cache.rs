@@ -1,8 +1,8 @@
 //! `innkeep bench cache`: the hot public reads (a property as `GET
-//! /api/v1/properties/{id}` serves it, and availability for a stay, which reads the
-//! property, its room types and their price calendars) with no cache, the in-process
-//! cache and Redis, each against its own `innkeep serve` on the same demo data in the
-//! same run.
+//! /api/v1/properties/{id}` serves it, availability for a stay, which reads the property,
+//! its room types and their price calendars, and the home page `GET /` as a visitor who is
+//! not signed in sees it) with no cache, the in-process cache and Redis, each against its
+//! own `innkeep serve` on the same demo data in the same run.
 
 use super::{drive, ms, serve, tempfile_dir};
 use std::sync::Arc;
@@ -54,9 +54,9 @@ pub async fn run(properties: usize, seconds: u64, concurrency: usize, redis_url:
     }
     println!();
     println!(
-        "| cache | property p50 / p99 | property req/s | availability p50 / p99 | availability req/s | hit ratio |"
+        "| cache | property p50 / p99 | property req/s | availability p50 / p99 | availability req/s | home page p50 / p99 | home page req/s | home / property | hit ratio |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for (name, env) in modes {
         let (served, base) = serve(&dir, &env).await?;
         let property_url = {
@@ -67,13 +67,22 @@ pub async fn run(properties: usize, seconds: u64, concurrency: usize, redis_url:
             let base = base.clone();
             move |id: &str| format!("{base}/api/v1/availability?property_id={id}&check_in={ci}&check_out={co}&adults=2")
         };
+        let home_url = {
+            let base = base.clone();
+            move |_: &str| format!("{base}/")
+        };
         // Warm: every property of the hot set read once each way.
         for id in ids.iter() {
             client.get(property_url(id)).send().await?.bytes().await?;
             client.get(availability_url(id)).send().await?.bytes().await?;
         }
-        let mut row = Vec::new();
-        for url in [Arc::new(property_url) as Arc<dyn Fn(&str) -> String + Send + Sync>, Arc::new(availability_url)] {
+        client.get(home_url("")).send().await?.bytes().await?;
+        let (mut row, mut rates) = (Vec::new(), Vec::new());
+        for url in [
+            Arc::new(property_url) as Arc<dyn Fn(&str) -> String + Send + Sync>,
+            Arc::new(availability_url),
+            Arc::new(home_url),
+        ] {
             let seq = Arc::new(AtomicUsize::new(0));
             let stats = drive(concurrency, seconds, {
                 let (client, ids, url, seq) = (client.clone(), ids.clone(), url.clone(), seq.clone());
@@ -92,13 +101,24 @@ pub async fn run(properties: usize, seconds: u64, concurrency: usize, redis_url:
             .await;
             anyhow::ensure!(stats.failed == 0, "{name}: {} reads failed", stats.failed);
             row.push(format!("{} / {}", ms(stats.p50), ms(stats.p99)));
-            row.push(format!("{:.0}", stats.ok as f64 / stats.elapsed.as_secs_f64()));
+            let rate = stats.ok as f64 / stats.elapsed.as_secs_f64();
+            row.push(format!("{rate:.0}"));
+            rates.push(rate);
         }
         let metrics = client.get(format!("{base}/metrics")).send().await?.text().await?;
         let (hits, misses) =
             (counter(&metrics, "innkeep_cache_hits_total"), counter(&metrics, "innkeep_cache_misses_total"));
         let ratio = if hits + misses > 0.0 { format!("{:.3}", (hits / (hits + misses)).abs()) } else { "-".into() };
-        println!("| {name} | {} | {} | {} | {} | {ratio} |", row[0], row[1], row[2], row[3]);
+        println!(
+            "| {name} | {} | {} | {} | {} | {} | {} | {:.2} | {ratio} |",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            rates[2] / rates[0]
+        );
         drop(served);
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -1,9 +1,8 @@
 //! Accounts and web sessions on the real server: one account per e-mail address however
 //! it is spelled, web forms that work on every node configured with the same key, cookies
 //! that are `Secure` behind https, and a PostgreSQL node that will not start without a key.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{START, spawn_app};
 use innkeep::config::Config;

@@ -2,9 +2,8 @@
 //! crash mid-batch and a compaction cut short), the reports match figures worked out by
 //! hand, the SQL endpoint takes only read-only queries from operators, a host sees only
 //! its own tenant, and the lake works the same in an S3 bucket.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use innkeep::config::Config;

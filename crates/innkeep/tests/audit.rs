@@ -4,9 +4,8 @@
 //! brute-force burst of failed sign-ins is listed for operators, raises
 //! `innkeep_access_bursts{scope="account"}` and fires `InnkeepAccessBurst` on Slack through
 //! the node's own evaluator, while normal traffic leaves the gauge at 0.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::receivers::{Receiver, free_port};
 use common::{TestApp, spawn_app, wait_ready};

@@ -11,9 +11,8 @@
 //! every other attempt meets the originals. A new endpoint joins by adding a row to
 //! `api_rows` (the test `every_route_in_the_api_document_has_a_row` fails until it does) or
 //! to `page_rows`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, spawn_app};
 use futures::future::join_all;

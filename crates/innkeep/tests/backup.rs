@@ -2,9 +2,8 @@
 //! bookings keep arriving, `verify`, and `restore` into a fresh directory: every booking
 //! answered 201 before the backup began is in the restored database, the ledger checks,
 //! and a changed file or a directory that already holds a database is refused.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::spawn_app;
 use innkeep_app::store::Inventory;

@@ -1,7 +1,6 @@
 //! Bad input gets a clear 4xx problem document and changes nothing.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::Method;

@@ -3,9 +3,8 @@
 //! and payouts of what a host is owed for stays that are over: never more than the
 //! balance, never twice (also under racing runs), as a pain.001 file the bank's schema
 //! accepts and a CSV; `innkeep ledger check` passes after each.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, spawn_app};
 use futures::future::join_all;

@@ -1,7 +1,6 @@
 //! A stay is searched, quoted, booked, confirmed and cancelled through the API.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::Method;

@@ -4,7 +4,6 @@
 //! runs `node tests/browser/journeys.mjs BASE` (Debian chromium via playwright-core, axe-core's
 //! WCAG 2.2 AA rules on every page).
 //! Skips when node or /usr/bin/chromium is missing, unless INNKEEP_TEST_REQUIRE_SERVERS=1.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -3,9 +3,8 @@
 //! outbox. A warm cache never sells the last unit twice, and a token signed out on A
 //! stops working on B. Run with the in-process cache
 //! always and with Redis when INNKEEP_TEST_REDIS_URL is set (required in CI).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Reply, START, booking_body, property_body, room_type_body};
 use innkeep::config::Config;

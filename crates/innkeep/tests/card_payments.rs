@@ -4,9 +4,8 @@
 //! signed events capture the money, confirm the booking and post the ledger, each once and
 //! forward only; refunds reach the card; a failing provider delays a payment and fails no
 //! booking; `kill -9` while the consumer is calling the provider charges nobody twice.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::fake_stripe::{FakeStripe, SECRET_KEY, WEBHOOK_SECRET, sign};
 use common::{Reply, TestApp};

@@ -11,7 +11,6 @@
 //! (installed from Debian when missing), and the NATS, Redis and S3 servers of the other
 //! suites; it runs when `INNKEEP_TEST_NATS_URL` is set (required with
 //! `INNKEEP_TEST_REQUIRE_SERVERS=1`, as in CI).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Command;
 

@@ -1,7 +1,6 @@
 //! No oversell under real concurrency: many clients race for the last units.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use futures::future::join_all;

@@ -1,7 +1,6 @@
 //! `innkeep cost`: the real binary on the mid-size example prints both monthly costs and the
 //! break-even, writes a chart that is valid SVG, and refuses a bad profile with the field
 //! and the line.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

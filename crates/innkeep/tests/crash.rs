@@ -2,9 +2,8 @@
 //! bookings and state changes, then a restart: every committed outbox event reaches
 //! JetStream (once per event id, no gaps), and the durable consumer acts once per event:
 //! the restarted process handles exactly the events the killed one had not recorded.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Reply, post_json as post, wait_ready};
 use futures::StreamExt;

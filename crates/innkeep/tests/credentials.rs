@@ -2,9 +2,8 @@
 //! password is reset by its link, once and within 30 minutes, ending every session; an
 //! address is verified by its link; a password change ends the other sessions; the reset
 //! request answers alike for every address and is limited per address.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::receivers::Smtp;

@@ -1,7 +1,6 @@
 //! Three `innkeep serve` processes on one PostgreSQL database never oversell.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::Reply;
 use futures::future::join_all;

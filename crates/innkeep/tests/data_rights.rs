@@ -3,9 +3,8 @@
 //! and password are gone, so are the guest details of their bookings, in the bookings and
 //! in the outbox events), while the bookings themselves stay for accounting. Refused while
 //! a stay is not over, for the last owner of a tenant in use, and without the password.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, spawn_app};
 use serde_json::{Value, json};

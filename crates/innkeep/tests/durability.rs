@@ -1,7 +1,6 @@
 //! A booking answered 201 survives `kill -9` of the server and a restart; SIGTERM drains.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Reply, post_json as post, wait_ready};
 use serde_json::json;

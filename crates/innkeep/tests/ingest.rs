@@ -1,8 +1,7 @@
 //! Client event ingestion: good items kept, bad ones refused with reasons, NDJSON and gzip,
 //! size and rate limits.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::json;

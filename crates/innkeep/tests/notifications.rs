@@ -6,9 +6,8 @@
 //! cancelled with its booking; webhook URLs into private networks are refused; and
 //! `kill -9` between sending and recording sends a message at most once more, under the
 //! same id.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::receivers::{Answer, Receiver, Smtp, free_port};
 use common::{TestApp, wait_ready};

@@ -4,9 +4,8 @@
 //! (`tests/openapi/book_with_generated_client.py`).
 //! The two tools come from PyPI (`.ci/services.sh`); without them the tool steps skip with a
 //! message, unless INNKEEP_TEST_REQUIRE_SERVERS is set.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -1,7 +1,6 @@
 //! Health, readiness, metrics, OpenAPI and request ids.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 

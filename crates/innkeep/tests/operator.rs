@@ -1,9 +1,8 @@
 //! Operators find users and tenants and suspend them (issue 23): a suspended user's
 //! sessions end and their sign-ins are refused; a suspended tenant's members and keys are
 //! refused; restoring lets them back in; only operators may, and not on themselves.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, spawn_app};
 use innkeep_core::Role;

@@ -3,9 +3,8 @@
 //! against a real server and store: after every step `innkeep ledger check` finds nothing
 //! wrong, no payment has more refunded than it received, and no payout pays more than the
 //! host had earned on stays that are over.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, spawn_app};
 use innkeep_app::Actor;

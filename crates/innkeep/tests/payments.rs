@@ -3,9 +3,8 @@
 //! booking, and every movement is a balanced ledger entry; lines that match nothing are
 //! reported and held, never dropped; importing again changes nothing; racing requests
 //! with one Idempotency-Key make one payment.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{Reply, TestApp, spawn_app};
 use futures::future::join_all;

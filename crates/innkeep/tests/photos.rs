@@ -1,9 +1,8 @@
 //! Photos through the API on the real server with the default object storage (a local
 //! directory under the data directory): upload, list, serve with cache headers; the
 //! format is decided by the bytes; size and ownership are enforced; an event is written.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::spawn_app;
 use reqwest::StatusCode;

@@ -2,9 +2,8 @@
 //! likeness and popularity finds the stays guests booked later better than popularity
 //! alone; it never suggests a stay the guest booked already or one that cannot be booked,
 //! and a property is never "similar" to itself. On SQLite.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, spawn_app};
 use innkeep_app::recommend::{self, Model, Taste};

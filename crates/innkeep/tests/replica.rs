@@ -5,9 +5,8 @@
 //! Runs when INNKEEP_TEST_POSTGRES_URL is set, like the other PostgreSQL suites (the
 //! machine's own server is not used: it allows no replication connections), and needs the
 //! PostgreSQL 15 server binaries.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::Reply;
 use innkeep::config::Config;

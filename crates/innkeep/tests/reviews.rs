@@ -2,9 +2,8 @@
 //! the host answers once; anyone signed in reports abuse once; an operator hides a review,
 //! which leaves the page and the rating; bad input is a 4xx that changes nothing. On SQLite
 //! and PostgreSQL, with racing requests.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, on_postgres, spawn_app};
 use serde_json::{Value, json};

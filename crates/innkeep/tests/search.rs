@@ -1,7 +1,6 @@
 //! Search and places: autocomplete, bookable stays with prices, freshness, bad parameters.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::Method;

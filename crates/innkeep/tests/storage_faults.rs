@@ -4,9 +4,8 @@
 //! fault injection), PostgreSQL backends terminated mid-transaction. In every case no write is answered 2xx unless it is in the database
 //! afterwards (read by another connection, and after `kill -9` and a restart), faults are
 //! answered 503 with `Retry-After`, and the service resumes by itself.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{post_json as post, wait_ready};
 use serde_json::Value;

@@ -3,9 +3,8 @@
 //! (one step of clock drift accepted, two not, none twice), with a recovery code (once),
 //! turn it off; an operator who has not enrolled gets a session that can only set it up;
 //! the sign-in page asks for the code.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, on_postgres, spawn_app};
 use innkeep_app::two_factor::code_at;

@@ -4,6 +4,7 @@
 //! per backend.
 
 mod codec;
+mod group;
 mod primary;
 mod replica;
 mod sql;

@@ -20,6 +20,7 @@ mod team;
 mod two_factor;
 
 use crate::codec::{date, from_json, from_ms, ms, parse, parse_date, to_json};
+use crate::group::{Group, Keep};
 use crate::primary::Primary;
 use crate::replica::{Replicas, is_connection_error};
 use crate::tx::{Faults, Tx};
@@ -72,6 +73,8 @@ pub struct SqlStore {
     replicas: Option<Arc<Replicas>>,
     committed: Arc<Notify>,
     faults: Arc<Faults>,
+    /// SQLite's commit group for holds and status changes.
+    group: Option<Arc<Group>>,
 }
 
 impl SqlStore {
@@ -81,13 +84,16 @@ impl SqlStore {
         sqlite_reader: Option<AnyPool>,
         replicas: Option<Replicas>,
     ) -> Self {
+        let committed = Arc::new(Notify::new());
+        let group = (backend == Backend::Sqlite).then(|| Arc::new(Group::new(committed.clone())));
         SqlStore {
             backend,
             primary: Arc::new(primary),
             sqlite_reader,
             replicas: replicas.map(Arc::new),
-            committed: Arc::new(Notify::new()),
+            committed,
             faults: Arc::new(Faults::default()),
+            group,
         }
     }
 
@@ -198,6 +204,36 @@ impl SqlStore {
             }
         }
         attempt().await
+    }
+
+    /// Run one hold or status change and answer it once committed: on SQLite in the
+    /// writer's commit group (see [`crate::group`]), on PostgreSQL in a transaction of its
+    /// own. `work` gets the transaction and gives it back with its outcome.
+    async fn grouped<T, F, Fut>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(Tx) -> Fut,
+        Fut: Future<Output = (Tx, Result<(T, Keep), StoreError>)>,
+    {
+        if let Some(group) = &self.group {
+            return group.run(&self.primary.pool(), work).await;
+        }
+        let (tx, result) = work(self.begin().await?).await;
+        match result {
+            Ok((value, Keep::Yes)) => {
+                self.commit(tx).await?;
+                Ok(value)
+            }
+            Ok((value, Keep::No)) => {
+                tx.rollback().await?;
+                Ok(value)
+            }
+            // A refusal keeps the connection; after a storage failure it is closed (dropped).
+            Err(e) if e.fault_reason().is_none() && !matches!(e, StoreError::Retryable(_)) => {
+                tx.rollback().await?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Notified after every commit, so outbox consumers wake without polling.

@@ -34,16 +34,16 @@ impl Tx {
     /// process (the console next to a running server) committed in between, while an
     /// immediate one waits up to the busy timeout for the lock.
     pub(crate) async fn begin(pool: &AnyPool, backend: Backend) -> Result<Tx, sqlx::Error> {
-        let mut conn = pool.acquire().await?;
         let begin = match backend {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN",
         };
-        if let Err(e) = conn.execute(begin).await {
-            conn.close_on_drop();
-            return Err(e);
-        }
-        Ok(Tx { conn, open: true })
+        // Open from before `BEGIN` is sent: a caller dropped while it runs (its request went
+        // away) closes the connection instead of handing it back to the pool inside a
+        // transaction that the next writer would use without knowing.
+        let mut tx = Tx { conn: pool.acquire().await?, open: true };
+        tx.conn.execute(begin).await?;
+        Ok(tx)
     }
 
     /// Commit. On failure the connection is discarded and nothing may be assumed saved.

@@ -23,6 +23,7 @@ mod security;
 mod seen;
 mod session;
 mod settings;
+mod shared;
 mod unsubscribe;
 
 use axum::Router;
@@ -50,9 +51,18 @@ pub(crate) struct Web {
     pub config: WebConfig,
     pub csrf_key: Vec<u8>,
     pub csp: String,
-    pub destinations: seams::DestinationCache,
-    pub units: ops::UnitsCache,
+    /// The cities with properties (the home page's and the results page's list).
+    pub destinations: shared::Shared<Vec<String>>,
+    /// The cities of the newest bookings (the home page's popular destinations).
+    pub recent_cities: shared::Shared<innkeep_app::suggest::RecentCities>,
+    /// Suggested stays for visitors without bookings of their own: (label, link).
+    pub suggested: shared::Shared<Vec<(String, String)>>,
+    /// Units of every room type, and whether the count was capped (the operator's page).
+    pub units: shared::Shared<(u64, bool)>,
 }
+
+/// How long the figures shared between visitors are kept.
+const SHARED_TTL: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 
 impl Web {
     fn new(config: WebConfig) -> Web {
@@ -67,8 +77,10 @@ impl Web {
             config,
             csrf_key,
             csp,
-            destinations: seams::DestinationCache::default(),
-            units: ops::UnitsCache::default(),
+            destinations: shared::Shared::new(SHARED_TTL),
+            recent_cities: shared::Shared::new(SHARED_TTL),
+            suggested: shared::Shared::new(SHARED_TTL),
+            units: shared::Shared::new(SHARED_TTL),
         }
     }
 }

@@ -23,7 +23,6 @@ use innkeep_app::{Actor, AppError, Ports};
 use innkeep_core::Role;
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
-use std::sync::Mutex;
 
 /// Most bookings read per figure; beyond it the page says "at least".
 const COUNT_CAP: usize = 10_000;
@@ -41,17 +40,9 @@ const PARKED_SHOWN: u32 = 20;
 /// plus the dispatcher's idle poll, so a message being sent is never counted.
 const OVERDUE_AFTER: SignedDuration = SignedDuration::from_mins(5);
 
-/// Total units of every room type, cached for a minute (a scan of the catalogue).
-#[derive(Default)]
-pub struct UnitsCache(Mutex<Option<(Timestamp, u64, bool)>>);
-
-async fn total_units(ports: &Ports, cache: &UnitsCache, now: Timestamp) -> Result<(u64, bool), AppError> {
-    if let Ok(g) = cache.0.lock()
-        && let Some((at, n, capped)) = *g
-        && now.duration_since(at) < SignedDuration::from_secs(60)
-    {
-        return Ok((n, capped));
-    }
+/// Total units of every room type, and whether the count stopped at its cap (a scan of
+/// the catalogue, shared for a minute).
+pub(crate) async fn total_units(ports: &Ports) -> Result<(u64, bool), AppError> {
     let (mut units, mut rows, mut after) = (0u64, 0usize, None);
     let capped = loop {
         let page = ports.store.all_room_types(after, 5_000).await?;
@@ -65,9 +56,6 @@ async fn total_units(ports: &Ports, cache: &UnitsCache, now: Timestamp) -> Resul
             break true;
         }
     };
-    if let Ok(mut g) = cache.0.lock() {
-        *g = Some((now, units, capped));
-    }
     Ok((units, capped))
 }
 
@@ -237,7 +225,7 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
         }
 
         // Occupancy of the next DAYS nights: units held or sold per night over all units.
-        let (units, units_capped) = total_units(&s.ports, &v.web.units, now).await?;
+        let (units, units_capped) = *v.web.units.get(now, || total_units(&s.ports)).await?;
         let nights: Vec<Date> = (0..DAYS).map(|i| plus(today, i)).collect();
         let filter = BookingFilter { from: Some(today), to: Some(plus(today, DAYS)), ..BookingFilter::default() };
         let (staying, staying_capped) = scan(&s.ports, &a, filter, |_| false).await?;

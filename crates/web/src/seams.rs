@@ -6,9 +6,8 @@ use innkeep_app::availability::Offer;
 use innkeep_app::store::Property;
 use innkeep_app::{AppError, Ports};
 use innkeep_core::{Party, PropertyType};
+use jiff::Timestamp;
 use jiff::civil::Date;
-use jiff::{SignedDuration, Timestamp};
-use std::sync::Mutex;
 
 /// Properties read per page of the scan.
 const PAGE: u32 = 200;
@@ -17,18 +16,9 @@ const SCAN_LIMIT: u32 = 5_000;
 /// Most stays shown on one results page.
 const MAX_MATCHES: usize = 20;
 
-/// Destinations cached for a minute, so the home page does not rescan on every view.
-#[derive(Default)]
-pub struct DestinationCache(Mutex<Option<(Timestamp, Vec<String>)>>);
-
-/// SEAM (search crate): distinct city names of the properties, sorted.
-pub async fn destinations(ports: &Ports, cache: &DestinationCache, now: Timestamp) -> Result<Vec<String>, AppError> {
-    if let Ok(guard) = cache.0.lock()
-        && let Some((at, list)) = guard.as_ref()
-        && now.duration_since(*at) < SignedDuration::from_secs(60)
-    {
-        return Ok(list.clone());
-    }
+/// SEAM (search crate): distinct city names of the properties, sorted (a scan of the
+/// catalogue; the pages take it through [`crate::shared::Shared`]).
+pub async fn destinations(ports: &Ports) -> Result<Vec<String>, AppError> {
     let mut cities = std::collections::BTreeSet::new();
     let mut offset = 0;
     while offset < SCAN_LIMIT {
@@ -39,11 +29,7 @@ pub async fn destinations(ports: &Ports, cache: &DestinationCache, now: Timestam
         }
         offset += PAGE;
     }
-    let list: Vec<String> = cities.into_iter().collect();
-    if let Ok(mut guard) = cache.0.lock() {
-        *guard = Some((now, list.clone()));
-    }
-    Ok(list)
+    Ok(cities.into_iter().collect())
 }
 
 /// What a guest searches for.

@@ -159,70 +159,88 @@ impl Inventory for SqlStore {
 impl SqlStore {
     /// One attempt at placing a hold (`hold` retries transient conflicts).
     async fn hold_once(&self, hold: &NewHold, price: &PriceHold<'_>) -> Result<HoldOutcome, StoreError> {
-        self.write(async {
-            let user = hold.user_id.to_string();
-            let mut tx = self.begin().await?;
-            if let Some(key) = &hold.idempotency_key {
-                let seen =
-                    sqlx::query("SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2")
-                        .bind(&user)
-                        .bind(key)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
-                if let Some(row) = seen {
-                    let hash: String = row.try_get("request_hash").map_err(db_err)?;
-                    if hash != hold.request_hash {
-                        tx.rollback().await?;
-                        return Ok(HoldOutcome::KeyReused);
-                    }
-                    let id: String = row.try_get("booking_id").map_err(db_err)?;
-                    let booking = booking_in(&mut tx, &id).await?;
-                    tx.rollback().await?;
-                    return Ok(HoldOutcome::Replayed(booking));
-                }
+        self.write(self.grouped(|mut tx| async move {
+            let placed = hold_in(&mut tx, hold, price).await;
+            (tx, placed)
+        }))
+        .await
+    }
+
+    /// One attempt at a status change (`transition` retries transient conflicts).
+    async fn transition_once(&self, t: &Transition, event: &Event) -> Result<(), StoreError> {
+        self.write(self.grouped(|mut tx| async move {
+            let moved = async {
+                apply_transition(&mut tx, t).await?;
+                append_event(&mut tx, event).await?;
+                Ok(((), Keep::Yes))
             }
-            let stay = hold.stay;
-            let rt = hold.room_type_id.to_string();
-            // Every night gets a row (one statement for the stay), so the update below can
-            // take them all.
-            let nights: Vec<String> = stay.each_night().map(date).collect();
-            let values = (0..nights.len()).map(|i| format!("($1, ${}, 0)", i + 2)).collect::<Vec<_>>().join(", ");
-            let insert = format!(
-                "INSERT INTO inventory (room_type_id, night, sold) VALUES {values} ON CONFLICT (room_type_id, night) DO NOTHING"
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(insert)).bind(&rt);
-            for n in &nights {
-                q = q.bind(n);
-            }
-            q.execute(&mut *tx).await.map_err(db_err)?;
-            // The decision: sell one unit of every night, only where one is left and open. The
-            // nights come back as sold, and the stay is priced from them.
-            let taken = sqlx::query(
-                "UPDATE inventory SET sold = sold + 1 WHERE room_type_id = $1 AND night >= $2 AND night < $3 \
-                 AND COALESCE(closed, 0) = 0 AND sold < COALESCE(units, (SELECT units FROM room_types WHERE id = $1)) \
-                 RETURNING night, sold, units, price_minor, closed, min_stay",
-            )
-            .bind(&rt)
-            .bind(date(stay.check_in()))
-            .bind(date(stay.check_out()))
-            .fetch_all(&mut *tx)
+            .await;
+            (tx, moved)
+        }))
+        .await
+    }
+}
+
+/// Place a hold inside the caller's transaction: what it did, and whether its changes are
+/// to be kept (a replay or a refused price only read).
+async fn hold_in(tx: &mut Tx, hold: &NewHold, price: &PriceHold<'_>) -> Result<(HoldOutcome, Keep), StoreError> {
+    let user = hold.user_id.to_string();
+    if let Some(key) = &hold.idempotency_key {
+        let seen = sqlx::query("SELECT request_hash, booking_id FROM idempotency_keys WHERE user_id = $1 AND key = $2")
+            .bind(&user)
+            .bind(key)
+            .fetch_optional(&mut **tx)
             .await
             .map_err(db_err)?;
-            if taken.len() != nights.len() {
-                tx.rollback().await?;
-                return Err(StoreError::SoldOut { night: self.first_full_night(&rt, &stay).await? });
+        if let Some(row) = seen {
+            let hash: String = row.try_get("request_hash").map_err(db_err)?;
+            if hash != hold.request_hash {
+                return Ok((HoldOutcome::KeyReused, Keep::No));
             }
-            let mut rows = taken.iter().map(night_of).collect::<Result<Vec<_>, _>>()?;
-            rows.sort_by_key(|r| r.date);
-            let (b, event) = match price(&rows) {
-                Ok(priced) => priced,
-                Err(e) => {
-                    tx.rollback().await?;
-                    return Ok(HoldOutcome::Refused(e));
-                }
-            };
-            sqlx::query(
+            let id: String = row.try_get("booking_id").map_err(db_err)?;
+            let booking = booking_in(tx, &id).await?;
+            return Ok((HoldOutcome::Replayed(booking), Keep::No));
+        }
+    }
+    let stay = hold.stay;
+    let rt = hold.room_type_id.to_string();
+    // Every night gets a row (one statement for the stay), so the update below can
+    // take them all.
+    let nights: Vec<String> = stay.each_night().map(date).collect();
+    let values = (0..nights.len()).map(|i| format!("($1, ${}, 0)", i + 2)).collect::<Vec<_>>().join(", ");
+    let insert = format!(
+        "INSERT INTO inventory (room_type_id, night, sold) VALUES {values} ON CONFLICT (room_type_id, night) DO NOTHING"
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(insert)).bind(&rt);
+    for n in &nights {
+        q = q.bind(n);
+    }
+    q.execute(&mut **tx).await.map_err(db_err)?;
+    // The decision: sell one unit of every night, only where one is left and open. The
+    // nights come back as sold, and the stay is priced from them.
+    let taken = sqlx::query(
+        "UPDATE inventory SET sold = sold + 1 WHERE room_type_id = $1 AND night >= $2 AND night < $3 \
+                 AND COALESCE(closed, 0) = 0 AND sold < COALESCE(units, (SELECT units FROM room_types WHERE id = $1)) \
+                 RETURNING night, sold, units, price_minor, closed, min_stay",
+    )
+    .bind(&rt)
+    .bind(date(stay.check_in()))
+    .bind(date(stay.check_out()))
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    let mut rows = taken.iter().map(night_of).collect::<Result<Vec<_>, _>>()?;
+    if rows.len() != nights.len() {
+        // The first night the update did not take is closed or has no unit left.
+        let night = stay.each_night().find(|n| !rows.iter().any(|r| r.date == *n)).unwrap_or(stay.check_in());
+        return Err(StoreError::SoldOut { night });
+    }
+    rows.sort_by_key(|r| r.date);
+    let (b, event) = match price(&rows) {
+        Ok(priced) => priced,
+        Err(e) => return Ok((HoldOutcome::Refused(e), Keep::No)),
+    };
+    sqlx::query(
                 "INSERT INTO bookings (id, status, tenant_id, property_id, room_type_id, user_id, check_in, check_out, hold_expires_at, total_minor, currency, doc, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             )
@@ -240,37 +258,22 @@ impl SqlStore {
             .bind(to_json(&b)?)
             .bind(ms(b.created_at))
             .bind(ms(b.updated_at))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(db_err)?;
-            if let Some(key) = &hold.idempotency_key {
-                sqlx::query("INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) VALUES ($1, $2, $3, $4, $5)")
+    if let Some(key) = &hold.idempotency_key {
+        sqlx::query("INSERT INTO idempotency_keys (user_id, key, request_hash, booking_id, created_at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(&user)
                     .bind(key)
                     .bind(&hold.request_hash)
                     .bind(b.id.to_string())
                     .bind(ms(b.created_at))
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await
                     .map_err(db_err)?;
-            }
-            append_event(&mut tx, &event).await?;
-            self.commit(tx).await?;
-            Ok(HoldOutcome::Created(b, event))
-        })
-        .await
     }
-
-    /// One attempt at a status change (`transition` retries transient conflicts).
-    async fn transition_once(&self, t: &Transition, event: &Event) -> Result<(), StoreError> {
-        self.write(async {
-            let mut tx = self.begin().await?;
-            apply_transition(&mut tx, t).await?;
-            append_event(&mut tx, event).await?;
-            self.commit(tx).await
-        })
-        .await
-    }
+    append_event(tx, &event).await?;
+    Ok((HoldOutcome::Created(b, event), Keep::Yes))
 }
 
 /// Move a booking to its new status if it is still in `t.from` (else `Stale`), releasing its
@@ -307,23 +310,6 @@ pub(super) async fn apply_transition(tx: &mut Tx, t: &Transition) -> Result<(), 
         }
     }
     Ok(())
-}
-
-impl SqlStore {
-    /// The first night of a stay that is closed or has no unit left (for the refusal's message).
-    async fn first_full_night(&self, rt: &str, stay: &Stay) -> Result<Date, StoreError> {
-        let night: Option<String> = sqlx::query_scalar(
-            "SELECT night FROM inventory WHERE room_type_id = $1 AND night >= $2 AND night < $3 \
-             AND (COALESCE(closed, 0) <> 0 OR sold >= COALESCE(units, (SELECT units FROM room_types WHERE id = $1))) ORDER BY night LIMIT 1",
-        )
-        .bind(rt)
-        .bind(date(stay.check_in()))
-        .bind(date(stay.check_out()))
-        .fetch_optional(&self.writer())
-        .await
-        .map_err(db_err)?;
-        night.as_deref().map(parse_date).transpose().map(|n| n.unwrap_or(stay.check_in()))
-    }
 }
 
 pub(super) fn units_below_sold(row: &AnyRow) -> Result<StoreError, StoreError> {

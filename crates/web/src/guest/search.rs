@@ -29,7 +29,7 @@ pub(super) const HOME_LINKS: usize = 5;
 /// GET /
 pub async fn home(State(s): State<AppState>, v: Visitor) -> PageResult {
     let now = s.ports.clock.now();
-    let destinations = destinations(&s.ports, &v.web.destinations, now).await?;
+    let destinations = v.web.destinations.get(now, || destinations(&s.ports)).await?.to_vec();
     let form = SearchForm::default().with_defaults(now);
     let viewer = v.user.as_ref().map(|(a, _)| a.user_id);
     let mut recent = Vec::new();
@@ -43,7 +43,8 @@ pub async fn home(State(s): State<AppState>, v: Visitor) -> PageResult {
             }
         }
     }
-    let popular = innkeep_app::suggest::popular_destinations(&s.ports, viewer, HOME_LINKS)
+    let cities = v.web.recent_cities.get(now, || innkeep_app::suggest::recent_cities(&s.ports)).await?;
+    let popular = innkeep_app::suggest::popular_destinations(&s.ports, &cities, viewer, HOME_LINKS)
         .await?
         .into_iter()
         .map(|d| {
@@ -69,15 +70,23 @@ pub async fn home(State(s): State<AppState>, v: Visitor) -> PageResult {
     let mut suggested = Vec::new();
     if let Some(model) = &s.recommender {
         let guest = v.user.as_ref().filter(|(a, _)| a.role == innkeep_core::Role::Guest).map(|(a, _)| a.user_id);
-        for sug in
-            innkeep_app::recommend::recommendations(&s.ports, &model.model(), guest, &[], &[], HOME_LINKS).await?
-        {
-            let d = &sug.property.draft;
-            suggested.push(Link {
-                label: format!("{}, {}", d.name, d.address.city),
-                href: format!("/properties/{}", sug.property.id),
-            });
-        }
+        let suggest = |guest| async move {
+            let model = model.model();
+            Ok(innkeep_app::recommend::recommendations(&s.ports, &model, guest, &[], &[], HOME_LINKS)
+                .await?
+                .into_iter()
+                .map(|sug| {
+                    let d = &sug.property.draft;
+                    (format!("{}, {}", d.name, d.address.city), format!("/properties/{}", sug.property.id))
+                })
+                .collect::<Vec<_>>())
+        };
+        // A guest's own suggestions come from their bookings; everyone else sees the same.
+        let links = match guest {
+            Some(_) => std::sync::Arc::new(suggest(guest).await?),
+            None => v.web.suggested.get(now, || suggest(None)).await?,
+        };
+        suggested = links.iter().map(|(label, href)| Link { label: label.clone(), href: href.clone() }).collect();
     }
     let mut trending = Vec::new();
     if let Some(t) = &s.trending {
@@ -239,7 +248,7 @@ pub async fn stays(
         .into_iter()
         .map(|a| (a.as_str().to_string(), a.label().to_string(), wanted.contains(&a)))
         .collect::<Vec<_>>();
-    let destinations = destinations(&s.ports, &v.web.destinations, now).await?;
+    let destinations = v.web.destinations.get(now, || destinations(&s.ports)).await?.to_vec();
     let kind = PropertyType::parse(&form.kind);
     let types = PropertyType::ALL
         .iter()

@@ -22,6 +22,8 @@ pub struct TestWeb {
     pub app: Router,
     pub ports: Ports,
     pub index: Arc<innkeep_search::SearchIndex>,
+    /// The clock of `ports`, to move forward.
+    pub clock: Arc<ManualClock>,
     pub _dir: tempfile::TempDir,
 }
 
@@ -146,9 +148,10 @@ pub async fn test_web_configured(
     let store = innkeep_store::open(&options).await.unwrap();
     innkeep_store::migrate(&store).await.unwrap();
     let index = Arc::new(innkeep_search::SearchIndex::open(None).unwrap());
+    let clock = Arc::new(ManualClock::new(START.parse().unwrap()));
     let ports = Ports {
         store: Arc::new(store),
-        clock: Arc::new(ManualClock::new(START.parse().unwrap())),
+        clock: clock.clone(),
         index: index.clone(),
         places: Arc::new(innkeep_search::Gazetteer::load().unwrap()),
         cache: Arc::new(innkeep_app::cache::NoCache),
@@ -158,14 +161,20 @@ pub async fn test_web_configured(
     let objects = innkeep_objects::open(&innkeep_objects::Location::Directory(dir.path().join("objects"))).unwrap();
     let state = innkeep_app::node::AppState::new(ports.clone()).with_objects(Arc::new(objects));
     let app = innkeep_http::app(adjust(state), innkeep_web::routes_with(web));
-    TestWeb { app, ports, index, _dir: dir }
+    TestWeb { app, ports, index, clock, _dir: dir }
 }
 
 /// Another app (another node) on the same store, with its own web settings.
 pub fn another_node(t: &TestWeb, web: innkeep_web::WebConfig) -> TestWeb {
     let state = innkeep_app::node::AppState::new(t.ports.clone());
     let app = innkeep_http::app(state, innkeep_web::routes_with(web));
-    TestWeb { app, ports: t.ports.clone(), index: t.index.clone(), _dir: tempfile::tempdir().unwrap() }
+    TestWeb {
+        app,
+        ports: t.ports.clone(),
+        index: t.index.clone(),
+        clock: t.clock.clone(),
+        _dir: tempfile::tempdir().unwrap(),
+    }
 }
 
 pub async fn user(t: &TestWeb, email: &str, role: Role) -> Actor {

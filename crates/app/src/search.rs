@@ -53,7 +53,13 @@ pub struct FacetCounts {
     /// Properties per band of their lowest nightly base rate (`"from..to"` in minor units,
     /// `to` excluded; `"from.."` unbounded), every band listed.
     pub price_bands: Vec<(String, u64)>,
+    /// Properties rated at least 9, 8, 7 and 6 of 10 (`"9+"` ...), every step listed; filled
+    /// by [`search_stays`] from the store's ratings, whatever `min_rating` asks.
+    pub ratings: Vec<(String, u64)>,
 }
+
+/// The steps of the rating facet, in whole points of 10.
+pub const RATING_STEPS: [u16; 4] = [9, 8, 7, 6];
 
 /// A property with its room types: what pricing a candidate needs besides its nights.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,6 +130,8 @@ pub enum SortBy {
     Relevance,
     Price,
     Distance,
+    /// Best rated first (unrated last), cheapest first among equals.
+    Rating,
 }
 
 /// A stay search as a guest asks it.
@@ -139,6 +147,8 @@ pub struct StaySearch {
     pub party: Party,
     pub min_price_minor: Option<i64>,
     pub max_price_minor: Option<i64>,
+    /// Only properties whose rating is at least this many points of 10 (1 to 10).
+    pub min_rating: Option<u16>,
     pub amenities: Vec<Amenity>,
     pub property_types: Vec<PropertyType>,
     pub text: Option<String>,
@@ -158,6 +168,10 @@ pub struct Hit {
     pub total: Money,
     pub nightly: Money,
     pub offers: usize,
+    /// The property's rating (its shown reviews' mean), if rated; shown as the reviews
+    /// show it: `{"average": "8.6", "count": 12}`.
+    #[serde(serialize_with = "shown_rating")]
+    pub rating: Option<crate::review::Rating>,
     /// The cheapest offer in full (room type and quote), for pages that show it.
     #[serde(skip)]
     pub cheapest: crate::availability::Offer,
@@ -255,6 +269,9 @@ pub async fn search_stays(ports: &Ports, s: StaySearch, now: Timestamp) -> Resul
     {
         return Err(invalid("min_price", "min_price is above max_price"));
     }
+    if s.min_rating.is_some_and(|r| !(1..=10).contains(&r)) {
+        return Err(invalid("min_rating", "min_rating is a whole number of points from 1 to 10"));
+    }
     let (area, place) = area_of(ports, &s)?;
     if area.is_none() && s.text.as_deref().is_none_or(|t| t.trim().is_empty()) {
         return Err(invalid("destination", "give a destination, place_id, lat/lon, bbox or q"));
@@ -275,19 +292,29 @@ pub async fn search_stays(ports: &Ports, s: StaySearch, now: Timestamp) -> Resul
         order,
         limit: CANDIDATES,
     };
-    let (candidates, facets) = ports.index.candidates_and_facets(&q).map_err(|e| match e {
+    let (mut candidates, mut facets) = ports.index.candidates_and_facets(&q).map_err(|e| match e {
         IndexError::Query(m) => AppError::invalid("q", "invalid_search", m),
         IndexError::Failed(m) => AppError::IndexFailed(m),
     })?;
+    // Ratings change with every review: read from the store for the candidates (one query).
+    let ids: Vec<PropertyId> = candidates.iter().map(|c| c.property_id).collect();
+    let ratings: HashMap<PropertyId, crate::review::Rating> =
+        ports.store.ratings(&ids).await?.into_iter().map(|r| (r.property_id, r)).collect();
+    facets.ratings = rating_facet(ratings.values());
+    if let Some(min) = s.min_rating {
+        candidates.retain(|c| ratings.get(&c.property_id).is_some_and(|r| r.average >= min * 10));
+    }
+    // By price or by rating every candidate has to be priced first.
+    let price_all = matches!(s.sort, SortBy::Price | SortBy::Rating);
     let nights = i64::from(innkeep_core::Stay::range(s.check_in, s.check_out).map(|st| st.nights()).unwrap_or(1));
     let mut hits = Vec::new();
     // In relevance or distance order the page is known once enough stays are bookable, so
     // candidates are priced a chunk at a time (three queries a chunk); by price every
     // candidate has to be priced first.
     let enough = (s.page * s.per_page) as usize;
-    let chunk = if s.sort == SortBy::Price { CANDIDATES } else { (enough + enough / 2).max(PRICING_CHUNK) };
+    let chunk = if price_all { CANDIDATES } else { (enough + enough / 2).max(PRICING_CHUNK) };
     for group in candidates.chunks(chunk) {
-        if s.sort != SortBy::Price && hits.len() >= enough {
+        if !price_all && hits.len() >= enough {
             break;
         }
         let ids: Vec<PropertyId> = group.iter().map(|c| c.property_id).collect();
@@ -295,7 +322,7 @@ pub async fn search_stays(ports: &Ports, s: StaySearch, now: Timestamp) -> Resul
         let mut offers = offers_of_listings(ports, &listings, s.check_in, s.check_out, s.party, now).await?;
         let listings: HashMap<PropertyId, Arc<Listing>> = listings.into_iter().map(|l| (l.property.id, l)).collect();
         for c in group {
-            if s.sort != SortBy::Price && hits.len() >= enough {
+            if !price_all && hits.len() >= enough {
                 break;
             }
             let (Some(listing), Some(offers)) = (listings.get(&c.property_id), offers.remove(&c.property_id)) else {
@@ -316,17 +343,39 @@ pub async fn search_stays(ports: &Ports, s: StaySearch, now: Timestamp) -> Resul
                 total: best.quote.total,
                 nightly,
                 offers: offers.len(),
+                rating: ratings.get(&c.property_id).copied(),
                 cheapest: best.clone(),
             });
         }
     }
-    if s.sort == SortBy::Price {
-        hits.sort_by_key(|h| h.nightly.minor);
+    match s.sort {
+        SortBy::Price => hits.sort_by_key(|h| h.nightly.minor),
+        SortBy::Rating => {
+            hits.sort_by_key(|h| (std::cmp::Reverse(h.rating.map_or(0, |r| r.average)), h.nightly.minor));
+        }
+        SortBy::Relevance | SortBy::Distance => {}
     }
     let total = hits.len();
     let start = ((s.page - 1) * s.per_page) as usize;
     let hits = hits.into_iter().skip(start).take(s.per_page as usize).collect();
     Ok(SearchPage { place, hits, page: s.page, per_page: s.per_page, total, facets })
+}
+
+fn shown_rating<S: serde::Serializer>(rating: &Option<crate::review::Rating>, to: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Shown {
+        average: String,
+        count: u32,
+    }
+    rating.map(|r| Shown { average: innkeep_core::review::score_label(r.average), count: r.count }).serialize(to)
+}
+
+/// How many of `ratings` reach each step of [`RATING_STEPS`] (`"9+"`: at least 9 of 10).
+fn rating_facet<'a>(ratings: impl Iterator<Item = &'a crate::review::Rating> + Clone) -> Vec<(String, u64)> {
+    RATING_STEPS
+        .iter()
+        .map(|step| (format!("{step}+"), ratings.clone().filter(|r| r.average >= step * 10).count() as u64))
+        .collect()
 }
 
 /// The listings of these properties, in this order: from the index where it keeps them,

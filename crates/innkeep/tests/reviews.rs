@@ -199,3 +199,53 @@ async fn eight_racing_reviews_of_one_stay_publish_one() {
 async fn eight_racing_reviews_of_one_stay_publish_one_on_postgres() {
     on_postgres(racing).await;
 }
+
+#[tokio::test]
+async fn search_counts_filters_and_sorts_stays_by_their_rating() {
+    let app = spawn_app().await;
+    let (host, guest, rated, booking) = completed_stay(&app).await;
+    let r = app.post(&format!("/api/v1/bookings/{booking}/review"), Some(&guest), review(9, "Lovely")).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let unrated = app.property(&host, "flexible").await;
+    app.room_type(&host, &unrated, 3).await;
+
+    let search = |extra: &str| {
+        let path = format!("/api/v1/search?destination=Lisbon&check_in=2027-03-01&check_out=2027-03-03{extra}");
+        let app = &app;
+        async move { app.get(&path, None).await }
+    };
+    let ids = |page: &Value| -> Vec<String> {
+        page["hits"].as_array().unwrap().iter().map(|h| h["property"]["id"].as_str().unwrap().to_string()).collect()
+    };
+    // The index follows the outbox: the new property is searchable in a moment.
+    let mut all = search("").await;
+    for _ in 0..100 {
+        if ids(&all.body).len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        all = search("").await;
+    }
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert_eq!(ids(&all.body).len(), 2, "{}", all.body);
+    assert_eq!(all.body["facets"]["ratings"], json!([["9+", 1], ["8+", 1], ["7+", 1], ["6+", 1]]));
+    let hit =
+        |page: &Value, id: &str| page["hits"].as_array().unwrap().iter().find(|h| h["property"]["id"] == id).cloned();
+    assert_eq!(hit(&all.body, &rated).unwrap()["rating"], json!({"average": "9.0", "count": 1}));
+    assert_eq!(hit(&all.body, &unrated).unwrap()["rating"], Value::Null);
+
+    // At least 9 of 10 keeps the rated stay only; the facet still counts what the filter left out.
+    let nine = search("&min_rating=9").await;
+    assert_eq!(ids(&nine.body), std::slice::from_ref(&rated), "{}", nine.body);
+    assert_eq!(nine.body["facets"]["ratings"], all.body["facets"]["ratings"]);
+    assert_eq!(ids(&search("&min_rating=10").await.body), Vec::<String>::new());
+    // Best rated first, unrated last.
+    assert_eq!(ids(&search("&sort=rating").await.body), [rated.clone(), unrated.clone()]);
+
+    for bad in ["&min_rating=0", "&min_rating=11", "&min_rating=nine", "&min_rating=-1", "&sort=stars"] {
+        let r = search(bad).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+        assert_eq!(r.body["status"], 400, "{bad}: a problem");
+    }
+    app.stop().await;
+}

@@ -73,7 +73,12 @@ fn candidate(c: crate::query::Candidate) -> Candidate {
 }
 
 fn facet_counts(f: crate::query::Facets) -> FacetCounts {
-    FacetCounts { property_types: f.property_types, amenities: f.amenities, price_bands: f.price_bands }
+    FacetCounts {
+        property_types: f.property_types,
+        amenities: f.amenities,
+        price_bands: f.price_bands,
+        ratings: Vec::new(),
+    }
 }
 
 fn view(p: &Place) -> PlaceView {

@@ -44,6 +44,8 @@ pub struct StayQuery {
     pub max_total_minor: Option<i64>,
     /// A map view (south, west, north, east) searched instead of the area around the city.
     pub bbox: Option<(f64, f64, f64, f64)>,
+    /// Only stays rated at least this many points of 10.
+    pub min_rating: Option<u16>,
 }
 
 /// A property with its cheapest offer for the stay.
@@ -67,6 +69,7 @@ pub async fn find_stays(ports: &Ports, q: &StayQuery, now: Timestamp) -> Result<
         party: q.party,
         min_price_minor: None,
         max_price_minor: None,
+        min_rating: q.min_rating,
         amenities: Vec::new(),
         property_types: q.property_type.into_iter().collect(),
         text: None,

@@ -189,6 +189,8 @@ pub struct Hit {
     pub total: Money,
     pub nightly: Money,
     pub offers: u32,
+    /// The property's rating, if any of its reviews is shown.
+    pub rating: Option<crate::api::reviews::RatingView>,
 }
 
 /// Facet counts over the candidates: `[value, count]` pairs.
@@ -200,6 +202,9 @@ pub struct FacetCounts {
     pub amenities: (),
     #[schema(value_type = Vec<Vec<Value>>)]
     pub price_bands: (),
+    /// Candidates rated at least `9+`, `8+`, `7+`, `6+` points of 10.
+    #[schema(value_type = Vec<Vec<Value>>)]
+    pub ratings: (),
 }
 
 /// A page of search results.

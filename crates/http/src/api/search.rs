@@ -40,13 +40,15 @@ pub struct SearchQuery {
     /// Price per night in minor units
     pub min_price: Option<i64>,
     pub max_price: Option<i64>,
+    /// Only stays rated at least this many points of 10 (1 to 10)
+    pub min_rating: Option<u16>,
     /// Comma-separated amenities, all required
     pub amenities: Option<String>,
     /// Comma-separated property types, any of
     pub property_types: Option<String>,
     /// Free text
     pub q: Option<String>,
-    /// relevance (default), price or distance
+    /// relevance (default), price, distance or rating
     pub sort: Option<String>,
     /// From 1
     pub page: Option<u32>,
@@ -106,11 +108,12 @@ pub async fn search(
         "relevance" => SortBy::Relevance,
         "price" => SortBy::Price,
         "distance" => SortBy::Distance,
+        "rating" => SortBy::Rating,
         other => {
             return Err(ApiError::invalid(
                 "sort",
                 "invalid_search",
-                format!("sort is relevance, price or distance, not {other:?}"),
+                format!("sort is relevance, price, distance or rating, not {other:?}"),
             ));
         }
     };
@@ -127,6 +130,7 @@ pub async fn search(
         party: Party { adults: q.adults.unwrap_or(2), children: q.children.unwrap_or(0) },
         min_price_minor: q.min_price,
         max_price_minor: q.max_price,
+        min_rating: q.min_rating,
         amenities,
         property_types,
         text: q.q,

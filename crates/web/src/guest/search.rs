@@ -307,6 +307,8 @@ pub async fn stays(
         party,
         property_type: kind,
         max_total_minor: None,
+        // The search keeps only stays rated this well, before it takes the cheapest.
+        min_rating: form.min_rating.parse::<u16>().ok().filter(|m| (1..=10).contains(m)),
     };
     let mut found = match find_stays(&s.ports, &q, now).await {
         Err(AppError::Invalid { field: "bbox", .. }) => {
@@ -345,11 +347,6 @@ pub async fn stays(
     let covers = s.ports.store.cover_photos(&ids).await.map_err(AppError::from)?;
     let ratings = s.ports.store.ratings(&ids).await.map_err(AppError::from)?;
     let rating_of = |id: PropertyId| ratings.iter().find(|r| r.property_id == id);
-    if let Ok(min) = form.min_rating.parse::<u16>()
-        && (1..=10).contains(&min)
-    {
-        found.retain(|m| rating_of(m.property.id).is_some_and(|r| r.average >= min * 10));
-    }
     // The point distances are measured from: the middle of the map's box, or the place.
     let centre = match bbox {
         Some((south, west, north, east)) => Some(((south + north) / 2.0, (west + east) / 2.0)),

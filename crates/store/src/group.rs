@@ -74,7 +74,7 @@ impl Failure {
 
 /// A storage failure after which the transaction's state is unknown (SQLite may have rolled
 /// it back on its own); a refusal or a failed statement leaves it usable.
-fn breaks_the_transaction(e: &StoreError) -> bool {
+pub(crate) fn breaks_the_transaction(e: &StoreError) -> bool {
     matches!(e, StoreError::Full(_) | StoreError::Unavailable(_) | StoreError::Retryable(_))
 }
 

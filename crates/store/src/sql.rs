@@ -20,7 +20,7 @@ mod team;
 mod two_factor;
 
 use crate::codec::{date, from_json, from_ms, ms, parse, parse_date, to_json};
-use crate::group::{Group, Keep};
+use crate::group::{Group, Keep, breaks_the_transaction};
 use crate::primary::Primary;
 use crate::replica::{Replicas, is_connection_error};
 use crate::tx::{Faults, Tx};
@@ -228,7 +228,7 @@ impl SqlStore {
                 Ok(value)
             }
             // A refusal keeps the connection; after a storage failure it is closed (dropped).
-            Err(e) if e.fault_reason().is_none() && !matches!(e, StoreError::Retryable(_)) => {
+            Err(e) if !breaks_the_transaction(&e) => {
                 tx.rollback().await?;
                 Err(e)
             }

@@ -42,7 +42,7 @@ const OVERDUE_AFTER: SignedDuration = SignedDuration::from_mins(5);
 
 /// Total units of every room type, and whether the count stopped at its cap (a scan of
 /// the catalogue, shared for a minute).
-pub(crate) async fn total_units(ports: &Ports) -> Result<(u64, bool), AppError> {
+async fn total_units(ports: &Ports) -> Result<(u64, bool), AppError> {
     let (mut units, mut rows, mut after) = (0u64, 0usize, None);
     let capped = loop {
         let page = ports.store.all_room_types(after, 5_000).await?;

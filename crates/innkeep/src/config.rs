@@ -380,6 +380,9 @@ pub struct DatabaseConfig {
     pub replica_max_lag_ms: u64,
     /// How often replica lag and the primary's writability are checked.
     pub health_check_ms: u64,
+    /// SQLite: holds and status changes that arrive while the writer is busy commit together
+    /// (one `fsync` for the group); false commits each alone.
+    pub group_commit: bool,
 }
 
 /// Booking rules.
@@ -445,6 +448,7 @@ impl Default for DatabaseConfig {
             replicas: Vec::new(),
             replica_max_lag_ms: 10_000,
             health_check_ms: 1_000,
+            group_commit: true,
         }
     }
 }
@@ -626,6 +630,16 @@ mod tests {
         let c = Config::load(&file).unwrap();
         assert_eq!(c.web.secure_cookies, None);
         assert!(c.secure_cookies());
+    }
+
+    #[test]
+    fn group_commit_is_on_unless_the_file_turns_it_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("innkeep.toml");
+        std::fs::write(&file, "[database]\nmax_connections = 4\n").unwrap();
+        assert!(Config::load(&file).unwrap().database.group_commit);
+        std::fs::write(&file, "[database]\ngroup_commit = false\n").unwrap();
+        assert!(!Config::load(&file).unwrap().database.group_commit);
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
     options.replicas = config.database.replicas.clone();
     options.replica_max_lag = Duration::from_millis(config.database.replica_max_lag_ms);
     options.health_interval = Duration::from_millis(config.database.health_check_ms);
+    options.group_commit = config.database.group_commit;
     let store = innkeep_store::open(&options).await.context("opening the database")?;
     innkeep_store::migrate(&store).await.context("applying migrations")?;
     Ok(store)

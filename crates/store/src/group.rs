@@ -322,6 +322,15 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn group_commit_is_on_unless_the_options_turn_it_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut options = StoreOptions::new(sqlite_url(dir.path()));
+        assert!(open(&options).await.unwrap().commits_in_groups());
+        options.group_commit = false;
+        assert!(!open(&options).await.unwrap().commits_in_groups());
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writers_in_line_commit_together_and_a_refusal_undoes_only_itself() {
         let (_dir, store, group) = setup().await;

@@ -57,6 +57,9 @@ pub struct StoreOptions {
     pub replica_max_lag: Duration,
     /// How often replica lag and the primary's writability are checked.
     pub health_interval: Duration,
+    /// SQLite: holds and status changes that meet a busy writer commit together (see
+    /// `crates/store/src/group.rs`); false commits each alone. Ignored on PostgreSQL.
+    pub group_commit: bool,
 }
 
 impl StoreOptions {
@@ -69,6 +72,7 @@ impl StoreOptions {
             replicas: Vec::new(),
             replica_max_lag: Duration::from_secs(10),
             health_interval: Duration::from_secs(1),
+            group_commit: true,
         }
     }
 }
@@ -202,7 +206,8 @@ pub async fn open(options: &StoreOptions) -> Result<SqlStore, StoreError> {
         Backend::Sqlite => {
             let writer = pool(&options.url, PoolSpec { max: 1, ..spec }).await?;
             let reader = pool(&options.url, spec).await?;
-            Ok(SqlStore::new(backend, primary::Primary::fixed(&options.url, spec, writer), Some(reader), None))
+            let store = SqlStore::new(backend, primary::Primary::fixed(&options.url, spec, writer), Some(reader), None);
+            Ok(if options.group_commit { store } else { store.without_group_commit() })
         }
         Backend::Postgres => {
             let hosts = host_urls(&options.url);

@@ -206,6 +206,17 @@ impl SqlStore {
         attempt().await
     }
 
+    /// This store with every hold and status change committed alone (no commit group).
+    pub(crate) fn without_group_commit(self) -> SqlStore {
+        SqlStore { group: None, ..self }
+    }
+
+    /// Whether holds and status changes commit in groups.
+    #[cfg(test)]
+    pub(crate) fn commits_in_groups(&self) -> bool {
+        self.group.is_some()
+    }
+
     /// Run one hold or status change and answer it once committed: on SQLite in the
     /// writer's commit group (see [`crate::group`]), on PostgreSQL in a transaction of its
     /// own. `work` gets the transaction and gives it back with its outcome.

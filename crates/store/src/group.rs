@@ -336,8 +336,9 @@ mod tests {
         let (_dir, store, group) = setup().await;
         // The first writer holds its turn until the others are in line behind it.
         let (go, wait) = oneshot::channel();
-        let first = insert(&group, &store, "a", Some(wait));
-        in_line(&group, 1).await;
+        let (started, first_started) = oneshot::channel();
+        let first = insert_telling(&group, &store, "a", Some(wait), Some(started));
+        first_started.await.unwrap();
         let others = [insert(&group, &store, "b", None), insert(&group, &store, "refuse-c", None)];
         let last = {
             in_line(&group, 3).await;
@@ -384,8 +385,10 @@ mod tests {
         // "a" finishes its work while "b" is in line, so "a" leaves the group open to "b";
         // "b" is dropped during its work: "a" must hear that nothing was saved.
         let (go_a, wait_a) = oneshot::channel();
-        let a = insert(&group, &store, "a", Some(wait_a));
-        in_line(&group, 1).await;
+        let (started, a_started) = oneshot::channel();
+        let a = insert_telling(&group, &store, "a", Some(wait_a), Some(started));
+        // "a" has its turn (so "b" cannot take one first).
+        a_started.await.unwrap();
         let (go_b, wait_b) = oneshot::channel::<()>();
         let (started, b_started) = oneshot::channel();
         let b = insert_telling(&group, &store, "b", Some(wait_b), Some(started));

@@ -5,11 +5,12 @@
 //! gets retries and then the message once; a reminder is scheduled in the database and
 //! cancelled with its booking; webhook URLs into private networks are refused; and
 //! `kill -9` between sending and recording sends a message at most once more, under the
-//! same id.
+//! same id. A subscriber that is down, hangs up or answers too late, and an SMTP server that
+//! is down, get the message once when they answer.
 
 use crate::common;
 
-use common::receivers::{Answer, Receiver, Smtp, free_port};
+use common::receivers::{Answer, Raw, RawReceiver, Receiver, Smtp, free_port};
 use common::{TestApp, wait_ready};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
@@ -20,16 +21,22 @@ const PASSWORD: &str = "correct horse battery";
 
 /// A server mailing through `smtp` (and taking http webhooks to loopback).
 async fn app_with(smtp: Option<&Smtp>) -> TestApp {
+    app_configured(smtp.map(Smtp::url), |_| {}).await
+}
+
+/// A server mailing to `smtp_url`, its settings changed by `change`.
+async fn app_configured(smtp_url: Option<String>, change: impl FnOnce(&mut innkeep::config::Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut config = innkeep::config::Config { data_dir: dir.path().to_path_buf(), ..Default::default() };
     config.server.listen = "127.0.0.1:0".into();
     config.server.public_url = "https://stay.example".into();
-    if let Some(smtp) = smtp {
-        config.notify.smtp_url = smtp.url();
+    if let Some(url) = smtp_url {
+        config.notify.smtp_url = url;
     }
     config.notify.webhooks.allow_loopback_http = true;
     config.notify.first_backoff_secs = 1;
     config.notify.max_attempts = 4;
+    change(&mut config);
     let clock = std::sync::Arc::new(innkeep_app::clock::ManualClock::new(common::START.parse().unwrap()));
     let server = innkeep::startup::Server::start(&config, clock.clone(), false).await.unwrap();
     TestApp::with_server(server, clock, dir)
@@ -243,6 +250,102 @@ async fn a_webhook_subscriber_gets_signed_events_and_a_failing_one_gets_them_onc
     // Nothing more arrives: it was sent once.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(receiver.taken("/hooks/innkeep").len(), 3);
+    app.stop().await;
+}
+
+/// Advance the test's clock a minute at a time (retries fall due on it) until `done`, at most
+/// `rounds` times.
+async fn retry_until(app: &TestApp, rounds: usize, done: impl AsyncFn() -> bool) {
+    for _ in 0..rounds {
+        if done().await {
+            return;
+        }
+        app.clock.advance(jiff::SignedDuration::from_secs(60));
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
+    assert!(done().await, "never got there in {rounds} rounds");
+}
+
+#[tokio::test]
+async fn a_subscriber_that_is_down_hangs_up_or_answers_too_late_gets_the_event_once_when_it_answers() {
+    let port = free_port();
+    let app = app_configured(None, |c| {
+        c.notify.webhooks.timeout_secs = 1;
+        c.notify.max_attempts = 6;
+    })
+    .await;
+    let (host, room_type) = room(&app, "host-faults@example.com").await;
+    let body = json!({"url": format!("http://127.0.0.1:{port}/hook"), "events": ["booking.confirmed"]});
+    let r = app.post("/api/v1/webhooks", Some(&host), body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let secret = r.body["secret"].as_str().unwrap().to_string();
+    let guest = app.user("guest").await;
+    let booking = book_and_confirm(&app, &guest, &room_type, "faults@example.com", ("2027-03-10", "2027-03-12")).await;
+
+    // Down: nothing listens on the port, the first attempt cannot connect.
+    let log = log_until(&app, &host, "channel=webhook", |l| l.first().is_some_and(|d| d["attempts"] == 1)).await;
+    assert_eq!(log[0]["status"], "pending", "{log:#?}");
+    assert!(log[0]["last_error"].is_string(), "the failure is shown: {log:#?}");
+
+    // Up, but the first connection is closed without an answer and the second answered 3 s
+    // late (the sender waits 1 s); the third is answered.
+    let raw = RawReceiver::start_on(port, &[Raw::HangUp, Raw::Slow(Duration::from_secs(3)), Raw::Ok]).await;
+    retry_until(&app, 20, async || {
+        let log = app.get("/api/v1/notifications?channel=webhook", Some(&host)).await.body;
+        log[0]["status"] == "sent"
+    })
+    .await;
+    let log = app.get("/api/v1/notifications?channel=webhook", Some(&host)).await.body;
+    assert_eq!((log[0]["attempts"].as_u64(), log.as_array().map(Vec::len)), (Some(4), Some(1)), "{log:#}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let taken = raw.taken();
+    assert_eq!(taken.len(), 3, "hung up on, too late, then taken: {taken:?}");
+    let header = |head: &str, name: &str| {
+        head.lines()
+            .find_map(|l| {
+                l.split_once(':').filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string())
+            })
+            .unwrap_or_default()
+    };
+    let ids: std::collections::HashSet<_> = taken.iter().map(|(h, _)| header(h, "innkeep-delivery-id")).collect();
+    assert_eq!(ids.len(), 1, "every attempt is the same delivery: {taken:?}");
+    for (head, body) in &taken {
+        assert!(signature_holds(&header(head, "innkeep-signature"), &secret, body), "{head}");
+        let event: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!((&event["type"], &event["data"]["id"]), (&json!("booking.confirmed"), &booking["id"]));
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn mail_waits_for_an_smtp_server_that_is_down_and_is_sent_once_when_it_is_back() {
+    let port = free_port();
+    let app = app_configured(Some(format!("smtp://127.0.0.1:{port}")), |c| c.notify.max_attempts = 8).await;
+    let (host, room_type) = room(&app, "host-smtp-down@example.com").await;
+    let guest = app.user("guest").await;
+    book_and_confirm(&app, &guest, &room_type, "waiting@example.com", ("2027-03-10", "2027-03-12")).await;
+    // The hold and the confirmation to the guest, the new booking to the host: each tried,
+    // none sent (the reminder before check-in is not due for weeks).
+    let due = |l: &[Value]| l.iter().filter(|d| d["template"] != "reminder").cloned().collect::<Vec<_>>();
+    let log = log_until(&app, &host, "channel=email", |l| {
+        let l = due(l);
+        l.len() == 3 && l.iter().all(|d| d["attempts"].as_u64() >= Some(1) && d["last_error"].is_string())
+    })
+    .await;
+    assert!(log.iter().all(|d| d["status"] == "pending"), "{log:#?}");
+
+    let Some(smtp) = Smtp::start_on(port).await else { return };
+    retry_until(&app, 20, async || {
+        let log = app.get("/api/v1/notifications?channel=email", Some(&host)).await.body;
+        let log = due(log.as_array().map(Vec::as_slice).unwrap_or_default());
+        log.len() == 3 && log.iter().all(|d| d["status"] == "sent")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let messages = smtp.messages();
+    let ids: std::collections::HashSet<_> = messages.iter().map(|m| m["message_id"].to_string()).collect();
+    assert_eq!((messages.len(), ids.len()), (3, 3), "each message once: {messages:#?}");
+    assert_eq!(messages.iter().filter(|m| m["to"] == "waiting@example.com").count(), 2, "{messages:#?}");
     app.stop().await;
 }
 

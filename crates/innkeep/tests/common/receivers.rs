@@ -34,6 +34,11 @@ impl Smtp {
     /// Start the server; `None` (with a note) where aiosmtpd is missing and servers are
     /// not required.
     pub async fn start() -> Option<Smtp> {
+        Smtp::start_on(free_port()).await
+    }
+
+    /// Start the server on `port` (one a test kept free to have the server down first).
+    pub async fn start_on(port: u16) -> Option<Smtp> {
         let ok = Command::new("python3").args(["-c", "import aiosmtpd, icalendar"]).status().is_ok_and(|s| s.success());
         if !ok {
             assert!(
@@ -45,7 +50,6 @@ impl Smtp {
         }
         let dir = tempfile::tempdir().expect("dir");
         let maildir = dir.path().join("mail");
-        let port = free_port();
         let mut child = Command::new("python3")
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
             .arg(&maildir)
@@ -197,5 +201,91 @@ async fn take(State(script): State<Arc<Mutex<Script>>>, uri: Uri, headers: Heade
             tokio::time::sleep(wait).await;
             StatusCode::OK
         }
+    }
+}
+
+/// How the raw receiver treats a connection.
+#[derive(Debug, Clone, Copy)]
+pub enum Raw {
+    /// Read the request, then close the connection without a word.
+    HangUp,
+    /// Read the request, wait this long, then answer 200.
+    Slow(Duration),
+    /// Read the request and answer 200.
+    Ok,
+}
+
+/// An HTTP receiver written on a bare TCP listener, for faults an HTTP server does not make:
+/// it reads each request whole, records its body and headers, and treats the connection as
+/// scripted (one entry per connection, then `Ok`).
+pub struct RawReceiver {
+    taken: Arc<Mutex<Vec<(String, Bytes)>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RawReceiver {
+    pub async fn start_on(port: u16, script: &[Raw]) -> RawReceiver {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind the kept port");
+        let taken: Arc<Mutex<Vec<(String, Bytes)>>> = Arc::default();
+        let mut script: VecDeque<Raw> = script.iter().copied().collect();
+        let record = taken.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let how = script.pop_front().unwrap_or(Raw::Ok);
+                let record = record.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    // Headers, then as many bytes as Content-Length says.
+                    let (head, start, len) = loop {
+                        let Ok(n) = conn.read(&mut chunk).await else { return };
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                            let len = head
+                                .lines()
+                                .find_map(|l| {
+                                    let (name, value) = l.split_once(':')?;
+                                    name.eq_ignore_ascii_case("content-length").then(|| value.trim().parse().ok())?
+                                })
+                                .unwrap_or(0usize);
+                            break (head, end + 4, end + 4 + len);
+                        }
+                    };
+                    while buf.len() < len {
+                        let Ok(n) = conn.read(&mut chunk).await else { return };
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    let body = Bytes::copy_from_slice(&buf[start..len]);
+                    record.lock().expect("lock").push((head, body));
+                    match how {
+                        Raw::HangUp => return,
+                        Raw::Slow(wait) => tokio::time::sleep(wait).await,
+                        Raw::Ok => {}
+                    }
+                    let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+                    let _ = conn.shutdown().await;
+                });
+            }
+        });
+        RawReceiver { taken, task }
+    }
+
+    /// The requests read so far: (request line and headers, body).
+    pub fn taken(&self) -> Vec<(String, Bytes)> {
+        self.taken.lock().expect("lock").clone()
+    }
+}
+
+impl Drop for RawReceiver {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }

@@ -13,6 +13,8 @@ LAYERS = {
     "innkeep-app": 1,
     # outside formats (bank statements, the payment provider's objects): pure parsers on core
     "innkeep-payments": 1,
+    # outside formats of the channels (iCalendar feeds): pure parsers and writers on core
+    "innkeep-channels": 1,
     # adapters: each implements ports of app, none knows another
     "innkeep-store": 2,
     "innkeep-events": 2,

@@ -86,6 +86,30 @@ pub async fn place_booking(
     placed
 }
 
+/// Hold a stay a channel sold (an OpenTravel reservation): as [`place_booking`], by a key
+/// with the channel's duties on the room type's tenant rather than a person; the booking is
+/// the key's creator's, for the guest the channel names.
+pub async fn place_channel_booking(
+    ports: &Ports,
+    actor: &Actor,
+    cmd: PlaceBooking,
+    now: Timestamp,
+) -> Result<Placed, AppError> {
+    let rt = ports.store.room_type(cmd.room_type_id).await?.ok_or(AppError::NotFound { what: "room type" })?;
+    if !actor.may(Duty::ChangeBookings, rt.tenant_id) {
+        return Err(AppError::NotFound { what: "room type" });
+    }
+    let placed = place(ports, actor, cmd, now).await;
+    match &placed {
+        Ok(p) if !p.replayed => metrics::counter!("innkeep_bookings_total", "outcome" => "placed").increment(1),
+        Err(AppError::SoldOut { .. }) => {
+            metrics::counter!("innkeep_bookings_total", "outcome" => "refused").increment(1)
+        }
+        _ => {}
+    }
+    placed
+}
+
 async fn place(ports: &Ports, actor: &Actor, cmd: PlaceBooking, now: Timestamp) -> Result<Placed, AppError> {
     if let Some(key) = &cmd.idempotency_key
         && (key.is_empty() || key.len() > 255)
@@ -189,6 +213,28 @@ pub async fn act(
     action: Action,
     now: Timestamp,
 ) -> Result<Booking, AppError> {
+    act_as(ports, actor, id, action, false, now).await
+}
+
+/// Confirm a hold a channel sold: as [`act`] with `Confirm`, but a prepaying property's
+/// hold is confirmed too (the channel took the guest's money, or the guest pays there).
+pub async fn confirm_channel_booking(
+    ports: &Ports,
+    actor: &Actor,
+    id: BookingId,
+    now: Timestamp,
+) -> Result<Booking, AppError> {
+    act_as(ports, actor, id, Action::Confirm, true, now).await
+}
+
+async fn act_as(
+    ports: &Ports,
+    actor: &Actor,
+    id: BookingId,
+    action: Action,
+    paid_elsewhere: bool,
+    now: Timestamp,
+) -> Result<Booking, AppError> {
     let mut b = visible_booking(ports, actor, id).await?;
     // A guest confirms and cancels their own booking; the tenant's staff act by duty.
     let own = b.user_id == actor.user_id && matches!(action, Action::Confirm | Action::Cancel);
@@ -206,7 +252,7 @@ pub async fn act(
     if from == BookingStatus::Held && to == BookingStatus::Confirmed && b.hold_expires_at.is_some_and(|t| t <= now) {
         return Err(AppError::Conflict("the hold has expired; place the booking again".into()));
     }
-    if from == BookingStatus::Held && to == BookingStatus::Confirmed {
+    if from == BookingStatus::Held && to == BookingStatus::Confirmed && !paid_elsewhere {
         let property = ports.store.property(b.property_id).await?.ok_or(AppError::NotFound { what: "property" })?;
         if property.draft.payment_timing == innkeep_core::PaymentTiming::Prepay {
             // Paying confirms it (the statement import does, in the payment's transaction).

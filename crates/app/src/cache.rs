@@ -178,7 +178,8 @@ pub fn keys_for(event: &Event) -> Vec<String> {
         | Change::PayoutMade(_)
         | Change::AuditRecorded(_)
         | Change::ReviewPublished(_)
-        | Change::ReviewChanged(_) => Vec::new(),
+        | Change::ReviewChanged(_)
+        | Change::CalendarConflict(_) => Vec::new(),
     }
 }
 

@@ -60,6 +60,7 @@ kinds! {
     AuditRecorded => "audit.recorded",
     ReviewPublished => "review.published",
     ReviewChanged => "review.changed",
+    CalendarConflict => "calendar.conflict",
 }
 
 impl EventKind {
@@ -181,6 +182,8 @@ pub enum Change {
     ReviewPublished(crate::review::Review),
     /// A review was answered, hidden or shown again.
     ReviewChanged(crate::review::Review),
+    /// Nights an imported calendar feed blocks that no unit was left for.
+    CalendarConflict(crate::channels::CalendarConflict),
 }
 
 impl Change {
@@ -210,6 +213,7 @@ impl Change {
             Change::AuditRecorded(_) => EventKind::AuditRecorded,
             Change::ReviewPublished(_) => EventKind::ReviewPublished,
             Change::ReviewChanged(_) => EventKind::ReviewChanged,
+            Change::CalendarConflict(_) => EventKind::CalendarConflict,
         }
     }
 
@@ -235,6 +239,7 @@ impl Change {
             Change::PayoutMade(p) => serde_json::to_value(p),
             Change::AuditRecorded(e) => serde_json::to_value(e),
             Change::ReviewPublished(r) | Change::ReviewChanged(r) => serde_json::to_value(r),
+            Change::CalendarConflict(c) => serde_json::to_value(c),
         }
     }
 }
@@ -345,6 +350,7 @@ impl Event {
             EventKind::AuditRecorded => Change::AuditRecorded(de(p)?),
             EventKind::ReviewPublished => Change::ReviewPublished(de(p)?),
             EventKind::ReviewChanged => Change::ReviewChanged(de(p)?),
+            EventKind::CalendarConflict => Change::CalendarConflict(de(p)?),
         })
     }
 }

@@ -19,6 +19,9 @@ pub struct AppState {
     /// The rule integrators' webhook URLs must meet; without one, the webhook endpoints
     /// answer 404 (nothing would send their deliveries).
     pub webhook_urls: Option<crate::notify::UrlCheck>,
+    /// Calendar sync with other channels; without it, the iCalendar endpoints answer 404
+    /// (no node would fetch the feeds).
+    pub channels: Option<ChannelSettings>,
     /// Renders the account e-mails (password resets, verifications); without it, those
     /// endpoints answer 404 (no e-mail would go out).
     pub account_mail: Option<Arc<dyn crate::credentials::AccountMail>>,
@@ -46,6 +49,15 @@ pub struct AppState {
     pub access: Arc<crate::intrusion::Detector>,
 }
 
+/// What the iCalendar endpoints need of the node.
+#[derive(Clone)]
+pub struct ChannelSettings {
+    /// The rule an imported feed's URL must meet (https, no private addresses).
+    pub feed_urls: crate::notify::UrlCheck,
+    /// The address the node is reached at (`https://stay.example`), for export URLs.
+    pub public_url: String,
+}
+
 impl AppState {
     /// State around the ports.
     pub fn new(ports: Ports) -> Self {
@@ -54,6 +66,7 @@ impl AppState {
             objects: None,
             provider: None,
             webhook_urls: None,
+            channels: None,
             account_mail: None,
             analytics: None,
             history: None,
@@ -77,6 +90,12 @@ impl AppState {
     /// Take integrators' webhooks whose URLs meet `check`.
     pub fn with_webhook_urls(mut self, check: crate::notify::UrlCheck) -> Self {
         self.webhook_urls = Some(check);
+        self
+    }
+
+    /// Sync calendars with other channels: feed URLs meet `settings.feed_urls`.
+    pub fn with_channels(mut self, settings: ChannelSettings) -> Self {
+        self.channels = Some(settings);
         self
     }
 

@@ -474,6 +474,7 @@ pub trait Store:
     + crate::audit::AuditLog
     + crate::data_rights::DataRights
     + crate::review::ReviewStore
+    + crate::channels::ChannelStore
     + Send
     + Sync
     + 'static

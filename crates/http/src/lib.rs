@@ -71,6 +71,14 @@ pub fn api_routes() -> Router<AppState> {
         )
         .route("/room-types/{id}", get(catalog::get_room_type).patch(catalog::patch_room_type))
         .route("/room-types/{id}/calendar", put(catalog::put_calendar).get(catalog::get_calendar))
+        .route(
+            "/room-types/{id}/ical-export",
+            post(api::channels::create_export).get(api::channels::get_export).delete(api::channels::delete_export),
+        )
+        .route("/room-types/{id}/ical-feeds", post(api::channels::create_feed).get(api::channels::list_feeds))
+        .route("/ical-feeds/{id}", get(api::channels::get_feed).delete(api::channels::delete_feed))
+        .route("/ical-feeds/{id}/sync", post(api::channels::sync_feed))
+        .route("/properties/{id}/ota-codes", put(api::channels::put_ota_codes).get(api::channels::get_ota_codes))
         .route("/availability", get(catalog::availability))
         .route("/search", get(search::search))
         .route("/places", get(search::places))
@@ -159,6 +167,7 @@ pub fn app(state: AppState, extra: Router<AppState>) -> Router {
         .route("/readyz", get(telemetry::readyz))
         .route("/metrics", get(telemetry::metrics_text))
         .route("/photos/{id}", get(photos::serve))
+        .route("/ical/{file}", get(api::channels::feed_file))
         .merge(extra)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page") })
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))

@@ -25,6 +25,37 @@ pub struct Config {
     pub notify: NotifyConfig,
     pub auth: AuthConfig,
     pub analytics: AnalyticsConfig,
+    pub channels: ChannelsConfig,
+}
+
+/// Calendar sync with other channels (iCalendar feeds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChannelsConfig {
+    /// Serve export feeds and fetch imported ones on this node (every node may: each feed
+    /// is fetched by one node at a time).
+    pub enabled: bool,
+    /// How often each imported feed is fetched (a failed fetch is tried again within 5
+    /// minutes).
+    pub sync_interval_secs: u64,
+    /// A fetch that takes longer fails.
+    pub timeout_secs: u64,
+    /// A feed larger than this is refused (and its nights left as they were).
+    pub max_feed_bytes: u64,
+    /// Also accept `http://` feed URLs to a loopback address (development and tests).
+    pub allow_loopback_http: bool,
+}
+
+impl Default for ChannelsConfig {
+    fn default() -> Self {
+        ChannelsConfig {
+            enabled: true,
+            sync_interval_secs: 900,
+            timeout_secs: 20,
+            max_feed_bytes: 2 * 1024 * 1024,
+            allow_loopback_http: false,
+        }
+    }
 }
 
 /// The analytics lake (`data_dir/lake`, or `lake/` in the `storage` bucket).
@@ -412,6 +443,7 @@ impl Default for Config {
         Config {
             data_dir: PathBuf::from("data"),
             server: ServerConfig::default(),
+            channels: ChannelsConfig::default(),
             database: DatabaseConfig::default(),
             booking: BookingConfig::default(),
             bus: BusConfig::default(),

@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod analytics;
 pub mod backup;
+pub mod channels;
 pub mod config;
 pub mod notify;
 pub mod parts;

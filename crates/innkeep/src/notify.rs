@@ -102,7 +102,7 @@ pub fn settings(config: &Config) -> anyhow::Result<NotifySettings> {
 }
 
 /// The site's address for links in messages: `server.public_url`, else the listen address.
-fn public_url(config: &Config) -> String {
+pub(crate) fn public_url(config: &Config) -> String {
     let url = config.server.public_url.trim().trim_end_matches('/');
     if url.is_empty() { format!("http://{}", config.server.listen) } else { url.to_string() }
 }

@@ -286,6 +286,11 @@ impl Server {
             tokio::spawn(relay.run(ports.store.clone(), commits.clone(), stop.subscribe()));
         }
         let notify = crate::notify::start(config, &ports, commits.clone(), options, &stop, addr)?;
+        if config.channels.enabled {
+            let fetcher = crate::channels::Fetcher::new(config)?;
+            let every = Duration::from_secs(config.channels.sync_interval_secs.max(1));
+            tokio::spawn(crate::channels::run(ports.clone(), fetcher, every, stop.subscribe()));
+        }
         let recommender = Arc::new(innkeep_app::recommend::Recommender::default());
         let trending = Arc::new(innkeep_app::trending::Trending::new());
         tokio::spawn(crate::suggest::rebuild_every(
@@ -334,6 +339,12 @@ impl Server {
         }
         if let Some(n) = notify {
             state = state.with_webhook_urls(n.urls).with_account_mail(n.account_mail);
+        }
+        if config.channels.enabled {
+            state = state.with_channels(innkeep_app::node::ChannelSettings {
+                feed_urls: crate::channels::url_check(config),
+                public_url: crate::notify::public_url(config),
+            });
         }
         let state = state
             .with_analytics(Arc::new(innkeep_analytics::LakeSql::new(lake)))

@@ -302,6 +302,24 @@ fn api_rows() -> Vec<Row> {
         api(M::PUT, "/api/v1/room-types/{room_type_a}/calendar", [401, 404, 404, 204, 404, 204, 204, 403, 403, 204])
             .json(r#"{"from": "2027-02-20", "to": "2027-02-22", "price": 99900, "closed": true}"#)
             .changes(),
+        api(M::PUT, "/api/v1/properties/{property_a}/ota-codes", [401, 404, 404, 200, 404, 200, 200, 403, 403, 403])
+            .json(r#"{"hotel_code": "H-{property_a}", "room_types": {"DBL": "{room_type_a}"}}"#)
+            .changes(),
+        api(M::GET, "/api/v1/properties/{property_a}/ota-codes", [401, 404, 404, 200, 404, 200, 200, 200, 200, 200]),
+        api(M::POST, "/api/v1/room-types/{room_type_a}/ical-export", [401, 404, 404, 201, 404, 201, 201, 403, 403, 201])
+            .changes(),
+        api(M::GET, "/api/v1/room-types/{room_type_a}/ical-export", [401, 404, 404, 200, 404, 200, 200, 200, 200, 200]),
+        api(M::DELETE, "/api/v1/room-types/{room_type_a}/ical-export", [401, 404, 404, 204, 404, 204, 204, 403, 403, 204])
+            .changes(),
+        api(M::POST, "/api/v1/room-types/{room_type_a}/ical-feeds", [401, 404, 404, 201, 404, 201, 201, 403, 403, 201])
+            .json(r#"{"name": "Another channel", "url": "https://calendar.example.com/b.ics"}"#)
+            .changes(),
+        api(M::GET, "/api/v1/room-types/{room_type_a}/ical-feeds", [401, 404, 404, 200, 404, 200, 200, 200, 200, 200])
+            .shows("feed_a", [N, N, N, Y, N, Y, Y, Y, Y, Y]),
+        api(M::GET, "/api/v1/ical-feeds/{feed_a}", [401, 404, 404, 200, 404, 200, 200, 200, 200, 200])
+            .shows("feed_a", [N, N, N, Y, N, Y, Y, Y, Y, Y]),
+        api(M::POST, "/api/v1/ical-feeds/{feed_a}/sync", [401, 404, 404, 202, 404, 202, 202, 403, 403, 202]).changes(),
+        api(M::DELETE, "/api/v1/ical-feeds/{feed_a}", [401, 404, 404, 204, 404, 204, 204, 403, 403, 204]).changes(),
         api(
             M::GET,
             "/api/v1/availability?property_id={property_a}&check_in=2027-02-15&check_out=2027-02-17",
@@ -819,7 +837,17 @@ async fn objects_of_a(app: &TestApp, cast: &Cast, n: usize) -> Vec<(&'static str
     let r = app.post("/api/v1/webhooks", Some(host), hook).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let webhook = r.body["id"].as_str().expect("webhook id").to_string();
+    let r = app.post(&format!("/api/v1/room-types/{room_type}/ical-export"), Some(host), json!({})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let feed = json!({"name": "Elsewhere", "url": "https://calendar.example.com/a.ics"});
+    let r = app.post(&format!("/api/v1/room-types/{room_type}/ical-feeds"), Some(host), feed).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let feed = r.body["id"].as_str().expect("feed id").to_string();
+    let codes = json!({"hotel_code": format!("HOTEL-A-{n}"), "room_types": {"DBL": room_type}});
+    let r = app.call(Method::PUT, &format!("/api/v1/properties/{property}/ota-codes"), Some(host), Some(codes)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
     vec![
+        ("feed_a", feed),
         ("webhook_a", webhook),
         ("property_a", property),
         ("tenant_a", tenant),
@@ -893,6 +921,8 @@ const OWNER_READS: &[(Who, &str)] = &[
     (Who::GuestA, "/api/v1/bookings/{held_a}/payments"),
     (Who::GuestA, "/api/v1/reviews/{review_a}"),
     (Who::HostA, "/api/v1/webhooks/{webhook_a}"),
+    (Who::HostA, "/api/v1/room-types/{room_type_a}/ical-export"),
+    (Who::HostA, "/api/v1/properties/{property_a}/ota-codes"),
     (Who::HostB, "/api/v1/properties/{property_b}"),
     (Who::HostB, "/api/v1/properties/{property_b}/room-types"),
     (Who::HostB, "/api/v1/properties/{property_b}/photos"),

@@ -17,6 +17,7 @@ mod booking_flow;
 mod browser;
 mod cache;
 mod card_payments;
+mod channels;
 mod cluster;
 mod concurrency;
 mod cost;

@@ -4,7 +4,7 @@
 //! key names the event, the template, the channel and the recipient), so the consumer is
 //! idempotent and may handle events of different bookings side by side.
 
-use crate::template::{BookingFacts, Template, render};
+use crate::template::{BookingFacts, CALENDAR_CONFLICT, ConflictFacts, Template, render, render_conflict};
 use async_trait::async_trait;
 use innkeep_app::event::{Change, Consumer, EventKind, HandleError, StoredEvent};
 use innkeep_app::notify::{Attachment, Channel, Content, NewMessage};
@@ -61,6 +61,7 @@ impl Consumer for Notifications {
         let mut messages = self.webhook_messages(event).await?;
         match event.event.change() {
             Ok(Change::Booking(b)) => messages.extend(self.booking_messages(event, &b).await?),
+            Ok(Change::CalendarConflict(c)) => messages.extend(self.conflict_messages(event, &c).await?),
             Ok(Change::PaymentSucceeded(p)) => messages
                 .extend(self.payment_messages(event, &p, Template::PaymentReceived { amount: p.received }).await?),
             Ok(Change::PaymentUpdated(p)) if p.status == PaymentStatus::Failed => {
@@ -151,6 +152,51 @@ impl Notifications {
                 }
                 out.extend(reminder);
             }
+        }
+        Ok(out)
+    }
+
+    /// A calendar conflict, mailed to the tenant's hosts in each one's language.
+    async fn conflict_messages(
+        &self,
+        event: &StoredEvent,
+        c: &innkeep_app::channels::CalendarConflict,
+    ) -> Result<Vec<NewMessage>, StoreError> {
+        let Some(tenant) = event.event.tenant_id else { return Ok(Vec::new()) };
+        let Some(rt) = self.ports.store.room_type(c.room_type_id).await? else { return Ok(Vec::new()) };
+        let Some(p) = self.ports.store.property(rt.property_id).await? else { return Ok(Vec::new()) };
+        let facts = ConflictFacts {
+            feed_name: c.feed_name.clone(),
+            property_name: p.draft.name.clone(),
+            room_type_name: rt.draft.name.clone(),
+            nights: c.nights.clone(),
+            link: format!("{}/host/room-types/{}/calendar#channels", self.base(), rt.id),
+        };
+        let now = event.event.occurred_at;
+        let mut out = Vec::new();
+        for host in self.ports.store.tenant_users(tenant).await? {
+            let r = render_conflict(host.locale, &facts);
+            let recipient = host.email.as_str().to_string();
+            out.push(NewMessage {
+                id: Uuid::now_v7(),
+                dedup_key: format!("{}/{CALENDAR_CONFLICT}/{}/{recipient}", event.event.id, Channel::Email.as_str()),
+                event_id: Some(event.event.id),
+                tenant_id: Some(tenant),
+                booking_id: None,
+                webhook_id: None,
+                template: CALENDAR_CONFLICT.to_string(),
+                channel: Channel::Email,
+                recipient,
+                content: Content {
+                    subject: r.subject,
+                    text: r.text,
+                    html: Some(r.html),
+                    transactional: true,
+                    ..Content::default()
+                },
+                not_before: now,
+                created_at: now,
+            });
         }
         Ok(out)
     }

@@ -127,6 +127,72 @@ pub fn render(template: &Template, locale: Locale, facts: &BookingFacts) -> Rend
     Rendered { text: text(&parts), html: html(&parts, locale, &subject), sms: sms(&subject, locale, facts), subject }
 }
 
+/// What a calendar conflict message says: an imported calendar blocks nights that bookings
+/// here already have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictFacts {
+    /// The imported calendar's name, as the host gave it ("Airbnb").
+    pub feed_name: String,
+    pub property_name: String,
+    pub room_type_name: String,
+    /// The nights in conflict, in order.
+    pub nights: Vec<Date>,
+    /// Absolute URL of the room type's calendar page.
+    pub link: String,
+}
+
+/// The template name of a calendar conflict in the delivery log.
+pub const CALENDAR_CONFLICT: &str = "host.calendar_conflict";
+
+/// Write the message to a host about a calendar conflict in `locale`.
+pub fn render_conflict(locale: Locale, facts: &ConflictFacts) -> Rendered {
+    let place = format!("{} ({})", facts.property_name, facts.room_type_name);
+    let feed = &facts.feed_name;
+    let n = facts.nights.len();
+    let (subject, lead, label, nights_label, greeting) = match locale {
+        Locale::En => (
+            format!("Calendar conflict at {place}"),
+            format!(
+                "The calendar \u{201c}{feed}\u{201d} shows {n} night(s) as busy that bookings here already have. \
+                 No booking was changed: check the other channel, or cancel one of the stays."
+            ),
+            "Open the calendar",
+            "Nights",
+            "Hello,",
+        ),
+        Locale::De => (
+            format!("Kalenderkonflikt im {place}"),
+            format!(
+                "Der Kalender \u{201e}{feed}\u{201c} zeigt {n} Nacht/Nächte als belegt, die hier bereits gebucht sind. \
+                 Keine Buchung wurde geändert: Prüfen Sie den anderen Kanal oder stornieren Sie einen der Aufenthalte."
+            ),
+            "Kalender öffnen",
+            "Nächte",
+            "Guten Tag,",
+        ),
+        Locale::Pt => (
+            format!("Conflito de calendário em {place}"),
+            format!(
+                "O calendário \u{201c}{feed}\u{201d} mostra {n} noite(s) ocupada(s) que já têm reservas aqui. \
+                 Nenhuma reserva foi alterada: verifique o outro canal ou cancele uma das estadias."
+            ),
+            "Abrir o calendário",
+            "Noites",
+            "Olá,",
+        ),
+    };
+    let nights = facts.nights.iter().map(|d| format::date(*d, locale)).collect::<Vec<_>>().join("; ");
+    let parts = vec![
+        Part::Heading(subject.clone()),
+        Part::Para(greeting.to_string()),
+        Part::Para(lead),
+        Part::Facts(vec![(nights_label, nights)]),
+        Part::Link { label, url: facts.link.clone() },
+    ];
+    let sms = format!("{subject}: {}", facts.link).chars().take(SMS_MAX_CHARS).collect();
+    Rendered { text: text(&parts), html: html(&parts, locale, &subject), sms, subject }
+}
+
 /// Escape the five characters that are special in HTML text and attribute values.
 pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")

@@ -215,8 +215,20 @@ impl Resolve for RuleResolver {
     }
 }
 
+/// An HTTP client for outside URLs a host or integrator named (webhooks, calendar feeds):
+/// it connects only to addresses `rule` allows, checked on the very addresses it resolves,
+/// follows no redirect, takes no proxy from the environment, and gives up after `timeout`.
+/// Check each URL with [`UrlRule::check`] before using it.
+pub fn guarded_client(rule: UrlRule, timeout: Duration, user_agent: &str) -> Result<reqwest::Client, String> {
+    http_client(timeout)
+        .user_agent(user_agent)
+        .dns_resolver(Arc::new(RuleResolver { rule }))
+        .build()
+        .map_err(|e| format!("the HTTP client cannot be built: {e}"))
+}
+
 /// Whether a request failed because its host resolved only to forbidden addresses.
-fn refused_by_rule(error: &reqwest::Error) -> bool {
+pub fn refused_by_rule(error: &reqwest::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = source {
         if e.is::<ForbiddenAddress>() {
@@ -237,11 +249,7 @@ pub struct WebhookSender {
 impl WebhookSender {
     /// A sender that allows what `rule` allows, each request within `timeout`.
     pub fn new(rule: UrlRule, timeout: Duration) -> Result<WebhookSender, String> {
-        let client = http_client(timeout)
-            .user_agent("Innkeep-Webhooks/1")
-            .dns_resolver(Arc::new(RuleResolver { rule }))
-            .build()
-            .map_err(|e| format!("the webhook client cannot be built: {e}"))?;
+        let client = guarded_client(rule, timeout, "Innkeep-Webhooks/1")?;
         Ok(WebhookSender { client, rule })
     }
 

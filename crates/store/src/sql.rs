@@ -7,6 +7,7 @@ mod accounts;
 mod audit;
 mod billing;
 mod catalog;
+mod channels;
 mod data_rights;
 mod history;
 mod inventory;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod billing;
 pub mod bookings;
 pub mod catalog;
+pub mod channels;
 pub mod credentials;
 pub mod data_rights;
 pub mod history;

@@ -40,6 +40,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         super::operator::restore_user, super::operator::suspend_tenant, super::operator::restore_tenant,
         team::get, team::invite, team::withdraw, team::accept, team::set_role, team::remove,
         team::create_key, team::keys, team::revoke_key,
+        super::channels::create_export, super::channels::get_export, super::channels::delete_export,
+        super::channels::create_feed, super::channels::list_feeds, super::channels::get_feed,
+        super::channels::delete_feed, super::channels::sync_feed,
+        super::channels::put_ota_codes, super::channels::get_ota_codes,
     ),
     // `Problem` is listed because the error responses (`problems`) refer to it by name.
     components(schemas(Problem)),

@@ -29,6 +29,58 @@ pub(super) struct CalendarPage {
     f: Fields,
     errors: FormErrors,
     flash: String,
+    /// Calendar sync with other channels, where the node does it.
+    channels: Option<ChannelsPanel>,
+}
+
+/// The room type's export link and the feeds it imports.
+pub(super) struct ChannelsPanel {
+    export_url: String,
+    can_change: bool,
+    feeds: Vec<FeedRow>,
+}
+
+pub(super) struct FeedRow {
+    id: String,
+    name: String,
+    url: String,
+    status: String,
+    error: String,
+    held: usize,
+    conflicts: Vec<String>,
+}
+
+async fn channels_panel(
+    s: &AppState,
+    a: &Actor,
+    rt: &innkeep_app::store::RoomType,
+) -> Result<Option<ChannelsPanel>, PageError> {
+    let Some(settings) = &s.channels else { return Ok(None) };
+    let export = innkeep_app::channels::export_of(&s.ports, a, rt.id).await?;
+    let export_url = export
+        .map(|e| format!("{}/ical/{}.ics", settings.public_url.trim_end_matches('/'), e.token))
+        .unwrap_or_default();
+    let mut feeds = Vec::new();
+    for f in innkeep_app::channels::feeds(&s.ports, a, rt.id).await? {
+        let (f, nights) = innkeep_app::channels::feed_of(&s.ports, a, f.id).await?;
+        let status = match (f.last_status, f.last_sync_at) {
+            (None, _) | (_, None) => "Not fetched yet".to_string(),
+            (Some(innkeep_app::channels::SyncStatus::Error), Some(at)) => {
+                format!("Failed at {}", at.strftime("%Y-%m-%d %H:%M UTC"))
+            }
+            (Some(_), Some(at)) => format!("Fetched at {}", at.strftime("%Y-%m-%d %H:%M UTC")),
+        };
+        feeds.push(FeedRow {
+            id: f.id.to_string(),
+            name: f.name,
+            url: f.url,
+            status,
+            error: f.last_error.unwrap_or_default(),
+            held: nights.iter().filter(|n| n.applied).count(),
+            conflicts: nights.iter().filter(|n| !n.applied).map(|n| n.night.to_string()).collect(),
+        });
+    }
+    Ok(Some(ChannelsPanel { export_url, can_change: a.may(innkeep_core::Duty::Rates, rt.tenant_id), feeds }))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -36,6 +88,7 @@ pub(super) struct CalendarPage {
 pub struct MonthQuery {
     month: String,
     saved: String,
+    channels: String,
 }
 
 /// The first day of a month written `YYYY-MM`.
@@ -61,6 +114,7 @@ pub(super) async fn calendar_page(
     let next = first.checked_add(jiff::Span::new().months(1)).unwrap_or(first);
     let prev = first.checked_sub(jiff::Span::new().months(1)).unwrap_or(first);
     let nights = read_calendar(&s.ports, a, id, first, next).await?;
+    let channels = channels_panel(s, a, &rt).await?;
     let mut weeks: Vec<Vec<Option<DayCell>>> = Vec::new();
     let mut week: Vec<Option<DayCell>> = (1..first.weekday().to_monday_one_offset()).map(|_| None).collect();
     for n in nights {
@@ -98,6 +152,7 @@ pub(super) async fn calendar_page(
         f,
         errors,
         flash,
+        channels,
     })
 }
 
@@ -110,7 +165,16 @@ pub async fn calendar(
 ) -> PageResult {
     let a = host(&v)?;
     let id: RoomTypeId = id.parse().map_err(|_| PageError::NotFound)?;
-    let flash = if q.saved.is_empty() { String::new() } else { "Calendar updated.".to_string() };
+    let flash = match (q.saved.as_str(), q.channels.as_str()) {
+        (_, "shared") => "Your calendar's link is ready: give it to the other channel.",
+        (_, "stopped") => "The calendar is no longer shared; its old link stops working.",
+        (_, "added") => "The calendar was added; it is fetched within seconds.",
+        (_, "fetching") => "The calendar is fetched again within seconds.",
+        (_, "removed") => "The calendar was removed and its nights reopened.",
+        ("", _) => "",
+        _ => "Calendar updated.",
+    }
+    .to_string();
     let page = calendar_page(&s, &v, &a, id, &q.month, Fields::default(), FormErrors::default(), flash).await?;
     Ok(render(&page))
 }
@@ -173,4 +237,67 @@ pub async fn calendar_set(State(s): State<AppState>, v: Visitor, Path(id): Path<
     let month = month.map(|m| m.strftime("%Y-%m").to_string()).unwrap_or_default();
     let page = calendar_page(&s, &v, &a, id, &month, f, e, String::new()).await?;
     Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+}
+
+/// POST /host/room-types/{id}/ical-export: share the calendar (a new link replaces the old
+/// one) or stop sharing it (`action=stop`).
+pub async fn export_set(State(s): State<AppState>, v: Visitor, Path(id): Path<String>, f: Fields) -> PageResult {
+    let a = host(&v)?;
+    let id: RoomTypeId = id.parse().map_err(|_| PageError::NotFound)?;
+    let now = s.ports.clock.now();
+    let flash = match f.get("action").as_str() {
+        "stop" => {
+            innkeep_app::channels::revoke_export(&s.ports, &a, id).await?;
+            "stopped"
+        }
+        _ => {
+            innkeep_app::channels::new_export(&s.ports, &a, id, now).await?;
+            "shared"
+        }
+    };
+    Ok(crate::redirect::to(&format!("/host/room-types/{id}/calendar?channels={flash}#channels")))
+}
+
+/// POST /host/room-types/{id}/ical-feeds: import another channel's feed.
+pub async fn feed_add(State(s): State<AppState>, v: Visitor, Path(id): Path<String>, f: Fields) -> PageResult {
+    let a = host(&v)?;
+    let id: RoomTypeId = id.parse().map_err(|_| PageError::NotFound)?;
+    let Some(settings) = &s.channels else { return Err(PageError::NotFound) };
+    let cmd = innkeep_app::channels::NewFeed { name: f.get("name"), url: f.get("url") };
+    let mut e = FormErrors::default();
+    match innkeep_app::channels::add_feed(&s.ports, &a, id, cmd, &settings.feed_urls, s.ports.clock.now()).await {
+        Ok(_) => return Ok(crate::redirect::to(&format!("/host/room-types/{id}/calendar?channels=added#channels"))),
+        Err(err @ AppError::Invalid { field: "name", .. }) => e.set("feed_name", crate::page::words(&err)),
+        Err(err @ AppError::Invalid { field: "url", .. }) => e.set("feed_url", crate::page::words(&err)),
+        Err(AppError::Conflict(m)) => e.general = m,
+        Err(err) => return Err(err.into()),
+    }
+    let page = calendar_page(&s, &v, &a, id, "", f, e, String::new()).await?;
+    Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+}
+
+/// POST /host/ical-feeds/{id}/{action}: fetch a feed now (`sync`) or stop importing it
+/// (`remove`, its nights reopen).
+pub async fn feed_act(
+    State(s): State<AppState>,
+    v: Visitor,
+    Path((id, action)): Path<(String, String)>,
+    _f: Fields,
+) -> PageResult {
+    let a = host(&v)?;
+    let id: uuid::Uuid = id.parse().map_err(|_| PageError::NotFound)?;
+    let (feed, _) = innkeep_app::channels::feed_of(&s.ports, &a, id).await?;
+    let now = s.ports.clock.now();
+    let flash = match action.as_str() {
+        "sync" => {
+            innkeep_app::channels::sync_now(&s.ports, &a, id, now).await?;
+            "fetching"
+        }
+        "remove" => {
+            innkeep_app::channels::delete_feed(&s.ports, &a, id, now).await?;
+            "removed"
+        }
+        _ => return Err(PageError::NotFound),
+    };
+    Ok(crate::redirect::to(&format!("/host/room-types/{}/calendar?channels={flash}#channels", feed.room_type_id)))
 }

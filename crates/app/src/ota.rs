@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The longest hotel or room type code, and the most room types one hotel maps.
-pub const MAX_CODE_CHARS: usize = 64;
+/// (OpenTravel's schemas allow 16 characters for `HotelCode` and `InvTypeCode`.)
+pub const MAX_CODE_CHARS: usize = 16;
 pub const MAX_ROOM_TYPE_CODES: usize = 200;
 
 /// The codes of one property: its `HotelCode` and each room type's `InvTypeCode`.
@@ -117,88 +118,147 @@ fn room_type_of(codes: &OtaCodes, code: &str) -> Result<RoomTypeId, AppError> {
     codes.room_type(code).ok_or(AppError::NotFound { what: "room type" })
 }
 
-/// What a hotel offers for a stay and party: each mapped room type bookable for it (only
-/// those named, when `only` names some), with its code and full quote.
+/// What a channel manager asks a hotel for.
+#[derive(Debug, Clone)]
+pub struct AvailQuery {
+    pub hotel_code: String,
+    pub check_in: Date,
+    pub check_out: Date,
+    pub party: Party,
+    /// Only these room types (by code), when it names some.
+    pub only: Vec<String>,
+}
+
+/// What a hotel offers for a stay and party: each mapped room type bookable for it, with
+/// its code and full quote, cheapest first.
 pub async fn availability(
     ports: &Ports,
     actor: &Actor,
-    hotel_code: &str,
-    check_in: Date,
-    check_out: Date,
-    party: Party,
-    only: &[String],
+    q: &AvailQuery,
     now: Timestamp,
-) -> Result<(OtaCodes, Vec<(String, Offer)>), AppError> {
-    let (codes, property) = hotel(ports, actor, hotel_code).await?;
-    for code in only {
+) -> Result<Vec<(String, Offer)>, AppError> {
+    let (codes, property) = hotel(ports, actor, &q.hotel_code).await?;
+    for code in &q.only {
         room_type_of(&codes, code)?;
     }
-    let offers = crate::availability::offers(ports, &property, check_in, check_out, party, now).await?;
-    let named = offers
+    let offers = crate::availability::offers(ports, &property, q.check_in, q.check_out, q.party, now).await?;
+    Ok(offers
         .into_iter()
         .filter_map(|o| codes.code_of(o.room_type.id).map(|c| (c.to_string(), o)))
-        .filter(|(c, _)| only.is_empty() || only.contains(c))
-        .collect();
-    Ok((codes, named))
+        .filter(|(c, _)| q.only.is_empty() || q.only.contains(c))
+        .collect())
 }
 
-/// A reservation a channel sold.
+/// The most rooms one channel reservation books.
+pub const MAX_ROOMS: usize = 20;
+
+/// One room of a channel's reservation.
+#[derive(Debug, Clone)]
+pub struct ChannelRoom {
+    pub room_type_code: String,
+    pub check_in: Date,
+    pub check_out: Date,
+    pub party: Party,
+}
+
+/// A reservation a channel sold: one or more rooms for one guest.
 #[derive(Debug, Clone)]
 pub struct ChannelReservation {
     /// The channel's own reference: the same reference is the same reservation.
     pub channel_ref: String,
     pub hotel_code: String,
-    pub room_type_code: String,
-    pub check_in: Date,
-    pub check_out: Date,
-    pub party: Party,
+    pub rooms: Vec<ChannelRoom>,
     pub guest: GuestContact,
 }
 
-fn reference_key(channel_ref: &str) -> Result<String, AppError> {
+/// The longest channel reference (OpenTravel's `UniqueID@ID` holds 32 characters).
+pub const MAX_REFERENCE_CHARS: usize = 32;
+
+/// The Idempotency-Key of the `room`th room (from 0) of a channel's reservation.
+fn reference_key(channel_ref: &str, room: usize) -> Result<String, AppError> {
     let r = channel_ref.trim();
-    if r.is_empty() || r.len() > 200 {
-        return Err(AppError::invalid("UniqueID", "invalid_reference", "a reservation reference of 1 to 200 bytes"));
+    if r.is_empty() || r.chars().count() > MAX_REFERENCE_CHARS {
+        return Err(AppError::invalid(
+            "UniqueID",
+            "invalid_reference",
+            format!("a reservation reference of 1 to {MAX_REFERENCE_CHARS} characters"),
+        ));
     }
-    Ok(format!("ota:{r}"))
+    Ok(if room == 0 { format!("ota:{r}") } else { format!("ota:{r}/{room}") })
 }
 
-/// Book a stay a channel sold, confirmed at once (the channel took the guest's payment, or
-/// the guest pays at the property). Sent again with the same reference, the same booking
-/// is answered; another stay under a used reference is refused. Never oversells: the unit
-/// is taken as any booking's is.
-pub async fn reserve(ports: &Ports, actor: &Actor, r: ChannelReservation, now: Timestamp) -> Result<Booking, AppError> {
+/// Book the rooms a channel sold, each confirmed at once (the channel took the guest's
+/// payment, or the guest pays at the property): all of them or none (a room that cannot be
+/// had cancels those already held). Sent again with the same reference, the same bookings
+/// are answered; other stays under a used reference are refused. Never oversells: each
+/// unit is taken as any booking's is.
+pub async fn reserve(
+    ports: &Ports,
+    actor: &Actor,
+    r: ChannelReservation,
+    now: Timestamp,
+) -> Result<Vec<Booking>, AppError> {
     let (codes, _) = hotel(ports, actor, &r.hotel_code).await?;
-    let room_type_id = room_type_of(&codes, &r.room_type_code)?;
-    let cmd = PlaceBooking {
-        room_type_id,
-        check_in: r.check_in,
-        check_out: r.check_out,
-        party: r.party,
-        guest: r.guest,
-        idempotency_key: Some(reference_key(&r.channel_ref)?),
-    };
-    let placed = place_channel_booking(ports, actor, cmd, now).await?;
-    match placed.booking.status {
-        BookingStatus::Held => confirm_channel_booking(ports, actor, placed.booking.id, now).await,
-        _ => Ok(placed.booking),
+    if r.rooms.is_empty() || r.rooms.len() > MAX_ROOMS {
+        return Err(AppError::invalid("RoomStays", "invalid_rooms", format!("1 to {MAX_ROOMS} rooms")));
     }
+    let mut commands = Vec::with_capacity(r.rooms.len());
+    for (i, room) in r.rooms.iter().enumerate() {
+        commands.push(PlaceBooking {
+            room_type_id: room_type_of(&codes, &room.room_type_code)?,
+            check_in: room.check_in,
+            check_out: room.check_out,
+            party: room.party,
+            guest: r.guest.clone(),
+            idempotency_key: Some(reference_key(&r.channel_ref, i)?),
+        });
+    }
+    let mut booked: Vec<Booking> = Vec::with_capacity(commands.len());
+    let mut held_now: Vec<Booking> = Vec::new();
+    for cmd in commands {
+        let placed = match place_channel_booking(ports, actor, cmd, now).await {
+            Ok(p) => p,
+            Err(e) => {
+                // All or none: what this request held is let go (a replayed room stays).
+                for b in &held_now {
+                    if let Err(undo) =
+                        crate::booking::act(ports, actor, b.id, crate::booking::Action::Cancel, now).await
+                    {
+                        tracing::warn!(booking_id = %b.id, error = %undo, "a channel room could not be let go");
+                    }
+                }
+                return Err(e);
+            }
+        };
+        if !placed.replayed {
+            held_now.push(placed.booking.clone());
+        }
+        let b = match placed.booking.status {
+            BookingStatus::Held => confirm_channel_booking(ports, actor, placed.booking.id, now).await?,
+            _ => placed.booking,
+        };
+        booked.push(b);
+    }
+    Ok(booked)
 }
 
-/// Cancel the booking a channel made under `channel_ref` (under the property's policy, as
-/// any cancellation). Cancelling it again answers it as it is.
-pub async fn cancel(ports: &Ports, actor: &Actor, channel_ref: &str, now: Timestamp) -> Result<Booking, AppError> {
-    let key = reference_key(channel_ref)?;
-    let id = ports
-        .store
-        .booking_by_idempotency_key(actor.user_id, &key)
-        .await?
-        .ok_or(AppError::NotFound { what: "reservation" })?;
-    let b = crate::booking::visible_booking(ports, actor, id).await?;
-    if b.status == BookingStatus::Cancelled {
-        return Ok(b);
+/// Cancel every room a channel booked under `channel_ref` (under the property's policy,
+/// as any cancellation). Cancelled already: answered as they are.
+pub async fn cancel(ports: &Ports, actor: &Actor, channel_ref: &str, now: Timestamp) -> Result<Vec<Booking>, AppError> {
+    let mut out = Vec::new();
+    for room in 0..MAX_ROOMS {
+        let key = reference_key(channel_ref, room)?;
+        let Some(id) = ports.store.booking_by_idempotency_key(actor.user_id, &key).await? else { break };
+        let b = crate::booking::visible_booking(ports, actor, id).await?;
+        out.push(match b.status {
+            BookingStatus::Cancelled => b,
+            _ => crate::booking::act(ports, actor, id, crate::booking::Action::Cancel, now).await?,
+        });
     }
-    crate::booking::act(ports, actor, id, crate::booking::Action::Cancel, now).await
+    if out.is_empty() {
+        return Err(AppError::NotFound { what: "reservation" });
+    }
+    Ok(out)
 }
 
 /// One night range's change a channel manager pushes for a room type.

@@ -14,5 +14,6 @@
 //! could not be read is not an error but a note in [`Feed::skipped`].
 
 pub mod ical;
+pub mod ota;
 
 pub use ical::{Block, ExportEvent, Feed, FeedError, Window, nights, read_feed, runs, write_feed};

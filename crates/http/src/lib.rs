@@ -168,6 +168,7 @@ pub fn app(state: AppState, extra: Router<AppState>) -> Router {
         .route("/metrics", get(telemetry::metrics_text))
         .route("/photos/{id}", get(photos::serve))
         .route("/ical/{file}", get(api::channels::feed_file))
+        .route("/ota", post(api::ota::post).layer(DefaultBodyLimit::max(api::ota::MAX_OTA_BYTES)))
         .merge(extra)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page") })
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))

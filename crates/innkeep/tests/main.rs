@@ -31,6 +31,7 @@ mod notifications;
 mod openapi;
 mod operations;
 mod operator;
+mod ota;
 mod payment_interleavings;
 mod payments;
 mod photos;

@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod notifications;
 pub mod openapi;
 pub mod operator;
+pub mod ota;
 pub mod payments;
 pub mod photos;
 pub mod problems;

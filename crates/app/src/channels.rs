@@ -200,6 +200,13 @@ pub trait ChannelStore {
     /// Replace a property's codes; `false` (nothing changed) if another property of the
     /// tenant has the hotel code.
     async fn put_ota_codes(&self, codes: &crate::ota::OtaCodes) -> Result<bool, StoreError>;
+    /// The nights of a room type with an override (price, closed, min stay, units), in order.
+    async fn calendar_overrides(&self, room_type: RoomTypeId) -> Result<Vec<(Date, NightOverride)>, StoreError>;
+    /// Put a tenant's data in, ids kept, in one transaction with `event`: its properties,
+    /// room types, rates and bookings (those holding nights counted as sold);
+    /// `Duplicate(what)` if an id is here already; `UnitsBelowSold` if a night would be sold
+    /// past its units.
+    async fn import_tenant(&self, data: &crate::tenant_data::TenantData, event: &Event) -> Result<(), StoreError>;
     /// The booking a user's Idempotency-Key made, if it made one.
     async fn booking_by_idempotency_key(
         &self,

@@ -42,6 +42,7 @@ pub mod search;
 pub mod store;
 pub mod suggest;
 pub mod team;
+pub mod tenant_data;
 pub mod trending;
 pub mod two_factor;
 

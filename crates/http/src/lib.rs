@@ -78,6 +78,13 @@ pub fn api_routes() -> Router<AppState> {
         .route("/room-types/{id}/ical-feeds", post(api::channels::create_feed).get(api::channels::list_feeds))
         .route("/ical-feeds/{id}", get(api::channels::get_feed).delete(api::channels::delete_feed))
         .route("/ical-feeds/{id}/sync", post(api::channels::sync_feed))
+        .route(
+            "/tenant-data",
+            get(api::tenant_data::export)
+                .post(api::tenant_data::import)
+                .layer(DefaultBodyLimit::max(api::tenant_data::MAX_DOCUMENT_BYTES)),
+        )
+        .route("/tenant-data/{file}", get(api::tenant_data::export_csv))
         .route("/properties/{id}/ota-codes", put(api::channels::put_ota_codes).get(api::channels::get_ota_codes))
         .route("/availability", get(catalog::availability))
         .route("/search", get(search::search))

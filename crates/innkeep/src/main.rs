@@ -101,6 +101,13 @@ enum Command {
         #[arg(long, global = true)]
         data: Option<PathBuf>,
     },
+    /// A host's data (properties, room types, rates, bookings) out and in, as JSON.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+        #[arg(long, global = true)]
+        data: Option<PathBuf>,
+    },
     /// Commission invoices.
     Invoices {
         #[command(subcommand)]
@@ -409,6 +416,28 @@ enum BackupCommand {
 enum InvoicesCommand {
     /// Issue the commission invoices of every closed month not yet invoiced.
     Issue,
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Write a tenant's properties, room types, rates and bookings as one JSON document.
+    Export {
+        /// The tenant.
+        #[arg(long)]
+        tenant: innkeep_core::TenantId,
+        /// Write here (standard output if not given).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Put a document's data (ids kept) into the tenant of the host owner with this e-mail
+    /// address: all of it, or nothing.
+    Import {
+        /// The document (`innkeep tenant export`'s).
+        file: PathBuf,
+        /// The e-mail address of the owner whose tenant takes it.
+        #[arg(long)]
+        owner: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -779,6 +808,14 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Tenant { command, data } => {
+            set_data(config, data);
+            let store = startup::open_store(config).await?;
+            let ports = startup::ports(config, store.clone(), Arc::new(SystemClock), &startup::open_search()?);
+            let result = tenant(&ports, command).await;
+            store.close().await;
+            result
+        }
         Command::Invoices { command: InvoicesCommand::Issue, data } => {
             set_data(config, data);
             let store = startup::open_store(config).await?;
@@ -821,6 +858,55 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
         }
         Command::Config { command: ConfigCommand::Print } => {
             print!("{}", config.masked_toml());
+            Ok(())
+        }
+    }
+}
+
+/// `innkeep tenant export|import`.
+async fn tenant(ports: &innkeep_app::Ports, command: TenantCommand) -> anyhow::Result<()> {
+    let now = jiff::Timestamp::now();
+    match command {
+        TenantCommand::Export { tenant, out } => {
+            let data =
+                innkeep_app::tenant_data::export(ports, None, tenant, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let text = serde_json::to_string_pretty(&data)?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text)?;
+                    eprintln!(
+                        "tenant {tenant}: {} properties, {} room types, {} rates, {} bookings written to {}",
+                        data.properties.len(),
+                        data.room_types.len(),
+                        data.rates.len(),
+                        data.bookings.len(),
+                        path.display()
+                    );
+                }
+                None => println!("{text}"),
+            }
+            Ok(())
+        }
+        TenantCommand::Import { file, owner } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let data: innkeep_app::tenant_data::TenantData =
+                serde_json::from_str(&text).with_context(|| format!("{} is not a tenant document", file.display()))?;
+            let email = innkeep_core::Email::parse(&owner).map_err(|e| anyhow::anyhow!("--owner: {e}"))?;
+            let (user, _) = ports
+                .store
+                .user_credentials(&email)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no user has the e-mail address {owner}"))?;
+            let done =
+                innkeep_app::tenant_data::import(ports, &user, data, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "imported into tenant {}: {} properties, {} room types, {} rates, {} bookings",
+                user.tenant_id.map(|t| t.to_string()).unwrap_or_default(),
+                done.properties,
+                done.room_types,
+                done.rates,
+                done.bookings
+            );
             Ok(())
         }
     }

@@ -302,8 +302,14 @@ fn api_rows() -> Vec<Row> {
         api(M::PUT, "/api/v1/room-types/{room_type_a}/calendar", [401, 404, 404, 204, 404, 204, 204, 403, 403, 204])
             .json(r#"{"from": "2027-02-20", "to": "2027-02-22", "price": 99900, "closed": true}"#)
             .changes(),
+        api(M::GET, "/api/v1/tenant-data", [401, 403, 403, 200, 200, 403, 403, 403, 403, 403]),
+        api(M::GET, "/api/v1/tenant-data/{bookings_csv}", [401, 403, 403, 200, 200, 403, 403, 403, 403, 403]),
+        api(M::POST, "/api/v1/tenant-data", [401, 403, 403, 201, 201, 403, 403, 403, 403, 403])
+            .note("an empty document")
+            .json(r#"{"format": "innkeep-tenant", "version": 1, "exported_at": "2027-01-04T10:00:00Z", "tenant_id": "{tenant_a}", "properties": [], "room_types": [], "rates": [], "bookings": []}"#)
+            .changes(),
         api(M::PUT, "/api/v1/properties/{property_a}/ota-codes", [401, 404, 404, 200, 404, 200, 200, 403, 403, 403])
-            .json(r#"{"hotel_code": "H-{property_a}", "room_types": {"DBL": "{room_type_a}"}}"#)
+            .json(r#"{"hotel_code": "{hotel_a}", "room_types": {"DBL": "{room_type_a}"}}"#)
             .changes(),
         api(M::GET, "/api/v1/properties/{property_a}/ota-codes", [401, 404, 404, 200, 404, 200, 200, 200, 200, 200]),
         api(M::POST, "/api/v1/room-types/{room_type_a}/ical-export", [401, 404, 404, 201, 404, 201, 201, 403, 403, 201])
@@ -843,11 +849,14 @@ async fn objects_of_a(app: &TestApp, cast: &Cast, n: usize) -> Vec<(&'static str
     let r = app.post(&format!("/api/v1/room-types/{room_type}/ical-feeds"), Some(host), feed).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let feed = r.body["id"].as_str().expect("feed id").to_string();
-    let codes = json!({"hotel_code": format!("HOTEL-A-{n}"), "room_types": {"DBL": room_type}});
+    let hotel = format!("HOTEL-A-{n}");
+    let codes = json!({"hotel_code": hotel, "room_types": {"DBL": room_type}});
     let r = app.call(Method::PUT, &format!("/api/v1/properties/{property}/ota-codes"), Some(host), Some(codes)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     vec![
         ("feed_a", feed),
+        ("hotel_a", hotel),
+        ("bookings_csv", "bookings.csv".to_string()),
         ("webhook_a", webhook),
         ("property_a", property),
         ("tenant_a", tenant),

@@ -40,4 +40,5 @@ mod replica;
 mod reviews;
 mod search;
 mod storage_faults;
+mod tenant_data;
 mod two_factor;

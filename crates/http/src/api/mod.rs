@@ -23,4 +23,5 @@ pub mod schemas;
 pub mod search;
 pub mod suggestions;
 pub mod team;
+pub mod tenant_data;
 pub mod two_factor;

@@ -6,6 +6,7 @@ use innkeep_app::channels::{
     Applied, ChannelStore, ExportNight, FeedNight, IcalExport, IcalFeed, SyncEvents, SyncResult, SyncStatus,
 };
 use innkeep_app::ota::OtaCodes;
+use innkeep_app::tenant_data::TenantData;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -505,6 +506,127 @@ impl ChannelStore for SqlStore {
                 Ok(true)
             })
             .await
+        })
+        .await
+    }
+
+    async fn calendar_overrides(&self, room_type: RoomTypeId) -> Result<Vec<(Date, NightOverride)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT night, units, price_minor, closed, min_stay FROM inventory WHERE room_type_id = $1 \
+             AND (units IS NOT NULL OR price_minor IS NOT NULL OR closed IS NOT NULL OR min_stay IS NOT NULL) ORDER BY night",
+        )
+        .bind(room_type.to_string())
+        .fetch_all(&self.reader())
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|row| {
+                let opt = |c: &str| row.try_get::<Option<i64>, _>(c).map_err(db_err);
+                let change = NightOverride {
+                    units: opt("units")?.map(|v| u32::try_from(v).unwrap_or(0)),
+                    price_minor: opt("price_minor")?,
+                    closed: opt("closed")?.map(|v| v != 0),
+                    min_stay: opt("min_stay")?.map(|v| u16::try_from(v).unwrap_or(u16::MAX)),
+                };
+                Ok((parse_date(&row.try_get::<String, _>("night").map_err(db_err)?)?, change))
+            })
+            .collect()
+    }
+
+    async fn import_tenant(&self, data: &TenantData, event: &Event) -> Result<(), StoreError> {
+        self.write(async {
+            let mut tx = self.begin().await?;
+            let taken = |what: &'static str| move |e: sqlx::Error| if is_unique_violation(&e) { StoreError::Duplicate(what) } else { db_err(e) };
+            let ids = [
+                ("properties", "a property of the document", data.properties.iter().map(|p| p.id.to_string()).collect::<Vec<_>>()),
+                ("room_types", "a room type of the document", data.room_types.iter().map(|r| r.id.to_string()).collect()),
+                ("bookings", "a booking of the document", data.bookings.iter().map(|b| b.id.to_string()).collect()),
+            ];
+            for (table, what, ids) in ids {
+                for id in ids {
+                    let sql = format!("SELECT COUNT(*) FROM {table} WHERE id = $1");
+                    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(&id).fetch_one(&mut *tx).await.map_err(db_err)?;
+                    if n > 0 {
+                        return Err(StoreError::Duplicate(what));
+                    }
+                }
+            }
+            for p in &data.properties {
+                insert_property_row(&mut tx, p).await?;
+            }
+            for rt in &data.room_types {
+                insert_room_type_row(&mut tx, rt).await?;
+            }
+            for r in &data.rates {
+                let c = &r.change;
+                sqlx::query(
+                    "INSERT INTO inventory (room_type_id, night, sold, units, price_minor, closed, min_stay) VALUES ($1, $2, 0, $3, $4, $5, $6)",
+                )
+                .bind(r.room_type_id.to_string())
+                .bind(date(r.night))
+                .bind(c.units.map(i64::from))
+                .bind(c.price_minor)
+                .bind(c.closed.map(i64::from))
+                .bind(c.min_stay.map(i64::from))
+                .execute(&mut *tx)
+                .await
+                .map_err(taken("a night of the document's rates"))?;
+            }
+            for b in &data.bookings {
+                sqlx::query(
+                    "INSERT INTO bookings (id, status, tenant_id, property_id, room_type_id, user_id, check_in, check_out, \
+                     hold_expires_at, total_minor, currency, doc, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                )
+                .bind(b.id.to_string())
+                .bind(b.status.as_str())
+                .bind(b.tenant_id.to_string())
+                .bind(b.property_id.to_string())
+                .bind(b.room_type_id.to_string())
+                .bind(b.user_id.to_string())
+                .bind(date(b.check_in))
+                .bind(date(b.check_out))
+                .bind(b.hold_expires_at.map(ms))
+                .bind(b.total.minor)
+                .bind(b.total.currency.code())
+                .bind(to_json(b)?)
+                .bind(ms(b.created_at))
+                .bind(ms(b.updated_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(taken("a booking of the document"))?;
+                if !innkeep_app::tenant_data::holds_nights(b.status) {
+                    continue;
+                }
+                let rt = b.room_type_id.to_string();
+                let mut night = b.check_in;
+                while night < b.check_out {
+                    sqlx::query(
+                        "INSERT INTO inventory (room_type_id, night, sold) VALUES ($1, $2, 1) \
+                         ON CONFLICT (room_type_id, night) DO UPDATE SET sold = inventory.sold + 1",
+                    )
+                    .bind(&rt)
+                    .bind(date(night))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    night = night.tomorrow().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                }
+            }
+            // Never more sold than there are units, whatever the document says.
+            let over = sqlx::query(
+                "SELECT i.night, i.sold FROM inventory i JOIN room_types r ON r.id = i.room_type_id \
+                 WHERE r.tenant_id = $1 AND i.sold > COALESCE(i.units, r.units) ORDER BY i.night LIMIT 1",
+            )
+            .bind(event.tenant_id.map(|t| t.to_string()))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if let Some(row) = over {
+                return Err(super::inventory::units_below_sold(&row)?);
+            }
+            append_event(&mut tx, event).await?;
+            self.commit(tx).await
         })
         .await
     }

@@ -1,0 +1,229 @@
+//! A host's data out and in (the owners of a tenant): the whole as one JSON document, each
+//! kind as CSV for a spreadsheet, and a document imported into the caller's tenant (see
+//! `innkeep_app::tenant_data`).
+
+use crate::AppState;
+use crate::api::problems::{
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, ServiceUnavailable, Unauthorized, UnsupportedMediaType,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Auth, Body};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use innkeep_app::AppError;
+use innkeep_app::tenant_data::{self, Imported, TenantData};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The largest document taken.
+pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
+
+fn tenant_of(a: &innkeep_app::Actor) -> Result<innkeep_core::TenantId, ApiError> {
+    a.tenant_id.ok_or_else(|| AppError::Forbidden("the tenant's owners").into())
+}
+
+/// What an import brought in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportedView {
+    pub properties: usize,
+    pub room_types: usize,
+    pub rates: usize,
+    pub bookings: usize,
+}
+
+impl From<Imported> for ImportedView {
+    fn from(i: Imported) -> Self {
+        ImportedView { properties: i.properties, room_types: i.room_types, rates: i.rates, bookings: i.bookings }
+    }
+}
+
+/// The caller's tenant's properties, room types, rates (the calendar's overrides, night by
+/// night) and bookings as one JSON document (`format` `innkeep-tenant`, `version` 1), to keep
+/// or to import elsewhere.
+#[utoipa::path(get, path = "/api/v1/tenant-data", operation_id = "export_tenant_data", tag = "channels", security(("bearer" = [])),
+    responses((status = 200, description = "the document, as an attachment", content_type = "application/json", body = serde_json::Value),
+        (status = 401, response = inline(Unauthorized)), (status = 403, response = inline(Forbidden)),
+        (status = 404, response = inline(NotFound)), (status = 503, response = inline(ServiceUnavailable))))]
+pub async fn export(State(s): State<AppState>, Auth(a): Auth) -> ApiResult<Response> {
+    let tenant = tenant_of(&a)?;
+    let data = tenant_data::export(&s.ports, Some(&a), tenant, s.ports.clock.now()).await?;
+    let mut r = Json(data).into_response();
+    attachment(&mut r, &format!("innkeep-tenant-{tenant}.json"));
+    Ok(r)
+}
+
+fn attachment(r: &mut Response, name: &str) {
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+}
+
+/// One kind of the caller's tenant's data as CSV (UTF-8, a header row):
+/// `properties.csv`, `room-types.csv`, `rates.csv` or `bookings.csv`.
+#[utoipa::path(get, path = "/api/v1/tenant-data/{file}", operation_id = "export_tenant_csv", tag = "channels", security(("bearer" = [])),
+    params(("file" = String, Path, description = "properties.csv, room-types.csv, rates.csv or bookings.csv")),
+    responses((status = 200, description = "the CSV, as an attachment", content_type = "text/csv", body = String),
+        (status = 401, response = inline(Unauthorized)), (status = 403, response = inline(Forbidden)),
+        (status = 404, response = inline(NotFound)), (status = 503, response = inline(ServiceUnavailable))))]
+pub async fn export_csv(State(s): State<AppState>, Auth(a): Auth, Path(file): Path<String>) -> ApiResult<Response> {
+    let tenant = tenant_of(&a)?;
+    if !["properties.csv", "room-types.csv", "rates.csv", "bookings.csv"].contains(&file.as_str()) {
+        return Err(ApiError::not_found("file"));
+    }
+    let data = tenant_data::export(&s.ports, Some(&a), tenant, s.ports.clock.now()).await?;
+    let text = csv_of(&data, &file)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let mut r = text.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    attachment(&mut r, &file);
+    Ok(r)
+}
+
+/// One kind of a document as CSV.
+pub fn csv_of(data: &TenantData, file: &str) -> Result<String, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    match file {
+        "properties.csv" => {
+            w.write_record([
+                "id",
+                "name",
+                "property_type",
+                "city",
+                "country",
+                "latitude",
+                "longitude",
+                "time_zone",
+                "currency",
+                "cancellation_policy",
+                "payment_timing",
+            ])?;
+            for p in &data.properties {
+                let d = &p.draft;
+                w.write_record([
+                    p.id.to_string(),
+                    d.name.clone(),
+                    json_str(&d.property_type),
+                    d.address.city.clone(),
+                    d.address.country.as_str().to_string(),
+                    d.latitude.to_string(),
+                    d.longitude.to_string(),
+                    d.time_zone.as_str().to_string(),
+                    d.currency.code().to_string(),
+                    json_str(&d.cancellation_policy),
+                    json_str(&d.payment_timing),
+                ])?;
+            }
+        }
+        "room-types.csv" => {
+            w.write_record([
+                "id",
+                "property_id",
+                "name",
+                "units",
+                "base_rate_minor",
+                "max_adults",
+                "max_children",
+                "min_stay",
+                "max_stay",
+            ])?;
+            for rt in &data.room_types {
+                let d = &rt.draft;
+                w.write_record([
+                    rt.id.to_string(),
+                    rt.property_id.to_string(),
+                    d.name.clone(),
+                    d.units.to_string(),
+                    d.base_rate_minor.to_string(),
+                    d.occupancy.max_adults.to_string(),
+                    d.occupancy.max_children.to_string(),
+                    d.min_stay.to_string(),
+                    d.max_stay.to_string(),
+                ])?;
+            }
+        }
+        "rates.csv" => {
+            w.write_record(["room_type_id", "night", "price_minor", "closed", "min_stay", "units"])?;
+            for r in &data.rates {
+                let c = &r.change;
+                w.write_record([
+                    r.room_type_id.to_string(),
+                    r.night.to_string(),
+                    opt(c.price_minor.map(|v| v.to_string())),
+                    opt(c.closed.map(|v| v.to_string())),
+                    opt(c.min_stay.map(|v| v.to_string())),
+                    opt(c.units.map(|v| v.to_string())),
+                ])?;
+            }
+        }
+        _ => {
+            w.write_record([
+                "id",
+                "status",
+                "property_id",
+                "room_type_id",
+                "check_in",
+                "check_out",
+                "adults",
+                "children",
+                "guest_name",
+                "guest_email",
+                "guest_phone",
+                "total_minor",
+                "currency",
+                "created_at",
+            ])?;
+            for b in &data.bookings {
+                w.write_record([
+                    b.id.to_string(),
+                    b.status.as_str().to_string(),
+                    b.property_id.to_string(),
+                    b.room_type_id.to_string(),
+                    b.check_in.to_string(),
+                    b.check_out.to_string(),
+                    b.adults.to_string(),
+                    b.children.to_string(),
+                    b.guest.name.clone(),
+                    b.guest.email.clone(),
+                    opt(b.guest.phone.clone()),
+                    b.total.minor.to_string(),
+                    b.total.currency.code().to_string(),
+                    b.created_at.to_string(),
+                ])?;
+            }
+        }
+    }
+    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// A value's JSON name (`"guesthouse"` -> `guesthouse`).
+fn json_str(v: &impl Serialize) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+/// Put a document (`GET /api/v1/tenant-data`'s, from here or another Innkeep) into the
+/// caller's tenant, ids kept: all of it or nothing.
+#[utoipa::path(post, path = "/api/v1/tenant-data", operation_id = "import_tenant_data", tag = "channels", security(("bearer" = [])),
+    request_body(content = serde_json::Value, description = "a document of format innkeep-tenant, version 1"),
+    responses((status = 201, description = "what was imported", body = ImportedView),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 403, response = inline(Forbidden)), (status = 409, response = inline(Conflict)),
+        (status = 413, response = inline(PayloadTooLarge)), (status = 415, response = inline(UnsupportedMediaType)),
+        (status = 503, response = inline(ServiceUnavailable))))]
+pub async fn import(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Body(data): Body<TenantData>,
+) -> ApiResult<(StatusCode, Json<ImportedView>)> {
+    let tenant = tenant_of(&a)?;
+    a.person()?;
+    if !a.may(innkeep_core::Duty::Team, tenant) {
+        return Err(AppError::Forbidden("the tenant's owners").into());
+    }
+    let owner = s.ports.store.user(a.user_id).await.map_err(AppError::from)?.ok_or(AppError::Unauthenticated)?;
+    let done = tenant_data::import(&s.ports, &owner, data, s.ports.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(done.into())))
+}

@@ -1,0 +1,179 @@
+//! A host's data out and in (issue 22): a tenant's properties, room types, rates and
+//! bookings exported as JSON from one node and imported into another Innkeep come back the
+//! same when exported there (but for the tenant, the time and the bookings' user), with the
+//! same nights sold and priced; importing twice changes nothing; the command line writes the
+//! same document; each kind reads as CSV.
+
+use crate::common;
+
+use common::{TestApp, spawn_app};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn set(app: &TestApp, host: &str, room_type: &str, body: Value) {
+    let r = app.call(Method::PUT, &format!("/api/v1/room-types/{room_type}/calendar"), Some(host), Some(body)).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+}
+
+/// A tenant with two properties, three room types, rates and bookings in every state that
+/// matters: (host token, room types).
+async fn a_tenant(app: &TestApp) -> (String, Vec<String>) {
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let first = app.property(&host, "flexible").await;
+    let second = app.property_paying(&host, "prepay").await["id"].as_str().unwrap().to_string();
+    let rooms = vec![
+        app.room_type(&host, &first, 2).await,
+        app.room_type(&host, &first, 1).await,
+        app.room_type(&host, &second, 3).await,
+    ];
+    set(app, &host, &rooms[0], json!({"from": "2027-03-01", "to": "2027-03-05", "price": 13500, "min_stay": 2})).await;
+    set(app, &host, &rooms[1], json!({"from": "2027-03-10", "to": "2027-03-12", "closed": true})).await;
+    set(app, &host, &rooms[2], json!({"from": "2027-04-01", "to": "2027-04-03", "units": 1})).await;
+    for (room, from, to, then) in [
+        (&rooms[0], "2027-03-01", "2027-03-03", Some("confirm")),
+        (&rooms[0], "2027-03-02", "2027-03-04", Some("cancel")),
+        (&rooms[1], "2027-03-05", "2027-03-07", None),
+        (&rooms[2], "2027-04-01", "2027-04-02", None),
+    ] {
+        let r = app.book(&guest, room, from, to, None).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        if let Some(action) = then {
+            let id = r.body["id"].as_str().unwrap();
+            let c = app.post(&format!("/api/v1/bookings/{id}/{action}"), Some(&guest), json!({})).await;
+            assert_eq!(c.status, 200, "{}", c.body);
+        }
+    }
+    (host, rooms)
+}
+
+/// The document with what an import changes (tenant, time, the bookings' user) blanked.
+fn comparable(mut doc: Value) -> Value {
+    doc["tenant_id"] = Value::Null;
+    doc["exported_at"] = Value::Null;
+    for kind in ["properties", "room_types", "bookings"] {
+        for item in doc[kind].as_array_mut().unwrap() {
+            item["tenant_id"] = Value::Null;
+            if kind == "bookings" {
+                item["user_id"] = Value::Null;
+            }
+        }
+    }
+    doc
+}
+
+async fn nights(app: &TestApp, host: &str, room: &str, from: &str, to: &str) -> Value {
+    let r = app.get(&format!("/api/v1/room-types/{room}/calendar?from={from}&to={to}"), Some(host)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["nights"].clone()
+}
+
+#[tokio::test]
+async fn a_tenants_data_moves_to_another_innkeep_and_back_the_same() {
+    let a = spawn_app().await;
+    let (host_a, rooms) = a_tenant(&a).await;
+    let out = a.get("/api/v1/tenant-data", Some(&host_a)).await;
+    assert_eq!(out.status, 200, "{}", out.body);
+    let doc = out.body;
+    assert_eq!((doc["properties"].as_array().unwrap().len(), doc["room_types"].as_array().unwrap().len()), (2, 3));
+    assert_eq!((doc["rates"].as_array().unwrap().len(), doc["bookings"].as_array().unwrap().len()), (8, 4));
+
+    let b = spawn_app().await;
+    let host_b = b.user("host").await;
+    let r = b.post("/api/v1/tenant-data", Some(&host_b), doc.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body, json!({"properties": 2, "room_types": 3, "rates": 8, "bookings": 4}));
+    let back = b.get("/api/v1/tenant-data", Some(&host_b)).await.body;
+    assert_eq!(comparable(back.clone()), comparable(doc.clone()), "the same data, exported again");
+
+    // The same nights sold, closed and priced on both.
+    for (room, from, to) in [
+        (&rooms[0], "2027-03-01", "2027-03-06"),
+        (&rooms[1], "2027-03-04", "2027-03-12"),
+        (&rooms[2], "2027-03-31", "2027-04-03"),
+    ] {
+        assert_eq!(nights(&a, &host_a, room, from, to).await, nights(&b, &host_b, room, from, to).await, "{room}");
+    }
+    // A second import finds its ids here: nothing changes.
+    let again = b.post("/api/v1/tenant-data", Some(&host_b), doc.clone()).await;
+    again.assert_problem(409, "conflict");
+    assert_eq!(b.get("/api/v1/tenant-data", Some(&host_b)).await.body["bookings"].as_array().unwrap().len(), 4);
+    // A document that sells a night past its units is refused whole.
+    let mut crowded = doc.clone();
+    let held =
+        crowded["bookings"].as_array().unwrap().iter().find(|b| b["room_type_id"] == json!(rooms[1])).unwrap().clone();
+    let mut copy = held;
+    copy["id"] = json!("01a2e024-3900-7000-8000-000000000001");
+    crowded["bookings"].as_array_mut().unwrap().push(copy);
+    let c = spawn_app().await;
+    let host_c = c.user("host").await;
+    c.post("/api/v1/tenant-data", Some(&host_c), crowded).await.assert_problem(409, "conflict");
+    assert_eq!(c.get("/api/v1/tenant-data", Some(&host_c)).await.body["properties"], json!([]), "nothing of it");
+    c.stop().await;
+
+    // Each kind as CSV.
+    let csv = a.client.get(a.url("/api/v1/tenant-data/bookings.csv")).bearer_auth(&host_b).send().await.unwrap();
+    assert_eq!(csv.status(), 401, "a session of another Innkeep is none here");
+    let csv = b.client.get(b.url("/api/v1/tenant-data/bookings.csv")).bearer_auth(&host_b).send().await.unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = csv.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 4, "{text}");
+    assert!(rows.iter().all(|r| &r[8] == "Ana Silva"), "{text}");
+    let rates = b.client.get(b.url("/api/v1/tenant-data/rates.csv")).bearer_auth(&host_b).send().await.unwrap();
+    assert_eq!(rates.text().await.unwrap().lines().count(), 9, "a header and eight nights");
+    assert_eq!(b.get("/api/v1/tenant-data/secrets.csv", Some(&host_b)).await.status, 404);
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn the_command_line_writes_the_same_document_and_imports_it() {
+    let a = spawn_app().await;
+    let (host, _) = a_tenant(&a).await;
+    let doc = a.get("/api/v1/tenant-data", Some(&host)).await.body;
+    let tenant = doc["tenant_id"].as_str().unwrap().to_string();
+    let file = a.dir.path().join("tenant.json");
+    let data = a.dir.path().to_str().unwrap().to_string();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_innkeep"))
+        .args(["tenant", "export", "--tenant", &tenant, "--out", file.to_str().unwrap(), "--data", &data])
+        .env("INNKEEP_LOG__LEVEL", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let written: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(comparable(written), comparable(doc));
+
+    // Into a fresh data directory, for an owner made there.
+    let fresh = tempfile::tempdir().unwrap();
+    let fresh_data = fresh.path().to_str().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_innkeep"))
+            .args(args)
+            .args(["--data", fresh_data])
+            .env("INNKEEP_LOG__LEVEL", "warn")
+            .output()
+            .unwrap()
+    };
+    let made = run(&[
+        "admin",
+        "create-user",
+        "--email",
+        "owner@example.com",
+        "--password",
+        "correct horse battery",
+        "--name",
+        "Owner",
+        "--role",
+        "host",
+    ]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let imported = run(&["tenant", "import", file.to_str().unwrap(), "--owner", "owner@example.com"]);
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    let said = String::from_utf8_lossy(&imported.stdout);
+    assert!(said.contains("2 properties, 3 room types, 8 rates, 4 bookings"), "{said}");
+    let twice = run(&["tenant", "import", file.to_str().unwrap(), "--owner", "owner@example.com"]);
+    assert!(!twice.status.success(), "a second import is refused");
+    a.stop().await;
+}

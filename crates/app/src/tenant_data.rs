@@ -211,3 +211,44 @@ pub async fn import(ports: &Ports, owner: &User, mut data: TenantData, now: Time
 pub fn holds_nights(status: BookingStatus) -> bool {
     matches!(status, BookingStatus::Held | BookingStatus::Confirmed | BookingStatus::CheckedIn)
 }
+
+/// A night of a room type and what a rates file sets there.
+pub type RateSetting = (RoomTypeId, Date, NightOverride);
+
+/// Set what a rates file (`rates.csv` read back) says, on the actor's tenant's room types:
+/// every row checked before any is applied (the room types, the values, no night twice);
+/// consecutive nights of a room type that set the same are one calendar change, applied in
+/// order (a change the calendar refuses, such as units below what is sold, stops there, the
+/// changes before it made). The number of rows taken.
+pub async fn import_rates(
+    ports: &Ports,
+    actor: &Actor,
+    rows: &[RateSetting],
+    now: Timestamp,
+) -> Result<usize, AppError> {
+    let mut checked = HashSet::new();
+    for (rt, _, change) in rows {
+        change.validate()?;
+        if checked.insert(*rt) {
+            crate::catalog::managed_room_type(ports, actor, *rt, Duty::Rates).await?;
+        }
+    }
+    let mut sorted = rows.to_vec();
+    sorted.sort_by_key(|(rt, night, _)| (*rt, *night));
+    let mut ranges: Vec<(RoomTypeId, Date, Date, NightOverride)> = Vec::new();
+    for (rt, night, change) in sorted {
+        let next = night.tomorrow().map_err(|_| AppError::invalid("night", "invalid_date", "a night too far"))?;
+        let long = |from: Date, to: Date| (to - from).get_days() >= crate::catalog::MAX_CALENDAR_NIGHTS as i32;
+        match ranges.last_mut() {
+            Some(last) if last.0 == rt && last.2 == night && last.3 == change && !long(last.1, last.2) => last.2 = next,
+            Some(last) if last.0 == rt && last.1 <= night && night < last.2 => {
+                return Err(AppError::invalid("night", "duplicate_night", format!("{night} of {rt} appears twice")));
+            }
+            _ => ranges.push((rt, night, next, change)),
+        }
+    }
+    for (rt, from, to, change) in ranges {
+        crate::catalog::set_calendar(ports, actor, rt, from, to, change, now).await?;
+    }
+    Ok(rows.len())
+}

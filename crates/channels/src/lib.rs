@@ -15,5 +15,6 @@
 
 pub mod ical;
 pub mod ota;
+pub mod rates_csv;
 
 pub use ical::{Block, ExportEvent, Feed, FeedError, Window, nights, read_feed, runs, write_feed};

@@ -55,6 +55,7 @@ const ACTIONS: &[(Method, &str, &str)] = &[
     (Method::PUT, "/api/v1/properties/{id}/ota-codes", "channel_codes_changed"),
     (Method::POST, "/ota", "channel_message"),
     (Method::POST, "/api/v1/tenant-data", "tenant_data_imported"),
+    (Method::POST, "/api/v1/tenant-data/{file}", "rates_imported"),
     (Method::POST, "/api/v1/bookings", "booking_placed"),
     (Method::POST, "/api/v1/bookings/{id}/confirm", "booking_confirmed"),
     (Method::POST, "/api/v1/bookings/{id}/cancel", "booking_cancelled"),

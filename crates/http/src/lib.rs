@@ -84,7 +84,12 @@ pub fn api_routes() -> Router<AppState> {
                 .post(api::tenant_data::import)
                 .layer(DefaultBodyLimit::max(api::tenant_data::MAX_DOCUMENT_BYTES)),
         )
-        .route("/tenant-data/{file}", get(api::tenant_data::export_csv))
+        .route(
+            "/tenant-data/{file}",
+            get(api::tenant_data::export_csv)
+                .post(api::tenant_data::import_csv)
+                .layer(DefaultBodyLimit::max(api::tenant_data::MAX_DOCUMENT_BYTES)),
+        )
         .route("/properties/{id}/ota-codes", put(api::channels::put_ota_codes).get(api::channels::get_ota_codes))
         .route("/availability", get(catalog::availability))
         .route("/search", get(search::search))

@@ -304,6 +304,9 @@ fn api_rows() -> Vec<Row> {
             .changes(),
         api(M::GET, "/api/v1/tenant-data", [401, 403, 403, 200, 200, 403, 403, 403, 403, 403]),
         api(M::GET, "/api/v1/tenant-data/{bookings_csv}", [401, 403, 403, 200, 200, 403, 403, 403, 403, 403]),
+        api(M::POST, "/api/v1/tenant-data/{rates_csv}", [401, 404, 404, 200, 404, 200, 200, 403, 403, 200])
+            .csv("room_type_id,night,price_minor\n{room_type_a},2027-02-24,12300\n")
+            .changes(),
         api(M::POST, "/api/v1/tenant-data", [401, 403, 403, 201, 201, 403, 403, 403, 403, 403])
             .note("an empty document")
             .json(r#"{"format": "innkeep-tenant", "version": 1, "exported_at": "2027-01-04T10:00:00Z", "tenant_id": "{tenant_a}", "properties": [], "room_types": [], "rates": [], "bookings": []}"#)
@@ -857,6 +860,7 @@ async fn objects_of_a(app: &TestApp, cast: &Cast, n: usize) -> Vec<(&'static str
         ("feed_a", feed),
         ("hotel_a", hotel),
         ("bookings_csv", "bookings.csv".to_string()),
+        ("rates_csv", "rates.csv".to_string()),
         ("webhook_a", webhook),
         ("property_a", property),
         ("tenant_a", tenant),

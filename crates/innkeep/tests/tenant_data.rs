@@ -177,3 +177,61 @@ async fn the_command_line_writes_the_same_document_and_imports_it() {
     assert!(!twice.status.success(), "a second import is refused");
     a.stop().await;
 }
+
+/// POST a CSV body to the rates upload.
+async fn upload(app: &TestApp, token: &str, text: String) -> common::Reply {
+    let r = app
+        .client
+        .post(app.url("/api/v1/tenant-data/rates.csv"))
+        .bearer_auth(token)
+        .header("Content-Type", "text/csv; charset=utf-8")
+        .body(text)
+        .send()
+        .await
+        .unwrap();
+    common::Reply::from(r).await
+}
+
+#[tokio::test]
+async fn rates_written_as_csv_and_edited_in_a_spreadsheet_are_read_back() {
+    let app = spawn_app().await;
+    let (host, rooms) = a_tenant(&app).await;
+    let before = nights(&app, &host, &rooms[0], "2027-03-01", "2027-03-06").await;
+    let text = app.client.get(app.url("/api/v1/tenant-data/rates.csv")).bearer_auth(&host).send().await.unwrap();
+    let text = text.text().await.unwrap();
+    // Uploaded as written, nothing changes.
+    let r = upload(&app, &host, text.clone()).await;
+    assert_eq!((r.status.as_u16(), &r.body["rows"]), (200, &json!(8)), "{}", r.body);
+    assert_eq!(nights(&app, &host, &rooms[0], "2027-03-01", "2027-03-06").await, before);
+    // A price edited in a spreadsheet (columns in another order, a night added) is set.
+    let edited = format!("night,room_type_id,price_minor\n2027-03-01,{0},9900\n2027-03-20,{0},15500\n", rooms[0]);
+    let r = upload(&app, &host, edited).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let after = nights(&app, &host, &rooms[0], "2027-03-01", "2027-03-02").await;
+    assert_eq!((after[0]["price"].as_i64(), after[0]["min_stay"].as_u64()), (Some(9900), Some(2)), "the min stay kept");
+    assert_eq!(nights(&app, &host, &rooms[0], "2027-03-20", "2027-03-21").await[0]["price"], 15500);
+    // Every problem named by its line, and nothing set.
+    let bad = format!(
+        "room_type_id,night,price_minor\n{0},2027-03-02,100\n{0},2027-02-30,100\n{0},2027-03-03,ten\n",
+        rooms[0]
+    );
+    let r = upload(&app, &host, bad).await;
+    r.assert_problem(400, "invalid_csv");
+    let detail = r.body["detail"].as_str().unwrap();
+    assert!(detail.contains("line 3") && detail.contains("line 4") && !detail.contains("line 2"), "{detail}");
+    assert_eq!(nights(&app, &host, &rooms[0], "2027-03-02", "2027-03-03").await[0]["price"], 13500, "nothing set");
+    // Another tenant's room type: not found, and nothing set.
+    let (other, _) = a_tenant(&app).await;
+    let r = upload(&app, &other, format!("room_type_id,night,price_minor\n{},2027-03-02,100\n", rooms[0])).await;
+    r.assert_problem(404, "not_found");
+    let r = app
+        .client
+        .post(app.url("/api/v1/tenant-data/rates.csv"))
+        .bearer_auth(&host)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    app.stop().await;
+}

@@ -45,6 +45,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         super::channels::delete_feed, super::channels::sync_feed,
         super::channels::put_ota_codes, super::channels::get_ota_codes,
         super::tenant_data::export, super::tenant_data::export_csv, super::tenant_data::import,
+        super::tenant_data::import_csv,
     ),
     // `Problem` is listed because the error responses (`problems`) refer to it by name.
     components(schemas(Problem)),

@@ -227,3 +227,71 @@ pub async fn import(
     let done = tenant_data::import(&s.ports, &owner, data, s.ports.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(done.into())))
 }
+
+/// What a rates file set.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatesImportedView {
+    /// Rows taken.
+    pub rows: usize,
+}
+
+/// Upload `rates.csv` (as `GET /api/v1/tenant-data/rates.csv` writes it, edited): each row
+/// sets a night of one of the caller's tenant's room types. Every row is checked first; a
+/// problem is a 400 naming each line.
+#[utoipa::path(post, path = "/api/v1/tenant-data/{file}", operation_id = "import_tenant_csv", tag = "channels", security(("bearer" = [])),
+    params(("file" = String, Path, description = "rates.csv")),
+    request_body(content = String, content_type = "text/csv", description = "room_type_id, night, price_minor, closed, min_stay, units"),
+    responses((status = 200, description = "the rows taken", body = RatesImportedView),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 403, response = inline(Forbidden)), (status = 404, response = inline(NotFound)),
+        (status = 409, response = inline(Conflict)), (status = 413, response = inline(PayloadTooLarge)),
+        (status = 415, response = inline(UnsupportedMediaType)), (status = 503, response = inline(ServiceUnavailable))))]
+pub async fn import_csv(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Path(file): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<RatesImportedView>> {
+    if file != "rates.csv" {
+        return Err(ApiError::not_found("file"));
+    }
+    let csv = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("text/csv")));
+    if !csv {
+        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send text/csv"));
+    }
+    let rows = rate_settings(&body)?;
+    let n = tenant_data::import_rates(&s.ports, &a, &rows, s.ports.clock.now()).await?;
+    Ok(Json(RatesImportedView { rows: n }))
+}
+
+/// The rows of a rates file, each resolved to a room type, or a 400 naming every problem.
+pub fn rate_settings(body: &[u8]) -> Result<Vec<tenant_data::RateSetting>, ApiError> {
+    let lines = innkeep_channels::rates_csv::read_rates(body).map_err(|problems| {
+        let said: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        ApiError::invalid("file", "invalid_csv", said.join("; "))
+    })?;
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let rt = l.room_type_id.parse().map_err(|_| {
+                ApiError::invalid(
+                    "file",
+                    "invalid_csv",
+                    format!("line {}: {:?} is not a room type id", i + 2, l.room_type_id),
+                )
+            })?;
+            let change = innkeep_core::NightOverride {
+                price_minor: l.price_minor,
+                closed: l.closed,
+                min_stay: l.min_stay,
+                units: l.units,
+            };
+            Ok((rt, l.night, change))
+        })
+        .collect()
+}

@@ -10,8 +10,8 @@ fuzz_target!(|data: &[u8]| {
     match read_rates(data) {
         Ok(rows) => {
             for r in &rows {
-                assert!(r.price_minor.is_some() || r.closed.is_some() || r.min_stay.is_some() || r.units.is_some());
-                assert!(!r.room_type_id.is_empty());
+                let c = r.change;
+                assert!(c.price_minor.is_some() || c.closed.is_some() || c.min_stay.is_some() || c.units.is_some());
             }
         }
         Err(problems) => {

@@ -7,6 +7,7 @@
 //! set at least one. Every row is checked before any is taken: the answer is the rows, or
 //! every problem found (at most [`MAX_PROBLEMS`]), each with its line.
 
+use innkeep_core::{NightOverride, RoomTypeId};
 use jiff::civil::Date;
 
 /// The most rows one file holds, and the most problems reported.
@@ -16,13 +17,10 @@ pub const MAX_PROBLEMS: usize = 50;
 /// One row: a night of a room type and what it sets there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLine {
-    /// As written; the caller resolves it to a room type.
-    pub room_type_id: String,
+    pub room_type_id: RoomTypeId,
     pub night: Date,
-    pub price_minor: Option<i64>,
-    pub closed: Option<bool>,
-    pub min_stay: Option<u16>,
-    pub units: Option<u32>,
+    /// What the row sets (at least one value).
+    pub change: NightOverride,
 }
 
 /// Why a line cannot be taken.
@@ -96,7 +94,8 @@ fn row(
     min_stay: Option<&str>,
     units: Option<&str>,
 ) -> Result<RateLine, String> {
-    let room_type_id = room.ok_or("room_type_id is empty")?.to_string();
+    let room = room.ok_or("room_type_id is empty")?;
+    let room_type_id: RoomTypeId = room.parse().map_err(|_| format!("room_type_id {room:?} is not a room type id"))?;
     let night = night.ok_or("night is empty")?;
     let night: Date = night.parse().map_err(|_| format!("night {night:?} is not a date (YYYY-MM-DD)"))?;
     let number = |v: Option<&str>, name: &str| -> Result<Option<i64>, String> {
@@ -119,7 +118,7 @@ fn row(
     if price_minor.is_none() && closed.is_none() && min_stay.is_none() && units.is_none() {
         return Err("the row sets nothing: fill at least one of price_minor, closed, min_stay, units".to_string());
     }
-    Ok(RateLine { room_type_id, night, price_minor, closed, min_stay, units })
+    Ok(RateLine { room_type_id, night, change: NightOverride { price_minor, closed, min_stay, units } })
 }
 
 #[cfg(test)]
@@ -127,26 +126,32 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    const RT: &str = "01a2e024-3900-7fd0-8ac1-36517f89c1e9";
+
     #[test]
     fn the_written_rows_read_back_in_any_column_order() {
-        let text =
-            "night,room_type_id,price_minor,closed,min_stay,units\n2027-03-01,rt,13500,,2,\n2027-03-10,rt,,true,,\n";
+        let text = format!(
+            "night,room_type_id,price_minor,closed,min_stay,units\n2027-03-01,{RT},13500,,2,\n2027-03-10,{RT},,true,,\n"
+        );
         let rows = read_rates(text.as_bytes()).unwrap();
         assert_eq!(rows.len(), 2);
-        assert_eq!((rows[0].price_minor, rows[0].min_stay, rows[0].closed), (Some(13500), Some(2), None));
-        assert_eq!((rows[1].closed, rows[1].price_minor), (Some(true), None));
+        let (a, b) = (rows[0].change, rows[1].change);
+        assert_eq!((a.price_minor, a.min_stay, a.closed), (Some(13500), Some(2), None));
+        assert_eq!((b.closed, b.price_minor), (Some(true), None));
     }
 
     #[test]
     fn every_problem_is_named_with_its_line() {
-        let text =
-            "room_type_id,night,price_minor\nrt,2027-02-30,100\nrt,2027-03-01,ten\nrt,2027-03-02,\n,2027-03-03,5\n";
+        let text = format!(
+            "room_type_id,night,price_minor\n{RT},2027-02-30,100\n{RT},2027-03-01,ten\n{RT},2027-03-02,\n,2027-03-03,5\nrt,2027-03-03,5\n"
+        );
         let problems = read_rates(text.as_bytes()).unwrap_err();
         let lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
-        assert_eq!(lines, [2, 3, 4, 5], "{problems:?}");
+        assert_eq!(lines, [2, 3, 4, 5, 6], "{problems:?}");
         assert!(problems[0].message.contains("not a date"));
         assert!(problems[1].message.contains("not a whole number"));
         assert!(problems[2].message.contains("sets nothing"));
+        assert!(problems[4].message.contains("not a room type id"));
     }
 
     #[test]
@@ -154,12 +159,11 @@ mod tests {
         assert_eq!(read_rates(b"room_type_id,night,price,closed\n").unwrap_err()[0].line, 1);
         assert!(read_rates(b"room_type_id,price_minor\n").unwrap_err()[0].message.contains("needed"));
         assert!(read_rates(b"night,night,room_type_id\n").unwrap_err()[0].message.contains("twice"));
-        assert!(read_rates(b"").is_err() || read_rates(b"").unwrap().is_empty());
     }
 
     #[test]
     fn a_byte_order_mark_and_spaces_are_taken() {
-        let text = "\u{feff}room_type_id , night,units\nrt, 2027-03-01 , 3\n";
-        assert_eq!(read_rates(text.as_bytes()).unwrap()[0].units, Some(3));
+        let text = format!("\u{feff}room_type_id , night,units\n{RT}, 2027-03-01 , 3\n");
+        assert_eq!(read_rates(text.as_bytes()).unwrap()[0].change.units, Some(3));
     }
 }

@@ -116,6 +116,8 @@ const ACTIONS: &[(Method, &str, &str)] = &[
     (Method::POST, "/host/properties/{id}/photos", "photo_added"),
     (Method::POST, "/host/room-types/{id}/calendar", "calendar_changed"),
     (Method::POST, "/host/room-types/{id}/ical-export", "calendar_export_changed"),
+    (Method::POST, "/host/data/import", "tenant_data_imported"),
+    (Method::POST, "/host/data/rates", "rates_imported"),
     (Method::POST, "/host/room-types/{id}/ical-feeds", "calendar_feed_added"),
     (Method::POST, "/host/ical-feeds/{id}/{action}", "calendar_feed_changed"),
     (Method::POST, "/host/bookings/{id}/cancel", "booking_cancelled"),

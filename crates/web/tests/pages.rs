@@ -717,3 +717,75 @@ async fn my_trips_show_an_open_transfer_then_what_was_paid() {
     assert!(page.body.contains("paid "), "{}", page.body);
     assert!(!page.body.contains(&reference), "no open transfer is shown once paid: {}", page.body);
 }
+
+/// A multipart form with the CSRF token and one file in the field `file`.
+fn file_form(csrf: &str, name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----innkeepDataBoundary9x";
+    let mut body =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n").into_bytes();
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn a_host_downloads_its_data_and_uploads_rates_edited_in_a_spreadsheet() {
+    let t = test_web().await;
+    let host = user(&t, "data-host@example.com", Role::Host).await;
+    let (_, room_type) = listing(&t, &host, "Casa Azul").await;
+    let mut h = Browser::default();
+    h.sign_in(&t, "data-host@example.com").await;
+    let page = h.get(&t, "/host/data").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = page.input("csrf");
+    let doc = h.get(&t, "/host/data/tenant.json").await;
+    assert_eq!(doc.headers.get(header::CONTENT_DISPOSITION).unwrap(), "attachment; filename=\"tenant.json\"");
+    let doc: serde_json::Value = serde_json::from_str(&doc.body).unwrap();
+    assert_eq!(doc["room_types"][0]["id"], room_type.as_str());
+    let csv = h.get(&t, "/host/data/room-types.csv").await;
+    assert!(csv.body.starts_with("id,property_id,name,units") && csv.body.contains(&room_type), "{}", csv.body);
+    assert_eq!(h.get(&t, "/host/data/secrets.txt").await.status, StatusCode::NOT_FOUND);
+
+    // Rates edited in a spreadsheet: set, and said so.
+    let rates =
+        format!("room_type_id,night,price_minor,closed\n{room_type},2027-03-01,12500,\n{room_type},2027-03-02,,true\n");
+    let (ct, body) = file_form(&csrf, "rates.csv", rates.as_bytes());
+    let r = post_file(&mut h, &t, "/host/data/rates", &ct, body).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = h.get(&t, &r.location()).await;
+    assert!(page.body.contains("2 rate rows set."), "{}", page.body);
+    let id = room_type.parse().unwrap();
+    let range = innkeep_core::Stay::range("2027-03-01".parse().unwrap(), "2027-03-03".parse().unwrap()).unwrap();
+    let nights = t.ports.store.nights(id, &range).await.unwrap();
+    assert_eq!((nights[0].overrides.price_minor, nights[1].overrides.closed), (Some(12500), Some(true)));
+
+    // A file with a bad line sets nothing and names the line.
+    let bad = format!("room_type_id,night,price_minor\n{room_type},2027-03-05,100\n{room_type},2027-02-30,100\n");
+    let (ct, body) = file_form(&csrf, "rates.csv", bad.as_bytes());
+    let r = post_file(&mut h, &t, "/host/data/rates", &ct, body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("line 3: night"), "{}", r.body);
+    let range = innkeep_core::Stay::range("2027-03-05".parse().unwrap(), "2027-03-06".parse().unwrap()).unwrap();
+    assert!(t.ports.store.nights(id, &range).await.unwrap().iter().all(|n| n.overrides.price_minor.is_none()));
+
+    // The same document again: its ids are here, nothing is imported.
+    let (ct, body) = file_form(&csrf, "tenant.json", serde_json::to_string(&doc).unwrap().as_bytes());
+    let r = post_file(&mut h, &t, "/host/data/import", &ct, body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("nothing was imported"), "{}", r.body);
+}
+
+async fn post_file(b: &mut Browser, t: &TestWeb, path: &str, ctype: &str, body: Vec<u8>) -> Reply {
+    let req = Request::post(path)
+        .header(header::COOKIE, b.cookie_header())
+        .header(header::CONTENT_TYPE, ctype)
+        .body(Body::from(body))
+        .unwrap();
+    let r = send(t, req).await;
+    b.keep(&r);
+    r
+}

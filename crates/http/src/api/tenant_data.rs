@@ -69,139 +69,16 @@ fn attachment(r: &mut Response, name: &str) {
         (status = 404, response = inline(NotFound)), (status = 503, response = inline(ServiceUnavailable))))]
 pub async fn export_csv(State(s): State<AppState>, Auth(a): Auth, Path(file): Path<String>) -> ApiResult<Response> {
     let tenant = tenant_of(&a)?;
-    if !["properties.csv", "room-types.csv", "rates.csv", "bookings.csv"].contains(&file.as_str()) {
+    if !tenant_data::CSV_FILES.contains(&file.as_str()) {
         return Err(ApiError::not_found("file"));
     }
     let data = tenant_data::export(&s.ports, Some(&a), tenant, s.ports.clock.now()).await?;
-    let text = csv_of(&data, &file)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let text = tenant_data::to_csv(&data, &file)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
     let mut r = text.into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
     attachment(&mut r, &file);
     Ok(r)
-}
-
-/// One kind of a document as CSV.
-pub fn csv_of(data: &TenantData, file: &str) -> Result<String, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let opt = |v: Option<String>| v.unwrap_or_default();
-    match file {
-        "properties.csv" => {
-            w.write_record([
-                "id",
-                "name",
-                "property_type",
-                "city",
-                "country",
-                "latitude",
-                "longitude",
-                "time_zone",
-                "currency",
-                "cancellation_policy",
-                "payment_timing",
-            ])?;
-            for p in &data.properties {
-                let d = &p.draft;
-                w.write_record([
-                    p.id.to_string(),
-                    d.name.clone(),
-                    json_str(&d.property_type),
-                    d.address.city.clone(),
-                    d.address.country.as_str().to_string(),
-                    d.latitude.to_string(),
-                    d.longitude.to_string(),
-                    d.time_zone.as_str().to_string(),
-                    d.currency.code().to_string(),
-                    json_str(&d.cancellation_policy),
-                    json_str(&d.payment_timing),
-                ])?;
-            }
-        }
-        "room-types.csv" => {
-            w.write_record([
-                "id",
-                "property_id",
-                "name",
-                "units",
-                "base_rate_minor",
-                "max_adults",
-                "max_children",
-                "min_stay",
-                "max_stay",
-            ])?;
-            for rt in &data.room_types {
-                let d = &rt.draft;
-                w.write_record([
-                    rt.id.to_string(),
-                    rt.property_id.to_string(),
-                    d.name.clone(),
-                    d.units.to_string(),
-                    d.base_rate_minor.to_string(),
-                    d.occupancy.max_adults.to_string(),
-                    d.occupancy.max_children.to_string(),
-                    d.min_stay.to_string(),
-                    d.max_stay.to_string(),
-                ])?;
-            }
-        }
-        "rates.csv" => {
-            w.write_record(["room_type_id", "night", "price_minor", "closed", "min_stay", "units"])?;
-            for r in &data.rates {
-                let c = &r.change;
-                w.write_record([
-                    r.room_type_id.to_string(),
-                    r.night.to_string(),
-                    opt(c.price_minor.map(|v| v.to_string())),
-                    opt(c.closed.map(|v| v.to_string())),
-                    opt(c.min_stay.map(|v| v.to_string())),
-                    opt(c.units.map(|v| v.to_string())),
-                ])?;
-            }
-        }
-        _ => {
-            w.write_record([
-                "id",
-                "status",
-                "property_id",
-                "room_type_id",
-                "check_in",
-                "check_out",
-                "adults",
-                "children",
-                "guest_name",
-                "guest_email",
-                "guest_phone",
-                "total_minor",
-                "currency",
-                "created_at",
-            ])?;
-            for b in &data.bookings {
-                w.write_record([
-                    b.id.to_string(),
-                    b.status.as_str().to_string(),
-                    b.property_id.to_string(),
-                    b.room_type_id.to_string(),
-                    b.check_in.to_string(),
-                    b.check_out.to_string(),
-                    b.adults.to_string(),
-                    b.children.to_string(),
-                    b.guest.name.clone(),
-                    b.guest.email.clone(),
-                    opt(b.guest.phone.clone()),
-                    b.total.minor.to_string(),
-                    b.total.currency.code().to_string(),
-                    b.created_at.to_string(),
-                ])?;
-            }
-        }
-    }
-    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-/// A value's JSON name (`"guesthouse"` -> `guesthouse`).
-fn json_str(v: &impl Serialize) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 /// Put a document (`GET /api/v1/tenant-data`'s, from here or another Innkeep) into the
@@ -268,30 +145,11 @@ pub async fn import_csv(
     Ok(Json(RatesImportedView { rows: n }))
 }
 
-/// The rows of a rates file, each resolved to a room type, or a 400 naming every problem.
+/// The rows of a rates file, or a 400 naming every problem.
 pub fn rate_settings(body: &[u8]) -> Result<Vec<tenant_data::RateSetting>, ApiError> {
     let lines = innkeep_channels::rates_csv::read_rates(body).map_err(|problems| {
         let said: Vec<String> = problems.iter().map(ToString::to_string).collect();
         ApiError::invalid("file", "invalid_csv", said.join("; "))
     })?;
-    lines
-        .into_iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let rt = l.room_type_id.parse().map_err(|_| {
-                ApiError::invalid(
-                    "file",
-                    "invalid_csv",
-                    format!("line {}: {:?} is not a room type id", i + 2, l.room_type_id),
-                )
-            })?;
-            let change = innkeep_core::NightOverride {
-                price_minor: l.price_minor,
-                closed: l.closed,
-                min_stay: l.min_stay,
-                units: l.units,
-            };
-            Ok((rt, l.night, change))
-        })
-        .collect()
+    Ok(lines.into_iter().map(|l| (l.room_type_id, l.night, l.change)).collect())
 }

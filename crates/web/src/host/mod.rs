@@ -68,6 +68,7 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
 
 mod bookings;
 mod calendar;
+mod data;
 mod messages;
 mod money;
 mod properties;
@@ -75,6 +76,7 @@ mod team;
 
 pub use bookings::*;
 pub use calendar::*;
+pub use data::*;
 pub use messages::*;
 pub use money::*;
 pub use properties::*;

@@ -75,15 +75,7 @@ pub async fn place_booking(
     now: Timestamp,
 ) -> Result<Placed, AppError> {
     actor.person()?;
-    let placed = place(ports, actor, cmd, now).await;
-    match &placed {
-        Ok(p) if !p.replayed => metrics::counter!("innkeep_bookings_total", "outcome" => "placed").increment(1),
-        Err(AppError::SoldOut { .. }) => {
-            metrics::counter!("innkeep_bookings_total", "outcome" => "refused").increment(1)
-        }
-        _ => {}
-    }
-    placed
+    place(ports, actor, cmd, now).await
 }
 
 /// Hold a stay a channel sold (an OpenTravel reservation): as [`place_booking`], by a key
@@ -99,7 +91,12 @@ pub async fn place_channel_booking(
     if !actor.may(Duty::ChangeBookings, rt.tenant_id) {
         return Err(AppError::NotFound { what: "room type" });
     }
-    let placed = place(ports, actor, cmd, now).await;
+    place(ports, actor, cmd, now).await
+}
+
+/// Hold the stay, counted in `innkeep_bookings_total{outcome}` whichever front end asks.
+async fn place(ports: &Ports, actor: &Actor, cmd: PlaceBooking, now: Timestamp) -> Result<Placed, AppError> {
+    let placed = hold(ports, actor, cmd, now).await;
     match &placed {
         Ok(p) if !p.replayed => metrics::counter!("innkeep_bookings_total", "outcome" => "placed").increment(1),
         Err(AppError::SoldOut { .. }) => {
@@ -110,7 +107,7 @@ pub async fn place_channel_booking(
     placed
 }
 
-async fn place(ports: &Ports, actor: &Actor, cmd: PlaceBooking, now: Timestamp) -> Result<Placed, AppError> {
+async fn hold(ports: &Ports, actor: &Actor, cmd: PlaceBooking, now: Timestamp) -> Result<Placed, AppError> {
     if let Some(key) = &cmd.idempotency_key
         && (key.is_empty() || key.len() > 255)
     {

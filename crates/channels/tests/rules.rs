@@ -255,3 +255,15 @@ fn recurrence_work_is_bounded_for_rules_that_never_match() {
     assert!(feed.skipped[0].starts_with("never-500: RRULE not expanded"), "{:?}", feed.skipped[0]);
     assert!(started.elapsed() < std::time::Duration::from_secs(60), "{:?}", started.elapsed());
 }
+
+/// Found by the fuzzer: the rrule crate panicked on a rule with a character that is not
+/// ASCII. Such a rule is left out with a note, and the event keeps its first occurrence.
+#[test]
+fn a_rule_that_is_not_ascii_is_left_out_with_a_note() {
+    let f = read(
+        &["UID:x\nDTSTART;VALUE=DATE:20240101\nDTEND;VALUE=DATE:20240102\nRRULE:FREQ=WEEKLY;BYDAY=\u{de}U,TH"],
+        "UTC",
+    );
+    assert_eq!(night_runs(&f.blocks), ["2024-01-01..2024-01-02"]);
+    assert!(f.skipped.iter().any(|s| s.contains("not ASCII")), "{:?}", f.skipped);
+}

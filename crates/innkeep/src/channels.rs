@@ -144,7 +144,11 @@ async fn read(
     now: jiff::Timestamp,
 ) -> Result<(BTreeMap<jiff::civil::Date, String>, Option<String>), String> {
     let (zone, from, until) = channels::window_of(ports, feed, now).await.map_err(|e| e.to_string())?;
-    let read = innkeep_channels::read_feed(text, &innkeep_channels::Window { zone, from, until })
+    let window = innkeep_channels::Window { zone, from, until };
+    // A feed is anyone's text, and the recurrence library is not ours: a panic in it must not
+    // end this node's sync loop.
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| innkeep_channels::read_feed(text, &window)))
+        .map_err(|_| "the feed could not be read (its recurrence rules broke the reader)".to_string())?
         .map_err(|e| format!("the feed is not a calendar: {e}"))?;
     let mut nights = BTreeMap::new();
     for block in &read.blocks {

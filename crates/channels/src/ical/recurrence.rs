@@ -54,6 +54,11 @@ pub(super) fn expand(
     room: usize,
     budget: &mut Budget,
 ) -> Result<Expansion, String> {
+    // RFC 5545 writes a rule in ASCII; the rrule crate slices its text by bytes and panics
+    // inside a character that is not.
+    if !rule.is_ascii() {
+        return Err(format!("RRULE {} is not ASCII: the rule is left out", excerpt(rule)));
+    }
     let mut parts = Vec::new();
     let mut until = None;
     let mut frequency = None;

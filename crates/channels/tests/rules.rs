@@ -267,3 +267,13 @@ fn a_rule_that_is_not_ascii_is_left_out_with_a_note() {
     assert_eq!(night_runs(&f.blocks), ["2024-01-01..2024-01-02"]);
     assert!(f.skipped.iter().any(|s| s.contains("not ASCII")), "{:?}", f.skipped);
 }
+
+#[test]
+fn a_rule_with_numbers_no_calendar_has_is_left_out_with_a_note() {
+    let f = read(
+        &["UID:y\nDTSTART;VALUE=DATE:20240101\nDTEND;VALUE=DATE:20240102\nRRULE:FREQ=DAILY;INTERVAL=4294967295"],
+        "UTC",
+    );
+    assert_eq!(night_runs(&f.blocks), ["2024-01-01..2024-01-02"]);
+    assert!(f.skipped.iter().any(|s| s.contains("out of range")), "{:?}", f.skipped);
+}

@@ -78,6 +78,14 @@ pub(super) fn expand(
                 parts.push(format!("FREQ={}", value.to_ascii_uppercase()));
             }
             _ => {
+                // No number of a rule is this large in any real calendar; the rrule crate's
+                // arithmetic is not safe from overflow with them.
+                let too_large = value
+                    .split(|c: char| !c.is_ascii_digit())
+                    .any(|d| d.len() > 5 || d.parse::<u32>().is_ok_and(|n| n > 10_000));
+                if too_large {
+                    return Err(format!("RRULE {name}={} is out of range: the rule is left out", excerpt(value)));
+                }
                 if name == "INTERVAL" {
                     interval = value.parse().unwrap_or(1).max(1);
                 }

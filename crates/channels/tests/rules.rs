@@ -277,3 +277,16 @@ fn a_rule_with_numbers_no_calendar_has_is_left_out_with_a_note() {
     assert_eq!(night_runs(&f.blocks), ["2024-01-01..2024-01-02"]);
     assert!(f.skipped.iter().any(|s| s.contains("out of range")), "{:?}", f.skipped);
 }
+
+/// Found by the fuzzer: a weekly rule from the year 1010 took the rrule crate minutes.
+#[test]
+fn a_rule_started_centuries_before_the_window_is_left_out_with_a_note() {
+    let f = read(
+        &[
+            "UID:z\nDTSTART:10100304T090000\nDTEND:10100304T093000\nRRULE:FREQ=WEEKLY;UNTIL=20210309T080000Z;BYDAY=MO,TU",
+        ],
+        "UTC",
+    );
+    assert!(f.blocks.is_empty(), "{:?}", f.blocks);
+    assert!(f.skipped.iter().any(|s| s.contains("200 years")), "{:?}", f.skipped);
+}

@@ -9,7 +9,7 @@ use jiff::civil::Date;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-/// The rates built into the program (see the file's comment: approximate, hand-written).
+/// The rates built into the program: the ECB's of one day (see the file's comment for which).
 const BUNDLED: &str = include_str!("../rates/eurofxref.xml");
 
 /// Rates against the euro on one day.
@@ -133,7 +133,9 @@ mod tests {
     #[test]
     fn the_bundled_rates_parse_and_carry_their_date() {
         let r = Rates::bundled().unwrap();
-        assert_eq!(r.date, jiff::civil::date(2026, 12, 4));
+        // The ECB's figures of 2026-10-30 (1.1172 dollars a euro).
+        assert_eq!(r.date, jiff::civil::date(2026, 10, 30));
+        assert_eq!(r.convert(Money::new(10_000, c("EUR")), c("USD")), Some(Money::new(11_172, c("USD"))));
         for code in ["USD", "GBP", "CHF", "JPY", "CZK"] {
             assert!(r.convert(Money::new(100, c("EUR")), c(code)).is_some(), "{code}");
         }

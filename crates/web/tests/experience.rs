@@ -580,17 +580,17 @@ async fn a_guest_who_prefers_another_currency_sees_approximate_prices_and_pays_i
 
     let usd = innkeep_core::Currency::parse("USD").unwrap();
     innkeep_app::auth::update_profile(&t.ports, &ana, None, None, Some(usd)).await.unwrap();
-    // EUR 212.00 at the bundled 1.16 dollars a euro is about USD 245.92.
+    // EUR 212.00 at the bundled 1.1172 dollars a euro (the ECB's of 2026-10-30) is about USD 236.85.
     let results = b.get(&t, stays).await;
     assert!(
-        results.body.contains("<strong>EUR 212.00</strong>") && results.body.contains("≈ USD 245.92"),
+        results.body.contains("<strong>EUR 212.00</strong>") && results.body.contains("≈ USD 236.85"),
         "{}",
         results.body
     );
     let page = b.get(&t, &format!("/properties/{property}?check_in=2027-03-01&check_out=2027-03-03")).await;
-    assert!(page.body.contains("≈ USD 245.92"), "{}", page.body);
+    assert!(page.body.contains("≈ USD 236.85"), "{}", page.body);
     let page = b.get(&t, &checkout).await;
-    assert!(page.body.contains("≈ USD 245.92"), "{}", page.body);
+    assert!(page.body.contains("≈ USD 236.85"), "{}", page.body);
     assert!(page.body.contains("you are charged in EUR"), "{}", page.body);
 
     // A currency with no rate in the file shows none rather than a guess.

@@ -17,6 +17,9 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
+mod tables;
+pub use tables::{CSV_FILES, from_csv, to_csv};
+
 /// The `format` of the document, and its `version`.
 pub const FORMAT: &str = "innkeep-tenant";
 pub const VERSION: u32 = 1;
@@ -210,136 +213,6 @@ pub async fn import(ports: &Ports, owner: &User, mut data: TenantData, now: Time
 /// Whether a booking holds its nights (and so counts as sold).
 pub fn holds_nights(status: BookingStatus) -> bool {
     matches!(status, BookingStatus::Held | BookingStatus::Confirmed | BookingStatus::CheckedIn)
-}
-
-/// The CSV files a document is written as.
-pub const CSV_FILES: [&str; 4] = ["properties.csv", "room-types.csv", "rates.csv", "bookings.csv"];
-
-/// One kind of a document as CSV (one of [`CSV_FILES`]; bookings for any other name).
-pub fn to_csv(data: &TenantData, file: &str) -> Result<String, String> {
-    write_csv(data, file).map_err(|e| e.to_string())
-}
-
-fn write_csv(data: &TenantData, file: &str) -> Result<String, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let opt = |v: Option<String>| v.unwrap_or_default();
-    match file {
-        "properties.csv" => {
-            w.write_record([
-                "id",
-                "name",
-                "property_type",
-                "city",
-                "country",
-                "latitude",
-                "longitude",
-                "time_zone",
-                "currency",
-                "cancellation_policy",
-                "payment_timing",
-            ])?;
-            for p in &data.properties {
-                let d = &p.draft;
-                w.write_record([
-                    p.id.to_string(),
-                    d.name.clone(),
-                    json_str(&d.property_type),
-                    d.address.city.clone(),
-                    d.address.country.as_str().to_string(),
-                    d.latitude.to_string(),
-                    d.longitude.to_string(),
-                    d.time_zone.as_str().to_string(),
-                    d.currency.code().to_string(),
-                    json_str(&d.cancellation_policy),
-                    json_str(&d.payment_timing),
-                ])?;
-            }
-        }
-        "room-types.csv" => {
-            w.write_record([
-                "id",
-                "property_id",
-                "name",
-                "units",
-                "base_rate_minor",
-                "max_adults",
-                "max_children",
-                "min_stay",
-                "max_stay",
-            ])?;
-            for rt in &data.room_types {
-                let d = &rt.draft;
-                w.write_record([
-                    rt.id.to_string(),
-                    rt.property_id.to_string(),
-                    d.name.clone(),
-                    d.units.to_string(),
-                    d.base_rate_minor.to_string(),
-                    d.occupancy.max_adults.to_string(),
-                    d.occupancy.max_children.to_string(),
-                    d.min_stay.to_string(),
-                    d.max_stay.to_string(),
-                ])?;
-            }
-        }
-        "rates.csv" => {
-            w.write_record(["room_type_id", "night", "price_minor", "closed", "min_stay", "units"])?;
-            for r in &data.rates {
-                let c = &r.change;
-                w.write_record([
-                    r.room_type_id.to_string(),
-                    r.night.to_string(),
-                    opt(c.price_minor.map(|v| v.to_string())),
-                    opt(c.closed.map(|v| v.to_string())),
-                    opt(c.min_stay.map(|v| v.to_string())),
-                    opt(c.units.map(|v| v.to_string())),
-                ])?;
-            }
-        }
-        _ => {
-            w.write_record([
-                "id",
-                "status",
-                "property_id",
-                "room_type_id",
-                "check_in",
-                "check_out",
-                "adults",
-                "children",
-                "guest_name",
-                "guest_email",
-                "guest_phone",
-                "total_minor",
-                "currency",
-                "created_at",
-            ])?;
-            for b in &data.bookings {
-                w.write_record([
-                    b.id.to_string(),
-                    b.status.as_str().to_string(),
-                    b.property_id.to_string(),
-                    b.room_type_id.to_string(),
-                    b.check_in.to_string(),
-                    b.check_out.to_string(),
-                    b.adults.to_string(),
-                    b.children.to_string(),
-                    b.guest.name.clone(),
-                    b.guest.email.clone(),
-                    opt(b.guest.phone.clone()),
-                    b.total.minor.to_string(),
-                    b.total.currency.code().to_string(),
-                    b.created_at.to_string(),
-                ])?;
-            }
-        }
-    }
-    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-/// A value's JSON name (`"guesthouse"` -> `guesthouse`).
-fn json_str(v: &impl Serialize) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 /// A night of a room type and what a rates file sets there.

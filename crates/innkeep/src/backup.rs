@@ -1,11 +1,16 @@
 //! Backups of the embedded tier: `innkeep backup create|verify|restore`.
 //!
-//! A backup is a directory: a consistent online snapshot of the SQLite database
-//! (`VACUUM INTO`, taken while the server runs), copies of the client-event log and of the
-//! local object store, and `manifest.json` with every file's size and SHA-256. Verifying
-//! recomputes the checksums and runs SQLite's integrity check on the snapshot; restoring
-//! verifies first and refuses a data directory that already holds a database.
-//! PostgreSQL deployments back up with pgBackRest instead (not built yet).
+//! A backup is a directory, or the same files under a prefix of an S3 bucket
+//! (`s3://BUCKET/PREFIX`, on the S3 API and with the keys configured in `[storage]`): a
+//! consistent online snapshot of the SQLite database (`VACUUM INTO`, taken while the server
+//! runs), copies of the client-event log and of the local object store, and `manifest.json`
+//! with every file's size and SHA-256. Verifying recomputes the checksums and runs SQLite's
+//! integrity check on the snapshot; restoring verifies first and refuses a data directory
+//! that already holds a database. In a bucket the manifest is written last, so a backup cut
+//! short has none and neither verifies nor restores; verifying or restoring from a bucket
+//! downloads the files first (into the system's temporary directory, or into the data
+//! directory being restored). PostgreSQL deployments back up with pgBackRest
+//! (`deploy/local`, `deploy/openstack`).
 
 use anyhow::{Context, bail, ensure};
 use serde::{Deserialize, Serialize};
@@ -33,6 +38,104 @@ pub struct FileEntry {
 }
 
 const DATABASE: &str = "innkeep.db";
+const MANIFEST: &str = "manifest.json";
+
+/// Where a backup is.
+pub enum Place {
+    Directory(PathBuf),
+    /// Under `prefix` (empty: the whole bucket) in a bucket.
+    Bucket {
+        objects: innkeep_objects::Objects,
+        prefix: String,
+        url: String,
+    },
+}
+
+impl Place {
+    /// `s3://BUCKET[/PREFIX]` (on the S3 API of `config`'s `[storage]`), or a directory.
+    pub fn parse(at: &str, config: &crate::config::Config) -> anyhow::Result<Place> {
+        let Some(rest) = at.strip_prefix("s3://") else { return Ok(Place::Directory(PathBuf::from(at))) };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let prefix = prefix.trim_end_matches('/').to_string();
+        ensure!(!bucket.is_empty(), "{at:?} names no bucket (s3://BUCKET/PREFIX)");
+        ensure!(
+            prefix.is_empty() || innkeep_app::objects::valid_key(&prefix),
+            "{at:?}: the prefix may hold letters, digits, '.', '_', '-' and '/' between names"
+        );
+        let objects = innkeep_objects::open(&crate::parts::bucket_location(config, bucket))
+            .with_context(|| format!("opening {at}"))?;
+        Ok(Place::Bucket { objects, prefix, url: at.to_string() })
+    }
+
+    fn key(prefix: &str, file: &str) -> String {
+        if prefix.is_empty() { file.to_string() } else { format!("{prefix}/{file}") }
+    }
+}
+
+/// Take a backup of `data` into `to`.
+pub async fn create_at(data: &Path, to: &Place) -> anyhow::Result<Manifest> {
+    let (objects, prefix, url) = match to {
+        Place::Directory(dir) => return create(data, dir).await,
+        Place::Bucket { objects, prefix, url } => (objects, prefix, url),
+    };
+    ensure!(objects.keys_under(prefix).await?.is_empty(), "{url} is not empty");
+    // The snapshot is taken on the data directory's disk, then sent up.
+    let staging = tempfile::Builder::new().prefix(".backup-").tempdir_in(data)?;
+    let manifest = create(data, staging.path()).await?;
+    for f in manifest.files.iter().map(|f| f.path.as_str()).chain([MANIFEST]) {
+        objects
+            .upload_file(&Place::key(prefix, f), &staging.path().join(f))
+            .await
+            .with_context(|| format!("sending {f} to {url}"))?;
+    }
+    Ok(manifest)
+}
+
+/// Download a backup's files from a bucket into `into`.
+async fn download(objects: &innkeep_objects::Objects, prefix: &str, url: &str, into: &Path) -> anyhow::Result<()> {
+    let keys = objects.keys_under(prefix).await?;
+    ensure!(keys.iter().any(|k| *k == Place::key(prefix, MANIFEST)), "{url} holds no backup (no {MANIFEST})");
+    for key in keys {
+        let file =
+            if prefix.is_empty() { key.as_str() } else { key.strip_prefix(&format!("{prefix}/")).unwrap_or(&key) };
+        let dest = into.join(file);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        objects.download_file(&key, &dest).await.with_context(|| format!("fetching {key} from {url}"))?;
+    }
+    Ok(())
+}
+
+/// Check a backup wherever it is.
+pub async fn verify_at(from: &Place) -> anyhow::Result<Manifest> {
+    match from {
+        Place::Directory(dir) => verify(dir).await,
+        Place::Bucket { objects, prefix, url } => {
+            let staging = tempfile::Builder::new().prefix("innkeep-backup-").tempdir()?;
+            download(objects, prefix, url, staging.path()).await?;
+            verify(staging.path()).await
+        }
+    }
+}
+
+/// Restore a backup, wherever it is, into `data`.
+pub async fn restore_at(from: &Place, data: &Path) -> anyhow::Result<Manifest> {
+    match from {
+        Place::Directory(dir) => restore(dir, data).await,
+        Place::Bucket { objects, prefix, url } => {
+            ensure!(
+                !data.join(DATABASE).exists(),
+                "{} already holds a database; restore into a fresh directory",
+                data.display()
+            );
+            std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+            let staging = tempfile::Builder::new().prefix(".restore-").tempdir_in(data)?;
+            download(objects, prefix, url, staging.path()).await?;
+            restore(staging.path(), data).await
+        }
+    }
+}
 /// The directories of the data directory a backup copies besides the database.
 const DIRECTORIES: [&str; 2] = ["client-events", "objects"];
 
@@ -109,7 +212,7 @@ pub async fn create(data: &Path, to: &Path) -> anyhow::Result<Manifest> {
         bookings,
         files: entries,
     };
-    std::fs::write(to.join("manifest.json"), serde_json::to_vec_pretty(&manifest)?)?;
+    std::fs::write(to.join(MANIFEST), serde_json::to_vec_pretty(&manifest)?)?;
     Ok(manifest)
 }
 
@@ -117,8 +220,7 @@ pub async fn create(data: &Path, to: &Path) -> anyhow::Result<Manifest> {
 /// besides them, and the database snapshot whole.
 pub async fn verify(from: &Path) -> anyhow::Result<Manifest> {
     let manifest: Manifest = serde_json::from_slice(
-        &std::fs::read(from.join("manifest.json"))
-            .with_context(|| format!("reading {}/manifest.json", from.display()))?,
+        &std::fs::read(from.join(MANIFEST)).with_context(|| format!("reading {}/{MANIFEST}", from.display()))?,
     )
     .context("reading the manifest")?;
     ensure!(manifest.format == 1, "backup format {} is not known to this version", manifest.format);
@@ -133,7 +235,7 @@ pub async fn verify(from: &Path) -> anyhow::Result<Manifest> {
     files_under(from, from, &mut present)?;
     for p in present {
         let p = p.to_string_lossy().replace('\\', "/");
-        ensure!(p == "manifest.json" || manifest.files.iter().any(|f| f.path == p), "{p} is not in the manifest");
+        ensure!(p == MANIFEST || manifest.files.iter().any(|f| f.path == p), "{p} is not in the manifest");
     }
     let mut db = sqlite(&from.join(DATABASE), true).await?;
     let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut db).await?;

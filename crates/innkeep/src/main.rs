@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use innkeep::backup::Place;
 use innkeep::config::Config;
 use innkeep::startup::{self, Server};
 use innkeep_app::SystemClock;
@@ -390,23 +391,26 @@ enum PayoutsCommand {
 #[derive(Subcommand)]
 enum BackupCommand {
     /// Take a consistent online snapshot (the server may keep running) into `--to`, a new
-    /// or empty directory, with a manifest of checksums.
+    /// or empty directory or `s3://BUCKET/PREFIX` (an empty prefix, on the S3 API and with
+    /// the keys of `[storage]`), with a manifest of checksums.
     Create {
         #[arg(long)]
-        to: PathBuf,
+        to: String,
         /// The data directory to back up (default: the configured one).
         #[arg(long)]
         data: Option<PathBuf>,
     },
-    /// Check a backup's files against its manifest and its database's integrity.
+    /// Check a backup's files (a directory or `s3://BUCKET/PREFIX`) against its manifest
+    /// and its database's integrity.
     Verify {
         #[arg(long)]
-        from: PathBuf,
+        from: String,
     },
-    /// Verify, then restore a backup into `--data`, which must hold no database yet.
+    /// Verify, then restore a backup (a directory or `s3://BUCKET/PREFIX`) into `--data`,
+    /// which must hold no database yet.
     Restore {
         #[arg(long)]
-        from: PathBuf,
+        from: String,
         #[arg(long)]
         data: PathBuf,
     },
@@ -420,19 +424,26 @@ enum InvoicesCommand {
 
 #[derive(Subcommand)]
 enum TenantCommand {
-    /// Write a tenant's properties, room types, rates and bookings as one JSON document.
+    /// Write a tenant's properties, room types, rates and bookings as one JSON document, or
+    /// as four CSV files.
     Export {
         /// The tenant.
         #[arg(long)]
         tenant: innkeep_core::TenantId,
         /// Write here (standard output if not given).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "csv")]
         out: Option<PathBuf>,
+        /// Write properties.csv, room-types.csv, rates.csv and bookings.csv into this
+        /// directory (created if missing) instead.
+        #[arg(long)]
+        csv: Option<PathBuf>,
     },
     /// Put a document's data (ids kept) into the tenant of the host owner with this e-mail
     /// address: all of it, or nothing.
     Import {
-        /// The document (`innkeep tenant export`'s).
+        /// The document (`innkeep tenant export`'s), or a directory of its CSV files
+        /// (`export --csv`'s; properties.csv and room-types.csv needed, rates.csv and
+        /// bookings.csv read when there).
         file: PathBuf,
         /// The e-mail address of the owner whose tenant takes it.
         #[arg(long)]
@@ -794,10 +805,15 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             let (what, m) = match command {
                 BackupCommand::Create { to, data } => {
                     set_data(config, data);
-                    ("backed up", innkeep::backup::create(&config.data_dir, &to).await?)
+                    let to = Place::parse(&to, config)?;
+                    ("backed up", innkeep::backup::create_at(&config.data_dir, &to).await?)
                 }
-                BackupCommand::Verify { from } => ("verified", innkeep::backup::verify(&from).await?),
-                BackupCommand::Restore { from, data } => ("restored", innkeep::backup::restore(&from, &data).await?),
+                BackupCommand::Verify { from } => {
+                    ("verified", innkeep::backup::verify_at(&Place::parse(&from, config)?).await?)
+                }
+                BackupCommand::Restore { from, data } => {
+                    ("restored", innkeep::backup::restore_at(&Place::parse(&from, config)?, &data).await?)
+                }
             };
             println!(
                 "{what}: {} files, {} bookings, events up to {} (taken {})",
@@ -867,9 +883,26 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
 async fn tenant(ports: &innkeep_app::Ports, command: TenantCommand) -> anyhow::Result<()> {
     let now = jiff::Timestamp::now();
     match command {
-        TenantCommand::Export { tenant, out } => {
+        TenantCommand::Export { tenant, out, csv } => {
             let data =
                 innkeep_app::tenant_data::export(ports, None, tenant, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if let Some(dir) = csv {
+                std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+                for file in innkeep_app::tenant_data::CSV_FILES {
+                    let text = innkeep_app::tenant_data::to_csv(&data, file).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let path = dir.join(file);
+                    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+                }
+                eprintln!(
+                    "tenant {tenant}: {} properties, {} room types, {} rates, {} bookings written to {} as CSV",
+                    data.properties.len(),
+                    data.room_types.len(),
+                    data.rates.len(),
+                    data.bookings.len(),
+                    dir.display()
+                );
+                return Ok(());
+            }
             let text = serde_json::to_string_pretty(&data)?;
             match out {
                 Some(path) => {
@@ -888,15 +921,27 @@ async fn tenant(ports: &innkeep_app::Ports, command: TenantCommand) -> anyhow::R
             Ok(())
         }
         TenantCommand::Import { file, owner } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let data: innkeep_app::tenant_data::TenantData =
-                serde_json::from_str(&text).with_context(|| format!("{} is not a tenant document", file.display()))?;
             let email = innkeep_core::Email::parse(&owner).map_err(|e| anyhow::anyhow!("--owner: {e}"))?;
             let (user, _) = ports
                 .store
                 .user_credentials(&email)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no user has the e-mail address {owner}"))?;
+            let data = if file.is_dir() {
+                let mut files = Vec::new();
+                for name in innkeep_app::tenant_data::CSV_FILES {
+                    let path = file.join(name);
+                    if path.exists() {
+                        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+                        files.push((name.to_string(), bytes));
+                    }
+                }
+                let tenant = user.tenant_id.unwrap_or(innkeep_core::TenantId(uuid::Uuid::nil()));
+                innkeep_app::tenant_data::from_csv(&files, tenant, now).map_err(|e| anyhow::anyhow!("{e}"))?
+            } else {
+                let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+                serde_json::from_str(&text).with_context(|| format!("{} is not a tenant document", file.display()))?
+            };
             let done =
                 innkeep_app::tenant_data::import(ports, &user, data, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(

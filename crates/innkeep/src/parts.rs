@@ -22,13 +22,19 @@ pub fn object_location(config: &Config) -> anyhow::Result<Location> {
         return Ok(Location::Directory(config.data_dir.join("objects")));
     }
     let bucket = bucket_of(&s.url).map_err(|e| anyhow::anyhow!("storage.url: {e}"))?;
-    Ok(Location::S3(S3Options {
-        bucket,
+    Ok(bucket_location(config, &bucket))
+}
+
+/// A bucket on the S3 API configured in `[storage]` (its endpoint, region and keys).
+pub fn bucket_location(config: &Config, bucket: &str) -> Location {
+    let s = &config.storage;
+    Location::S3(S3Options {
+        bucket: bucket.to_string(),
         endpoint: s.endpoint.clone(),
         region: s.region.clone(),
         access_key_id: s.access_key_id.clone(),
         secret_access_key: s.secret_access_key.clone(),
-    }))
+    })
 }
 
 /// Open the configured object storage.

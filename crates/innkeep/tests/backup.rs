@@ -84,3 +84,94 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_booking() {
     assert!(!out.status.success(), "a changed file passed verification");
     assert!(String::from_utf8_lossy(&out.stderr).contains("changed"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `innkeep` with the S3 server of the tests configured in `[storage]`.
+fn innkeep_s3(endpoint: &str, key: &str, secret: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_innkeep"))
+        .args(args)
+        .env("INNKEEP_LOG__LEVEL", "warn")
+        .env("INNKEEP_STORAGE__ENDPOINT", endpoint)
+        .env("INNKEEP_STORAGE__ACCESS_KEY_ID", key)
+        .env("INNKEEP_STORAGE__SECRET_ACCESS_KEY", secret)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_backup_in_an_s3_bucket_verifies_and_restores() {
+    let Some(s3) = innkeep_store::testing::server_url("INNKEEP_TEST_S3_URL") else { return };
+    let (creds, host) = s3.trim_start_matches("http://").split_once('@').expect("INNKEEP_TEST_S3_URL has KEY:SECRET@");
+    let (ak, sk) = creds.split_once(':').unwrap();
+    let endpoint = format!("http://{host}");
+    let bucket = format!("innkeep-backups-{}", uuid::Uuid::new_v4().simple());
+    let made = reqwest::Client::new().put(format!("{endpoint}/{bucket}")).send().await.unwrap();
+    assert!(made.status().is_success(), "creating bucket {bucket}: {}", made.status());
+    let run = |args: &[&str]| innkeep_s3(&endpoint, ak, sk, args);
+    let text = |o: &std::process::Output| {
+        format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    };
+
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "flexible").await;
+    let room_type = app.room_type(&host, &property, 5).await;
+    let mut acknowledged = Vec::new();
+    for (check_in, check_out) in
+        [("2027-03-01", "2027-03-04"), ("2027-03-10", "2027-03-12"), ("2027-04-01", "2027-04-02")]
+    {
+        let r = app.book(&guest, &room_type, check_in, check_out, None).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        acknowledged.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    let data = app.dir.path().to_str().unwrap().to_string();
+    let at = format!("s3://{bucket}/nightly/2027-03-01");
+
+    let out = run(&["backup", "create", "--to", &at, "--data", &data]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("3 bookings"), "{}", text(&out));
+    // Nothing of the staging copy is left in the data directory.
+    let left: Vec<_> = std::fs::read_dir(&data).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    assert!(!left.iter().any(|n| n.to_string_lossy().starts_with(".backup-")), "{left:?}");
+    // A second backup into the same place is refused; the first stays whole.
+    let out = run(&["backup", "create", "--to", &at, "--data", &data]);
+    assert!(!out.status.success() && text(&out).contains("not empty"), "{}", text(&out));
+    let out = run(&["backup", "verify", "--from", &at]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let fresh = tempfile::tempdir().unwrap();
+    let restored = fresh.path().join("restored");
+    let out = run(&["backup", "restore", "--from", &at, "--data", restored.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let left: Vec<_> = std::fs::read_dir(&restored).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    assert!(!left.iter().any(|n| n.to_string_lossy().starts_with(".restore-")), "{left:?}");
+    let store =
+        innkeep_store::open(&innkeep_store::StoreOptions::new(innkeep_store::sqlite_url(&restored))).await.unwrap();
+    for id in &acknowledged {
+        assert!(store.booking(id.parse().unwrap()).await.unwrap().is_some(), "booking {id} is not in the restore");
+    }
+    store.close().await;
+    let out = innkeep(&["ledger", "check", "--data", restored.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // A place with no backup, and a backup whose database changed in the bucket, are refused.
+    let out = run(&["backup", "verify", "--from", &format!("s3://{bucket}/nightly/2027-03-02")]);
+    assert!(!out.status.success() && text(&out).contains("holds no backup"), "{}", text(&out));
+    let objects = innkeep_objects::open(&innkeep_objects::Location::S3(innkeep_objects::S3Options {
+        bucket: bucket.clone(),
+        endpoint: endpoint.clone(),
+        region: String::new(),
+        access_key_id: ak.into(),
+        secret_access_key: sk.into(),
+    }))
+    .unwrap();
+    use innkeep_app::objects::ObjectStorage;
+    objects.put("nightly/2027-03-01/innkeep.db", b"not the database".to_vec()).await.unwrap();
+    let out = run(&["backup", "verify", "--from", &at]);
+    assert!(!out.status.success() && text(&out).contains("changed"), "{}", text(&out));
+    let again = fresh.path().join("again");
+    let out = run(&["backup", "restore", "--from", &at, "--data", again.to_str().unwrap()]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(!again.join("innkeep.db").exists(), "a damaged backup was restored");
+    app.stop().await;
+}

@@ -178,6 +178,73 @@ async fn the_command_line_writes_the_same_document_and_imports_it() {
     a.stop().await;
 }
 
+#[tokio::test]
+async fn csv_files_from_the_command_line_read_back_without_loss() {
+    let a = spawn_app().await;
+    let (host, _) = a_tenant(&a).await;
+    let doc = a.get("/api/v1/tenant-data", Some(&host)).await.body;
+    let tenant = doc["tenant_id"].as_str().unwrap().to_string();
+    let dir = a.dir.path().join("csv");
+    let data = a.dir.path().to_str().unwrap().to_string();
+    let innkeep = |args: &[&str], data: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_innkeep"))
+            .args(args)
+            .args(["--data", data])
+            .env("INNKEEP_LOG__LEVEL", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = innkeep(&["tenant", "export", "--tenant", &tenant, "--csv", dir.to_str().unwrap()], &data);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The files are the API's.
+    for file in ["properties.csv", "room-types.csv", "rates.csv", "bookings.csv"] {
+        let api = a.client.get(a.url(&format!("/api/v1/tenant-data/{file}"))).bearer_auth(&host).send().await.unwrap();
+        assert_eq!(std::fs::read_to_string(dir.join(file)).unwrap(), api.text().await.unwrap(), "{file}");
+    }
+
+    let fresh = tempfile::tempdir().unwrap();
+    let fresh_data = fresh.path().to_str().unwrap();
+    let made = innkeep(
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "csv@example.com",
+            "--password",
+            "correct horse battery",
+            "--name",
+            "Owner",
+            "--role",
+            "host",
+        ],
+        fresh_data,
+    );
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    // A directory without room types is refused, and nothing comes in.
+    let partial = fresh.path().join("partial");
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::copy(dir.join("properties.csv"), partial.join("properties.csv")).unwrap();
+    let out = innkeep(&["tenant", "import", partial.to_str().unwrap(), "--owner", "csv@example.com"], fresh_data);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("room-types.csv is missing"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = innkeep(&["tenant", "import", dir.to_str().unwrap(), "--owner", "csv@example.com"], fresh_data);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("2 properties, 3 room types, 8 rates, 4 bookings"), "{said}");
+    let new_tenant = said.split_whitespace().nth(3).unwrap().trim_end_matches(':').to_string();
+    let file = fresh.path().join("back.json");
+    let out = innkeep(&["tenant", "export", "--tenant", &new_tenant, "--out", file.to_str().unwrap()], fresh_data);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let back: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(comparable(back), comparable(doc), "the same document, read back from CSV");
+    a.stop().await;
+}
+
 /// POST a CSV body to the rates upload.
 async fn upload(app: &TestApp, token: &str, text: String) -> common::Reply {
     let r = app

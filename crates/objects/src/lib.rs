@@ -105,6 +105,52 @@ impl Objects {
     pub fn store(&self) -> Arc<dyn ObjectStore> {
         self.inner.clone()
     }
+
+    /// Every key under `prefix` (all keys when it is empty), sorted.
+    pub async fn keys_under(&self, prefix: &str) -> Result<Vec<String>, ObjectError> {
+        use futures::TryStreamExt;
+        let at = if prefix.is_empty() { None } else { Some(path(prefix)?) };
+        let metas: Vec<_> = self.inner.list(at.as_ref()).try_collect().await.map_err(backend)?;
+        let mut keys: Vec<String> = metas.into_iter().map(|m| m.location.to_string()).collect();
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// Write the local file `file` to `key`, streamed (in parts when it is large), so a
+    /// database of any size goes up in bounded memory. The object exists only once whole.
+    pub async fn upload_file(&self, key: &str, file: &std::path::Path) -> Result<(), ObjectError> {
+        use tokio::io::AsyncWriteExt;
+        let at = path(key)?;
+        let io = |e: std::io::Error| ObjectError::Backend(format!("{}: {e}", file.display()));
+        let mut from = tokio::fs::File::open(file).await.map_err(io)?;
+        let mut to = object_store::buffered::BufWriter::new(self.inner.clone(), at);
+        if let Err(e) = tokio::io::copy(&mut from, &mut to).await {
+            let _ = to.abort().await;
+            return Err(ObjectError::Backend(format!("uploading {}: {e}", file.display())));
+        }
+        to.shutdown().await.map_err(|e| ObjectError::Backend(format!("uploading {}: {e}", file.display())))
+    }
+
+    /// Read `key` into the local file `file` (created), streamed; `false` when there is no
+    /// such object.
+    pub async fn download_file(&self, key: &str, file: &std::path::Path) -> Result<bool, ObjectError> {
+        use futures::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let at = path(key)?;
+        let got = match self.inner.get(&at).await {
+            Ok(got) => got,
+            Err(object_store::Error::NotFound { .. }) => return Ok(false),
+            Err(e) => return Err(backend(e)),
+        };
+        let io = |e: std::io::Error| ObjectError::Backend(format!("{}: {e}", file.display()));
+        let mut to = tokio::fs::File::create(file).await.map_err(io)?;
+        let mut chunks = got.into_stream();
+        while let Some(chunk) = chunks.next().await {
+            to.write_all(&chunk.map_err(backend)?).await.map_err(io)?;
+        }
+        to.sync_all().await.map_err(io)?;
+        Ok(true)
+    }
 }
 
 fn path(key: &str) -> Result<Path, ObjectError> {

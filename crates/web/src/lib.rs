@@ -141,6 +141,7 @@ pub fn routes_with(config: WebConfig) -> Router<AppState> {
         .route("/host/messages", get(host::messages))
         .route("/host/data", get(host::data))
         .route("/host/data/import", post(host::data_import))
+        .route("/host/data/import-csv", post(host::data_import_csv))
         .route("/host/data/rates", post(host::data_rates))
         .route("/host/data/{file}", get(host::data_file))
         .route("/host/money", get(host::money_overview).post(host::payout_account_set))

@@ -779,6 +779,88 @@ async fn a_host_downloads_its_data_and_uploads_rates_edited_in_a_spreadsheet() {
     assert!(r.body.contains("nothing was imported"), "{}", r.body);
 }
 
+/// A multipart form with the CSRF token and a file in each named field.
+fn files_form(csrf: &str, files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----innkeepDataBoundary9x";
+    let mut body =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n").into_bytes();
+    for (field, name, bytes) in files {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn a_hosts_csv_files_move_to_another_innkeep_without_loss() {
+    let t = test_web().await;
+    let host = user(&t, "csv-host@example.com", Role::Host).await;
+    let (_, room_type) = listing(&t, &host, "Casa Azul").await;
+    let id = room_type.parse().unwrap();
+    let change = innkeep_core::NightOverride { price_minor: Some(9900), ..Default::default() };
+    let (from, to) = ("2027-05-01".parse().unwrap(), "2027-05-03".parse().unwrap());
+    innkeep_app::catalog::set_calendar(&t.ports, &host, id, from, to, change, t.ports.clock.now()).await.unwrap();
+    let mut h = Browser::default();
+    h.sign_in(&t, "csv-host@example.com").await;
+    let doc: serde_json::Value = serde_json::from_str(&h.get(&t, "/host/data/tenant.json").await.body).unwrap();
+    let mut files = Vec::new();
+    for f in ["properties.csv", "room-types.csv", "rates.csv", "bookings.csv"] {
+        files.push(h.get(&t, &format!("/host/data/{f}")).await.body);
+    }
+
+    // Another Innkeep, another host: the files come in whole.
+    let other = test_web().await;
+    user(&other, "csv-owner@example.com", Role::Host).await;
+    let mut o = Browser::default();
+    o.sign_in(&other, "csv-owner@example.com").await;
+    let csrf = o.get(&other, "/host/data").await.input("csrf");
+    // Without the room types, or with a broken line, nothing comes in and the page says why.
+    let (ct, body) = files_form(&csrf, &[("properties", "properties.csv", files[0].as_bytes())]);
+    let r = post_file(&mut o, &other, "/host/data/import-csv", &ct, body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("room-types.csv is missing"), "{}", r.body);
+    let broken = files[1].replace(&format!("{room_type},"), &format!("{room_type}x,"));
+    let (ct, body) = files_form(
+        &csrf,
+        &[("properties", "properties.csv", files[0].as_bytes()), ("room_types", "room-types.csv", broken.as_bytes())],
+    );
+    let r = post_file(&mut o, &other, "/host/data/import-csv", &ct, body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("oom-types.csv line 2: UUID parsing failed"), "{}", r.body);
+    assert_eq!(other.ports.store.list_properties(None, 10, 0).await.unwrap().len(), 0, "nothing came in");
+
+    let (ct, body) = files_form(
+        &csrf,
+        &[
+            ("properties", "properties.csv", files[0].as_bytes()),
+            ("room_types", "room-types.csv", files[1].as_bytes()),
+            ("rates", "rates.csv", files[2].as_bytes()),
+            ("bookings", "bookings.csv", files[3].as_bytes()),
+        ],
+    );
+    let r = post_file(&mut o, &other, "/host/data/import-csv", &ct, body).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = o.get(&other, &r.location()).await;
+    assert!(page.body.contains("Imported: 1 properties, 1 room types, 2 rates, 0 bookings."), "{}", page.body);
+    let back: serde_json::Value = serde_json::from_str(&o.get(&other, "/host/data/tenant.json").await.body).unwrap();
+    let blank = |mut d: serde_json::Value| {
+        d["tenant_id"] = serde_json::Value::Null;
+        d["exported_at"] = serde_json::Value::Null;
+        for kind in ["properties", "room_types"] {
+            for item in d[kind].as_array_mut().unwrap() {
+                item["tenant_id"] = serde_json::Value::Null;
+            }
+        }
+        d
+    };
+    assert_eq!(blank(back), blank(doc), "the same data, read back from CSV");
+}
+
 async fn post_file(b: &mut Browser, t: &TestWeb, path: &str, ctype: &str, body: Vec<u8>) -> Reply {
     let req = Request::post(path)
         .header(header::COOKIE, b.cookie_header())

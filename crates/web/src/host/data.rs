@@ -61,15 +61,46 @@ pub async fn data_file(State(s): State<AppState>, v: Visitor, Path(file): Path<S
     Ok(r)
 }
 
-/// The file of a multipart upload form (field `file`), or the page again saying why not.
-async fn uploaded(headers: &axum::http::HeaderMap, body: axum::body::Body) -> Result<Vec<u8>, PageError> {
+/// The parts of a multipart upload form.
+async fn parts(
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Result<Vec<crate::multipart::Part>, PageError> {
     let bytes = axum::body::to_bytes(body, crate::session::UPLOAD_LIMIT).await.map_err(|_| PageError::TooLarge)?;
     let boundary = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(crate::multipart::boundary);
-    let parts = match boundary {
+    Ok(match boundary {
         Some(b) => crate::multipart::parts(&bytes, &b).await.unwrap_or_default(),
         None => Vec::new(),
-    };
-    Ok(parts.into_iter().find(|p| p.name == "file").map(|p| p.bytes).unwrap_or_default())
+    })
+}
+
+/// The file of a multipart upload form (field `file`), or the page again saying why not.
+async fn uploaded(headers: &axum::http::HeaderMap, body: axum::body::Body) -> Result<Vec<u8>, PageError> {
+    Ok(parts(headers, body).await?.into_iter().find(|p| p.name == "file").map(|p| p.bytes).unwrap_or_default())
+}
+
+/// Import a document into the visitor's tenant: to the page saying what came in, or the
+/// sentence saying why nothing did.
+async fn import_document(
+    s: &AppState,
+    a: &innkeep_app::Actor,
+    data: innkeep_app::tenant_data::TenantData,
+) -> Result<Result<axum::response::Response, String>, PageError> {
+    let owner = s.ports.store.user(a.user_id).await.map_err(AppError::from)?.ok_or(PageError::NotFound)?;
+    match innkeep_app::tenant_data::import(&s.ports, &owner, data, s.ports.clock.now()).await {
+        Ok(n) => {
+            let said = format!(
+                "{} properties, {} room types, {} rates, {} bookings",
+                n.properties, n.room_types, n.rates, n.bookings
+            );
+            let q: String = form_urlencoded::byte_serialize(said.as_bytes()).collect();
+            Ok(Ok(crate::redirect::to(&format!("/host/data?imported={q}"))))
+        }
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict(_) | AppError::Forbidden(_))) => {
+            Ok(Err(crate::page::words(&e)))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// POST /host/data/import: a document (`tenant.json`) into this tenant, all or nothing.
@@ -86,24 +117,44 @@ pub async fn data_import(
     } else {
         match serde_json::from_slice::<innkeep_app::tenant_data::TenantData>(&file) {
             Err(e) => format!("That file is not an Innkeep data file: {e}."),
-            Ok(data) => {
-                let owner = s.ports.store.user(a.user_id).await.map_err(AppError::from)?.ok_or(PageError::NotFound)?;
-                match innkeep_app::tenant_data::import(&s.ports, &owner, data, s.ports.clock.now()).await {
-                    Ok(n) => {
-                        let said = format!(
-                            "{} properties, {} room types, {} rates, {} bookings",
-                            n.properties, n.room_types, n.rates, n.bookings
-                        );
-                        let q: String = form_urlencoded::byte_serialize(said.as_bytes()).collect();
-                        return Ok(crate::redirect::to(&format!("/host/data?imported={q}")));
-                    }
-                    Err(e @ (AppError::Invalid { .. } | AppError::Conflict(_) | AppError::Forbidden(_))) => {
-                        crate::page::words(&e)
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
+            Ok(data) => match import_document(&s, &a, data).await? {
+                Ok(done) => return Ok(done),
+                Err(said) => said,
+            },
         }
+    };
+    Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&v, String::new(), error)))
+}
+
+/// POST /host/data/import-csv: the four CSV files (fields `properties`, `room_types`,
+/// `rates`, `bookings`; the last two may be left empty) into this tenant, all or nothing.
+pub async fn data_import_csv(
+    State(s): State<AppState>,
+    v: Visitor,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> PageResult {
+    let a = host(&v)?;
+    let tenant = a.tenant_id.ok_or(PageError::NotFound)?;
+    let mut files = Vec::new();
+    for part in parts(&headers, body).await? {
+        let name = match part.name.as_str() {
+            "properties" => "properties.csv",
+            "room_types" => "room-types.csv",
+            "rates" => "rates.csv",
+            "bookings" => "bookings.csv",
+            _ => continue,
+        };
+        if !part.bytes.is_empty() {
+            files.push((name.to_string(), part.bytes));
+        }
+    }
+    let error = match innkeep_app::tenant_data::from_csv(&files, tenant, s.ports.clock.now()) {
+        Err(e) => crate::page::words(&e),
+        Ok(data) => match import_document(&s, &a, data).await? {
+            Ok(done) => return Ok(done),
+            Err(said) => said,
+        },
     };
     Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&v, String::new(), error)))
 }

@@ -24,6 +24,8 @@ pub enum PhotoError {
     TooLarge { size: usize, max: usize },
     #[error("the photo is not a JPEG, PNG or WebP image")]
     UnsupportedType,
+    #[error("the photo could not be read: {0}")]
+    Unreadable(String),
 }
 
 impl ImageKind {

@@ -2,6 +2,8 @@
 //! realistic rates, taxes and rules, demo accounts, and existing bookings. The same seed
 //! always gives the same catalogue.
 
+pub mod photos;
+
 use innkeep_app::auth::{self, Register};
 use innkeep_app::booking::{self, Action, PlaceBooking};
 use innkeep_app::event::{CatalogImported, Change};

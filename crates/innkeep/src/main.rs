@@ -638,6 +638,9 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             if demo {
                 let s = innkeep_demo::load(&server.ports, demo_properties, 42).await.context("loading demo data")?;
                 if s.properties > 0 {
+                    let objects = innkeep::parts::open_objects(config)?;
+                    let n = innkeep_demo::photos::load(&server.ports, objects.as_ref()).await.context("demo photos")?;
+                    tracing::info!(properties = n, "demo photos drawn");
                     tracing::info!(
                         properties = s.properties,
                         room_types = s.room_types,
@@ -674,6 +677,9 @@ async fn run(command: Command, config: &mut Config) -> anyhow::Result<()> {
             let ports = startup::ports(config, store.clone(), Arc::new(SystemClock), &startup::open_search()?);
             let start = std::time::Instant::now();
             let s = innkeep_demo::load(&ports, properties, seed).await?;
+            if s.properties > 0 {
+                innkeep_demo::photos::load(&ports, innkeep::parts::open_objects(config)?.as_ref()).await?;
+            }
             if guests > 0 {
                 let params = innkeep_demo::HistoryParams { guests, ..Default::default() };
                 let h = innkeep_demo::history(&ports, &params).await?;

@@ -34,10 +34,10 @@ async fn a_host_uploads_a_photo_that_is_served_at_a_stable_cached_url() {
     let host = app.user("host").await;
     let property = app.property(&host, "flexible").await;
 
-    // The claimed type does not matter; the bytes say PNG.
+    // The claimed type does not matter; the bytes say PNG. It is kept as JPEG.
     let r = upload(&app, &host, &property, PNG.to_vec(), "application/octet-stream").await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    assert_eq!(r.body["content_type"], "image/png");
+    assert_eq!(r.body["content_type"], "image/jpeg");
     assert_eq!(r.body["alt"], "Front door");
     let url = r.body["url"].as_str().unwrap().to_string();
     let id = r.body["id"].as_str().unwrap().to_string();
@@ -48,16 +48,18 @@ async fn a_host_uploads_a_photo_that_is_served_at_a_stable_cached_url() {
 
     let served = app.client.get(app.url(&url)).send().await.unwrap();
     assert_eq!(served.status(), StatusCode::OK);
-    assert_eq!(served.headers()["content-type"], "image/png");
+    assert_eq!(served.headers()["content-type"], "image/jpeg");
     assert!(served.headers()["cache-control"].to_str().unwrap().contains("immutable"));
     let etag = served.headers()["etag"].to_str().unwrap().to_string();
-    assert_eq!(served.bytes().await.unwrap().as_ref(), PNG);
+    let jpeg = served.bytes().await.unwrap().to_vec();
+    assert!(jpeg.starts_with(&[0xFF, 0xD8, 0xFF]));
     let again = app.client.get(app.url(&url)).header("if-none-match", etag).send().await.unwrap();
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
 
-    // The bytes are in the local object directory, and the change is an outbox event.
-    let on_disk = app.dir.path().join(format!("objects/photos/{property}/{id}.png"));
-    assert_eq!(std::fs::read(&on_disk).unwrap(), PNG);
+    // The bytes are in the local object directory (one pixel wide: one size), and the
+    // change is an outbox event.
+    let on_disk = app.dir.path().join(format!("objects/photos/{property}/{id}/w1.jpg"));
+    assert_eq!(std::fs::read(&on_disk).unwrap(), jpeg);
     let server = app.server.as_ref().unwrap();
     let events = innkeep_app::store::Outbox::events_after(server.ports.store.as_ref(), 0, 1000).await.unwrap();
     assert!(events.iter().any(
@@ -68,6 +70,43 @@ async fn a_host_uploads_a_photo_that_is_served_at_a_stable_cached_url() {
     missing.assert_problem(404, "not_found");
     let bad = app.get("/photos/not-a-uuid", None).await;
     assert_eq!(bad.status.as_u16() / 100, 4);
+}
+
+/// A picture `width` x `height` as a PNG with some detail (a gradient).
+fn picture(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[tokio::test]
+async fn a_large_photo_is_served_in_three_widths_for_srcset() {
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let property = app.property(&host, "flexible").await;
+    let r = upload(&app, &host, &property, picture(2400, 1600), "image/png").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let url = r.body["url"].as_str().unwrap().to_string();
+    let widths: Vec<u64> = r.body["sizes"].as_array().unwrap().iter().map(|s| s["width"].as_u64().unwrap()).collect();
+    assert_eq!(widths, vec![320, 640, 1600]);
+    for size in r.body["sizes"].as_array().unwrap() {
+        let got = app.client.get(app.url(size["url"].as_str().unwrap())).send().await.unwrap();
+        assert_eq!(got.status(), StatusCode::OK);
+        let etag = got.headers()["etag"].to_str().unwrap().to_string();
+        let img = image::load_from_memory(&got.bytes().await.unwrap()).unwrap();
+        let w = size["width"].as_u64().unwrap() as u32;
+        assert_eq!((img.width(), img.height()), (w, (f64::from(w) * 2.0 / 3.0).round() as u32), "{etag}");
+    }
+    // No width asked, or one the photo is not kept in: the full size.
+    for q in ["", "?w=1000"] {
+        let got = app.client.get(app.url(&format!("{url}{q}"))).send().await.unwrap();
+        assert_eq!(image::load_from_memory(&got.bytes().await.unwrap()).unwrap().width(), 1600, "{q}");
+    }
+    assert_eq!(app.get(&format!("{url}?w=wide"), None).await.status, 400);
+    // The property page offers them to the browser.
+    let page = app.client.get(app.url(&format!("/properties/{property}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("srcset=\"{url}?w=320 320w, {url}?w=640 640w, {url}?w=1600 1600w\"")), "{page}");
 }
 
 #[tokio::test]
@@ -86,6 +125,10 @@ async fn photos_are_refused_by_format_size_and_owner() {
     big[..3].copy_from_slice(&[0xFF, 0xD8, 0xFF]);
     let r = upload(&app, &host, &property, big, "image/jpeg").await;
     r.assert_problem(413, "photo_too_large");
+    // A PNG cut short: its first bytes and nothing of a picture after them.
+    let mut cut = picture(64, 64);
+    cut.truncate(60);
+    upload(&app, &host, &property, cut, "image/png").await.assert_problem(400, "photo_unreadable");
     // Someone else's property is not found, for another host and for a guest alike.
     upload(&app, &other, &property, PNG.to_vec(), "image/png").await.assert_problem(404, "not_found");
     upload(&app, &guest, &property, PNG.to_vec(), "image/png").await.assert_problem(404, "not_found");

@@ -388,14 +388,14 @@ async fn a_host_uploads_a_photo_that_guests_see_on_the_property_and_in_results()
     let page = h.get(&t, &r.location().replace("#photos", "")).await;
     assert!(page.body.contains("Photo added.") && page.body.contains("alt=\"The blue door\""));
 
-    // Guests see it on the property page and as the result's photo; it is served as a PNG.
+    // Guests see it on the property page and as the result's photo; it is kept as a JPEG.
     let mut g = Browser::default();
     let p = g.get(&t, &format!("/properties/{property}")).await;
     let at = p.body.find("src=\"/photos/").expect("a photo on the property page");
     let src = &p.body[at + 5..at + 5 + p.body[at + 5..].find('"').unwrap()];
     let img = g.get(&t, src).await;
     assert_eq!(img.status, StatusCode::OK);
-    assert_eq!(img.headers.get(header::CONTENT_TYPE).unwrap(), "image/png");
+    assert_eq!(img.headers.get(header::CONTENT_TYPE).unwrap(), "image/jpeg");
     assert!(img.headers.get(header::CACHE_CONTROL).unwrap().to_str().unwrap().contains("max-age=31536000"));
     let stays = g.get(&t, "/stays?city=Lisbon&check_in=2027-02-01&check_out=2027-02-03&adults=2").await;
     assert!(stays.body.contains(&format!("<img class=\"photo\" src=\"{src}\"")), "{}", stays.body);

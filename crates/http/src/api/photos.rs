@@ -27,9 +27,19 @@ pub struct PhotoView {
     pub content_type: String,
     pub size: u64,
     pub alt: String,
-    /// Where the photo is served (stable; cache it).
+    /// Where the photo is served (stable; cache it): the full size.
     pub url: String,
+    /// The widths it is served in, narrowest first (the last is `url`'s): for `srcset`.
+    /// Empty for a photo uploaded before sizes were made (served as uploaded).
+    pub sizes: Vec<PhotoSizeView>,
     pub created_at: String,
+}
+
+/// One width of a photo.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhotoSizeView {
+    pub width: u32,
+    pub url: String,
 }
 
 impl From<&Photo> for PhotoView {
@@ -41,6 +51,12 @@ impl From<&Photo> for PhotoView {
             size: p.size,
             alt: p.alt.clone(),
             url: photo_url(p.id),
+            sizes: photo::full_width(p)
+                .map(photo::widths_of)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|width| PhotoSizeView { width, url: format!("{}?w={width}", photo_url(p.id)) })
+                .collect(),
             created_at: p.created_at.to_string(),
         }
     }
@@ -128,10 +144,27 @@ pub async fn list(State(s): State<AppState>, Id(id): Id<PropertyId>) -> ApiResul
     Ok(Json(photo::photos(&s.ports, id).await?.iter().map(PhotoView::from).collect()))
 }
 
-/// GET /photos/{id}: the image, cached for a year (a photo id never changes its bytes).
-pub async fn serve(State(s): State<AppState>, Id(id): Id<PhotoId>, headers: HeaderMap) -> ApiResult<Response> {
+/// Which size of a photo to serve.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SizeParams {
+    /// One of the photo's widths (`sizes` in its view); any other, or none, is the full size.
+    pub w: Option<u32>,
+}
+
+/// GET /photos/{id}[?w=WIDTH]: the image, cached for a year (a photo id never changes its
+/// bytes).
+pub async fn serve(
+    State(s): State<AppState>,
+    Id(id): Id<PhotoId>,
+    Params(size): Params<SizeParams>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let Some(objects) = s.objects.clone() else { return Err(ApiError::not_found("photo")) };
-    let etag = format!("\"{id}\"");
+    let etag = match size.w {
+        Some(w) => format!("\"{id}-{w}\""),
+        None => format!("\"{id}\""),
+    };
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains(&etag)) {
         // Only a photo that exists has an etag worth matching.
         if s.ports.store.photo(id).await.map_err(AppError::from)?.is_some() {
@@ -140,7 +173,7 @@ pub async fn serve(State(s): State<AppState>, Id(id): Id<PhotoId>, headers: Head
             return Ok(r);
         }
     }
-    let (p, bytes) = photo::photo_bytes(&s.ports, objects.as_ref(), id).await?;
+    let (p, bytes) = photo::photo_bytes(&s.ports, objects.as_ref(), id, size.w).await?;
     let mut r = bytes.into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(p.kind.content_type()));

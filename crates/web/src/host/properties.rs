@@ -270,12 +270,18 @@ pub(super) struct PropertyPage {
 pub struct PhotoView {
     pub url: String,
     pub alt: String,
+    /// `srcset`'s candidates (`/photos/ID?w=320 320w, ...`), empty for a photo kept as
+    /// uploaded; the page's `sizes` says how wide it is shown.
+    pub srcset: String,
 }
 
 impl PhotoView {
     /// The page's view of a stored photo.
     pub fn of(p: &innkeep_app::store::Photo) -> PhotoView {
-        PhotoView { url: format!("/photos/{}", p.id), alt: p.alt.clone() }
+        let url = format!("/photos/{}", p.id);
+        let widths = innkeep_app::photo::full_width(p).map(innkeep_app::photo::widths_of).unwrap_or_default();
+        let srcset = widths.iter().map(|w| format!("{url}?w={w} {w}w")).collect::<Vec<_>>().join(", ");
+        PhotoView { url, alt: p.alt.clone(), srcset }
     }
 }
 

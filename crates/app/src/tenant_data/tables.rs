@@ -5,7 +5,9 @@
 //! an address is up to four line columns, amenities are names joined by `;`, and the two
 //! structured fields a spreadsheet does not edit (a room type's rate plan, a booking's
 //! priced quote) are JSON in one cell. The first columns are the ones a person reads first,
-//! in the order earlier exports wrote them; the rest follow.
+//! in the order earlier exports wrote them; the rest follow. Free text that a spreadsheet
+//! would run as a formula (a guest named `=HYPERLINK(...)`, a phone `+351 ...`) is written
+//! with a leading `'`, which reading takes off again ([`cell`], [`uncell`]).
 
 use super::{FORMAT, MAX_ROWS, RateRow, TenantData, VERSION};
 use crate::error::AppError;
@@ -175,6 +177,24 @@ const BOOKING_COLUMNS: [&str; 18] = [
     "quote",
 ];
 
+/// Whether a spreadsheet would take text as a formula (or it is already marked as text).
+fn formula_like(s: &str) -> bool {
+    s.starts_with(['=', '+', '-', '@', '\t', '\r']) || s.strip_prefix('\'').is_some_and(formula_like)
+}
+
+/// Free text as a cell a spreadsheet shows as text: a leading `'` when it would be a formula.
+fn cell(s: &str) -> String {
+    if formula_like(s) { format!("'{s}") } else { s.to_string() }
+}
+
+/// A cell's text as it was before [`cell`].
+fn uncell(s: String) -> String {
+    match s.strip_prefix('\'') {
+        Some(rest) if formula_like(rest) => rest.to_string(),
+        _ => s,
+    }
+}
+
 /// A value's JSON name (`"guesthouse"` -> `guesthouse`).
 fn name_of(v: &impl Serialize) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
@@ -186,12 +206,12 @@ fn json(v: &impl Serialize) -> Result<String, csv::Error> {
 
 fn property_line(p: &Property) -> PropertyLine {
     let d = &p.draft;
-    let line = |i: usize| d.address.lines.get(i).cloned().unwrap_or_default();
+    let line = |i: usize| d.address.lines.get(i).map(|l| cell(l)).unwrap_or_default();
     PropertyLine {
         id: p.id,
-        name: d.name.clone(),
+        name: cell(&d.name),
         property_type: d.property_type,
-        city: d.address.city.clone(),
+        city: cell(&d.address.city),
         country: d.address.country,
         latitude: d.latitude,
         longitude: d.longitude,
@@ -199,13 +219,13 @@ fn property_line(p: &Property) -> PropertyLine {
         currency: d.currency,
         cancellation_policy: d.cancellation_policy,
         payment_timing: d.payment_timing,
-        description: d.description.clone(),
+        description: cell(&d.description),
         address_line_1: line(0),
         address_line_2: line(1),
         address_line_3: line(2),
         address_line_4: line(3),
-        region: d.address.region.clone(),
-        postal_code: d.address.postal_code.clone(),
+        region: d.address.region.as_deref().map(cell),
+        postal_code: d.address.postal_code.as_deref().map(cell),
         check_in_time: d.check_in_time,
         check_out_time: d.check_out_time,
         amenities: d.amenities.iter().map(name_of).collect::<Vec<_>>().join(";"),
@@ -219,7 +239,7 @@ fn room_type_line(rt: &RoomType) -> Result<RoomTypeLine, csv::Error> {
     Ok(RoomTypeLine {
         id: rt.id,
         property_id: rt.property_id,
-        name: d.name.clone(),
+        name: cell(&d.name),
         units: d.units,
         base_rate_minor: d.base_rate_minor,
         max_adults: d.occupancy.max_adults,
@@ -227,8 +247,8 @@ fn room_type_line(rt: &RoomType) -> Result<RoomTypeLine, csv::Error> {
         min_stay: d.min_stay,
         max_stay: d.max_stay,
         max_total: d.occupancy.max_total,
-        description: d.description.clone(),
-        beds: d.beds.clone(),
+        description: cell(&d.description),
+        beds: cell(&d.beds),
         rate_plan: json(&d.rate_plan)?,
         created_at: rt.created_at,
         updated_at: rt.updated_at,
@@ -245,9 +265,9 @@ fn booking_line(b: &Booking) -> Result<BookingLine, csv::Error> {
         check_out: b.check_out,
         adults: b.adults,
         children: b.children,
-        guest_name: b.guest.name.clone(),
-        guest_email: b.guest.email.clone(),
-        guest_phone: b.guest.phone.clone(),
+        guest_name: cell(&b.guest.name),
+        guest_email: cell(&b.guest.email),
+        guest_phone: b.guest.phone.as_deref().map(cell),
         total_minor: b.total.minor,
         currency: b.total.currency,
         created_at: b.created_at,
@@ -378,19 +398,20 @@ pub fn from_csv(files: &[(String, Vec<u8>)], tenant: TenantId, now: Timestamp) -
         let lines = [l.address_line_1, l.address_line_2, l.address_line_3, l.address_line_4]
             .into_iter()
             .filter(|line| !line.is_empty())
+            .map(uncell)
             .collect();
         properties.push(Property {
             id: l.id,
             tenant_id: tenant,
             draft: PropertyDraft {
-                name: l.name,
-                description: l.description,
+                name: uncell(l.name),
+                description: uncell(l.description),
                 property_type: l.property_type,
                 address: Address {
                     lines,
-                    city: l.city,
-                    region: l.region,
-                    postal_code: l.postal_code,
+                    city: uncell(l.city),
+                    region: l.region.map(uncell),
+                    postal_code: l.postal_code.map(uncell),
                     country: l.country,
                 },
                 latitude: l.latitude,
@@ -416,10 +437,10 @@ pub fn from_csv(files: &[(String, Vec<u8>)], tenant: TenantId, now: Timestamp) -
             property_id: l.property_id,
             tenant_id: tenant,
             draft: RoomTypeDraft {
-                name: l.name,
-                description: l.description,
+                name: uncell(l.name),
+                description: uncell(l.description),
                 occupancy: Occupancy { max_adults: l.max_adults, max_children: l.max_children, max_total: l.max_total },
-                beds: l.beds,
+                beds: uncell(l.beds),
                 units: l.units,
                 base_rate_minor: l.base_rate_minor,
                 min_stay: l.min_stay,
@@ -462,7 +483,11 @@ pub fn from_csv(files: &[(String, Vec<u8>)], tenant: TenantId, now: Timestamp) -
             check_out: l.check_out,
             adults: l.adults,
             children: l.children,
-            guest: GuestContact { name: l.guest_name, email: l.guest_email, phone: l.guest_phone },
+            guest: GuestContact {
+                name: uncell(l.guest_name),
+                email: uncell(l.guest_email),
+                phone: l.guest_phone.map(uncell),
+            },
             quote,
             total: Money::new(l.total_minor, l.currency),
             refund: l.refund_minor.map(|r| Money::new(r, l.currency)),
@@ -572,6 +597,23 @@ mod tests {
             quote: String::new(),
         };
         assert_eq!(header(b), BOOKING_COLUMNS.join(","));
+    }
+
+    #[test]
+    fn text_a_spreadsheet_would_run_is_marked_and_read_back_as_it_was() {
+        for (text, written) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+351 912 345 678", "'+351 912 345 678"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("-2+3", "'-2+3"),
+            ("'=already marked", "''=already marked"),
+            ("'quoted", "'quoted"),
+            ("Ana Silva", "Ana Silva"),
+            ("", ""),
+        ] {
+            assert_eq!(cell(text), written, "{text}");
+            assert_eq!(uncell(cell(text)), text, "{text}");
+        }
     }
 
     #[test]

@@ -76,12 +76,35 @@ pub async fn export(
     tenant: TenantId,
     now: Timestamp,
 ) -> Result<TenantData, AppError> {
+    export_parts(ports, actor, tenant, now, None).await
+}
+
+/// What one CSV file of `tenant` needs of the document (the other kinds left empty): a
+/// host with years of bookings downloads `rates.csv` without reading them.
+pub async fn export_for_file(
+    ports: &Ports,
+    actor: Option<&Actor>,
+    tenant: TenantId,
+    now: Timestamp,
+    file: &str,
+) -> Result<TenantData, AppError> {
+    export_parts(ports, actor, tenant, now, Some(file)).await
+}
+
+async fn export_parts(
+    ports: &Ports,
+    actor: Option<&Actor>,
+    tenant: TenantId,
+    now: Timestamp,
+    file: Option<&str>,
+) -> Result<TenantData, AppError> {
+    let wants = |kinds: &[&str]| file.is_none_or(|f| kinds.contains(&f));
     may_take(actor, tenant)?;
     if ports.store.tenant_users(tenant).await?.is_empty() {
         return Err(AppError::NotFound { what: "tenant" });
     }
     let mut properties = Vec::new();
-    loop {
+    while wants(&["properties.csv", "room-types.csv", "rates.csv"]) {
         let page = ports.store.list_properties(Some(tenant), 500, properties.len() as u32).await?;
         let done = page.len() < 500;
         properties.extend(page);
@@ -91,18 +114,18 @@ pub async fn export(
     }
     properties.sort_by_key(|p: &Property| p.id);
     let mut room_types = Vec::new();
-    for p in &properties {
+    for p in properties.iter().filter(|_| wants(&["room-types.csv", "rates.csv"])) {
         room_types.extend(ports.store.room_types_of(p.id).await?);
     }
     room_types.sort_by_key(|rt: &RoomType| rt.id);
     let mut rates = Vec::new();
-    for rt in &room_types {
+    for rt in room_types.iter().filter(|_| wants(&["rates.csv"])) {
         for (night, change) in ports.store.calendar_overrides(rt.id).await? {
             rates.push(RateRow { room_type_id: rt.id, night, change });
         }
     }
     let mut bookings = Vec::new();
-    loop {
+    while wants(&["bookings.csv"]) {
         let filter = BookingFilter {
             tenant_id: Some(tenant),
             limit: 500,

@@ -72,7 +72,7 @@ pub async fn export_csv(State(s): State<AppState>, Auth(a): Auth, Path(file): Pa
     if !tenant_data::CSV_FILES.contains(&file.as_str()) {
         return Err(ApiError::not_found("file"));
     }
-    let data = tenant_data::export(&s.ports, Some(&a), tenant, s.ports.clock.now()).await?;
+    let data = tenant_data::export_for_file(&s.ports, Some(&a), tenant, s.ports.clock.now(), &file).await?;
     let text = tenant_data::to_csv(&data, &file)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
     let mut r = text.into_response();

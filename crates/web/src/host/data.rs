@@ -43,7 +43,12 @@ pub async fn data_file(State(s): State<AppState>, v: Visitor, Path(file): Path<S
     if !known {
         return Err(PageError::NotFound);
     }
-    let data = innkeep_app::tenant_data::export(&s.ports, Some(&a), tenant, s.ports.clock.now()).await?;
+    let now = s.ports.clock.now();
+    let data = if file == "tenant.json" {
+        innkeep_app::tenant_data::export(&s.ports, Some(&a), tenant, now).await?
+    } else {
+        innkeep_app::tenant_data::export_for_file(&s.ports, Some(&a), tenant, now, &file).await?
+    };
     let (body, kind) = if file == "tenant.json" {
         let text = serde_json::to_string_pretty(&data)
             .map_err(|e| PageError::Message(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;

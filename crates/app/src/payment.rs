@@ -200,6 +200,9 @@ pub struct ProviderEventRecord {
 pub struct Settlement {
     /// The statement line, if a line pays; the write is skipped if it was imported before.
     pub line: Option<StoredLine>,
+    /// A stored line that matched nothing, as a person matched it to a payment: written only
+    /// if it is still unmatched (else nothing changes, `Ok(false)`).
+    pub matched: Option<StoredLine>,
     /// The provider event, if an event pays; the write is skipped if it was handled before.
     pub provider_event: Option<ProviderEventRecord>,
     /// The payment as it was read (the write happens only if it is still so) and as it
@@ -316,6 +319,8 @@ pub trait Payments: Send + Sync {
     async fn refunds_of(&self, payment: Uuid) -> Result<Vec<Refund>, StoreError>;
     /// Statement lines, newest first, of one outcome or all.
     async fn statement_lines(&self, outcome: Option<LineOutcome>, limit: u32) -> Result<Vec<StoredLine>, StoreError>;
+    /// One statement line, read from the primary.
+    async fn statement_line(&self, id: Uuid) -> Result<Option<StoredLine>, StoreError>;
     /// Check every entry balances per currency and every kept balance equals the sum of its
     /// lines.
     async fn check_ledger(&self) -> Result<LedgerReport, StoreError>;
@@ -598,6 +603,94 @@ async fn import_line(
     }
 }
 
+/// Match a statement line that matched nothing (a guest who mistyped the reference) to an
+/// open bank-transfer payment in its currency (admins): the money held for the guest pays
+/// it as the line would have (in full, in part, or with some left held), confirming a held
+/// booking. Matching the line to the same payment again answers it as it is; to another, or
+/// a line that matched already, is a conflict.
+#[tracing::instrument(skip_all, fields(line_id = %line_id, payment_id = %payment_id))]
+pub async fn match_line(
+    ports: &Ports,
+    actor: &Actor,
+    line_id: Uuid,
+    payment_id: Uuid,
+    now: Timestamp,
+) -> Result<ImportedLine, AppError> {
+    if actor.role != Role::Admin {
+        return Err(AppError::Forbidden("admins"));
+    }
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let line = ports.store.statement_line(line_id).await?.ok_or(AppError::NotFound { what: "statement line" })?;
+        let report = |l: &StoredLine| ImportedLine {
+            amount: l.amount,
+            credit: l.credit,
+            reference: l.reference.clone(),
+            payment_id: l.payment_id,
+            outcome: l.outcome,
+            problem: None,
+        };
+        if line.outcome != LineOutcome::Unmatched {
+            if line.payment_id == Some(payment_id) {
+                return Ok(report(&line));
+            }
+            return Err(AppError::Conflict(format!(
+                "the line is {} already; only a line that matched nothing is matched by hand",
+                line.outcome.as_str()
+            )));
+        }
+        let before = ports.store.payment(payment_id).await?.ok_or(AppError::NotFound { what: "payment" })?;
+        if before.method != PaymentMethod::BankTransfer || before.status != PaymentStatus::RequiresAction {
+            return Err(AppError::Conflict("only an open bank transfer is paid by a statement line".into()));
+        }
+        if before.amount.currency != line.amount.currency {
+            return Err(AppError::invalid(
+                "payment_id",
+                "wrong_currency",
+                format!("the line is in {}, the payment in {}", line.amount.currency, before.amount.currency),
+            ));
+        }
+        let lacking = before.amount.checked_sub(before.received)?;
+        let applied = if line.amount.minor > lacking.minor { lacking } else { line.amount };
+        let mut after = before.clone();
+        after.received = before.received.checked_add(applied)?;
+        after.updated_at = now;
+        let paid = after.received == after.amount;
+        let mut matched = line.clone();
+        matched.payment_id = Some(payment_id);
+        matched.outcome = if !paid {
+            LineOutcome::Underpaid
+        } else if applied.minor < line.amount.minor {
+            LineOutcome::Overpaid
+        } else {
+            LineOutcome::Paid
+        };
+        let mut s = Settlement { matched: Some(matched.clone()), ..Settlement::empty() };
+        if applied.minor > 0 {
+            // The line was held for the guest when imported; the part applied moves to the host.
+            let entry = Entry::unapplied_applied(before.tenant_id, applied).map_err(ledger)?;
+            s.postings.push(posting("unapplied_applied", before.id, entry, now));
+        }
+        if paid {
+            succeeded(ports, &mut s, before, after, now).await?;
+        } else {
+            s.events.push(Event::new(&Change::PaymentReceived(after.clone()), now, Some(after.tenant_id), after.id));
+            s.payment = Some((before, after));
+        }
+        match ports.store.settle(&s).await {
+            Ok(true) => {
+                tracing::info!(outcome = matched.outcome.as_str(), "statement line matched by hand");
+                return Ok(report(&matched));
+            }
+            // Matched by someone else meanwhile, or the payment or booking changed: look again.
+            Ok(false) | Err(StoreError::Stale) if tries < 5 => continue,
+            Ok(false) => return Err(AppError::Conflict("the line was matched meanwhile".into())),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// A ledger entry to write, recording `subject`.
 pub(crate) fn posting(kind: &'static str, subject: Uuid, entry: Entry, now: Timestamp) -> Posting {
     Posting { id: Uuid::now_v7(), kind, subject_id: subject, entry, at: now }
@@ -701,6 +794,7 @@ impl Settlement {
     fn empty() -> Settlement {
         Settlement {
             line: None,
+            matched: None,
             provider_event: None,
             payment: None,
             confirm: None,

@@ -191,6 +191,12 @@ impl Entry {
         Entry::transfer(Account::Bank, Account::GuestReceivable, amount)
     }
 
+    /// Money held for a guest (a statement line that matched nothing) applied by a person to
+    /// a payment of a tenant's booking.
+    pub fn unapplied_applied(tenant: TenantId, amount: Money) -> Result<Entry, LedgerError> {
+        Entry::transfer(Account::GuestReceivable, Account::HostPayable(tenant), amount)
+    }
+
     /// A refund now owed to the guest of a tenant's booking.
     pub fn refund_owed(tenant: TenantId, amount: Money) -> Result<Entry, LedgerError> {
         Entry::transfer(Account::HostPayable(tenant), Account::Refunds, amount)

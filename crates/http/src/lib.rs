@@ -109,6 +109,8 @@ pub fn api_routes() -> Router<AppState> {
         .route("/reviews/{id}/reply", post(api::reviews::reply))
         .route("/reviews/{id}/reports", post(api::reviews::report))
         .route("/reviews/{id}/hidden", put(api::reviews::hide).delete(api::reviews::show))
+        .route("/payments/statement-lines", get(payments::statement_lines_list))
+        .route("/payments/statement-lines/{id}/match", post(payments::match_statement_line))
         .route("/payments/{id}", get(payments::get))
         .route("/payments/{id}/refunds", post(payments::create_refund).get(payments::refunds))
         .route("/tenants/{id}/commission", put(billing::set_rate).get(billing::get_rate))

@@ -390,6 +390,15 @@ fn api_rows() -> Vec<Row> {
             .csv("date,amount,currency,reference\n2027-01-05,1.00,EUR,unknown transfer\n")
             .header("Idempotency-Key", "authz-statement")
             .changes(),
+        api(M::GET, "/api/v1/payments/statement-lines", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403]),
+        api(
+            M::POST,
+            "/api/v1/payments/statement-lines/{nothing}/match",
+            [401, 403, 403, 403, 403, 404, 403, 403, 403, 403],
+        )
+        .note("a line that is not there: only admins get to find that out")
+        .json(r#"{"payment_id": "01a2e024-3900-7000-8000-0000000000ab"}"#)
+        .header("Idempotency-Key", "authz-match"),
         api(M::PUT, "/api/v1/tenants/{tenant_a}/commission", [401, 403, 403, 403, 403, 200, 403, 403, 403, 403])
             .json(r#"{"rate_bp": 1200}"#)
             .changes(),

@@ -544,3 +544,82 @@ async fn a_prepay_property_confirms_a_hold_only_when_it_is_paid() {
     assert_eq!(r.body["payment_timing"], "at_property");
     ledger_is_sound(&app).await;
 }
+
+#[tokio::test]
+async fn an_operator_matches_a_line_with_a_mistyped_reference_once() {
+    operator_matches_a_line(spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn on_postgres_an_operator_matches_a_line_with_a_mistyped_reference_once() {
+    common::on_postgres(operator_matches_a_line).await;
+}
+
+async fn operator_matches_a_line(app: TestApp) {
+    let admin = admin_token(&app).await;
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "flexible").await;
+    let room_type = app.room_type(&host, &property, 3).await;
+    let (booking, p) = held_and_paying(&app, &guest, &room_type, "2027-03-01", "2027-03-03", "typo").await;
+    let (other_booking, other) = held_and_paying(&app, &guest, &room_type, "2027-03-10", "2027-03-11", "other").await;
+    let total = p["amount"]["minor"].as_i64().unwrap();
+    // The guest typed the reference wrong: the money matches nothing and is held.
+    let csv =
+        format!("date,amount,currency,reference\n2027-02-01,{}.{:02},EUR,\"RF00 TYPO\"\n", total / 100, total % 100);
+    let r = import(&app, &admin, "text/csv", csv.into_bytes(), "typo-1").await;
+    assert_eq!(r.body["to_review"], 1, "{}", r.body);
+    let lines = app.get("/api/v1/payments/statement-lines?outcome=unmatched", Some(&admin)).await;
+    assert_eq!(lines.status, 200, "{}", lines.body);
+    assert_eq!(lines.body.as_array().unwrap().len(), 1, "{}", lines.body);
+    let line = lines.body[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(lines.body[0]["amount"], total);
+    assert_eq!(app.get("/api/v1/payments/statement-lines", Some(&guest)).await.status, 403);
+    app.get("/api/v1/payments/statement-lines?outcome=lost", Some(&admin)).await.assert_problem(400, "invalid_outcome");
+
+    let matching = |token: String, payment: String, key: Option<&'static str>| {
+        let (client, url) = (app.client.clone(), app.url(&format!("/api/v1/payments/statement-lines/{line}/match")));
+        async move {
+            let mut req = client.post(url).bearer_auth(token).json(&json!({"payment_id": payment}));
+            if let Some(k) = key {
+                req = req.header("Idempotency-Key", k);
+            }
+            Reply::from(req.send().await.expect("sent")).await
+        }
+    };
+    let pid = p["id"].as_str().unwrap().to_string();
+    matching(admin.clone(), pid.clone(), None).await.assert_problem(400, "idempotency_key_required");
+    matching(host.clone(), pid.clone(), Some("m")).await.assert_problem(403, "forbidden");
+    // Eight operators match it at once: it pays once.
+    let racing: Vec<_> = (0..8).map(|_| tokio::spawn(matching(admin.clone(), pid.clone(), Some("m")))).collect();
+    for r in racing {
+        let r = r.await.unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!((r.body["outcome"].as_str(), r.body["payment_id"].as_str()), (Some("paid"), Some(pid.as_str())));
+    }
+    let paid = app.get(&format!("/api/v1/payments/{pid}"), Some(&guest)).await;
+    assert_eq!(
+        (paid.body["status"].as_str(), paid.body["received"]["minor"].as_i64()),
+        (Some("succeeded"), Some(total))
+    );
+    let b = app.get(&format!("/api/v1/bookings/{booking}"), Some(&guest)).await;
+    assert_eq!(b.body["status"], "confirmed");
+    // Matched once: not again to another payment, and the other stays open.
+    let oid = other["id"].as_str().unwrap().to_string();
+    matching(admin.clone(), oid.clone(), Some("m2")).await.assert_problem(409, "conflict");
+    let still = app.get(&format!("/api/v1/payments/{oid}"), Some(&guest)).await;
+    assert_eq!(still.body["status"], "requires_action", "{other_booking}");
+    let missing = app
+        .client
+        .post(app.url(&format!("/api/v1/payments/statement-lines/{}/match", uuid::Uuid::now_v7())))
+        .bearer_auth(&admin)
+        .header("Idempotency-Key", "m3")
+        .json(&json!({"payment_id": oid}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let report = ledger_is_sound(&app).await;
+    assert!(report.entries >= 2, "{report:?}");
+    app.stop().await;
+}

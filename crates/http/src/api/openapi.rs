@@ -28,6 +28,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         super::reviews::create, super::reviews::list, super::reviews::get, super::reviews::reply,
         super::reviews::report, super::reviews::hide, super::reviews::show,
         payments::create, payments::get, payments::of_booking, payments::import,
+        payments::statement_lines_list, payments::match_statement_line,
         payments::create_refund, payments::refunds, payments::stripe_webhook,
         billing::set_rate, billing::get_rate, billing::invoices, billing::invoice,
         billing::set_account, billing::payouts, billing::batch,

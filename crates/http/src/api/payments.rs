@@ -250,6 +250,118 @@ pub async fn import(
     Ok(Json(report))
 }
 
+/// A statement line as kept, with what became of it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatementLineView {
+    pub id: Uuid,
+    pub statement_id: String,
+    /// The day the bank booked it, when the statement says.
+    pub booking_date: Option<String>,
+    /// Minor units.
+    pub amount: i64,
+    pub currency: String,
+    pub credit: bool,
+    /// The reference that matched, or the line's references joined.
+    pub reference: String,
+    pub payment_id: Option<Uuid>,
+    /// paid, overpaid, underpaid, not_open, wrong_currency, unmatched, debit or unreadable
+    pub outcome: String,
+    pub created_at: String,
+}
+
+impl From<&payment::StoredLine> for StatementLineView {
+    fn from(l: &payment::StoredLine) -> Self {
+        StatementLineView {
+            id: l.id,
+            statement_id: l.statement_id.clone(),
+            booking_date: l.booking_date.map(|d| d.to_string()),
+            amount: l.amount.minor,
+            currency: l.amount.currency.code().to_string(),
+            credit: l.credit,
+            reference: l.reference.clone(),
+            payment_id: l.payment_id,
+            outcome: l.outcome.as_str().to_string(),
+            created_at: l.created_at.to_string(),
+        }
+    }
+}
+
+/// Which statement lines to list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(default, deny_unknown_fields)]
+pub struct LinesQuery {
+    /// Only lines with this outcome (`unmatched` for the ones waiting for a person).
+    pub outcome: Option<String>,
+    /// At most this many, newest first (1 to 500; 100 when absent).
+    pub limit: Option<u32>,
+}
+
+/// Imported statement lines, newest first (admins).
+#[utoipa::path(get, path = "/api/v1/payments/statement-lines", operation_id = "list_statement_lines", tag = "payments", security(("bearer" = [])),
+    params(LinesQuery),
+    responses((status = 200, description = "the lines", body = [StatementLineView]),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 403, response = inline(Forbidden)), (status = 503, response = inline(ServiceUnavailable))))]
+pub async fn statement_lines_list(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    crate::extract::Params(q): crate::extract::Params<LinesQuery>,
+) -> ApiResult<Json<Vec<StatementLineView>>> {
+    if a.role != innkeep_core::Role::Admin {
+        return Err(innkeep_app::AppError::Forbidden("admins").into());
+    }
+    let outcome = match q.outcome.as_deref() {
+        None => None,
+        Some(o) => Some(
+            payment::LineOutcome::parse(o)
+                .ok_or_else(|| ApiError::invalid("outcome", "invalid_outcome", format!("no outcome {o:?}")))?,
+        ),
+    };
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("limit", "invalid_limit", "limit is 1 to 500"));
+    }
+    let lines = s.ports.store.statement_lines(outcome, limit).await.map_err(innkeep_app::AppError::from)?;
+    Ok(Json(lines.iter().map(StatementLineView::from).collect()))
+}
+
+/// Which payment a line pays.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchBody {
+    pub payment_id: Uuid,
+}
+
+/// Match a statement line that matched nothing (a mistyped reference) to an open bank
+/// transfer in its currency (admins): the money pays it as a line quoting its reference
+/// would have, confirming a held booking. Matching it to the same payment again answers
+/// the line as it is.
+#[utoipa::path(post, path = "/api/v1/payments/statement-lines/{id}/match", operation_id = "match_statement_line", tag = "payments", security(("bearer" = [])),
+    request_body = MatchBody,
+    params(("id" = uuid::Uuid, Path, description = "the statement line"),
+        ("Idempotency-Key" = String, Header, description = "required (a match is also idempotent by its line and payment)")),
+    responses((status = 200, description = "the line as it became", body = StatementLineView),
+        (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
+        (status = 403, response = inline(Forbidden)), (status = 404, response = inline(NotFound)),
+        (status = 409, response = inline(Conflict)), (status = 503, response = inline(ServiceUnavailable))))]
+pub async fn match_statement_line(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Id(id): Id<Uuid>,
+    headers: HeaderMap,
+    Body(body): Body<MatchBody>,
+) -> ApiResult<Json<StatementLineView>> {
+    if a.role != innkeep_core::Role::Admin {
+        return Err(innkeep_app::AppError::Forbidden("admins").into());
+    }
+    required_key(&headers)?;
+    payment::match_line(&s.ports, &a, id, body.payment_id, s.ports.clock.now()).await?;
+    let line = s.ports.store.statement_line(id).await.map_err(innkeep_app::AppError::from)?;
+    let line = line.ok_or(innkeep_app::AppError::NotFound { what: "statement line" })?;
+    Ok(Json(StatementLineView::from(&line)))
+}
+
 /// How much to refund.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -259,6 +259,20 @@ impl Payments for SqlStore {
                     return Ok(false);
                 }
             }
+            if let Some(l) = &s.matched {
+                let r = sqlx::query(
+                    "UPDATE statement_lines SET outcome = $1, payment_id = $2 WHERE id = $3 AND outcome = 'unmatched'",
+                )
+                .bind(l.outcome.as_str())
+                .bind(l.payment_id.map(|id| id.to_string()))
+                .bind(l.id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                if r.rows_affected() == 0 {
+                    return Ok(false);
+                }
+            }
             if let Some(e) = &s.provider_event {
                 let r = sqlx::query(
                     "INSERT INTO provider_events (id, kind, payment_id, received_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
@@ -434,6 +448,18 @@ impl Payments for SqlStore {
             .map_err(db_err)?,
         };
         rows.iter().map(line_of).collect()
+    }
+
+    async fn statement_line(&self, id: Uuid) -> Result<Option<StoredLine>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, fingerprint, statement_id, booking_date, amount_minor, currency, credit, reference, payment_id, outcome, created_at \
+             FROM statement_lines WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.writer())
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(line_of).transpose()
     }
 
     async fn check_ledger(&self) -> Result<LedgerReport, StoreError> {

@@ -154,6 +154,7 @@ pub fn routes_with(config: WebConfig) -> Router<AppState> {
         .route("/host/team/keys", post(host::key_create))
         .route("/host/team/keys/{id}/revoke", post(host::key_revoke))
         .route("/ops", get(ops::dashboard))
+        .route("/ops/statement-lines/{id}/match", post(ops::match_line))
         .route("/ops/people", get(people::people))
         .route("/ops/history", get(history::history))
         .route("/ops/analytics", get(analytics::ops))

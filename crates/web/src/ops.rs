@@ -116,7 +116,7 @@ struct OpsPage {
     /// (when, amount, method, why)
     failed_payments: Vec<(String, String, String, String)>,
     /// (when, amount, outcome, reference)
-    lines_to_review: Vec<(String, String, String, String)>,
+    lines_to_review: Vec<LineRow>,
     messages: MessagesPanel,
 }
 
@@ -440,8 +440,17 @@ async fn messages_to_review(ports: &Ports, a: &Actor, now: Timestamp) -> Result<
 
 type Rows = Vec<(String, String, String, String)>;
 
+/// A statement line to review; `id` set on one that matched nothing (it gets a match form).
+pub(super) struct LineRow {
+    when: String,
+    amount: String,
+    outcome: String,
+    reference: String,
+    id: String,
+}
+
 /// The latest failed payments and the statement lines no payment took.
-async fn money_to_review(s: &AppState) -> Result<(Rows, Rows), PageError> {
+async fn money_to_review(s: &AppState) -> Result<(Rows, Vec<LineRow>), PageError> {
     use innkeep_app::payment::LineOutcome;
     let when = |t: Timestamp| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%d %H:%M").to_string();
     let failed =
@@ -466,10 +475,47 @@ async fn money_to_review(s: &AppState) -> Result<(Rows, Rows), PageError> {
         LineOutcome::WrongCurrency,
     ] {
         for l in s.ports.store.statement_lines(Some(outcome), 20).await.map_err(AppError::from)? {
-            lines.push((l.created_at, money(l.amount), outcome.as_str().replace('_', " "), l.reference));
+            let id = if outcome == LineOutcome::Unmatched { l.id.to_string() } else { String::new() };
+            lines.push((l.created_at, money(l.amount), outcome.as_str().replace('_', " "), l.reference, id));
         }
     }
     lines.sort_by_key(|l| std::cmp::Reverse(l.0));
     lines.truncate(20);
-    Ok((failed, lines.into_iter().map(|(t, a, o, r)| (when(t), a, o, r)).collect()))
+    let lines = lines
+        .into_iter()
+        .map(|(t, amount, outcome, reference, id)| LineRow { when: when(t), amount, outcome, reference, id })
+        .collect();
+    Ok((failed, lines))
+}
+
+/// POST /ops/statement-lines/{id}/match: an operator says which bank transfer a line that
+/// matched nothing was for (its `RF...` reference), and the money pays it.
+pub async fn match_line(
+    State(s): State<AppState>,
+    v: Visitor,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    f: crate::page::Fields,
+) -> PageResult {
+    let a = v.actor()?;
+    if a.role != Role::Admin {
+        return Err(PageError::Forbidden("Only operators can see this page.".into()));
+    }
+    let line: uuid::Uuid = id.parse().map_err(|_| PageError::NotFound)?;
+    let said = |m: String| PageError::Message(axum::http::StatusCode::UNPROCESSABLE_ENTITY, m);
+    let typed = f.get("reference");
+    let reference = innkeep_core::payment::parse_rf(&typed).ok_or_else(|| {
+        said(format!("{typed:?} is not a payment reference: type the RF reference of the bank transfer it pays."))
+    })?;
+    let payment = s
+        .ports
+        .store
+        .payment_by_reference(&reference)
+        .await
+        .map_err(AppError::from)?
+        .ok_or_else(|| said(format!("No bank transfer has the reference {reference}.")))?;
+    match innkeep_app::payment::match_line(&s.ports, &a, line, payment.id, s.ports.clock.now()).await {
+        Ok(_) => Ok(crate::redirect::to("/ops?matched=1#statement-lines")),
+        Err(e @ (AppError::Conflict(_) | AppError::Invalid { .. })) => Err(said(crate::page::words(&e))),
+        Err(e) => Err(e.into()),
+    }
 }

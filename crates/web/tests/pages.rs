@@ -718,6 +718,60 @@ async fn my_trips_show_an_open_transfer_then_what_was_paid() {
     assert!(!page.body.contains(&reference), "no open transfer is shown once paid: {}", page.body);
 }
 
+#[tokio::test]
+async fn an_operator_matches_a_transfer_with_a_mistyped_reference_on_the_page() {
+    let t = test_web().await;
+    let host = user(&t, "host@example.com", Role::Host).await;
+    let (_, rt) = listing(&t, &host, "Casa Azul").await;
+    let ana = user(&t, "ana@example.com", Role::Guest).await;
+    let admin = user(&t, "admin@example.com", Role::Admin).await;
+    let now = t.ports.clock.now();
+    let cmd = innkeep_app::booking::PlaceBooking {
+        room_type_id: rt.parse().unwrap(),
+        check_in: "2027-02-10".parse().unwrap(),
+        check_out: "2027-02-12".parse().unwrap(),
+        party: innkeep_core::Party { adults: 2, children: 0 },
+        guest: innkeep_app::store::GuestContact { name: "Ana".into(), email: "ana@example.com".into(), phone: None },
+        idempotency_key: None,
+    };
+    let booking = innkeep_app::booking::place_booking(&t.ports, &ana, cmd, now).await.unwrap().booking;
+    let method = innkeep_core::PaymentMethod::BankTransfer;
+    let (p, _) = innkeep_app::payment::pay(&t.ports, &ana, booking.id, method, "k", now).await.unwrap();
+    let line = innkeep_app::payment::StatementLine {
+        booking_date: None,
+        amount: booking.total,
+        credit: true,
+        references: vec!["for Ana's stay".into()],
+        problem: None,
+    };
+    innkeep_app::payment::import_statement(&t.ports, &admin, "s", &[line], now).await.unwrap();
+    let mut o = Browser::default();
+    o.sign_in(&t, "admin@example.com").await;
+    let page = o.get(&t, "/ops").await;
+    let at = page.body.find("action=\"/ops/statement-lines/").expect("a match form on the unmatched line");
+    let action = page.body[at + 8..].split('"').next().unwrap().to_string();
+    let csrf = page.input("csrf");
+    // Not a reference, then a reference no transfer has: said, nothing changes.
+    let r = o.post(&t, &action, &[("csrf", &csrf), ("reference", "Ana")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("is not a payment reference"), "{}", r.body);
+    let r = o.post(&t, &action, &[("csrf", &csrf), ("reference", "RF18 5390 0754 7034")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("No bank transfer has the reference"), "{}", r.body);
+    let reference = p.reference.clone().unwrap();
+    let r = o.post(&t, &action, &[("csrf", &csrf), ("reference", &reference)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let b = t.ports.store.booking(booking.id).await.unwrap().unwrap();
+    assert_eq!(b.status, innkeep_core::BookingStatus::Confirmed);
+    let page = o.get(&t, "/ops").await;
+    assert!(!page.body.contains("action=\"/ops/statement-lines/"), "nothing left to match: {}", page.body);
+    // A guest cannot.
+    let mut g = Browser::default();
+    g.sign_in(&t, "ana@example.com").await;
+    let csrf = g.get(&t, "/trips").await.input("csrf");
+    assert_eq!(g.post(&t, &action, &[("csrf", &csrf), ("reference", &reference)]).await.status, StatusCode::FORBIDDEN);
+}
+
 /// A multipart form with the CSRF token and one file in the field `file`.
 fn file_form(csrf: &str, name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = "----innkeepDataBoundary9x";

@@ -642,6 +642,13 @@ pub async fn match_line(
         }
         let before = ports.store.payment(payment_id).await?.ok_or(AppError::NotFound { what: "payment" })?;
         if before.method != PaymentMethod::BankTransfer || before.status != PaymentStatus::RequiresAction {
+            // Paid by this very line since it was read (a racing match of the same): the same answer.
+            if let Some(now_line) = ports.store.statement_line(line_id).await?
+                && now_line.outcome != LineOutcome::Unmatched
+                && now_line.payment_id == Some(payment_id)
+            {
+                return Ok(report(&now_line));
+            }
             return Err(AppError::Conflict("only an open bank transfer is paid by a statement line".into()));
         }
         if before.amount.currency != line.amount.currency {

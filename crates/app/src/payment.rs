@@ -606,8 +606,8 @@ async fn import_line(
 /// Match a statement line that matched nothing (a guest who mistyped the reference) to an
 /// open bank-transfer payment in its currency (admins): the money held for the guest pays
 /// it as the line would have (in full, in part, or with some left held), confirming a held
-/// booking. Matching the line to the same payment again answers it as it is; to another, or
-/// a line that matched already, is a conflict.
+/// booking. The line as it became; matching it to the same payment again answers it as it
+/// is; to another, or a line that matched already, is a conflict.
 #[tracing::instrument(skip_all, fields(line_id = %line_id, payment_id = %payment_id))]
 pub async fn match_line(
     ports: &Ports,
@@ -615,7 +615,7 @@ pub async fn match_line(
     line_id: Uuid,
     payment_id: Uuid,
     now: Timestamp,
-) -> Result<ImportedLine, AppError> {
+) -> Result<StoredLine, AppError> {
     if actor.role != Role::Admin {
         return Err(AppError::Forbidden("admins"));
     }
@@ -623,17 +623,9 @@ pub async fn match_line(
     loop {
         tries += 1;
         let line = ports.store.statement_line(line_id).await?.ok_or(AppError::NotFound { what: "statement line" })?;
-        let report = |l: &StoredLine| ImportedLine {
-            amount: l.amount,
-            credit: l.credit,
-            reference: l.reference.clone(),
-            payment_id: l.payment_id,
-            outcome: l.outcome,
-            problem: None,
-        };
         if line.outcome != LineOutcome::Unmatched {
             if line.payment_id == Some(payment_id) {
-                return Ok(report(&line));
+                return Ok(line);
             }
             return Err(AppError::Conflict(format!(
                 "the line is {} already; only a line that matched nothing is matched by hand",
@@ -647,7 +639,7 @@ pub async fn match_line(
                 && now_line.outcome != LineOutcome::Unmatched
                 && now_line.payment_id == Some(payment_id)
             {
-                return Ok(report(&now_line));
+                return Ok(now_line);
             }
             return Err(AppError::Conflict("only an open bank transfer is paid by a statement line".into()));
         }
@@ -688,7 +680,7 @@ pub async fn match_line(
         match ports.store.settle(&s).await {
             Ok(true) => {
                 tracing::info!(outcome = matched.outcome.as_str(), "statement line matched by hand");
-                return Ok(report(&matched));
+                return Ok(matched);
             }
             // Matched by someone else meanwhile, or the payment or booking changed: look again.
             Ok(false) | Err(StoreError::Stale) if tries < 5 => continue,

@@ -191,8 +191,8 @@ fn jpeg(image: &RgbImage) -> anyhow::Result<Vec<u8>> {
 }
 
 /// Draw the scenes into object storage and give each of the first [`MAX_PROPERTIES`]
-/// properties without a photo one of them (an `photo.added` event each, as an upload).
-/// The number of properties given one.
+/// properties of a demo just loaded (none has a photo yet) one of them (a `photo.added`
+/// event each, as an upload). The number of properties given one.
 pub async fn load(ports: &Ports, objects: &dyn ObjectStorage) -> anyhow::Result<usize> {
     let mut drawn: Vec<Vec<(u32, Vec<u8>)>> = Vec::new();
     for scene in SCENE_LIST.iter() {
@@ -212,9 +212,6 @@ pub async fn load(ports: &Ports, objects: &dyn ObjectStorage) -> anyhow::Result<
         }
         offset += page.len();
         for p in page {
-            if !ports.store.photos_of(p.id).await?.is_empty() {
-                continue;
-            }
             let scene = (p.id.0.as_u128() % SCENES as u128) as usize;
             let id = PhotoId::new_v7(now);
             for (width, bytes) in &drawn[scene] {

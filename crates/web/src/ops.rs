@@ -115,7 +115,6 @@ struct OpsPage {
     parts: Vec<PartRow>,
     /// (when, amount, method, why)
     failed_payments: Vec<(String, String, String, String)>,
-    /// (when, amount, outcome, reference)
     lines_to_review: Vec<LineRow>,
     messages: MessagesPanel,
 }
@@ -496,10 +495,7 @@ pub async fn match_line(
     axum::extract::Path(id): axum::extract::Path<String>,
     f: crate::page::Fields,
 ) -> PageResult {
-    let a = v.actor()?;
-    if a.role != Role::Admin {
-        return Err(PageError::Forbidden("Only operators can see this page.".into()));
-    }
+    let a = crate::people::operator_of(&v)?;
     let line: uuid::Uuid = id.parse().map_err(|_| PageError::NotFound)?;
     let said = |m: String| PageError::Message(axum::http::StatusCode::UNPROCESSABLE_ENTITY, m);
     let typed = f.get("reference");

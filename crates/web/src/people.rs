@@ -61,7 +61,7 @@ fn when(t: Timestamp) -> String {
     t.to_zoned_datetime(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%d %H:%M").to_string()
 }
 
-fn operator_of(v: &Visitor) -> Result<Actor, PageError> {
+pub(crate) fn operator_of(v: &Visitor) -> Result<Actor, PageError> {
     let a = v.actor()?;
     if a.role != Role::Admin {
         return Err(PageError::Forbidden("Only operators can see this page.".into()));

@@ -356,9 +356,7 @@ pub async fn match_statement_line(
         return Err(innkeep_app::AppError::Forbidden("admins").into());
     }
     required_key(&headers)?;
-    payment::match_line(&s.ports, &a, id, body.payment_id, s.ports.clock.now()).await?;
-    let line = s.ports.store.statement_line(id).await.map_err(innkeep_app::AppError::from)?;
-    let line = line.ok_or(innkeep_app::AppError::NotFound { what: "statement line" })?;
+    let line = payment::match_line(&s.ports, &a, id, body.payment_id, s.ports.clock.now()).await?;
     Ok(Json(StatementLineView::from(&line)))
 }
 

@@ -10,6 +10,7 @@
 
 pub mod booking;
 pub mod cancellation;
+pub mod format;
 pub mod geo;
 pub mod ids;
 pub mod ledger;

@@ -9,7 +9,7 @@ pub mod alert;
 pub mod consumer;
 pub mod dispatch;
 pub mod email;
-pub mod format;
+pub use innkeep_core::format;
 pub mod ics;
 pub mod pagerduty;
 pub mod sender;

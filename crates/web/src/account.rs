@@ -108,7 +108,8 @@ pub async fn signin(State(s): State<AppState>, v: Visitor, f: Fields) -> PageRes
             Ok(with_session(&landing(session.user.role, &next), &session.token, v.web.config.secure_cookies, max_age))
         }
         Err(AppError::RateLimited { wait, .. }) => {
-            page.errors.general = "Too many attempts for this e-mail. Wait a minute and try again.".into();
+            page.errors.general =
+                crate::i18n::t("Too many attempts for this e-mail. Wait a minute and try again.").into();
             let mut r = render_status(StatusCode::TOO_MANY_REQUESTS, &page);
             let secs = innkeep_app::limit::retry_after_secs(wait);
             r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
@@ -118,9 +119,9 @@ pub async fn signin(State(s): State<AppState>, v: Visitor, f: Fields) -> PageRes
             // The password was right: ask for it again with the code (it is never sent back).
             page.ask_code = true;
             let message = if code == two_factor::REQUIRED {
-                "Enter the 6-digit code from your authenticator app, or a recovery code."
+                crate::i18n::t("Enter the 6-digit code from your authenticator app, or a recovery code.")
             } else {
-                "That code is not right, or it was used already. Enter a new one."
+                crate::i18n::t("That code is not right, or it was used already. Enter a new one.")
             };
             page.errors.set("code", message);
             // Asking for the code is the sign-in's second step, not a failure; a wrong code is.
@@ -161,7 +162,7 @@ pub async fn signup(State(s): State<AppState>, headers: axum::http::HeaderMap, v
     };
     let password = f.raw("password");
     if password != f.raw("password_again") {
-        page.errors.set("password_again", "The two passwords differ.");
+        page.errors.set("password_again", crate::i18n::t("The two passwords differ."));
         return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
     let now = s.ports.clock.now();

@@ -70,7 +70,7 @@ fn price(minor: &Value, currency: &Value) -> String {
 /// GET /host/analytics (hosts who may see the tenant's money)
 pub async fn host(state: State<AppState>, v: Visitor) -> PageResult {
     if v.actor()?.role != Role::Host {
-        return Err(PageError::Forbidden("Only hosts can see their reports.".into()));
+        return Err(PageError::Forbidden(crate::i18n::t("Only hosts can see their reports.").into()));
     }
     page(state, v, false).await
 }
@@ -78,7 +78,7 @@ pub async fn host(state: State<AppState>, v: Visitor) -> PageResult {
 /// GET /ops/analytics (operators)
 pub async fn ops(state: State<AppState>, v: Visitor) -> PageResult {
     if v.actor()?.role != Role::Admin {
-        return Err(PageError::Forbidden("Only operators can see this page.".into()));
+        return Err(PageError::Forbidden(crate::i18n::t("Only operators can see this page.").into()));
     }
     page(state, v, true).await
 }
@@ -119,13 +119,13 @@ async fn page(State(s): State<AppState>, v: Visitor, operator: bool) -> PageResu
         .collect();
     let (sold, avail) = months.iter().fold((0.0, 0.0), |t, m| (t.0 + m.1, t.1 + m.2));
     page.kpis.push((
-        "Occupancy".into(),
+        crate::i18n::t("Occupancy").into(),
         if avail > 0.0 { percent(sold / avail) } else { "–".into() },
         format!("{sold} of {avail} room-nights sold, months with sales"),
     ));
     page.bar_charts.push(bars(
         "occupancy",
-        "Occupancy per month",
+        crate::i18n::t("Occupancy per month"),
         occupancy.last().map(|o| format!("{} in {}", o.2, o.0)).unwrap_or_default(),
         "%",
         1.0,
@@ -148,7 +148,7 @@ async fn page(State(s): State<AppState>, v: Visitor, operator: bool) -> PageResu
             .collect();
         page.bar_charts.push(bars(
             "adr",
-            &format!("Average daily rate per month ({main})"),
+            &crate::i18n::tf("Average daily rate per month ({})", &[&main]),
             adr.last().map(|a| format!("{} in {}", a.2, a.0)).unwrap_or_default(),
             "",
             0.0,
@@ -162,7 +162,7 @@ async fn page(State(s): State<AppState>, v: Visitor, operator: bool) -> PageResu
             .collect();
         page.bar_charts.push(bars(
             "revpar",
-            &format!("Revenue per available room-night ({main})"),
+            &crate::i18n::tf("Revenue per available room-night ({})", &[&main]),
             revpar.last().map(|a| format!("{} in {}", a.2, a.0)).unwrap_or_default(),
             "",
             0.0,
@@ -171,8 +171,8 @@ async fn page(State(s): State<AppState>, v: Visitor, operator: bool) -> PageResu
     }
 
     for (r, id, title) in [
-        (Report::LeadTime, "lead-time", "Days booked ahead"),
-        (Report::LengthOfStay, "length-of-stay", "Nights per booking"),
+        (Report::LeadTime, "lead-time", crate::i18n::t("Days booked ahead")),
+        (Report::LengthOfStay, "length-of-stay", crate::i18n::t("Nights per booking")),
     ] {
         let t = report(r).await?;
         let points: Vec<(String, f64, String)> = records(&t)
@@ -193,7 +193,7 @@ async fn page(State(s): State<AppState>, v: Visitor, operator: bool) -> PageResu
     let (confirmed, cancelled) =
         records(&c).iter().fold((0.0, 0.0), |t, r| (t.0 + num(f(r, "confirmed")), t.1 + num(f(r, "cancelled"))));
     page.kpis.push((
-        "Cancellation rate".into(),
+        crate::i18n::t("Cancellation rate").into(),
         if confirmed > 0.0 { percent(cancelled / confirmed) } else { "–".into() },
         format!("{cancelled} of {confirmed} confirmed bookings cancelled"),
     ));
@@ -207,7 +207,7 @@ async fn page(State(s): State<AppState>, v: Visitor, operator: bool) -> PageResu
         let conversion = if totals[0] > 0.0 { percent(totals[3] / totals[0]) } else { "–".into() };
         page.bar_charts.push(bars(
             "funnel",
-            "Funnel: searches, views, holds, confirmed",
+            crate::i18n::t("Funnel: searches, views, holds, confirmed"),
             format!("{conversion} of searches end confirmed"),
             "",
             0.0,
@@ -226,8 +226,15 @@ async fn page(State(s): State<AppState>, v: Visitor, operator: bool) -> PageResu
                 ]
             })
             .collect();
-        let header = ["Tenant", "Bookings", "Nights", "Room revenue"].map(String::from).to_vec();
-        page.tables.push(("revenue".into(), "Revenue per tenant (top 20)".into(), header, rows));
+        let header = [
+            crate::i18n::t("Tenant"),
+            crate::i18n::t("Bookings"),
+            crate::i18n::t("Nights"),
+            crate::i18n::t("Room revenue"),
+        ]
+        .map(String::from)
+        .to_vec();
+        page.tables.push(("revenue".into(), crate::i18n::t("Revenue per tenant (top 20)").into(), header, rows));
     }
 
     let grouping = if operator { Grouping::City } else { Grouping::Property };
@@ -248,9 +255,20 @@ async fn page(State(s): State<AppState>, v: Visitor, operator: bool) -> PageResu
         .collect();
     rows.reverse();
     rows.truncate(60);
-    let header =
-        ["Month", if operator { "City" } else { "Property" }, "Occupancy", "ADR", "RevPAR"].map(String::from).to_vec();
-    let caption = if operator { "Occupancy per city and month" } else { "Occupancy per property and month" };
+    let header = [
+        crate::i18n::t("Month"),
+        if operator { crate::i18n::t("City") } else { crate::i18n::t("Property") },
+        crate::i18n::t("Occupancy"),
+        "ADR",
+        crate::i18n::t("RevPAR"),
+    ]
+    .map(String::from)
+    .to_vec();
+    let caption = if operator {
+        crate::i18n::t("Occupancy per city and month")
+    } else {
+        crate::i18n::t("Occupancy per property and month")
+    };
     page.tables.push(("occupancy".into(), caption.into(), header, rows));
 
     let t = report(Report::TopDestinations).await?;
@@ -264,7 +282,9 @@ async fn page(State(s): State<AppState>, v: Visitor, operator: bool) -> PageResu
             ]
         })
         .collect();
-    let header = ["Destination", "Bookings", "Nights"].map(String::from).to_vec();
-    page.tables.push(("destinations".into(), "Top destinations".into(), header, rows));
+    let header = [crate::i18n::t("Destination"), crate::i18n::t("Bookings"), crate::i18n::t("Nights")]
+        .map(String::from)
+        .to_vec();
+    page.tables.push(("destinations".into(), crate::i18n::t("Top destinations").into(), header, rows));
     Ok(render(&page))
 }

@@ -39,7 +39,7 @@ struct CostPage {
 
 fn operator(v: &Visitor) -> Result<(), PageError> {
     if v.actor()?.role != Role::Admin {
-        return Err(PageError::Forbidden("Only operators can see this page.".into()));
+        return Err(PageError::Forbidden(crate::i18n::t("Only operators can see this page.").into()));
     }
     Ok(())
 }

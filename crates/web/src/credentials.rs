@@ -69,7 +69,8 @@ pub async fn forgot(State(s): State<AppState>, v: Visitor, f: Fields) -> PageRes
             Ok(render(&page))
         }
         Err(AppError::RateLimited { .. }) => {
-            page.errors.general = "Too many requests for this address. Wait a quarter of an hour and try again.".into();
+            page.errors.general =
+                crate::i18n::t("Too many requests for this address. Wait a quarter of an hour and try again.").into();
             Ok(render_status(StatusCode::TOO_MANY_REQUESTS, &page))
         }
         Err(e) => {
@@ -89,7 +90,7 @@ pub async fn reset(State(s): State<AppState>, v: Visitor, f: Fields) -> PageResu
     let mut page = ResetPage { ctx: v.ctx("Set a new password"), token: f.get("token"), errors: FormErrors::default() };
     let password = f.raw("password");
     if password != f.raw("password_again") {
-        page.errors.set("password_again", "The two passwords differ.");
+        page.errors.set("password_again", crate::i18n::t("The two passwords differ."));
         return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
     match credentials::reset_password(&s.ports, &page.token, &password, s.ports.clock.now()).await {

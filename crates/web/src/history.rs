@@ -57,26 +57,28 @@ fn when(t: jiff::Timestamp) -> String {
     t.to_zoned_datetime(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%d %H:%M").to_string()
 }
 
-/// A date field: empty is none; anything else must be a date.
-fn date_field(name: &str, text: &str) -> Result<Option<jiff::civil::Date>, String> {
+/// A date field: empty is none; anything else must be a date (`said` says so when it is not).
+fn date_field(said: &str, text: &str) -> Result<Option<jiff::civil::Date>, String> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
-    text.parse().map(Some).map_err(|_| format!("The {name} date is not a date: write it as 2027-03-14."))
+    text.parse().map(Some).map_err(|_| said.to_string())
 }
 
 fn ask(f: &HistoryForm) -> Result<HistorySearch, String> {
     let status = match f.status.trim() {
         "" => None,
-        s => Some(BookingStatus::parse(s).ok_or_else(|| format!("There is no booking status called {s:?}."))?),
+        s => Some(
+            BookingStatus::parse(s).ok_or_else(|| crate::i18n::tf("There is no booking status called “{}”.", &[&s]))?,
+        ),
     };
     Ok(HistorySearch {
         text: Some(f.q.clone()),
         reference: Some(f.reference.clone()),
         status,
-        from: date_field("from", &f.from)?,
-        to: date_field("to", &f.to)?,
+        from: date_field(crate::i18n::t("The “from” date is not a date: write it as 2027-03-14."), &f.from)?,
+        to: date_field(crate::i18n::t("The “to” date is not a date: write it as 2027-03-14."), &f.to)?,
         limit: Some(50),
         ..HistorySearch::default()
     })
@@ -86,7 +88,7 @@ fn ask(f: &HistoryForm) -> Result<HistorySearch, String> {
 pub async fn history(State(s): State<AppState>, v: Visitor, Query(form): Query<HistoryForm>) -> PageResult {
     let a = v.actor()?;
     if a.role != Role::Admin {
-        return Err(PageError::Forbidden("Only operators can see this page.".into()));
+        return Err(PageError::Forbidden(crate::i18n::t("Only operators can see this page.").into()));
     }
     let index = s.history.as_deref().ok_or(PageError::NotFound)?;
     let asked = [&form.q, &form.reference, &form.from, &form.to, &form.status].iter().any(|f| !f.trim().is_empty());

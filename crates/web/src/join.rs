@@ -40,7 +40,7 @@ pub async fn join(State(s): State<AppState>, v: Visitor, headers: HeaderMap, f: 
         JoinPage { ctx: v.ctx(TITLE), token: f.get("token"), name: f.get("name"), errors: FormErrors::default() };
     let password = f.raw("password");
     if password != f.raw("password_again") {
-        page.errors.set("password_again", "The two passwords differ.");
+        page.errors.set("password_again", crate::i18n::t("The two passwords differ."));
         return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
     let locale = innkeep_core::Locale::negotiate(

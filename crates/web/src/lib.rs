@@ -12,6 +12,7 @@ mod credentials;
 mod guest;
 mod history;
 mod host;
+mod i18n;
 mod join;
 pub mod multipart;
 mod ops;
@@ -174,6 +175,8 @@ pub fn routes_with(config: WebConfig) -> Router<AppState> {
         .route("/ops/people/tenants/{id}/{action}", post(people::tenant_action))
         .route("/unsubscribe/{token}", get(unsubscribe::form).post(unsubscribe::stop))
         .route("/static/{*path}", get(assets::serve))
+        .route("/language", get(i18n::switch))
         .layer(axum::middleware::from_fn(session::guard))
+        .layer(axum::middleware::from_fn(i18n::scope))
         .layer(axum::Extension(web))
 }

@@ -151,7 +151,7 @@ fn hhmm(unix_minute: i64) -> String {
 pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
     let a = v.actor()?;
     if a.role != Role::Admin {
-        return Err(PageError::Forbidden("Only operators can see this page.".into()));
+        return Err(PageError::Forbidden(crate::i18n::t("Only operators can see this page.").into()));
     }
     let now = s.ports.clock.now();
     let today = utc_day(now);
@@ -170,14 +170,14 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
         let per_day = made_per_day(&recent, &days);
         let made_today = per_day.last().copied().unwrap_or(0);
         kpis.push(Kpi {
-            label: "Bookings made today".into(),
+            label: crate::i18n::t("Bookings made today").into(),
             value: at_least(made_today, capped),
             note: format!("{} in {DAYS} days (UTC)", at_least(recent.len(), capped)),
         });
         let day_label = |d: &Date| d.strftime("%-d %b").to_string();
         bar_charts.push(bars(
             "bookings",
-            &format!("Bookings made per day, last {DAYS} days (UTC)"),
+            &crate::i18n::tf("Bookings made per day, last {} days (UTC)", &[&DAYS]),
             format!("{made_today} today"),
             "",
             0.0,
@@ -195,7 +195,7 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
                 others.push(format!("and {} more currencies", rest.len() - 3));
             }
             kpis.push(Kpi {
-                label: format!("Revenue booked today ({})", cur.code()),
+                label: crate::i18n::tf("Revenue booked today ({})", &[&cur.code()]),
                 value: amount(today_minor, cur),
                 note: if others.is_empty() {
                     format!("confirmed bookings; {DAYS} days: {}", amount(per_day_minor.iter().sum(), cur))
@@ -205,7 +205,7 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
             });
             bar_charts.push(bars(
                 "revenue",
-                &format!("Revenue booked per day in {}, last {DAYS} days", cur.code()),
+                &crate::i18n::tf("Revenue booked per day in {}, last {} days", &[&cur.code(), &DAYS]),
                 format!("{} today", amount(today_minor, cur)),
                 "",
                 0.0,
@@ -217,7 +217,7 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
             ));
         } else {
             kpis.push(Kpi {
-                label: "Revenue booked today".into(),
+                label: crate::i18n::t("Revenue booked today").into(),
                 value: "0".into(),
                 note: format!("no confirmed bookings in {DAYS} days"),
             });
@@ -232,7 +232,7 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
         let pct = |n: usize| occupancy_pct(n, units);
         let tonight = per_night.first().copied().unwrap_or(0);
         kpis.push(Kpi {
-            label: "Occupancy tonight".into(),
+            label: crate::i18n::t("Occupancy tonight").into(),
             value: format!("{:.2}%", pct(tonight)),
             note: format!(
                 "{} of {}{} units (base units; holds count)",
@@ -243,7 +243,7 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
         });
         bar_charts.push(bars(
             "occupancy",
-            &format!("Occupancy of the next {DAYS} nights (%)"),
+            &crate::i18n::tf("Occupancy of the next {} nights (%)", &[&DAYS]),
             format!("{:.2}% tonight", pct(tonight)),
             "%",
             1.0,
@@ -275,20 +275,20 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
     let total = s.requests.total();
     let per_minute = s.requests.per_minute();
     kpis.push(Kpi {
-        label: "Error rate (5xx), 30 min".into(),
+        label: crate::i18n::t("Error rate (5xx), 30 min").into(),
         value: format!("{:.2}%", 100.0 * total.error_rate()),
         note: format!("{} of {} requests", total.server_errors, total.requests),
     });
     let ms = |v: Option<f64>| v.map(|v| format!("{v:.1} ms")).unwrap_or("—".into());
     kpis.push(Kpi {
-        label: "Latency p50 / p99, 30 min".into(),
+        label: crate::i18n::t("Latency p50 / p99, 30 min").into(),
         value: format!("{} / {}", ms(total.p50_ms), ms(total.p99_ms)),
         note: "pages and API on this node".into(),
     });
     let labels: Vec<String> = per_minute.iter().map(|m| hhmm(m.minute)).collect();
     let line_charts = vec![lines(
         "latency",
-        "Latency per minute, p50 and p99 (ms, UTC)",
+        crate::i18n::t("Latency per minute, p50 and p99 (ms, UTC)"),
         format!("p50 {}, p99 {} over 30 minutes", ms(total.p50_ms), ms(total.p99_ms)),
         " ms",
         &labels,
@@ -299,7 +299,7 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
     )];
     bar_charts.push(bars(
         "requests",
-        "Requests per minute (UTC)",
+        crate::i18n::t("Requests per minute (UTC)"),
         format!("{} in 30 minutes", total.requests),
         "",
         0.0,
@@ -307,7 +307,7 @@ pub async fn dashboard(State(s): State<AppState>, v: Visitor) -> PageResult {
     ));
     bar_charts.push(bars(
         "errors",
-        "Server errors (5xx) per minute, % of requests",
+        crate::i18n::t("Server errors (5xx) per minute, % of requests"),
         format!("{:.2}% over 30 minutes", 100.0 * total.error_rate()),
         "%",
         1.0,
@@ -508,7 +508,7 @@ pub async fn match_line(
         .payment_by_reference(&reference)
         .await
         .map_err(AppError::from)?
-        .ok_or_else(|| said(format!("No bank transfer has the reference {reference}.")))?;
+        .ok_or_else(|| said(crate::i18n::tf("No bank transfer has the reference {}.", &[&reference])))?;
     match innkeep_app::payment::match_line(&s.ports, &a, line, payment.id, s.ports.clock.now()).await {
         Ok(_) => Ok(crate::redirect::to("/ops?matched=1#statement-lines")),
         Err(e @ (AppError::Conflict(_) | AppError::Invalid { .. })) => Err(said(crate::page::words(&e))),

@@ -1,6 +1,7 @@
 //! What every page shares: the layout context, rendering, error pages, form fields
 //! and the display of money and dates.
 
+use crate::i18n::{t, tf};
 use askama::Template;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -28,6 +29,10 @@ pub struct Ctx {
     pub user: Option<UserView>,
     pub asset_version: String,
     pub tile_url: String,
+    /// The language the page is written in.
+    pub lang: innkeep_core::Locale,
+    /// The page's path and query, for the language switch to come back to.
+    pub here: String,
 }
 
 impl Ctx {
@@ -39,7 +44,60 @@ impl Ctx {
             user: None,
             asset_version: crate::assets::version().to_string(),
             tile_url: String::new(),
+            lang: crate::i18n::lang(),
+            here: "/".into(),
         }
+    }
+
+    /// A phrase in the page's language.
+    pub fn t<'a>(&self, en: &'a str) -> &'a str {
+        crate::i18n::words(en, self.lang)
+    }
+
+    /// A phrase with one value in the page's language.
+    pub fn t1(&self, en: &str, a: impl std::fmt::Display) -> String {
+        crate::i18n::tf(en, &[&a])
+    }
+
+    /// A phrase with two values in the page's language.
+    pub fn t2(&self, en: &str, a: impl std::fmt::Display, b: impl std::fmt::Display) -> String {
+        crate::i18n::tf(en, &[&a, &b])
+    }
+
+    /// A phrase with values as HTML (see [`crate::i18n::html`]); shown with `|safe`.
+    pub fn h1(&self, en: &str, a: impl std::fmt::Display) -> String {
+        crate::i18n::html(en, &[&a])
+    }
+
+    /// A phrase with two values as HTML.
+    pub fn h2(&self, en: &str, a: impl std::fmt::Display, b: impl std::fmt::Display) -> String {
+        crate::i18n::html(en, &[&a, &b])
+    }
+
+    /// A phrase with three values as HTML.
+    pub fn h3(
+        &self,
+        en: &str,
+        a: impl std::fmt::Display,
+        b: impl std::fmt::Display,
+        c: impl std::fmt::Display,
+    ) -> String {
+        crate::i18n::html(en, &[&a, &b, &c])
+    }
+
+    /// The words the page's script writes, as JSON for `<body data-words>`.
+    pub fn script_words(&self) -> String {
+        crate::i18n::script_words(self.lang)
+    }
+
+    /// The language switch: (tag, name, link) for each language but the page's own.
+    pub fn languages(&self) -> Vec<(&'static str, &'static str, String)> {
+        let back = crate::session::url_encode(&self.here);
+        crate::i18n::choices()
+            .into_iter()
+            .filter(|(tag, _)| *tag != self.lang.as_str())
+            .map(|(tag, name)| (tag, name, format!("/language?to={tag}&back={back}")))
+            .collect()
     }
 }
 
@@ -110,46 +168,52 @@ pub fn words(e: &AppError) -> String {
     };
     match e {
         AppError::Invalid { code, field, message } => match (*code, *field) {
-            ("invalid_name", "guest.name") => "Enter the full name of the guest (at most 120 characters).".into(),
-            ("invalid_name", "name") if message.contains("120") => "Enter your name (at most 120 characters).".into(),
-            ("invalid_email", _) => "Enter an e-mail address such as ana@example.com.".into(),
-            ("weak_password", _) => "Choose a password of at least 12 characters.".into(),
-            ("stay_empty", _) => "Check-out must be after check-in: choose a later check-out date.".into(),
-            ("stay_in_past", _) => "Check-in is in the past: choose today or a later date.".into(),
+            ("invalid_name", "guest.name") => t("Enter the full name of the guest (at most 120 characters).").into(),
+            ("invalid_name", "name") if message.contains("120") => {
+                t("Enter your name (at most 120 characters).").into()
+            }
+            ("invalid_email", _) => t("Enter an e-mail address such as ana@example.com.").into(),
+            ("weak_password", _) => t("Choose a password of at least 12 characters.").into(),
+            ("stay_empty", _) => t("Check-out must be after check-in: choose a later check-out date.").into(),
+            ("stay_in_past", _) => t("Check-in is in the past: choose today or a later date.").into(),
             ("stay_beyond_window", _) => match numbers(message).last() {
-                Some(days) => format!("Bookings open {days} days ahead: choose an earlier check-in date."),
-                None => "Check-in is too far ahead: choose an earlier date.".into(),
+                Some(days) => tf("Bookings open {} days ahead: choose an earlier check-in date.", &[days]),
+                None => t("Check-in is too far ahead: choose an earlier date.").into(),
             },
             ("stay_too_short", _) => match numbers(message).as_slice() {
-                [.., min] => format!("This place takes stays of at least {min} nights: choose a later check-out date."),
-                [] => "This stay is too short for this place: choose a later check-out date.".into(),
+                [.., min] => tf("This place takes stays of at least {} nights: choose a later check-out date.", &[min]),
+                [] => t("This stay is too short for this place: choose a later check-out date.").into(),
             },
             ("stay_too_long", _) => match numbers(message).as_slice() {
                 [.., max] => {
-                    format!("This place takes stays of at most {max} nights: choose an earlier check-out date.")
+                    tf("This place takes stays of at most {} nights: choose an earlier check-out date.", &[max])
                 }
-                [] => "This stay is too long for this place: choose an earlier check-out date.".into(),
+                [] => t("This stay is too long for this place: choose an earlier check-out date.").into(),
             },
-            ("no_adult", _) => "A party needs at least one adult.".into(),
+            ("no_adult", _) => t("A party needs at least one adult.").into(),
             ("party_too_large", _) => {
-                "This room does not take that many guests: choose fewer guests or another room.".into()
+                t("This room does not take that many guests: choose fewer guests or another room.").into()
             }
             _ => sentence(message),
         },
-        AppError::Transition(t) if t.from == t.to => format!("This booking is already {}.", status_words(t.from)),
-        AppError::Transition(t) => {
-            format!("This booking is {} now, so it cannot be {}.", status_words(t.from), status_words(t.to))
+        AppError::Transition(m) if m.from == m.to => tf("This booking is already {}.", &[&status_words(m.from)]),
+        AppError::Transition(m) => {
+            tf("This booking is {} now, so it cannot be {}.", &[&status_words(m.from), &status_words(m.to)])
         }
-        AppError::Concurrent => "This booking changed a moment ago. Reload the page and try again.".into(),
-        AppError::SoldOut { night } => {
-            format!(
-                "Sorry, this room was just taken for the night of {}. Choose other dates or another room.",
-                day(*night)
-            )
+        AppError::Concurrent => t("This booking changed a moment ago. Reload the page and try again.").into(),
+        AppError::SoldOut { night } => tf(
+            "Sorry, this room was just taken for the night of {}. Choose other dates or another room.",
+            &[&day(*night)],
+        ),
+        AppError::BadCredentials => t("The e-mail address or the password is wrong. Check both and try again.").into(),
+        AppError::Suspended => t("This account is suspended. Write to us if you think this is a mistake.").into(),
+        AppError::EmailTaken => t("An account with this e-mail address exists already: sign in instead.").into(),
+        AppError::RateLimited { wait, .. } => {
+            tf("Too many attempts. Wait {} seconds and try again.", &[&innkeep_app::limit::retry_after_secs(*wait)])
         }
-        AppError::PaymentRequired => "This place takes payment first: pay below to confirm the booking.".into(),
+        AppError::PaymentRequired => t("This place takes payment first: pay below to confirm the booking.").into(),
         AppError::IdempotencyMismatch => {
-            "This form was already sent with other details. Reload the page and try again.".into()
+            t("This form was already sent with other details. Reload the page and try again.").into()
         }
         other => sentence(&other.to_string()),
     }
@@ -159,13 +223,13 @@ pub fn words(e: &AppError) -> String {
 fn status_words(s: innkeep_core::BookingStatus) -> &'static str {
     use innkeep_core::BookingStatus as S;
     match s {
-        S::Held => "held",
-        S::Confirmed => "confirmed",
-        S::CheckedIn => "checked in",
-        S::Completed => "completed",
-        S::Expired => "expired",
-        S::Cancelled => "cancelled",
-        S::NoShow => "marked as a no-show",
+        S::Held => t("held"),
+        S::Confirmed => t("confirmed"),
+        S::CheckedIn => t("checked in"),
+        S::Completed => t("completed"),
+        S::Expired => t("expired"),
+        S::Cancelled => t("cancelled"),
+        S::NoShow => t("marked as a no-show"),
     }
 }
 
@@ -217,35 +281,37 @@ impl IntoResponse for PageError {
                 return crate::redirect::to(&format!("/signin?next={}", crate::session::url_encode(next)));
             }
             PageError::TwoFactorSetup => return crate::redirect::to(crate::security::PATH),
-            PageError::NotFound => {
-                (StatusCode::NOT_FOUND, "Not found", "There is nothing here. It may have been removed.".to_string())
-            }
-            PageError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m),
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                t("Not found"),
+                t("There is nothing here. It may have been removed.").to_string(),
+            ),
+            PageError::Forbidden(m) => (StatusCode::FORBIDDEN, t("Not allowed"), m),
             PageError::Csrf => (
                 StatusCode::FORBIDDEN,
-                "Form expired",
-                "This form could not be verified. Go back, reload the page and send it again.".to_string(),
+                t("Form expired"),
+                t("This form could not be verified. Go back, reload the page and send it again.").to_string(),
             ),
             PageError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "Too large",
-                "The form is too large. A photo may be at most 10 MiB.".to_string(),
+                t("Too large"),
+                t("The form is too large. A photo may be at most 10 MiB.").to_string(),
             ),
-            PageError::Message(s, m) => (s, "That did not work", m),
+            PageError::Message(s, m) => (s, t("That did not work"), m),
             PageError::Unavailable { code, .. } => {
                 let message = match code {
-                    "storage_full" => {
-                        "We cannot save anything right now: our storage is full. Nothing was changed. Please try again in a few minutes."
-                    }
-                    "search_unavailable" => "Search is not answering right now. Please try again in a moment.",
-                    _ => "We cannot save anything right now. Nothing was changed. Please try again in a moment.",
+                    "storage_full" => t(
+                        "We cannot save anything right now: our storage is full. Nothing was changed. Please try again in a few minutes.",
+                    ),
+                    "search_unavailable" => t("Search is not answering right now. Please try again in a moment."),
+                    _ => t("We cannot save anything right now. Nothing was changed. Please try again in a moment."),
                 };
-                (StatusCode::SERVICE_UNAVAILABLE, "Try again soon", message.to_string())
+                (StatusCode::SERVICE_UNAVAILABLE, t("Try again soon"), message.to_string())
             }
             PageError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "Something went wrong on our side. Please try again in a moment.".to_string(),
+                t("Something went wrong"),
+                t("Something went wrong on our side. Please try again in a moment.").to_string(),
             ),
         };
         let page = ErrorPage { ctx: Ctx::bare(heading), heading: heading.to_string(), message };
@@ -328,7 +394,7 @@ impl FormErrors {
             AppError::Invalid { field, .. } if known.contains(&field) => errors.set(field, words(&e)),
             AppError::Invalid { .. } => errors.general = words(&e),
             AppError::EmailTaken if known.contains(&"email") => {
-                errors.set("email", "An account with this e-mail address exists already: sign in instead.")
+                errors.set("email", t("An account with this e-mail address exists already: sign in instead."))
             }
             AppError::Store(_) | AppError::NotFound { .. } | AppError::Unauthenticated => return Err(e.into()),
             other => errors.general = words(&other),
@@ -337,9 +403,9 @@ impl FormErrors {
     }
 }
 
-/// Money as people read it: "EUR 1,234.50".
+/// Money as people of the page's language read it: "EUR 1,234.50", "1.234,50 €".
 pub fn money(m: Money) -> String {
-    format!("{} {}", m.currency.code(), amount(m.minor, m.currency))
+    crate::i18n::money(m)
 }
 
 /// An amount of minor units in major units with grouping: "1,234.50".
@@ -377,9 +443,9 @@ pub fn parse_amount(s: &str, currency: Currency) -> Option<i64> {
     whole.checked_mul(10i64.pow(exp as u32))?.checked_add(frac_val)
 }
 
-/// A date as "Mon 4 Jan 2027".
+/// A date as "Mon 4 Jan 2027" (in the page's language).
 pub fn day(d: jiff::civil::Date) -> String {
-    d.strftime("%a %-d %b %Y").to_string()
+    crate::i18n::day(d)
 }
 
 #[cfg(test)]

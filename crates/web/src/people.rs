@@ -64,7 +64,7 @@ fn when(t: Timestamp) -> String {
 pub(crate) fn operator_of(v: &Visitor) -> Result<Actor, PageError> {
     let a = v.actor()?;
     if a.role != Role::Admin {
-        return Err(PageError::Forbidden("Only operators can see this page.".into()));
+        return Err(PageError::Forbidden(crate::i18n::t("Only operators can see this page.").into()));
     }
     Ok(a)
 }
@@ -77,8 +77,8 @@ pub async fn people(State(s): State<AppState>, v: Visitor, Query(q): Query<Peopl
     let filter = AuditFilter { tenant_id: None, actor_user_id: None, action: None, before: None, limit: 50 };
     let audit = innkeep_app::audit::list(&s.ports, &a, filter).await?;
     let flash = match q.done.as_str() {
-        "suspended" => "Suspended: their sessions have ended and their sign-ins and keys are refused.",
-        "restored" => "Restored.",
+        "suspended" => crate::i18n::t("Suspended: their sessions have ended and their sign-ins and keys are refused."),
+        "restored" => crate::i18n::t("Restored."),
         _ => "",
     };
     Ok(render(&PeoplePage {

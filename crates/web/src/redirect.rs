@@ -22,7 +22,10 @@ pub fn local_path(target: &str) -> Option<&str> {
 /// "" (no target).
 pub fn requested(target: &str) -> Result<String, PageError> {
     if target.chars().any(char::is_control) {
-        return Err(PageError::Message(StatusCode::BAD_REQUEST, "The page to go to next is not valid.".into()));
+        return Err(PageError::Message(
+            StatusCode::BAD_REQUEST,
+            crate::i18n::t("The page to go to next is not valid.").into(),
+        ));
     }
     Ok(local_path(target).unwrap_or_default().to_string())
 }

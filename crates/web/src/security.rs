@@ -71,7 +71,7 @@ pub async fn confirm(State(s): State<AppState>, v: Visitor, f: Fields) -> PageRe
         Ok(codes) => {
             let mut p = page(&s, &v).await?;
             p.recovery_codes = codes;
-            p.flash = "Two-factor sign-in is on.".into();
+            p.flash = crate::i18n::t("Two-factor sign-in is on.").into();
             let mut r = render(&p);
             r.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
             Ok(r)
@@ -80,7 +80,7 @@ pub async fn confirm(State(s): State<AppState>, v: Visitor, f: Fields) -> PageRe
             let mut p = page(&s, &v).await?;
             p.errors = FormErrors::from_app(e, &["code"])?;
             if p.errors.general.is_empty() && !p.errors.has("code") {
-                p.errors.general = "That did not work; start again.".into();
+                p.errors.general = crate::i18n::t("That did not work; start again.").into();
             }
             Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &p))
         }
@@ -93,7 +93,7 @@ pub async fn disable(State(s): State<AppState>, v: Visitor, f: Fields) -> PageRe
     match two_factor::disable(&s.ports, &a, &f.raw("password")).await {
         Ok(()) => {
             let mut p = page(&s, &v).await?;
-            p.flash = "Two-factor sign-in is off.".into();
+            p.flash = crate::i18n::t("Two-factor sign-in is off.").into();
             Ok(render(&p))
         }
         Err(e) => {

@@ -220,8 +220,9 @@ pub struct Visitor {
 impl Visitor {
     /// The layout context of a page.
     pub fn ctx(&self, title: impl Into<String>) -> Ctx {
+        let title: String = title.into();
         Ctx {
-            title: title.into(),
+            title: crate::i18n::t(&title).to_string(),
             csrf: self.csrf.clone(),
             user: self.user.as_ref().map(|(a, u)| UserView {
                 name: u.name.clone(),
@@ -233,6 +234,8 @@ impl Visitor {
             }),
             asset_version: crate::assets::version().to_string(),
             tile_url: self.web.config.tile_url.clone().unwrap_or_default(),
+            lang: crate::i18n::lang(),
+            here: self.here.clone(),
         }
     }
 

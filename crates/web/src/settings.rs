@@ -2,6 +2,7 @@
 //! sessions and signing out everywhere; a download of everything kept about the person;
 //! deleting the account. Two-factor sign-in has its own page (`security`).
 
+use crate::i18n::t;
 use crate::page::{Ctx, Fields, FormErrors, PageError, PageResult, render, render_status};
 use crate::session::{SESSION_COOKIE, Visitor, set_cookie};
 use askama::Template;
@@ -34,14 +35,6 @@ struct AccountPage {
     errors: FormErrors,
 }
 
-fn language(l: Locale) -> &'static str {
-    match l {
-        Locale::En => "English",
-        Locale::De => "Deutsch",
-        Locale::Pt => "Português",
-    }
-}
-
 fn minute(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
@@ -57,7 +50,7 @@ async fn page(s: &AppState, v: &Visitor) -> Result<AccountPage, PageError> {
         name: user.name.clone(),
         locale: user.locale.as_str().to_string(),
         currency: user.currency.map(|c| c.code().to_string()).unwrap_or_default(),
-        locales: Locale::ALL.iter().map(|l| (l.as_str().to_string(), language(*l).to_string())).collect(),
+        locales: Locale::ALL.iter().map(|l| (l.as_str().to_string(), crate::i18n::name(*l).to_string())).collect(),
         currencies: Currency::all().map(|c| c.code().to_string()).collect(),
         sessions: sessions
             .into_iter()
@@ -94,16 +87,22 @@ pub async fn show(State(s): State<AppState>, v: Visitor) -> PageResult {
 pub async fn profile(State(s): State<AppState>, v: Visitor, f: Fields) -> PageResult {
     let a = v.actor()?;
     let locale = Locale::parse(&f.get("locale"))
-        .ok_or_else(|| PageError::Message(StatusCode::BAD_REQUEST, "Choose a language from the list.".into()))?;
-    let currency = match f.get("currency").as_str() {
-        "" => None,
-        code => Some(
-            Currency::parse(code)
-                .map_err(|_| PageError::Message(StatusCode::BAD_REQUEST, "Choose a currency from the list.".into()))?,
-        ),
-    };
+        .ok_or_else(|| PageError::Message(StatusCode::BAD_REQUEST, t("Choose a language from the list.").into()))?;
+    let currency =
+        match f.get("currency").as_str() {
+            "" => None,
+            code => Some(Currency::parse(code).map_err(|_| {
+                PageError::Message(StatusCode::BAD_REQUEST, t("Choose a currency from the list.").into())
+            })?),
+        };
     let done = auth::update_profile(&s.ports, &a, Some(&f.get("name")), Some(locale), currency).await;
-    again(&s, &v, done.map(|()| "Saved.").map_err(|e| (e, &["name"][..]))).await
+    if done.is_err() {
+        return again(&s, &v, done.map(|()| "").map_err(|e| (e, &["name"][..]))).await;
+    }
+    // The pages follow the language chosen for the messages, from this answer on.
+    let mut r = crate::i18n::within(locale, async { again(&s, &v, Ok(t("Saved."))).await }).await?;
+    crate::i18n::remember(&mut r, locale, v.web.config.secure_cookies);
+    Ok(r)
 }
 
 /// POST /account/password: the current password and a new one; the other sessions end.
@@ -118,7 +117,7 @@ pub async fn password(State(s): State<AppState>, v: Visitor, f: Fields) -> PageR
     again(
         &s,
         &v,
-        done.map(|()| "Your password is changed; your other sessions are signed out.").map_err(|e| (e, fields)),
+        done.map(|()| t("Your password is changed; your other sessions are signed out.")).map_err(|e| (e, fields)),
     )
     .await
 }
@@ -147,7 +146,7 @@ pub async fn delete(State(s): State<AppState>, v: Visitor, f: Fields) -> PageRes
     let a = v.actor()?;
     if f.get("confirm") != "delete" {
         let mut p = page(&s, &v).await?;
-        p.errors.set("confirm", "Tick the box to say you mean it.");
+        p.errors.set("confirm", t("Tick the box to say you mean it."));
         return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &p));
     }
     match data_rights::erase(&s.ports, &a, &f.raw("delete_password")).await {

@@ -5,6 +5,16 @@
 (function () {
   "use strict";
 
+  // The page's words for what this file writes (the server sends them in the page's
+  // language, `data-words` on <body>); English when a phrase is missing.
+  var WORDS = {};
+  try { WORDS = JSON.parse(document.body.getAttribute("data-words") || "{}"); } catch (e) { WORDS = {}; }
+  function t(phrase) { return WORDS[phrase] || phrase; }
+  function tf(phrase) {
+    var values = Array.prototype.slice.call(arguments, 1), i = 0;
+    return t(phrase).replace(/\{\}/g, function () { return String(values[i++]); });
+  }
+
   function countdown() {
     var el = document.querySelector("[data-expires-at]");
     if (!el) return;
@@ -14,7 +24,7 @@
     function tick() {
       var left = Math.max(0, Math.round((until - Date.now()) / 1000));
       var m = Math.floor(left / 60), s = left % 60;
-      out.textContent = left > 0 ? " (" + m + ":" + (s < 10 ? "0" : "") + s + " left)" : " (expired: place the booking again)";
+      out.textContent = " (" + (left > 0 ? tf("{} left", m + ":" + (s < 10 ? "0" : "") + s) : t("expired: place the booking again")) + ")";
       if (left > 0) setTimeout(tick, 1000);
     }
     tick();
@@ -55,10 +65,6 @@
   // pixels across and down) merge into one marker labelled with their count.
   var MERGE_X = 76, MERGE_Y = 30;
 
-  function amountOf(price) {
-    var n = parseFloat(String(price).replace(/[^0-9.]/g, ""));
-    return isNaN(n) ? Infinity : n;
-  }
 
   // The results map: a price on each marker, nearby markers merged (clicking a merged one
   // zooms in), each marker reachable by keyboard, cards and markers lit together, and a
@@ -71,8 +77,10 @@
       var lat = parseFloat(li.getAttribute("data-lat")), lon = parseFloat(li.getAttribute("data-lon"));
       if (isNaN(lat) || isNaN(lon)) return;
       var price = li.getAttribute("data-price") || "";
+      var amount = parseFloat(li.getAttribute("data-amount"));
       stays.push({ li: li, at: L.latLng(lat, lon), name: li.getAttribute("data-name"),
-        href: li.getAttribute("data-href"), price: price, label: price.replace(/\.00$/, ""), group: null });
+        href: li.getAttribute("data-href"), price: price, amount: isNaN(amount) ? Infinity : amount,
+        label: price.replace(/[.,]00(?=\D*$)/, ""), group: null });
     });
     if (!stays.length) return;
     var m = leafletMap(box);
@@ -125,10 +133,10 @@
 
     function draw(group) {
       var one = group.stays.length === 1;
-      var cheapest = group.stays.reduce(function (a, s) { return amountOf(s.price) < amountOf(a.price) ? s : a; });
+      var cheapest = group.stays.reduce(function (a, s) { return s.amount < a.amount ? s : a; });
       var pin = document.createElement("span");
       pin.className = one ? "pin" : "pin group";
-      pin.textContent = one ? group.stays[0].label : group.stays.length + " stays";
+      pin.textContent = one ? group.stays[0].label : tf("{} stays", group.stays.length);
       var marker = L.marker(group.at, {
         icon: L.divIcon({ className: "pin-at", html: pin, iconSize: null }),
         keyboard: false,
@@ -142,7 +150,7 @@
       el.setAttribute("role", "button");
       el.setAttribute("aria-label", one
         ? group.stays[0].name + ", " + group.stays[0].price
-        : group.stays.length + " stays from " + cheapest.price + ", zoom in");
+        : tf("{} stays from {}, zoom in", group.stays.length, cheapest.price));
       el.addEventListener("keydown", function (e) {
         if (e.key === "Enter" || e.key === " ") {
           e.preventDefault();
@@ -160,7 +168,7 @@
       layer.clearLayers();
       groups = [];
       var z = m.getZoom();
-      stays.slice().sort(function (a, b) { return amountOf(a.price) - amountOf(b.price); }).forEach(function (s) {
+      stays.slice().sort(function (a, b) { return a.amount - b.amount; }).forEach(function (s) {
         var p = m.project(s.at, z), g = null;
         for (var i = 0; i < groups.length && !g; i++) {
           if (Math.abs(groups[i].p.x - p.x) < MERGE_X && Math.abs(groups[i].p.y - p.y) < MERGE_Y) g = groups[i];
@@ -202,7 +210,7 @@
     var area = document.createElement("button");
     area.type = "button";
     area.className = "area primary";
-    area.textContent = "Search this area";
+    area.textContent = t("Search this area");
     area.hidden = true;
     box.parentNode.insertBefore(area, box);
     // Moves the page makes (a resized window, showing the map on a phone) do not count.
@@ -241,7 +249,7 @@
     button.setAttribute("aria-controls", mapView.id);
     function show(onMap) {
       results.classList.toggle("show-map", onMap);
-      button.textContent = onMap ? "Show list" : "Show map";
+      button.textContent = onMap ? t("Show list") : t("Show map");
       if (onMap) shown();
     }
     button.addEventListener("click", function () { show(!results.classList.contains("show-map")); });
@@ -296,7 +304,7 @@
     var status = document.createElement("p");
     status.className = "note pick-status";
     status.setAttribute("role", "status");
-    status.textContent = "Choose a first and a last night in the calendar, or type the dates below.";
+    status.textContent = t("Choose a first and a last night in the calendar, or type the dates below.");
     var wrap = table.closest(".table-wrap") || table;
     wrap.parentNode.insertBefore(status, wrap.nextSibling);
     var buttons = cells.map(function (td, i) {
@@ -336,12 +344,12 @@
         anchor = date;
         from.value = date;
         to.value = date;
-        status.textContent = "First night " + date + ". Now choose the last night.";
+        status.textContent = tf("First night {}. Now choose the last night.", date);
       } else {
         from.value = anchor < date ? anchor : date;
         to.value = anchor < date ? date : anchor;
         anchor = null;
-        status.textContent = "Nights " + from.value + " to " + to.value + " chosen: set the changes below and save.";
+        status.textContent = tf("Nights {} to {} chosen: set the changes below and save.", from.value, to.value);
       }
       paint();
     }
@@ -374,7 +382,7 @@
     }
     function place(at, fill) {
       if (!marker) {
-        marker = L.marker(at, { draggable: true, keyboard: true, title: "The property", alt: "The property's pin" }).addTo(m);
+        marker = L.marker(at, { draggable: true, keyboard: true, title: t("The property"), alt: t("The property’s pin") }).addTo(m);
         marker.on("dragend", function () { place(marker.getLatLng(), true); });
       } else {
         marker.setLatLng(at);
@@ -400,5 +408,47 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { countdown(); map(); pin(); dates(); calendarRange(); });
+  // An age field for each child, as the number of children changes (without this file the
+  // page asks for the ages after the search is sent).
+  function childAges() {
+    document.querySelectorAll(".ages").forEach(function (box) {
+      var form = box.closest("form");
+      var count = form && form.querySelector("input[name=children]");
+      if (!count) return;
+      function fit() {
+        var want = Math.max(0, Math.min(10, parseInt(count.value, 10) || 0));
+        var have = box.querySelectorAll(".age");
+        for (var i = have.length; i > want; i--) box.removeChild(have[i - 1]);
+        for (var n = have.length + 1; n <= want; n++) {
+          var row = document.createElement("div");
+          row.className = "age";
+          var label = document.createElement("label");
+          var id = "age-" + (count.id || "c") + "-" + n;
+          label.htmlFor = id;
+          label.textContent = (box.getAttribute("data-age-label") || "Age of child {}").replace("{}", n);
+          var select = document.createElement("select");
+          select.id = id;
+          select.name = "age";
+          select.required = true;
+          var none = document.createElement("option");
+          none.value = "";
+          none.textContent = box.getAttribute("data-age-choose") || "Age";
+          select.appendChild(none);
+          for (var a = 0; a < 18; a++) {
+            var o = document.createElement("option");
+            o.value = String(a);
+            o.textContent = String(a);
+            select.appendChild(o);
+          }
+          row.appendChild(label);
+          row.appendChild(select);
+          box.appendChild(row);
+        }
+      }
+      count.addEventListener("input", fit);
+      fit();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { countdown(); map(); pin(); dates(); calendarRange(); childAges(); });
 })();

@@ -29,7 +29,8 @@ async fn profile_changes_are_saved_and_bad_choices_refused() {
         .post(&t, "/account/profile", &[("csrf", &csrf), ("name", "Ana Lima"), ("locale", "pt"), ("currency", "BRL")])
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert!(r.body.contains("Saved."));
+    // Said in the language just chosen (the pages follow it).
+    assert!(r.body.contains("Guardado."), "{}", r.body);
     let u = t.ports.store.user(actor.user_id).await.unwrap().unwrap();
     assert_eq!((u.name.as_str(), u.locale.as_str()), ("Ana Lima", "pt"));
     assert_eq!(u.currency.map(|c| c.code().to_string()).as_deref(), Some("BRL"));

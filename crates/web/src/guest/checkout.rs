@@ -1,6 +1,7 @@
 //! Checkout: the guest's details, the hold, and confirming it.
 
 use super::*;
+use crate::i18n::t;
 
 /// The checkout form as typed.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -14,6 +15,9 @@ pub struct CheckoutForm {
     pub guest_name: String,
     pub guest_email: String,
     pub guest_phone: String,
+    /// Each child's age (repeated `age` fields).
+    #[serde(skip)]
+    pub ages: Vec<String>,
 }
 
 impl CheckoutForm {
@@ -27,6 +31,7 @@ impl CheckoutForm {
             guest_name: f.get("guest_name"),
             guest_email: f.get("guest_email"),
             guest_phone: f.get("guest_phone"),
+            ages: f.all("age"),
         }
     }
 
@@ -36,6 +41,7 @@ impl CheckoutForm {
             check_out: self.check_out.clone(),
             adults: self.adults.clone(),
             children: self.children.clone(),
+            ages: self.ages.clone(),
             ..SearchForm::default()
         }
     }
@@ -100,18 +106,25 @@ pub(super) async fn checkout_page(
                 let nights = nights_between(ci, co);
                 let (min, max) = (i64::from(rt.draft.min_stay), i64::from(rt.draft.max_stay));
                 errors.general = if nights > max {
-                    format!("This room takes stays of at most {max} nights: choose an earlier check-out date.")
+                    crate::i18n::tf(
+                        "This room takes stays of at most {} nights: choose an earlier check-out date.",
+                        &[&max],
+                    )
                 } else if nights < min {
-                    format!("This room takes stays of at least {min} nights: choose a later check-out date.")
+                    crate::i18n::tf(
+                        "This room takes stays of at least {} nights: choose a later check-out date.",
+                        &[&min],
+                    )
                 } else {
-                    "This room is not available for these dates and this party: choose other dates.".into()
+                    crate::i18n::t("This room is not available for these dates and this party: choose other dates.")
+                        .into()
                 };
             }
             (Vec::new(), "—".into(), Vec::new())
         }
     };
     Ok(CheckoutPage {
-        ctx: v.ctx(format!("Book {}", p.draft.name)),
+        ctx: v.ctx(crate::i18n::tf("Book {}", &[&p.draft.name])),
         property: p.draft.name.clone(),
         room: rt.draft.name.clone(),
         dates: format!("{} → {}", day(ci), day(co)),
@@ -121,20 +134,31 @@ pub(super) async fn checkout_page(
         idempotency_key,
         lines,
         total,
-        policy: p.draft.cancellation_policy.as_str().replace('_', "-"),
+        policy: crate::guest::policy_label(p.draft.cancellation_policy),
         terms,
         approx_note: if converted.is_empty() { String::new() } else { approx_note(p.draft.currency) },
         approx: converted,
         property_href: format!(
-            "/properties/{}?check_in={}&check_out={}&adults={}&children={}",
-            p.id, ci, co, party.adults, party.children
+            "/properties/{}?check_in={}&check_out={}&adults={}&children={}{}",
+            p.id,
+            ci,
+            co,
+            party.adults,
+            party.children,
+            search.ages_query()
         ),
     })
 }
 
 /// GET /checkout
-pub async fn checkout_form(State(s): State<AppState>, v: Visitor, Query(mut form): Query<CheckoutForm>) -> PageResult {
+pub async fn checkout_form(
+    State(s): State<AppState>,
+    v: Visitor,
+    Query(mut form): Query<CheckoutForm>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> PageResult {
     let (_, user) = v.signed_in()?;
+    form.ages = super::repeated(raw.as_deref(), "age");
     if form.guest_name.is_empty() {
         form.guest_name = user.name.clone();
     }
@@ -205,7 +229,9 @@ pub(super) struct HoldPage {
 
 /// A payment on the hold page.
 pub(super) struct PayView {
+    /// "Card" or "Bank transfer" (what the page decides by), and as the guest reads it.
     method: String,
+    method_label: String,
     status: String,
     open: bool,
     /// Where to enter the card (the provider's page), once the provider is ready.
@@ -234,15 +260,17 @@ fn pay_view(ports: &Ports, p: &innkeep_app::payment::Payment, return_to: &str) -
     };
     Ok(PayView {
         method: if p.method == innkeep_core::PaymentMethod::Card { "Card".into() } else { "Bank transfer".into() },
+        method_label: if p.method == innkeep_core::PaymentMethod::Card { t("Card") } else { t("Bank transfer") }.into(),
         status: match (p.method, p.status) {
             (innkeep_core::PaymentMethod::BankTransfer, innkeep_core::PaymentStatus::RequiresAction) => {
-                "waiting for your transfer".into()
+                t("waiting for your transfer")
             }
             (innkeep_core::PaymentMethod::Card, innkeep_core::PaymentStatus::RequiresAction) => {
-                "waiting for your card".into()
+                t("waiting for your card")
             }
-            (_, s) => s.as_str().replace('_', " "),
-        },
+            (_, s) => payment_status_words(s),
+        }
+        .into(),
         open,
         card_href,
         transfer,
@@ -318,7 +346,28 @@ fn site_origin(public_url: Option<&str>, host: Option<&str>, secure: bool) -> St
 }
 
 pub(super) fn status_label(s: BookingStatus) -> String {
-    s.as_str().replace('_', " ")
+    match s {
+        BookingStatus::Held => t("held"),
+        BookingStatus::Confirmed => t("confirmed"),
+        BookingStatus::CheckedIn => t("checked in"),
+        BookingStatus::Completed => t("completed"),
+        BookingStatus::Expired => t("expired"),
+        BookingStatus::Cancelled => t("cancelled"),
+        BookingStatus::NoShow => t("no show"),
+    }
+    .to_string()
+}
+
+/// A payment's state in words.
+fn payment_status_words(s: innkeep_core::PaymentStatus) -> &'static str {
+    use innkeep_core::PaymentStatus as P;
+    match s {
+        P::RequiresAction => t("waiting for you"),
+        P::Processing => t("processing"),
+        P::Succeeded => t("succeeded"),
+        P::Failed => t("failed"),
+        P::Canceled => t("canceled"),
+    }
 }
 
 /// GET /checkout/{id}

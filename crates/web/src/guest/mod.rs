@@ -1,5 +1,6 @@
 //! Guest pages: search, results with a map, a property, checkout, and my trips.
 
+use crate::i18n::{t, tf};
 use crate::page::{Ctx, Fields, FormErrors, PageError, PageResult, amount, day, money, render};
 use crate::seams::{StayQuery, destinations, find_stays};
 use crate::session::Visitor;
@@ -37,6 +38,24 @@ pub struct SearchForm {
     /// A map view, `south,west,north,east` as the API takes it: searches that box instead
     /// of the area around the city.
     pub bbox: String,
+    /// "out" while the date picker waits for the check-out day.
+    pub pick: String,
+    /// The month the date picker shows (`YYYY-MM`; "" for the check-in's).
+    pub month: String,
+    /// Each child's age, as chosen (repeated `age` parameters, read from the raw query).
+    #[serde(skip)]
+    pub ages: Vec<String>,
+}
+
+/// The most children whose ages a form asks for.
+const MAX_CHILD_AGES: usize = 10;
+
+/// Every value of a repeated query parameter.
+pub(crate) fn repeated(raw: Option<&str>, name: &str) -> Vec<String> {
+    form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .collect()
 }
 
 fn plus_days(d: Date, n: i64) -> Date {
@@ -63,36 +82,80 @@ impl SearchForm {
         self
     }
 
+    /// The form with the children's ages of a query (`age=4&age=7`).
+    pub(crate) fn with_ages(mut self, raw: Option<&str>) -> SearchForm {
+        self.ages = repeated(raw, "age").into_iter().take(MAX_CHILD_AGES).collect();
+        self
+    }
+
+    /// The ages chosen, one per child.
+    pub(crate) fn ages(&self) -> Vec<String> {
+        self.ages.clone()
+    }
+
+    /// The ages as query parameters to append to a link ("&age=4&age=7").
+    pub(crate) fn ages_query(&self) -> String {
+        self.ages.iter().map(|a| format!("&age={}", crate::session::url_encode(a))).collect()
+    }
+
+    /// An age field for each child: (number of the child, age chosen or "").
+    pub(crate) fn age_slots(&self) -> Vec<(usize, String)> {
+        let children = self.children.parse::<usize>().unwrap_or(0).min(MAX_CHILD_AGES);
+        (0..children).map(|i| (i + 1, self.ages.get(i).cloned().unwrap_or_default())).collect()
+    }
+
+    /// The ages of the children (0 to 17 each, one per child), or a message saying what to do.
+    fn child_ages(&self, children: u16) -> Result<Vec<u8>, String> {
+        let ages: Vec<u8> = self.ages.iter().filter_map(|a| a.trim().parse::<u8>().ok()).filter(|a| *a <= 17).collect();
+        if usize::from(children) > MAX_CHILD_AGES {
+            return Err(tf("A search takes at most {} children.", &[&MAX_CHILD_AGES]));
+        }
+        if ages.len() != usize::from(children) || self.ages.len() != usize::from(children) {
+            return Err(t("Choose the age of each child (0 to 17): the right room and price depend on it.").into());
+        }
+        Ok(ages)
+    }
+
     /// The dates and party, or a message saying what is wrong.
     fn stay(&self) -> Result<(Date, Date, Party), String> {
-        let ci: Date = self.check_in.parse().map_err(|_| "Check-in is not a valid date.".to_string())?;
-        let co: Date = self.check_out.parse().map_err(|_| "Check-out is not a valid date.".to_string())?;
+        let ci: Date = self.check_in.parse().map_err(|_| t("Check-in is not a valid date.").to_string())?;
+        let co: Date = self.check_out.parse().map_err(|_| t("Check-out is not a valid date.").to_string())?;
         if co <= ci {
-            return Err("Check-out must be after check-in.".into());
+            return Err(t("Check-out must be after check-in.").into());
         }
-        let adults: u16 = self.adults.parse().map_err(|_| "Adults must be a number.".to_string())?;
+        let adults: u16 = self.adults.parse().map_err(|_| t("Adults must be a number.").to_string())?;
         let children: u16 = if self.children.is_empty() {
             0
         } else {
-            self.children.parse().map_err(|_| "Children must be a number.")?
+            self.children.parse().map_err(|_| t("Children must be a number."))?
         };
         if adults == 0 {
-            return Err("A party needs at least one adult.".into());
+            return Err(t("A party needs at least one adult.").into());
         }
+        self.child_ages(children)?;
         Ok((ci, co, Party { adults, children }))
     }
 
     fn party_label(&self) -> String {
         let a = self.adults.parse::<u16>().unwrap_or(0);
         let c = self.children.parse::<u16>().unwrap_or(0);
-        party_label(a, c)
+        let mut label = party_label(a, c);
+        if let Ok(ages) = self.child_ages(c)
+            && !ages.is_empty()
+        {
+            let ages: Vec<String> = ages.iter().map(u8::to_string).collect();
+            label.push_str(&format!(" ({})", tf("aged {}", &[&ages.join(", ")])));
+        }
+        label
     }
 }
 
 fn party_label(adults: u16, children: u16) -> String {
-    let mut s = format!("{adults} adult{}", if adults == 1 { "" } else { "s" });
-    if children > 0 {
-        s.push_str(&format!(", {children} child{}", if children == 1 { "" } else { "ren" }));
+    let mut s = if adults == 1 { t("1 adult").to_string() } else { tf("{} adults", &[&adults]) };
+    match children {
+        0 => {}
+        1 => s.push_str(&format!(", {}", t("1 child"))),
+        n => s.push_str(&format!(", {}", tf("{} children", &[&n]))),
     }
     s
 }
@@ -101,10 +164,19 @@ fn nights_between(a: Date, b: Date) -> i64 {
     Stay::range(a, b).map(|s| i64::from(s.nights())).unwrap_or(0)
 }
 
-fn type_label(t: PropertyType) -> String {
-    let s = t.as_str().replace('_', " ");
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+fn type_label(kind: PropertyType) -> String {
+    match kind {
+        PropertyType::Hotel => t("Hotel"),
+        PropertyType::Apartment => t("Apartment"),
+        PropertyType::House => t("House"),
+        PropertyType::Hostel => t("Hostel"),
+        PropertyType::Guesthouse => t("Guesthouse"),
+        PropertyType::BedAndBreakfast => t("Bed and breakfast"),
+        PropertyType::Villa => t("Villa"),
+        PropertyType::Resort => t("Resort"),
+        PropertyType::Cabin => t("Cabin"),
+    }
+    .to_string()
 }
 
 fn initial(name: &str) -> String {
@@ -114,9 +186,9 @@ fn initial(name: &str) -> String {
 /// The price lines of a quote: nights, discount, taxes and fees.
 pub fn quote_lines(q: &Quote) -> Vec<(String, String)> {
     let n = q.nights.len();
-    let mut lines = vec![(format!("{n} night{}", if n == 1 { "" } else { "s" }), money(q.subtotal))];
+    let mut lines = vec![(nights_label(n), money(q.subtotal))];
     if q.discount.minor != 0 {
-        lines.push(("Length-of-stay discount".into(), format!("−{}", money(q.discount))));
+        lines.push((t("Length-of-stay discount").into(), format!("−{}", money(q.discount))));
     }
     for c in &q.charges {
         lines.push((c.name.clone(), money(c.amount)));
@@ -131,24 +203,23 @@ pub(crate) fn refund_terms(p: &Property, check_in: Date, total: Money) -> Result
     let zone = p.draft.time_zone.zone();
     let share = |m: Money| {
         if m == total {
-            format!("a full refund ({})", money(m))
+            tf("a full refund ({})", &[&money(m)])
         } else if m.minor == 0 {
-            "no refund".to_string()
+            t("no refund").to_string()
         } else {
-            format!("{} back", money(m))
+            tf("{} back", &[&money(m)])
         }
     };
     let mut out = Vec::new();
     for (until, refund) in schedule {
         out.push(match until {
-            Some(t) => format!(
-                "Cancel by {} ({} time): {}.",
-                t.to_zoned_datetime(zone.clone()).strftime("%a %-d %b %Y, %H:%M"),
-                p.draft.address.city,
-                share(refund)
-            ),
-            None if out.is_empty() => format!("Cancelling at any time gives {}.", share(refund)),
-            None => format!("After that: {}.", share(refund)),
+            Some(until) => {
+                let local = until.to_zoned_datetime(zone.clone());
+                let when = format!("{}, {}", day(local.date()), local.strftime("%H:%M"));
+                tf("Cancel by {} ({} time): {}.", &[&when, &p.draft.address.city, &share(refund)])
+            }
+            None if out.is_empty() => tf("Cancelling at any time gives {}.", &[&share(refund)]),
+            None => tf("After that: {}.", &[&share(refund)]),
         });
     }
     Ok(out)
@@ -170,7 +241,7 @@ pub(crate) fn approx(v: &Visitor, m: Money) -> String {
 /// What an approximate price means, for the page that shows one.
 pub(crate) fn approx_note(currency: innkeep_core::Currency) -> String {
     let day = innkeep_payments::rates::Rates::bundled().map(|r| day(r.date)).unwrap_or_default();
-    format!("Prices marked ≈ are approximate, at exchange rates of {day}; you are charged in {}.", currency.code())
+    tf("Prices marked ≈ are approximate, at exchange rates of {}; you are charged in {}.", &[&day, &currency.code()])
 }
 
 /// A review as the pages show it.
@@ -194,7 +265,10 @@ impl ReviewLine {
             overall: innkeep_core::review::score_label(r.overall),
             aspects: r.scores.aspects().iter().map(|(a, s)| (aspect_label(a), *s)).collect(),
             text: r.text.clone(),
-            date: r.created_at.strftime("%B %Y").to_string(),
+            date: {
+                let d = r.created_at.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+                innkeep_core::format::month_year(d.year(), d.month(), crate::i18n::lang())
+            },
             reply: r.reply.clone().unwrap_or_default(),
             hidden: r.hidden_at.is_some(),
         }
@@ -203,19 +277,41 @@ impl ReviewLine {
 
 /// An aspect's name as people read it.
 pub(crate) fn aspect_label(aspect: &str) -> String {
-    let mut c = aspect.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    match aspect {
+        "cleanliness" => t("Cleanliness"),
+        "location" => t("Location"),
+        "value" => t("Value"),
+        "staff" => t("Staff"),
+        "comfort" => t("Comfort"),
+        other => other,
+    }
+    .to_string()
+}
+
+/// A cancellation policy's name in a sentence ("flexible", "non-refundable").
+pub(crate) fn policy_label(p: innkeep_core::CancellationPolicy) -> String {
+    use innkeep_core::CancellationPolicy as C;
+    match p {
+        C::Flexible => t("flexible"),
+        C::Moderate => t("moderate"),
+        C::Strict => t("strict"),
+        C::NonRefundable => t("non-refundable"),
+    }
+    .to_string()
+}
+
+/// "1 night", "3 nights" in the page's language.
+pub(crate) fn nights_label(n: usize) -> String {
+    if n == 1 { t("1 night").to_string() } else { tf("{} nights", &[&n]) }
 }
 
 /// A rating in words: "8.6 · 12 reviews" ("" without reviews).
 pub(crate) fn rating_label(r: Option<&innkeep_app::review::Rating>) -> String {
     match r {
-        Some(r) => format!(
-            "{} · {} review{}",
-            innkeep_core::review::score_label(r.average),
-            r.count,
-            if r.count == 1 { "" } else { "s" }
-        ),
+        Some(r) if r.count == 1 => {
+            format!("{} · {}", innkeep_core::review::score_label(r.average), t("1 review"))
+        }
+        Some(r) => format!("{} · {}", innkeep_core::review::score_label(r.average), tf("{} reviews", &[&r.count])),
         None => String::new(),
     }
 }

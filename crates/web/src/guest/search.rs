@@ -54,7 +54,7 @@ pub async fn home(State(s): State<AppState>, v: Visitor) -> PageResult {
                 .append_pair("check_out", &form.check_out)
                 .append_pair("adults", &form.adults)
                 .finish();
-            let label = format!("{} ({} recent bookings)", d.city, d.bookings);
+            let label = crate::i18n::tf("{} ({} recent bookings)", &[&d.city, &d.bookings]);
             Link { label, href: format!("/stays?{query}") }
         })
         .collect();
@@ -111,7 +111,7 @@ pub(super) fn stays_href(recorded: &str) -> Option<String> {
                 has_city = !v.trim().is_empty();
                 "city"
             }
-            "check_in" | "check_out" | "adults" | "children" => k.as_ref(),
+            "check_in" | "check_out" | "adults" | "children" | "age" => k.as_ref(),
             _ => continue,
         };
         out.append_pair(key, &v);
@@ -123,13 +123,19 @@ pub(super) fn stays_href(recorded: &str) -> Option<String> {
 /// from both; a failure to remember must not fail the search.
 pub(super) async fn remember_search(s: &AppState, v: &Visitor, form: &SearchForm, ci: Date, co: Date, party: Party) {
     let Some((actor, _)) = &v.user else { return };
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair("destination", form.city.trim())
-        .append_pair("check_in", &ci.to_string())
-        .append_pair("check_out", &co.to_string())
-        .append_pair("adults", &party.adults.to_string())
-        .append_pair("children", &party.children.to_string())
-        .finish();
+    // (The serializer is not Send: it is gone before the first await.)
+    let query = {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("destination", form.city.trim())
+            .append_pair("check_in", &ci.to_string())
+            .append_pair("check_out", &co.to_string())
+            .append_pair("adults", &party.adults.to_string())
+            .append_pair("children", &party.children.to_string());
+        for age in &form.ages {
+            q.append_pair("age", age);
+        }
+        q.finish()
+    };
     let now = s.ports.clock.now();
     let asked =
         innkeep_app::search::Asked { query: &query, place: form.city.trim(), check_in: ci, check_out: co, party };
@@ -144,6 +150,8 @@ pub(super) struct Card {
     room: String,
     units_left: u32,
     total: String,
+    /// The total in major units as a plain number, for the map to compare prices.
+    amount: String,
     per_night: String,
     lat: f64,
     lon: f64,
@@ -212,7 +220,10 @@ pub(super) fn markers(cards: &[Card]) -> Vec<Marker> {
 /// far shorter); a longer one is refused before anything is searched or remembered.
 const MAX_DESTINATION: usize = 100;
 
-const MAP_VIEW: &str = "That map area cannot be searched: move the map and choose Search this area again.";
+/// The words for a map view that cannot be searched.
+fn map_view_words() -> String {
+    crate::i18n::t("That map area cannot be searched: move the map and choose Search this area again.").to_string()
+}
 
 /// The map view a page asks for (`bbox=south,west,north,east`, the API's order): four
 /// numbers, or none. Whether the box makes sense is the search's rule, checked there.
@@ -235,7 +246,7 @@ pub async fn stays(
     axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> PageResult {
     let now = s.ports.clock.now();
-    let form = form.with_defaults(now);
+    let form = form.with_defaults(now).with_ages(raw.as_deref());
     // Amenities come as repeated `amenity` parameters (one checkbox each).
     let wanted: Vec<innkeep_core::Amenity> = {
         let chosen: Vec<String> = form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
@@ -246,7 +257,7 @@ pub async fn stays(
     };
     let amenities = innkeep_core::Amenity::ALL
         .into_iter()
-        .map(|a| (a.as_str().to_string(), a.label().to_string(), wanted.contains(&a)))
+        .map(|a| (a.as_str().to_string(), crate::i18n::t(a.label()).to_string(), wanted.contains(&a)))
         .collect::<Vec<_>>();
     let destinations = v.web.destinations.get(now, || destinations(&s.ports)).await?.to_vec();
     let kind = PropertyType::parse(&form.kind);
@@ -254,7 +265,7 @@ pub async fn stays(
         .iter()
         .map(|t| (t.as_str().to_string(), type_label(*t), Some(*t) == kind))
         .collect::<Vec<_>>();
-    let heading = format!("Stays in {}", form.city);
+    let heading = crate::i18n::tf("Stays in {}", &[&form.city]);
     let mut page = StaysPage {
         ctx: v.ctx(heading.clone()),
         heading,
@@ -272,8 +283,11 @@ pub async fn stays(
     };
     if form.city.chars().count() > MAX_DESTINATION {
         page.ctx = v.ctx("Stays");
-        page.heading = "Stays".into();
-        page.error = format!("A destination is at most {MAX_DESTINATION} characters: type a city, region or country.");
+        page.heading = crate::i18n::t("Stays").into();
+        page.error = crate::i18n::tf(
+            "A destination is at most {} characters: type a city, region or country.",
+            &[&MAX_DESTINATION],
+        );
         return Ok(crate::page::render_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
     let (ci, co, party) = match form.stay() {
@@ -284,7 +298,7 @@ pub async fn stays(
         }
     };
     if ci < plus_days(utc_today(now), -1) {
-        page.error = "Check-in is in the past.".into();
+        page.error = crate::i18n::t("Check-in is in the past: choose today or a later date.").into();
         return Ok(render(&page));
     }
     page.nights = nights_between(ci, co);
@@ -296,7 +310,7 @@ pub async fn stays(
     // Max price is per night, in each property's own currency (major units).
     let max_per_night: Option<f64> = form.max_price.trim().parse::<f64>().ok().filter(|p| *p > 0.0);
     let Ok(bbox) = map_view(&form.bbox) else {
-        page.error = MAP_VIEW.into();
+        page.error = map_view_words();
         return Ok(render(&page));
     };
     let q = StayQuery {
@@ -312,7 +326,7 @@ pub async fn stays(
     };
     let mut found = match find_stays(&s.ports, &q, now).await {
         Err(AppError::Invalid { field: "bbox", .. }) => {
-            page.error = MAP_VIEW.into();
+            page.error = map_view_words();
             return Ok(render(&page));
         }
         found => found?,
@@ -372,21 +386,29 @@ pub async fn stays(
             Card {
                 name: m.property.draft.name.clone(),
                 href: format!(
-                    "/properties/{}?check_in={}&check_out={}&adults={}&children={}",
-                    m.property.id, ci, co, party.adults, party.children
+                    "/properties/{}?check_in={}&check_out={}&adults={}&children={}{}",
+                    m.property.id,
+                    ci,
+                    co,
+                    party.adults,
+                    party.children,
+                    form.ages_query()
                 ),
                 city: m.property.draft.address.city.clone(),
                 kind: type_label(m.property.draft.property_type),
                 room: m.cheapest.room_type.draft.name.clone(),
                 units_left: m.cheapest.units_left,
                 total: money(total),
+                amount: crate::page::amount(total.minor, total.currency).replace(',', ""),
                 per_night: money(per_night),
                 lat: m.property.draft.latitude,
                 lon: m.property.draft.longitude,
                 initial: initial(&m.property.draft.name),
                 photo: covers.iter().find(|c| c.property_id == m.property.id).map(crate::host::PhotoView::of),
                 rating: rating_label(rating_of(m.property.id)),
-                distance: km(m).map(|d| format!("{d:.1} km from the centre")).unwrap_or_default(),
+                distance: km(m)
+                    .map(|d| crate::i18n::tf("{} km from the centre", &[&format!("{d:.1}")]))
+                    .unwrap_or_default(),
                 approx: approx(&v, total),
             }
         })

@@ -1,6 +1,7 @@
 //! My trips, the refund preview and cancelling.
 
 use super::*;
+use crate::i18n::{t, tf};
 use innkeep_app::payment::Payment;
 
 pub(super) struct TripView {
@@ -27,16 +28,16 @@ fn payments_line(payments: &[&Payment], b: &innkeep_app::store::Booking) -> Resu
     let mut parts = Vec::new();
     let (received, refunded) = received_and_refunded(payments.iter().copied(), b)?;
     if received.minor > 0 {
-        parts.push(format!("paid {}", money(received)));
+        parts.push(tf("paid {}", &[&money(received)]));
     }
     if refunded.minor > 0 {
-        parts.push(format!("refunded {}", money(refunded)));
+        parts.push(tf("refunded {}", &[&money(refunded)]));
     }
     for p in payments.iter().filter(|p| p.status.is_open()) {
         let left = p.amount.checked_sub(p.received).map_err(AppError::from)?;
         match &p.reference {
-            Some(reference) => parts.push(format!("awaiting a bank transfer of {} quoting {reference}", money(left))),
-            None => parts.push(format!("card payment of {} {}", money(left), p.status.as_str().replace('_', " "))),
+            Some(reference) => parts.push(tf("awaiting a bank transfer of {} quoting {}", &[&money(left), reference])),
+            None => parts.push(tf("card payment of {} in progress", &[&money(left)])),
         }
     }
     Ok(parts.join(" · "))
@@ -75,9 +76,9 @@ pub(super) async fn trips_flash(ports: &Ports, actor: &Actor, q: &TripsQuery) ->
     };
     Ok(match b.status {
         BookingStatus::Cancelled if cancelled => {
-            format!("Booking cancelled. Refund: {}.", money(b.refund.unwrap_or(Money::zero(b.total.currency))))
+            tf("Booking cancelled. Refund: {}.", &[&money(b.refund.unwrap_or(Money::zero(b.total.currency)))])
         }
-        BookingStatus::Confirmed if !cancelled => "Booking confirmed. Have a good trip!".to_string(),
+        BookingStatus::Confirmed if !cancelled => t("Booking confirmed. Have a good trip!").to_string(),
         _ => String::new(),
     })
 }
@@ -198,7 +199,7 @@ pub(super) async fn cancel_page(
             _ => String::new(),
         },
         hold: b.status == BookingStatus::Held,
-        policy: p.draft.cancellation_policy.as_str().replace('_', "-"),
+        policy: crate::guest::policy_label(p.draft.cancellation_policy),
         refund: money(refund),
         error,
     })
@@ -304,7 +305,7 @@ pub async fn trip(
 ) -> PageResult {
     let mut page = trip_page(&s, &v, &id, Fields::default(), FormErrors::default()).await?;
     if !q.reviewed.is_empty() && page.review.is_some() {
-        page.flash = "Thank you: your review is published.".into();
+        page.flash = t("Thank you: your review is published.").into();
     }
     let mut r = render(&page);
     r.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
@@ -333,21 +334,21 @@ async fn trip_page(
     let may_review = review.is_none()
         && innkeep_core::review::may_review(b.status, b.check_out, p.draft.time_zone.today(now)).is_ok();
     Ok(TripPage {
-        ctx: v.ctx(format!("Your stay at {}", p.draft.name)),
+        ctx: v.ctx(tf("Your stay at {}", &[&p.draft.name])),
         id: b.id.to_string(),
         property_id: p.id.to_string(),
         property: p.draft.name.clone(),
         address: p.draft.address.one_line(),
         room,
-        arrive: format!("{}, from {}", day(b.check_in), p.draft.check_in_time.strftime("%H:%M")),
-        leave: format!("{}, by {}", day(b.check_out), p.draft.check_out_time.strftime("%H:%M")),
+        arrive: tf("{}, from {}", &[&day(b.check_in), &p.draft.check_in_time.strftime("%H:%M")]),
+        leave: tf("{}, by {}", &[&day(b.check_out), &p.draft.check_out_time.strftime("%H:%M")]),
         party: party_label(b.adults, b.children),
         status: b.status.as_str().to_string(),
         status_label: status_label(b.status),
         lines: quote_lines(&b.quote),
         total: money(b.total),
         payments: payments_line(&refs, &b)?,
-        policy: p.draft.cancellation_policy.as_str().replace('_', "-"),
+        policy: crate::guest::policy_label(p.draft.cancellation_policy),
         terms: refund_terms(&p, b.check_in, b.total)?,
         refund: b.refund.map(money).unwrap_or_default(),
         held: b.status == BookingStatus::Held && b.hold_expires_at.is_some_and(|t| t > now),
@@ -371,7 +372,10 @@ pub async fn trip_review(State(s): State<AppState>, v: Visitor, Path(id): Path<S
         match f.get(aspect).parse::<u8>() {
             Ok(n) if (1..=10).contains(&n) => n,
             _ => {
-                errors.set(aspect, format!("Choose a score for {} from 1 to 10.", aspect_label(aspect).to_lowercase()));
+                let label = aspect_label(aspect);
+                // German writes nouns with a capital letter, English and Portuguese do not.
+                let label = if crate::i18n::lang() == innkeep_core::Locale::De { label } else { label.to_lowercase() };
+                errors.set(aspect, tf("Choose a score for {} from 1 to 10.", &[&label]));
                 0
             }
         }
@@ -384,7 +388,7 @@ pub async fn trip_review(State(s): State<AppState>, v: Visitor, Path(id): Path<S
         comfort: score("comfort"),
     };
     if f.get("text").chars().count() > innkeep_core::review::MAX_REVIEW_TEXT {
-        errors.set("text", format!("A review is at most {} characters.", innkeep_core::review::MAX_REVIEW_TEXT));
+        errors.set("text", tf("A review is at most {} characters.", &[&innkeep_core::review::MAX_REVIEW_TEXT]));
     }
     if errors.fields.is_empty() {
         let new = innkeep_app::review::NewReview { scores, text: f.get("text") };
@@ -413,7 +417,7 @@ pub async fn trip_calendar(
     ) {
         return Err(PageError::Message(
             axum::http::StatusCode::CONFLICT,
-            "This booking is not going ahead, so there is no stay to put in a calendar.".into(),
+            t("This booking is not going ahead, so there is no stay to put in a calendar.").into(),
         ));
     }
     let link = format!("{}/trips/{}", super::checkout::origin(&headers, &v), b.id);
@@ -480,15 +484,15 @@ pub async fn trip_receipt(State(s): State<AppState>, v: Visitor, Path(id): Path<
     let owed = b.total.checked_sub(received).map_err(AppError::from)?;
     let (due, due_label) = if going_ahead && owed.minor > 0 {
         let label = match p.draft.payment_timing {
-            innkeep_core::PaymentTiming::AtProperty => "To pay at the property",
-            innkeep_core::PaymentTiming::Prepay => "Still to pay",
+            innkeep_core::PaymentTiming::AtProperty => t("To pay at the property"),
+            innkeep_core::PaymentTiming::Prepay => t("Still to pay"),
         };
         (money(owed), label.to_string())
     } else {
         (String::new(), String::new())
     };
     let page = ReceiptPage {
-        ctx: v.ctx(format!("Receipt {}", b.id)),
+        ctx: v.ctx(tf("Receipt {}", &[&b.id])),
         id: b.id.to_string(),
         issued: day(utc_today(s.ports.clock.now())),
         guest: b.guest.name.clone(),

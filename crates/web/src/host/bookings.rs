@@ -36,9 +36,13 @@ pub(super) struct BookingsPage {
 
 pub(super) fn actions_for(s: BookingStatus) -> Vec<(String, String)> {
     let list: &[(&str, &str)] = match s {
-        BookingStatus::Held => &[("confirm", "Confirm"), ("cancel", "Cancel")],
-        BookingStatus::Confirmed => &[("check-in", "Check in"), ("no-show", "No-show"), ("cancel", "Cancel")],
-        BookingStatus::CheckedIn => &[("complete", "Complete")],
+        BookingStatus::Held => &[("confirm", crate::i18n::t("Confirm")), ("cancel", crate::i18n::t("Cancel"))],
+        BookingStatus::Confirmed => &[
+            ("check-in", crate::i18n::t("Check in")),
+            ("no-show", crate::i18n::t("No-show")),
+            ("cancel", crate::i18n::t("Cancel")),
+        ],
+        BookingStatus::CheckedIn => &[("complete", crate::i18n::t("Complete"))],
         _ => &[],
     };
     list.iter().map(|(a, l)| (a.to_string(), l.to_string())).collect()
@@ -80,7 +84,7 @@ pub async fn bookings(State(s): State<AppState>, v: Visitor, Query(q): Query<Boo
     let properties =
         props.iter().map(|p| (p.id.to_string(), p.draft.name.clone(), p.id.to_string() == q.property)).collect();
     let statuses = BookingStatus::ALL.iter().map(|st| (st.as_str().to_string(), st.as_str() == q.status)).collect();
-    let flash = if q.done.is_empty() { String::new() } else { "Booking updated.".to_string() };
+    let flash = if q.done.is_empty() { String::new() } else { crate::i18n::t("Booking updated.").to_string() };
     let query = format!(
         "property={}&status={}",
         crate::session::url_encode(&q.property),
@@ -188,7 +192,7 @@ pub async fn booking_cancel_question(
         dates: format!("{} → {}", day(b.check_in), day(b.check_out)),
         total: money(b.total),
         paid: if received.minor > 0 { money(received) } else { String::new() },
-        policy: p.draft.cancellation_policy.as_str().replace('_', "-"),
+        policy: crate::guest::policy_label(p.draft.cancellation_policy),
         refund: money(refund),
         back: back.trim_end_matches('&').to_string(),
         hold: b.status == BookingStatus::Held,
@@ -245,7 +249,10 @@ pub(super) fn bookings_back(back: &str) -> Result<String, PageError> {
             _ => false,
         };
         if !known {
-            return Err(PageError::Message(StatusCode::BAD_REQUEST, "The list to return to is not valid.".into()));
+            return Err(PageError::Message(
+                StatusCode::BAD_REQUEST,
+                crate::i18n::t("The list to return to is not valid.").into(),
+            ));
         }
         query.push_str(&format!("{k}={}&", crate::session::url_encode(&v)));
     }

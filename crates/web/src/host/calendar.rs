@@ -64,11 +64,11 @@ async fn channels_panel(
     for f in innkeep_app::channels::feeds(&s.ports, a, rt.id).await? {
         let (f, nights) = innkeep_app::channels::feed_of(&s.ports, a, f.id).await?;
         let status = match (f.last_status, f.last_sync_at) {
-            (None, _) | (_, None) => "Not fetched yet".to_string(),
+            (None, _) | (_, None) => crate::i18n::t("Not fetched yet").to_string(),
             (Some(innkeep_app::channels::SyncStatus::Error), Some(at)) => {
-                format!("Failed at {}", at.strftime("%Y-%m-%d %H:%M UTC"))
+                crate::i18n::tf("Failed at {}", &[&at.strftime("%Y-%m-%d %H:%M UTC")])
             }
-            (Some(_), Some(at)) => format!("Fetched at {}", at.strftime("%Y-%m-%d %H:%M UTC")),
+            (Some(_), Some(at)) => crate::i18n::tf("Fetched at {}", &[&at.strftime("%Y-%m-%d %H:%M UTC")]),
         };
         feeds.push(FeedRow {
             id: f.id.to_string(),
@@ -92,7 +92,7 @@ pub struct MonthQuery {
 }
 
 /// The first day of a month written `YYYY-MM`.
-pub(super) fn month_start(month: &str) -> Option<Date> {
+pub(crate) fn month_start(month: &str) -> Option<Date> {
     format!("{month}-01").parse::<Date>().ok().map(|d| d.first_of_month())
 }
 
@@ -138,12 +138,12 @@ pub(super) async fn calendar_page(
         weeks.push(week);
     }
     Ok(CalendarPage {
-        ctx: v.ctx(format!("Calendar · {}", rt.draft.name)),
+        ctx: v.ctx(crate::i18n::tf("Calendar · {}", &[&rt.draft.name])),
         id: rt.id.to_string(),
         property_id: p.id.to_string(),
         property: p.draft.name.clone(),
         room: rt.draft.name.clone(),
-        month_label: first.strftime("%B %Y").to_string(),
+        month_label: innkeep_core::format::month_year(first.year(), first.month(), crate::i18n::lang()),
         month: first.strftime("%Y-%m").to_string(),
         prev: prev.strftime("%Y-%m").to_string(),
         next: next.strftime("%Y-%m").to_string(),
@@ -166,13 +166,13 @@ pub async fn calendar(
     let a = host(&v)?;
     let id: RoomTypeId = id.parse().map_err(|_| PageError::NotFound)?;
     let flash = match (q.saved.as_str(), q.channels.as_str()) {
-        (_, "shared") => "Your calendar's link is ready: give it to the other channel.",
-        (_, "stopped") => "The calendar is no longer shared; its old link stops working.",
-        (_, "added") => "The calendar was added; it is fetched within seconds.",
-        (_, "fetching") => "The calendar is fetched again within seconds.",
-        (_, "removed") => "The calendar was removed and its nights reopened.",
+        (_, "shared") => crate::i18n::t("Your calendar's link is ready: give it to the other channel."),
+        (_, "stopped") => crate::i18n::t("The calendar is no longer shared; its old link stops working."),
+        (_, "added") => crate::i18n::t("The calendar was added; it is fetched within seconds."),
+        (_, "fetching") => crate::i18n::t("The calendar is fetched again within seconds."),
+        (_, "removed") => crate::i18n::t("The calendar was removed and its nights reopened."),
         ("", _) => "",
-        _ => "Calendar updated.",
+        _ => crate::i18n::t("Calendar updated."),
     }
     .to_string();
     let page = calendar_page(&s, &v, &a, id, &q.month, Fields::default(), FormErrors::default(), flash).await?;
@@ -188,18 +188,23 @@ pub async fn calendar_set(State(s): State<AppState>, v: Visitor, Path(id): Path<
     // The month to show next goes into the redirect: checked before anything changes.
     let month = match f.raw("month").as_str() {
         "" => None,
-        m => Some(month_start(m).ok_or_else(|| PageError::Message(StatusCode::BAD_REQUEST, "Not a month.".into()))?),
+        m => Some(
+            month_start(m)
+                .ok_or_else(|| PageError::Message(StatusCode::BAD_REQUEST, crate::i18n::t("Not a month.").into()))?,
+        ),
     };
     let mut e = FormErrors::default();
-    let from = f.get("from").parse::<Date>().map_err(|_| e.set("from", "Enter a date.")).ok();
+    let from = f.get("from").parse::<Date>().map_err(|_| e.set("from", crate::i18n::t("Enter a date."))).ok();
     // The form's `to` is the last night, inclusive, as hosts think of it.
-    let to = f.get("to").parse::<Date>().map_err(|_| e.set("to", "Enter a date.")).ok();
+    let to = f.get("to").parse::<Date>().map_err(|_| e.set("to", crate::i18n::t("Enter a date."))).ok();
     let mut change = NightOverride::default();
     let price = f.get("price");
     if !price.is_empty() {
         match parse_amount(&price, p.draft.currency) {
             Some(m) => change.price_minor = Some(m),
-            None => e.set("price", format!("Enter a price in {}, such as 120.00.", p.draft.currency.code())),
+            None => {
+                e.set("price", crate::i18n::tf("Enter a price in {}, such as 120.00.", &[&p.draft.currency.code()]))
+            }
         }
     }
     match f.get("closed").as_str() {
@@ -211,14 +216,14 @@ pub async fn calendar_set(State(s): State<AppState>, v: Visitor, Path(id): Path<
     if !min_stay.is_empty() {
         match min_stay.parse() {
             Ok(m) => change.min_stay = Some(m),
-            Err(_) => e.set("min_stay", "Minimum stay is a whole number of nights."),
+            Err(_) => e.set("min_stay", crate::i18n::t("Minimum stay is a whole number of nights.")),
         }
     }
     let units = f.get("units");
     if !units.is_empty() {
         match units.parse() {
             Ok(u) => change.units = Some(u),
-            Err(_) => e.set("units", "Units is a whole number."),
+            Err(_) => e.set("units", crate::i18n::t("Units is a whole number.")),
         }
     }
     if let (Some(from), Some(to), true) = (from, to, e.fields.is_empty()) {

@@ -29,7 +29,7 @@ pub async fn data(v: Visitor, Query(q): Query<DataQuery>) -> PageResult {
     host(&v)?;
     let flash = match (q.imported.as_str(), q.rates.as_str()) {
         ("", "") => String::new(),
-        (n, "") => format!("Imported: {n}."),
+        (n, "") => crate::i18n::tf("Imported: {}.", &[&n]),
         (_, n) => format!("{n} rate rows set."),
     };
     Ok(render(&page(&v, flash, String::new())))
@@ -118,10 +118,10 @@ pub async fn data_import(
     let a = host(&v)?;
     let file = uploaded(&headers, body).await?;
     let error = if file.is_empty() {
-        "Choose the file to import (a tenant.json downloaded from Innkeep).".to_string()
+        crate::i18n::t("Choose the file to import (a tenant.json downloaded from Innkeep).").to_string()
     } else {
         match serde_json::from_slice::<innkeep_app::tenant_data::TenantData>(&file) {
-            Err(e) => format!("That file is not an Innkeep data file: {e}."),
+            Err(e) => crate::i18n::tf("That file is not an Innkeep data file: {}.", &[&e]),
             Ok(data) => match import_document(&s, &a, data).await? {
                 Ok(done) => return Ok(done),
                 Err(said) => said,
@@ -175,10 +175,10 @@ pub async fn data_rates(
     let a = host(&v)?;
     let file = uploaded(&headers, body).await?;
     let error = match innkeep_channels::rates_csv::read_rates(&file) {
-        _ if file.is_empty() => "Choose the rates file to upload (a rates.csv).".to_string(),
+        _ if file.is_empty() => crate::i18n::t("Choose the rates file to upload (a rates.csv).").to_string(),
         Err(problems) => {
             let said: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            format!("Nothing was set: {}.", said.join("; "))
+            crate::i18n::tf("Nothing was set: {}.", &[&said.join("; ")])
         }
         Ok(lines) => {
             let rows: Vec<_> = lines.into_iter().map(|l| (l.room_type_id, l.night, l.change)).collect();

@@ -87,11 +87,11 @@ pub async fn messages(State(s): State<AppState>, v: Visitor, Query(q): Query<Mes
     let bad = |m: &str| PageError::Message(StatusCode::BAD_REQUEST, m.to_string());
     let status = match q.status.as_str() {
         "" | "all" => None,
-        st => Some(DeliveryStatus::parse(st).ok_or_else(|| bad("Not a message status."))?),
+        st => Some(DeliveryStatus::parse(st).ok_or_else(|| bad(crate::i18n::t("Not a message status.")))?),
     };
     let before = match q.before.as_str() {
         "" => None,
-        b => Some(b.parse::<Uuid>().map_err(|_| bad("Not a page of messages."))?),
+        b => Some(b.parse::<Uuid>().map_err(|_| bad(crate::i18n::t("Not a page of messages.")))?),
     };
     // One more than a page, to know whether there is an older page.
     let filter = DeliveryFilter { status, before, limit: PER_PAGE as u32 + 1, ..DeliveryFilter::default() };

@@ -29,7 +29,9 @@ use serde::Deserialize;
 fn host(v: &Visitor) -> Result<Actor, PageError> {
     let a = v.actor()?;
     if a.role != Role::Host {
-        return Err(PageError::Forbidden("Only hosts can see this page. Sign up as a host to list a property.".into()));
+        return Err(PageError::Forbidden(
+            crate::i18n::t("Only hosts can see this page. Sign up as a host to list a property.").into(),
+        ));
     }
     Ok(a)
 }

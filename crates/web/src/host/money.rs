@@ -82,7 +82,7 @@ async fn money_page(
 /// GET /host/money
 pub async fn money_overview(State(s): State<AppState>, v: Visitor, Query(q): Query<MoneyQuery>) -> PageResult {
     let a = host(&v)?;
-    let flash = if q.saved.is_empty() { String::new() } else { "Payout account saved.".into() };
+    let flash = if q.saved.is_empty() { String::new() } else { crate::i18n::t("Payout account saved.").into() };
     Ok(render(&money_page(&s, &v, &a, String::new(), flash).await?))
 }
 
@@ -130,7 +130,7 @@ pub async fn invoice_page(State(s): State<AppState>, v: Visitor, Path(id): Path<
     let pct = |bp: i64| format!("{}.{:02}%", bp / 100, bp % 100);
     let bank = &s.ports.settings.payments.bank;
     Ok(render(&InvoicePage {
-        ctx: v.ctx(format!("Invoice {}", i.number)),
+        ctx: v.ctx(crate::i18n::tf("Invoice {}", &[&i.number])),
         number: i.number,
         month: i.month,
         issued: day(i.issued_at.to_zoned_datetime(jiff::tz::TimeZone::UTC).date()),

@@ -26,7 +26,7 @@ pub(super) fn property_form_page(v: &Visitor, f: Fields, errors: FormErrors) -> 
             .map(|a| {
                 let key = a.as_str().to_string();
                 let on = chosen.contains(&key);
-                (key, a.label().to_string(), on)
+                (key, crate::i18n::t(a.label()).to_string(), on)
             })
             .collect(),
         f,
@@ -55,39 +55,39 @@ pub(super) fn parse_property(f: &Fields) -> Result<PropertyDraft, FormErrors> {
     let mut e = FormErrors::default();
     let property_type = PropertyType::parse(&f.get("property_type"));
     if property_type.is_none() {
-        e.set("property_type", "Choose a property type.");
+        e.set("property_type", crate::i18n::t("Choose a property type."));
     }
     let country = CountryCode::parse(&f.get("country").to_uppercase());
     if country.is_err() {
-        e.set("country", "Use a two-letter ISO country code such as PT.");
+        e.set("country", crate::i18n::t("Use a two-letter ISO country code such as PT."));
     }
     let tz = TimeZoneName::parse(&f.get("time_zone"));
     if tz.is_err() {
-        e.set("time_zone", "Use an IANA time zone such as Europe/Lisbon.");
+        e.set("time_zone", crate::i18n::t("Use an IANA time zone such as Europe/Lisbon."));
     }
     let currency = Currency::parse(&f.get("currency").to_uppercase());
     if currency.is_err() {
-        e.set("currency", "Use an ISO 4217 currency code such as EUR.");
+        e.set("currency", crate::i18n::t("Use an ISO 4217 currency code such as EUR."));
     }
     let lat = f.get("latitude").parse::<f64>();
     if lat.is_err() {
-        e.set("latitude", "Latitude is a number between -90 and 90.");
+        e.set("latitude", crate::i18n::t("Latitude is a number between -90 and 90."));
     }
     let lon = f.get("longitude").parse::<f64>();
     if lon.is_err() {
-        e.set("longitude", "Longitude is a number between -180 and 180.");
+        e.set("longitude", crate::i18n::t("Longitude is a number between -180 and 180."));
     }
     let cin = f.get("check_in_time").parse::<Time>();
     if cin.is_err() {
-        e.set("check_in_time", "Use a time such as 15:00.");
+        e.set("check_in_time", crate::i18n::t("Use a time such as 15:00."));
     }
     let cout = f.get("check_out_time").parse::<Time>();
     if cout.is_err() {
-        e.set("check_out_time", "Use a time such as 11:00.");
+        e.set("check_out_time", crate::i18n::t("Use a time such as 11:00."));
     }
     let policy = CancellationPolicy::parse(&f.get("cancellation_policy"));
     if policy.is_none() {
-        e.set("cancellation_policy", "Choose a cancellation policy.");
+        e.set("cancellation_policy", crate::i18n::t("Choose a cancellation policy."));
     }
     let amenities: Vec<Amenity> =
         Amenity::ALL.into_iter().filter(|a| f.all("amenities").iter().any(|k| k == a.as_str())).collect();
@@ -129,9 +129,11 @@ pub(super) fn parse_property(f: &Fields) -> Result<PropertyDraft, FormErrors> {
     for problem in draft.problems() {
         let (field, words) = match &problem {
             innkeep_core::PropertyError::Length { field, max, .. } => (form_field(field), length_words(field, *max)),
-            innkeep_core::PropertyError::AddressLines => ("address_line", "Enter the street address.".to_string()),
+            innkeep_core::PropertyError::AddressLines => {
+                ("address_line", crate::i18n::t("Enter the street address.").to_string())
+            }
             innkeep_core::PropertyError::Coordinates if lat.is_ok() && lon.is_ok() => {
-                ("latitude", "Latitude is -90 to 90 and longitude -180 to 180.".to_string())
+                ("latitude", crate::i18n::t("Latitude is -90 to 90 and longitude -180 to 180.").to_string())
             }
             _ => continue,
         };
@@ -145,11 +147,11 @@ pub(super) fn parse_property(f: &Fields) -> Result<PropertyDraft, FormErrors> {
 /// What a field too long (or empty) must be, in words.
 fn length_words(field: &str, max: usize) -> String {
     match field {
-        "name" => format!("Enter a name for the property (at most {max} characters)."),
-        "address.city" => format!("Enter the city (at most {max} characters)."),
-        "address.lines" => format!("Enter the street address (at most {max} characters)."),
-        "description" => format!("The description is at most {max} characters."),
-        "address.postal_code" => format!("The postal code is at most {max} characters."),
+        "name" => crate::i18n::tf("Enter a name for the property (at most {} characters).", &[&max]),
+        "address.city" => crate::i18n::tf("Enter the city (at most {} characters).", &[&max]),
+        "address.lines" => crate::i18n::tf("Enter the street address (at most {} characters).", &[&max]),
+        "description" => crate::i18n::tf("The description is at most {} characters.", &[&max]),
+        "address.postal_code" => crate::i18n::tf("The postal code is at most {} characters.", &[&max]),
         other => format!("{other} is at most {max} characters."),
     }
 }
@@ -193,21 +195,26 @@ fn locate(s: &AppState, v: &Visitor, mut f: Fields) -> PageResult {
             if country.is_empty() {
                 f.set("country", p.country.clone());
             }
-            format!(
-                "Found {}, {}: the coordinates are the city's centre. Move them to the door of the property if you can.",
-                p.name, p.country
+            crate::i18n::tf(
+                "Found {}, {}: the coordinates are the city’s centre. Move them to the door of the property if you can.",
+                &[&p.name, &p.country],
             )
         }
         None if city.is_empty() => {
-            errors.set("city", "Type the city first, then find it.");
+            errors.set("city", crate::i18n::t("Type the city first, then find it."));
             String::new()
         }
         None => {
-            let within = if country.is_empty() { String::new() } else { format!(" in {country}") };
-            errors.set(
-                "city",
-                format!("No city of that name was found{within}: check the spelling, or type the coordinates."),
-            );
+            let said = if country.is_empty() {
+                crate::i18n::t("No city of that name was found: check the spelling, or type the coordinates.")
+                    .to_string()
+            } else {
+                crate::i18n::tf(
+                    "No city of that name was found in {}: check the spelling, or type the coordinates.",
+                    &[&country],
+                )
+            };
+            errors.set("city", said);
             String::new()
         }
     };
@@ -389,10 +396,10 @@ pub async fn property_page(
     let id: PropertyId = id.parse().map_err(|_| PageError::NotFound)?;
     let mut page = property_page_of(&s, &v, &a, id, room_defaults(), FormErrors::default()).await?;
     if q.photo == "added" {
-        page.photo_flash = "Photo added.".into();
+        page.photo_flash = crate::i18n::t("Photo added.").into();
     }
     if !q.answered.is_empty() {
-        page.review_flash = "Your answer is published under the review.".into();
+        page.review_flash = crate::i18n::t("Your answer is published under the review.").into();
     }
     Ok(render(&page))
 }
@@ -418,17 +425,17 @@ pub async fn photo_upload(
     let field = |name: &str| parts.iter().find(|p| p.name == name);
     let alt = field("alt").map(|p| String::from_utf8_lossy(&p.bytes).into_owned()).unwrap_or_default();
     let (status, message) = match field("photo").filter(|p| !p.bytes.is_empty()) {
-        None => (StatusCode::UNPROCESSABLE_ENTITY, "Choose a photo to upload.".to_string()),
+        None => (StatusCode::UNPROCESSABLE_ENTITY, crate::i18n::t("Choose a photo to upload.").to_string()),
         Some(photo) => {
             let new = innkeep_app::photo::NewPhoto { bytes: photo.bytes.clone(), alt };
             match innkeep_app::photo::add_photo(&s.ports, objects.as_ref(), &a, id, new, s.ports.clock.now()).await {
                 Ok(_) => return Ok(crate::redirect::to(&format!("/host/properties/{id}?photo=added#photos"))),
                 Err(AppError::Invalid { code: "photo_too_large", message, .. }) => {
-                    (StatusCode::PAYLOAD_TOO_LARGE, format!("That photo is too large: {message}."))
+                    (StatusCode::PAYLOAD_TOO_LARGE, crate::i18n::tf("That photo is too large: {}.", &[&message]))
                 }
                 Err(AppError::Invalid { code: "unsupported_media_type", .. }) => (
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "That file is not a photo we can show: use a JPEG, PNG or WebP image.".to_string(),
+                    crate::i18n::t("That file is not a photo we can show: use a JPEG, PNG or WebP image.").to_string(),
                 ),
                 Err(AppError::Invalid { message, .. }) | Err(AppError::Conflict(message)) => {
                     (StatusCode::UNPROCESSABLE_ENTITY, message)
@@ -446,7 +453,7 @@ pub(super) fn num<T: std::str::FromStr>(f: &Fields, e: &mut FormErrors, key: &st
     match f.get(key).parse::<T>() {
         Ok(v) => Some(v),
         Err(_) => {
-            e.set(key, format!("{label} must be a whole number."));
+            e.set(key, crate::i18n::tf("{}: enter a whole number.", &[&crate::i18n::t(label)]));
             None
         }
     }
@@ -458,15 +465,18 @@ pub async fn room_type_create(State(s): State<AppState>, v: Visitor, Path(id): P
     let id: PropertyId = id.parse().map_err(|_| PageError::NotFound)?;
     let p = managed_property(&s.ports, &a, id, innkeep_core::Duty::Listings).await?;
     let mut e = FormErrors::default();
-    let units = num::<u32>(&f, &mut e, "units", "Units");
-    let max_adults = num::<u16>(&f, &mut e, "max_adults", "Adults");
-    let max_children = num::<u16>(&f, &mut e, "max_children", "Children");
-    let max_total = num::<u16>(&f, &mut e, "max_total", "Guests in total");
-    let min_stay = num::<u16>(&f, &mut e, "min_stay", "Minimum stay");
-    let max_stay = num::<u16>(&f, &mut e, "max_stay", "Maximum stay");
+    let units = num::<u32>(&f, &mut e, "units", crate::i18n::t("Units"));
+    let max_adults = num::<u16>(&f, &mut e, "max_adults", crate::i18n::t("Adults"));
+    let max_children = num::<u16>(&f, &mut e, "max_children", crate::i18n::t("Children"));
+    let max_total = num::<u16>(&f, &mut e, "max_total", crate::i18n::t("Guests in total"));
+    let min_stay = num::<u16>(&f, &mut e, "min_stay", crate::i18n::t("Minimum stay"));
+    let max_stay = num::<u16>(&f, &mut e, "max_stay", crate::i18n::t("Maximum stay"));
     let rate = parse_amount(&f.get("base_rate"), p.draft.currency);
     if rate.is_none() {
-        e.set("base_rate", format!("Enter the nightly rate in {}, such as 120.00.", p.draft.currency.code()));
+        e.set(
+            "base_rate",
+            crate::i18n::tf("Enter the nightly rate in {}, such as 120.00.", &[&p.draft.currency.code()]),
+        );
     }
     let vat = f.get("vat_percent");
     let vat_bp = if vat.is_empty() {

@@ -69,19 +69,19 @@ struct TeamPage {
 
 fn role_label(r: StaffRole) -> &'static str {
     match r {
-        StaffRole::Owner => "Owner",
-        StaffRole::Manager => "Manager",
-        StaffRole::FrontDesk => "Front desk",
-        StaffRole::Accountant => "Accountant",
+        StaffRole::Owner => crate::i18n::t("Owner"),
+        StaffRole::Manager => crate::i18n::t("Manager"),
+        StaffRole::FrontDesk => crate::i18n::t("Front desk"),
+        StaffRole::Accountant => crate::i18n::t("Accountant"),
     }
 }
 
 fn scope_label(s: Scope) -> &'static str {
     match s {
-        Scope::Read => "Read bookings",
-        Scope::Bookings => "Bookings",
-        Scope::RatesAndAvailability => "Rates and availability",
-        Scope::Channel => "Channel manager",
+        Scope::Read => crate::i18n::t("Read bookings"),
+        Scope::Bookings => crate::i18n::t("Bookings"),
+        Scope::RatesAndAvailability => crate::i18n::t("Rates and availability"),
+        Scope::Channel => crate::i18n::t("Channel manager"),
     }
 }
 
@@ -96,8 +96,9 @@ fn when(t: jiff::Timestamp) -> String {
 /// A host of the tenant whose role runs the team (an owner).
 fn owner(v: &Visitor) -> Result<Actor, PageError> {
     let a = host(v)?;
-    a.host_tenant(Duty::Team)
-        .map_err(|_| PageError::Forbidden("Only the team's owners can manage the team and its API keys.".into()))?;
+    a.host_tenant(Duty::Team).map_err(|_| {
+        PageError::Forbidden(crate::i18n::t("Only the team's owners can manage the team and its API keys.").into())
+    })?;
     Ok(a)
 }
 
@@ -167,11 +168,11 @@ pub async fn team_overview(State(s): State<AppState>, v: Visitor, Query(q): Quer
     let a = owner(&v)?;
     let mut page = team_page(&s, &v, &a).await?;
     page.flash = match q.done.as_str() {
-        "invited" => "Invitation sent.",
-        "withdrawn" => "Invitation withdrawn.",
-        "role" => "Role changed. The member signs in again to use it.",
-        "removed" => "Member removed from the team.",
-        "revoked" => "Key revoked. It stops working at once.",
+        "invited" => crate::i18n::t("Invitation sent."),
+        "withdrawn" => crate::i18n::t("Invitation withdrawn."),
+        "role" => crate::i18n::t("Role changed. The member signs in again to use it."),
+        "removed" => crate::i18n::t("Member removed from the team."),
+        "revoked" => crate::i18n::t("Key revoked. It stops working at once."),
         _ => "",
     }
     .to_string();
@@ -186,11 +187,12 @@ pub async fn team_invite(State(s): State<AppState>, v: Visitor, f: Fields) -> Pa
     let mut errors = FormErrors::default();
     let status = match (role, s.account_mail.clone()) {
         (None, _) => {
-            errors.set("role", "Choose a role.");
+            errors.set("role", crate::i18n::t("Choose a role."));
             StatusCode::UNPROCESSABLE_ENTITY
         }
         (Some(_), None) => {
-            errors.general = "Invitations cannot be sent: this site is not set up to send e-mail.".into();
+            errors.general =
+                crate::i18n::t("Invitations cannot be sent: this site is not set up to send e-mail.").into();
             StatusCode::SERVICE_UNAVAILABLE
         }
         (Some(role), Some(mail)) => {
@@ -225,7 +227,7 @@ pub async fn member_role_set(State(s): State<AppState>, v: Visitor, Path(id): Pa
     let a = owner(&v)?;
     let id: UserId = id.parse().map_err(|_| PageError::NotFound)?;
     let role = StaffRole::parse(&f.get("role"))
-        .ok_or_else(|| PageError::Message(StatusCode::BAD_REQUEST, "Not a role.".into()))?;
+        .ok_or_else(|| PageError::Message(StatusCode::BAD_REQUEST, crate::i18n::t("Not a role.").into()))?;
     match team::set_role(&s.ports, &a, id, Some(role), s.ports.clock.now()).await {
         Ok(()) => Ok(crate::redirect::to("/host/team?done=role")),
         Err(e @ AppError::Conflict(_)) => refused(&s, &v, &a, e).await,
@@ -253,7 +255,8 @@ pub async fn key_create(State(s): State<AppState>, v: Visitor, f: Fields) -> Pag
     let mut scopes = Vec::new();
     for raw in f.all("scopes") {
         scopes.push(
-            Scope::parse(&raw).ok_or_else(|| PageError::Message(StatusCode::BAD_REQUEST, "Not a scope.".into()))?,
+            Scope::parse(&raw)
+                .ok_or_else(|| PageError::Message(StatusCode::BAD_REQUEST, crate::i18n::t("Not a scope.").into()))?,
         );
     }
     match team::create_key(&s.ports, &a, &name, &scopes, s.ports.clock.now()).await {

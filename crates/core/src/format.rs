@@ -4,7 +4,7 @@
 //! en-US users also read it), German as de-DE, Portuguese as pt-PT (Innkeep's Portuguese
 //! messages are European Portuguese: "A sua reserva").
 
-use innkeep_core::{Locale, Money};
+use crate::{Locale, Money};
 use jiff::Timestamp;
 use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
@@ -91,6 +91,50 @@ pub fn money(m: Money, locale: Locale) -> String {
     }
 }
 
+/// A short date with its weekday, as lists and forms show it: "Mon 4 Jan 2027",
+/// "Mo., 4. Jan. 2027", "seg., 4 de jan. de 2027".
+pub fn short_date(d: Date, locale: Locale) -> String {
+    let weekday = weekday_short(d.weekday(), locale);
+    let month = month_short(d.month(), locale);
+    let (day, year) = (d.day(), d.year());
+    match locale {
+        Locale::En => format!("{weekday} {day} {month} {year}"),
+        Locale::De => format!("{weekday}, {day}. {month} {year}"),
+        Locale::Pt => format!("{weekday}, {day} de {month} de {year}"),
+    }
+}
+
+/// A month of a year, as a calendar heads it: "January 2027", "Januar 2027", "janeiro de 2027".
+pub fn month_year(year: i16, month: i8, locale: Locale) -> String {
+    let name = month_name(month, locale);
+    match locale {
+        Locale::En | Locale::De => format!("{name} {year}"),
+        Locale::Pt => format!("{name} de {year}"),
+    }
+}
+
+/// The weekday's abbreviation as a calendar's column heads it: "Mon", "Mo.", "seg.".
+pub fn weekday_short(w: Weekday, locale: Locale) -> &'static str {
+    let names: [&str; 7] = match locale {
+        Locale::En => ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+        Locale::De => ["Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa.", "So."],
+        Locale::Pt => ["seg.", "ter.", "qua.", "qui.", "sex.", "sáb.", "dom."],
+    };
+    let index = usize::from(w.to_monday_zero_offset().unsigned_abs());
+    names.get(index).copied().unwrap_or_default()
+}
+
+/// The month's abbreviation (1 = January): "Jan", "Jan.", "jan.".
+fn month_short(month: i8, locale: Locale) -> &'static str {
+    let names: [&str; 12] = match locale {
+        Locale::En => ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+        Locale::De => ["Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."],
+        Locale::Pt => ["jan.", "fev.", "mar.", "abr.", "mai.", "jun.", "jul.", "ago.", "set.", "out.", "nov.", "dez."],
+    };
+    let index = usize::from(month.unsigned_abs()).saturating_sub(1);
+    names.get(index).copied().unwrap_or_default()
+}
+
 /// The integer digits of `n` in groups of three, joined by `separator`, ungrouped when
 /// the number has fewer than `3 + min_grouping` digits.
 fn grouped(n: u128, separator: &str, min_grouping: usize) -> String {
@@ -174,7 +218,7 @@ fn month_name(month: i8, locale: Locale) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use innkeep_core::Currency;
+    use crate::Currency;
     use jiff::civil;
 
     fn eur(minor: i64) -> Money {
@@ -199,6 +243,17 @@ mod tests {
         assert_eq!(date(d, Locale::En), "Sunday, 27 December 2026");
         assert_eq!(date(d, Locale::De), "Sonntag, 27. Dezember 2026");
         assert_eq!(date(d, Locale::Pt), "domingo, 27 de dezembro de 2026");
+    }
+
+    #[test]
+    fn short_dates_and_months_in_each_locale() {
+        let d = civil::date(2027, 1, 4);
+        assert_eq!(short_date(d, Locale::En), "Mon 4 Jan 2027");
+        assert_eq!(short_date(d, Locale::De), "Mo., 4. Jan. 2027");
+        assert_eq!(short_date(d, Locale::Pt), "seg., 4 de jan. de 2027");
+        assert_eq!(month_year(2027, 3, Locale::De), "März 2027");
+        assert_eq!(month_year(2027, 3, Locale::Pt), "março de 2027");
+        assert_eq!(weekday_short(Weekday::Sunday, Locale::Pt), "dom.");
     }
 
     #[test]

@@ -131,8 +131,8 @@ async function snap(page, name) {
   await check(page, name, true);
 }
 
-async function newPage(browser, problems) {
-  const context = await browser.newContext({ viewport: DESKTOP });
+async function newPage(browser, problems, options = {}) {
+  const context = await browser.newContext({ viewport: DESKTOP, ...options });
   const page = await context.newPage();
   page.on("console", (m) => {
     // A form answered 422 on purpose (a refused IBAN) is the page working, not a problem.
@@ -583,6 +583,101 @@ try {
     expect(await admin.getByRole("heading", { name: "Failed payments" }).isVisible(), "failed payments section");
     expect(await admin.getByRole("heading", { name: "Statement lines to review" }).isVisible(), "statement lines section");
     await snap(admin, "ops");
+  });
+
+  await step("a traveller on a phone books in Portuguese: dates on the picker, a child's age, the terms first, the trip first, its receipt", async () => {
+    const pt = await newPage(browser, problems, { locale: "pt-PT" });
+    await pt.setViewportSize(PHONE);
+    await pt.goto(`${BASE}/`);
+    expect((await pt.locator("html").getAttribute("lang")) === "pt", "the browser's language chooses the pages' language");
+    expect(await pt.getByRole("heading", { name: "Encontre onde ficar" }).isVisible(), "the home page in Portuguese");
+    await snap(pt, "home-pt");
+    await pt.setViewportSize(PHONE);
+    await pt.goto(`${BASE}/signin`);
+    await audit(pt, "signin-pt");
+    await pt.setViewportSize(PHONE);
+    await pt.getByLabel("E-mail").fill("guest@demo.innkeep.dev");
+    await pt.getByLabel("Palavra-passe").fill(PASSWORD);
+    await pt.getByRole("button", { name: "Iniciar sessão" }).click();
+    await pt.waitForLoadState();
+    await pt.goto(`${BASE}/`);
+    await pt.getByLabel("Destino").fill("Evora");
+    const month = isoDay(100).slice(0, 7);
+    await pt.getByLabel("Entrada").fill(isoDay(100));
+    await pt.getByLabel("Saída").fill(isoDay(102));
+    // A field for the child's age appears with the number of children.
+    await pt.getByLabel("Crianças").fill("1");
+    const age = pt.getByLabel("Idade da criança 1");
+    await age.waitFor();
+    await age.selectOption("7");
+    await pt.getByRole("button", { name: "Pesquisar" }).click();
+    await pt.waitForURL(/\/stays\?/);
+    const card = pt.locator("#results li", { hasText: propertyName });
+    expect((await card.count()) === 1, "the journey's property is found");
+    expect(/€/.test(await card.locator(".price").textContent()), "prices as a Portuguese reader writes them");
+    await audit(pt, "stays-pt");
+    await pt.setViewportSize(PHONE);
+    await card.getByRole("link", { name: propertyName }).click();
+    await pt.waitForURL(/\/properties\//);
+    // The date picker: a month of days with the price of each night; the first is the check-in.
+    const days = pt.locator("table.picker-days a");
+    expect((await days.count()) > 20, `the month's free nights can be chosen (${await days.count()})`);
+    expect(/^[0-9]/.test((await days.first().locator(".p").textContent()).trim()), "each shows a price");
+    await snap(pt, "property-pt");
+    await pt.setViewportSize(PHONE);
+    const first = await days.first().getAttribute("href");
+    const checkInChosen = new URL(first, BASE).searchParams.get("check_in");
+    expect(checkInChosen.startsWith(month), `a day of ${month} (${checkInChosen})`);
+    await days.first().click();
+    await pt.waitForURL(/pick=out/);
+    expect((await pt.locator("#picker-hint").textContent()).includes("Escolha agora o seu dia de saída"), "then the check-out");
+    await audit(pt, "property-picking-pt");
+    await pt.setViewportSize(PHONE);
+    const outs = pt.locator(`table.picker-days a[href*="check_in=${checkInChosen}"]:not([href*="pick=out"])`);
+    await outs.nth(1).click();
+    await pt.waitForURL((u) => !u.searchParams.has("pick") && u.searchParams.get("check_in") === checkInChosen);
+    expect((await pt.locator("table.picker-days td.check-in").count()) === 1 && (await pt.locator("table.picker-days td.check-out").count()) === 1, "the stay is marked");
+    expect(await pt.getByRole("heading", { name: "Quartos para 2 noites" }).isVisible(), "two nights chosen");
+    await audit(pt, "property-picked-pt");
+    await pt.setViewportSize(PHONE);
+    await pt.getByRole("button", { name: "Reservar Journey Double" }).click();
+    await pt.waitForURL(/\/checkout\?/);
+    // The terms and the refund schedule before booking, and the party with the child's age.
+    expect(await pt.getByRole("heading", { name: /^Cancelamento/ }).isVisible(), "the cancellation terms before booking");
+    expect((await pt.locator(".panel .meta").first().textContent()).includes("1 criança (com 7 anos)"), "the child's age goes with the stay");
+    await snap(pt, "checkout-pt");
+    await pt.setViewportSize(PHONE);
+    await pt.getByRole("button", { name: "Reservar este quarto" }).click();
+    await pt.waitForURL(/\/checkout\/[0-9a-f-]{36}$/);
+    expect(await pt.getByRole("heading", { name: "O seu quarto está reservado" }).isVisible(), "the room is held");
+    await pt.waitForFunction(() => /restam/.test(document.querySelector(".remaining")?.textContent || ""));
+    await audit(pt, "hold-pt");
+    // My trips: the new booking first, marked.
+    await pt.goto(`${BASE}/trips`);
+    const newest = pt.locator("ul.trips li.trip").first();
+    expect((await newest.textContent()).includes(propertyName), "the new booking is the first trip");
+    await snap(pt, "trips-pt");
+    await pt.setViewportSize(PHONE);
+    await newest.getByRole("link", { name: propertyName }).click();
+    await pt.waitForURL(/\/trips\/[0-9a-f-]{36}$/);
+    expect(await pt.getByRole("heading", { name: "Se cancelar" }).isVisible(), "the trip page shows the terms");
+    await audit(pt, "trip-pt");
+    await pt.setViewportSize(PHONE);
+    await pt.getByRole("link", { name: "Recibo" }).click();
+    await pt.waitForURL(/\/receipt$/);
+    expect(/Total/.test(await pt.locator("main").textContent()), "the receipt");
+    await snap(pt, "receipt-pt");
+    // The switch: the same page in English, and it stays so.
+    await pt.getByRole("link", { name: "English" }).click();
+    await pt.waitForURL(/\/receipt$/);
+    expect((await pt.locator("html").getAttribute("lang")) === "en" && (await pt.getByRole("heading", { name: "Receipt" }).isVisible()), "the switch changes the language");
+    await pt.context().close();
+    // German, from the browser's language too.
+    const de = await newPage(browser, problems, { locale: "de-DE" });
+    await de.goto(`${BASE}/`);
+    expect(await de.getByRole("heading", { name: "Finden Sie eine Unterkunft" }).isVisible(), "the home page in German");
+    await snap(de, "home-de");
+    await de.context().close();
   });
 
   await step("every page the journeys visited was checked with axe", async () => {

@@ -61,12 +61,11 @@ pub fn timestamp(ts: Timestamp, tz: &str, locale: Locale) -> String {
 /// no-break space groups thousands, and only from five integer digits on (minimum
 /// grouping digits 2), so "1234,50 €" but "1 234 567,89 €".
 pub fn money(m: Money, locale: Locale) -> String {
-    let exponent = u32::from(m.currency.exponent());
-    let scale = 10_i128.pow(exponent);
-    let minor = i128::from(m.minor);
-    let units = (minor / scale).unsigned_abs();
-    let fraction = (minor % scale).unsigned_abs();
-    let sign = if minor < 0 { "-" } else { "" };
+    let number = amount(m, locale);
+    let (sign, number) = match number.strip_prefix('-') {
+        Some(n) => ("-", n.to_string()),
+        None => ("", number),
+    };
     let code = m.currency.code();
     let symbol = match code {
         "EUR" => Some("€"),
@@ -74,6 +73,22 @@ pub fn money(m: Money, locale: Locale) -> String {
         "GBP" => Some("£"),
         _ => None,
     };
+    match (locale, symbol) {
+        (Locale::En, Some(symbol)) => format!("{sign}{symbol}{number}"),
+        (Locale::En, None) => format!("{sign}{code} {number}"),
+        (Locale::De | Locale::Pt, unit) => format!("{sign}{number}{NBSP}{}", unit.unwrap_or(code)),
+    }
+}
+
+/// An amount without its currency, grouped and with the decimal mark of the locale:
+/// "1,234.50", "1.234,50", "1234,50" (as [`money`] writes the number).
+pub fn amount(m: Money, locale: Locale) -> String {
+    let exponent = u32::from(m.currency.exponent());
+    let scale = 10_i128.pow(exponent);
+    let minor = i128::from(m.minor);
+    let units = (minor / scale).unsigned_abs();
+    let fraction = (minor % scale).unsigned_abs();
+    let sign = if minor < 0 { "-" } else { "" };
     let (group, decimal, min_grouping) = match locale {
         Locale::En => (",", ".", 1),
         Locale::De => (".", ",", 1),
@@ -84,11 +99,7 @@ pub fn money(m: Money, locale: Locale) -> String {
         let width = exponent as usize;
         number.push_str(&format!("{decimal}{fraction:0width$}"));
     }
-    match (locale, symbol) {
-        (Locale::En, Some(symbol)) => format!("{sign}{symbol}{number}"),
-        (Locale::En, None) => format!("{sign}{code} {number}"),
-        (Locale::De | Locale::Pt, unit) => format!("{sign}{number}{NBSP}{}", unit.unwrap_or(code)),
-    }
+    format!("{sign}{number}")
 }
 
 /// A short date with its weekday, as lists and forms show it: "Mon 4 Jan 2027",
@@ -243,6 +254,14 @@ mod tests {
         assert_eq!(date(d, Locale::En), "Sunday, 27 December 2026");
         assert_eq!(date(d, Locale::De), "Sonntag, 27. Dezember 2026");
         assert_eq!(date(d, Locale::Pt), "domingo, 27 de dezembro de 2026");
+    }
+
+    #[test]
+    fn amounts_without_currency_in_each_locale() {
+        assert_eq!(amount(eur(123_450), Locale::En), "1,234.50");
+        assert_eq!(amount(eur(123_450), Locale::De), "1.234,50");
+        assert_eq!(amount(eur(-123_450), Locale::Pt), "-1234,50");
+        assert_eq!(money(eur(-999), Locale::De), "-9,99\u{a0}€");
     }
 
     #[test]

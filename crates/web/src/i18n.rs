@@ -161,6 +161,11 @@ pub fn money(m: Money) -> String {
     }
 }
 
+/// An amount without its currency as the request's language writes it: "1,234.50", "1.234,50".
+pub fn amount(m: Money) -> String {
+    innkeep_core::format::amount(m, lang())
+}
+
 /// A date as the request's language writes it in lists: "Mon 4 Jan 2027", "Mo., 4. Jan. 2027".
 pub fn day(d: jiff::civil::Date) -> String {
     innkeep_core::format::short_date(d, lang())

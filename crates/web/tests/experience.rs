@@ -252,6 +252,8 @@ async fn my_trips_lists_the_next_stay_first() {
         };
         innkeep_app::booking::place_booking(&t.ports, &guest, cmd, t.ports.clock.now()).await.unwrap();
     }
+    // Not just made (a booking made within the hour would come first).
+    t.clock.advance(jiff::SignedDuration::from_hours(2));
     let mut ana = Browser::default();
     ana.sign_in(&t, "ana@example.com").await;
     let trips = ana.get(&t, "/trips").await;
@@ -597,4 +599,40 @@ async fn a_guest_who_prefers_another_currency_sees_approximate_prices_and_pays_i
     let uah = innkeep_core::Currency::parse("UAH").unwrap();
     innkeep_app::auth::update_profile(&t.ports, &ana, None, None, Some(uah)).await.unwrap();
     assert!(!b.get(&t, stays).await.body.contains("≈"));
+}
+
+#[tokio::test]
+async fn the_booking_just_made_comes_first_in_my_trips_for_an_hour() {
+    let t = test_web().await;
+    let (guest, property, sooner) = confirmed_booking(&t).await;
+    let rt = innkeep_app::cache::room_types(&t.ports, property.parse().unwrap()).await.unwrap()[0].id;
+    t.clock.advance(jiff::SignedDuration::from_secs(60));
+    // A stay further away, held just now.
+    let cmd = innkeep_app::booking::PlaceBooking {
+        room_type_id: rt,
+        check_in: "2027-05-10".parse().unwrap(),
+        check_out: "2027-05-12".parse().unwrap(),
+        party: innkeep_core::Party { adults: 2, children: 0 },
+        guest: innkeep_app::store::GuestContact { name: "Ana".into(), email: "ana@example.com".into(), phone: None },
+        idempotency_key: None,
+    };
+    let later =
+        innkeep_app::booking::place_booking(&t.ports, &guest, cmd, t.ports.clock.now()).await.unwrap().booking.id;
+    let mut ana = Browser::default();
+    ana.sign_in(&t, "ana@example.com").await;
+    let trips = ana.get(&t, "/trips").await;
+    let (a, b) = (
+        trips.body.find(&format!("/trips/{later}\"")).unwrap(),
+        trips.body.find(&format!("/trips/{sooner}\"")).unwrap(),
+    );
+    assert!(a < b, "the new booking first, though its stay is later: {}", trips.body);
+    assert_eq!(trips.body.matches("class=\"trip new\"").count(), 1, "{}", trips.body);
+    // An hour on, it is one of the trips, in order of arrival.
+    t.clock.advance(jiff::SignedDuration::from_hours(2));
+    let trips = ana.get(&t, "/trips").await;
+    let (a, b) = (
+        trips.body.find(&format!("/trips/{later}\"")).unwrap(),
+        trips.body.find(&format!("/trips/{sooner}\"")).unwrap(),
+    );
+    assert!(b < a && !trips.body.contains("class=\"trip new\""), "{}", trips.body);
 }

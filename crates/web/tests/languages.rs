@@ -123,7 +123,9 @@ async fn the_date_picker_shows_prices_per_night_and_chooses_check_in_then_check_
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("id=\"picker-month\">February 2027<"), "{}", page.body);
     // Each free night shows its price (EUR 100 a night before VAT); the stay is marked.
-    assert!(page.body.contains("<span class=\"p\">100</span>"), "{}", page.body);
+    assert!(page.body.contains("<span class=\"p\" aria-hidden=\"true\">100</span>"), "{}", page.body);
+    // A screen reader hears the whole date and the price.
+    assert!(page.body.contains("<span class=\"sr\">Mon 15 Feb 2027, from EUR 100.00</span>"), "{}", page.body);
     assert!(page.body.contains("class=\"day check-in\"") && page.body.contains("class=\"day check-out\""));
     assert!(page.body.contains("class=\"day in-range\""), "{}", page.body);
 

@@ -1,7 +1,7 @@
 //! Guest pages: search, results with a map, a property, checkout, and my trips.
 
 use crate::i18n::{t, tf};
-use crate::page::{Ctx, Fields, FormErrors, PageError, PageResult, amount, day, money, render};
+use crate::page::{Ctx, Fields, FormErrors, PageError, PageResult, day, money, render};
 use crate::seams::{StayQuery, destinations, find_stays};
 use crate::session::Visitor;
 use askama::Template;

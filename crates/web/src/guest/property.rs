@@ -175,7 +175,7 @@ pub async fn property(
                 .iter()
                 .map(|n| StripCell {
                     open: !n.closed && n.available > 0,
-                    price: amount(n.price_minor, p.draft.currency),
+                    price: crate::i18n::amount(Money::new(n.price_minor, p.draft.currency)),
                 })
                 .collect();
             page.strip.push((rt.draft.name.clone(), cells));
@@ -303,10 +303,10 @@ async fn picker(ports: &Ports, p: &Property, form: &SearchForm, today: Date) -> 
     })
 }
 
-/// An amount without the cents when they are zero ("95", "95.50"), for a day of the picker.
+/// An amount without the cents when they are zero ("95", "95,50"), for a day of the picker.
 fn short_amount(minor: i64, currency: innkeep_core::Currency) -> String {
-    let full = amount(minor, currency);
-    match full.strip_suffix(".00") {
+    let full = crate::i18n::amount(Money::new(minor, currency));
+    match full.strip_suffix(".00").or_else(|| full.strip_suffix(",00")) {
         Some(whole) => whole.to_string(),
         None => full,
     }

@@ -128,6 +128,17 @@ pub async fn trips(State(s): State<AppState>, v: Visitor, Query(q): Query<TripsQ
     for p in &payments {
         paid.entry(p.booking_id).or_default().push(p);
     }
+    // The booking just made: the one confirmed a moment ago, else the guest's newest if it
+    // was made within the hour. It comes first, marked.
+    let just_made = match q.confirmed.parse::<BookingId>() {
+        Ok(id) => Some(id),
+        Err(_) => bookings
+            .iter()
+            .filter(|b| b.user_id == actor.user_id)
+            .max_by_key(|b| b.created_at)
+            .filter(|b| now.duration_since(b.created_at) < jiff::SignedDuration::from_hours(1))
+            .map(|b| b.id),
+    };
     let (mut upcoming, mut past) = (Vec::new(), Vec::new());
     for b in bookings.into_iter().filter(|b| b.user_id == actor.user_id) {
         let active = matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed | BookingStatus::CheckedIn);
@@ -143,13 +154,13 @@ pub async fn trips(State(s): State<AppState>, v: Visitor, Query(q): Query<TripsQ
             payments: payments_line(paid.get(&b.id).map(Vec::as_slice).unwrap_or_default(), &b)?,
             held: b.status == BookingStatus::Held && b.hold_expires_at.is_some_and(|t| t > now),
             cancellable: matches!(b.status, BookingStatus::Held | BookingStatus::Confirmed),
-            new: q.confirmed == b.id.to_string(),
+            new: just_made == Some(b.id),
             check_in: b.check_in,
         };
         if active && b.check_out >= today { upcoming.push(t) } else { past.push(t) }
     }
-    // The next stay first; past and cancelled ones the latest first.
-    upcoming.sort_by_key(|t| t.check_in);
+    // The booking just made first, then the next stay; past and cancelled ones the latest first.
+    upcoming.sort_by_key(|t| (!t.new, t.check_in));
     past.sort_by_key(|t| std::cmp::Reverse(t.check_in));
     let flash = trips_flash(&s.ports, &actor, &q).await?;
     Ok(render(&TripsPage { ctx: v.ctx("My trips"), flash, upcoming, past }))

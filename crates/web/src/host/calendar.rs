@@ -121,7 +121,7 @@ pub(super) async fn calendar_page(
         week.push(Some(DayCell {
             date: n.date.to_string(),
             label: n.date.day().to_string(),
-            price: amount(n.price_minor, p.draft.currency),
+            price: crate::i18n::amount(innkeep_core::Money::new(n.price_minor, p.draft.currency)),
             available: n.available,
             units: n.units,
             closed: n.closed,

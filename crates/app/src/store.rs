@@ -206,9 +206,12 @@ pub struct NewHold {
     pub request_hash: String,
 }
 
-/// Prices a hold from the stored nights its own transaction has just taken, one row per
-/// night in night order (`sold` already counts the hold), and returns the booking to store
-/// with its event. An error refuses the hold: the transaction rolls back.
+/// Prices a hold from the stored nights it takes, one row per night in night order (`sold`
+/// already counts the hold), and returns the booking to store with its event. An error
+/// refuses the hold: nothing changes. On SQLite the rows are those the hold's transaction
+/// has just taken; on PostgreSQL they are read just before the hold's one statement, which
+/// sells the nights only if their prices and minimum stays are still the ones priced (else
+/// they are read and priced again), so the price is always that of the nights sold.
 pub type PriceHold<'a> = dyn Fn(&[NightRow]) -> Result<(Booking, Event), AppError> + Send + Sync + 'a;
 
 /// What placing a hold did.

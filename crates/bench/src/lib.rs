@@ -4,6 +4,7 @@
 
 pub mod analytics;
 pub mod cache;
+pub mod delay_proxy;
 pub mod ingest;
 pub mod ledger;
 pub mod payments;

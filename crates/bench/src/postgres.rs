@@ -1,7 +1,10 @@
 //! `innkeep bench postgres --admin-url URL --nodes N`: booking commits/s and availability p50/p99
 //! over HTTP with 1..=N `innkeep serve` processes on one PostgreSQL database, beside raw
-//! `pgbench` running the same booking transaction and availability reads (the scripts
-//! beside this file) on the same database in the same run.
+//! `pgbench` running the booking and availability reads (the scripts beside this file) on
+//! the same database in the same run. pgbench's reference booking is the engine's best
+//! correct one, the single statement the nodes send (`innkeep_hold`); the same booking as a
+//! transaction of several statements is shown beside it. With `--latency-ms N`, nodes and
+//! pgbench reach PostgreSQL through a proxy that adds N ms to every round trip.
 
 use super::{availability_phase, book, drive, ms, percentile, serve, token};
 use anyhow::Context;
@@ -12,6 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const BOOKING_SQL: &str = include_str!("pgbench_booking.sql");
+const ONE_CALL_BOOKING_SQL: &str = include_str!("pgbench_booking_one_call.sql");
 const AVAILABILITY_SQL: &str = include_str!("pgbench_availability.sql");
 
 /// What to run.
@@ -25,6 +29,9 @@ pub struct PostgresBench {
     pub concurrency: usize,
     /// More client counts to run every phase at (both sides), to compare peak rates.
     pub sweep: Vec<usize>,
+    /// Milliseconds added to every round trip between a client (node or pgbench) and
+    /// PostgreSQL, through a proxy (see `delay_proxy`); 0 connects directly.
+    pub latency_ms: u64,
 }
 
 struct Row {
@@ -32,6 +39,8 @@ struct Row {
     concurrency: usize,
     bookings: f64,
     failed: u64,
+    book_p50: Duration,
+    book_p99: Duration,
     p50: Duration,
     p99: Duration,
 }
@@ -48,8 +57,8 @@ pub async fn run(opts: PostgresBench) -> anyhow::Result<()> {
 
 async fn phases(opts: &PostgresBench, url: &str, dir: &std::path::Path) -> anyhow::Result<()> {
     println!(
-        "# innkeep bench on PostgreSQL: {} properties, {} s per phase, concurrency {} (then {:?}), 1..={} nodes",
-        opts.properties, opts.seconds, opts.concurrency, opts.sweep, opts.nodes
+        "# innkeep bench on PostgreSQL: {} properties, {} s per phase, concurrency {} (then {:?}), 1..={} nodes, {} ms added per round trip",
+        opts.properties, opts.seconds, opts.concurrency, opts.sweep, opts.nodes, opts.latency_ms
     );
     let started = Instant::now();
     super::load_demo(&dir.join("loader"), opts.properties, &[("INNKEEP_DATABASE__URL", url.to_string())]).await?;
@@ -78,6 +87,16 @@ async fn phases(opts: &PostgresBench, url: &str, dir: &std::path::Path) -> anyho
     let mut properties: Vec<String> = room_types.iter().map(|r| r.1.clone()).collect();
     properties.sort();
     properties.dedup();
+    // Nodes and pgbench go through the proxy; loading and checkpoints do not.
+    let via = if opts.latency_ms > 0 {
+        let (_, target) = super::delay_proxy::through(url, "127.0.0.1:1".parse()?)?;
+        let addr = super::delay_proxy::start(target, Duration::from_millis(opts.latency_ms))?;
+        let (proxied, _) = super::delay_proxy::through(url, addr)?;
+        println!("every round trip to PostgreSQL takes {} ms longer (proxy on {addr})", opts.latency_ms);
+        proxied
+    } else {
+        url.to_string()
+    };
 
     let mut concurrencies = vec![opts.concurrency];
     concurrencies.extend(opts.sweep.iter().copied().filter(|c| *c != opts.concurrency));
@@ -87,39 +106,63 @@ async fn phases(opts: &PostgresBench, url: &str, dir: &std::path::Path) -> anyho
     for &c in &concurrencies {
         for n in 1..=opts.nodes.max(1) {
             round += 1;
-            rows.push(http_phases(opts, url, dir, n, c, round, &room_types, &properties).await?);
+            rows.push(http_phases(opts, url, &via, dir, n, c, round, &room_types, &properties).await?);
         }
         checkpoint(url).await;
+        let one_call_vars = [
+            ("rts", room_types.len().to_string()),
+            ("user", guest_id.clone()),
+            ("clients", c.to_string()),
+            ("i", "0".to_string()),
+        ];
+        let raw_book = pgbench(opts, &via, dir, c, ONE_CALL_BOOKING_SQL, "booking-one-statement", &one_call_vars)?;
+        checkpoint(url).await;
         let vars = [("rts", room_types.len().to_string()), ("user", guest_id.clone())];
-        let raw_book = pgbench(opts, url, dir, c, BOOKING_SQL, "booking", &vars)?;
+        let raw_tx = pgbench(opts, &via, dir, c, BOOKING_SQL, "booking-transaction", &vars)?;
         let raw_avail =
-            pgbench(opts, url, dir, c, AVAILABILITY_SQL, "availability", &[("props", properties.len().to_string())])?;
-        raws.push((c, raw_book, raw_avail));
+            pgbench(opts, &via, dir, c, AVAILABILITY_SQL, "availability", &[("props", properties.len().to_string())])?;
+        raws.push((c, raw_book, raw_tx, raw_avail));
     }
 
     println!(
-        "\n| clients | nodes | bookings/s (HTTP) | availability p50 / p99 (HTTP) | bookings/s: HTTP / raw pgbench |"
+        "\n| clients | nodes | bookings/s (HTTP) | booking p50 / p99 | availability p50 / p99 (HTTP) | bookings/s: HTTP / pgbench one-statement booking |"
     );
-    println!("|---|---|---|---|---|");
-    for (c, raw_book, raw_avail) in &raws {
+    println!("|---|---|---|---|---|---|");
+    for (c, raw_book, raw_tx, raw_avail) in &raws {
         for r in rows.iter().filter(|r| r.concurrency == *c) {
             println!(
-                "| {c} | {} | {:.0} ({} failed) | {} / {} | {:.2} |",
+                "| {c} | {} | {:.0} ({} failed) | {} / {} | {} / {} | {:.2} |",
                 r.nodes,
                 r.bookings,
                 r.failed,
+                ms(r.book_p50),
+                ms(r.book_p99),
                 ms(r.p50),
                 ms(r.p99),
                 r.bookings / raw_book.rate
             );
         }
-        println!("| {c} | raw pgbench | {:.0} | {} / {} | 1.00 |", raw_book.rate, ms(raw_avail.p50), ms(raw_avail.p99));
+        println!(
+            "| {c} | pgbench, one-statement booking | {:.0} | {} / {} | {} / {} | 1.00 |",
+            raw_book.rate,
+            ms(raw_book.p50),
+            ms(raw_book.p99),
+            ms(raw_avail.p50),
+            ms(raw_avail.p99)
+        );
+        println!(
+            "| {c} | pgbench, booking as BEGIN, 4 statements, COMMIT | {:.0} | {} / {} | - | {:.2} |",
+            raw_tx.rate,
+            ms(raw_tx.p50),
+            ms(raw_tx.p99),
+            raw_tx.rate / raw_book.rate
+        );
     }
     let verdict = |ratio: f64| if ratio >= 0.5 { "met" } else { "not met" };
-    let (c0, base_raw, _) = &raws[0];
+    let (c0, base_raw, _, _) = &raws[0];
     let base = rows.iter().filter(|r| r.concurrency == *c0).map(|r| r.bookings).fold(0.0, f64::max);
     println!(
-        "\nbest HTTP booking rate / raw pgbench at {c0} clients each: {:.2} (target >= 0.50: {})",
+        "\nbest HTTP booking rate / pgbench one-statement booking at {c0} clients each: {:.2} (target >= 0.50: {})",
         base / base_raw.rate,
         verdict(base / base_raw.rate)
     );
@@ -127,7 +170,7 @@ async fn phases(opts: &PostgresBench, url: &str, dir: &std::path::Path) -> anyho
         let peak = rows.iter().map(|r| r.bookings).fold(0.0, f64::max);
         let raw_peak = raws.iter().map(|r| r.1.rate).fold(0.0, f64::max);
         println!(
-            "peak HTTP booking rate / peak raw pgbench over {concurrencies:?} clients: {:.2} ({peak:.0} / {raw_peak:.0}; target >= 0.50: {})",
+            "peak HTTP booking rate / peak pgbench one-statement booking over {concurrencies:?} clients: {:.2} ({peak:.0} / {raw_peak:.0}; target >= 0.50: {})",
             peak / raw_peak,
             verdict(peak / raw_peak)
         );
@@ -141,6 +184,7 @@ async fn phases(opts: &PostgresBench, url: &str, dir: &std::path::Path) -> anyho
 async fn http_phases(
     opts: &PostgresBench,
     url: &str,
+    via: &str,
     dir: &std::path::Path,
     n: usize,
     concurrency: usize,
@@ -154,7 +198,7 @@ async fn http_phases(
     let csrf_key = uuid::Uuid::new_v4().simple().to_string();
     for i in 0..n {
         let env = [
-            ("INNKEEP_DATABASE__URL", url.to_string()),
+            ("INNKEEP_DATABASE__URL", via.to_string()),
             ("INNKEEP_BOOKING__HOLD_TTL_SECS", "86400".into()),
             ("INNKEEP_WEB__CSRF_KEY", csrf_key.clone()),
         ];
@@ -196,13 +240,17 @@ async fn http_phases(
         concurrency,
         bookings: bookings.ok as f64 / bookings.elapsed.as_secs_f64(),
         failed: bookings.failed,
+        book_p50: bookings.p50,
+        book_p99: bookings.p99,
         p50: avail.p50,
         p99: avail.p99,
     };
     println!(
-        "{n} node(s), {concurrency} clients: {:.0} bookings/s ({} failed), availability p50 {} p99 {}",
+        "{n} node(s), {concurrency} clients: {:.0} bookings/s ({} failed), booking p50 {} p99 {}, availability p50 {} p99 {}",
         row.bookings,
         row.failed,
+        ms(row.book_p50),
+        ms(row.book_p99),
         ms(row.p50),
         ms(row.p99)
     );

@@ -219,6 +219,11 @@ enum BenchCommand {
         /// Also run every phase, on both sides, at these client counts (e.g. `--sweep 16,32`).
         #[arg(long, value_delimiter = ',')]
         sweep: Vec<usize>,
+        /// Add this many milliseconds to every round trip between the nodes (and pgbench)
+        /// and PostgreSQL, through a proxy in the benchmark, as if the database were in
+        /// another zone.
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
     },
     /// Confirmed paid bookings per second end to end (hold, card payment through the fake
     /// provider of the tests, webhook, confirm, ledger) beside plain bookings (hold, confirm).
@@ -573,9 +578,23 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Cache { load, redis } => {
             b::cache::run(load.properties, load.seconds, load.concurrency, &redis).await
         }
-        BenchCommand::Postgres { load: BenchLoad { properties, seconds, concurrency }, admin_url, nodes, sweep } => {
-            b::postgres::run(b::postgres::PostgresBench { admin_url, nodes, properties, seconds, concurrency, sweep })
-                .await
+        BenchCommand::Postgres {
+            load: BenchLoad { properties, seconds, concurrency },
+            admin_url,
+            nodes,
+            sweep,
+            latency_ms,
+        } => {
+            b::postgres::run(b::postgres::PostgresBench {
+                admin_url,
+                nodes,
+                properties,
+                seconds,
+                concurrency,
+                sweep,
+                latency_ms,
+            })
+            .await
         }
         BenchCommand::Remote { targets, seconds, concurrency } => {
             b::remote::run(b::remote::RemoteBench { targets, seconds, concurrency }).await

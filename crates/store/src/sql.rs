@@ -24,7 +24,7 @@ use crate::codec::{date, from_json, from_ms, ms, parse, parse_date, to_json};
 use crate::group::{Group, Keep, breaks_the_transaction};
 use crate::primary::Primary;
 use crate::replica::{Replicas, is_connection_error};
-use crate::tx::{Faults, Tx};
+use crate::tx::{Faults, OneStatement, Tx};
 use crate::{Backend, db_err};
 use async_trait::async_trait;
 use innkeep_app::event::{Event, EventKind, StoredEvent};
@@ -312,6 +312,14 @@ impl SqlStore {
             }
             r => r.map_err(db_err),
         }
+    }
+
+    /// A connection of the primary for one statement in autocommit (see [`OneStatement`]).
+    async fn one_statement(&self) -> Result<OneStatement, StoreError> {
+        if self.primary.is_suspect() {
+            self.primary.recover().await?;
+        }
+        OneStatement::acquire(&self.primary.pool()).await.map_err(db_err)
     }
 }
 

@@ -84,6 +84,49 @@ impl DerefMut for Tx {
     }
 }
 
+/// A connection for one statement that is a transaction of its own (autocommit: a call of
+/// one of the PostgreSQL functions that write a hold or a status change). Like [`Tx`] it is
+/// closed, not pooled, unless the statement's answer arrived whole ([`OneStatement::answered`]):
+/// a caller dropped mid-statement, or a storage failure, leaves its state unknown.
+pub(crate) struct OneStatement {
+    conn: PoolConnection<Any>,
+    answered: bool,
+}
+
+impl OneStatement {
+    pub(crate) async fn acquire(pool: &AnyPool) -> Result<OneStatement, sqlx::Error> {
+        Ok(OneStatement { conn: pool.acquire().await?, answered: false })
+    }
+
+    /// The statement's answer (rows or an error that leaves the connection sound) arrived:
+    /// the connection may go back to the pool.
+    pub(crate) fn answered(&mut self) {
+        self.answered = true;
+    }
+}
+
+impl Drop for OneStatement {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.conn.close_on_drop();
+        }
+    }
+}
+
+impl Deref for OneStatement {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for OneStatement {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+}
+
 /// Why writes fail now: set by a write the storage refused (full, I/O error, read-only),
 /// cleared by the next write that commits. Logged once when it starts and once when it
 /// ends, not once per refused write.

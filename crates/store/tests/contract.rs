@@ -84,6 +84,53 @@ contract!(
     every_booking_is_read_in_id_order,
 );
 
+/// PostgreSQL prices a hold from the nights read just before its one statement sells them:
+/// a price set on a night in between makes the statement refuse, and the hold is priced
+/// again from the new price, never stored at the old one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_a_price_changed_after_pricing_is_priced_again() {
+    let Some(backend) = Backend::postgres().await else { return };
+    let store = &backend.store;
+    let (h, _, rt) = catalog(store, 2).await;
+    let (d1, d2, d3) = (date(2027, 10, 1), date(2027, 10, 2), date(2027, 10, 3));
+    let hold = NewHold {
+        room_type_id: rt.id,
+        user_id: h.id,
+        stay: Stay::range(d1, d3).unwrap(),
+        idempotency_key: Some("k".into()),
+        request_hash: "h".into(),
+    };
+    let totals = std::sync::Mutex::new(Vec::new());
+    let price = |rows: &[NightRow]| {
+        let mut totals = totals.lock().unwrap();
+        if totals.is_empty() {
+            // A host changes the second night's price after this pricing read the nights.
+            let change = NightOverride { price_minor: Some(12_345), ..Default::default() };
+            let second = Stay::range(d2, d3).unwrap();
+            tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(store.set_nights(
+                    rt.id,
+                    &second,
+                    &change,
+                    &ev(EventKind::CalendarUpdated),
+                ))
+            })
+            .unwrap();
+        }
+        let total: i64 = rows.iter().map(|r| r.overrides.price_minor.unwrap_or(10_000)).sum();
+        totals.push(total);
+        let mut b = booking(&rt, h.id, d1, d3);
+        b.total = Money { minor: total, currency: b.total.currency };
+        Ok((b, ev(EventKind::BookingHeld)))
+    };
+    let out = store.hold(&hold, &price).await.unwrap();
+    let HoldOutcome::Created(b, _) = out else { panic!("{out:?}") };
+    assert_eq!(totals.lock().unwrap().clone(), vec![20_000, 22_345], "priced again after the change");
+    assert_eq!(store.booking(b.id).await.unwrap().unwrap().total.minor, 22_345, "stored at the new price");
+    assert_eq!(sold(store, &rt, d1, d3).await, vec![1, 1], "sold once");
+    backend.finish().await;
+}
+
 async fn a_lease_has_one_holder_until_it_runs_out(store: &SqlStore) {
     let t = now();
     let later = |s: i64| t + jiff::SignedDuration::from_secs(s);

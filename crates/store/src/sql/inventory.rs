@@ -159,6 +159,9 @@ impl Inventory for SqlStore {
 impl SqlStore {
     /// One attempt at placing a hold (`hold` retries transient conflicts).
     async fn hold_once(&self, hold: &NewHold, price: &PriceHold<'_>) -> Result<HoldOutcome, StoreError> {
+        if self.backend == Backend::Postgres {
+            return self.write(self.hold_in_one_call(hold, price)).await;
+        }
         self.write(self.grouped(|mut tx| async move {
             let placed = hold_in(&mut tx, hold, price).await;
             (tx, placed)
@@ -168,6 +171,9 @@ impl SqlStore {
 
     /// One attempt at a status change (`transition` retries transient conflicts).
     async fn transition_once(&self, t: &Transition, event: &Event) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            return self.write(self.transition_in_one_call(t, event)).await;
+        }
         self.write(self.grouped(|mut tx| async move {
             let moved = async {
                 apply_transition(&mut tx, t).await?;
@@ -179,6 +185,228 @@ impl SqlStore {
         }))
         .await
     }
+
+    /// PostgreSQL: a hold in one call of `innkeep_hold` (migration 0022), one round trip and
+    /// one transaction, priced from the nights as read just before it. The call sells the
+    /// nights only if their prices and minimum stays (all pricing reads of them) are still
+    /// those, so a change in between is a new attempt with a fresh read, never a wrong price.
+    async fn hold_in_one_call(&self, hold: &NewHold, price: &PriceHold<'_>) -> Result<HoldOutcome, StoreError> {
+        for _ in 0..PRICE_CHANGES_MAX {
+            let rows = self.nights_as_held(hold).await?;
+            let priced = price(&rows);
+            match self.call_hold(hold, &priced_from(&rows), priced.as_ref().ok()).await? {
+                HoldCall::PriceChanged => continue,
+                HoldCall::Created => {
+                    self.committed.notify_waiters();
+                    return match priced {
+                        Ok((b, event)) => Ok(HoldOutcome::Created(b, event)),
+                        Err(_) => Err(StoreError::Corrupt("a refused hold was stored".into())),
+                    };
+                }
+                HoldCall::Replayed(b) => return Ok(HoldOutcome::Replayed(*b)),
+                HoldCall::KeyReused => return Ok(HoldOutcome::KeyReused),
+                HoldCall::Refused => {
+                    return match priced {
+                        Err(e) => Ok(HoldOutcome::Refused(e)),
+                        Ok(_) => Err(StoreError::Corrupt("a priced hold was refused".into())),
+                    };
+                }
+            }
+        }
+        Err(StoreError::Retryable("the nights' prices kept changing while the hold was placed".into()))
+    }
+
+    /// The stored nights of the hold's stay from the primary, one row per night, as selling
+    /// them would leave them (`sold` counts the hold; a night without a row has none sold).
+    async fn nights_as_held(&self, hold: &NewHold) -> Result<Vec<NightRow>, StoreError> {
+        let stay = hold.stay;
+        let rows = sqlx::query(
+            "SELECT night, sold, units, price_minor, closed, min_stay FROM inventory WHERE room_type_id = $1 AND night >= $2 AND night < $3 ORDER BY night",
+        )
+        .bind(hold.room_type_id.to_string())
+        .bind(date(stay.check_in()))
+        .bind(date(stay.check_out()))
+        .fetch_all(&self.writer())
+        .await
+        .map_err(db_err)?;
+        let stored = rows.iter().map(night_of).collect::<Result<Vec<_>, _>>()?;
+        Ok(stay
+            .each_night()
+            .map(|d| match stored.iter().find(|r| r.date == d) {
+                Some(r) => NightRow { sold: r.sold + 1, ..*r },
+                None => NightRow { date: d, sold: 1, overrides: NightOverride::default() },
+            })
+            .collect())
+    }
+
+    /// One call of `innkeep_hold`: with `priced`, store the booking and its event if the key
+    /// is new, every night has a unit left and the nights are as `expected`; without, only
+    /// say which of those would have stopped it (else `Refused`), changing nothing.
+    async fn call_hold(
+        &self,
+        hold: &NewHold,
+        expected: &str,
+        priced: Option<&(Booking, Event)>,
+    ) -> Result<HoldCall, StoreError> {
+        let b = priced.map(|p| &p.0);
+        let e = priced.map(|p| &p.1);
+        let doc = b.map(to_json).transpose()?;
+        let payload = e.map(|e| to_json(&e.payload)).transpose()?;
+        let stay = hold.stay;
+        let mut conn = self.one_statement().await?;
+        let q = sqlx::query(
+            "SELECT outcome, booking_doc FROM innkeep_hold($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+             $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
+        )
+        .bind(hold.room_type_id.to_string())
+        .bind(hold.user_id.to_string())
+        .bind(date(stay.check_in()))
+        .bind(date(stay.check_out()))
+        .bind(hold.idempotency_key.clone())
+        .bind(hold.request_hash.clone())
+        .bind(expected.to_string())
+        .bind(priced.is_none())
+        .bind(b.map(|b| b.id.to_string()))
+        .bind(b.map(|b| b.status.as_str().to_string()))
+        .bind(b.map(|b| b.tenant_id.to_string()))
+        .bind(b.map(|b| b.property_id.to_string()))
+        .bind(b.and_then(|b| b.hold_expires_at.map(ms)))
+        .bind(b.map(|b| b.total.minor))
+        .bind(b.map(|b| b.total.currency.code().to_string()))
+        .bind(doc)
+        .bind(b.map(|b| ms(b.created_at)))
+        .bind(b.map(|b| ms(b.updated_at)))
+        .bind(e.map(|e| e.id.to_string()))
+        .bind(e.map(|e| e.kind.as_str().to_string()))
+        .bind(e.map(|e| i64::from(e.version)))
+        .bind(e.map(|e| ms(e.occurred_at)))
+        .bind(e.and_then(|e| e.tenant_id.map(|t| t.to_string())))
+        .bind(e.map(|e| e.aggregate_id.to_string()))
+        .bind(payload);
+        // `fetch_all` reads the answer to its end, past the commit of the statement's own
+        // transaction; the first row alone would not say the commit succeeded.
+        let answer = q.fetch_all(&mut *conn).await;
+        let rows = match answer {
+            Ok(rows) => rows,
+            Err(err) => {
+                let called = refusal(&err);
+                if let Some(r) = called {
+                    conn.answered();
+                    return r;
+                }
+                let err = db_err(err);
+                if !breaks_the_transaction(&err) {
+                    conn.answered();
+                }
+                return Err(err);
+            }
+        };
+        conn.answered();
+        let row = rows.first().ok_or_else(|| StoreError::Corrupt("innkeep_hold answered no row".into()))?;
+        let outcome: String = row.try_get("outcome").map_err(db_err)?;
+        match outcome.as_str() {
+            "created" => Ok(HoldCall::Created),
+            "key_reused" => Ok(HoldCall::KeyReused),
+            "replayed" => {
+                let doc: String = row.try_get("booking_doc").map_err(db_err)?;
+                Ok(HoldCall::Replayed(Box::new(from_json(&doc)?)))
+            }
+            other => Err(StoreError::Corrupt(format!("innkeep_hold answered {other}"))),
+        }
+    }
+
+    /// PostgreSQL: a status change in one call of `innkeep_transition` (migration 0022).
+    async fn transition_in_one_call(&self, t: &Transition, event: &Event) -> Result<(), StoreError> {
+        let b = &t.booking;
+        let nights = i64::from(b.stay()?.nights());
+        let (doc, payload) = (to_json(b)?, to_json(&event.payload)?);
+        let mut conn = self.one_statement().await?;
+        let answer = sqlx::query_scalar::<_, String>(
+            "SELECT innkeep_transition($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+        )
+        .bind(b.id.to_string())
+        .bind(t.from.as_str())
+        .bind(b.status.as_str())
+        .bind(b.hold_expires_at.map(ms))
+        .bind(doc)
+        .bind(ms(b.updated_at))
+        .bind(t.release)
+        .bind(b.room_type_id.to_string())
+        .bind(date(b.check_in))
+        .bind(date(b.check_out))
+        .bind(nights)
+        .bind(event.id.to_string())
+        .bind(event.kind.as_str())
+        .bind(i64::from(event.version))
+        .bind(ms(event.occurred_at))
+        .bind(event.tenant_id.map(|t| t.to_string()))
+        .bind(event.aggregate_id.to_string())
+        .bind(payload)
+        // Read to the end, past the commit (see `call_hold`).
+        .fetch_all(&mut *conn)
+        .await;
+        let answer = match answer {
+            Ok(a) => a,
+            Err(err) => {
+                let err = match &err {
+                    sqlx::Error::Database(d) if d.code().as_deref() == Some("IK003") => {
+                        StoreError::Corrupt(d.message().to_string())
+                    }
+                    _ => db_err(err),
+                };
+                if !breaks_the_transaction(&err) {
+                    conn.answered();
+                }
+                return Err(err);
+            }
+        };
+        conn.answered();
+        match answer.first().map(String::as_str) {
+            Some("moved") => {
+                self.committed.notify_waiters();
+                Ok(())
+            }
+            Some("stale") => Err(StoreError::Stale),
+            other => Err(StoreError::Corrupt(format!("innkeep_transition answered {other:?}"))),
+        }
+    }
+}
+
+/// How many times a hold is priced again because its nights changed in between, before it
+/// gives up as a transient conflict (which `hold` retries again, with backoff).
+const PRICE_CHANGES_MAX: usize = 4;
+
+/// What one call of `innkeep_hold` did.
+enum HoldCall {
+    Created,
+    Replayed(Box<Booking>),
+    KeyReused,
+    /// The stay was refused by pricing, and nothing else would have stopped it.
+    Refused,
+    /// The nights' prices or minimum stays changed since they were read: nothing changed.
+    PriceChanged,
+}
+
+/// The answer an error raised by `innkeep_hold` stands for, if it is one of its own
+/// (each rolled the call back whole; the connection is sound).
+fn refusal(err: &sqlx::Error) -> Option<Result<HoldCall, StoreError>> {
+    let sqlx::Error::Database(d) = err else { return None };
+    match d.code().as_deref() {
+        Some("IK001") => Some(parse_date(d.message()).and_then(|night| Err(StoreError::SoldOut { night }))),
+        Some("IK002") => Some(Ok(HoldCall::PriceChanged)),
+        Some("IK004") => Some(Ok(HoldCall::Refused)),
+        _ => None,
+    }
+}
+
+/// What pricing read of the nights, as `innkeep_hold` compares it with the nights it sells:
+/// `price:min_stay` per night in night order, empty where a night sets none.
+fn priced_from(rows: &[NightRow]) -> String {
+    let text = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    rows.iter()
+        .map(|r| format!("{}:{}", text(r.overrides.price_minor), text(r.overrides.min_stay.map(i64::from))))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Place a hold inside the caller's transaction: what it did, and whether its changes are

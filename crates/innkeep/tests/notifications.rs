@@ -282,8 +282,12 @@ async fn a_subscriber_that_is_down_hangs_up_or_answers_too_late_gets_the_event_o
     let guest = app.user("guest").await;
     let booking = book_and_confirm(&app, &guest, &room_type, "faults@example.com", ("2027-03-10", "2027-03-12")).await;
 
-    // Down: nothing listens on the port, the first attempt cannot connect.
-    let log = log_until(&app, &host, "channel=webhook", |l| l.first().is_some_and(|d| d["attempts"] == 1)).await;
+    // Down: nothing listens on the port, the first attempt cannot connect. (An attempt counts
+    // when its lease is taken; its error is recorded once it failed: wait for both.)
+    let log = log_until(&app, &host, "channel=webhook", |l| {
+        l.first().is_some_and(|d| d["attempts"] == 1 && d["last_error"].is_string())
+    })
+    .await;
     assert_eq!(log[0]["status"], "pending", "{log:#?}");
     assert!(log[0]["last_error"].is_string(), "the failure is shown: {log:#?}");
 

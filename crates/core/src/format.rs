@@ -80,6 +80,11 @@ pub fn money(m: Money, locale: Locale) -> String {
     }
 }
 
+/// Text made safe in HTML text and attribute values: the five special characters escaped.
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
 /// An amount without its currency, grouped and with the decimal mark of the locale:
 /// "1,234.50", "1.234,50", "1234,50" (as [`money`] writes the number).
 pub fn amount(m: Money, locale: Locale) -> String {

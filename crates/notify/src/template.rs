@@ -194,9 +194,7 @@ pub fn render_conflict(locale: Locale, facts: &ConflictFacts) -> Rendered {
 }
 
 /// Escape the five characters that are special in HTML text and attribute values.
-pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
+pub use crate::format::html_escape as escape;
 
 /// The message's one source: what it says, in order.
 fn parts(template: &Template, locale: Locale, facts: &BookingFacts, subject: &str) -> Vec<Part> {

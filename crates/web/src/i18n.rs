@@ -66,13 +66,21 @@ fn phrases_in(text: &str) -> Vec<String> {
 /// The phrases the pages' script writes (its `t("...")` and `tf("...")`).
 static SCRIPT_PHRASES: LazyLock<Vec<String>> = LazyLock::new(|| phrases_in(include_str!("../static/app.js")));
 
+/// The script's phrases in each language, as JSON for the page (`{}` in English), made once.
+static SCRIPT_WORDS: LazyLock<[String; 3]> = LazyLock::new(|| {
+    Locale::ALL.map(|locale| {
+        let words: serde_json::Map<String, serde_json::Value> = match locale {
+            Locale::En => serde_json::Map::new(),
+            _ => SCRIPT_PHRASES.iter().map(|p| (p.clone(), serde_json::Value::from(words(p, locale)))).collect(),
+        };
+        serde_json::Value::Object(words).to_string()
+    })
+});
+
 /// The script's phrases in a language, as JSON for the page (`{}` in English).
-pub fn script_words(locale: Locale) -> String {
-    let words: serde_json::Map<String, serde_json::Value> = match locale {
-        Locale::En => serde_json::Map::new(),
-        _ => SCRIPT_PHRASES.iter().map(|p| (p.clone(), serde_json::Value::from(words(p, locale)))).collect(),
-    };
-    serde_json::Value::Object(words).to_string()
+pub fn script_words(locale: Locale) -> &'static str {
+    let index = Locale::ALL.iter().position(|l| *l == locale).unwrap_or(0);
+    SCRIPT_WORDS[index].as_str()
 }
 
 /// The language this request is answered in (English outside a request).
@@ -120,9 +128,9 @@ pub fn html(en: &str, values: &[&dyn Display]) -> String {
     let mut rest = t(en);
     while let Some(i) = rest.find('{') {
         let Some(j) = rest[i..].find('}') else { break };
-        out.push_str(&escape(&rest[..i]));
+        out.push_str(&innkeep_core::format::html_escape(&rest[..i]));
         let hole = &rest[i + 1..i + j];
-        let value = escape(&values.next().map(|v| v.to_string()).unwrap_or_default());
+        let value = innkeep_core::format::html_escape(&values.next().map(|v| v.to_string()).unwrap_or_default());
         match hole.strip_prefix('*') {
             None => out.push_str(&value),
             Some("") => out.push_str(&format!("<strong>{value}</strong>")),
@@ -133,23 +141,7 @@ pub fn html(en: &str, values: &[&dyn Display]) -> String {
         }
         rest = &rest[i + j + 1..];
     }
-    out.push_str(&escape(rest));
-    out
-}
-
-/// Text made safe to place in HTML.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    out.push_str(&innkeep_core::format::html_escape(rest));
     out
 }
 
@@ -314,7 +306,7 @@ mod tests {
     #[test]
     fn the_script_gets_its_phrases_in_the_language_of_the_page() {
         assert_eq!(script_words(Locale::En), "{}");
-        let de: serde_json::Value = serde_json::from_str(&script_words(Locale::De)).unwrap();
+        let de: serde_json::Value = serde_json::from_str(script_words(Locale::De)).unwrap();
         assert_eq!(de["Search this area"], "In diesem Gebiet suchen");
         assert_eq!(de["{} stays"], "{} Unterkünfte");
     }

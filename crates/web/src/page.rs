@@ -86,7 +86,7 @@ impl Ctx {
     }
 
     /// The words the page's script writes, as JSON for `<body data-words>`.
-    pub fn script_words(&self) -> String {
+    pub fn script_words(&self) -> &'static str {
         crate::i18n::script_words(self.lang)
     }
 

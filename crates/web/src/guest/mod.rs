@@ -88,11 +88,6 @@ impl SearchForm {
         self
     }
 
-    /// The ages chosen, one per child.
-    pub(crate) fn ages(&self) -> Vec<String> {
-        self.ages.clone()
-    }
-
     /// The ages as query parameters to append to a link ("&age=4&age=7").
     pub(crate) fn ages_query(&self) -> String {
         self.ages.iter().map(|a| format!("&age={}", crate::session::url_encode(a))).collect()

@@ -199,8 +199,8 @@ fn pick_href(
         .append_pair("check_out", &check_out.to_string())
         .append_pair("adults", &form.adults)
         .append_pair("children", &form.children);
-    for age in form.ages() {
-        q.append_pair("age", &age);
+    for age in &form.ages {
+        q.append_pair("age", age);
     }
     if choosing_out {
         q.append_pair("pick", "out");

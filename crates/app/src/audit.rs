@@ -84,19 +84,81 @@ pub struct AuditFilter {
 /// The store port of the audit log.
 #[async_trait]
 pub trait AuditLog: Send + Sync {
-    /// Keep an entry and its `audit.recorded` event, in one transaction.
-    async fn record_audit(&self, entry: &Entry, event: &Event) -> Result<(), StoreError>;
+    /// Keep entries, each with its `audit.recorded` event, all in one transaction.
+    async fn record_audits(&self, entries: &[(Entry, Event)]) -> Result<(), StoreError>;
     /// Entries matching a filter, newest first.
     async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<Entry>, StoreError>;
 }
 
-/// Keep an entry, with its event.
-pub async fn record(ports: &Ports, entry: &Entry) -> Result<(), AppError> {
-    if !is_action(&entry.action) {
+/// Keep entries, each with its event, in one transaction; none if one's action is no
+/// action name.
+pub async fn record(ports: &Ports, entries: &[Entry]) -> Result<(), AppError> {
+    if entries.iter().any(|e| !is_action(&e.action)) {
         return Err(AppError::invalid("action", "invalid_action", "an action is a snake_case name"));
     }
-    ports.store.record_audit(entry, &entry.event()).await?;
+    let with_events: Vec<(Entry, Event)> = entries.iter().map(|e| (e.clone(), e.event())).collect();
+    ports.store.record_audits(&with_events).await?;
     Ok(())
+}
+
+/// The most entries written in one transaction.
+const BATCH: usize = 256;
+
+/// The most entries waiting for the writer; past it an entry is dropped (and counted).
+const QUEUE: usize = 16_384;
+
+/// Writes the front ends' entries in the background: each write takes every entry that
+/// arrived within [`LINGER`] of the first (up to [`BATCH`]) in one transaction, so under
+/// load one commit covers many requests instead of one each. An entry is kept as before, after its request was
+/// answered; one the database refuses (or that finds the queue full, the database far
+/// behind) is logged and counted in `innkeep_audit_failures_total`.
+pub struct AuditWriter {
+    ports: Ports,
+    queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<Entry>>,
+}
+
+impl AuditWriter {
+    /// A writer for `ports`; its task starts with the first entry.
+    pub fn new(ports: Ports) -> AuditWriter {
+        AuditWriter { ports, queue: std::sync::OnceLock::new() }
+    }
+
+    /// Queue an entry for the next write. Called on a Tokio runtime.
+    pub fn write(&self, entry: Entry) {
+        let queue = self.queue.get_or_init(|| {
+            let (tx, rx) = tokio::sync::mpsc::channel(QUEUE);
+            tokio::spawn(drain(self.ports.clone(), rx));
+            tx
+        });
+        if let Err(e) = queue.try_send(entry) {
+            tracing::warn!(error = %e, "audit entry not queued");
+            metrics::counter!("innkeep_audit_failures_total").increment(1);
+        }
+    }
+}
+
+/// How long the writer lets entries gather after the first of a batch arrived: requests
+/// answered within it share one transaction (an entry is written after its answer anyway).
+const LINGER: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Write what waits, a batch at a time, until every sender is gone.
+async fn drain(ports: Ports, mut queue: tokio::sync::mpsc::Receiver<Entry>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while queue.recv_many(&mut batch, BATCH).await > 0 {
+        if batch.len() < BATCH {
+            tokio::time::sleep(LINGER).await;
+            while batch.len() < BATCH
+                && let Ok(entry) = queue.try_recv()
+            {
+                batch.push(entry);
+            }
+        }
+        if let Err(e) = record(&ports, &batch).await {
+            tracing::warn!(error = %e, entries = batch.len(), "audit entries not written");
+            metrics::counter!("innkeep_audit_failures_total").increment(batch.len() as u64);
+        }
+        batch.clear();
+    }
 }
 
 /// The log as the actor may see it: an admin every tenant's (and the entries of no

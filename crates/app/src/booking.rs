@@ -118,8 +118,11 @@ async fn hold(ports: &Ports, actor: &Actor, cmd: PlaceBooking, now: Timestamp) -
         ));
     }
     let guest = check_guest(&cmd.guest)?;
-    let (rt, property) =
-        ports.store.room_type_with_property(cmd.room_type_id).await?.ok_or(AppError::NotFound { what: "room type" })?;
+    let (rt, property, nights) = ports
+        .store
+        .room_type_for_hold(cmd.room_type_id, cmd.check_in, cmd.check_out)
+        .await?
+        .ok_or(AppError::NotFound { what: "room type" })?;
     let stay = parse_stay(ports, &property, cmd.check_in, cmd.check_out, now)?;
     rt.draft.occupancy.admits(cmd.party)?;
     // The price comes from the nights the hold's own transaction takes: no change to a
@@ -156,6 +159,7 @@ async fn hold(ports: &Ports, actor: &Actor, cmd: PlaceBooking, now: Timestamp) -
         stay,
         idempotency_key: cmd.idempotency_key.clone(),
         request_hash: fingerprint(&cmd, &guest),
+        nights,
     };
     match ports.store.hold(&hold, &price).await? {
         HoldOutcome::Created(b, event) => {

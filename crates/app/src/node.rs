@@ -47,6 +47,8 @@ pub struct AppState {
     /// This node's counts of refused and failed requests (unauthorized-access bursts), fed
     /// by the front ends; one per node, as its metrics are.
     pub access: Arc<crate::intrusion::Detector>,
+    /// Writes the audit log's entries in batches, after the requests were answered.
+    pub audit: Arc<crate::audit::AuditWriter>,
 }
 
 /// What the iCalendar endpoints need of the node.
@@ -77,6 +79,7 @@ impl AppState {
             starting: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             draining: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             access: Arc::new(crate::intrusion::Detector::new()),
+            audit: Arc::new(crate::audit::AuditWriter::new(ports.clone())),
             ports,
         }
     }

@@ -17,7 +17,7 @@
 //! train on the bookings made before a cut-off, test on the properties each guest booked
 //! afterwards.
 
-use crate::store::{Booking, BookingFilter, Property, RoomType};
+use crate::store::{BookedStay, Booking, BookingFilter, Property, RoomType};
 use crate::{AppError, Ports};
 use innkeep_core::geo::haversine_km;
 use innkeep_core::{Amenity, BookingStatus, PropertyId, PropertyType, UserId};
@@ -273,10 +273,11 @@ pub struct Taste {
 impl Taste {
     /// The taste shown by a guest's bookings (any order; the newest count most).
     pub fn of_bookings(bookings: &[Booking]) -> Taste {
-        Taste::of_booking_refs(bookings.iter().collect())
+        Taste::of_stays(bookings.iter().map(BookedStay::from).collect())
     }
 
-    fn of_booking_refs(mut sorted: Vec<&Booking>) -> Taste {
+    /// The taste shown by a guest's booked stays (any order; the newest count most).
+    pub fn of_stays(mut sorted: Vec<BookedStay>) -> Taste {
         sorted.sort_by_key(|b| std::cmp::Reverse(b.created_at));
         let mut taste = Taste::default();
         for b in sorted {
@@ -374,7 +375,7 @@ impl Model {
         let mut stayers = vec![0f32; n];
         let mut pairs: HashMap<(u32, u32), f32> = HashMap::new();
         for (user, list) in by_guest {
-            let taste = Taste::of_booking_refs(list);
+            let taste = Taste::of_stays(list.into_iter().map(BookedStay::from).collect());
             let stays: Vec<u32> = taste.stayed.iter().filter_map(|p| index.get(p).copied()).take(GUEST_STAYS).collect();
             let weight = 1.0 / (1.0 + stays.len() as f32).log2();
             for &i in &stays {
@@ -724,10 +725,7 @@ pub async fn recommendations(
     k: usize,
 ) -> Result<Vec<Suggested>, AppError> {
     let mut taste = match user {
-        Some(u) => {
-            let filter = BookingFilter { user_id: Some(u), limit: 200, ..BookingFilter::default() };
-            Taste::of_bookings(&ports.store.list_bookings(&filter).await?)
-        }
+        Some(u) => Taste::of_stays(ports.store.booked_stays(u, 200).await?),
         None => Taste::default(),
     };
     taste.viewed = viewed.to_vec();

@@ -195,6 +195,20 @@ pub trait Marks: Send {
     async fn mark(&mut self, event: innkeep_core::EventId) -> Result<bool, StoreError>;
 }
 
+/// A booking as a guest's taste reads it: which property, in what status, made when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookedStay {
+    pub property_id: PropertyId,
+    pub status: BookingStatus,
+    pub created_at: Timestamp,
+}
+
+impl From<&Booking> for BookedStay {
+    fn from(b: &Booking) -> BookedStay {
+        BookedStay { property_id: b.property_id, status: b.status, created_at: b.created_at }
+    }
+}
+
 /// A hold to place: the room type and nights, whose booking it is, and the idempotency
 /// key that guards it.
 #[derive(Debug, Clone)]
@@ -204,14 +218,20 @@ pub struct NewHold {
     pub stay: Stay,
     pub idempotency_key: Option<String>,
     pub request_hash: String,
+    /// The stay's stored nights as read with the room type (`room_type_for_hold`), if they
+    /// were: PostgreSQL's first attempt prices from them instead of reading them again. Its
+    /// one statement sells the nights only if their prices and minimum stays are still
+    /// these, so stale rows cost a retry, never a wrong price.
+    pub nights: Option<Vec<NightRow>>,
 }
 
 /// Prices a hold from the stored nights it takes, one row per night in night order (`sold`
 /// already counts the hold), and returns the booking to store with its event. An error
 /// refuses the hold: nothing changes. On SQLite the rows are those the hold's transaction
-/// has just taken; on PostgreSQL they are read just before the hold's one statement, which
-/// sells the nights only if their prices and minimum stays are still the ones priced (else
-/// they are read and priced again), so the price is always that of the nights sold.
+/// has just taken; on PostgreSQL they are read before the hold's one statement (with the room
+/// type, see [`NewHold::nights`], or again on a retry), which sells the nights only if their
+/// prices and minimum stays are still the ones priced (else they are read and priced again),
+/// so the price is always that of the nights sold.
 pub type PriceHold<'a> = dyn Fn(&[NightRow]) -> Result<(Booking, Event), AppError> + Send + Sync + 'a;
 
 /// What placing a hold did.
@@ -345,6 +365,16 @@ pub trait Catalog: Send + Sync {
     async fn room_type(&self, id: RoomTypeId) -> Result<Option<RoomType>, StoreError>;
     /// A room type by id with its property, in one read.
     async fn room_type_with_property(&self, id: RoomTypeId) -> Result<Option<(RoomType, Property)>, StoreError>;
+    /// A room type with its property for a hold of the nights `from..to`: on a store that
+    /// prices a hold from nights read before its write (PostgreSQL), also the stored nights
+    /// of the stay, read from the primary in the same round trip (see [`NewHold::nights`]);
+    /// elsewhere `None`, the hold's own transaction reads them.
+    async fn room_type_for_hold(
+        &self,
+        id: RoomTypeId,
+        from: Date,
+        to: Date,
+    ) -> Result<Option<(RoomType, Property, Option<Vec<NightRow>>)>, StoreError>;
     /// The room types of a property.
     async fn room_types_of(&self, property: PropertyId) -> Result<Vec<RoomType>, StoreError>;
     /// Properties by id, in no particular order; unknown ids are left out.
@@ -388,6 +418,9 @@ pub trait Inventory: Send + Sync {
     async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError>;
     /// Bookings matching a filter, newest first.
     async fn list_bookings(&self, filter: &BookingFilter) -> Result<Vec<Booking>, StoreError>;
+    /// A guest's newest `limit` bookings as their taste reads them (no document decoded),
+    /// newest first.
+    async fn booked_stays(&self, user: UserId, limit: u32) -> Result<Vec<BookedStay>, StoreError>;
     /// Every booking in id order, a page after `after` (a rebuild of the history index,
     /// read from the primary so that it matches the outbox position it follows from).
     async fn all_bookings(&self, after: Option<BookingId>, limit: u32) -> Result<Vec<Booking>, StoreError>;

@@ -10,8 +10,9 @@
 //! read from its body here (JSON or a form), so that a failed sign-in names the account it
 //! tried without its handler knowing about the log.
 //!
-//! The entry is written after the answer, in a task of its own: it never delays or fails
-//! the response. A write that fails is logged and counted (`innkeep_audit_failures_total`);
+//! The entry is written after the answer, by the node's audit writer (entries waiting
+//! are written together, one transaction a batch): it never delays or fails the
+//! response. A write that fails is logged and counted (`innkeep_audit_failures_total`);
 //! an entry is lost if the node dies between the change's commit and the entry's write.
 
 use crate::AppState;
@@ -21,9 +22,9 @@ use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use innkeep_app::Clock;
 use innkeep_app::audit::{AuditNote, Entry, MAX_USER_AGENT};
 use innkeep_app::intrusion::{Detector, Observation, Scope, Signal};
-use innkeep_app::{Clock, Ports};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
@@ -208,25 +209,25 @@ pub async fn record(State(state): State<AppState>, mut req: Request, next: Next)
             address,
             user_agent,
         };
-        let who = (sign_in && succeeded && entry.actor_user_id.is_none()).then_some(noted.subject).flatten();
-        tokio::spawn(write_entry(state.ports.clone(), entry, who));
+        match (sign_in && succeeded && entry.actor_user_id.is_none()).then_some(noted.subject).flatten() {
+            Some(email) => {
+                tokio::spawn(with_signed_in_user(state.clone(), entry, email));
+            }
+            None => state.audit.write(entry),
+        }
     }
     res
 }
 
-/// Write an entry; for a sign-in that succeeded, with the user it signed in.
-async fn write_entry(ports: Ports, mut entry: Entry, signed_in: Option<String>) {
-    if let Some(email) = signed_in
-        && let Ok(email) = innkeep_core::Email::parse(&email)
-        && let Ok(Some((user, _))) = ports.store.user_credentials(&email).await
+/// Queue the entry of a sign-in that succeeded, with the user it signed in.
+async fn with_signed_in_user(state: AppState, mut entry: Entry, email: String) {
+    if let Ok(email) = innkeep_core::Email::parse(&email)
+        && let Ok(Some((user, _))) = state.ports.store.user_credentials(&email).await
     {
         entry.actor_user_id = Some(user.id);
         entry.tenant_id = user.tenant_id;
     }
-    if let Err(e) = innkeep_app::audit::record(&ports, &entry).await {
-        tracing::warn!(error = %e, action = %entry.action, status = entry.status, "audit entry not written");
-        metrics::counter!("innkeep_audit_failures_total").increment(1);
-    }
+    state.audit.write(entry);
 }
 
 /// Read the e-mail address a sign-in names from its body (JSON or a form) into the note,

@@ -65,6 +65,37 @@ async fn change_calendar(app: &TestApp, host: &str) -> String {
     room_type
 }
 
+/// Writes answered at once are written together (one transaction a batch): every one of
+/// them is an entry, once, with its own event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_are_each_an_entry_once_with_its_event() {
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let property = app.property(&host, "flexible").await;
+    let room_type = app.room_type(&host, &property, 3).await;
+    let store = &app.server.as_ref().expect("server").ports.store;
+    let before = store.last_event_seq().await.unwrap();
+    let path = format!("/api/v1/room-types/{room_type}/calendar");
+    let changes = (0..24).map(|i| {
+        let calendar = json!({"from": "2027-03-01", "to": "2027-03-03", "price": 10000 + i});
+        app.call(Method::PUT, &path, Some(&host), Some(calendar))
+    });
+    for r in futures::future::join_all(changes).await {
+        assert_eq!(r.status, 204, "{}", r.body);
+    }
+    let entries = log_until(&app, &host, "?action=calendar_changed", |es| es.len() >= 24).await;
+    let ids: std::collections::HashSet<&str> = entries.iter().filter_map(|e| e["id"].as_str()).collect();
+    assert_eq!((entries.len(), ids.len()), (24, 24), "each write once");
+    let recorded = store
+        .events_after(before, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| matches!(e.event.change(), Ok(Change::AuditRecorded(a)) if a.action == "calendar_changed"))
+        .count();
+    assert_eq!(recorded, 24, "one audit.recorded event per entry");
+}
+
 #[tokio::test]
 async fn a_hosts_calendar_change_is_an_entry_with_who_and_from_where_and_an_outbox_event() {
     let app = spawn_app().await;

@@ -29,14 +29,14 @@ use crate::{Backend, db_err};
 use async_trait::async_trait;
 use innkeep_app::event::{Event, EventKind, StoredEvent};
 use innkeep_app::store::{
-    AccountToken, Booking, BookingFilter, DeadLetter, HoldOutcome, Marks, NewHold, NewUser, NightRow, Photo, PriceHold,
-    Property, RecentSearch, ReplicaStatus, RoomType, SessionRecord, TokenPurpose, Transition, User,
+    AccountToken, BookedStay, Booking, BookingFilter, DeadLetter, HoldOutcome, Marks, NewHold, NewUser, NightRow,
+    Photo, PriceHold, Property, RecentSearch, ReplicaStatus, RoomType, SessionRecord, TokenPurpose, Transition, User,
 };
 use innkeep_app::store::{Accounts, Catalog, History, Inventory, Outbox, Photos};
 use innkeep_app::{Store, StoreError};
 use innkeep_core::{
-    BookingId, Email, EventId, ImageKind, NightOverride, PhotoId, PropertyId, Role, RoomTypeId, StaffRole, Stay,
-    TenantId, UserId,
+    BookingId, BookingStatus, Email, EventId, ImageKind, NightOverride, PhotoId, PropertyId, Role, RoomTypeId,
+    StaffRole, Stay, StayLimits, TenantId, UserId,
 };
 use jiff::Timestamp;
 use jiff::civil::Date;

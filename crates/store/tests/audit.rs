@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use innkeep_app::audit::{AuditFilter, AuditLog, Entry};
-use innkeep_app::event::{Change, EventKind};
+use innkeep_app::event::{Change, Event, EventKind};
 use innkeep_app::store::Outbox;
 use innkeep_core::{TenantId, UserId};
 use innkeep_store::{SqlStore, StoreOptions};
@@ -60,7 +60,7 @@ async fn an_entry_is_kept_with_its_event_and_reads_back_whole() {
         let mut e = entry(0, Some(tenant), Some(user), "calendar_changed", 200);
         e.actor_key_id = Some("key-1".into());
         let before = store.last_event_seq().await.unwrap();
-        store.record_audit(&e, &e.event()).await.unwrap();
+        store.record_audits(&[(e.clone(), e.event())]).await.unwrap();
 
         let listed = store.list_audit(&AuditFilter { limit: 10, ..Default::default() }).await.unwrap();
         assert_eq!(listed, vec![e.clone()]);
@@ -85,9 +85,10 @@ async fn the_log_lists_newest_first_by_tenant_actor_and_action_a_page_at_a_time(
             written.push(entry(i, tenant, user, "booking_cancelled", 200));
         }
         written.push(entry(6, None, None, "sign_in_failed", 401));
-        for e in &written {
-            store.record_audit(e, &e.event()).await.unwrap();
-        }
+        // One at a time and, the rest, as one batch: the log's order is the entries' ids.
+        store.record_audits(&[(written[0].clone(), written[0].event())]).await.unwrap();
+        let rest: Vec<(Entry, Event)> = written[1..].iter().map(|e| (e.clone(), e.event())).collect();
+        store.record_audits(&rest).await.unwrap();
         let ids = |es: &[Entry]| es.iter().map(|e| e.id).collect::<Vec<_>>();
         let newest_first = |f: &dyn Fn(&Entry) -> bool| {
             let mut es: Vec<Entry> = written.iter().filter(|e| f(e)).cloned().collect();

@@ -82,6 +82,8 @@ contract!(
     photos_are_recorded_with_an_event_and_listed_in_order,
     a_lease_has_one_holder_until_it_runs_out,
     every_booking_is_read_in_id_order,
+    the_room_type_for_a_hold_comes_with_its_property,
+    a_guests_booked_stays_are_read_newest_first,
 );
 
 /// PostgreSQL prices a hold from the nights read just before its one statement sells them:
@@ -99,6 +101,7 @@ async fn postgres_a_price_changed_after_pricing_is_priced_again() {
         stay: Stay::range(d1, d3).unwrap(),
         idempotency_key: Some("k".into()),
         request_hash: "h".into(),
+        nights: None,
     };
     let totals = std::sync::Mutex::new(Vec::new());
     let price = |rows: &[NightRow]| {
@@ -128,6 +131,95 @@ async fn postgres_a_price_changed_after_pricing_is_priced_again() {
     assert_eq!(totals.lock().unwrap().clone(), vec![20_000, 22_345], "priced again after the change");
     assert_eq!(store.booking(b.id).await.unwrap().unwrap().total.minor, 22_345, "stored at the new price");
     assert_eq!(sold(store, &rt, d1, d3).await, vec![1, 1], "sold once");
+    backend.finish().await;
+}
+
+/// PostgreSQL: a hold priced first from the nights read with the room type, a price set on
+/// a night after that read included: the statement refuses to sell at the old price, and the
+/// hold is priced again from the new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_nights_read_with_the_room_type_are_priced_again_when_changed() {
+    let Some(backend) = Backend::postgres().await else { return };
+    let store = &backend.store;
+    let (h, _, rt) = catalog(store, 2).await;
+    let (d1, d2, d3) = (date(2027, 10, 1), date(2027, 10, 2), date(2027, 10, 3));
+    let (_, _, nights) = store.room_type_for_hold(rt.id, d1, d3).await.unwrap().unwrap();
+    let nights = nights.expect("PostgreSQL reads the nights with the room type");
+    assert!(nights.is_empty(), "no night of the stay is stored yet: {nights:?}");
+    let change = NightOverride { price_minor: Some(12_345), ..Default::default() };
+    store.set_nights(rt.id, &Stay::range(d2, d3).unwrap(), &change, &ev(EventKind::CalendarUpdated)).await.unwrap();
+    let hold = NewHold {
+        room_type_id: rt.id,
+        user_id: h.id,
+        stay: Stay::range(d1, d3).unwrap(),
+        idempotency_key: None,
+        request_hash: "h".into(),
+        nights: Some(nights),
+    };
+    let totals = std::sync::Mutex::new(Vec::new());
+    let price = |rows: &[NightRow]| {
+        let total: i64 = rows.iter().map(|r| r.overrides.price_minor.unwrap_or(10_000)).sum();
+        totals.lock().unwrap().push(total);
+        let mut b = booking(&rt, h.id, d1, d3);
+        b.total = Money { minor: total, currency: b.total.currency };
+        Ok((b, ev(EventKind::BookingHeld)))
+    };
+    let out = store.hold(&hold, &price).await.unwrap();
+    let HoldOutcome::Created(b, _) = out else { panic!("{out:?}") };
+    assert_eq!(totals.lock().unwrap().clone(), vec![20_000, 22_345], "the stale read priced, then the new one");
+    assert_eq!(store.booking(b.id).await.unwrap().unwrap().total.minor, 22_345, "stored at the new price");
+    let (_, _, nights) = store.room_type_for_hold(rt.id, d1, d3).await.unwrap().unwrap();
+    let sold: Vec<(Date, u32, Option<i64>)> =
+        nights.unwrap().iter().map(|n| (n.date, n.sold, n.overrides.price_minor)).collect();
+    assert_eq!(sold, vec![(d1, 1, None), (d2, 1, Some(12_345))], "both nights read back, in order");
+    backend.finish().await;
+}
+
+async fn the_room_type_for_a_hold_comes_with_its_property(store: &SqlStore) {
+    let (_, p, rt) = catalog(store, 2).await;
+    let (d1, d2) = (date(2027, 10, 1), date(2027, 10, 2));
+    let (got_rt, got_p, nights) = store.room_type_for_hold(rt.id, d1, d2).await.unwrap().unwrap();
+    assert_eq!((got_rt.id, got_p.id), (rt.id, p.id));
+    assert_eq!(nights.is_some(), store.backend() == innkeep_store::Backend::Postgres, "{nights:?}");
+    let (_, _, none) = store.room_type_for_hold(rt.id, d2, d1).await.unwrap().unwrap();
+    assert!(none.is_none(), "a range that is no stay reads no nights");
+    assert!(store.room_type_for_hold(RoomTypeId::new_v7(now()), d1, d2).await.unwrap().is_none(), "unknown");
+}
+
+async fn a_guests_booked_stays_are_read_newest_first(store: &SqlStore) {
+    let (h, _, rt) = catalog(store, 5).await;
+    let other = host(store).await;
+    let mut made = Vec::new();
+    for (i, day) in [1, 3, 5].into_iter().enumerate() {
+        let mut b = booking(&rt, h.id, date(2027, 10, day), date(2027, 10, day + 1));
+        b.created_at = now() + jiff::SignedDuration::from_secs(i as i64 * 60);
+        if i == 1 {
+            b.status = BookingStatus::Confirmed;
+        }
+        place(store, b.clone(), None, "a").await.unwrap();
+        made.push(b);
+    }
+    place(store, booking(&rt, other.id, date(2027, 10, 7), date(2027, 10, 8)), None, "a").await.unwrap();
+    let stays = store.booked_stays(h.id, 2).await.unwrap();
+    let want: Vec<BookedStay> = made.iter().rev().take(2).map(BookedStay::from).collect();
+    assert_eq!(stays, want, "the newest two, newest first, with their status");
+    assert_eq!(stays[1].status, BookingStatus::Confirmed);
+    assert_eq!(store.booked_stays(h.id, 10).await.unwrap().len(), 3, "only the guest's own");
+}
+
+/// SQLite: a processed mark commits without an fsync of its own (`synchronous = NORMAL`,
+/// durable against a crash of the process), and leaves the one writer connection durable
+/// (`FULL`) for every other write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_processed_mark_leaves_the_writer_durable() {
+    let backend = Backend::sqlite().await;
+    let store = &backend.store;
+    let event = innkeep_core::EventId(uuid::Uuid::now_v7());
+    assert!(store.mark_processed("counter", event).await.unwrap(), "marked");
+    assert!(!store.mark_processed("counter", event).await.unwrap(), "marked once");
+    assert!(store.was_processed("counter", event).await.unwrap());
+    let level: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&store.writer()).await.unwrap();
+    assert_eq!(level, 2, "the writer is back to synchronous = FULL");
     backend.finish().await;
 }
 
@@ -292,6 +384,7 @@ async fn place(store: &SqlStore, b: Booking, key: Option<&str>, hash: &str) -> R
         stay: Stay::range(b.check_in, b.check_out).unwrap(),
         idempotency_key: key.map(str::to_string),
         request_hash: hash.into(),
+        nights: None,
     };
     store.hold(&hold, &|_: &[NightRow]| Ok((b.clone(), ev(EventKind::BookingHeld)))).await
 }
@@ -397,6 +490,7 @@ async fn holds_are_priced_from_the_nights_they_take(store: &SqlStore) {
         stay: Stay::range(d1, d3).unwrap(),
         idempotency_key: None,
         request_hash: "b".into(),
+        nights: None,
     };
     // Pricing sees every night of the stay it just took, this hold counted; a refusal
     // there undoes the hold.

@@ -1,5 +1,5 @@
 //! The SQL store's `AuditLog` role: the audit log's entries, each written with its
-//! `audit.recorded` outbox event in one transaction.
+//! `audit.recorded` outbox event, a batch of them in one transaction.
 
 use super::*;
 use innkeep_app::audit::{AuditFilter, AuditLog, Entry};
@@ -9,28 +9,33 @@ pub(super) const COLUMNS: &str =
 
 #[async_trait]
 impl AuditLog for SqlStore {
-    async fn record_audit(&self, e: &Entry, event: &Event) -> Result<(), StoreError> {
+    async fn record_audits(&self, entries: &[(Entry, Event)]) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
         self.write(async {
             self.retrying(|| async {
                 let mut tx = self.begin().await?;
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-                )))
-                .bind(e.id.to_string())
-                .bind(ms(e.at))
-                .bind(e.tenant_id.map(|t| t.to_string()))
-                .bind(e.actor_user_id.map(|u| u.to_string()))
-                .bind(e.actor_key_id.clone())
-                .bind(&e.action)
-                .bind(&e.target)
-                .bind(&e.method)
-                .bind(i64::from(e.status))
-                .bind(e.address.clone())
-                .bind(e.user_agent.clone())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                append_event(&mut tx, event).await?;
+                for (e, event) in entries {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                    )))
+                    .bind(e.id.to_string())
+                    .bind(ms(e.at))
+                    .bind(e.tenant_id.map(|t| t.to_string()))
+                    .bind(e.actor_user_id.map(|u| u.to_string()))
+                    .bind(e.actor_key_id.clone())
+                    .bind(&e.action)
+                    .bind(&e.target)
+                    .bind(&e.method)
+                    .bind(i64::from(e.status))
+                    .bind(e.address.clone())
+                    .bind(e.user_agent.clone())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    append_event(&mut tx, event).await?;
+                }
                 self.commit(tx).await
             })
             .await

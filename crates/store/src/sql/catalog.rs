@@ -177,6 +177,44 @@ impl Catalog for SqlStore {
         Ok(Some((from_json(&doc("room_type")?)?, from_json(&doc("property")?)?)))
     }
 
+    async fn room_type_for_hold(
+        &self,
+        id: RoomTypeId,
+        from: Date,
+        to: Date,
+    ) -> Result<Option<(RoomType, Property, Option<Vec<NightRow>>)>, StoreError> {
+        // Only PostgreSQL prices a hold from nights read before it (SQLite's hold reads them
+        // in its own transaction); a range that is no stay leaves the hold to refuse it.
+        let nights = (to - from).get_days();
+        if self.backend != Backend::Postgres || from >= to || nights > i32::from(StayLimits::default().max_stay) {
+            return Ok(self.room_type_with_property(id).await?.map(|(rt, p)| (rt, p, None)));
+        }
+        // From the primary, as the hold's statement will compare them with what it sells.
+        let rows = sqlx::query(
+            "SELECT r.doc AS room_type, p.doc AS property, i.night, i.sold, i.units, i.price_minor, i.closed, \
+             i.min_stay FROM room_types r JOIN properties p ON p.id = r.property_id \
+             LEFT JOIN inventory i ON i.room_type_id = r.id AND i.night >= $2 AND i.night < $3 \
+             WHERE r.id = $1 ORDER BY i.night",
+        )
+        .bind(id.to_string())
+        .bind(date(from))
+        .bind(date(to))
+        .fetch_all(&self.writer())
+        .await
+        .map_err(db_err)?;
+        let Some(first) = rows.first() else { return Ok(None) };
+        let doc = |column: &str| first.try_get::<String, _>(column).map_err(db_err);
+        let (rt, property) = (from_json(&doc("room_type")?)?, from_json(&doc("property")?)?);
+        let mut stored = Vec::with_capacity(rows.len());
+        for row in &rows {
+            // The left join's one row without a night when the stay has no stored night.
+            if row.try_get::<Option<String>, _>("night").map_err(db_err)?.is_some() {
+                stored.push(super::inventory::night_of(row)?);
+            }
+        }
+        Ok(Some((rt, property, Some(stored))))
+    }
+
     async fn room_types_of(&self, property: PropertyId) -> Result<Vec<RoomType>, StoreError> {
         let property = property.to_string();
         let rows = self

@@ -133,6 +133,30 @@ impl Inventory for SqlStore {
         rows.iter().map(doc_of).collect()
     }
 
+    async fn booked_stays(&self, user: UserId, limit: u32) -> Result<Vec<BookedStay>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT property_id, status, created_at FROM bookings WHERE user_id = $1 \
+             ORDER BY created_at DESC, id DESC LIMIT $2",
+        )
+        .bind(user.to_string())
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader())
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|row| {
+                let text = |c: &str| row.try_get::<String, _>(c).map_err(db_err);
+                let status = text("status")?;
+                Ok(BookedStay {
+                    property_id: parse(&text("property_id")?)?,
+                    status: BookingStatus::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown booking status {status}")))?,
+                    created_at: from_ms(row.try_get::<i64, _>("created_at").map_err(db_err)?)?,
+                })
+            })
+            .collect()
+    }
+
     async fn all_bookings(&self, after: Option<BookingId>, limit: u32) -> Result<Vec<Booking>, StoreError> {
         let rows = sqlx::query("SELECT doc FROM bookings WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2")
             .bind(after.map(|a| a.to_string()))
@@ -187,12 +211,17 @@ impl SqlStore {
     }
 
     /// PostgreSQL: a hold in one call of `innkeep_hold` (migration 0022), one round trip and
-    /// one transaction, priced from the nights as read just before it. The call sells the
+    /// one transaction, priced from the nights as read with the room type (`NewHold::nights`)
+    /// or, on a retry, just before it. The call sells the
     /// nights only if their prices and minimum stays (all pricing reads of them) are still
     /// those, so a change in between is a new attempt with a fresh read, never a wrong price.
     async fn hold_in_one_call(&self, hold: &NewHold, price: &PriceHold<'_>) -> Result<HoldOutcome, StoreError> {
+        let mut read_with_room_type = hold.nights.as_deref();
         for _ in 0..PRICE_CHANGES_MAX {
-            let rows = self.nights_as_held(hold).await?;
+            let rows = match read_with_room_type.take() {
+                Some(stored) => as_held(&hold.stay, stored),
+                None => self.nights_as_held(hold).await?,
+            };
             let priced = price(&rows);
             match self.call_hold(hold, &priced_from(&rows), priced.as_ref().ok()).await? {
                 HoldCall::PriceChanged => continue,
@@ -230,13 +259,7 @@ impl SqlStore {
         .await
         .map_err(db_err)?;
         let stored = rows.iter().map(night_of).collect::<Result<Vec<_>, _>>()?;
-        Ok(stay
-            .each_night()
-            .map(|d| match stored.iter().find(|r| r.date == d) {
-                Some(r) => NightRow { sold: r.sold + 1, ..*r },
-                None => NightRow { date: d, sold: 1, overrides: NightOverride::default() },
-            })
-            .collect())
+        Ok(as_held(&stay, &stored))
     }
 
     /// One call of `innkeep_hold`: with `priced`, store the booking and its event if the key
@@ -399,6 +422,17 @@ fn refusal(err: &sqlx::Error) -> Option<Result<HoldCall, StoreError>> {
     }
 }
 
+/// The nights of `stay` as selling them would leave them, from their stored rows: one per
+/// night in night order, `sold` counting the hold (a night without a row has none sold).
+fn as_held(stay: &Stay, stored: &[NightRow]) -> Vec<NightRow> {
+    stay.each_night()
+        .map(|d| match stored.iter().find(|r| r.date == d) {
+            Some(r) => NightRow { sold: r.sold + 1, ..*r },
+            None => NightRow { date: d, sold: 1, overrides: NightOverride::default() },
+        })
+        .collect()
+}
+
 /// What pricing read of the nights, as `innkeep_hold` compares it with the nights it sells:
 /// `price:min_stay` per night in night order, empty where a night sets none.
 fn priced_from(rows: &[NightRow]) -> String {
@@ -547,7 +581,7 @@ pub(super) fn units_below_sold(row: &AnyRow) -> Result<StoreError, StoreError> {
     })
 }
 
-fn night_of(row: &AnyRow) -> Result<NightRow, StoreError> {
+pub(super) fn night_of(row: &AnyRow) -> Result<NightRow, StoreError> {
     let opt = |c: &str| row.try_get::<Option<i64>, _>(c).map_err(db_err);
     Ok(NightRow {
         date: parse_date(&row.try_get::<String, _>("night").map_err(db_err)?)?,

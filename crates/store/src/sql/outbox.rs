@@ -223,6 +223,12 @@ async fn mark_on(
         let r = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await.map_err(db_err)?;
         return Ok(r.rows_affected() == 1);
     }
+    // SQLite: the same bargain. In WAL mode `synchronous = NORMAL` commits without an fsync
+    // and loses nothing when this process crashes, only when the machine does; the next
+    // durable commit on the writer (every other write is `FULL`) flushes the mark with it.
+    // The setting goes back to `FULL` at once; after a failure the connection, its setting
+    // unknown, is closed by the caller.
+    sqlx::raw_sql("PRAGMA synchronous = NORMAL").execute(&mut *conn).await.map_err(db_err)?;
     let r = sqlx::query(
         "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3) ON CONFLICT (consumer, event_id) DO NOTHING",
     )
@@ -232,6 +238,7 @@ async fn mark_on(
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;
+    sqlx::raw_sql("PRAGMA synchronous = FULL").execute(&mut *conn).await.map_err(db_err)?;
     Ok(r.rows_affected() == 1)
 }
 

@@ -115,24 +115,56 @@ const QUEUE: usize = 16_384;
 pub struct AuditWriter {
     ports: Ports,
     queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<Entry>>,
+    pending: Arc<Pending>,
+}
+
+/// Entries queued and not yet written (or given up), and a wake-up when that reaches zero.
+#[derive(Default)]
+struct Pending {
+    count: std::sync::atomic::AtomicUsize,
+    settled: tokio::sync::Notify,
+}
+
+impl Pending {
+    fn done(&self, n: usize) {
+        if self.count.fetch_sub(n, std::sync::atomic::Ordering::AcqRel) == n {
+            self.settled.notify_waiters();
+        }
+    }
 }
 
 impl AuditWriter {
     /// A writer for `ports`; its task starts with the first entry.
     pub fn new(ports: Ports) -> AuditWriter {
-        AuditWriter { ports, queue: std::sync::OnceLock::new() }
+        AuditWriter { ports, queue: std::sync::OnceLock::new(), pending: Arc::default() }
     }
 
     /// Queue an entry for the next write. Called on a Tokio runtime.
     pub fn write(&self, entry: Entry) {
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = tokio::sync::mpsc::channel(QUEUE);
-            tokio::spawn(drain(self.ports.clone(), rx));
+            tokio::spawn(drain(self.ports.clone(), rx, self.pending.clone()));
             tx
         });
+        self.pending.count.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         if let Err(e) = queue.try_send(entry) {
             tracing::warn!(error = %e, "audit entry not queued");
             metrics::counter!("innkeep_audit_failures_total").increment(1);
+            self.pending.done(1);
+        }
+    }
+
+    /// Wait until every entry queued so far was written (or given up): for a node's
+    /// shutdown and for tests that read the log right after writing.
+    pub async fn settled(&self) {
+        loop {
+            let wake = self.pending.settled.notified();
+            tokio::pin!(wake);
+            wake.as_mut().enable();
+            if self.pending.count.load(std::sync::atomic::Ordering::Acquire) == 0 {
+                return;
+            }
+            wake.await;
         }
     }
 }
@@ -142,7 +174,7 @@ impl AuditWriter {
 const LINGER: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Write what waits, a batch at a time, until every sender is gone.
-async fn drain(ports: Ports, mut queue: tokio::sync::mpsc::Receiver<Entry>) {
+async fn drain(ports: Ports, mut queue: tokio::sync::mpsc::Receiver<Entry>, pending: Arc<Pending>) {
     let mut batch = Vec::with_capacity(BATCH);
     while queue.recv_many(&mut batch, BATCH).await > 0 {
         if batch.len() < BATCH {
@@ -157,6 +189,7 @@ async fn drain(ports: Ports, mut queue: tokio::sync::mpsc::Receiver<Entry>) {
             tracing::warn!(error = %e, entries = batch.len(), "audit entries not written");
             metrics::counter!("innkeep_audit_failures_total").increment(batch.len() as u64);
         }
+        pending.done(batch.len());
         batch.clear();
     }
 }

@@ -198,6 +198,8 @@ pub struct Server {
     starting: Arc<std::sync::atomic::AtomicBool>,
     draining: Arc<std::sync::atomic::AtomicBool>,
     index: Arc<innkeep_search::SearchIndex>,
+    /// The node's audit log writer (entries are written in batches after their answers).
+    pub audit: Arc<innkeep_app::audit::AuditWriter>,
 }
 
 impl Server {
@@ -355,6 +357,8 @@ impl Server {
             .with_probes(probes)
             .with_starting(starting.clone());
         let draining = state.draining.clone();
+        let audit = state.audit.clone();
+        let last_entries = audit.clone();
         let app = innkeep_http::app(state, innkeep_web::routes_with(web));
         let grace = Duration::from_secs(config.server.shutdown_grace_secs);
         let task = tokio::spawn(async move {
@@ -370,10 +374,14 @@ impl Server {
                 Ok(r) => r?.context("serving")?,
                 Err(_) => tracing::warn!("shutdown grace elapsed with requests in flight"),
             }
+            // The audit entries of the last answers, written before the node stops.
+            if tokio::time::timeout(grace, last_entries.settled()).await.is_err() {
+                tracing::warn!("shutdown grace elapsed with audit entries unwritten");
+            }
             Ok(())
         });
         tracing::info!(%addr, "listening");
-        Ok(Server { addr, ports, store, stop, task, starting, draining, index: search.index.clone() })
+        Ok(Server { addr, ports, store, stop, task, starting, draining, index: search.index.clone(), audit })
     }
 
     /// Answer ready once the search index has followed every event written so far (the

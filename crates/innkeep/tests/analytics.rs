@@ -272,6 +272,9 @@ async fn every_event_lands_once() {
         stay(&app, &guest, &host, &rt, &format!("2027-03-{day}"), &format!("2027-03-{}", day + 1), &["confirm"]).await;
         lake.sync(store.as_ref(), None).await.unwrap();
     }
+    // The requests' audit entries (and their events) are written after the answers.
+    app.audit_settled().await;
+    lake.sync(store.as_ref(), None).await.unwrap();
     let outbox = store.last_event_seq().await.unwrap();
     let all = "SELECT COUNT(*), COUNT(DISTINCT event_id) FROM events";
     let both = |t: Table| (t.rows[0][0].as_i64().unwrap(), t.rows[0][1].as_i64().unwrap());

@@ -51,6 +51,7 @@ async fn the_export_holds_the_account_its_bookings_and_sessions_but_no_secrets()
     let r = app.call(reqwest::Method::PATCH, "/api/v1/me", Some(&guest), Some(json!({"currency": "XYZ"}))).await;
     r.assert_problem(400, "invalid_currency");
 
+    app.audit_settled().await;
     let reply = app.client.get(app.url("/api/v1/me/export")).bearer_auth(&guest).send().await.unwrap();
     assert_eq!(reply.status(), 200);
     let disposition = reply.headers()["content-disposition"].to_str().unwrap().to_string();

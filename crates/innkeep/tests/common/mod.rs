@@ -37,6 +37,12 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
+    /// Wait until the audit entries of every request answered so far are written (they
+    /// are written after the answers, in batches).
+    pub async fn audit_settled(&self) {
+        self.server.as_ref().expect("server").audit.settled().await;
+    }
+
     /// A harness around a server the test configured and started itself.
     pub fn with_server(server: Server, clock: Arc<ManualClock>, dir: tempfile::TempDir) -> TestApp {
         let base = format!("http://{}", server.addr);

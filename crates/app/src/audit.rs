@@ -109,9 +109,9 @@ const QUEUE: usize = 16_384;
 
 /// Writes the front ends' entries in the background: each write takes every entry that
 /// arrived within [`LINGER`] of the first (up to [`BATCH`]) in one transaction, so under
-/// load one commit covers many requests instead of one each. An entry is kept as before, after its request was
-/// answered; one the database refuses (or that finds the queue full, the database far
-/// behind) is logged and counted in `innkeep_audit_failures_total`.
+/// load one commit covers many requests instead of one each. An entry is kept as before,
+/// after its request was answered; one the database refuses (or that finds the queue full,
+/// the database far behind) is logged and counted in `innkeep_audit_failures_total`.
 pub struct AuditWriter {
     ports: Ports,
     queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<Entry>>,

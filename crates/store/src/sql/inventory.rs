@@ -212,9 +212,9 @@ impl SqlStore {
 
     /// PostgreSQL: a hold in one call of `innkeep_hold` (migration 0022), one round trip and
     /// one transaction, priced from the nights as read with the room type (`NewHold::nights`)
-    /// or, on a retry, just before it. The call sells the
-    /// nights only if their prices and minimum stays (all pricing reads of them) are still
-    /// those, so a change in between is a new attempt with a fresh read, never a wrong price.
+    /// or, on a retry, just before it. The call sells the nights only if their prices and
+    /// minimum stays (all pricing reads of them) are still those, so a change in between is
+    /// a new attempt with a fresh read, never a wrong price.
     async fn hold_in_one_call(&self, hold: &NewHold, price: &PriceHold<'_>) -> Result<HoldOutcome, StoreError> {
         let mut read_with_room_type = hold.nights.as_deref();
         for _ in 0..PRICE_CHANGES_MAX {

@@ -271,11 +271,6 @@ pub struct Taste {
 }
 
 impl Taste {
-    /// The taste shown by a guest's bookings (any order; the newest count most).
-    pub fn of_bookings(bookings: &[Booking]) -> Taste {
-        Taste::of_stays(bookings.iter().map(BookedStay::from).collect())
-    }
-
     /// The taste shown by a guest's booked stays (any order; the newest count most).
     pub fn of_stays(mut sorted: Vec<BookedStay>) -> Taste {
         sorted.sort_by_key(|b| std::cmp::Reverse(b.created_at));

@@ -120,11 +120,9 @@ async fn postgres_a_price_changed_after_pricing_is_priced_again() {
             })
             .unwrap();
         }
-        let total: i64 = rows.iter().map(|r| r.overrides.price_minor.unwrap_or(10_000)).sum();
-        totals.push(total);
-        let mut b = booking(&rt, h.id, d1, d3);
-        b.total = Money { minor: total, currency: b.total.currency };
-        Ok((b, ev(EventKind::BookingHeld)))
+        let priced = priced_by_nights(&rt, h.id, d1, d3, rows);
+        totals.push(priced.0.total.minor);
+        Ok(priced)
     };
     let out = store.hold(&hold, &price).await.unwrap();
     let HoldOutcome::Created(b, _) = out else { panic!("{out:?}") };
@@ -158,11 +156,9 @@ async fn postgres_nights_read_with_the_room_type_are_priced_again_when_changed()
     };
     let totals = std::sync::Mutex::new(Vec::new());
     let price = |rows: &[NightRow]| {
-        let total: i64 = rows.iter().map(|r| r.overrides.price_minor.unwrap_or(10_000)).sum();
-        totals.lock().unwrap().push(total);
-        let mut b = booking(&rt, h.id, d1, d3);
-        b.total = Money { minor: total, currency: b.total.currency };
-        Ok((b, ev(EventKind::BookingHeld)))
+        let priced = priced_by_nights(&rt, h.id, d1, d3, rows);
+        totals.lock().unwrap().push(priced.0.total.minor);
+        Ok(priced)
     };
     let out = store.hold(&hold, &price).await.unwrap();
     let HoldOutcome::Created(b, _) = out else { panic!("{out:?}") };
@@ -348,6 +344,15 @@ async fn catalog(store: &SqlStore, units: u32) -> (User, Property, RoomType) {
     };
     store.insert_room_type(&rt, &ev(EventKind::RoomTypeCreated)).await.unwrap();
     (h, p, rt)
+}
+
+/// The booking of `ci..co` priced from `rows` (10,000 a night where a night sets no price),
+/// with its event: how the PostgreSQL pricing tests price a hold.
+fn priced_by_nights(rt: &RoomType, user: UserId, ci: Date, co: Date, rows: &[NightRow]) -> (Booking, Event) {
+    let mut b = booking(rt, user, ci, co);
+    let total = rows.iter().map(|r| r.overrides.price_minor.unwrap_or(10_000)).sum();
+    b.total = Money { minor: total, currency: b.total.currency };
+    (b, ev(EventKind::BookingHeld))
 }
 
 fn booking(rt: &RoomType, user: UserId, ci: Date, co: Date) -> Booking {

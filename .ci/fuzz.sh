@@ -3,6 +3,11 @@
 # over its committed corpus (fuzz/corpus). New inputs go to a temporary directory, so the
 # checkout is not changed; a finding fails the run and leaves its input under
 # fuzz/artifacts/<target>/ (replay: cargo +nightly fuzz run -s none <target> <file>).
+#
+#     bash .ci/fuzz.sh          build the targets (if not built yet) and run each
+#     bash .ci/fuzz.sh build    only install the tools and build the targets (.ci/run does
+#                               this in the background, at low priority, while it builds
+#                               and runs the tests)
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 SECONDS_PER_TARGET="${INNKEEP_FUZZ_SECONDS:-20}"
@@ -22,6 +27,7 @@ fi
 BUILD=(-s none --codegen-units 16)
 export CARGO_PROFILE_RELEASE_OPT_LEVEL="${CARGO_PROFILE_RELEASE_OPT_LEVEL:-1}"
 cargo +nightly fuzz build "${BUILD[@]}"
+if [ "${1:-}" = build ]; then exit 0; fi
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 for target in $(cargo +nightly fuzz list); do

@@ -68,9 +68,10 @@ CREATE OR REPLACE VIEW client_events AS
 SELECT event_id, kind, `date`, occurred_at, received_at, client_id, user_id, property_id, city, data
 FROM lake WHERE kind IN ('search', 'view', 'click', 'funnel');
 
--- Each booking's latest state.
+-- Each booking's latest state: its event with the highest position.
 CREATE OR REPLACE VIEW bookings AS
-SELECT booking_id, status, tenant_id, property_id, room_type_id, user_id, check_in, check_out, nights,
-       adults, children, total_minor, currency, created_at, occurred_at AS updated_at
-FROM (SELECT *, row_number() OVER (PARTITION BY booking_id ORDER BY seq DESC) AS rn FROM booking_events) t
-WHERE rn = 1;
+SELECT e.booking_id, e.status, e.tenant_id, e.property_id, e.room_type_id, e.user_id, e.check_in, e.check_out,
+       e.nights, e.adults, e.children, e.total_minor, e.currency, e.created_at, e.occurred_at AS updated_at
+FROM booking_events e
+JOIN (SELECT booking_id, MAX(seq) AS seq FROM booking_events GROUP BY booking_id) l
+  ON e.booking_id = l.booking_id AND e.seq = l.seq;

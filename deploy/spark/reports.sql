@@ -5,13 +5,14 @@
 
 -- report: occupancy-by-month
 WITH n AS (
-  SELECT b.property_id, b.currency, trunc(t.night, 'MM') AS month,
-         CAST(b.total_minor AS DOUBLE) / b.nights AS revenue
-  FROM bookings b
-  LATERAL VIEW explode(sequence(b.check_in, date_sub(b.check_out, 1))) t AS night
-  WHERE b.status IN ('confirmed', 'checked_in', 'completed') AND b.nights > 0
+  SELECT property_id, currency, month, nights, CAST(total_minor AS DOUBLE) / stay_nights * nights AS revenue
+  FROM (SELECT b.property_id, b.currency, b.total_minor, b.nights AS stay_nights, t.month,
+               datediff(least(b.check_out, add_months(t.month, 1)), greatest(b.check_in, t.month)) AS nights
+        FROM bookings b
+        LATERAL VIEW explode(sequence(trunc(b.check_in, 'MM'), trunc(date_sub(b.check_out, 1), 'MM'), interval 1 month)) t AS month
+        WHERE b.status IN ('confirmed', 'checked_in', 'completed') AND b.nights > 0) u
 ),
-sold AS (SELECT property_id, month, COUNT(*) AS sold, SUM(revenue) AS revenue FROM n GROUP BY property_id, month),
+sold AS (SELECT property_id, month, SUM(nights) AS sold, SUM(revenue) AS revenue FROM n GROUP BY property_id, month),
 months AS (SELECT DISTINCT month FROM n),
 s AS (
   SELECT m.month, p.property_id, CAST(day(last_day(m.month)) AS BIGINT) * p.units AS available,

@@ -24,13 +24,18 @@ fn scope(alias: &str, tenant: Option<TenantId>) -> String {
     }
 }
 
-/// The nights of earning bookings, one row per night, with its share of the revenue.
+/// The nights of earning bookings, one row per booking and month it has nights in (a stay
+/// over a month's end is two rows), with the nights in that month and their share of the
+/// revenue. A row per month rather than per night: the same sums from a fifth of the rows.
 fn nights(tenant: Option<TenantId>) -> String {
     format!(
-        "SELECT property_id, currency, CAST(date_trunc('month', CAST(night AS TIMESTAMP)) AS DATE) AS month, revenue \
-         FROM (SELECT b.property_id, b.currency, CAST(b.total_minor AS DOUBLE) / b.nights AS revenue, \
-                 unnest(generate_series(b.check_in, b.check_out - INTERVAL '1 day', INTERVAL '1 day')) AS night \
-               FROM bookings b WHERE b.status IN {EARNING} AND b.nights > 0 AND {}) t",
+        "SELECT property_id, currency, month, nights, CAST(total_minor AS DOUBLE) / stay_nights * nights AS revenue \
+         FROM (SELECT property_id, currency, total_minor, stay_nights, month, \
+                 LEAST(check_out, CAST(CAST(month AS TIMESTAMP) + INTERVAL '1 month' AS DATE)) - GREATEST(check_in, month) AS nights \
+               FROM (SELECT b.property_id, b.currency, b.total_minor, b.nights AS stay_nights, b.check_in, b.check_out, \
+                       CAST(unnest(generate_series(CAST(date_trunc('month', CAST(b.check_in AS TIMESTAMP)) AS DATE), \
+                         b.check_out - INTERVAL '1 day', INTERVAL '1 month')) AS DATE) AS month \
+                     FROM bookings b WHERE b.status IN {EARNING} AND b.nights > 0 AND {}) t) u",
         scope("b", tenant)
     )
 }
@@ -109,7 +114,7 @@ fn occupancy(g: Grouping, tenant: Option<TenantId>) -> String {
     };
     format!(
         "WITH n AS ({nights}), \
-         sold AS (SELECT property_id, month, COUNT(*) AS sold, SUM(revenue) AS revenue FROM n GROUP BY 1, 2), \
+         sold AS (SELECT property_id, month, SUM(nights) AS sold, SUM(revenue) AS revenue FROM n GROUP BY 1, 2), \
          months AS (SELECT DISTINCT month FROM n), \
          s AS (SELECT m.month, p.property_id, \
                  CAST(date_part('day', CAST(m.month AS TIMESTAMP) + INTERVAL '1 month' - INTERVAL '1 day') AS BIGINT) * p.units AS available, \

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """The reference side of `innkeep bench analytics`: DuckDB over the same Parquet lake,
 running the very SQL DataFusion ran (read as JSON from stdin: [{"name": .., "sql": ..}]),
-with the lake's views defined as deploy/spark/lake.sql defines them for Hive.
+with the lake's views defined as deploy/spark/lake.sql defines them for Hive. DuckDB at its
+best: each report runs with both ways of writing the `bookings` view (each booking's latest
+event by a join with its highest position, as lake.sql has it, and by a row_number() window,
+which DuckDB may run faster), and the faster one's times are reported.
 
     python3 duckdb_reports.py LAKE RUNS < reports.json
 
-Prints JSON: {"name": {"ms": [each run], "columns": [...], "rows": [[...], ...]}}."""
+Prints JSON: {"name": {"ms": [each run], "form": "join" | "window", "columns": [...], "rows": [[...], ...]}}."""
 import json
 import sys
 import time
@@ -15,6 +18,21 @@ import duckdb
 BOOKING_KINDS = ("'booking.held','booking.confirmed','booking.checked_in','booking.completed',"
                  "'booking.expired','booking.cancelled','booking.no_show'")
 CLIENT_KINDS = "'search','view','click','funnel'"
+
+
+BOOKINGS = {
+    "join": """CREATE OR REPLACE VIEW bookings AS
+        SELECT e.booking_id, e.status, e.tenant_id, e.property_id, e.room_type_id, e.user_id, e.check_in, e.check_out,
+               e.nights, e.adults, e.children, e.total_minor, e.currency, e.created_at, e.occurred_at AS updated_at
+        FROM booking_events e
+        JOIN (SELECT booking_id, MAX(seq) AS seq FROM booking_events GROUP BY booking_id) l
+          ON e.booking_id = l.booking_id AND e.seq = l.seq""",
+    "window": """CREATE OR REPLACE VIEW bookings AS
+        SELECT booking_id, status, tenant_id, property_id, room_type_id, user_id, check_in, check_out, nights,
+               adults, children, total_minor, currency, created_at, occurred_at AS updated_at
+        FROM (SELECT *, row_number() OVER (PARTITION BY booking_id ORDER BY seq DESC) AS rn FROM booking_events) t
+        WHERE rn = 1""",
+}
 
 
 def views(con, lake):
@@ -29,11 +47,6 @@ def views(con, lake):
     con.execute(f"""CREATE VIEW client_events AS
         SELECT event_id, kind, "date", occurred_at, received_at, client_id, user_id, property_id, city, data
         FROM lake WHERE kind IN ({CLIENT_KINDS})""")
-    con.execute("""CREATE VIEW bookings AS
-        SELECT booking_id, status, tenant_id, property_id, room_type_id, user_id, check_in, check_out, nights,
-               adults, children, total_minor, currency, created_at, occurred_at AS updated_at
-        FROM (SELECT *, row_number() OVER (PARTITION BY booking_id ORDER BY seq DESC) AS rn FROM booking_events) t
-        WHERE rn = 1""")
 
 
 def cell(v):
@@ -49,14 +62,22 @@ def main(argv):
     views(con, lake)
     out = {}
     for r in reports:
-        times, result = [], None
-        for _ in range(runs):
-            t = time.perf_counter()
-            cur = con.execute(r["sql"])
-            rows = cur.fetchall()
-            times.append((time.perf_counter() - t) * 1000)
-            result = {"columns": [d[0] for d in cur.description], "rows": [[cell(v) for v in row] for row in rows]}
-        out[r["name"]] = {"ms": times, **result}
+        for form, view in BOOKINGS.items():
+            con.execute(view)
+            times, result = [], None
+            for _ in range(runs):
+                t = time.perf_counter()
+                cur = con.execute(r["sql"])
+                rows = cur.fetchall()
+                times.append((time.perf_counter() - t) * 1000)
+                result = {"columns": [d[0] for d in cur.description], "rows": [[cell(v) for v in row] for row in rows]}
+            # The first run is the warm-up.
+            best = min(times[1:] or times)
+            print(f"duckdb {r['name']}: bookings view by {form}, best {best:.0f} ms", file=sys.stderr)
+            if r["name"] not in out or best < out[r["name"]]["best"]:
+                out[r["name"]] = {"ms": times, "form": form, "best": best, **result}
+    for answer in out.values():
+        del answer["best"]
     print(json.dumps(out))
     return 0
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# A short fuzzing run in CI: each cargo fuzz target (fuzz/fuzz_targets) for a few seconds
-# over its committed corpus (fuzz/corpus). New inputs go to a temporary directory, so the
-# checkout is not changed; a finding fails the run and leaves its input under
-# fuzz/artifacts/<target>/ (replay: cargo +nightly fuzz run -s none <target> <file>).
+# A short fuzzing run in CI: each cargo fuzz target (fuzz/fuzz_targets) for a few seconds,
+# as many at once as there are cores, over its committed corpus (fuzz/corpus). New inputs go
+# to a temporary directory, so the checkout is not changed; a finding fails the run and
+# leaves its input under fuzz/artifacts/<target>/ (replay: cargo +nightly fuzz run -s none <target> <file>).
 #
 #     bash .ci/fuzz.sh          build the targets (if not built yet) and run each
 #     bash .ci/fuzz.sh build    only install the tools and build the targets (.ci/run does
@@ -30,14 +30,35 @@ cargo +nightly fuzz build "${BUILD[@]}"
 if [ "${1:-}" = build ]; then exit 0; fi
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
-for target in $(cargo +nightly fuzz list); do
+
+# One target per core at a time (each libFuzzer run is one process).
+fuzz_one() {
+  local target="$1"
   mkdir -p "$scratch/$target"
-  echo "fuzz $target for ${SECONDS_PER_TARGET} s over $(ls "corpus/$target" | wc -l) committed inputs"
-  if ! cargo +nightly fuzz run "${BUILD[@]}" "$target" "$scratch/$target" "corpus/$target" -- \
+  if cargo +nightly fuzz run "${BUILD[@]}" "$target" "$scratch/$target" "corpus/$target" -- \
     -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=4096 >"$scratch/$target.log" 2>&1; then
+    echo ok >"$scratch/$target.rc"
+  else
+    echo finding >"$scratch/$target.rc"
+  fi
+}
+targets=($(cargo +nightly fuzz list))
+at_once="$(nproc)"
+for target in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$at_once" ]; do wait -n || true; done
+  fuzz_one "$target" &
+done
+wait
+
+findings=0
+for target in "${targets[@]}"; do
+  echo "fuzz $target for ${SECONDS_PER_TARGET} s over $(ls "corpus/$target" | wc -l) committed inputs"
+  if [ "$(cat "$scratch/$target.rc" 2>/dev/null)" != ok ]; then
     tail -60 "$scratch/$target.log"
     echo "fuzz $target: a finding (see above and fuzz/artifacts/$target/)"
-    exit 1
+    findings=1
+  else
+    grep -E "DONE" "$scratch/$target.log" | tail -1
   fi
-  grep -E "DONE" "$scratch/$target.log" | tail -1
 done
+exit "$findings"

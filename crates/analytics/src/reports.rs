@@ -26,7 +26,7 @@ fn scope(alias: &str, tenant: Option<TenantId>) -> String {
 
 /// The nights of earning bookings, one row per booking and month it has nights in (a stay
 /// over a month's end is two rows), with the nights in that month and their share of the
-/// revenue. A row per month rather than per night: the same sums from a fifth of the rows.
+/// revenue. A row per month rather than per night: the same sums from one or two rows a stay.
 fn nights(tenant: Option<TenantId>) -> String {
     format!(
         "SELECT property_id, currency, month, nights, CAST(total_minor AS DOUBLE) / stay_nights * nights AS revenue \

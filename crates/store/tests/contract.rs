@@ -84,6 +84,7 @@ contract!(
     every_booking_is_read_in_id_order,
     the_room_type_for_a_hold_comes_with_its_property,
     a_guests_booked_stays_are_read_newest_first,
+    an_erased_guests_bookings_keep_their_events_without_the_guest,
 );
 
 /// PostgreSQL prices a hold from the nights read just before its one statement sells them:
@@ -398,6 +399,52 @@ async fn sold(store: &SqlStore, rt: &RoomType, ci: Date, co: Date) -> Vec<u32> {
     let range = Stay::range(ci, co).unwrap();
     let rows = store.nights(rt.id, &range).await.unwrap();
     range.each_night().map(|d| rows.iter().find(|r| r.date == d).map(|r| r.sold).unwrap_or(0)).collect()
+}
+
+/// An erased guest's booking keeps its events, rewritten without the guest, whether or not
+/// they are numbered yet (PostgreSQL numbers an event only some time after its commit, and
+/// nothing has read these).
+async fn an_erased_guests_bookings_keep_their_events_without_the_guest(store: &SqlStore) {
+    use innkeep_app::data_rights::{DataRights, Erasure, erased_address};
+    let (_, _, rt) = catalog(store, 1).await;
+    let guest = User {
+        id: UserId(uuid::Uuid::now_v7()),
+        email: Email::parse("g@example.com").unwrap(),
+        name: "G".into(),
+        role: Role::Guest,
+        tenant_id: None,
+        staff_role: None,
+        created_at: now(),
+        locale: Default::default(),
+        currency: None,
+    };
+    let new = NewUser { user: guest.clone(), password_hash: "x".into(), tenant_name: None };
+    store.create_user(&new, &ev(EventKind::UserRegistered)).await.unwrap();
+    let b = booking(&rt, guest.id, date(2027, 1, 10), date(2027, 1, 12));
+    let hold = NewHold {
+        room_type_id: rt.id,
+        user_id: guest.id,
+        stay: Stay::range(b.check_in, b.check_out).unwrap(),
+        idempotency_key: None,
+        request_hash: "h".into(),
+        nights: None,
+    };
+    let held = |_: &[NightRow]| {
+        let mut e = ev(EventKind::BookingHeld);
+        e.aggregate_id = b.id.0;
+        e.payload = serde_json::json!({"booking_id": b.id, "guest": b.guest});
+        Ok((b.clone(), e))
+    };
+    assert!(matches!(store.hold(&hold, &held).await.unwrap(), HoldOutcome::Created(..)));
+
+    // The stay is over by then.
+    let erased = store.erase_user(guest.id, date(2027, 2, 1), now(), &ev(EventKind::UserErased)).await.unwrap();
+    assert!(matches!(erased, Erasure::Erased(_)), "{erased:?}");
+    let events = settled_events(store).await;
+    let e = events.iter().find(|e| e.event.aggregate_id == b.id.0).expect("the booking's event is kept");
+    assert_eq!(e.event.payload["booking_id"], b.id.to_string());
+    assert_eq!(e.event.payload["guest"]["email"], erased_address(guest.id), "{}", e.event.payload);
+    assert_eq!(store.booking(b.id).await.unwrap().unwrap().guest.email, erased_address(guest.id));
 }
 
 /// Every committed event. On PostgreSQL an event becomes readable once no older

@@ -32,17 +32,19 @@ async fn rewrite_payloads(
     aggregate: &str,
     erase: impl Fn(&mut serde_json::Value) -> bool,
 ) -> Result<(), StoreError> {
-    let rows = sqlx::query("SELECT seq, payload FROM outbox WHERE aggregate_id = $1")
+    // By the event's id: on PostgreSQL an event is numbered (`seq`) only some time after it
+    // commits, once no older transaction is running, so a recent one has no number yet.
+    let rows = sqlx::query("SELECT id, payload FROM outbox WHERE aggregate_id = $1")
         .bind(aggregate)
         .fetch_all(&mut **tx)
         .await
         .map_err(db_err)?;
     for r in rows {
-        let seq: i64 = r.try_get("seq").map_err(db_err)?;
+        let id: String = r.try_get("id").map_err(db_err)?;
         let mut payload: serde_json::Value = from_json(&r.try_get::<String, _>("payload").map_err(db_err)?)?;
         if erase(&mut payload) {
-            sqlx::query("UPDATE outbox SET payload = $2 WHERE seq = $1")
-                .bind(seq)
+            sqlx::query("UPDATE outbox SET payload = $2 WHERE id = $1")
+                .bind(&id)
                 .bind(to_json(&payload)?)
                 .execute(&mut **tx)
                 .await

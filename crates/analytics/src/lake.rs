@@ -241,13 +241,13 @@ impl Lake {
     /// move the position past them. Returns the files written.
     pub async fn write_outbox(&self, events: &[StoredEvent]) -> Result<usize, LakeError> {
         let (Some(first), Some(last)) = (events.first(), events.last()) else { return Ok(0) };
-        let mut groups: BTreeMap<(String, Date), Vec<&StoredEvent>> = BTreeMap::new();
+        let mut groups: BTreeMap<(&str, Date), Vec<&StoredEvent>> = BTreeMap::new();
         for e in events {
-            groups.entry((e.event.kind.to_string(), schema::utc_date(e.event.occurred_at))).or_default().push(e);
+            groups.entry((e.event.kind.as_str(), schema::utc_date(e.event.occurred_at))).or_default().push(e);
         }
         let mut files = 0;
         for ((kind, date), evs) in groups {
-            let family = Family::of(&kind);
+            let family = Family::of(kind);
             let batch = schema::outbox_batch(family, &evs)?;
             let path = Path::from(format!("kind={kind}/date={date}/part-{:020}.parquet", first.seq));
             self.objects.put(&path, PutPayload::from(parquet(&batch, family.name())?)).await?;
@@ -266,9 +266,9 @@ impl Lake {
             let evs = source.read(n).map_err(|e| LakeError::Client(e.to_string()))?;
             // A retried batch may repeat an event within a segment; keep its first copy.
             let mut seen = std::collections::HashSet::new();
-            let mut groups: BTreeMap<(String, Date), Vec<&ClientEvent>> = BTreeMap::new();
+            let mut groups: BTreeMap<(&str, Date), Vec<&ClientEvent>> = BTreeMap::new();
             for e in evs.iter().filter(|e| seen.insert(e.id)) {
-                groups.entry((e.kind.clone(), schema::utc_date(e.occurred_at))).or_default().push(e);
+                groups.entry((e.kind.as_str(), schema::utc_date(e.occurred_at))).or_default().push(e);
             }
             for ((kind, date), evs) in groups {
                 let batch = schema::client_batch(&evs)?;

@@ -9,7 +9,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use innkeep_app::event::StoredEvent;
 use innkeep_app::ingest::ClientEvent;
-use innkeep_app::store::Booking;
+use innkeep_core::{BookingId, BookingStatus, Money, PropertyId, RoomTypeId, UserId};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use std::sync::{Arc, LazyLock};
@@ -143,15 +143,47 @@ pub fn utc_date(t: Timestamp) -> Date {
 /// Keys whose values are personal data, dropped from payloads anywhere in them.
 const PERSONAL: [&str; 8] = ["guest", "email", "name", "phone", "address", "password", "iban", "ip"];
 
-/// The JSON without personal data.
-pub fn scrub(v: &serde_json::Value) -> serde_json::Value {
-    match v {
-        serde_json::Value::Object(m) => serde_json::Value::Object(
-            m.iter().filter(|(k, _)| !PERSONAL.contains(&k.as_str())).map(|(k, v)| (k.clone(), scrub(v))).collect(),
-        ),
-        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(scrub).collect()),
-        other => other.clone(),
+/// A JSON value without personal data, serialised as it is walked (the tree is not copied).
+struct Scrubbed<'a>(&'a serde_json::Value);
+
+impl serde::Serialize for Scrubbed<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            serde_json::Value::Object(m) => {
+                let mut map = s.serialize_map(None)?;
+                for (k, v) in m.iter().filter(|(k, _)| !PERSONAL.contains(&k.as_str())) {
+                    map.serialize_entry(k, &Scrubbed(v))?;
+                }
+                map.end()
+            }
+            serde_json::Value::Array(a) => {
+                let mut seq = s.serialize_seq(Some(a.len()))?;
+                for v in a {
+                    seq.serialize_element(&Scrubbed(v))?;
+                }
+                seq.end()
+            }
+            other => other.serialize(s),
+        }
     }
+}
+
+/// The facts of a booking event that the lake keeps, read from its payload in place: the
+/// guest and the quote are skipped, not decoded.
+#[derive(serde::Deserialize)]
+struct Facts {
+    id: BookingId,
+    status: BookingStatus,
+    property_id: PropertyId,
+    room_type_id: RoomTypeId,
+    user_id: UserId,
+    check_in: Date,
+    check_out: Date,
+    adults: u16,
+    children: u16,
+    total: Money,
+    created_at: Timestamp,
 }
 
 /// Builders for the columns of one file.
@@ -162,6 +194,8 @@ struct Columns {
     dates: std::collections::HashMap<&'static str, Date32Builder>,
     times: std::collections::HashMap<&'static str, TimestampMicrosecondBuilder>,
     schema: SchemaRef,
+    /// Where a JSON column's value is written before it is appended.
+    json: Vec<u8>,
 }
 
 impl Columns {
@@ -174,6 +208,7 @@ impl Columns {
             dates: Default::default(),
             times: Default::default(),
             schema: schema.clone(),
+            json: Vec::new(),
         };
         for name in family.columns() {
             match schema.field_with_name(name).map(|f| f.data_type().clone()) {
@@ -200,6 +235,28 @@ impl Columns {
     fn s(&mut self, name: &str, v: Option<&str>) {
         if let Some(b) = self.s.get_mut(name) {
             b.append_option(v);
+        }
+    }
+    /// A UUID in its usual lower-case hyphenated form (formatted without an allocation).
+    fn uuid(&mut self, name: &str, v: Option<uuid::Uuid>) {
+        if let Some(b) = self.s.get_mut(name) {
+            match v {
+                Some(u) => b.append_value(u.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer())),
+                None => b.append_null(),
+            }
+        }
+    }
+    /// A JSON value without its personal data.
+    fn scrubbed(&mut self, name: &str, v: &serde_json::Value) {
+        if let Some(b) = self.s.get_mut(name) {
+            self.json.clear();
+            match serde_json::to_writer(&mut self.json, &Scrubbed(v))
+                .ok()
+                .and_then(|()| std::str::from_utf8(&self.json).ok())
+            {
+                Some(text) => b.append_value(text),
+                None => b.append_null(),
+            }
         }
     }
     fn i32(&mut self, name: &str, v: Option<i32>) {
@@ -255,21 +312,21 @@ pub fn outbox_batch(
     let mut c = Columns::new(family);
     for e in events {
         let ev = &e.event;
-        c.s("event_id", Some(&ev.id.to_string()));
+        c.uuid("event_id", Some(ev.id.0));
         c.time("occurred_at", Some(ev.occurred_at));
         c.i32("schema_version", Some(SCHEMA_VERSION));
-        c.s("tenant_id", ev.tenant_id.map(|t| t.0.to_string()).as_deref());
+        c.uuid("tenant_id", ev.tenant_id.map(|t| t.0));
         c.i64("seq", Some(e.seq));
-        c.s("aggregate_id", Some(&ev.aggregate_id.to_string()));
+        c.uuid("aggregate_id", Some(ev.aggregate_id));
         match family {
             Family::Booking => {
-                let b: Option<Booking> = serde_json::from_value(ev.payload.clone()).ok();
+                let b = <Facts as serde::Deserialize>::deserialize(&ev.payload).ok();
                 let b = b.as_ref();
-                c.s("booking_id", b.map(|b| b.id.0.to_string()).as_deref());
+                c.uuid("booking_id", b.map(|b| b.id.0));
                 c.s("status", b.map(|b| b.status.as_str()));
-                c.s("property_id", b.map(|b| b.property_id.0.to_string()).as_deref());
-                c.s("room_type_id", b.map(|b| b.room_type_id.0.to_string()).as_deref());
-                c.s("user_id", b.map(|b| b.user_id.0.to_string()).as_deref());
+                c.uuid("property_id", b.map(|b| b.property_id.0));
+                c.uuid("room_type_id", b.map(|b| b.room_type_id.0));
+                c.uuid("user_id", b.map(|b| b.user_id.0));
                 c.date("check_in", b.map(|b| b.check_in));
                 c.date("check_out", b.map(|b| b.check_out));
                 c.i32("nights", b.map(|b| days(b.check_out) - days(b.check_in)));
@@ -282,7 +339,7 @@ pub fn outbox_batch(
             // The audit log names people by e-mail address and IP in free text: it stays in
             // the database, where erasure and retention apply; the lake keeps that it happened.
             Family::Outbox if ev.kind.as_str() == "audit.recorded" => c.s("payload", None),
-            Family::Outbox => c.s("payload", Some(&scrub(&ev.payload).to_string())),
+            Family::Outbox => c.scrubbed("payload", &ev.payload),
             Family::Client => {}
         }
     }
@@ -293,16 +350,16 @@ pub fn outbox_batch(
 pub fn client_batch(events: &[&ClientEvent]) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
     let mut c = Columns::new(Family::Client);
     for e in events {
-        c.s("event_id", Some(&e.id.to_string()));
+        c.uuid("event_id", Some(e.id));
         c.time("occurred_at", Some(e.occurred_at));
         c.i32("schema_version", Some(SCHEMA_VERSION));
         c.time("received_at", Some(e.received_at));
         c.s("client_id", Some(&e.client_id));
-        c.s("user_id", e.user_id.map(|u| u.0.to_string()).as_deref());
-        c.s("property_id", e.property_id.map(|p| p.0.to_string()).as_deref());
+        c.uuid("user_id", e.user_id.map(|u| u.0));
+        c.uuid("property_id", e.property_id.map(|p| p.0));
         let city = ["destination", "city"].iter().find_map(|k| e.data.get(k).and_then(|v| v.as_str()));
         c.s("city", city);
-        c.s("data", Some(&scrub(&e.data).to_string()));
+        c.scrubbed("data", &e.data);
     }
     c.finish()
 }
@@ -312,9 +369,77 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scrub_drops_personal_keys_at_any_depth() {
-        let v = serde_json::json!({"id": 1, "guest": {"name": "A"}, "items": [{"email": "x@y", "n": 2}]});
-        assert_eq!(scrub(&v), serde_json::json!({"id": 1, "items": [{"n": 2}]}));
+    fn scrubbing_drops_personal_keys_at_any_depth() {
+        let v =
+            serde_json::json!({"id": 1, "guest": {"name": "A"}, "items": [{"email": "x@y", "n": 2}, "ip"], "z": null});
+        let text = serde_json::to_string(&Scrubbed(&v)).unwrap();
+        assert_eq!(text, r#"{"id":1,"items":[{"n":2},"ip"],"z":null}"#);
+    }
+
+    /// A booking event's columns are its booking's, read from the payload as the store
+    /// writes it; a payload that is not a booking keeps only the common columns.
+    #[test]
+    fn a_booking_events_facts_are_read_from_its_payload() {
+        use datafusion::arrow::array::{Array, AsArray};
+        use datafusion::arrow::datatypes::{Date32Type, Int32Type, Int64Type};
+        let eur = innkeep_core::Currency::parse("EUR").unwrap();
+        let stay = innkeep_core::Stay::range(jiff::civil::date(2027, 3, 1), jiff::civil::date(2027, 3, 4)).unwrap();
+        let party = innkeep_core::Party { adults: 2, children: 1 };
+        let quote = innkeep_core::Quote::compute(&Default::default(), 10_000, eur, &stay, party, |_| None).unwrap();
+        let at: Timestamp = "2027-01-04T10:00:00Z".parse().unwrap();
+        let id = |n: u128| uuid::Uuid::from_u128(n);
+        let booking = innkeep_app::store::Booking {
+            id: BookingId(id(1)),
+            status: BookingStatus::Confirmed,
+            tenant_id: innkeep_core::TenantId(id(2)),
+            property_id: PropertyId(id(3)),
+            room_type_id: RoomTypeId(id(4)),
+            user_id: UserId(id(5)),
+            check_in: stay.check_in(),
+            check_out: stay.check_out(),
+            adults: 2,
+            children: 1,
+            guest: innkeep_app::store::GuestContact { name: "Ana".into(), email: "a@example.com".into(), phone: None },
+            total: quote.total,
+            quote,
+            refund: None,
+            hold_expires_at: None,
+            created_at: at,
+            updated_at: at,
+        };
+        let event = |payload: serde_json::Value| StoredEvent {
+            seq: 7,
+            event: innkeep_app::event::Event {
+                id: innkeep_core::EventId(id(6)),
+                kind: innkeep_app::event::EventKind::BookingConfirmed,
+                version: 1,
+                occurred_at: at,
+                tenant_id: Some(innkeep_core::TenantId(id(2))),
+                aggregate_id: id(1),
+                payload,
+            },
+        };
+        let good = event(serde_json::to_value(&booking).unwrap());
+        let bad = event(serde_json::json!({"id": "not a booking"}));
+        let batch = outbox_batch(Family::Booking, &[&good, &bad]).unwrap();
+        let text = |c: &str| batch.column_by_name(c).unwrap().as_string::<i32>().clone();
+        assert_eq!(text("booking_id").value(0), id(1).to_string());
+        assert_eq!(text("event_id").value(0), id(6).to_string());
+        assert_eq!(text("tenant_id").value(1), id(2).to_string());
+        assert_eq!(text("status").value(0), "confirmed");
+        assert_eq!(text("user_id").value(0), id(5).to_string());
+        assert_eq!(text("currency").value(0), "EUR");
+        let int = |c: &str| batch.column_by_name(c).unwrap().as_primitive::<Int32Type>().clone();
+        assert_eq!((int("nights").value(0), int("adults").value(0), int("children").value(0)), (3, 2, 1));
+        let total = batch.column_by_name("total_minor").unwrap().as_primitive::<Int64Type>().clone();
+        assert_eq!(total.value(0), booking.total.minor);
+        let check_in = batch.column_by_name("check_in").unwrap().as_primitive::<Date32Type>().clone();
+        assert_eq!(check_in.value(0), days(jiff::civil::date(2027, 3, 1)));
+        for c in ["booking_id", "status", "property_id", "user_id", "currency"] {
+            assert!(text(c).is_null(1), "{c} of a payload that is not a booking");
+        }
+        assert!(batch.column_by_name("check_in").unwrap().is_null(1));
+        assert!(!text("event_id").is_null(1));
     }
 
     #[test]

@@ -407,12 +407,13 @@ impl innkeep_app::ingest::ClientSegments for ClosedSegments {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
-        for line in EventLog::read_segment(s)? {
+        each_line(s, |line| {
             // A line the log took was a valid event; one that no longer decodes is skipped.
-            if let Ok(e) = serde_json::from_slice(&line) {
+            if let Ok(e) = serde_json::from_slice(line) {
                 out.push(e);
             }
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 }

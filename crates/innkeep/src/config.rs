@@ -383,7 +383,8 @@ impl Default for BusConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     pub listen: String,
-    /// How long in-flight requests may take to finish after SIGTERM.
+    /// How long in-flight requests, and then the audit entries of their answers, may take
+    /// to finish once the node stops accepting (after the drain).
     pub shutdown_grace_secs: u64,
     /// How long a node keeps serving after SIGTERM while `/readyz` answers 503 `draining`,
     /// so a load balancer takes it out before it stops accepting (its health check's

@@ -369,13 +369,14 @@ impl Server {
                 });
             let serve = tokio::spawn(async move { serve.await });
             let _ = drain.wait_for(|s| *s).await;
-            // In-flight requests get `grace` to finish; then the server stops regardless.
-            match tokio::time::timeout(grace, serve).await {
+            // In-flight requests and then the audit entries of the last answers share one
+            // `grace`; after it the server stops regardless.
+            let deadline = tokio::time::Instant::now() + grace;
+            match tokio::time::timeout_at(deadline, serve).await {
                 Ok(r) => r?.context("serving")?,
                 Err(_) => tracing::warn!("shutdown grace elapsed with requests in flight"),
             }
-            // The audit entries of the last answers, written before the node stops.
-            if tokio::time::timeout(grace, last_entries.settled()).await.is_err() {
+            if tokio::time::timeout_at(deadline, last_entries.settled()).await.is_err() {
                 tracing::warn!("shutdown grace elapsed with audit entries unwritten");
             }
             Ok(())

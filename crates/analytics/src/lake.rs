@@ -7,8 +7,10 @@
 //! named after the batch's first position (`part-<seq>.parquet`); only after every file of
 //! the batch is written does the lake's own position (`_innkeep/outbox.json`) move past it.
 //! After a crash, files named after a position past the recorded one are deleted and the
-//! batch is written again. Client events go one closed log segment at a time
-//! (`client-<segment>.parquet`, position `_innkeep/client.json`), the same way.
+//! batch is written again. Client events go one chunk of their source at a time, the same
+//! way: a closed log segment (`client-<segment>.parquet`, position `_innkeep/client.json`)
+//! or up to 100,000 messages of the JetStream stream (`client-js-<first sequence>.parquet`,
+//! position `_innkeep/client-jetstream.json`).
 //!
 //! Small files are compacted: the parts of one kind and day merge into
 //! `part-<first>-<last>.parquet`, written before the parts it replaces are deleted; a part
@@ -55,7 +57,6 @@ pub enum LakeError {
 /// Where the files of the properties' snapshot go (a directory the tables do not scan).
 pub const PROPERTIES: &str = "_innkeep/dims/properties.parquet";
 const OUTBOX_STATE: &str = "_innkeep/outbox.json";
-const CLIENT_STATE: &str = "_innkeep/client.json";
 
 /// The columns of the properties' snapshot.
 pub(crate) fn properties_schema() -> Arc<Schema> {
@@ -75,7 +76,7 @@ pub(crate) fn properties_schema() -> Arc<Schema> {
     ]))
 }
 
-pub use innkeep_app::ingest::ClientSegments;
+pub use innkeep_app::ingest::ClientSource;
 
 /// A lake in an object store.
 #[derive(Clone)]
@@ -115,15 +116,20 @@ fn parse_path(p: &Path) -> Option<(String, String, String)> {
 }
 
 /// The positions a data file covers: `part-<a>.parquet` (a batch starting at a),
-/// `part-<a>-<b>.parquet` (compacted parts a..=b), `client-<n>.parquet` (segment n).
+/// `part-<a>-<b>.parquet` (compacted parts a..=b), `client-<n>.parquet` (segment n),
+/// `client-js-<n>.parquet` (the stream's messages from sequence n).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FileName {
     Part(i64),
     Compacted(i64, i64),
-    Client(u64),
+    Client(i64),
+    Stream(i64),
 }
 
 fn parse_name(name: &str) -> Option<FileName> {
+    if let Some(n) = name.strip_prefix("client-js-").and_then(|n| n.strip_suffix(".parquet")) {
+        return n.parse().ok().map(FileName::Stream);
+    }
     if let Some(n) = name.strip_prefix("client-").and_then(|n| n.strip_suffix(".parquet")) {
         return n.parse().ok().map(FileName::Client);
     }
@@ -158,10 +164,10 @@ impl Lake {
         &self.description
     }
 
-    /// The last client-log segment in the lake; -1 before the first (the log numbers its
-    /// segments from 0).
-    async fn client_position(&self) -> Result<i64, LakeError> {
-        self.state(CLIENT_STATE, -1).await
+    /// The lake's position in a client event source (`key`, see [`ClientSource::key`]); -1
+    /// before the first (the log numbers its segments from 0).
+    async fn client_position(&self, key: &str) -> Result<i64, LakeError> {
+        self.state(&format!("_innkeep/{key}.json"), -1).await
     }
 
     /// A recorded position; `missing` before anything was recorded.
@@ -201,7 +207,8 @@ impl Lake {
     /// recorded positions, and parts already merged into a compacted file.
     pub async fn recover(&self) -> Result<usize, LakeError> {
         let outbox = self.state(OUTBOX_STATE, 0).await?;
-        let client = self.client_position().await?;
+        let client = self.client_position("client").await?;
+        let stream = self.client_position("client-jetstream").await?;
         let files = self.files().await?;
         let mut compacted: HashMap<(String, String), Vec<(i64, i64)>> = HashMap::new();
         for f in &files {
@@ -226,7 +233,9 @@ impl Lake {
                             .get(&(k, d))
                             .is_some_and(|rs| rs.iter().any(|(lo, hi)| *lo <= a && b <= *hi && (*lo, *hi) != (a, b)))
                 }
-                Some(FileName::Client(n)) => n as i64 > client,
+                Some(FileName::Client(n)) => n > client,
+                // Named after the position the chunk followed, plus one.
+                Some(FileName::Stream(n)) => n > stream,
                 None => false,
             };
             if stale {
@@ -257,27 +266,27 @@ impl Lake {
         Ok(files)
     }
 
-    /// Write the closed client-event segments not yet in the lake. Returns (events, files).
-    pub async fn write_client(&self, source: &dyn ClientSegments) -> Result<(usize, usize), LakeError> {
-        let done = self.client_position().await?;
-        let closed = source.closed().map_err(|e| LakeError::Client(e.to_string()))?;
+    /// Write the client events of `source` not yet in the lake. Returns (events, files).
+    pub async fn write_client(&self, source: &dyn ClientSource) -> Result<(usize, usize), LakeError> {
+        let key = source.key();
+        let mut done = self.client_position(key).await?;
         let (mut events, mut files) = (0, 0);
-        for n in closed.into_iter().filter(|n| *n as i64 > done) {
-            let evs = source.read(n).map_err(|e| LakeError::Client(e.to_string()))?;
-            // A retried batch may repeat an event within a segment; keep its first copy.
+        while let Some(chunk) = source.next(done).await.map_err(|e| LakeError::Client(e.to_string()))? {
+            // A retried batch may repeat an event within a chunk; keep its first copy.
             let mut seen = std::collections::HashSet::new();
             let mut groups: BTreeMap<(&str, Date), Vec<&ClientEvent>> = BTreeMap::new();
-            for e in evs.iter().filter(|e| seen.insert(e.id)) {
+            for e in chunk.events.iter().filter(|e| seen.insert(e.id)) {
                 groups.entry((e.kind.as_str(), schema::utc_date(e.occurred_at))).or_default().push(e);
             }
             for ((kind, date), evs) in groups {
                 let batch = schema::client_batch(&evs)?;
-                let path = Path::from(format!("kind={kind}/date={date}/client-{n:010}.parquet"));
+                let path = Path::from(format!("kind={kind}/date={date}/client-{}.parquet", chunk.tag));
                 self.objects.put(&path, PutPayload::from(parquet(&batch, Family::Client.name())?)).await?;
                 files += 1;
                 events += evs.len();
             }
-            self.set_state(CLIENT_STATE, n as i64).await?;
+            self.set_state(&format!("_innkeep/{key}.json"), chunk.end).await?;
+            done = chunk.end;
         }
         Ok((events, files))
     }
@@ -329,7 +338,7 @@ impl Lake {
 
     /// Bring the lake up to date: every committed outbox event, the closed client segments
     /// and the properties' snapshot.
-    pub async fn sync(&self, store: &dyn Store, client: Option<&dyn ClientSegments>) -> Result<Synced, LakeError> {
+    pub async fn sync(&self, store: &dyn Store, client: Option<&dyn ClientSource>) -> Result<Synced, LakeError> {
         self.recover().await?;
         let mut synced = Synced::default();
         let mut position = self.outbox_position().await?;
@@ -407,7 +416,7 @@ pub const LEASE_SECS: i64 = 90;
 pub struct LakeWriter {
     pub lake: Lake,
     pub store: Arc<dyn Store>,
-    pub client: Option<Arc<dyn ClientSegments>>,
+    pub client: Option<Arc<dyn ClientSource>>,
     pub batch: u32,
     /// Who this writer is, in the lease.
     holder: String,
@@ -416,7 +425,7 @@ pub struct LakeWriter {
 }
 
 impl LakeWriter {
-    pub fn new(lake: Lake, store: Arc<dyn Store>, client: Option<Arc<dyn ClientSegments>>, batch: u32) -> Self {
+    pub fn new(lake: Lake, store: Arc<dyn Store>, client: Option<Arc<dyn ClientSource>>, batch: u32) -> Self {
         let holder = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
         LakeWriter { lake, store, client, batch, holder, position: None, steps: 0 }
     }
@@ -484,6 +493,7 @@ mod tests {
             Some(FileName::Compacted(1, 42))
         );
         assert_eq!(parse_name("client-0000000007.parquet"), Some(FileName::Client(7)));
+        assert_eq!(parse_name("client-js-000000000042.parquet"), Some(FileName::Stream(42)));
         assert_eq!(parse_name("x.parquet"), None);
         let p = Path::from("kind=booking.held/date=2026-12-01/part-1.parquet");
         assert_eq!(parse_path(&p), Some(("booking.held".into(), "2026-12-01".into(), "part-1.parquet".into())));

@@ -4,5 +4,5 @@ pub mod query;
 pub mod reports;
 pub mod schema;
 
-pub use lake::{ClientSegments, Lake, LakeError, LakeWriter, Synced};
+pub use lake::{ClientSource, Lake, LakeError, LakeWriter, Synced};
 pub use query::LakeSql;

@@ -57,13 +57,27 @@ pub struct ClientEvent {
     pub data: serde_json::Value,
 }
 
-/// The closed segments of the client event log (the ones no longer written to), as the
-/// analytics lake reads them.
-pub trait ClientSegments: Send + Sync {
-    /// The numbers of the closed segments, oldest first.
-    fn closed(&self) -> std::io::Result<Vec<u64>>;
-    /// The events of one segment.
-    fn read(&self, segment: u64) -> std::io::Result<Vec<ClientEvent>>;
+/// Where the analytics lake takes client events from, in order: the closed segments of the
+/// embedded log, or the JetStream stream.
+#[async_trait::async_trait]
+pub trait ClientSource: Send + Sync {
+    /// The name of the lake's position in this source (`client`, `client-jetstream`):
+    /// positions of different sources do not mean the same.
+    fn key(&self) -> &'static str;
+    /// The next stored events after `position` (-1 before the first), or `None` while there
+    /// are none.
+    async fn next(&self, position: i64) -> std::io::Result<Option<ClientChunk>>;
+}
+
+/// Client events from a [`ClientSource`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClientChunk {
+    /// The source's position after these events.
+    pub end: i64,
+    /// Names the chunk's files in the lake (`client-<tag>.parquet`): the same for every chunk
+    /// read after the same position, and ordered as the positions are.
+    pub tag: String,
+    pub events: Vec<ClientEvent>,
 }
 
 /// One accepted event inside an [`EncodedBatch`].

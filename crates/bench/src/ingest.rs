@@ -188,6 +188,8 @@ pub async fn run(opts: IngestBenchOptions) -> anyhow::Result<Vec<Figure>> {
                 ("INNKEEP_INGEST__SINK", "nats".into()),
                 ("INNKEEP_INGEST__STREAM", http_stream.clone()),
                 ("INNKEEP_INGEST__SUBJECT_PREFIX", http_prefix),
+                // Ingestion alone: the lake writer would read the stream back beside it.
+                ("INNKEEP_ANALYTICS__WRITER", "false".into()),
             ],
         )
         .await?;

@@ -3,13 +3,16 @@
 //! `Nats-Msg-Id`, so a batch sent again within the duplicate window is stored once. A
 //! batch's messages are published back to back and their acks awaited together: `append`
 //! returns only once JetStream has stored every one, so a 202 means stored.
+//!
+//! The analytics lake takes them back from the stream by sequence ([`StreamSource`]).
 
 use async_nats::Subject;
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self, stream};
 use async_trait::async_trait;
 use bytes::Bytes;
-use innkeep_app::ingest::{ClientEventSink, EncodedBatch, KINDS, SinkError};
+use futures::StreamExt;
+use innkeep_app::ingest::{ClientChunk, ClientEvent, ClientEventSink, ClientSource, EncodedBatch, KINDS, SinkError};
 use std::time::Duration;
 
 /// Where client events go on NATS.
@@ -102,5 +105,88 @@ impl ClientEventSink for ClientStream {
     async fn append(&self, batch: EncodedBatch) -> Result<(), SinkError> {
         let _turn = self.batches.acquire().await.map_err(|e| SinkError::Failed(e.to_string()))?;
         publish_batch(&self.js, |k| self.subject(k), batch).await.map_err(SinkError::Failed)
+    }
+}
+
+/// Messages the lake takes from the stream at once, at most.
+pub const CHUNK: u64 = 100_000;
+
+/// How long reading the stream may wait for the next message before it takes what it has.
+const IDLE: Duration = Duration::from_secs(10);
+
+/// The client events of the JetStream stream as the analytics lake takes them: a position is
+/// a stream sequence, a chunk the messages after it (at most [`CHUNK`]), read by an ordered
+/// consumer of the server's own (nothing to acknowledge, nothing left behind).
+pub struct StreamSource {
+    js: jetstream::Context,
+    stream: String,
+}
+
+impl StreamSource {
+    pub fn new(js: jetstream::Context, stream: impl Into<String>) -> Self {
+        StreamSource { js, stream: stream.into() }
+    }
+
+    /// Connect to the NATS server at `url`.
+    pub async fn connect(url: &str, stream: impl Into<String>) -> Result<StreamSource, String> {
+        let client = async_nats::connect(url).await.map_err(|e| e.to_string())?;
+        Ok(StreamSource::new(context(client), stream))
+    }
+}
+
+#[async_trait]
+impl ClientSource for StreamSource {
+    fn key(&self) -> &'static str {
+        "client-jetstream"
+    }
+
+    async fn next(&self, position: i64) -> std::io::Result<Option<ClientChunk>> {
+        let io = |e: &dyn std::fmt::Display| std::io::Error::other(e.to_string());
+        let mut stream = match self.js.get_stream(&self.stream).await {
+            Ok(s) => s,
+            // No node has published a client event yet.
+            Err(e)
+                if matches!(e.kind(), jetstream::context::GetStreamErrorKind::JetStream(j)
+                if j.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(io(&e)),
+        };
+        let state = stream.info().await.map_err(|e| io(&e))?.state.clone();
+        let after = position.max(0) as u64;
+        if state.messages == 0 || state.last_sequence <= after {
+            return Ok(None);
+        }
+        // Messages older than the stream keeps are gone: start at the oldest kept.
+        let start = (after + 1).max(state.first_sequence);
+        let last = state.last_sequence.min(start + CHUNK - 1);
+        let config = jetstream::consumer::pull::OrderedConfig {
+            deliver_policy: jetstream::consumer::DeliverPolicy::ByStartSequence { start_sequence: start },
+            ..Default::default()
+        };
+        let consumer = stream.create_consumer(config).await.map_err(|e| io(&e))?;
+        let mut messages = consumer.messages().await.map_err(|e| io(&e))?;
+        let (mut events, mut end) = (Vec::new(), None);
+        while let Ok(Some(m)) = tokio::time::timeout(IDLE, messages.next()).await {
+            let m = m.map_err(|e| io(&e))?;
+            let seq = m.info().map_err(|e| io(&e))?.stream_sequence;
+            if seq > last {
+                // Whatever of the chunk was not delivered is not in the stream any more.
+                end = Some(last);
+                break;
+            }
+            // A message the sink published was a valid event; one that no longer decodes is skipped.
+            if let Ok(e) = serde_json::from_slice::<ClientEvent>(&m.payload) {
+                events.push(e);
+            }
+            end = Some(seq);
+            if seq == last {
+                break;
+            }
+        }
+        // Nothing came in time: try again on the next round.
+        let Some(end) = end else { return Ok(None) };
+        Ok(Some(ClientChunk { end: end as i64, tag: format!("js-{:012}", after + 1), events }))
     }
 }

@@ -8,7 +8,7 @@
 //! serve`), so a crash of the machine may lose the last second.
 
 use async_trait::async_trait;
-use innkeep_app::ingest::{ClientEvent, ClientEventSink, EncodedBatch, SinkError};
+use innkeep_app::ingest::{ClientChunk, ClientEvent, ClientEventSink, EncodedBatch, SinkError};
 use std::collections::HashSet;
 use std::io::{BufRead, Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -389,8 +389,9 @@ pub async fn sync_every(log: Arc<EventLog>, every: std::time::Duration, mut stop
 /// to), as the analytics lake reads them.
 pub struct ClosedSegments(pub PathBuf);
 
-impl innkeep_app::ingest::ClientSegments for ClosedSegments {
-    fn closed(&self) -> std::io::Result<Vec<u64>> {
+impl ClosedSegments {
+    /// The numbers of the closed segments, oldest first.
+    pub fn closed(&self) -> std::io::Result<Vec<u64>> {
         if !self.0.exists() {
             return Ok(Vec::new());
         }
@@ -400,7 +401,8 @@ impl innkeep_app::ingest::ClientSegments for ClosedSegments {
         Ok(numbers)
     }
 
-    fn read(&self, segment: u64) -> std::io::Result<Vec<ClientEvent>> {
+    /// The events of one segment.
+    pub fn read(&self, segment: u64) -> std::io::Result<Vec<ClientEvent>> {
         let segments = EventLog::segments(&self.0)?;
         // A compacted copy wins over a plain one a compaction cut short left beside it.
         let Some(s) = segments.iter().filter(|s| s.number == segment).max_by_key(|s| s.compacted) else {
@@ -415,5 +417,18 @@ impl innkeep_app::ingest::ClientSegments for ClosedSegments {
             Ok(())
         })?;
         Ok(out)
+    }
+}
+
+/// A position is a segment's number: the next chunk is the next closed segment.
+#[async_trait]
+impl innkeep_app::ingest::ClientSource for ClosedSegments {
+    fn key(&self) -> &'static str {
+        "client"
+    }
+
+    async fn next(&self, position: i64) -> std::io::Result<Option<ClientChunk>> {
+        let Some(n) = self.closed()?.into_iter().find(|n| *n as i64 > position) else { return Ok(None) };
+        Ok(Some(ClientChunk { end: n as i64, tag: format!("{n:010}"), events: self.read(n)? }))
     }
 }

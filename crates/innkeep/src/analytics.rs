@@ -115,10 +115,8 @@ pub async fn run(config: &Config, command: AnalyticsCommand) -> anyhow::Result<(
 
 async fn sync(config: &Config, lake: &innkeep_analytics::Lake) -> anyhow::Result<innkeep_analytics::Synced> {
     let store = startup::open_store(config).await?;
-    let segments = innkeep_events::log::ClosedSegments(config.data_dir.join("client-events"));
-    let client: Option<&dyn innkeep_app::ingest::ClientSegments> =
-        (config.ingest.sink == "log").then_some(&segments as &dyn innkeep_app::ingest::ClientSegments);
-    let synced = lake.sync(&store, client).await;
+    let client = startup::client_source(config).await?;
+    let synced = lake.sync(&store, Some(client.as_ref())).await;
     store.close().await;
     Ok(synced?)
 }

@@ -200,6 +200,28 @@ pub struct Server {
     index: Arc<innkeep_search::SearchIndex>,
     /// The node's audit log writer (entries are written in batches after their answers).
     pub audit: Arc<innkeep_app::audit::AuditWriter>,
+    /// How the booking history index was made ready at the start.
+    pub history: innkeep_search::history::Built,
+}
+
+/// The booking history index in `dir`; in memory (built from the bookings at every start)
+/// when the directory cannot be used, for example while another process holds it (waited
+/// for a little first, as the process before this one on a restart).
+async fn open_history(dir: &std::path::Path) -> anyhow::Result<innkeep_search::HistoryIndex> {
+    let mut waited = 0;
+    loop {
+        match innkeep_search::HistoryIndex::open(dir) {
+            Ok(index) => return Ok(index),
+            Err(e) if e.is_locked() && waited < 30 => {
+                waited += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), error = %e, "the booking history index is kept in memory");
+                return Ok(innkeep_search::HistoryIndex::new()?);
+            }
+        }
+    }
 }
 
 impl Server {
@@ -233,11 +255,12 @@ impl Server {
             .context("building the search index")?;
         tracing::info!(properties = indexed, ms = started.elapsed().as_millis() as u64, "search index built");
         let started = std::time::Instant::now();
-        let history = Arc::new(innkeep_search::HistoryIndex::new()?);
-        let booked = innkeep_search::history::build(index_store.as_ref(), &history)
+        let history = Arc::new(open_history(&config.data_dir.join("history")).await?);
+        let (built, booked) = innkeep_search::history::build(index_store.clone(), history.clone())
             .await
             .context("building the booking history index")?;
-        tracing::info!(bookings = booked, ms = started.elapsed().as_millis() as u64, "booking history index built");
+        let ms = started.elapsed().as_millis() as u64;
+        tracing::info!(bookings = booked, ms, how = ?built, "booking history index ready");
         let listener = tokio::net::TcpListener::bind(&config.server.listen)
             .await
             .with_context(|| format!("binding {}", config.server.listen))?;
@@ -316,10 +339,7 @@ impl Server {
         let objects = crate::parts::open_objects(config)?;
         let lake = crate::parts::open_lake(config)?;
         if config.analytics.writer {
-            let client = (config.ingest.sink == "log").then(|| {
-                Arc::new(innkeep_events::log::ClosedSegments(config.data_dir.join("client-events")))
-                    as Arc<dyn innkeep_app::ingest::ClientSegments>
-            });
+            let client = Some(client_source(config).await?);
             // The lake follows the outbox from the primary, as the index does.
             let primary: Arc<dyn innkeep_app::Store> = Arc::new(store.on_primary());
             let writer = innkeep_analytics::LakeWriter::new(lake.clone(), primary, client, LAKE_BATCH);
@@ -382,7 +402,18 @@ impl Server {
             Ok(())
         });
         tracing::info!(%addr, "listening");
-        Ok(Server { addr, ports, store, stop, task, starting, draining, index: search.index.clone(), audit })
+        Ok(Server {
+            addr,
+            ports,
+            store,
+            stop,
+            task,
+            starting,
+            draining,
+            index: search.index.clone(),
+            audit,
+            history: built,
+        })
     }
 
     /// Answer ready once the search index has followed every event written so far (the
@@ -473,6 +504,20 @@ pub async fn client_event_sink(
             Ok(Arc::new(stream))
         }
         other => anyhow::bail!("ingest.sink must be \"log\" or \"nats\", not {other:?}"),
+    }
+}
+
+/// Where the lake takes client events from: the closed segments of this node's log, or the
+/// JetStream stream every node publishes to.
+pub async fn client_source(config: &Config) -> anyhow::Result<Arc<dyn innkeep_app::ingest::ClientSource>> {
+    match config.ingest.sink.as_str() {
+        "nats" => {
+            let source = innkeep_events::client_stream::StreamSource::connect(&config.bus.url, &config.ingest.stream)
+                .await
+                .map_err(|e| anyhow::anyhow!("connecting the lake to the client event stream: {e}"))?;
+            Ok(Arc::new(source))
+        }
+        _ => Ok(Arc::new(innkeep_events::log::ClosedSegments(config.data_dir.join("client-events")))),
     }
 }
 

@@ -8,7 +8,7 @@ use crate::common;
 use common::TestApp;
 use innkeep::config::Config;
 use innkeep::startup::Server;
-use innkeep_analytics::{ClientSegments, Lake, LakeSql};
+use innkeep_analytics::{ClientSource, Lake, LakeSql};
 use innkeep_app::analytics::{Analytics, Grouping, Limits, Report, Table};
 use innkeep_app::clock::ManualClock;
 use innkeep_app::ingest::ClientEvent;
@@ -87,13 +87,19 @@ fn round4(x: f64) -> f64 {
 /// Client events a test hands to the lake as closed segments of the log.
 struct Segments(Vec<Vec<ClientEvent>>);
 
-impl ClientSegments for Segments {
-    fn closed(&self) -> std::io::Result<Vec<u64>> {
-        // Numbered from 0, as the embedded log numbers them.
-        Ok((0..self.0.len() as u64).collect())
+#[async_trait::async_trait]
+impl ClientSource for Segments {
+    fn key(&self) -> &'static str {
+        "client"
     }
-    fn read(&self, segment: u64) -> std::io::Result<Vec<ClientEvent>> {
-        Ok(self.0[segment as usize].clone())
+    async fn next(&self, position: i64) -> std::io::Result<Option<innkeep_app::ingest::ClientChunk>> {
+        // Numbered from 0, as the embedded log numbers them.
+        let n = position + 1;
+        Ok(self.0.get(n as usize).map(|events| innkeep_app::ingest::ClientChunk {
+            end: n,
+            tag: format!("{n:010}"),
+            events: events.clone(),
+        }))
     }
 }
 
@@ -539,6 +545,125 @@ fn ids(answer: &Value) -> Vec<String> {
         answer["bookings"].as_array().unwrap().iter().map(|b| b["booking_id"].as_str().unwrap().into()).collect();
     ids.sort();
     ids
+}
+
+#[tokio::test]
+async fn client_events_on_jetstream_reach_the_lake_once() {
+    let Some(nats) = innkeep_store::testing::server_url("INNKEEP_TEST_NATS_URL") else { return };
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let app = start(|c| {
+        c.bus.url = nats.clone();
+        c.bus.stream = format!("LAKE_EVENTS_{tag}");
+        c.bus.subject_prefix = format!("lake-events.{tag}");
+        c.ingest.sink = "nats".into();
+        c.ingest.stream = format!("LAKE_CLIENT_{tag}");
+        c.ingest.subject_prefix = format!("lake-client.{tag}");
+        c.ingest.retention_days = 1;
+    })
+    .await;
+    let event = |i: u32, kind: &str| {
+        json!({"id": uuid::Uuid::from_u128(u128::from(i) + 1), "type": kind, "client_id": "web-abc",
+               "occurred_at": "2027-01-04T09:59:00Z", "data": {"q": "lisbon", "email": "ann@example.com"}})
+    };
+    let batch = json!([event(1, "search"), event(2, "search"), event(3, "search"), event(4, "view"), event(5, "view")]);
+    let counted = |want: [i64; 2]| {
+        let lake = Lake::in_directory(&app.dir.path().join("lake")).unwrap();
+        async move {
+            let sql = LakeSql::new(lake);
+            let q = "SELECT kind, count(*) AS n FROM client_events GROUP BY kind ORDER BY kind";
+            let mut seen = Vec::new();
+            for _ in 0..200 {
+                if let Ok(t) = sql.query(q, LIMITS).await {
+                    seen = rows(&t).iter().map(|r| r["n"].as_i64().unwrap()).collect();
+                    if seen == want {
+                        return;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            panic!("wanted {want:?} searches and views in the lake, found {seen:?}");
+        }
+    };
+    let r = app.post("/api/v1/events", None, batch.clone()).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    // The lake writer runs after outbox commits: make one.
+    app.user("guest").await;
+    counted([3, 2]).await;
+
+    // The same events sent again, and more rounds of the writer: each is in the lake once.
+    let r = app.post("/api/v1/events", None, batch).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let r = app.post("/api/v1/events", None, json!([event(6, "view")])).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    app.user("guest").await;
+    counted([3, 3]).await;
+    app.user("guest").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    counted([3, 3]).await;
+
+    // A chunk's file past the lake's position (a writer that died before recording it) is
+    // removed before the chunk is written again.
+    let lake = Lake::in_directory(&app.dir.path().join("lake")).unwrap();
+    let files = lake.files().await.unwrap();
+    let first = files.iter().find(|f| f.location.as_ref().contains("/client-js-")).expect("a stream chunk's file");
+    let dir = app.dir.path().join("lake");
+    let text = std::fs::read(dir.join(first.location.as_ref())).unwrap();
+    let stale = first.location.as_ref().rsplit_once('/').unwrap().0.to_string() + "/client-js-000000999999.parquet";
+    std::fs::write(dir.join(&stale), &text).unwrap();
+    assert_eq!(lake.recover().await.unwrap(), 1);
+    assert!(!dir.join(&stale).exists());
+    app.stop().await;
+}
+
+/// A node on `db` (a directory holding its SQLite database) keeping its files in `data`.
+async fn node_on(data: &std::path::Path, db: &std::path::Path) -> TestApp {
+    let mut config = Config { data_dir: data.to_path_buf(), ..Config::default() };
+    config.server.listen = "127.0.0.1:0".into();
+    config.database.url = innkeep_store::sqlite_url(db);
+    let clock = Arc::new(ManualClock::new(common::START.parse().unwrap()));
+    let server = Server::start(&config, clock.clone(), false).await.unwrap();
+    TestApp::with_server(server, clock, tempfile::tempdir().unwrap())
+}
+
+fn built(app: &TestApp) -> innkeep_search::history::Built {
+    app.server.as_ref().unwrap().history
+}
+
+#[tokio::test]
+async fn the_history_index_is_kept_on_disk_and_taken_only_over_its_own_database() {
+    use innkeep_search::history::Built;
+    let (data, db1, db2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let app = node_on(data.path(), db1.path()).await;
+    assert_eq!(built(&app), Built::Rebuilt, "nothing on disk yet");
+    let host = app.user("host").await;
+    let p = app.property(&host, "flexible").await;
+    let rt = app.room_type(&host, &p, 3).await;
+    let guest = app.user("guest").await;
+    let erin = book_as(&app, &guest, &rt, ("2027-03-01", "2027-03-03"), "Erin Walsh", "erin@example.com").await;
+    history(&app, &host, "q=walsh", 1).await;
+    app.stop().await;
+
+    // A restart takes the index from disk and follows the outbox from where it was.
+    let app = node_on(data.path(), db1.path()).await;
+    assert!(matches!(built(&app), Built::Resumed { from } if from > 0), "{:?}", built(&app));
+    assert_eq!(ids(&history(&app, &host, "q=walsh", 1).await), [erin.as_str()]);
+    app.clock.advance(jiff::SignedDuration::from_secs(60));
+    let maria = book_as(&app, &guest, &rt, ("2027-04-01", "2027-04-03"), "Maria Santos", "maria@example.com").await;
+    assert_eq!(ids(&history(&app, &host, "q=maria", 1).await), [maria.as_str()]);
+    app.stop().await;
+
+    // Over another database the index on disk is not ours: it is built from that one's bookings.
+    let other = node_on(data.path(), db2.path()).await;
+    assert_eq!(built(&other), Built::Rebuilt);
+    let admin = admin(&other).await;
+    history(&other, &admin, "", 0).await;
+    other.stop().await;
+
+    // And back: built again from the first database, with both bookings.
+    let app = node_on(data.path(), db1.path()).await;
+    assert_eq!(built(&app), Built::Rebuilt);
+    assert_eq!(history(&app, &host, "", 2).await["bookings"][0]["booking_id"], json!(maria));
+    app.stop().await;
 }
 
 #[tokio::test]

@@ -30,3 +30,10 @@ pub enum SearchError {
     #[error("the index writer lock is poisoned")]
     Poisoned,
 }
+
+impl SearchError {
+    /// Whether the index is held by another writer (another process, or one not yet gone).
+    pub fn is_locked(&self) -> bool {
+        matches!(self, SearchError::Index(tantivy::TantivyError::LockFailure(..)))
+    }
+}

@@ -1,8 +1,11 @@
 //! The history index: one Tantivy document per booking (its latest state), for finding
 //! bookings and guests across the whole history by name, e-mail, reference, property, tenant,
-//! status and the dates of the stay. Built from the bookings table when a node starts, then
-//! fed from the outbox: booking events carry the whole booking; an erased account's bookings
-//! are read again (their guest details are erased in the store); a bulk import rebuilds.
+//! status and the dates of the stay. Kept in a directory (or in memory), fed from the outbox:
+//! booking events carry the whole booking; an erased account's bookings are read again (their
+//! guest details are erased in the store) and the segments holding their earlier documents
+//! rewritten; a bulk import rebuilds. Each commit records the outbox position and the id of
+//! the event there ([`Mark`]): a node that starts resumes from it when its database has that
+//! event there, and builds the index from the bookings table otherwise.
 
 use crate::analysis::{TEXT_ANALYZER, text_analyzer, words};
 use crate::error::SearchError;
@@ -12,16 +15,19 @@ use innkeep_app::follow::{FollowOptions, Follower, StepError};
 use innkeep_app::history::{BookingHistory, BookingHit, GuestHit, HistoryAnswer, HistoryQuery};
 use innkeep_app::search::IndexError;
 use innkeep_app::store::BookingFilter;
-use innkeep_core::{BookingId, PropertyId, UserId};
+use innkeep_core::{BookingId, EventId, PropertyId, UserId};
 use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::ops::Bound;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::Column;
+use tantivy::directory::MmapDirectory;
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
@@ -100,24 +106,89 @@ fn halves(user: UserId) -> (u64, u64) {
     ((v >> 64) as u64, v as u64)
 }
 
-/// The history index, in memory. Safe to share: writes are serialised by a lock, searches
-/// run on the last committed state.
+/// The shape of the documents; an index on disk of another layout is built again.
+const LAYOUT: u32 = 1;
+
+/// On disk, the position is committed at least this often (in events) while no booking
+/// changes, so that a restart reads few events again.
+const PERSIST_EVERY: i64 = 10_000;
+
+/// What a commit records beside the documents: the outbox position they reflect and the id
+/// of the event there, so that an index left by another database is never taken for ours.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Mark {
+    layout: u32,
+    pub position: i64,
+    pub event: Option<EventId>,
+}
+
+/// The history index, in memory or in a directory. Safe to share: writes are serialised by a
+/// lock, searches run on the last committed state.
 pub struct HistoryIndex {
+    index: Index,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
     /// The outbox position the index reflects; -1 until it is first built.
     position: AtomicI64,
+    /// The position of the last commit (on disk, what a restart resumes from).
+    committed: AtomicI64,
+    on_disk: bool,
 }
 
 impl HistoryIndex {
+    /// A fresh index in memory.
     pub fn new() -> Result<HistoryIndex, SearchError> {
-        let (schema, fields) = schema();
-        let index = Index::create_in_ram(schema);
+        let (schema, _) = schema();
+        HistoryIndex::with(Index::create_in_ram(schema), false)
+    }
+
+    /// The index kept in `dir` (created there if there is none; built again there if it was
+    /// written with another layout or cannot be read). Fails when another process holds it.
+    pub fn open(dir: &Path) -> Result<HistoryIndex, SearchError> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, _) = schema();
+        let opened = Index::open_or_create(MmapDirectory::open(dir)?, schema.clone());
+        let usable = match &opened {
+            Ok(index) => index
+                .load_metas()
+                .ok()
+                .and_then(|m| m.payload)
+                .is_none_or(|p| serde_json::from_str::<Mark>(&p).is_ok_and(|m| m.layout == LAYOUT)),
+            Err(_) => false,
+        };
+        let index = match opened {
+            Ok(index) if usable => index,
+            _ => {
+                tracing::warn!(dir = %dir.display(), "the booking history index on disk is of another layout: building it again");
+                std::fs::remove_dir_all(dir)?;
+                std::fs::create_dir_all(dir)?;
+                Index::create_in_dir(dir, schema)?
+            }
+        };
+        HistoryIndex::with(index, true)
+    }
+
+    fn with(index: Index, on_disk: bool) -> Result<HistoryIndex, SearchError> {
+        let (_, fields) = schema();
         index.tokenizers().register(TEXT_ANALYZER, text_analyzer());
         let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(HistoryIndex { reader, writer: Mutex::new(writer), fields, position: AtomicI64::new(-1) })
+        Ok(HistoryIndex {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            position: AtomicI64::new(-1),
+            committed: AtomicI64::new(-1),
+            on_disk,
+        })
+    }
+
+    /// What the last commit on disk recorded (`None` in memory, or for a new index).
+    pub fn mark(&self) -> Option<Mark> {
+        let payload = self.index.load_metas().ok()?.payload?;
+        serde_json::from_str(&payload).ok()
     }
 
     /// The outbox position the index reflects; -1 before it was first built.
@@ -165,12 +236,38 @@ impl HistoryIndex {
         Ok(())
     }
 
-    /// Make the changes so far searchable.
-    pub fn commit(&self) -> Result<(), SearchError> {
+    /// Make the changes so far searchable (and durable on disk), as reflecting the outbox up
+    /// to `position`, where the event `event` is.
+    pub fn commit(&self, position: i64, event: Option<EventId>) -> Result<(), SearchError> {
+        let mark = serde_json::to_string(&Mark { layout: LAYOUT, position, event })
+            .map_err(|e| SearchError::Corrupt(e.to_string()))?;
         let mut writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
-        writer.commit()?;
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&mark);
+        prepared.commit()?;
         drop(writer);
         self.reader.reload()?;
+        self.committed.store(position, Ordering::Relaxed);
+        self.set_position(position);
+        Ok(())
+    }
+
+    /// Rewrite every segment that still holds replaced documents, so that nothing of them
+    /// is left in memory or on disk (after an account was erased). Call after a commit.
+    pub fn purge(&self) -> Result<(), SearchError> {
+        let searcher = self.reader.searcher();
+        let stale: Vec<_> =
+            searcher.segment_readers().iter().filter(|s| s.num_deleted_docs() > 0).map(|s| s.segment_id()).collect();
+        drop(searcher);
+        let mut writer = self.writer.lock().map_err(|_| SearchError::Poisoned)?;
+        if !stale.is_empty()
+            && let Err(e) = writer.merge(&stale).wait()
+        {
+            // A merge already running takes those segments, and drops their deleted documents.
+            tracing::info!(error = %e, "the history index is merging already");
+        }
+        self.reader.reload()?;
+        writer.garbage_collect_files().wait()?;
         Ok(())
     }
 
@@ -386,9 +483,20 @@ impl Names {
     }
 }
 
-/// Rebuild the index from every booking; returns the outbox position it reflects.
-async fn rebuild(store: &dyn Store, index: &HistoryIndex, names: &mut Names) -> Result<i64, SearchError> {
+/// The id of the event at outbox position `seq`, if there is one.
+async fn event_at(store: &dyn Store, seq: i64) -> Result<Option<EventId>, SearchError> {
+    if seq <= 0 {
+        return Ok(None);
+    }
+    let next = store.events_after(seq - 1, 1).await?;
+    Ok(next.into_iter().next().filter(|e| e.seq == seq).map(|e| e.event.id))
+}
+
+/// Rebuild the index from every booking and commit it, as reflecting the outbox where it was
+/// before the bookings were read.
+async fn rebuild(store: &dyn Store, index: &HistoryIndex, names: &mut Names) -> Result<(), SearchError> {
     let from = store.last_event_seq().await?;
+    let event = event_at(store, from).await?;
     index.clear()?;
     let mut after: Option<BookingId> = None;
     loop {
@@ -402,8 +510,8 @@ async fn rebuild(store: &dyn Store, index: &HistoryIndex, names: &mut Names) -> 
             break;
         }
     }
-    index.commit()?;
-    Ok(from)
+    index.commit(from, event)?;
+    Ok(())
 }
 
 /// Index a user's bookings again from the store (after their account was erased).
@@ -428,18 +536,37 @@ async fn reread_user(
     }
 }
 
-/// Build the index from every booking (a node does before it serves); returns how many.
-pub async fn build(store: &dyn Store, index: &HistoryIndex) -> Result<u64, SearchError> {
-    let from = rebuild(store, index, &mut Names::default()).await?;
-    index.set_position(from);
-    Ok(index.num_docs())
+/// How a node's index came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Built {
+    /// Read from every booking.
+    Rebuilt,
+    /// Taken from disk where an earlier run left it, then brought up to date from the outbox.
+    Resumed { from: i64 },
+}
+
+/// Make the index current before a node serves: resume the one on disk when its last commit
+/// names an event this database has at that position, otherwise build it from every booking;
+/// then follow the outbox to its end. Returns how, and how many bookings it holds.
+pub async fn build(store: Arc<dyn Store>, index: Arc<HistoryIndex>) -> Result<(Built, u64), SearchError> {
+    let mut built = Built::Rebuilt;
+    if let Some(mark) = index.mark().filter(|m| m.layout == LAYOUT && m.event.is_some())
+        && event_at(store.as_ref(), mark.position).await? == mark.event
+    {
+        index.committed.store(mark.position, Ordering::Relaxed);
+        index.set_position(mark.position);
+        built = Built::Resumed { from: mark.position };
+    }
+    let mut feed = HistoryFeed::new(store, index.clone());
+    while feed.apply().await? > 0 {}
+    Ok((built, index.num_docs()))
 }
 
 /// Outbox events read at once.
 const BATCH: u32 = 2_000;
 
-/// The history index as an outbox follower (its position is kept in memory: a node builds
-/// the index again when it starts).
+/// The history index as an outbox follower (on disk, its position is committed with the
+/// documents; in memory, a node builds the index again when it starts).
 pub struct HistoryFeed {
     store: Arc<dyn Store>,
     index: Arc<HistoryIndex>,
@@ -454,13 +581,12 @@ impl HistoryFeed {
     async fn apply(&mut self) -> Result<usize, SearchError> {
         let store = self.store.as_ref();
         if self.index.position() < 0 {
-            let from = rebuild(store, &self.index, &mut self.names).await?;
-            self.index.set_position(from);
+            rebuild(store, &self.index, &mut self.names).await?;
         }
         let from = self.index.position();
         let events = store.events_after(from, BATCH).await?;
-        let Some(last) = events.last().map(|e| e.seq) else { return Ok(0) };
-        let mut changed = false;
+        let Some((last, last_event)) = events.last().map(|e| (e.seq, e.event.id)) else { return Ok(0) };
+        let (mut changed, mut erased) = (false, false);
         for e in &events {
             let kind = e.event.kind;
             let relevant = e.event.is_booking_change()
@@ -485,13 +611,12 @@ impl HistoryFeed {
                 }
                 Ok(Change::UserErased(u)) => {
                     reread_user(store, &self.index, &mut self.names, u.user_id).await?;
-                    changed = true;
+                    (changed, erased) = (true, true);
                 }
                 Ok(Change::CatalogImported(_)) => {
                     // A bulk load names no bookings: read them all again.
                     self.names = Names::default();
-                    let at = rebuild(store, &self.index, &mut self.names).await?;
-                    self.index.set_position(at);
+                    rebuild(store, &self.index, &mut self.names).await?;
                     return Ok(events.len());
                 }
                 Ok(_) => {}
@@ -500,10 +625,16 @@ impl HistoryFeed {
                 }
             }
         }
-        if changed {
-            self.index.commit()?;
+        let unsaved = last - self.index.committed.load(Ordering::Relaxed);
+        if changed || (self.index.on_disk && unsaved >= PERSIST_EVERY) {
+            self.index.commit(last, Some(last_event))?;
+        } else {
+            self.index.set_position(last);
         }
-        self.index.set_position(last);
+        if erased {
+            // The erased person's earlier documents are only marked deleted: rewrite them away.
+            self.index.purge()?;
+        }
         Ok(events.len())
     }
 }
@@ -567,7 +698,7 @@ mod tests {
         index.upsert(&hit(3, 200, "Maria Santos", ("2027-03-03", "2027-03-05"), BookingStatus::Held)).unwrap();
         // A later state of booking 1 replaces the earlier one.
         index.upsert(&hit(1, 100, "José Müller", ("2027-03-01", "2027-03-03"), BookingStatus::Cancelled)).unwrap();
-        index.commit().unwrap();
+        index.commit(3, None).unwrap();
         assert_eq!(index.num_docs(), 3);
         let text = |t: &str| HistoryQuery { text: Some(t.into()), ..HistoryQuery::default() };
         let mut jose = found(&index, text("muller"));
@@ -604,5 +735,78 @@ mod tests {
         let index = HistoryIndex::new().unwrap();
         let e = BookingHistory::search(&index, &HistoryQuery { limit: 5, ..HistoryQuery::default() });
         assert!(matches!(e, Err(IndexError::Failed(_))));
+    }
+
+    fn segment_files(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.') && n != "meta.json" && n != "managed.json")
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn an_index_on_disk_keeps_its_documents_and_mark_for_one_process_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let event = EventId(uuid::Uuid::from_u128(77));
+        let index = HistoryIndex::open(dir.path()).unwrap();
+        assert_eq!(index.mark(), None, "a new index");
+        index.upsert(&hit(1, 100, "José Müller", ("2027-03-01", "2027-03-03"), BookingStatus::Held)).unwrap();
+        index.upsert(&hit(2, 200, "Maria Santos", ("2027-03-03", "2027-03-05"), BookingStatus::Held)).unwrap();
+        index.commit(7, Some(event)).unwrap();
+        let second = HistoryIndex::open(dir.path()).err().expect("a second writer of the same directory");
+        assert!(second.is_locked(), "{second}");
+        drop(index);
+        let again = HistoryIndex::open(dir.path()).unwrap();
+        assert_eq!(again.num_docs(), 2);
+        let mark = again.mark().unwrap();
+        assert_eq!((mark.position, mark.event), (7, Some(event)));
+        assert_eq!(again.position(), -1, "not searchable until the store confirms the mark");
+    }
+
+    #[test]
+    fn an_index_of_another_layout_is_built_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = Schema::builder();
+        let title = b.add_text_field("title", STRING | STORED);
+        let old = Index::create_in_dir(dir.path(), b.build()).unwrap();
+        let mut w: IndexWriter = old.writer_with_num_threads(1, WRITER_HEAP_BYTES).unwrap();
+        let mut doc = TantivyDocument::default();
+        doc.add_text(title, "an old document");
+        w.add_document(doc).unwrap();
+        w.commit().unwrap();
+        drop((w, old));
+        let index = HistoryIndex::open(dir.path()).unwrap();
+        assert_eq!((index.num_docs(), index.mark()), (0, None));
+        index.upsert(&hit(1, 100, "José Müller", ("2027-03-01", "2027-03-03"), BookingStatus::Held)).unwrap();
+        index.commit(1, None).unwrap();
+        assert_eq!(index.num_docs(), 1);
+    }
+
+    #[test]
+    fn an_erased_guests_replaced_documents_are_rewritten_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = HistoryIndex::open(dir.path()).unwrap();
+        index.upsert(&hit(1, 100, "Erin Walsh", ("2027-03-01", "2027-03-03"), BookingStatus::Held)).unwrap();
+        index.upsert(&hit(2, 200, "Maria Santos", ("2027-03-03", "2027-03-05"), BookingStatus::Held)).unwrap();
+        index.commit(2, None).unwrap();
+        let before = segment_files(dir.path());
+        assert!(!before.is_empty());
+        index.upsert(&hit(1, 100, "(erased)", ("2027-03-01", "2027-03-03"), BookingStatus::Held)).unwrap();
+        index.commit(3, None).unwrap();
+        let searcher = index.reader.searcher();
+        assert_eq!(searcher.segment_readers().iter().map(|s| s.num_deleted_docs()).sum::<u32>(), 1);
+        drop(searcher);
+        index.purge().unwrap();
+        let searcher = index.reader.searcher();
+        assert!(searcher.segment_readers().iter().all(|s| s.num_deleted_docs() == 0));
+        let after = segment_files(dir.path());
+        assert!(before.iter().all(|f| !after.contains(f)), "{before:?} are still there: {after:?}");
+        let text = |t: &str| HistoryQuery { text: Some(t.into()), ..HistoryQuery::default() };
+        assert_eq!(found(&index, text("walsh")), Vec::<u128>::new());
+        assert_eq!(found(&index, text("maria")), [2]);
+        assert_eq!(index.num_docs(), 2);
     }
 }

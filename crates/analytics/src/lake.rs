@@ -83,6 +83,8 @@ pub use innkeep_app::ingest::ClientSource;
 pub struct Lake {
     pub(crate) objects: Arc<dyn ObjectStore>,
     description: String,
+    /// Threads that encode a batch's files at once (each file is one kind and day).
+    threads: usize,
 }
 
 /// What one `sync` did.
@@ -106,6 +108,33 @@ fn parquet(batch: &RecordBatch, family: &str) -> Result<Vec<u8>, LakeError> {
     w.write(batch)?;
     w.close()?;
     Ok(buf)
+}
+
+/// `f` of every item, on up to `threads` threads at once (each takes the next item left);
+/// the answers in the items' order.
+fn in_parallel<T: Sync, R: Send>(threads: usize, items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = threads.min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { return mine };
+                        mine.push((i, f(item)));
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The kind, day and file name of a data file's path, if it is one.
@@ -143,7 +172,14 @@ fn parse_name(name: &str) -> Option<FileName> {
 impl Lake {
     /// A lake in `objects` (its root is the lake's root).
     pub fn new(objects: Arc<dyn ObjectStore>, description: impl Into<String>) -> Lake {
-        Lake { objects, description: description.into() }
+        Lake { objects, description: description.into(), threads: 1 }
+    }
+
+    /// Encode up to `threads` files of a batch at once (1 by default: the writer shares the
+    /// node with the requests it serves).
+    pub fn with_threads(mut self, threads: usize) -> Lake {
+        self.threads = threads.max(1);
+        self
     }
 
     /// A lake under `prefix` of a bucket (`lake/kind=.../...`).
@@ -254,12 +290,17 @@ impl Lake {
         for e in events {
             groups.entry((e.event.kind.as_str(), schema::utc_date(e.event.occurred_at))).or_default().push(e);
         }
-        let mut files = 0;
-        for ((kind, date), evs) in groups {
+        let groups: Vec<_> = groups.into_iter().collect();
+        let encoded = in_parallel(self.threads, &groups, |((kind, date), evs)| {
             let family = Family::of(kind);
-            let batch = schema::outbox_batch(family, &evs)?;
+            let batch = schema::outbox_batch(family, evs)?;
             let path = Path::from(format!("kind={kind}/date={date}/part-{:020}.parquet", first.seq));
-            self.objects.put(&path, PutPayload::from(parquet(&batch, family.name())?)).await?;
+            Ok::<_, LakeError>((path, parquet(&batch, family.name())?))
+        });
+        let mut files = 0;
+        for file in encoded {
+            let (path, bytes) = file?;
+            self.objects.put(&path, PutPayload::from(bytes)).await?;
             files += 1;
         }
         self.set_state(OUTBOX_STATE, last.seq).await?;
@@ -278,10 +319,15 @@ impl Lake {
             for e in chunk.events.iter().filter(|e| seen.insert(e.id)) {
                 groups.entry((e.kind.as_str(), schema::utc_date(e.occurred_at))).or_default().push(e);
             }
-            for ((kind, date), evs) in groups {
-                let batch = schema::client_batch(&evs)?;
+            let groups: Vec<_> = groups.into_iter().collect();
+            let encoded = in_parallel(self.threads, &groups, |((kind, date), evs)| {
+                let batch = schema::client_batch(evs)?;
                 let path = Path::from(format!("kind={kind}/date={date}/client-{}.parquet", chunk.tag));
-                self.objects.put(&path, PutPayload::from(parquet(&batch, Family::Client.name())?)).await?;
+                Ok::<_, LakeError>((path, parquet(&batch, Family::Client.name())?))
+            });
+            for (file, (_, evs)) in encoded.into_iter().zip(&groups) {
+                let (path, bytes) = file?;
+                self.objects.put(&path, PutPayload::from(bytes)).await?;
                 files += 1;
                 events += evs.len();
             }
@@ -484,6 +530,16 @@ impl Follower for LakeWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn work_in_parallel_answers_every_item_in_order() {
+        let items: Vec<u64> = (0..1_000).collect();
+        for threads in [1, 2, 3, 64] {
+            let out = in_parallel(threads, &items, |x| x * 2);
+            assert_eq!(out, items.iter().map(|x| x * 2).collect::<Vec<_>>(), "{threads} threads");
+        }
+        assert!(in_parallel(4, &Vec::<u64>::new(), |x| *x).is_empty());
+    }
 
     #[test]
     fn file_names() {

@@ -38,6 +38,8 @@ pub struct AnalyticsBench {
     pub spark: bool,
     /// Timed runs of each query per engine (after one untimed warm-up run).
     pub runs: usize,
+    /// Files the lake writer encodes at once.
+    pub writer_threads: usize,
 }
 
 /// Days of generated history, from [`FIRST_DAY`].
@@ -290,7 +292,7 @@ pub async fn run(opts: AnalyticsBench) -> anyhow::Result<Vec<Figure>> {
 
     // 1. The lake writer.
     let lake_dir = dir.join("bench-lake");
-    let lake = Lake::in_directory(&lake_dir)?;
+    let lake = Lake::in_directory(&lake_dir)?.with_threads(opts.writer_threads);
     let written = write_lake(&lake, &dir.join("bench-client-events"), &bookable, opts.events).await?;
     lake.write_properties(&store).await?;
     let total = written.outbox_events + written.client_events;
@@ -302,7 +304,7 @@ pub async fn run(opts: AnalyticsBench) -> anyhow::Result<Vec<Figure>> {
         written.files, written.outbox_events, written.client_events
     );
     figures.push(Figure {
-        name: format!("lake writer, events/s ({total} events: domain events decoded from their JSON payloads, client events read from closed log segments; Parquet files through object_store)"),
+        name: format!("lake writer, events/s ({total} events: domain events decoded from their JSON payloads, client events read from closed log segments; Parquet files through object_store; {} files encoded at once)", opts.writer_threads),
         innkeep: format!("{rate:.0}/s (domain {outbox_rate:.0}/s, client {client_rate:.0}/s)"),
         reference: "the ingestion rate `innkeep bench ingest` reached (BENCHMARKS.md)".into(),
     });

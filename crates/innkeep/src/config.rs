@@ -69,11 +69,13 @@ pub struct AnalyticsConfig {
     pub linger_secs: u64,
     /// How often the recommendation model is rebuilt from the bookings (when they changed).
     pub model_refresh_secs: u64,
+    /// Files the writer encodes at once (each on a thread of its own while it catches up).
+    pub writer_threads: usize,
 }
 
 impl Default for AnalyticsConfig {
     fn default() -> Self {
-        AnalyticsConfig { writer: true, linger_secs: 5, model_refresh_secs: 60 }
+        AnalyticsConfig { writer: true, linger_secs: 5, model_refresh_secs: 60, writer_threads: 1 }
     }
 }
 

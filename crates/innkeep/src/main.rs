@@ -309,6 +309,9 @@ enum BenchCommand {
         /// Leave pyspark out (it needs Java and the pyspark package).
         #[arg(long)]
         no_spark: bool,
+        /// Files the lake writer encodes at once (`analytics.writer_threads`; 0: one per core).
+        #[arg(long, default_value_t = 0)]
+        writer_threads: usize,
     },
 }
 
@@ -623,7 +626,8 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             };
             b::ingest::run(opts).await.map(drop)
         }
-        BenchCommand::Analytics { events, properties, guests, seconds, runs, no_spark } => {
+        BenchCommand::Analytics { events, properties, guests, seconds, runs, no_spark, writer_threads } => {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             let opts = b::analytics::AnalyticsBench {
                 events,
                 properties,
@@ -631,6 +635,7 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
                 seconds,
                 spark: !no_spark,
                 runs: runs.max(1),
+                writer_threads: if writer_threads == 0 { cores } else { writer_threads },
             };
             b::analytics::run(opts).await.map(drop)
         }

@@ -93,4 +93,5 @@ pub fn open_lake(config: &Config) -> anyhow::Result<innkeep_analytics::Lake> {
             Ok(innkeep_analytics::Lake::under_prefix(objects.store(), "lake", &objects.describe()))
         }
     }
+    .map(|lake| lake.with_threads(config.analytics.writer_threads))
 }

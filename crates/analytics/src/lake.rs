@@ -243,8 +243,8 @@ impl Lake {
     /// recorded positions, and parts already merged into a compacted file.
     pub async fn recover(&self) -> Result<usize, LakeError> {
         let outbox = self.state(OUTBOX_STATE, 0).await?;
-        let client = self.client_position("client").await?;
-        let stream = self.client_position("client-jetstream").await?;
+        let client = self.client_position(innkeep_app::ingest::LOG_SOURCE).await?;
+        let stream = self.client_position(innkeep_app::ingest::STREAM_SOURCE).await?;
         let files = self.files().await?;
         let mut compacted: HashMap<(String, String), Vec<(i64, i64)>> = HashMap::new();
         for f in &files {
@@ -462,7 +462,7 @@ pub const LEASE_SECS: i64 = 90;
 pub struct LakeWriter {
     pub lake: Lake,
     pub store: Arc<dyn Store>,
-    pub client: Option<Arc<dyn ClientSource>>,
+    pub client: Arc<dyn ClientSource>,
     pub batch: u32,
     /// Who this writer is, in the lease.
     holder: String,
@@ -471,7 +471,7 @@ pub struct LakeWriter {
 }
 
 impl LakeWriter {
-    pub fn new(lake: Lake, store: Arc<dyn Store>, client: Option<Arc<dyn ClientSource>>, batch: u32) -> Self {
+    pub fn new(lake: Lake, store: Arc<dyn Store>, client: Arc<dyn ClientSource>, batch: u32) -> Self {
         let holder = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
         LakeWriter { lake, store, client, batch, holder, position: None, steps: 0 }
     }
@@ -506,9 +506,7 @@ impl Follower for LakeWriter {
             }
         };
         let events = self.store.events_after(position, self.batch).await?;
-        if let Some(client) = &self.client {
-            self.lake.write_client(client.as_ref()).await?;
-        }
+        self.lake.write_client(self.client.as_ref()).await?;
         self.steps += 1;
         if self.steps.is_multiple_of(100) {
             self.lake.compact(8).await?;

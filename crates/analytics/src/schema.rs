@@ -12,6 +12,7 @@ use innkeep_app::ingest::ClientEvent;
 use innkeep_core::{BookingId, BookingStatus, Money, PropertyId, RoomTypeId, UserId};
 use jiff::Timestamp;
 use jiff::civil::Date;
+use serde::Deserialize;
 use std::sync::{Arc, LazyLock};
 
 /// The version of the lake's columns, written into every file (`schema_version` and the
@@ -320,7 +321,7 @@ pub fn outbox_batch(
         c.uuid("aggregate_id", Some(ev.aggregate_id));
         match family {
             Family::Booking => {
-                let b = <Facts as serde::Deserialize>::deserialize(&ev.payload).ok();
+                let b = Facts::deserialize(&ev.payload).ok();
                 let b = b.as_ref();
                 c.uuid("booking_id", b.map(|b| b.id.0));
                 c.s("status", b.map(|b| b.status.as_str()));

@@ -57,6 +57,11 @@ pub struct ClientEvent {
     pub data: serde_json::Value,
 }
 
+/// [`ClientSource::key`] of the embedded log's closed segments.
+pub const LOG_SOURCE: &str = "client";
+/// [`ClientSource::key`] of the JetStream stream.
+pub const STREAM_SOURCE: &str = "client-jetstream";
+
 /// Where the analytics lake takes client events from, in order: the closed segments of the
 /// embedded log, or the JetStream stream.
 #[async_trait::async_trait]

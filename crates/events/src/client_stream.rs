@@ -137,7 +137,7 @@ impl StreamSource {
 #[async_trait]
 impl ClientSource for StreamSource {
     fn key(&self) -> &'static str {
-        "client-jetstream"
+        innkeep_app::ingest::STREAM_SOURCE
     }
 
     async fn next(&self, position: i64) -> std::io::Result<Option<ClientChunk>> {

@@ -424,7 +424,7 @@ impl ClosedSegments {
 #[async_trait]
 impl innkeep_app::ingest::ClientSource for ClosedSegments {
     fn key(&self) -> &'static str {
-        "client"
+        innkeep_app::ingest::LOG_SOURCE
     }
 
     async fn next(&self, position: i64) -> std::io::Result<Option<ClientChunk>> {

@@ -339,7 +339,7 @@ impl Server {
         let objects = crate::parts::open_objects(config)?;
         let lake = crate::parts::open_lake(config)?;
         if config.analytics.writer {
-            let client = Some(client_source(config).await?);
+            let client = client_source(config).await?;
             // The lake follows the outbox from the primary, as the index does.
             let primary: Arc<dyn innkeep_app::Store> = Arc::new(store.on_primary());
             let writer = innkeep_analytics::LakeWriter::new(lake.clone(), primary, client, LAKE_BATCH);

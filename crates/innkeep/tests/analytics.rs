@@ -90,7 +90,7 @@ struct Segments(Vec<Vec<ClientEvent>>);
 #[async_trait::async_trait]
 impl ClientSource for Segments {
     fn key(&self) -> &'static str {
-        "client"
+        innkeep_app::ingest::LOG_SOURCE
     }
     async fn next(&self, position: i64) -> std::io::Result<Option<innkeep_app::ingest::ClientChunk>> {
         // Numbered from 0, as the embedded log numbers them.
@@ -617,12 +617,11 @@ async fn client_events_on_jetstream_reach_the_lake_once() {
 
 /// A node on `db` (a directory holding its SQLite database) keeping its files in `data`.
 async fn node_on(data: &std::path::Path, db: &std::path::Path) -> TestApp {
-    let mut config = Config { data_dir: data.to_path_buf(), ..Config::default() };
-    config.server.listen = "127.0.0.1:0".into();
-    config.database.url = innkeep_store::sqlite_url(db);
-    let clock = Arc::new(ManualClock::new(common::START.parse().unwrap()));
-    let server = Server::start(&config, clock.clone(), false).await.unwrap();
-    TestApp::with_server(server, clock, tempfile::tempdir().unwrap())
+    start(|c| {
+        c.data_dir = data.to_path_buf();
+        c.database.url = innkeep_store::sqlite_url(db);
+    })
+    .await
 }
 
 fn built(app: &TestApp) -> innkeep_search::history::Built {

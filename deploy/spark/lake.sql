@@ -22,6 +22,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS lake (
   nights INT,
   adults INT,
   children INT,
+  rooms INT,
   total_minor BIGINT,
   currency STRING,
   created_at TIMESTAMP,
@@ -59,7 +60,8 @@ FROM lake WHERE kind NOT IN ('search', 'view', 'click', 'funnel');
 
 CREATE OR REPLACE VIEW booking_events AS
 SELECT event_id, seq, kind, `date`, occurred_at, tenant_id, booking_id, status, property_id, room_type_id,
-       user_id, check_in, check_out, nights, adults, children, total_minor, currency, created_at
+       user_id, check_in, check_out, nights, adults, children, COALESCE(rooms, 1) AS rooms, total_minor, currency,
+       created_at
 FROM lake
 WHERE kind IN ('booking.held', 'booking.confirmed', 'booking.checked_in', 'booking.completed',
                'booking.expired', 'booking.cancelled', 'booking.no_show');
@@ -71,7 +73,7 @@ FROM lake WHERE kind IN ('search', 'view', 'click', 'funnel');
 -- Each booking's latest state: its event with the highest position.
 CREATE OR REPLACE VIEW bookings AS
 SELECT e.booking_id, e.status, e.tenant_id, e.property_id, e.room_type_id, e.user_id, e.check_in, e.check_out,
-       e.nights, e.adults, e.children, e.total_minor, e.currency, e.created_at, e.occurred_at AS updated_at
+       e.nights, e.adults, e.children, e.rooms, e.total_minor, e.currency, e.created_at, e.occurred_at AS updated_at
 FROM booking_events e
 JOIN (SELECT booking_id, MAX(seq) AS seq FROM booking_events GROUP BY booking_id) l
   ON e.booking_id = l.booking_id AND e.seq = l.seq;

@@ -1,12 +1,13 @@
 -- The reports in Spark SQL, over the views of lake.sql: the same definitions as
 -- `innkeep analytics report NAME` (crates/analytics/src/reports.rs), in Spark's dialect.
 -- A booking earns when its latest state is confirmed, checked in or completed; its total
--- is spread evenly over its nights; available nights are units times the month's days.
+-- is spread evenly over its nights; a booking of several rooms sells that many units a night;
+-- available nights are units times the month's days.
 
 -- report: occupancy-by-month
 WITH n AS (
-  SELECT property_id, currency, month, nights, CAST(total_minor AS DOUBLE) / stay_nights * nights AS revenue
-  FROM (SELECT b.property_id, b.currency, b.total_minor, b.nights AS stay_nights, t.month,
+  SELECT property_id, currency, month, nights * rooms AS nights, CAST(total_minor AS DOUBLE) / stay_nights * nights AS revenue
+  FROM (SELECT b.property_id, b.currency, b.total_minor, b.nights AS stay_nights, b.rooms, t.month,
                datediff(least(b.check_out, add_months(t.month, 1)), greatest(b.check_in, t.month)) AS nights
         FROM bookings b
         LATERAL VIEW explode(sequence(trunc(b.check_in, 'MM'), trunc(date_sub(b.check_out, 1), 'MM'), interval 1 month)) t AS month

@@ -29,10 +29,10 @@ fn scope(alias: &str, tenant: Option<TenantId>) -> String {
 /// revenue. A row per month rather than per night: the same sums from one or two rows a stay.
 fn nights(tenant: Option<TenantId>) -> String {
     format!(
-        "SELECT property_id, currency, month, nights, CAST(total_minor AS DOUBLE) / stay_nights * nights AS revenue \
-         FROM (SELECT property_id, currency, total_minor, stay_nights, month, \
+        "SELECT property_id, currency, month, nights * rooms AS nights, CAST(total_minor AS DOUBLE) / stay_nights * nights AS revenue \
+         FROM (SELECT property_id, currency, total_minor, stay_nights, rooms, month, \
                  LEAST(check_out, CAST(CAST(month AS TIMESTAMP) + INTERVAL '1 month' AS DATE)) - GREATEST(check_in, month) AS nights \
-               FROM (SELECT b.property_id, b.currency, b.total_minor, b.nights AS stay_nights, b.check_in, b.check_out, \
+               FROM (SELECT b.property_id, b.currency, b.total_minor, b.nights AS stay_nights, b.rooms, b.check_in, b.check_out, \
                        CAST(unnest(generate_series(CAST(date_trunc('month', CAST(b.check_in AS TIMESTAMP)) AS DATE), \
                          b.check_out - INTERVAL '1 day', INTERVAL '1 month')) AS DATE) AS month \
                      FROM bookings b WHERE b.status IN {EARNING} AND b.nights > 0 AND {}) t) u",

@@ -72,6 +72,7 @@ impl Family {
                 "nights",
                 "adults",
                 "children",
+                "rooms",
                 "total_minor",
                 "currency",
                 "created_at",
@@ -115,6 +116,8 @@ static TABLE: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("nights", DataType::Int32, true),
         Field::new("adults", DataType::Int32, true),
         Field::new("children", DataType::Int32, true),
+        // Written since bookings have rooms: a file from before reads null (one room).
+        Field::new("rooms", DataType::Int32, true),
         Field::new("total_minor", DataType::Int64, true),
         s("currency"),
         Field::new("created_at", timestamp(), true),
@@ -183,8 +186,14 @@ struct Facts {
     check_out: Date,
     adults: u16,
     children: u16,
+    #[serde(default = "one_room")]
+    rooms: u16,
     total: Money,
     created_at: Timestamp,
+}
+
+fn one_room() -> u16 {
+    1
 }
 
 /// Builders for the columns of one file.
@@ -333,6 +342,7 @@ pub fn outbox_batch(
                 c.i32("nights", b.map(|b| days(b.check_out) - days(b.check_in)));
                 c.i32("adults", b.map(|b| i32::from(b.adults)));
                 c.i32("children", b.map(|b| i32::from(b.children)));
+                c.i32("rooms", b.map(|b| i32::from(b.rooms)));
                 c.i64("total_minor", b.map(|b| b.total.minor));
                 c.s("currency", b.map(|b| b.total.currency.code()));
                 c.time("created_at", b.map(|b| b.created_at));
@@ -385,7 +395,7 @@ mod tests {
         use datafusion::arrow::datatypes::{Date32Type, Int32Type, Int64Type};
         let eur = innkeep_core::Currency::parse("EUR").unwrap();
         let stay = innkeep_core::Stay::range(jiff::civil::date(2027, 3, 1), jiff::civil::date(2027, 3, 4)).unwrap();
-        let party = innkeep_core::Party { adults: 2, children: 1 };
+        let party = innkeep_core::Party::new(2, 1);
         let quote = innkeep_core::Quote::compute(&Default::default(), 10_000, eur, &stay, party, |_| None).unwrap();
         let at: Timestamp = "2027-01-04T10:00:00Z".parse().unwrap();
         let id = |n: u128| uuid::Uuid::from_u128(n);
@@ -400,6 +410,7 @@ mod tests {
             check_out: stay.check_out(),
             adults: 2,
             children: 1,
+            rooms: 1,
             guest: innkeep_app::store::GuestContact { name: "Ana".into(), email: "a@example.com".into(), phone: None },
             total: quote.total,
             quote,

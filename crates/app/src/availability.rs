@@ -114,11 +114,14 @@ fn by_room_type(rows: Vec<(RoomTypeId, NightRow)>) -> HashMap<RoomTypeId, Vec<Ni
     out
 }
 
+/// The party's own limits (an adult, 1 to `MAX_ROOMS` rooms, an adult for each), whatever
+/// the room types take.
 fn check_party(party: Party) -> Result<(), AppError> {
     if party.adults == 0 {
         return Err(AppError::invalid("adults", "no_adult", "a party needs at least one adult"));
     }
-    Ok(())
+    let wide_open = innkeep_core::Occupancy { max_adults: u16::MAX, max_children: u16::MAX, max_total: u16::MAX };
+    Ok(wide_open.admits(party)?)
 }
 
 /// The offers of a property's room types given the stored nights (of these room types or

@@ -36,7 +36,12 @@ fn fingerprint(cmd: &PlaceBooking, guest: &GuestContact) -> String {
         guest.email,
         guest.phone,
     ]);
-    hex::encode(sha2::Sha256::digest(canonical.to_string().as_bytes()))
+    // One room digests as it did before rooms were asked for, so keys stored then replay.
+    let canonical = match cmd.party.rooms {
+        1 => canonical.to_string(),
+        rooms => format!("{canonical}/rooms={rooms}"),
+    };
+    hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
 }
 
 /// The result of placing a booking: the booking, and whether it was a replay.
@@ -65,7 +70,8 @@ fn check_guest(g: &GuestContact) -> Result<GuestContact, AppError> {
     Ok(GuestContact { name, email: email.as_str().to_string(), phone })
 }
 
-/// Hold one unit of a room type for a stay; `SoldOut` if any night has none left. Counted
+/// Hold the party's number of units of a room type for a stay; `SoldOut` if any night has
+/// fewer left. Counted
 /// in `innkeep_bookings_total{outcome}` (placed or refused), from every front end.
 #[tracing::instrument(skip_all, fields(room_type_id = %cmd.room_type_id, user_id = %actor.user_id))]
 pub async fn place_booking(
@@ -142,6 +148,7 @@ async fn hold(ports: &Ports, actor: &Actor, cmd: PlaceBooking, now: Timestamp) -
             check_out: stay.check_out(),
             adults: cmd.party.adults,
             children: cmd.party.children,
+            rooms: cmd.party.rooms,
             guest: guest.clone(),
             total: quote.total,
             quote,
@@ -157,6 +164,7 @@ async fn hold(ports: &Ports, actor: &Actor, cmd: PlaceBooking, now: Timestamp) -
         room_type_id: rt.id,
         user_id: actor.user_id,
         stay,
+        rooms: cmd.party.rooms,
         idempotency_key: cmd.idempotency_key.clone(),
         request_hash: fingerprint(&cmd, &guest),
         nights,

@@ -131,6 +131,8 @@ impl From<RoomTypeError> for AppError {
         match e {
             RoomTypeError::NoAdult => AppError::invalid("adults", "no_adult", e.to_string()),
             RoomTypeError::PartyTooLarge { .. } => AppError::invalid("adults", "party_too_large", e.to_string()),
+            RoomTypeError::Rooms { .. } => AppError::invalid("rooms", "invalid_rooms", e.to_string()),
+            RoomTypeError::AdultPerRoom { .. } => AppError::invalid("rooms", "adult_per_room", e.to_string()),
             RoomTypeError::Rule(m) => AppError::invalid("room_type", "invalid_room_type", m),
         }
     }

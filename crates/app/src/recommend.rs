@@ -896,8 +896,15 @@ mod tests {
     fn booking(guest: u128, property: u128, made: i64, status: BookingStatus) -> Booking {
         let total = Money { minor: 10_000, currency: Currency::parse("EUR").unwrap() };
         let none = Money { minor: 0, currency: total.currency };
-        let quote =
-            Quote { currency: total.currency, nights: vec![], subtotal: total, discount: none, charges: vec![], total };
+        let quote = Quote {
+            currency: total.currency,
+            nights: vec![],
+            rooms: 1,
+            subtotal: total,
+            discount: none,
+            charges: vec![],
+            total,
+        };
         let day = jiff::civil::date(2027, 6, 1);
         Booking {
             id: BookingId(Uuid::now_v7()),
@@ -910,6 +917,7 @@ mod tests {
             check_out: day.tomorrow().unwrap(),
             adults: 1,
             children: 0,
+            rooms: 1,
             guest: GuestContact { name: "A".into(), email: "a@example.com".into(), phone: None },
             quote,
             total,

@@ -94,8 +94,15 @@ mod tests {
             .unwrap()
             .timestamp();
         let none = Money { minor: 0, currency: total.currency };
-        let quote =
-            Quote { currency: total.currency, nights: vec![], subtotal: total, discount: none, charges: vec![], total };
+        let quote = Quote {
+            currency: total.currency,
+            nights: vec![],
+            rooms: 1,
+            subtotal: total,
+            discount: none,
+            charges: vec![],
+            total,
+        };
         Booking {
             id: BookingId(Uuid::now_v7()),
             status,
@@ -107,6 +114,7 @@ mod tests {
             check_out: stay.1,
             adults: 1,
             children: 0,
+            rooms: 1,
             guest: GuestContact { name: "A".into(), email: "a@example.com".into(), phone: None },
             quote,
             total,

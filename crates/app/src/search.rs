@@ -288,7 +288,8 @@ pub async fn search_stays(ports: &Ports, s: StaySearch, now: Timestamp) -> Resul
         area,
         property_types: s.property_types.clone(),
         amenities: s.amenities.clone(),
-        party: s.party.total(),
+        // A room type fits only if one of its rooms takes a share of the party this large.
+        party: s.party.total().div_ceil(s.party.rooms.max(1)),
         order,
         limit: CANDIDATES,
     };
@@ -413,7 +414,8 @@ pub struct Asked<'a> {
 pub async fn remember(ports: &Ports, user: innkeep_core::UserId, asked: Asked<'_>, now: Timestamp) {
     let Asked { query, place, check_in, check_out, party } = asked;
     let children = if party.children > 0 { format!(", {} children", party.children) } else { String::new() };
-    let summary = format!("{place} · {check_in} to {check_out} · {} adults{children}", party.adults);
+    let rooms = if party.rooms > 1 { format!(", {} rooms", party.rooms) } else { String::new() };
+    let summary = format!("{place} · {check_in} to {check_out} · {} adults{children}{rooms}", party.adults);
     if let Err(e) = ports.store.record_search(user, query, &summary, now).await {
         tracing::warn!(error = %e, "could not record the search");
     }

@@ -172,6 +172,9 @@ pub struct Booking {
     pub check_out: Date,
     pub adults: u16,
     pub children: u16,
+    /// Units of the room type the booking takes on each night (the party shared between them).
+    #[serde(default = "one_room")]
+    pub rooms: u16,
     pub guest: GuestContact,
     pub quote: Quote,
     pub total: Money,
@@ -181,7 +184,16 @@ pub struct Booking {
     pub updated_at: Timestamp,
 }
 
+fn one_room() -> u16 {
+    1
+}
+
 impl Booking {
+    /// Who stays, in how many rooms.
+    pub fn party(&self) -> innkeep_core::Party {
+        innkeep_core::Party::new(self.adults, self.children).in_rooms(self.rooms)
+    }
+
     /// The booked nights.
     pub fn stay(&self) -> Result<Stay, StoreError> {
         Stay::range(self.check_in, self.check_out).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -216,6 +228,8 @@ pub struct NewHold {
     pub room_type_id: RoomTypeId,
     pub user_id: UserId,
     pub stay: Stay,
+    /// Units of the room type taken on each night.
+    pub rooms: u16,
     pub idempotency_key: Option<String>,
     pub request_hash: String,
     /// The stay's stored nights as read with the room type (`room_type_for_hold`), if they

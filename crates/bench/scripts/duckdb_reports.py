@@ -23,13 +23,13 @@ CLIENT_KINDS = "'search','view','click','funnel'"
 BOOKINGS = {
     "join": """CREATE OR REPLACE VIEW bookings AS
         SELECT e.booking_id, e.status, e.tenant_id, e.property_id, e.room_type_id, e.user_id, e.check_in, e.check_out,
-               e.nights, e.adults, e.children, e.total_minor, e.currency, e.created_at, e.occurred_at AS updated_at
+               e.nights, e.adults, e.children, e.rooms, e.total_minor, e.currency, e.created_at, e.occurred_at AS updated_at
         FROM booking_events e
         JOIN (SELECT booking_id, MAX(seq) AS seq FROM booking_events GROUP BY booking_id) l
           ON e.booking_id = l.booking_id AND e.seq = l.seq""",
     "window": """CREATE OR REPLACE VIEW bookings AS
         SELECT booking_id, status, tenant_id, property_id, room_type_id, user_id, check_in, check_out, nights,
-               adults, children, total_minor, currency, created_at, occurred_at AS updated_at
+               adults, children, rooms, total_minor, currency, created_at, occurred_at AS updated_at
         FROM (SELECT *, row_number() OVER (PARTITION BY booking_id ORDER BY seq DESC) AS rn FROM booking_events) t
         WHERE rn = 1""",
 }
@@ -42,7 +42,8 @@ def views(con, lake):
     con.execute(f"CREATE VIEW properties AS SELECT * FROM read_parquet('{lake}/_innkeep/dims/properties.parquet')")
     con.execute(f"""CREATE VIEW booking_events AS
         SELECT event_id, seq, kind, "date", occurred_at, tenant_id, booking_id, status, property_id, room_type_id,
-               user_id, check_in, check_out, nights, adults, children, total_minor, currency, created_at
+               user_id, check_in, check_out, nights, adults, children, COALESCE(rooms, 1) AS rooms, total_minor,
+               currency, created_at
         FROM lake WHERE kind IN ({BOOKING_KINDS})""")
     con.execute(f"""CREATE VIEW client_events AS
         SELECT event_id, kind, "date", occurred_at, received_at, client_id, user_id, property_id, city, data

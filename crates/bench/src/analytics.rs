@@ -85,6 +85,7 @@ fn booking(b: &Bookable, rng: &mut ChaCha8Rng, users: &[UserId], created: Timest
                 price: rate,
             })
             .collect(),
+        rooms: 1,
         subtotal: total,
         discount: Money::new(0, currency),
         charges: Vec::new(),
@@ -102,6 +103,7 @@ fn booking(b: &Bookable, rng: &mut ChaCha8Rng, users: &[UserId], created: Timest
         check_out,
         adults: 2,
         children: 0,
+        rooms: 1,
         guest: GuestContact { name: "Bench Guest".into(), email: format!("guest-{}@example.com", user.0), phone: None },
         quote,
         total,

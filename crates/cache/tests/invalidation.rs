@@ -127,7 +127,7 @@ async fn events_invalidate_and_holds_ignore_the_cache(cache: Arc<dyn Cache>) {
     let rt = innkeep_app::catalog::create_room_type(&writer, &host, p.id, room_type_draft(1), now).await.unwrap();
 
     // The reader fills its cache.
-    let party = Party { adults: 2, children: 0 };
+    let party = Party::new(2, 0);
     let (ci, co) = (date(2027, 2, 1), date(2027, 2, 4));
     let offers = || innkeep_app::availability::availability(&reader, p.id, ci, co, party, now);
     assert_eq!(innkeep_app::cache::property(&reader, p.id).await.unwrap().draft.name, "Casa Azul");
@@ -219,7 +219,7 @@ async fn a_failing_cache_never_fails_a_read_or_a_write() {
     let p = innkeep_app::catalog::create_property(&ports, &host, property_draft("Casa Azul"), now).await.unwrap();
     innkeep_app::catalog::create_room_type(&ports, &host, p.id, room_type_draft(2), now).await.unwrap();
     assert_eq!(innkeep_app::cache::property(&ports, p.id).await.unwrap().draft.name, "Casa Azul");
-    let party = Party { adults: 2, children: 0 };
+    let party = Party::new(2, 0);
     let offers =
         innkeep_app::availability::availability(&ports, p.id, date(2027, 2, 1), date(2027, 2, 3), party, now).await;
     assert_eq!(offers.unwrap()[0].units_left, 2);

@@ -41,6 +41,6 @@ pub use review::{ReviewError, Scores};
 pub use room_type::{
     Charge, ChargeKind, LosDiscount, NightOverride, Occupancy, RatePlan, RoomTypeDraft, RoomTypeError, SeasonalRule,
 };
-pub use stay::{Party, Stay, StayError, StayLimits};
+pub use stay::{MAX_ROOMS, Party, Stay, StayError, StayLimits};
 pub use team::{Duties, Duty, Scope, StaffRole};
 pub use user::{Email, EmailError, Password, PasswordError, Role};

@@ -35,7 +35,7 @@ pub enum OfferError {
     Party(#[from] RoomTypeError),
     #[error(transparent)]
     Stay(#[from] StayError),
-    #[error("no unit is free on {night}")]
+    #[error("not enough units are free on {night}")]
     SoldOut { night: Date },
     #[error(transparent)]
     Price(#[from] MoneyError),
@@ -76,11 +76,12 @@ pub fn check_stay(rt: &RoomTypeDraft, stay: &Stay, party: Party, nights: &[Calen
     Ok(())
 }
 
-/// The fewest units free on any night, or the first night that is closed or full.
-pub fn units_left(nights: &[CalendarNight]) -> Result<u32, OfferError> {
+/// The fewest units free on any night, or the first night that is closed or has fewer than
+/// `needed` units free.
+pub fn units_left(nights: &[CalendarNight], needed: u16) -> Result<u32, OfferError> {
     let mut left = u32::MAX;
     for n in nights {
-        if n.closed || n.available == 0 {
+        if n.closed || n.available < u32::from(needed.max(1)) {
             return Err(OfferError::SoldOut { night: n.date });
         }
         left = left.min(n.available);
@@ -109,7 +110,7 @@ pub fn offer(
     nights: &[CalendarNight],
 ) -> Result<(u32, Quote), OfferError> {
     check_stay(rt, stay, party, nights)?;
-    let left = units_left(nights)?;
+    let left = units_left(nights, party.rooms)?;
     Ok((left, quote_nights(rt, currency, stay, party, nights)?))
 }
 
@@ -159,14 +160,14 @@ mod tests {
     fn a_stay_sells_on_open_nights_at_their_prices_within_its_limits() {
         let stay = Stay::range(d("2027-03-01"), d("2027-03-03")).unwrap();
         let eur = Currency::parse("EUR").unwrap();
-        let two = Party { adults: 2, children: 0 };
+        let two = Party::new(2, 0);
         let rows = [row("2027-03-02", 2, NightOverride { price_minor: Some(12_000), ..Default::default() })];
         let nights = effective_nights(&rt(), &stay, &rows);
         let (left, quote) = offer(&rt(), eur, &stay, two, &nights).unwrap();
         assert_eq!(left, 1, "the fullest night has one unit left");
         assert_eq!(quote.total.minor, 22_000);
 
-        let three_adults = Party { adults: 3, children: 0 };
+        let three_adults = Party::new(3, 0);
         assert!(matches!(offer(&rt(), eur, &stay, three_adults, &nights), Err(OfferError::Party(_))));
         let one_night = Stay::range(d("2027-03-01"), d("2027-03-02")).unwrap();
         let short = effective_nights(&rt(), &one_night, &[]);
@@ -177,6 +178,16 @@ mod tests {
         let full = [row("2027-03-02", 3, NightOverride::default())];
         let nights = effective_nights(&rt(), &stay, &full);
         assert_eq!(offer(&rt(), eur, &stay, two, &nights), Err(OfferError::SoldOut { night: d("2027-03-02") }));
+
+        // Two rooms need two units free on every night; three adults fit in two rooms.
+        let rows = [row("2027-03-02", 1, NightOverride::default())];
+        let nights = effective_nights(&rt(), &stay, &rows);
+        let (left, quote) = offer(&rt(), eur, &stay, three_adults.in_rooms(2), &nights).unwrap();
+        assert_eq!((left, quote.total.minor), (2, 40_000));
+        assert_eq!(
+            offer(&rt(), eur, &stay, three_adults.in_rooms(3), &nights),
+            Err(OfferError::SoldOut { night: d("2027-03-02") })
+        );
     }
 
     #[test]
@@ -184,6 +195,6 @@ mod tests {
         let stay = Stay::range(d("2027-03-01"), d("2027-03-02")).unwrap();
         let rows = [row("2027-03-01", 0, NightOverride { min_stay: Some(1), ..Default::default() })];
         let nights = effective_nights(&rt(), &stay, &rows);
-        assert!(check_stay(&rt(), &stay, Party { adults: 1, children: 0 }, &nights).is_ok());
+        assert!(check_stay(&rt(), &stay, Party::new(1, 0), &nights).is_ok());
     }
 }

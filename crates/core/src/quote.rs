@@ -27,16 +27,25 @@ pub struct QuoteLine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Quote {
     pub currency: Currency,
+    /// The price of each night for one room.
     pub nights: Vec<NightPrice>,
+    /// How many rooms the stay takes: the subtotal is the nights' prices times this.
+    #[serde(default = "one")]
+    pub rooms: u16,
     pub subtotal: Money,
     pub discount: Money,
     pub charges: Vec<QuoteLine>,
     pub total: Money,
 }
 
+fn one() -> u16 {
+    1
+}
+
 impl Quote {
-    /// Price a stay. `override_for(night)` gives a night's price override, if any;
-    /// an override replaces the base rate and the weekend and seasonal rules.
+    /// Price a stay in `party.rooms` rooms. `override_for(night)` gives a night's price
+    /// override, if any; an override replaces the base rate and the weekend and seasonal
+    /// rules. Per-night and per-stay charges are per room, per-person charges per person.
     pub fn compute(
         plan: &RatePlan,
         base_rate_minor: i64,
@@ -45,6 +54,7 @@ impl Quote {
         party: Party,
         override_for: impl Fn(Date) -> Option<i64>,
     ) -> Result<Quote, MoneyError> {
+        let rooms = i64::from(party.rooms.max(1));
         let mut nights = Vec::with_capacity(stay.nights() as usize);
         let mut subtotal = Money::zero(currency);
         for date in stay.each_night() {
@@ -53,7 +63,7 @@ impl Quote {
                 return Err(MoneyError::Negative);
             }
             let price = Money::new(minor, currency);
-            subtotal = subtotal.checked_add(price)?;
+            subtotal = subtotal.checked_add(price.times(rooms)?)?;
             nights.push(NightPrice { date, price });
         }
         let discount = subtotal.percent_bp(plan.los_discount_bp(stay.nights()))?;
@@ -64,14 +74,14 @@ impl Quote {
         for c in &plan.charges {
             let amount = match c.kind {
                 ChargeKind::Percent => room.percent_bp(c.amount)?,
-                ChargeKind::PerNight => Money::new(c.amount, currency).times(n)?,
+                ChargeKind::PerNight => Money::new(c.amount, currency).times(n * rooms)?,
                 ChargeKind::PerPersonPerNight => Money::new(c.amount, currency).times(n * i64::from(party.total()))?,
-                ChargeKind::PerStay => Money::new(c.amount, currency),
+                ChargeKind::PerStay => Money::new(c.amount, currency).times(rooms)?,
             };
             total = total.checked_add(amount)?;
             charges.push(QuoteLine { name: c.name.clone(), tax: c.tax, amount });
         }
-        Ok(Quote { currency, nights, subtotal, discount, charges, total })
+        Ok(Quote { currency, nights, rooms: party.rooms.max(1), subtotal, discount, charges, total })
     }
 }
 
@@ -98,7 +108,7 @@ mod tests {
             ..RatePlan::default()
         };
         let stay = Stay::range(date(2026, 12, 1), date(2026, 12, 4)).unwrap();
-        let party = Party { adults: 2, children: 0 };
+        let party = Party::new(2, 0);
         let q =
             Quote::compute(&plan, 10_001, eur(), &stay, party, |d| (d == date(2026, 12, 2)).then_some(20_000)).unwrap();
         assert_eq!(q.nights.len(), 3);
@@ -107,6 +117,19 @@ mod tests {
         // VAT 6% of 36002 = 2160.12 -> 2160; city tax 2 * 3 * 200 = 1200; cleaning 2500
         assert_eq!(q.charges.iter().map(|c| c.amount.minor).collect::<Vec<_>>(), vec![2_160, 1_200, 2_500]);
         assert_eq!(q.total.minor, 36_002 + 2_160 + 1_200 + 2_500);
+
+        // The same four people in two rooms: every night and the cleaning twice, the city
+        // tax still per person.
+        let q = Quote::compute(&plan, 10_001, eur(), &stay, Party::new(4, 0).in_rooms(2), |d| {
+            (d == date(2026, 12, 2)).then_some(20_000)
+        })
+        .unwrap();
+        assert_eq!((q.rooms, q.nights[0].price.minor), (2, 10_001), "a night's price is one room's");
+        assert_eq!(q.subtotal.minor, 80_004);
+        assert_eq!(q.discount.minor, 8_000);
+        // VAT 6% of 72004 = 4320.24 -> 4320; city tax 4 * 3 * 200 = 2400; cleaning 2 * 2500
+        assert_eq!(q.charges.iter().map(|c| c.amount.minor).collect::<Vec<_>>(), vec![4_320, 2_400, 5_000]);
+        assert_eq!(q.total.minor, 72_004 + 4_320 + 2_400 + 5_000);
     }
 
     proptest! {
@@ -118,6 +141,7 @@ mod tests {
             vat in 0i64..3_000,
             per_night in 0i64..10_000,
             adults in 1u16..6,
+            rooms in 1u16..4,
         ) {
             let plan = RatePlan {
                 los_discounts: vec![LosDiscount { min_nights: 2, percent_bp: disc }],
@@ -129,8 +153,8 @@ mod tests {
             };
             let ci = date(2026, 12, 1);
             let stay = Stay::range(ci, ci.checked_add(jiff::Span::new().days(nights)).unwrap()).unwrap();
-            let q = Quote::compute(&plan, base, eur(), &stay, Party { adults, children: 0 }, |_| None).unwrap();
-            let nights_sum: i64 = q.nights.iter().map(|n| n.price.minor).sum();
+            let q = Quote::compute(&plan, base, eur(), &stay, Party::new(adults, 0).in_rooms(rooms), |_| None).unwrap();
+            let nights_sum: i64 = q.nights.iter().map(|n| n.price.minor).sum::<i64>() * i64::from(rooms);
             let charges_sum: i64 = q.charges.iter().map(|c| c.amount.minor).sum();
             prop_assert_eq!(q.subtotal.minor, nights_sum);
             prop_assert!(q.discount.minor >= 0 && q.discount.minor <= q.subtotal.minor);

@@ -14,15 +14,29 @@ pub struct Occupancy {
 }
 
 impl Occupancy {
-    /// Whether a party fits; otherwise the reason.
+    /// Whether a party fits in its number of units of this room type (shared so that each
+    /// unit has an adult and stays within its limits); otherwise the reason. Such a share
+    /// exists exactly when the totals fit `rooms` times the limits and there is an adult for
+    /// every unit.
     pub fn admits(&self, party: crate::Party) -> Result<(), RoomTypeError> {
         if party.adults == 0 {
             return Err(RoomTypeError::NoAdult);
         }
-        if party.adults > self.max_adults || party.children > self.max_children || party.total() > self.max_total {
+        if party.rooms == 0 || party.rooms > crate::stay::MAX_ROOMS {
+            return Err(RoomTypeError::Rooms { rooms: party.rooms, max: crate::stay::MAX_ROOMS });
+        }
+        if party.adults < party.rooms {
+            return Err(RoomTypeError::AdultPerRoom { adults: party.adults, rooms: party.rooms });
+        }
+        let times = |max: u16| u32::from(max) * u32::from(party.rooms);
+        if u32::from(party.adults) > times(self.max_adults)
+            || u32::from(party.children) > times(self.max_children)
+            || u32::from(party.adults) + u32::from(party.children) > times(self.max_total)
+        {
             return Err(RoomTypeError::PartyTooLarge {
                 adults: party.adults,
                 children: party.children,
+                rooms: party.rooms,
                 max_adults: self.max_adults,
                 max_children: self.max_children,
                 max_total: self.max_total,
@@ -244,9 +258,13 @@ pub enum RoomTypeError {
     #[error("a party needs at least one adult")]
     NoAdult,
     #[error(
-        "party of {adults} adults and {children} children exceeds the occupancy (max {max_adults} adults, {max_children} children, {max_total} in total)"
+        "party of {adults} adults and {children} children exceeds the occupancy of {rooms} room(s) (each at most {max_adults} adults, {max_children} children, {max_total} in total)"
     )]
-    PartyTooLarge { adults: u16, children: u16, max_adults: u16, max_children: u16, max_total: u16 },
+    PartyTooLarge { adults: u16, children: u16, rooms: u16, max_adults: u16, max_children: u16, max_total: u16 },
+    #[error("rooms must be between 1 and {max} (asked for {rooms})")]
+    Rooms { rooms: u16, max: u16 },
+    #[error("each room needs an adult: {adults} adult(s) cannot take {rooms} rooms")]
+    AdultPerRoom { adults: u16, rooms: u16 },
 }
 
 #[cfg(test)]
@@ -258,10 +276,43 @@ mod tests {
     #[test]
     fn occupancy_limits_each_count_and_the_total() {
         let o = Occupancy { max_adults: 2, max_children: 2, max_total: 3 };
-        assert!(o.admits(Party { adults: 2, children: 1 }).is_ok());
-        assert!(o.admits(Party { adults: 2, children: 2 }).is_err());
-        assert!(o.admits(Party { adults: 3, children: 0 }).is_err());
-        assert_eq!(o.admits(Party { adults: 0, children: 1 }), Err(RoomTypeError::NoAdult));
+        assert!(o.admits(Party::new(2, 1)).is_ok());
+        assert!(o.admits(Party::new(2, 2)).is_err());
+        assert!(o.admits(Party::new(3, 0)).is_err());
+        assert_eq!(o.admits(Party::new(0, 1)), Err(RoomTypeError::NoAdult));
+    }
+
+    #[test]
+    fn a_party_in_several_rooms_needs_an_adult_in_each() {
+        let o = Occupancy { max_adults: 2, max_children: 2, max_total: 3 };
+        assert!(o.admits(Party::new(3, 2).in_rooms(2)).is_ok());
+        assert!(o.admits(Party::new(3, 4).in_rooms(2)).is_err(), "7 people in two rooms of 3");
+        assert_eq!(o.admits(Party::new(1, 2).in_rooms(2)), Err(RoomTypeError::AdultPerRoom { adults: 1, rooms: 2 }));
+        assert_eq!(o.admits(Party::new(2, 0).in_rooms(0)), Err(RoomTypeError::Rooms { rooms: 0, max: 30 }));
+        assert_eq!(o.admits(Party::new(40, 0).in_rooms(31)), Err(RoomTypeError::Rooms { rooms: 31, max: 30 }));
+    }
+
+    /// Whether the party can be shared out between its rooms, tried every way.
+    fn shares_out(o: &Occupancy, adults: u16, children: u16, rooms: u16) -> bool {
+        if rooms == 0 {
+            return adults == 0 && children == 0;
+        }
+        (1..=o.max_adults.min(adults)).any(|a| {
+            (0..=o.max_children.min(children))
+                .any(|c| a + c <= o.max_total && shares_out(o, adults - a, children - c, rooms - 1))
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_party_is_admitted_exactly_when_it_can_be_shared_out(
+            max_adults in 1u16..4, max_children in 0u16..3, extra in 0u16..3,
+            adults in 1u16..9, children in 0u16..7, rooms in 1u16..4,
+        ) {
+            let o = Occupancy { max_adults, max_children, max_total: max_adults + extra };
+            let party = Party::new(adults, children).in_rooms(rooms);
+            proptest::prop_assert_eq!(o.admits(party).is_ok(), shares_out(&o, adults, children, rooms));
+        }
     }
 
     #[test]

@@ -105,14 +105,35 @@ impl Stay {
     }
 }
 
-/// Who stays: adults and children.
+/// The most rooms of one room type a booking takes (a family, a team, a small group; a
+/// larger group is the property's to arrange).
+pub const MAX_ROOMS: u16 = 30;
+
+/// Who stays, adults and children, and in how many rooms of the room type (the party shared
+/// between them, each room with at least one adult).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Party {
     pub adults: u16,
     pub children: u16,
+    #[serde(default = "one_room")]
+    pub rooms: u16,
+}
+
+fn one_room() -> u16 {
+    1
 }
 
 impl Party {
+    /// A party in one room.
+    pub fn new(adults: u16, children: u16) -> Party {
+        Party { adults, children, rooms: 1 }
+    }
+
+    /// The same party in `rooms` rooms.
+    pub fn in_rooms(self, rooms: u16) -> Party {
+        Party { rooms, ..self }
+    }
+
     /// Everyone in the party.
     pub fn total(&self) -> u16 {
         self.adults.saturating_add(self.children)

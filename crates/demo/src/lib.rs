@@ -468,7 +468,7 @@ pub async fn load(ports: &Ports, properties: usize, seed: u64) -> anyhow::Result
             room_type_id: rt,
             check_in,
             check_out,
-            party: Party { adults: 1, children: 0 },
+            party: Party::new(1, 0),
             guest: GuestContact { name: "Ana Guest".into(), email: DEMO_GUEST.into(), phone: None },
             idempotency_key: Some(format!("demo-{k}")),
         };
@@ -598,7 +598,7 @@ async fn past_reviews(
                 room_type_id: *rt,
                 check_in: utc(check_in_at),
                 check_out: utc(check_out_at),
-                party: Party { adults: 2, children: 0 },
+                party: Party::new(2, 0),
                 guest: GuestContact { name: guest.name.clone(), email: guest.email.as_str().into(), phone: None },
                 idempotency_key: None,
             };
@@ -948,7 +948,7 @@ pub async fn history(ports: &Ports, params: &HistoryParams) -> anyhow::Result<Hi
                     room_type_id: rt,
                     check_in: utc(check_in_at),
                     check_out: utc(check_out_at),
-                    party: Party { adults: persona.adults.min(max_adults).max(1), children: 0 },
+                    party: Party::new(persona.adults.min(max_adults).max(1), 0),
                     guest: GuestContact { name: user.name.clone(), email: user.email.as_str().into(), phone: None },
                     idempotency_key: Some(format!("history-{g}-{s}-{attempt}")),
                 };

@@ -76,6 +76,18 @@ async fn stay(
     r.body["total"]["minor"].as_i64().unwrap()
 }
 
+/// As `stay`, of two rooms, confirmed.
+async fn stay_in_two_rooms(app: &TestApp, guest: &str, rt: &str, check_in: &str, check_out: &str) -> i64 {
+    let mut body = common::booking_body(rt, check_in, check_out);
+    body["rooms"] = json!(2);
+    let r = app.post("/api/v1/bookings", Some(guest), body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap();
+    let c = app.post(&format!("/api/v1/bookings/{id}/confirm"), Some(guest), json!({})).await;
+    assert_eq!(c.status, 200, "{}", c.body);
+    r.body["total"]["minor"].as_i64().unwrap()
+}
+
 fn rows(t: &Table) -> Vec<serde_json::Map<String, Value>> {
     t.rows.iter().map(|r| t.columns.iter().cloned().zip(r.iter().cloned()).collect()).collect()
 }
@@ -124,9 +136,10 @@ async fn reports_match_a_hand_checked_case() {
     let tenant = TenantId(property["tenant_id"].as_str().unwrap().parse().unwrap());
     let rt = app.room_type(&host, property["id"].as_str().unwrap(), 2).await;
     let guest = app.user("guest").await;
-    // Jan 30, Jan 31 and Feb 1; Feb 10 and 11; a hold only; a stay cancelled after confirming.
+    // Jan 30, Jan 31 and Feb 1; Feb 10 and 11 in both rooms; a hold only; a stay cancelled
+    // after confirming.
     let b1 = stay(&app, &guest, &host, &rt, "2027-01-30", "2027-02-02", &["confirm"]).await;
-    let b2 = stay(&app, &guest, &host, &rt, "2027-02-10", "2027-02-12", &["confirm"]).await;
+    let b2 = stay_in_two_rooms(&app, &guest, &rt, "2027-02-10", "2027-02-12").await;
     stay(&app, &guest, &host, &rt, "2027-02-15", "2027-02-16", &[]).await;
     stay(&app, &guest, &host, &rt, "2027-02-20", "2027-02-21", &["confirm", "cancel"]).await;
     // Another tenant's stay, which the first host's reports must not count.
@@ -151,7 +164,8 @@ async fn reports_match_a_hand_checked_case() {
 
     // Occupancy, ADR and RevPAR of the first tenant's property, by hand: 2 units.
     // January: 2 nights of b1 sold of 31 * 2 = 62; revenue 2/3 of b1.
-    // February: 1 night of b1 and 2 of b2 sold of 28 * 2 = 56; revenue b1/3 + b2.
+    // February: 1 night of b1 and 2 of b2 in two rooms (4 unit nights) sold of 28 * 2 = 56;
+    // revenue b1/3 + b2.
     let t = sql.report(Report::Occupancy(Grouping::Property), Some(tenant), LIMITS).await.unwrap();
     let r = rows(&t);
     assert_eq!(r.len(), 2, "{t:?}");
@@ -164,10 +178,10 @@ async fn reports_match_a_hand_checked_case() {
     assert_eq!(jan["adr_minor"].as_f64(), Some((jan_revenue / 2.0).round()));
     assert_eq!(jan["revpar_minor"].as_f64(), Some((jan_revenue / 62.0).round()));
     assert_eq!(feb["month"], "2027-02-01");
-    assert_eq!((feb["sold_nights"].as_i64(), feb["available_nights"].as_i64()), (Some(3), Some(56)));
+    assert_eq!((feb["sold_nights"].as_i64(), feb["available_nights"].as_i64()), (Some(5), Some(56)));
     let feb_revenue = b1 as f64 / 3.0 + b2 as f64;
-    assert_eq!(feb["occupancy"].as_f64(), Some(round4(3.0 / 56.0)));
-    assert_eq!(feb["adr_minor"].as_f64(), Some((feb_revenue / 3.0).round()));
+    assert_eq!(feb["occupancy"].as_f64(), Some(round4(5.0 / 56.0)));
+    assert_eq!(feb["adr_minor"].as_f64(), Some((feb_revenue / 5.0).round()));
     assert_eq!(feb["revpar_minor"].as_f64(), Some((feb_revenue / 56.0).round()));
     assert_eq!(feb["currency"], "EUR");
 

@@ -355,3 +355,65 @@ async fn sessions_end_on_sign_out_and_wrong_passwords_are_rate_limited() {
     assert!(retry_after[10..].iter().all(|s| s.is_some_and(|s| (1..=60).contains(&s))), "{retry_after:?}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_family_books_several_rooms_in_one_booking_and_cancelling_frees_them_all() {
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "moderate").await;
+    let rt = app.room_type(&host, &property, 3).await;
+    let (ci, co) = ("2027-03-01", "2027-03-03");
+
+    // Four adults and two children do not fit one room of 3; in two rooms they do.
+    let avail = |rooms: u16| {
+        format!(
+            "/api/v1/availability?property_id={property}&check_in={ci}&check_out={co}&adults=4&children=2&rooms={rooms}"
+        )
+    };
+    let one = app.get(&avail(1), None).await;
+    assert_eq!((one.status.as_u16(), one.body["offers"].as_array().map(Vec::len)), (200, Some(0)), "{}", one.body);
+    let two = app.get(&avail(2), None).await;
+    assert_eq!(two.status, 200, "{}", two.body);
+    assert_eq!(two.body["rooms"], 2);
+    let quote = &two.body["offers"][0]["quote"];
+    assert_eq!((quote["rooms"].as_i64(), quote["subtotal"]["minor"].as_i64()), (Some(2), Some(40_000)), "{quote}");
+    assert_eq!(quote["total"]["minor"], 42_400, "two rooms, two nights, 6% VAT");
+    assert_eq!(quote["nights"][0]["price"]["minor"], 10_000, "a night's price is one room's");
+    // Four rooms are more than the three there are.
+    let four = app.get(&avail(4), None).await;
+    assert_eq!(four.body["offers"].as_array().map(Vec::len), Some(0), "{}", four.body);
+
+    let body = |rooms: u16, adults: u16| {
+        json!({
+            "room_type_id": rt, "check_in": ci, "check_out": co, "adults": adults, "children": 2, "rooms": rooms,
+            "guest": {"name": "Ana Silva", "email": "ana@example.com"}
+        })
+    };
+    let held = app.post("/api/v1/bookings", Some(&guest), body(2, 4)).await;
+    assert_eq!(held.status, 201, "{}", held.body);
+    assert_eq!((held.body["rooms"].as_i64(), held.body["total"]["minor"].as_i64()), (Some(2), Some(42_400)));
+    let id = held.body["id"].as_str().expect("id").to_string();
+    let sold = |body: &serde_json::Value| -> Vec<i64> {
+        body["nights"].as_array().expect("nights").iter().map(|n| n["sold"].as_i64().unwrap_or(-1)).collect()
+    };
+    let cal = app.get(&format!("/api/v1/room-types/{rt}/calendar?from={ci}&to={co}"), Some(&host)).await;
+    assert_eq!(sold(&cal.body), vec![2, 2], "two units of each night");
+
+    // One unit is left: another two rooms are refused and change nothing.
+    let refused = app.post("/api/v1/bookings", Some(&guest), body(2, 2)).await;
+    assert_eq!((refused.status.as_u16(), refused.body["code"].as_str()), (409, Some("sold_out")), "{}", refused.body);
+    for (rooms, adults, code) in [(0, 2, "invalid_rooms"), (31, 40, "invalid_rooms"), (3, 2, "adult_per_room")] {
+        let r = app.post("/api/v1/bookings", Some(&guest), body(rooms, adults)).await;
+        assert_eq!((r.status.as_u16(), r.body["code"].as_str()), (400, Some(code)), "{rooms} rooms: {}", r.body);
+    }
+    let r = app.post("/api/v1/bookings", Some(&guest), body(2, 9)).await;
+    assert_eq!((r.status.as_u16(), r.body["code"].as_str()), (400, Some("party_too_large")), "{}", r.body);
+    let cal = app.get(&format!("/api/v1/room-types/{rt}/calendar?from={ci}&to={co}"), Some(&host)).await;
+    assert_eq!(sold(&cal.body), vec![2, 2], "refusals sold nothing");
+
+    let cancelled = app.post(&format!("/api/v1/bookings/{id}/cancel"), Some(&guest), json!({})).await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    let cal = app.get(&format!("/api/v1/room-types/{rt}/calendar?from={ci}&to={co}"), Some(&host)).await;
+    assert_eq!(sold(&cal.body), vec![0, 0], "cancelling gave back both units");
+}

@@ -351,7 +351,11 @@ impl Notifications {
             guest_name: b.guest.name.clone(),
             property_name: p.name.clone(),
             address: p.address.one_line(),
-            room_type_name: room_type.draft.name.clone(),
+            // "Double Room × 2" for a booking of two rooms.
+            room_type_name: match b.rooms {
+                0 | 1 => room_type.draft.name.clone(),
+                rooms => format!("{} × {rooms}", room_type.draft.name),
+            },
             check_in: b.check_in,
             check_out: b.check_out,
             check_in_time: p.check_in_time,

@@ -85,6 +85,8 @@ contract!(
     the_room_type_for_a_hold_comes_with_its_property,
     a_guests_booked_stays_are_read_newest_first,
     an_erased_guests_bookings_keep_their_events_without_the_guest,
+    a_booking_of_several_rooms_takes_and_gives_back_that_many_units,
+    parallel_holds_of_several_rooms_never_sell_more_units_than_there_are,
 );
 
 /// PostgreSQL prices a hold from the nights read just before its one statement sells them:
@@ -100,6 +102,7 @@ async fn postgres_a_price_changed_after_pricing_is_priced_again() {
         room_type_id: rt.id,
         user_id: h.id,
         stay: Stay::range(d1, d3).unwrap(),
+        rooms: 1,
         idempotency_key: Some("k".into()),
         request_hash: "h".into(),
         nights: None,
@@ -150,6 +153,7 @@ async fn postgres_nights_read_with_the_room_type_are_priced_again_when_changed()
     let hold = NewHold {
         room_type_id: rt.id,
         user_id: h.id,
+        rooms: 1,
         stay: Stay::range(d1, d3).unwrap(),
         idempotency_key: None,
         request_hash: "h".into(),
@@ -359,8 +363,7 @@ fn priced_by_nights(rt: &RoomType, user: UserId, ci: Date, co: Date, rows: &[Nig
 fn booking(rt: &RoomType, user: UserId, ci: Date, co: Date) -> Booking {
     let eur = Currency::parse("EUR").unwrap();
     let stay = Stay::range(ci, co).unwrap();
-    let quote =
-        Quote::compute(&RatePlan::default(), 10_000, eur, &stay, Party { adults: 1, children: 0 }, |_| None).unwrap();
+    let quote = Quote::compute(&RatePlan::default(), 10_000, eur, &stay, Party::new(1, 0), |_| None).unwrap();
     Booking {
         id: BookingId(uuid::Uuid::now_v7()),
         status: BookingStatus::Held,
@@ -372,6 +375,7 @@ fn booking(rt: &RoomType, user: UserId, ci: Date, co: Date) -> Booking {
         check_out: co,
         adults: 1,
         children: 0,
+        rooms: 1,
         guest: GuestContact { name: "G".into(), email: "g@example.com".into(), phone: None },
         total: quote.total,
         quote,
@@ -388,11 +392,72 @@ async fn place(store: &SqlStore, b: Booking, key: Option<&str>, hash: &str) -> R
         room_type_id: b.room_type_id,
         user_id: b.user_id,
         stay: Stay::range(b.check_in, b.check_out).unwrap(),
+        rooms: b.rooms,
         idempotency_key: key.map(str::to_string),
         request_hash: hash.into(),
         nights: None,
     };
     store.hold(&hold, &|_: &[NightRow]| Ok((b.clone(), ev(EventKind::BookingHeld)))).await
+}
+
+/// A booking of `rooms` units (its price does not matter to the store).
+fn booking_of(rooms: u16, rt: &RoomType, user: UserId, ci: Date, co: Date) -> Booking {
+    Booking { rooms, adults: rooms, ..booking(rt, user, ci, co) }
+}
+
+async fn a_booking_of_several_rooms_takes_and_gives_back_that_many_units(store: &SqlStore) {
+    let (h, _, rt) = catalog(store, 5).await;
+    let (d1, d3, d4) = (date(2027, 9, 1), date(2027, 9, 3), date(2027, 9, 4));
+    let mut three = booking_of(3, &rt, h.id, d1, d3);
+    assert!(matches!(place(store, three.clone(), None, "r3").await, Ok(HoldOutcome::Created(..))));
+    assert_eq!(sold(store, &rt, d1, d4).await, vec![3, 3, 0]);
+    // Two units are left on the second night: three more are refused, changing nothing.
+    let clash = place(store, booking_of(3, &rt, h.id, date(2027, 9, 2), d4), None, "r3b").await;
+    assert!(matches!(clash, Err(StoreError::SoldOut { night }) if night == date(2027, 9, 2)), "{clash:?}");
+    assert_eq!(sold(store, &rt, d1, d4).await, vec![3, 3, 0]);
+    // Two fit, and fill the night.
+    let two = booking_of(2, &rt, h.id, date(2027, 9, 2), d4);
+    assert!(matches!(place(store, two, None, "r2").await, Ok(HoldOutcome::Created(..))));
+    assert_eq!(sold(store, &rt, d1, d4).await, vec![3, 5, 2]);
+    // The stored booking says its rooms; cancelling it gives back all three units.
+    assert_eq!(store.booking(three.id).await.unwrap().unwrap().rooms, 3);
+    three.status = BookingStatus::Cancelled;
+    store
+        .transition(
+            &Transition { booking: three.clone(), from: BookingStatus::Held, release: true },
+            &ev(EventKind::BookingCancelled),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sold(store, &rt, d1, d4).await, vec![0, 2, 2]);
+}
+
+async fn parallel_holds_of_several_rooms_never_sell_more_units_than_there_are(store: &SqlStore) {
+    // 7 units; 48 guests race for 1, 2 or 3 rooms each over the same nights.
+    let (h, _, rt) = catalog(store, 7).await;
+    let store = Arc::new(store.clone());
+    let (ci, co) = (date(2027, 10, 1), date(2027, 10, 4));
+    let tasks = (0..48u16).map(|i| {
+        let (store, rt) = (store.clone(), rt.clone());
+        tokio::spawn(async move {
+            let b = booking_of(1 + i % 3, &rt, h.id, ci, co);
+            let rooms = b.rooms;
+            (rooms, place(&store, b, Some(&format!("m{i}")), "h").await)
+        })
+    });
+    let results: Vec<(u16, Result<HoldOutcome, StoreError>)> =
+        futures::future::join_all(tasks).await.into_iter().map(|r| r.unwrap()).collect();
+    let taken: u32 = results
+        .iter()
+        .filter(|(_, r)| matches!(r, Ok(HoldOutcome::Created(..))))
+        .map(|(rooms, _)| u32::from(*rooms))
+        .sum();
+    assert!(
+        results.iter().all(|(_, r)| matches!(r, Ok(HoldOutcome::Created(..)) | Err(StoreError::SoldOut { .. }))),
+        "{results:?}"
+    );
+    assert!((5..=7).contains(&taken), "sold {taken} of 7 units: never more, and a refusal leaves fewer than 3");
+    assert_eq!(sold(&store, &rt, ci, co).await, vec![taken; 3], "every night sold as the holds say");
 }
 
 async fn sold(store: &SqlStore, rt: &RoomType, ci: Date, co: Date) -> Vec<u32> {
@@ -423,6 +488,7 @@ async fn an_erased_guests_bookings_keep_their_events_without_the_guest(store: &S
     let b = booking(&rt, guest.id, date(2027, 1, 10), date(2027, 1, 12));
     let hold = NewHold {
         room_type_id: rt.id,
+        rooms: 1,
         user_id: guest.id,
         stay: Stay::range(b.check_in, b.check_out).unwrap(),
         idempotency_key: None,
@@ -537,6 +603,7 @@ async fn holds_are_priced_from_the_nights_they_take(store: &SqlStore) {
     place(store, booking(&rt, h.id, d1, d3), None, "a").await.unwrap();
     let b = booking(&rt, h.id, d1, d3);
     let hold = NewHold {
+        rooms: 1,
         room_type_id: rt.id,
         user_id: b.user_id,
         stay: Stay::range(d1, d3).unwrap(),

@@ -194,6 +194,8 @@ pub fn words(e: &AppError) -> String {
             ("party_too_large", _) => {
                 t("This room does not take that many guests: choose fewer guests or another room.").into()
             }
+            ("adult_per_room", _) => t("Each room needs an adult: choose fewer rooms or add adults.").into(),
+            ("invalid_rooms", _) => tf("Rooms must be a number from 1 to {}.", &[&innkeep_core::MAX_ROOMS]),
             _ => sentence(message),
         },
         AppError::Transition(m) if m.from == m.to => tf("This booking is already {}.", &[&status_words(m.from)]),

@@ -17,7 +17,7 @@ async fn confirmed_booking(t: &TestWeb) -> (innkeep_app::Actor, String, innkeep_
         room_type_id: rt.parse().unwrap(),
         check_in: "2027-02-10".parse().unwrap(),
         check_out: "2027-02-12".parse().unwrap(),
-        party: innkeep_core::Party { adults: 2, children: 0 },
+        party: innkeep_core::Party::new(2, 0),
         guest: innkeep_app::store::GuestContact { name: "Ana".into(), email: "ana@example.com".into(), phone: None },
         idempotency_key: None,
     };
@@ -242,7 +242,7 @@ async fn my_trips_lists_the_next_stay_first() {
             room_type_id: rt.parse().unwrap(),
             check_in: ci.parse().unwrap(),
             check_out: co.parse().unwrap(),
-            party: innkeep_core::Party { adults: 1, children: 0 },
+            party: innkeep_core::Party::new(1, 0),
             guest: innkeep_app::store::GuestContact {
                 name: "Ana".into(),
                 email: "ana@example.com".into(),
@@ -612,7 +612,7 @@ async fn the_booking_just_made_comes_first_in_my_trips_for_an_hour() {
         room_type_id: rt,
         check_in: "2027-05-10".parse().unwrap(),
         check_out: "2027-05-12".parse().unwrap(),
-        party: innkeep_core::Party { adults: 2, children: 0 },
+        party: innkeep_core::Party::new(2, 0),
         guest: innkeep_app::store::GuestContact { name: "Ana".into(), email: "ana@example.com".into(), phone: None },
         idempotency_key: None,
     };
@@ -635,4 +635,71 @@ async fn the_booking_just_made_comes_first_in_my_trips_for_an_hour() {
         trips.body.find(&format!("/trips/{sooner}\"")).unwrap(),
     );
     assert!(b < a && !trips.body.contains("class=\"trip new\""), "{}", trips.body);
+}
+
+#[tokio::test]
+async fn a_party_books_several_rooms_from_the_results_to_the_trip() {
+    let t = test_web().await;
+    let host = user(&t, "host@example.com", Role::Host).await;
+    let (_, rt) = listing(&t, &host, "Casa Azul").await;
+    // Three adults do not fit the house's double room; in two of them they do.
+    let mut b = Browser::default();
+    let stays = "/stays?city=Lisbon&check_in=2027-02-10&check_out=2027-02-12&adults=3&children=0";
+    let one = b.get(&t, stays).await;
+    assert!(!one.body.contains("Casa Azul</a>"), "{}", one.body);
+    let two = b.get(&t, &format!("{stays}&rooms=2")).await;
+    assert!(two.body.contains("Casa Azul"), "{}", two.body);
+    assert!(
+        two.body.contains("&#38;children=0&#38;rooms=2\""),
+        "the link to the property keeps the rooms: {}",
+        two.body
+    );
+    assert!(
+        two.body.contains("<input type=\"hidden\" name=\"rooms\" value=\"2\">"),
+        "the filters keep them: {}",
+        two.body
+    );
+    // More rooms than adults is said in words, the form kept.
+    let wrong = b.get(&t, "/stays?city=Lisbon&check_in=2027-02-10&check_out=2027-02-12&adults=1&rooms=2").await;
+    assert!(wrong.body.contains("Each room needs an adult: choose fewer rooms or add adults."), "{}", wrong.body);
+
+    user(&t, "ana@example.com", Role::Guest).await;
+    b.sign_in(&t, "ana@example.com").await;
+    let query = "check_in=2027-02-10&check_out=2027-02-12&adults=3&children=0&rooms=2";
+    let checkout = b.get(&t, &format!("/checkout?room_type={rt}&{query}")).await;
+    assert_eq!(checkout.status, StatusCode::OK, "{}", checkout.body);
+    assert!(checkout.body.contains("3 adults, 2 rooms"), "{}", checkout.body);
+    assert!(checkout.body.contains("2 nights × 2 rooms"), "{}", checkout.body);
+    assert!(checkout.body.contains("EUR 424.00"), "two rooms, two nights and VAT: {}", checkout.body);
+    let (csrf, key) = (checkout.input("csrf"), checkout.input("idempotency_key"));
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("idempotency_key", &key),
+        ("room_type", &rt),
+        ("check_in", "2027-02-10"),
+        ("check_out", "2027-02-12"),
+        ("adults", "3"),
+        ("children", "0"),
+        ("rooms", "2"),
+        ("guest_name", "Ana Silva"),
+        ("guest_email", "ana@example.com"),
+    ];
+    let held = b.post(&t, "/checkout", &form).await;
+    assert_eq!(held.status, StatusCode::SEE_OTHER, "{}", held.body);
+    let id: innkeep_core::BookingId = held.location().trim_start_matches("/checkout/").parse().unwrap();
+    let booking = t.ports.store.booking(id).await.unwrap().unwrap();
+    assert_eq!((booking.rooms, booking.adults, booking.total.minor), (2, 3, 42_400));
+    let trip = b.get(&t, &format!("/trips/{id}")).await;
+    assert!(trip.body.contains("3 adults, 2 rooms") && trip.body.contains("2 nights × 2 rooms"), "{}", trip.body);
+    // The host sees the rooms in the bookings table and the CSV.
+    let mut hb = Browser::default();
+    hb.sign_in(&t, "host@example.com").await;
+    let table = hb.get(&t, "/host/bookings").await;
+    assert!(table.body.contains("Double Room × 2"), "{}", table.body);
+    let csv = hb.get(&t, "/host/bookings.csv").await;
+    assert!(csv.body.lines().next().unwrap().ends_with(",rooms"), "{}", csv.body);
+    assert!(csv.body.lines().nth(1).unwrap().ends_with(",\"2\""), "{}", csv.body);
+    // Both units are sold: one more room is refused at checkout, in words.
+    let full = b.get(&t, &format!("/checkout?room_type={rt}&check_in=2027-02-10&check_out=2027-02-12&adults=1")).await;
+    assert!(full.body.contains("This room is not available for these dates and this party"), "{}", full.body);
 }

@@ -259,7 +259,7 @@ async fn a_host_lists_a_property_sets_rates_and_acts_on_bookings() {
         room_type_id: rt.parse().unwrap(),
         check_in: "2027-02-10".parse().unwrap(),
         check_out: "2027-02-12".parse().unwrap(),
-        party: innkeep_core::Party { adults: 2, children: 0 },
+        party: innkeep_core::Party::new(2, 0),
         guest: innkeep_app::store::GuestContact { name: "=Ana".into(), email: "ana@example.com".into(), phone: None },
         idempotency_key: None,
     };
@@ -446,7 +446,7 @@ async fn the_home_page_offers_recent_searches_and_destinations_other_guests_book
         room_type_id: rt.parse().unwrap(),
         check_in: "2027-02-01".parse().unwrap(),
         check_out: "2027-02-03".parse().unwrap(),
-        party: innkeep_core::Party { adults: 2, children: 0 },
+        party: innkeep_core::Party::new(2, 0),
         guest: innkeep_app::store::GuestContact { name: "B".into(), email: "booker@example.com".into(), phone: None },
         idempotency_key: None,
     };
@@ -485,7 +485,7 @@ async fn host_with_a_held_booking(t: &TestWeb) -> (Browser, String, String, innk
         room_type_id: rt.parse().unwrap(),
         check_in: "2027-02-10".parse().unwrap(),
         check_out: "2027-02-12".parse().unwrap(),
-        party: innkeep_core::Party { adults: 2, children: 0 },
+        party: innkeep_core::Party::new(2, 0),
         guest: innkeep_app::store::GuestContact { name: "Ana".into(), email: "ana@example.com".into(), phone: None },
         idempotency_key: None,
     };
@@ -692,7 +692,7 @@ async fn my_trips_show_an_open_transfer_then_what_was_paid() {
         room_type_id: rt.parse().unwrap(),
         check_in: "2027-02-10".parse().unwrap(),
         check_out: "2027-02-12".parse().unwrap(),
-        party: innkeep_core::Party { adults: 2, children: 0 },
+        party: innkeep_core::Party::new(2, 0),
         guest: innkeep_app::store::GuestContact { name: "Ana".into(), email: "ana@example.com".into(), phone: None },
         idempotency_key: None,
     };
@@ -730,7 +730,7 @@ async fn an_operator_matches_a_transfer_with_a_mistyped_reference_on_the_page() 
         room_type_id: rt.parse().unwrap(),
         check_in: "2027-02-10".parse().unwrap(),
         check_out: "2027-02-12".parse().unwrap(),
-        party: innkeep_core::Party { adults: 2, children: 0 },
+        party: innkeep_core::Party::new(2, 0),
         guest: innkeep_app::store::GuestContact { name: "Ana".into(), email: "ana@example.com".into(), phone: None },
         idempotency_key: None,
     };

@@ -197,7 +197,7 @@ async fn a_front_desk_member_checks_guests_in_but_cannot_run_the_team_or_the_rat
         room_type_id: rt.parse().unwrap(),
         check_in: "2027-02-10".parse().unwrap(),
         check_out: "2027-02-12".parse().unwrap(),
-        party: innkeep_core::Party { adults: 2, children: 0 },
+        party: innkeep_core::Party::new(2, 0),
         guest: innkeep_app::store::GuestContact { name: "Ana".into(), email: "ana@example.com".into(), phone: None },
         idempotency_key: None,
     };

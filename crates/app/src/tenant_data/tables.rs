@@ -154,9 +154,17 @@ struct BookingLine {
     updated_at: Timestamp,
     /// The priced quote as JSON.
     quote: String,
+    /// Units of the room type taken (a file written before bookings had rooms has one).
+    #[serde(default = "one_room")]
+    rooms: u16,
 }
 
-const BOOKING_COLUMNS: [&str; 18] = [
+fn one_room() -> u16 {
+    1
+}
+
+/// The columns of bookings.csv; a file must have all but the last (`rooms`, newer).
+const BOOKING_COLUMNS: [&str; 19] = [
     "id",
     "status",
     "property_id",
@@ -175,6 +183,7 @@ const BOOKING_COLUMNS: [&str; 18] = [
     "hold_expires_at",
     "updated_at",
     "quote",
+    "rooms",
 ];
 
 /// Whether a spreadsheet would take text as a formula (or it is already marked as text).
@@ -275,6 +284,7 @@ fn booking_line(b: &Booking) -> Result<BookingLine, csv::Error> {
         hold_expires_at: b.hold_expires_at,
         updated_at: b.updated_at,
         quote: json(&b.quote)?,
+        rooms: b.rooms,
     })
 }
 
@@ -464,7 +474,7 @@ pub fn from_csv(files: &[(String, Vec<u8>)], tenant: TenantId, now: Timestamp) -
             },
         })
         .collect();
-    let lines: Vec<BookingLine> = all(&given, 3, &BOOKING_COLUMNS)?;
+    let lines: Vec<BookingLine> = all(&given, 3, &BOOKING_COLUMNS[..18])?;
     let mut bookings = Vec::with_capacity(lines.len());
     for (n, l) in lines.into_iter().enumerate() {
         let quote: innkeep_core::Quote = from_json(CSV_FILES[3], n, "quote", &l.quote)?;
@@ -483,6 +493,7 @@ pub fn from_csv(files: &[(String, Vec<u8>)], tenant: TenantId, now: Timestamp) -
             check_out: l.check_out,
             adults: l.adults,
             children: l.children,
+            rooms: l.rooms,
             guest: GuestContact {
                 name: uncell(l.guest_name),
                 email: uncell(l.guest_email),
@@ -595,6 +606,7 @@ mod tests {
             hold_expires_at: None,
             updated_at: t,
             quote: String::new(),
+            rooms: 1,
         };
         assert_eq!(header(b), BOOKING_COLUMNS.join(","));
     }

@@ -40,7 +40,15 @@ pub struct BookingBody {
     pub adults: u16,
     #[serde(default)]
     pub children: u16,
+    /// Units of the room type, 1 to 30 (default 1): the party is shared between them, an
+    /// adult in each
+    #[serde(default = "one_room")]
+    pub rooms: u16,
     pub guest: GuestBody,
+}
+
+fn one_room() -> u16 {
+    1
 }
 
 /// Hold a room type for a stay. The same Idempotency-Key with the same body returns the
@@ -78,7 +86,7 @@ pub async fn place(
         room_type_id: b.room_type_id,
         check_in: b.check_in,
         check_out: b.check_out,
-        party: Party { adults: b.adults, children: b.children },
+        party: Party::new(b.adults, b.children).in_rooms(b.rooms),
         guest: GuestContact { name: b.guest.name, email: b.guest.email, phone: b.guest.phone },
         idempotency_key: key,
     };

@@ -411,6 +411,8 @@ pub struct AvailabilityQuery {
     pub adults: Option<u16>,
     /// default 0
     pub children: Option<u16>,
+    /// Units of one room type the party shares, an adult in each (1 to 30, default 1)
+    pub rooms: Option<u16>,
 }
 
 /// Bookable room types with full quotes.
@@ -424,6 +426,7 @@ pub struct AvailabilityView {
     pub check_out: Date,
     pub adults: u16,
     pub children: u16,
+    pub rooms: u16,
     /// Cheapest first.
     #[schema(value_type = Vec<schemas::Offer>)]
     pub offers: Vec<Offer>,
@@ -438,7 +441,7 @@ pub async fn availability(
     State(s): State<AppState>,
     Params(q): Params<AvailabilityQuery>,
 ) -> ApiResult<Json<AvailabilityView>> {
-    let party = Party { adults: q.adults.unwrap_or(1), children: q.children.unwrap_or(0) };
+    let party = Party::new(q.adults.unwrap_or(1), q.children.unwrap_or(0)).in_rooms(q.rooms.unwrap_or(1));
     let offers = innkeep_app::availability::availability(
         &s.ports,
         q.property_id,
@@ -454,6 +457,7 @@ pub async fn availability(
         check_out: q.check_out,
         adults: party.adults,
         children: party.children,
+        rooms: party.rooms,
         offers,
     }))
 }

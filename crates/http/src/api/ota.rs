@@ -107,11 +107,7 @@ async fn avail(
     now: Timestamp,
 ) -> Result<AvailAnswer, OtaError> {
     // One party per request: the first room asked for (two adults when none is named).
-    let party = q
-        .rooms
-        .first()
-        .filter(|r| r.adults > 0)
-        .map_or(Party { adults: 2, children: 0 }, |r| Party { adults: r.adults, children: r.children });
+    let party = q.rooms.first().filter(|r| r.adults > 0).map_or(Party::new(2, 0), |r| Party::new(r.adults, r.children));
     let query = AvailQuery {
         hotel_code: q.hotel_code.clone(),
         check_in: q.check_in,
@@ -169,7 +165,7 @@ async fn reserve(
                     room_type_code: room.room_type_code.clone(),
                     check_in: room.check_in,
                     check_out: room.check_out,
-                    party: Party { adults: room.adults.max(1), children: room.children },
+                    party: Party::new(room.adults.max(1), room.children),
                 });
             }
         }

@@ -34,7 +34,10 @@ pub struct QuoteLine {
 #[derive(ToSchema)]
 pub struct Quote {
     pub currency: String,
+    /// The price of each night for one room
     pub nights: Vec<NightPrice>,
+    /// Rooms the stay takes: the subtotal is the nights' prices times this
+    pub rooms: u16,
     pub subtotal: Money,
     pub discount: Money,
     pub charges: Vec<QuoteLine>,
@@ -70,6 +73,8 @@ pub struct Booking {
     pub check_out: String,
     pub adults: u16,
     pub children: u16,
+    /// Units of the room type taken on each night, the party shared between them
+    pub rooms: u16,
     pub guest: GuestContact,
     pub quote: Quote,
     pub total: Money,

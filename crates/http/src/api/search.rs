@@ -37,6 +37,8 @@ pub struct SearchQuery {
     /// default 2
     pub adults: Option<u16>,
     pub children: Option<u16>,
+    /// Units of one room type the party shares, an adult in each (1 to 30, default 1)
+    pub rooms: Option<u16>,
     /// Price per night in minor units
     pub min_price: Option<i64>,
     pub max_price: Option<i64>,
@@ -127,7 +129,7 @@ pub async fn search(
         bbox,
         check_in: q.check_in,
         check_out: q.check_out,
-        party: Party { adults: q.adults.unwrap_or(2), children: q.children.unwrap_or(0) },
+        party: Party::new(q.adults.unwrap_or(2), q.children.unwrap_or(0)).in_rooms(q.rooms.unwrap_or(1)),
         min_price_minor: q.min_price,
         max_price_minor: q.max_price,
         min_rating: q.min_rating,

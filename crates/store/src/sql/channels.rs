@@ -602,11 +602,12 @@ impl ChannelStore for SqlStore {
                 let mut night = b.check_in;
                 while night < b.check_out {
                     sqlx::query(
-                        "INSERT INTO inventory (room_type_id, night, sold) VALUES ($1, $2, 1) \
-                         ON CONFLICT (room_type_id, night) DO UPDATE SET sold = inventory.sold + 1",
+                        "INSERT INTO inventory (room_type_id, night, sold) VALUES ($1, $2, $3) \
+                         ON CONFLICT (room_type_id, night) DO UPDATE SET sold = inventory.sold + $3",
                     )
                     .bind(&rt)
                     .bind(date(night))
+                    .bind(i64::from(b.rooms))
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;

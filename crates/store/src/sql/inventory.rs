@@ -219,7 +219,7 @@ impl SqlStore {
         let mut read_with_room_type = hold.nights.as_deref();
         for _ in 0..PRICE_CHANGES_MAX {
             let rows = match read_with_room_type.take() {
-                Some(stored) => as_held(&hold.stay, stored),
+                Some(stored) => as_held(&hold.stay, stored, hold.rooms),
                 None => self.nights_as_held(hold).await?,
             };
             let priced = price(&rows);
@@ -259,7 +259,7 @@ impl SqlStore {
         .await
         .map_err(db_err)?;
         let stored = rows.iter().map(night_of).collect::<Result<Vec<_>, _>>()?;
-        Ok(as_held(&stay, &stored))
+        Ok(as_held(&stay, &stored, hold.rooms))
     }
 
     /// One call of `innkeep_hold`: with `priced`, store the booking and its event if the key
@@ -279,9 +279,10 @@ impl SqlStore {
         let mut conn = self.one_statement().await?;
         let q = sqlx::query(
             "SELECT outcome, booking_doc FROM innkeep_hold($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-             $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
+             $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
         )
         .bind(hold.room_type_id.to_string())
+        .bind(i64::from(hold.rooms))
         .bind(hold.user_id.to_string())
         .bind(date(stay.check_in()))
         .bind(date(stay.check_out()))
@@ -338,14 +339,14 @@ impl SqlStore {
         }
     }
 
-    /// PostgreSQL: a status change in one call of `innkeep_transition` (migration 0022).
+    /// PostgreSQL: a status change in one call of `innkeep_transition` (migrations 0022, 0023).
     async fn transition_in_one_call(&self, t: &Transition, event: &Event) -> Result<(), StoreError> {
         let b = &t.booking;
         let nights = i64::from(b.stay()?.nights());
         let (doc, payload) = (to_json(b)?, to_json(&event.payload)?);
         let mut conn = self.one_statement().await?;
         let answer = sqlx::query_scalar::<_, String>(
-            "SELECT innkeep_transition($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+            "SELECT innkeep_transition($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         )
         .bind(b.id.to_string())
         .bind(t.from.as_str())
@@ -358,6 +359,7 @@ impl SqlStore {
         .bind(date(b.check_in))
         .bind(date(b.check_out))
         .bind(nights)
+        .bind(i64::from(b.rooms))
         .bind(event.id.to_string())
         .bind(event.kind.as_str())
         .bind(i64::from(event.version))
@@ -423,12 +425,14 @@ fn refusal(err: &sqlx::Error) -> Option<Result<HoldCall, StoreError>> {
 }
 
 /// The nights of `stay` as selling them would leave them, from their stored rows: one per
-/// night in night order, `sold` counting the hold (a night without a row has none sold).
-fn as_held(stay: &Stay, stored: &[NightRow]) -> Vec<NightRow> {
+/// night in night order, `sold` counting the hold's `rooms` (a night without a row has none
+/// sold).
+fn as_held(stay: &Stay, stored: &[NightRow], rooms: u16) -> Vec<NightRow> {
+    let rooms = u32::from(rooms);
     stay.each_night()
         .map(|d| match stored.iter().find(|r| r.date == d) {
-            Some(r) => NightRow { sold: r.sold + 1, ..*r },
-            None => NightRow { date: d, sold: 1, overrides: NightOverride::default() },
+            Some(r) => NightRow { sold: r.sold + rooms, ..*r },
+            None => NightRow { date: d, sold: rooms, overrides: NightOverride::default() },
         })
         .collect()
 }
@@ -478,16 +482,17 @@ async fn hold_in(tx: &mut Tx, hold: &NewHold, price: &PriceHold<'_>) -> Result<(
         q = q.bind(n);
     }
     q.execute(&mut **tx).await.map_err(db_err)?;
-    // The decision: sell one unit of every night, only where one is left and open. The
-    // nights come back as sold, and the stay is priced from them.
+    // The decision: sell the hold's units of every night, only where that many are left and
+    // the night is open. The nights come back as sold, and the stay is priced from them.
     let taken = sqlx::query(
-        "UPDATE inventory SET sold = sold + 1 WHERE room_type_id = $1 AND night >= $2 AND night < $3 \
-                 AND COALESCE(closed, 0) = 0 AND sold < COALESCE(units, (SELECT units FROM room_types WHERE id = $1)) \
+        "UPDATE inventory SET sold = sold + $4 WHERE room_type_id = $1 AND night >= $2 AND night < $3 \
+                 AND COALESCE(closed, 0) = 0 AND sold + $4 <= COALESCE(units, (SELECT units FROM room_types WHERE id = $1)) \
                  RETURNING night, sold, units, price_minor, closed, min_stay",
     )
     .bind(&rt)
     .bind(date(stay.check_in()))
     .bind(date(stay.check_out()))
+    .bind(i64::from(hold.rooms))
     .fetch_all(&mut **tx)
     .await
     .map_err(db_err)?;
@@ -559,11 +564,12 @@ pub(super) async fn apply_transition(tx: &mut Tx, t: &Transition) -> Result<(), 
     }
     if t.release {
         let released = sqlx::query(
-            "UPDATE inventory SET sold = sold - 1 WHERE room_type_id = $1 AND night >= $2 AND night < $3 AND sold > 0",
+            "UPDATE inventory SET sold = sold - $4 WHERE room_type_id = $1 AND night >= $2 AND night < $3 AND sold >= $4",
         )
         .bind(b.room_type_id.to_string())
         .bind(date(b.check_in))
         .bind(date(b.check_out))
+        .bind(i64::from(b.rooms))
         .execute(&mut **tx)
         .await
         .map_err(db_err)?;

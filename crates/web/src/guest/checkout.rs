@@ -12,6 +12,7 @@ pub struct CheckoutForm {
     pub check_out: String,
     pub adults: String,
     pub children: String,
+    pub rooms: String,
     pub guest_name: String,
     pub guest_email: String,
     pub guest_phone: String,
@@ -28,6 +29,7 @@ impl CheckoutForm {
             check_out: f.get("check_out"),
             adults: f.get("adults"),
             children: f.get("children"),
+            rooms: f.get("rooms"),
             guest_name: f.get("guest_name"),
             guest_email: f.get("guest_email"),
             guest_phone: f.get("guest_phone"),
@@ -41,6 +43,7 @@ impl CheckoutForm {
             check_out: self.check_out.clone(),
             adults: self.adults.clone(),
             children: self.children.clone(),
+            rooms: self.rooms.clone(),
             ages: self.ages.clone(),
             ..SearchForm::default()
         }
@@ -145,7 +148,7 @@ pub(super) async fn checkout_page(
             co,
             party.adults,
             party.children,
-            search.ages_query()
+            search.rooms_and_ages_query()
         ),
     })
 }
@@ -310,7 +313,7 @@ pub(super) async fn hold_page(
         property: p.draft.name,
         room: rt.draft.name,
         dates: format!("{} → {}", day(b.check_in), day(b.check_out)),
-        party: party_label(b.adults, b.children),
+        party: party_label(b.adults, b.children, b.rooms),
         expires_at: expires.map(|t| t.to_string()).unwrap_or_default(),
         expires_label: expires
             .map(|t| t.to_zoned_datetime(p.draft.time_zone.zone()).strftime("%H:%M %Z").to_string())

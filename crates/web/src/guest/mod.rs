@@ -25,6 +25,8 @@ pub struct SearchForm {
     pub check_out: String,
     pub adults: String,
     pub children: String,
+    /// Rooms of one room type the party shares ("" or "1" for one).
+    pub rooms: String,
     #[serde(rename = "type")]
     pub kind: String,
     pub max_price: String,
@@ -79,6 +81,9 @@ impl SearchForm {
         if self.children.is_empty() {
             self.children = "0".into();
         }
+        if self.rooms.is_empty() {
+            self.rooms = "1".into();
+        }
         self
     }
 
@@ -88,9 +93,30 @@ impl SearchForm {
         self
     }
 
-    /// The ages as query parameters to append to a link ("&age=4&age=7").
-    pub(crate) fn ages_query(&self) -> String {
-        self.ages.iter().map(|a| format!("&age={}", crate::session::url_encode(a))).collect()
+    /// The rooms (when more than one) and the ages as query parameters to append to a link
+    /// that already carries the adults and children ("&rooms=2&age=4&age=7").
+    pub(crate) fn rooms_and_ages_query(&self) -> String {
+        let rooms = match self.rooms.trim() {
+            "" | "1" => String::new(),
+            r => format!("&rooms={}", crate::session::url_encode(r)),
+        };
+        rooms + &self.ages.iter().map(|a| format!("&age={}", crate::session::url_encode(a))).collect::<String>()
+    }
+
+    /// The rooms asked for (1 when none), or a message saying what to do.
+    pub(crate) fn room_count(&self, adults: u16) -> Result<u16, String> {
+        let rooms = match self.rooms.trim() {
+            "" => 1,
+            r => r
+                .parse::<u16>()
+                .ok()
+                .filter(|r| (1..=innkeep_core::MAX_ROOMS).contains(r))
+                .ok_or_else(|| tf("Rooms must be a number from 1 to {}.", &[&innkeep_core::MAX_ROOMS]))?,
+        };
+        if adults < rooms {
+            return Err(t("Each room needs an adult: choose fewer rooms or add adults.").into());
+        }
+        Ok(rooms)
     }
 
     /// An age field for each child: (number of the child, age chosen or "").
@@ -128,13 +154,14 @@ impl SearchForm {
             return Err(t("A party needs at least one adult.").into());
         }
         self.child_ages(children)?;
-        Ok((ci, co, Party { adults, children }))
+        let rooms = self.room_count(adults)?;
+        Ok((ci, co, Party::new(adults, children).in_rooms(rooms)))
     }
 
     fn party_label(&self) -> String {
         let a = self.adults.parse::<u16>().unwrap_or(0);
         let c = self.children.parse::<u16>().unwrap_or(0);
-        let mut label = party_label(a, c);
+        let mut label = party_label(a, c, self.room_count(a).unwrap_or(1));
         if let Ok(ages) = self.child_ages(c)
             && !ages.is_empty()
         {
@@ -145,14 +172,21 @@ impl SearchForm {
     }
 }
 
-fn party_label(adults: u16, children: u16) -> String {
+fn party_label(adults: u16, children: u16, rooms: u16) -> String {
     let mut s = if adults == 1 { t("1 adult").to_string() } else { tf("{} adults", &[&adults]) };
     match children {
         0 => {}
         1 => s.push_str(&format!(", {}", t("1 child"))),
         n => s.push_str(&format!(", {}", tf("{} children", &[&n]))),
     }
+    if rooms > 1 {
+        s.push_str(&format!(", {}", rooms_label(rooms)));
+    }
     s
+}
+
+fn rooms_label(rooms: u16) -> String {
+    if rooms == 1 { t("1 room").to_string() } else { tf("{} rooms", &[&rooms]) }
 }
 
 fn nights_between(a: Date, b: Date) -> i64 {
@@ -181,7 +215,11 @@ fn initial(name: &str) -> String {
 /// The price lines of a quote: nights, discount, taxes and fees.
 pub fn quote_lines(q: &Quote) -> Vec<(String, String)> {
     let n = q.nights.len();
-    let mut lines = vec![(nights_label(n), money(q.subtotal))];
+    let stay = match q.rooms {
+        0 | 1 => nights_label(n),
+        rooms => format!("{} × {}", nights_label(n), rooms_label(rooms)),
+    };
+    let mut lines = vec![(stay, money(q.subtotal))];
     if q.discount.minor != 0 {
         lines.push((t("Length-of-stay discount").into(), format!("−{}", money(q.discount))));
     }

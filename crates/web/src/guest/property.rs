@@ -199,6 +199,9 @@ fn pick_href(
         .append_pair("check_out", &check_out.to_string())
         .append_pair("adults", &form.adults)
         .append_pair("children", &form.children);
+    if !matches!(form.rooms.trim(), "" | "1") {
+        q.append_pair("rooms", &form.rooms);
+    }
     for age in &form.ages {
         q.append_pair("age", age);
     }
@@ -221,17 +224,19 @@ async fn picker(ports: &Ports, p: &Property, form: &SearchForm, today: Date) -> 
     let next = first.checked_add(jiff::Span::new().months(1)).unwrap_or(first);
     let prev = first.checked_sub(jiff::Span::new().months(1)).unwrap_or(first);
     let month_of = |d: Date| d.strftime("%Y-%m").to_string();
-    let guests = form.adults.parse::<u16>().unwrap_or(1).saturating_add(form.children.parse::<u16>().unwrap_or(0));
+    let adults = form.adults.parse::<u16>().unwrap_or(1).max(1);
+    let rooms = form.room_count(adults).unwrap_or(1);
+    let party = Party::new(adults, form.children.parse::<u16>().unwrap_or(0)).in_rooms(rooms);
     // The lowest free price of each night of the month, over the room types that fit.
     let mut lowest: std::collections::BTreeMap<Date, i64> = std::collections::BTreeMap::new();
     if let Ok(range) = Stay::range(first, next) {
         for rt in innkeep_app::cache::room_types(ports, p.id).await? {
-            if rt.draft.occupancy.max_total < guests {
+            if rt.draft.occupancy.admits(party).is_err() {
                 continue;
             }
             let rows = innkeep_app::cache::nights(ports, rt.id, &range).await?;
             for n in innkeep_core::night::effective_nights(&rt.draft, &range, &rows) {
-                if !n.closed && n.available > 0 {
+                if !n.closed && n.available >= u32::from(rooms) {
                     let e = lowest.entry(n.date).or_insert(n.price_minor);
                     *e = (*e).min(n.price_minor);
                 }

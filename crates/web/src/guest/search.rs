@@ -111,7 +111,7 @@ pub(super) fn stays_href(recorded: &str) -> Option<String> {
                 has_city = !v.trim().is_empty();
                 "city"
             }
-            "check_in" | "check_out" | "adults" | "children" | "age" => k.as_ref(),
+            "check_in" | "check_out" | "adults" | "children" | "rooms" | "age" => k.as_ref(),
             _ => continue,
         };
         out.append_pair(key, &v);
@@ -131,6 +131,9 @@ pub(super) async fn remember_search(s: &AppState, v: &Visitor, form: &SearchForm
             .append_pair("check_out", &co.to_string())
             .append_pair("adults", &party.adults.to_string())
             .append_pair("children", &party.children.to_string());
+        if party.rooms != 1 {
+            q.append_pair("rooms", &party.rooms.to_string());
+        }
         for age in &form.ages {
             q.append_pair("age", age);
         }
@@ -392,7 +395,7 @@ pub async fn stays(
                     co,
                     party.adults,
                     party.children,
-                    form.ages_query()
+                    form.rooms_and_ages_query()
                 ),
                 city: m.property.draft.address.city.clone(),
                 kind: type_label(m.property.draft.property_type),

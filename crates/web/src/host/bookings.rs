@@ -72,7 +72,7 @@ pub async fn bookings(State(s): State<AppState>, v: Visitor, Query(q): Query<Boo
         rows.push(BookingRow {
             id: b.id.to_string(),
             property: names.property(&s.ports, b.property_id).await?,
-            room: names.room(&s.ports, b.room_type_id).await?,
+            room: rooms_of(names.room(&s.ports, b.room_type_id).await?, b.rooms),
             guest: b.guest.name.clone(),
             dates: format!("{} → {}", day(b.check_in), day(b.check_out)),
             status: b.status.as_str().replace('_', " "),
@@ -100,13 +100,18 @@ pub(super) fn csv(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
+/// A room type's name with how many of its rooms a booking takes, when more than one.
+fn rooms_of(name: String, rooms: u16) -> String {
+    if rooms > 1 { format!("{name} × {rooms}") } else { name }
+}
+
 /// GET /host/bookings.csv
 pub async fn bookings_csv(State(s): State<AppState>, v: Visitor, Query(q): Query<BookingsQuery>) -> PageResult {
     let a = host(&v)?;
     let list = host_bookings(&s, &a, &q).await?;
     let mut names = Names::default();
     let mut out = String::from(
-        "id,status,property,room_type,check_in,check_out,adults,children,guest_name,guest_email,total,currency,created_at\r\n",
+        "id,status,property,room_type,check_in,check_out,adults,children,guest_name,guest_email,total,currency,created_at,rooms\r\n",
     );
     for b in &list {
         let cur = b.total.currency;
@@ -124,6 +129,7 @@ pub async fn bookings_csv(State(s): State<AppState>, v: Visitor, Query(q): Query
             amount(b.total.minor, cur).replace(',', ""),
             cur.code().to_string(),
             b.created_at.to_string(),
+            b.rooms.to_string(),
         ];
         out.push_str(&row.iter().map(|f| csv(f)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");
@@ -188,7 +194,7 @@ pub async fn booking_cancel_question(
         id: b.id.to_string(),
         guest: b.guest.name.clone(),
         property: p.draft.name.clone(),
-        room: names.room(&s.ports, b.room_type_id).await?,
+        room: rooms_of(names.room(&s.ports, b.room_type_id).await?, b.rooms),
         dates: format!("{} → {}", day(b.check_in), day(b.check_out)),
         total: money(b.total),
         paid: if received.minor > 0 { money(received) } else { String::new() },

@@ -680,6 +680,35 @@ try {
     await de.context().close();
   });
 
+  await step("a family takes two rooms in one booking: the party shared between them, each room priced", async () => {
+    const fam = await newPage(browser, problems);
+    await signIn(fam, "guest@demo.innkeep.dev");
+    await fam.goto(`${BASE}/`);
+    await fam.getByLabel("Destination").fill("Evora");
+    await fam.getByLabel("Check-in").fill(isoDay(120));
+    await fam.getByLabel("Check-out").fill(isoDay(122));
+    await fam.getByLabel("Adults").fill("3");
+    await fam.getByLabel("Rooms").fill("2");
+    await fam.getByRole("button", { name: "Search" }).click();
+    await fam.waitForURL(/\/stays\?.*rooms=2/);
+    const card = fam.locator("#results li", { hasText: propertyName });
+    expect((await card.count()) === 1, "three adults find the property's double rooms, two of them");
+    await audit(fam, "stays-rooms");
+    await card.getByRole("link", { name: propertyName }).click();
+    await fam.waitForURL(/\/properties\/.*rooms=2/);
+    expect((await fam.locator("table.breakdown").first().textContent()).includes("2 nights × 2 rooms"), "every room priced");
+    expect((await fam.getByLabel("Rooms").inputValue()) === "2", "the property's form keeps the rooms");
+    await audit(fam, "property-rooms");
+    await fam.getByRole("button", { name: "Book Journey Double" }).click();
+    await fam.waitForURL(/\/checkout\?.*rooms=2/);
+    expect((await fam.locator(".panel .meta").first().textContent()).includes("3 adults, 2 rooms"), "the party and its rooms at checkout");
+    await snap(fam, "checkout-rooms");
+    await fam.getByRole("button", { name: "Hold these rooms" }).click();
+    await fam.waitForURL(/\/checkout\/[0-9a-f-]{36}$/);
+    await audit(fam, "hold-rooms");
+    await fam.context().close();
+  });
+
   await step("every page the journeys visited was checked with axe", async () => {
     const unchecked = [...loaded].filter(([r]) => !checked.has(r)).map(([r, url]) => `${r} (${url})`);
     expect(unchecked.length === 0, `not checked: ${unchecked.join(", ")}`);

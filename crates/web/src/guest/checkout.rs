@@ -71,6 +71,8 @@ pub(super) struct CheckoutPage {
     /// The total in the guest's preferred currency, approximately, and what that means.
     approx: String,
     approx_note: String,
+    /// The stay takes more than one room (the words of the button say so).
+    several_rooms: bool,
 }
 
 /// Build the checkout page for a room type and stay; the quote comes from availability.
@@ -132,6 +134,7 @@ pub(super) async fn checkout_page(
         room: rt.draft.name.clone(),
         dates: format!("{} → {}", day(ci), day(co)),
         party: search.party_label(),
+        several_rooms: party.rooms > 1,
         form,
         errors,
         idempotency_key,

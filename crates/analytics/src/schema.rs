@@ -411,6 +411,7 @@ mod tests {
             adults: 2,
             children: 1,
             rooms: 1,
+            child_ages: Default::default(),
             guest: innkeep_app::store::GuestContact { name: "Ana".into(), email: "a@example.com".into(), phone: None },
             total: quote.total,
             quote,

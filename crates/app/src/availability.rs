@@ -63,7 +63,7 @@ pub async fn availability(
     for rt in &room_types {
         rows.insert(rt.id, crate::cache::nights(ports, rt.id, &stay).await?);
     }
-    Ok(offers_from(&property, &room_types, &rows, &stay, party))
+    offers_from(&property, &room_types, &rows, &stay, party)
 }
 
 /// The bookable room types of a property already read, cheapest first, from the store.
@@ -80,7 +80,7 @@ pub async fn offers(
     let room_types = ports.store.room_types_of(property.id).await?;
     let ids: Vec<RoomTypeId> = room_types.iter().map(|rt| rt.id).collect();
     let rows = by_room_type(ports.store.nights_of_many(&ids, &stay).await?);
-    Ok(offers_from(property, &room_types, &rows, &stay, party))
+    offers_from(property, &room_types, &rows, &stay, party)
 }
 
 /// The bookable room types of many listings, each property's offers cheapest first: one
@@ -101,7 +101,7 @@ pub async fn offers_of_listings(
     let mut out = HashMap::with_capacity(listings.len());
     for l in listings {
         let stay = parse_stay(ports, &l.property, check_in, check_out, now)?;
-        out.insert(l.property.id, offers_from(&l.property, &l.room_types, &rows, &stay, party));
+        out.insert(l.property.id, offers_from(&l.property, &l.room_types, &rows, &stay, party)?);
     }
     Ok(out)
 }
@@ -125,14 +125,21 @@ fn check_party(party: Party) -> Result<(), AppError> {
 }
 
 /// The offers of a property's room types given the stored nights (of these room types or
-/// more), cheapest first.
+/// more), cheapest first. Children without their ages where a room type prices by age are
+/// an error, not a room left out: the guest is asked for the ages.
 fn offers_from(
     property: &Property,
     room_types: &[RoomType],
     rows: &HashMap<RoomTypeId, Vec<NightRow>>,
     stay: &Stay,
     party: Party,
-) -> Vec<Offer> {
+) -> Result<Vec<Offer>, AppError> {
+    if party.children > 0
+        && party.ages.is_empty()
+        && room_types.iter().any(|rt| !rt.draft.rate_plan.child_rates.is_empty())
+    {
+        return Err(innkeep_core::RoomTypeError::ChildAgesNeeded.into());
+    }
     let mut offers = Vec::new();
     for rt in room_types {
         let mine = rows.get(&rt.id).map(Vec::as_slice).unwrap_or_default();
@@ -142,5 +149,5 @@ fn offers_from(
         }
     }
     offers.sort_by_key(|o| o.quote.total.minor);
-    offers
+    Ok(offers)
 }

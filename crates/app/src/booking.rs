@@ -36,11 +36,14 @@ fn fingerprint(cmd: &PlaceBooking, guest: &GuestContact) -> String {
         guest.email,
         guest.phone,
     ]);
-    // One room digests as it did before rooms were asked for, so keys stored then replay.
-    let canonical = match cmd.party.rooms {
+    // One room and no ages digest as before they were asked for, so keys stored then replay.
+    let mut canonical = match cmd.party.rooms {
         1 => canonical.to_string(),
         rooms => format!("{canonical}/rooms={rooms}"),
     };
+    if !cmd.party.ages.is_empty() {
+        canonical.push_str(&format!("/ages={:?}", cmd.party.ages.as_slice()));
+    }
     hex::encode(sha2::Sha256::digest(canonical.as_bytes()))
 }
 
@@ -149,6 +152,7 @@ async fn hold(ports: &Ports, actor: &Actor, cmd: PlaceBooking, now: Timestamp) -
             adults: cmd.party.adults,
             children: cmd.party.children,
             rooms: cmd.party.rooms,
+            child_ages: cmd.party.ages,
             guest: guest.clone(),
             total: quote.total,
             quote,

@@ -133,6 +133,8 @@ impl From<RoomTypeError> for AppError {
             RoomTypeError::PartyTooLarge { .. } => AppError::invalid("adults", "party_too_large", e.to_string()),
             RoomTypeError::Rooms { .. } => AppError::invalid("rooms", "invalid_rooms", e.to_string()),
             RoomTypeError::AdultPerRoom { .. } => AppError::invalid("rooms", "adult_per_room", e.to_string()),
+            RoomTypeError::ChildAges { .. } => AppError::invalid("child_ages", "invalid_child_ages", e.to_string()),
+            RoomTypeError::ChildAgesNeeded => AppError::invalid("child_ages", "child_ages_required", e.to_string()),
             RoomTypeError::Rule(m) => AppError::invalid("room_type", "invalid_room_type", m),
         }
     }

@@ -100,6 +100,7 @@ mod tests {
             rooms: 1,
             subtotal: total,
             discount: none,
+            children: None,
             charges: vec![],
             total,
         };
@@ -115,6 +116,7 @@ mod tests {
             adults: 1,
             children: 0,
             rooms: 1,
+            child_ages: Default::default(),
             guest: GuestContact { name: "A".into(), email: "a@example.com".into(), phone: None },
             quote,
             total,

@@ -175,6 +175,9 @@ pub struct Booking {
     /// Units of the room type the booking takes on each night (the party shared between them).
     #[serde(default = "one_room")]
     pub rooms: u16,
+    /// The children's ages as given when booking (none if not given).
+    #[serde(default, skip_serializing_if = "innkeep_core::ChildAges::is_empty")]
+    pub child_ages: innkeep_core::ChildAges,
     pub guest: GuestContact,
     pub quote: Quote,
     pub total: Money,
@@ -191,7 +194,7 @@ fn one_room() -> u16 {
 impl Booking {
     /// Who stays, in how many rooms.
     pub fn party(&self) -> innkeep_core::Party {
-        innkeep_core::Party::new(self.adults, self.children).in_rooms(self.rooms)
+        innkeep_core::Party::new(self.adults, self.children).in_rooms(self.rooms).with_ages(self.child_ages)
     }
 
     /// The booked nights.

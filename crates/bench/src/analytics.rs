@@ -88,6 +88,7 @@ fn booking(b: &Bookable, rng: &mut ChaCha8Rng, users: &[UserId], created: Timest
         rooms: 1,
         subtotal: total,
         discount: Money::new(0, currency),
+        children: None,
         charges: Vec::new(),
         total,
     };
@@ -104,6 +105,7 @@ fn booking(b: &Bookable, rng: &mut ChaCha8Rng, users: &[UserId], created: Timest
         adults: 2,
         children: 0,
         rooms: 1,
+        child_ages: Default::default(),
         guest: GuestContact { name: "Bench Guest".into(), email: format!("guest-{}@example.com", user.0), phone: None },
         quote,
         total,

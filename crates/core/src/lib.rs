@@ -39,8 +39,9 @@ pub use property::{Address, Amenity, CountryCode, PropertyDraft, PropertyError, 
 pub use quote::{NightPrice, Quote, QuoteLine};
 pub use review::{ReviewError, Scores};
 pub use room_type::{
-    Charge, ChargeKind, LosDiscount, NightOverride, Occupancy, RatePlan, RoomTypeDraft, RoomTypeError, SeasonalRule,
+    Charge, ChargeKind, ChildRate, LosDiscount, NightOverride, Occupancy, RatePlan, RoomTypeDraft, RoomTypeError,
+    SeasonalRule,
 };
-pub use stay::{MAX_ROOMS, Party, Stay, StayError, StayLimits};
+pub use stay::{ChildAges, MAX_CHILD_AGES, MAX_ROOMS, Party, Stay, StayError, StayLimits};
 pub use team::{Duties, Duty, Scope, StaffRole};
 pub use user::{Email, EmailError, Password, PasswordError, Role};

@@ -34,6 +34,10 @@ pub struct Quote {
     pub rooms: u16,
     pub subtotal: Money,
     pub discount: Money,
+    /// What the children pay on top of the rooms by the room type's children's rates (their
+    /// ages, every night); absent where the room type has none or nobody is a child.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub children: Option<Money>,
     pub charges: Vec<QuoteLine>,
     pub total: Money,
 }
@@ -67,8 +71,22 @@ impl Quote {
             nights.push(NightPrice { date, price });
         }
         let discount = subtotal.percent_bp(plan.los_discount_bp(stay.nights()))?;
-        let room = subtotal.checked_sub(discount)?;
         let n = i64::from(stay.nights());
+        // Children by their ages, every night; percentage taxes apply to it as to the rooms.
+        let children = match (plan.child_rates.is_empty(), party.ages.as_slice()) {
+            (true, _) | (_, []) => None,
+            (false, ages) => {
+                let mut sum = Money::zero(currency);
+                for age in ages {
+                    sum = sum.checked_add(Money::new(plan.child_night_minor(*age), currency).times(n)?)?;
+                }
+                Some(sum)
+            }
+        };
+        let mut room = subtotal.checked_sub(discount)?;
+        if let Some(c) = children {
+            room = room.checked_add(c)?;
+        }
         let mut total = room;
         let mut charges = Vec::with_capacity(plan.charges.len());
         for c in &plan.charges {
@@ -81,7 +99,7 @@ impl Quote {
             total = total.checked_add(amount)?;
             charges.push(QuoteLine { name: c.name.clone(), tax: c.tax, amount });
         }
-        Ok(Quote { currency, nights, rooms: party.rooms.max(1), subtotal, discount, charges, total })
+        Ok(Quote { currency, nights, rooms: party.rooms.max(1), subtotal, discount, children, charges, total })
     }
 }
 
@@ -132,6 +150,30 @@ mod tests {
         assert_eq!(q.total.minor, 72_004 + 4_320 + 2_400 + 5_000);
     }
 
+    #[test]
+    fn children_pay_by_their_ages_every_night_and_percentage_taxes_count_it() {
+        use crate::room_type::ChildRate;
+        let plan = RatePlan {
+            charges: vec![Charge { name: "VAT".into(), kind: ChargeKind::Percent, amount: 1_000, tax: true }],
+            child_rates: vec![
+                ChildRate { max_age: 2, per_night_minor: 0 },
+                ChildRate { max_age: 11, per_night_minor: 2_000 },
+            ],
+            ..RatePlan::default()
+        };
+        let stay = Stay::range(date(2026, 12, 1), date(2026, 12, 4)).unwrap();
+        // A baby free, a child of 7 at 20.00 a night, a 14-year-old at the room's price.
+        let ages = crate::ChildAges::new(&[1, 7, 14]).unwrap();
+        let party = Party::new(2, 3).with_ages(ages);
+        let q = Quote::compute(&plan, 10_000, eur(), &stay, party, |_| None).unwrap();
+        assert_eq!(q.children.map(|c| c.minor), Some(6_000));
+        assert_eq!(q.charges[0].amount.minor, 3_600, "10% of 300.00 + 60.00");
+        assert_eq!(q.total.minor, 30_000 + 6_000 + 3_600);
+        // Without child rates, ages change nothing.
+        let q = Quote::compute(&RatePlan::default(), 10_000, eur(), &stay, party, |_| None).unwrap();
+        assert_eq!((q.children, q.total.minor), (None, 30_000));
+    }
+
     proptest! {
         #[test]
         fn a_quote_always_adds_up(
@@ -158,6 +200,7 @@ mod tests {
             let charges_sum: i64 = q.charges.iter().map(|c| c.amount.minor).sum();
             prop_assert_eq!(q.subtotal.minor, nights_sum);
             prop_assert!(q.discount.minor >= 0 && q.discount.minor <= q.subtotal.minor);
+            prop_assert_eq!(q.children, None);
             prop_assert_eq!(q.total.minor, q.subtotal.minor - q.discount.minor + charges_sum);
             prop_assert!(q.total.minor >= 0);
         }

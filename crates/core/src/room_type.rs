@@ -28,6 +28,10 @@ impl Occupancy {
         if party.adults < party.rooms {
             return Err(RoomTypeError::AdultPerRoom { adults: party.adults, rooms: party.rooms });
         }
+        let ages = party.ages.as_slice();
+        if !ages.is_empty() && (ages.len() != usize::from(party.children) || ages.iter().any(|a| *a > 17)) {
+            return Err(RoomTypeError::ChildAges { children: party.children, given: ages.len() });
+        }
         let times = |max: u16| u32::from(max) * u32::from(party.rooms);
         if u32::from(party.adults) > times(self.max_adults)
             || u32::from(party.children) > times(self.max_children)
@@ -94,6 +98,15 @@ pub struct Charge {
     pub tax: bool,
 }
 
+/// What a child up to `max_age` (inclusive) pays a night on top of the room's price (0: stays
+/// free). A child's rate is that of the first band, in rising `max_age` order, that takes its
+/// age; a child older than every band pays nothing on top (the room's price covers it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChildRate {
+    pub max_age: u8,
+    pub per_night_minor: i64,
+}
+
 /// How a room type is priced.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RatePlan {
@@ -105,6 +118,10 @@ pub struct RatePlan {
     pub los_discounts: Vec<LosDiscount>,
     #[serde(default)]
     pub charges: Vec<Charge>,
+    /// Children's rates by age, in rising `max_age` order; none: children stay at the
+    /// room's price whatever their age.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub child_rates: Vec<ChildRate>,
 }
 
 impl RatePlan {
@@ -132,8 +149,21 @@ impl RatePlan {
             .unwrap_or(0)
     }
 
+    /// What a child of `age` pays a night on top of the room's price.
+    pub fn child_night_minor(&self, age: u8) -> i64 {
+        self.child_rates.iter().find(|r| age <= r.max_age).map(|r| r.per_night_minor).unwrap_or(0)
+    }
+
     /// Check the plan's rules are coherent.
     pub fn validate(&self) -> Result<(), RoomTypeError> {
+        if self.child_rates.len() > 6
+            || self.child_rates.windows(2).any(|w| w[0].max_age >= w[1].max_age)
+            || self.child_rates.iter().any(|r| r.max_age > 17 || !(0..=100_000_000).contains(&r.per_night_minor))
+        {
+            return Err(RoomTypeError::Rule(
+                "child_rates are at most 6 bands in rising max_age order, ages 0 to 17, per_night_minor 0 to 100000000",
+            ));
+        }
         let bp_ok = |bp: i64| (-9_000..=50_000).contains(&bp);
         if let Some(w) = &self.weekend
             && !bp_ok(w.adjust_bp)
@@ -265,6 +295,10 @@ pub enum RoomTypeError {
     Rooms { rooms: u16, max: u16 },
     #[error("each room needs an adult: {adults} adult(s) cannot take {rooms} rooms")]
     AdultPerRoom { adults: u16, rooms: u16 },
+    #[error("give an age from 0 to 17 for each child: {given} age(s) for {children} child(ren)")]
+    ChildAges { children: u16, given: usize },
+    #[error("this room's price depends on the children's ages: give child_ages, one for each child")]
+    ChildAgesNeeded,
 }
 
 #[cfg(test)]
@@ -301,6 +335,30 @@ mod tests {
             (0..=o.max_children.min(children))
                 .any(|c| a + c <= o.max_total && shares_out(o, adults - a, children - c, rooms - 1))
         })
+    }
+
+    #[test]
+    fn childrens_ages_are_one_for_each_child_from_0_to_17_when_given() {
+        let o = Occupancy { max_adults: 2, max_children: 2, max_total: 4 };
+        let ages = |a: &[u8]| crate::ChildAges::new(a).unwrap();
+        assert!(o.admits(Party::new(2, 2)).is_ok(), "ages may be left out");
+        assert!(o.admits(Party::new(2, 2).with_ages(ages(&[0, 17]))).is_ok());
+        let e = RoomTypeError::ChildAges { children: 2, given: 1 };
+        assert_eq!(o.admits(Party::new(2, 2).with_ages(ages(&[4]))), Err(e));
+        let e = RoomTypeError::ChildAges { children: 2, given: 2 };
+        assert_eq!(o.admits(Party::new(2, 2).with_ages(ages(&[4, 18]))), Err(e));
+        assert!(crate::ChildAges::new(&[1; 11]).is_none(), "at most ten");
+    }
+
+    #[test]
+    fn childrens_rates_rise_by_age_and_a_child_takes_the_first_band_that_fits() {
+        let band = |max_age, per_night_minor| ChildRate { max_age, per_night_minor };
+        let plan = RatePlan { child_rates: vec![band(2, 0), band(11, 2_000)], ..RatePlan::default() };
+        assert!(plan.validate().is_ok());
+        assert_eq!([0, 2, 3, 11, 12].map(|a| plan.child_night_minor(a)), [0, 0, 2_000, 2_000, 0]);
+        for bad in [vec![band(11, 0), band(2, 0)], vec![band(18, 0)], vec![band(5, -1)], vec![band(3, 0); 2]] {
+            assert!(RatePlan { child_rates: bad.clone(), ..RatePlan::default() }.validate().is_err(), "{bad:?}");
+        }
     }
 
     proptest::proptest! {

@@ -109,14 +109,62 @@ impl Stay {
 /// larger group is the property's to arrange).
 pub const MAX_ROOMS: u16 = 30;
 
-/// Who stays, adults and children, and in how many rooms of the room type (the party shared
-/// between them, each room with at least one adult).
+/// The most children whose ages a party names.
+pub const MAX_CHILD_AGES: usize = 10;
+
+/// The ages of a party's children as given (none when not given): what a room type's
+/// children's rates are priced by. At most `MAX_CHILD_AGES`, each 0 to 255 as given (a party
+/// is checked against 0 to 17 and its number of children by `Occupancy::admits`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChildAges {
+    len: u8,
+    ages: [u8; MAX_CHILD_AGES],
+}
+
+impl ChildAges {
+    /// The ages, or `None` if there are more than `MAX_CHILD_AGES`.
+    pub fn new(ages: &[u8]) -> Option<ChildAges> {
+        let mut out = ChildAges::default();
+        out.ages.get_mut(..ages.len())?.copy_from_slice(ages);
+        out.len = ages.len() as u8;
+        Some(out)
+    }
+
+    /// The ages, in the order given.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.ages[..usize::from(self.len)]
+    }
+
+    /// Whether no age was given.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Serialize for ChildAges {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.as_slice().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ChildAges {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ChildAges, D::Error> {
+        let ages = Vec::<u8>::deserialize(d)?;
+        ChildAges::new(&ages)
+            .ok_or_else(|| serde::de::Error::custom(format!("at most {MAX_CHILD_AGES} children's ages")))
+    }
+}
+
+/// Who stays, adults and children (with their ages where given), and in how many rooms of
+/// the room type (the party shared between them, each room with at least one adult).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Party {
     pub adults: u16,
     pub children: u16,
     #[serde(default = "one_room")]
     pub rooms: u16,
+    #[serde(default, skip_serializing_if = "ChildAges::is_empty")]
+    pub ages: ChildAges,
 }
 
 fn one_room() -> u16 {
@@ -126,7 +174,12 @@ fn one_room() -> u16 {
 impl Party {
     /// A party in one room.
     pub fn new(adults: u16, children: u16) -> Party {
-        Party { adults, children, rooms: 1 }
+        Party { adults, children, rooms: 1, ages: ChildAges::default() }
+    }
+
+    /// The same party with its children's ages.
+    pub fn with_ages(self, ages: ChildAges) -> Party {
+        Party { ages, ..self }
     }
 
     /// The same party in `rooms` rooms.

@@ -338,6 +338,15 @@ pub fn generate(rng: &mut ChaCha8Rng, tenant_id: TenantId, now: Timestamp) -> Ge
                     LosDiscount { min_nights: 28, percent_bp: 2_500 },
                 ],
                 charges,
+                // Rooms that take children: babies free, children up to 11 at a supplement.
+                child_rates: if *children > 0 {
+                    vec![
+                        room_type::ChildRate { max_age: 2, per_night_minor: 0 },
+                        room_type::ChildRate { max_age: 11, per_night_minor: (15.0 * scale).round() as i64 },
+                    ]
+                } else {
+                    Vec::new()
+                },
             };
             let draft = RoomTypeDraft {
                 name: name.to_string(),

@@ -417,3 +417,66 @@ async fn a_family_books_several_rooms_in_one_booking_and_cancelling_frees_them_a
     let cal = app.get(&format!("/api/v1/room-types/{rt}/calendar?from={ci}&to={co}"), Some(&host)).await;
     assert_eq!(sold(&cal.body), vec![0, 0], "cancelling gave back both units");
 }
+
+#[tokio::test]
+async fn children_pay_by_their_ages_where_the_room_type_says_so() {
+    let app = spawn_app().await;
+    let host = app.user("host").await;
+    let guest = app.user("guest").await;
+    let property = app.property(&host, "moderate").await;
+    let mut body = room_type_body(3);
+    // Babies up to 2 free, children up to 11 at 20.00 a night, older ones at the room's price.
+    body["rate_plan"]["child_rates"] =
+        json!([{"max_age": 2, "per_night_minor": 0}, {"max_age": 11, "per_night_minor": 2000}]);
+    let r = app.post(&format!("/api/v1/properties/{property}/room-types"), Some(&host), body.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let rt = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(r.body["rate_plan"]["child_rates"][1]["per_night_minor"], 2000);
+    body["rate_plan"]["child_rates"] =
+        json!([{"max_age": 11, "per_night_minor": 0}, {"max_age": 2, "per_night_minor": 0}]);
+    let bad = app.post(&format!("/api/v1/properties/{property}/room-types"), Some(&host), body).await;
+    assert_eq!(bad.status.as_u16(), 400, "bands out of order: {}", bad.body);
+
+    let (ci, co) = ("2027-03-01", "2027-03-03");
+    let avail = |ages: &str| {
+        format!("/api/v1/availability?property_id={property}&check_in={ci}&check_out={co}&adults=2&children=1{ages}")
+    };
+    let asked = app.get(&avail(""), None).await;
+    assert_eq!(
+        (asked.status.as_u16(), asked.body["code"].as_str()),
+        (400, Some("child_ages_required")),
+        "{}",
+        asked.body
+    );
+    let quoted = app.get(&avail("&child_ages=7"), None).await;
+    assert_eq!(quoted.status, 200, "{}", quoted.body);
+    let quote = &quoted.body["offers"][0]["quote"];
+    assert_eq!(quote["children"]["minor"], 4_000, "20.00 for each of two nights: {quote}");
+    assert_eq!(quote["total"]["minor"], 25_440, "(200.00 + 40.00) and 6% VAT");
+    let baby = app.get(&avail("&child_ages=1"), None).await;
+    assert_eq!(baby.body["offers"][0]["quote"]["total"]["minor"], 21_200, "{}", baby.body);
+    for ages in ["&child_ages=18", "&child_ages=3,4", "&child_ages=x"] {
+        let r = app.get(&avail(ages), None).await;
+        assert_eq!(
+            (r.status.as_u16(), r.body["code"].as_str()),
+            (400, Some("invalid_child_ages")),
+            "{ages}: {}",
+            r.body
+        );
+    }
+
+    let book = |ages: serde_json::Value| {
+        json!({
+            "room_type_id": rt, "check_in": ci, "check_out": co, "adults": 2, "children": 1, "child_ages": ages,
+            "guest": {"name": "Ana Silva", "email": "ana@example.com"}
+        })
+    };
+    let r = app.post("/api/v1/bookings", Some(&guest), book(json!([]))).await;
+    assert_eq!((r.status.as_u16(), r.body["code"].as_str()), (400, Some("child_ages_required")), "{}", r.body);
+    let held = app.post("/api/v1/bookings", Some(&guest), book(json!([7]))).await;
+    assert_eq!(held.status, 201, "{}", held.body);
+    assert_eq!((held.body["total"]["minor"].as_i64(), held.body["child_ages"][0].as_i64()), (Some(25_440), Some(7)));
+    let cal = app.get(&format!("/api/v1/room-types/{rt}/calendar?from={ci}&to={co}"), Some(&host)).await;
+    let sold: Vec<i64> = cal.body["nights"].as_array().unwrap().iter().map(|n| n["sold"].as_i64().unwrap()).collect();
+    assert_eq!(sold, vec![1, 1], "only the priced booking sold its nights");
+}

@@ -376,6 +376,7 @@ fn booking(rt: &RoomType, user: UserId, ci: Date, co: Date) -> Booking {
         adults: 1,
         children: 0,
         rooms: 1,
+        child_ages: Default::default(),
         guest: GuestContact { name: "G".into(), email: "g@example.com".into(), phone: None },
         total: quote.total,
         quote,

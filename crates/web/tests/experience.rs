@@ -703,3 +703,31 @@ async fn a_party_books_several_rooms_from_the_results_to_the_trip() {
     let full = b.get(&t, &format!("/checkout?room_type={rt}&check_in=2027-02-10&check_out=2027-02-12&adults=1")).await;
     assert!(full.body.contains("This room is not available for these dates and this party"), "{}", full.body);
 }
+
+#[tokio::test]
+async fn a_childs_age_sets_its_price_where_the_room_type_prices_by_age() {
+    let t = test_web().await;
+    let host = user(&t, "host@example.com", Role::Host).await;
+    let (property, _) = listing(&t, &host, "Casa Azul").await;
+    let draft: innkeep_core::RoomTypeDraft = serde_json::from_value(serde_json::json!({
+        "name": "Family Room", "description": "", "beds": "1 double, 2 singles",
+        "occupancy": {"max_adults": 2, "max_children": 2, "max_total": 4}, "units": 2,
+        "base_rate_minor": 10000, "min_stay": 1, "max_stay": 14,
+        "rate_plan": {"child_rates": [{"max_age": 2, "per_night_minor": 0}, {"max_age": 11, "per_night_minor": 2500}]}
+    }))
+    .unwrap();
+    let rt =
+        innkeep_app::catalog::create_room_type(&t.ports, &host, property.parse().unwrap(), draft, t.ports.clock.now())
+            .await
+            .unwrap();
+    user(&t, "ana@example.com", Role::Guest).await;
+    let mut b = Browser::default();
+    b.sign_in(&t, "ana@example.com").await;
+    let stay = "check_in=2027-02-10&check_out=2027-02-12&adults=2&children=1";
+    let seven = b.get(&t, &format!("/checkout?room_type={}&{stay}&age=7", rt.id)).await;
+    assert_eq!(seven.status, StatusCode::OK, "{}", seven.body);
+    assert!(seven.body.contains("Children&#39;s rates") || seven.body.contains("Children's rates"), "{}", seven.body);
+    assert!(seven.body.contains("EUR 50.00") && seven.body.contains("EUR 250.00"), "25.00 a night: {}", seven.body);
+    let baby = b.get(&t, &format!("/checkout?room_type={}&{stay}&age=1", rt.id)).await;
+    assert!(baby.body.contains("EUR 200.00") && !baby.body.contains("EUR 250.00"), "a baby stays free: {}", baby.body);
+}

@@ -494,6 +494,7 @@ pub fn from_csv(files: &[(String, Vec<u8>)], tenant: TenantId, now: Timestamp) -
             adults: l.adults,
             children: l.children,
             rooms: l.rooms,
+            child_ages: Default::default(),
             guest: GuestContact {
                 name: uncell(l.guest_name),
                 email: uncell(l.guest_email),

@@ -44,6 +44,11 @@ pub struct BookingBody {
     /// adult in each
     #[serde(default = "one_room")]
     pub rooms: u16,
+    /// Each child's age (0 to 17), one for each child; needed where the room type's price
+    /// depends on it (its `rate_plan.child_rates`)
+    #[serde(default)]
+    #[schema(value_type = Vec<u8>)]
+    pub child_ages: Vec<u8>,
     pub guest: GuestBody,
 }
 
@@ -86,7 +91,7 @@ pub async fn place(
         room_type_id: b.room_type_id,
         check_in: b.check_in,
         check_out: b.check_out,
-        party: Party::new(b.adults, b.children).in_rooms(b.rooms),
+        party: Party::new(b.adults, b.children).in_rooms(b.rooms).with_ages(super::child_ages(&b.child_ages)?),
         guest: GuestContact { name: b.guest.name, email: b.guest.email, phone: b.guest.phone },
         idempotency_key: key,
     };

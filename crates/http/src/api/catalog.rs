@@ -413,6 +413,8 @@ pub struct AvailabilityQuery {
     pub children: Option<u16>,
     /// Units of one room type the party shares, an adult in each (1 to 30, default 1)
     pub rooms: Option<u16>,
+    /// Each child's age, comma separated (`4,9`): one for each child, where prices depend on it
+    pub child_ages: Option<String>,
 }
 
 /// Bookable room types with full quotes.
@@ -441,7 +443,9 @@ pub async fn availability(
     State(s): State<AppState>,
     Params(q): Params<AvailabilityQuery>,
 ) -> ApiResult<Json<AvailabilityView>> {
-    let party = Party::new(q.adults.unwrap_or(1), q.children.unwrap_or(0)).in_rooms(q.rooms.unwrap_or(1));
+    let party = Party::new(q.adults.unwrap_or(1), q.children.unwrap_or(0))
+        .in_rooms(q.rooms.unwrap_or(1))
+        .with_ages(super::child_ages_listed(q.child_ages.as_deref())?);
     let offers = innkeep_app::availability::availability(
         &s.ports,
         q.property_id,

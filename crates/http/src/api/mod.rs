@@ -25,3 +25,31 @@ pub mod suggestions;
 pub mod team;
 pub mod tenant_data;
 pub mod two_factor;
+
+/// Children's ages as a client gave them (at most `MAX_CHILD_AGES`; their range and count
+/// are the party's to check).
+pub(crate) fn child_ages(ages: &[u8]) -> Result<innkeep_core::ChildAges, crate::error::ApiError> {
+    innkeep_core::ChildAges::new(ages).ok_or_else(|| {
+        crate::error::ApiError::invalid(
+            "child_ages",
+            "invalid_child_ages",
+            format!("at most {} children's ages", innkeep_core::MAX_CHILD_AGES),
+        )
+    })
+}
+
+/// Children's ages from a query, comma separated (`4,9`); none when absent or empty.
+pub(crate) fn child_ages_listed(text: Option<&str>) -> Result<innkeep_core::ChildAges, crate::error::ApiError> {
+    let mut ages = Vec::new();
+    for a in text.unwrap_or("").split(',').map(str::trim).filter(|a| !a.is_empty()) {
+        let age = a.parse::<u8>().ok().filter(|a| *a <= 17).ok_or_else(|| {
+            crate::error::ApiError::invalid(
+                "child_ages",
+                "invalid_child_ages",
+                format!("child_ages are whole numbers from 0 to 17, comma separated, not {a:?}"),
+            )
+        })?;
+        ages.push(age);
+    }
+    child_ages(&ages)
+}

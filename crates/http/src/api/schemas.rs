@@ -40,6 +40,9 @@ pub struct Quote {
     pub rooms: u16,
     pub subtotal: Money,
     pub discount: Money,
+    /// What the children pay by the room type's children's rates (their ages, every night);
+    /// absent where it has none or nobody is a child
+    pub children: Option<Money>,
     pub charges: Vec<QuoteLine>,
     pub total: Money,
 }
@@ -75,6 +78,8 @@ pub struct Booking {
     pub children: u16,
     /// Units of the room type taken on each night, the party shared between them
     pub rooms: u16,
+    /// The children's ages as given when booking (absent if not given)
+    pub child_ages: Option<Vec<u8>>,
     pub guest: GuestContact,
     pub quote: Quote,
     pub total: Money,

@@ -39,6 +39,8 @@ pub struct SearchQuery {
     pub children: Option<u16>,
     /// Units of one room type the party shares, an adult in each (1 to 30, default 1)
     pub rooms: Option<u16>,
+    /// Each child's age, comma separated (`4,9`): one for each child, where prices depend on it
+    pub child_ages: Option<String>,
     /// Price per night in minor units
     pub min_price: Option<i64>,
     pub max_price: Option<i64>,
@@ -129,7 +131,9 @@ pub async fn search(
         bbox,
         check_in: q.check_in,
         check_out: q.check_out,
-        party: Party::new(q.adults.unwrap_or(2), q.children.unwrap_or(0)).in_rooms(q.rooms.unwrap_or(1)),
+        party: Party::new(q.adults.unwrap_or(2), q.children.unwrap_or(0))
+            .in_rooms(q.rooms.unwrap_or(1))
+            .with_ages(super::child_ages_listed(q.child_ages.as_deref())?),
         min_price_minor: q.min_price,
         max_price_minor: q.max_price,
         min_rating: q.min_rating,

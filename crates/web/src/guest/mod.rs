@@ -153,9 +153,10 @@ impl SearchForm {
         if adults == 0 {
             return Err(t("A party needs at least one adult.").into());
         }
-        self.child_ages(children)?;
+        let ages = self.child_ages(children)?;
+        let ages = innkeep_core::ChildAges::new(&ages).unwrap_or_default();
         let rooms = self.room_count(adults)?;
-        Ok((ci, co, Party::new(adults, children).in_rooms(rooms)))
+        Ok((ci, co, Party::new(adults, children).in_rooms(rooms).with_ages(ages)))
     }
 
     fn party_label(&self) -> String {
@@ -222,6 +223,9 @@ pub fn quote_lines(q: &Quote) -> Vec<(String, String)> {
     let mut lines = vec![(stay, money(q.subtotal))];
     if q.discount.minor != 0 {
         lines.push((t("Length-of-stay discount").into(), format!("−{}", money(q.discount))));
+    }
+    if let Some(c) = q.children {
+        lines.push((t("Children's rates").into(), money(c)));
     }
     for c in &q.charges {
         lines.push((c.name.clone(), money(c.amount)));

@@ -186,14 +186,10 @@ struct Facts {
     check_out: Date,
     adults: u16,
     children: u16,
-    #[serde(default = "one_room")]
+    #[serde(default = "innkeep_core::one_room")]
     rooms: u16,
     total: Money,
     created_at: Timestamp,
-}
-
-fn one_room() -> u16 {
-    1
 }
 
 /// Builders for the columns of one file.

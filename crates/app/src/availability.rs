@@ -114,14 +114,9 @@ fn by_room_type(rows: Vec<(RoomTypeId, NightRow)>) -> HashMap<RoomTypeId, Vec<Ni
     out
 }
 
-/// The party's own limits (an adult, 1 to `MAX_ROOMS` rooms, an adult for each), whatever
-/// the room types take.
+/// The party's own limits, whatever the room types take (`Party::check`).
 fn check_party(party: Party) -> Result<(), AppError> {
-    if party.adults == 0 {
-        return Err(AppError::invalid("adults", "no_adult", "a party needs at least one adult"));
-    }
-    let wide_open = innkeep_core::Occupancy { max_adults: u16::MAX, max_children: u16::MAX, max_total: u16::MAX };
-    Ok(wide_open.admits(party)?)
+    Ok(party.check()?)
 }
 
 /// The offers of a property's room types given the stored nights (of these room types or
@@ -134,10 +129,7 @@ fn offers_from(
     stay: &Stay,
     party: Party,
 ) -> Result<Vec<Offer>, AppError> {
-    if party.children > 0
-        && party.ages.is_empty()
-        && room_types.iter().any(|rt| !rt.draft.rate_plan.child_rates.is_empty())
-    {
+    if room_types.iter().any(|rt| rt.draft.rate_plan.needs_child_ages(party)) {
         return Err(innkeep_core::RoomTypeError::ChildAgesNeeded.into());
     }
     let mut offers = Vec::new();

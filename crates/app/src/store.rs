@@ -173,7 +173,7 @@ pub struct Booking {
     pub adults: u16,
     pub children: u16,
     /// Units of the room type the booking takes on each night (the party shared between them).
-    #[serde(default = "one_room")]
+    #[serde(default = "innkeep_core::one_room")]
     pub rooms: u16,
     /// The children's ages as given when booking (none if not given).
     #[serde(default, skip_serializing_if = "innkeep_core::ChildAges::is_empty")]
@@ -187,16 +187,7 @@ pub struct Booking {
     pub updated_at: Timestamp,
 }
 
-fn one_room() -> u16 {
-    1
-}
-
 impl Booking {
-    /// Who stays, in how many rooms.
-    pub fn party(&self) -> innkeep_core::Party {
-        innkeep_core::Party::new(self.adults, self.children).in_rooms(self.rooms).with_ages(self.child_ages)
-    }
-
     /// The booked nights.
     pub fn stay(&self) -> Result<Stay, StoreError> {
         Stay::range(self.check_in, self.check_out).map_err(|e| StoreError::Corrupt(e.to_string()))

@@ -213,12 +213,9 @@ pub async fn import(ports: &Ports, owner: &User, mut data: TenantData, now: Time
                 format!("booking {}: check-out before check-in", b.id),
             ));
         }
-        if b.rooms == 0 || b.rooms > innkeep_core::MAX_ROOMS {
-            return Err(AppError::invalid(
-                "bookings",
-                "invalid_rooms",
-                format!("booking {}: rooms must be between 1 and {}", b.id, innkeep_core::MAX_ROOMS),
-            ));
+        let party = innkeep_core::Party::new(b.adults, b.children).in_rooms(b.rooms).with_ages(b.child_ages);
+        if let Err(e) = party.check() {
+            return Err(AppError::invalid("bookings", "invalid_party", format!("booking {}: {e}", b.id)));
         }
         b.tenant_id = tenant;
         b.user_id = owner.id;

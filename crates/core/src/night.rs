@@ -71,7 +71,7 @@ pub fn effective_nights(rt: &RoomTypeDraft, range: &Stay, rows: &[NightRow]) -> 
 /// minimum stay (the room type's where the night sets none) and the room type's maximum.
 pub fn check_stay(rt: &RoomTypeDraft, stay: &Stay, party: Party, nights: &[CalendarNight]) -> Result<(), OfferError> {
     rt.occupancy.admits(party)?;
-    if party.children > 0 && party.ages.is_empty() && !rt.rate_plan.child_rates.is_empty() {
+    if rt.rate_plan.needs_child_ages(party) {
         return Err(RoomTypeError::ChildAgesNeeded.into());
     }
     let arrival_min = nights.first().map(|n| n.min_stay).unwrap_or(rt.min_stay);

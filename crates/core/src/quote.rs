@@ -30,7 +30,7 @@ pub struct Quote {
     /// The price of each night for one room.
     pub nights: Vec<NightPrice>,
     /// How many rooms the stay takes: the subtotal is the nights' prices times this.
-    #[serde(default = "one")]
+    #[serde(default = "crate::one_room")]
     pub rooms: u16,
     pub subtotal: Money,
     pub discount: Money,
@@ -40,10 +40,6 @@ pub struct Quote {
     pub children: Option<Money>,
     pub charges: Vec<QuoteLine>,
     pub total: Money,
-}
-
-fn one() -> u16 {
-    1
 }
 
 impl Quote {

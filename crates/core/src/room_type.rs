@@ -19,19 +19,7 @@ impl Occupancy {
     /// exists exactly when the totals fit `rooms` times the limits and there is an adult for
     /// every unit.
     pub fn admits(&self, party: crate::Party) -> Result<(), RoomTypeError> {
-        if party.adults == 0 {
-            return Err(RoomTypeError::NoAdult);
-        }
-        if party.rooms == 0 || party.rooms > crate::stay::MAX_ROOMS {
-            return Err(RoomTypeError::Rooms { rooms: party.rooms, max: crate::stay::MAX_ROOMS });
-        }
-        if party.adults < party.rooms {
-            return Err(RoomTypeError::AdultPerRoom { adults: party.adults, rooms: party.rooms });
-        }
-        let ages = party.ages.as_slice();
-        if !ages.is_empty() && (ages.len() != usize::from(party.children) || ages.iter().any(|a| *a > 17)) {
-            return Err(RoomTypeError::ChildAges { children: party.children, given: ages.len() });
-        }
+        party.check()?;
         let times = |max: u16| u32::from(max) * u32::from(party.rooms);
         if u32::from(party.adults) > times(self.max_adults)
             || u32::from(party.children) > times(self.max_children)
@@ -147,6 +135,11 @@ impl RatePlan {
             .max_by_key(|d| d.min_nights)
             .map(|d| d.percent_bp)
             .unwrap_or(0)
+    }
+
+    /// Whether pricing `party` needs its children's ages and they were not given.
+    pub fn needs_child_ages(&self, party: crate::Party) -> bool {
+        party.children > 0 && party.ages.is_empty() && !self.child_rates.is_empty()
     }
 
     /// What a child of `age` pays a night on top of the room's price.

@@ -167,7 +167,9 @@ pub struct Party {
     pub ages: ChildAges,
 }
 
-fn one_room() -> u16 {
+/// One room: a count of rooms not given (bookings, quotes and files from before parties took
+/// several rooms), as serde's default.
+pub fn one_room() -> u16 {
     1
 }
 
@@ -175,6 +177,26 @@ impl Party {
     /// A party in one room.
     pub fn new(adults: u16, children: u16) -> Party {
         Party { adults, children, rooms: 1, ages: ChildAges::default() }
+    }
+
+    /// The party's own limits, whatever room it is for: an adult, 1 to `MAX_ROOMS` rooms with
+    /// an adult in each, and the children's ages (0 to 17, one for each child) when given.
+    pub fn check(&self) -> Result<(), crate::RoomTypeError> {
+        use crate::RoomTypeError;
+        if self.adults == 0 {
+            return Err(RoomTypeError::NoAdult);
+        }
+        if self.rooms == 0 || self.rooms > MAX_ROOMS {
+            return Err(RoomTypeError::Rooms { rooms: self.rooms, max: MAX_ROOMS });
+        }
+        if self.adults < self.rooms {
+            return Err(RoomTypeError::AdultPerRoom { adults: self.adults, rooms: self.rooms });
+        }
+        let ages = self.ages.as_slice();
+        if !ages.is_empty() && (ages.len() != usize::from(self.children) || ages.iter().any(|a| *a > 17)) {
+            return Err(RoomTypeError::ChildAges { children: self.children, given: ages.len() });
+        }
+        Ok(())
     }
 
     /// The same party with its children's ages.

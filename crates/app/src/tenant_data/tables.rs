@@ -155,16 +155,16 @@ struct BookingLine {
     /// The priced quote as JSON.
     quote: String,
     /// Units of the room type taken (a file written before bookings had rooms has one).
-    #[serde(default = "one_room")]
+    #[serde(default = "innkeep_core::one_room")]
     rooms: u16,
+    /// The children's ages as given when booking, `;` between them ("" if not given).
+    #[serde(default)]
+    child_ages: String,
 }
 
-fn one_room() -> u16 {
-    1
-}
-
-/// The columns of bookings.csv; a file must have all but the last (`rooms`, newer).
-const BOOKING_COLUMNS: [&str; 19] = [
+/// The columns of bookings.csv; a file must have all but the last two (`rooms` and
+/// `child_ages`, newer).
+const BOOKING_COLUMNS: [&str; 20] = [
     "id",
     "status",
     "property_id",
@@ -184,6 +184,7 @@ const BOOKING_COLUMNS: [&str; 19] = [
     "updated_at",
     "quote",
     "rooms",
+    "child_ages",
 ];
 
 /// Whether a spreadsheet would take text as a formula (or it is already marked as text).
@@ -285,6 +286,7 @@ fn booking_line(b: &Booking) -> Result<BookingLine, csv::Error> {
         updated_at: b.updated_at,
         quote: json(&b.quote)?,
         rooms: b.rooms,
+        child_ages: b.child_ages.as_slice().iter().map(u8::to_string).collect::<Vec<_>>().join(";"),
     })
 }
 
@@ -478,6 +480,16 @@ pub fn from_csv(files: &[(String, Vec<u8>)], tenant: TenantId, now: Timestamp) -
     let mut bookings = Vec::with_capacity(lines.len());
     for (n, l) in lines.into_iter().enumerate() {
         let quote: innkeep_core::Quote = from_json(CSV_FILES[3], n, "quote", &l.quote)?;
+        let mut ages = Vec::new();
+        for a in l.child_ages.split(';').map(str::trim).filter(|a| !a.is_empty()) {
+            ages.push(
+                a.parse::<u8>().map_err(|_| {
+                    problem(CSV_FILES[3], Some(n as u64 + 2), format!("child_ages: {a:?} is not an age"))
+                })?,
+            );
+        }
+        let child_ages = innkeep_core::ChildAges::new(&ages)
+            .ok_or_else(|| problem(CSV_FILES[3], Some(n as u64 + 2), "child_ages: more ages than a party may name"))?;
         if quote.currency != l.currency {
             return Err(problem(CSV_FILES[3], Some(n as u64 + 2), "quote: not in the booking's currency"));
         }
@@ -494,7 +506,7 @@ pub fn from_csv(files: &[(String, Vec<u8>)], tenant: TenantId, now: Timestamp) -
             adults: l.adults,
             children: l.children,
             rooms: l.rooms,
-            child_ages: Default::default(),
+            child_ages,
             guest: GuestContact {
                 name: uncell(l.guest_name),
                 email: uncell(l.guest_email),
@@ -608,6 +620,7 @@ mod tests {
             updated_at: t,
             quote: String::new(),
             rooms: 1,
+            child_ages: String::new(),
         };
         assert_eq!(header(b), BOOKING_COLUMNS.join(","));
     }
@@ -656,5 +669,70 @@ mod tests {
         let row = "01a2e024-3900-7000-8000-000000000001,01a2e024-3900-7000-8000-000000000002,Room,many,100,2,0,1,30,2,,,{},2027-01-01T00:00:00Z,2027-01-01T00:00:00Z";
         bad[1] = ("room-types.csv".into(), format!("{}\n{row}\n", ROOM_TYPE_COLUMNS.join(",")).into_bytes());
         assert!(said(&bad).contains("room-types.csv line 2: units"), "{}", said(&bad));
+    }
+}
+
+#[cfg(test)]
+mod booking_rows {
+    use super::*;
+
+    #[test]
+    fn a_bookings_rooms_and_childrens_ages_come_back_from_csv() {
+        let t = TenantId(uuid::Uuid::nil());
+        let now = Timestamp::UNIX_EPOCH;
+        let eur = Currency::parse("EUR").unwrap();
+        let total = Money::new(10_000, eur);
+        let stay = innkeep_core::Stay::range("2027-01-01".parse().unwrap(), "2027-01-02".parse().unwrap()).unwrap();
+        let party =
+            innkeep_core::Party::new(2, 2).in_rooms(2).with_ages(innkeep_core::ChildAges::new(&[4, 9]).unwrap());
+        let quote =
+            innkeep_core::Quote::compute(&innkeep_core::RatePlan::default(), 5_000, eur, &stay, party, |_| None)
+                .unwrap();
+        let b = Booking {
+            id: BookingId(uuid::Uuid::now_v7()),
+            status: BookingStatus::Confirmed,
+            tenant_id: t,
+            property_id: PropertyId(uuid::Uuid::now_v7()),
+            room_type_id: RoomTypeId(uuid::Uuid::now_v7()),
+            user_id: UserId(uuid::Uuid::nil()),
+            check_in: stay.check_in(),
+            check_out: stay.check_out(),
+            adults: 2,
+            children: 2,
+            rooms: 2,
+            child_ages: party.ages,
+            guest: GuestContact { name: "Ana".into(), email: "ana@example.com".into(), phone: None },
+            quote,
+            total,
+            refund: None,
+            hold_expires_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let data = TenantData {
+            format: FORMAT.to_string(),
+            version: VERSION,
+            exported_at: now,
+            tenant_id: t,
+            properties: Vec::new(),
+            room_types: Vec::new(),
+            rates: Vec::new(),
+            bookings: vec![b],
+        };
+        let files: Vec<(String, Vec<u8>)> =
+            CSV_FILES.iter().map(|f| (f.to_string(), to_csv(&data, f).unwrap().into_bytes())).collect();
+        let back = from_csv(&files, t, now).unwrap();
+        let b = &back.bookings[0];
+        assert_eq!((b.rooms, b.child_ages.as_slice()), (2, &[4u8, 9][..]));
+        // A file from before these columns reads as one room, no ages.
+        let old: String = to_csv(&data, "bookings.csv")
+            .unwrap()
+            .lines()
+            .map(|l| l.rsplitn(3, ',').last().unwrap().to_string() + "\n")
+            .collect();
+        let mut files = files;
+        files[3].1 = old.into_bytes();
+        let back = from_csv(&files, t, now).unwrap();
+        assert_eq!((back.bookings[0].rooms, back.bookings[0].child_ages.is_empty()), (1, true));
     }
 }

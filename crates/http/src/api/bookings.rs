@@ -42,7 +42,7 @@ pub struct BookingBody {
     pub children: u16,
     /// Units of the room type, 1 to 30 (default 1): the party is shared between them, an
     /// adult in each
-    #[serde(default = "one_room")]
+    #[serde(default = "innkeep_core::one_room")]
     pub rooms: u16,
     /// Each child's age (0 to 17), one for each child; needed where the room type's price
     /// depends on it (its `rate_plan.child_rates`)
@@ -50,10 +50,6 @@ pub struct BookingBody {
     #[schema(value_type = Vec<u8>)]
     pub child_ages: Vec<u8>,
     pub guest: GuestBody,
-}
-
-fn one_room() -> u16 {
-    1
 }
 
 /// Hold a room type for a stay. The same Idempotency-Key with the same body returns the

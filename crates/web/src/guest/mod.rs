@@ -49,8 +49,8 @@ pub struct SearchForm {
     pub ages: Vec<String>,
 }
 
-/// The most children whose ages a form asks for.
-const MAX_CHILD_AGES: usize = 10;
+// The most children whose ages a form asks for: as many as a party names.
+use innkeep_core::MAX_CHILD_AGES;
 
 /// Every value of a repeated query parameter.
 pub(crate) fn repeated(raw: Option<&str>, name: &str) -> Vec<String> {
@@ -103,20 +103,13 @@ impl SearchForm {
         rooms + &self.ages.iter().map(|a| format!("&age={}", crate::session::url_encode(a))).collect::<String>()
     }
 
-    /// The rooms asked for (1 when none), or a message saying what to do.
-    pub(crate) fn room_count(&self, adults: u16) -> Result<u16, String> {
-        let rooms = match self.rooms.trim() {
-            "" => 1,
-            r => r
-                .parse::<u16>()
-                .ok()
-                .filter(|r| (1..=innkeep_core::MAX_ROOMS).contains(r))
-                .ok_or_else(|| tf("Rooms must be a number from 1 to {}.", &[&innkeep_core::MAX_ROOMS]))?,
-        };
-        if adults < rooms {
-            return Err(t("Each room needs an adult: choose fewer rooms or add adults.").into());
+    /// The rooms asked for (1 when none), or a message saying what to do; whether the party
+    /// takes that many is `Party::check`'s to say.
+    pub(crate) fn room_count(&self) -> Result<u16, String> {
+        match self.rooms.trim() {
+            "" => Ok(1),
+            r => r.parse::<u16>().map_err(|_| tf("Rooms must be a number from 1 to {}.", &[&innkeep_core::MAX_ROOMS])),
         }
-        Ok(rooms)
     }
 
     /// An age field for each child: (number of the child, age chosen or "").
@@ -155,14 +148,15 @@ impl SearchForm {
         }
         let ages = self.child_ages(children)?;
         let ages = innkeep_core::ChildAges::new(&ages).unwrap_or_default();
-        let rooms = self.room_count(adults)?;
-        Ok((ci, co, Party::new(adults, children).in_rooms(rooms).with_ages(ages)))
+        let party = Party::new(adults, children).in_rooms(self.room_count()?).with_ages(ages);
+        party.check().map_err(|e| crate::page::words(&AppError::from(e)))?;
+        Ok((ci, co, party))
     }
 
     fn party_label(&self) -> String {
         let a = self.adults.parse::<u16>().unwrap_or(0);
         let c = self.children.parse::<u16>().unwrap_or(0);
-        let mut label = party_label(a, c, self.room_count(a).unwrap_or(1));
+        let mut label = party_label(a, c, self.room_count().unwrap_or(1));
         if let Ok(ages) = self.child_ages(c)
             && !ages.is_empty()
         {

@@ -225,7 +225,7 @@ async fn picker(ports: &Ports, p: &Property, form: &SearchForm, today: Date) -> 
     let prev = first.checked_sub(jiff::Span::new().months(1)).unwrap_or(first);
     let month_of = |d: Date| d.strftime("%Y-%m").to_string();
     let adults = form.adults.parse::<u16>().unwrap_or(1).max(1);
-    let rooms = form.room_count(adults).unwrap_or(1);
+    let rooms = form.room_count().unwrap_or(1);
     let party = Party::new(adults, form.children.parse::<u16>().unwrap_or(0)).in_rooms(rooms);
     // The lowest free price of each night of the month, over the room types that fit.
     let mut lowest: std::collections::BTreeMap<Date, i64> = std::collections::BTreeMap::new();

@@ -240,6 +240,9 @@ try {
     await host.getByLabel("Name", { exact: true }).fill("Journey Double");
     await host.getByLabel(/Nightly rate/).fill("120");
     await host.getByLabel("VAT % (optional)").fill("6");
+    await host.getByLabel("Row 1: children up to age").fill("11");
+    await host.getByLabel(/^Row 1: price per night/).fill("15");
+    await snap(host, "host-room-type-form");
     await host.getByRole("button", { name: "Add room type" }).click();
     await host.waitForURL(/\/host\/room-types\/[0-9a-f-]{36}\/calendar/);
     await audit(host, "host-calendar-new");
@@ -645,6 +648,7 @@ try {
     // The terms and the refund schedule before booking, and the party with the child's age.
     expect(await pt.getByRole("heading", { name: /^Cancelamento/ }).isVisible(), "the cancellation terms before booking");
     expect((await pt.locator(".panel .meta").first().textContent()).includes("1 criança (com 7 anos)"), "the child's age goes with the stay");
+    expect((await pt.locator("main").textContent()).includes("Preços para crianças"), "the host's children's rate prices the child of 7");
     await snap(pt, "checkout-pt");
     await pt.setViewportSize(PHONE);
     await pt.getByRole("button", { name: "Reservar este quarto" }).click();

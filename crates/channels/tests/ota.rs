@@ -202,7 +202,8 @@ fn the_availability_sample_lacks_a_hotel_code_and_reads_once_it_has_one() {
     let with_hotel = insert_after(&document, "<Criterion>", "<HotelRef HotelCode=\"H1\"/>");
     for envelope in read_all_ways(&with_hotel, Message::HotelAvail) {
         let Ok(Request::HotelAvail(query)) = envelope.request else { panic!("{:?}", envelope.request) };
-        let room = |adults| RoomCandidate { quantity: 1, adults, children: 0, room_type_code: None };
+        let room =
+            |adults| RoomCandidate { quantity: 1, adults, children: 0, child_ages: vec![], room_type_code: None };
         assert_eq!(
             query,
             AvailQuery {
@@ -275,6 +276,7 @@ fn the_reservation_notification_sample_lacks_references_and_reads_once_it_has_th
                     // No GuestCounts: the three adult ResGuests.
                     adults: 3,
                     children: 0,
+                    child_ages: vec![],
                     total,
                 }],
                 guest: Guest {
@@ -314,6 +316,7 @@ fn the_reservation_sample_says_what_is_missing_until_it_reads() {
             check_out: date(2011, 9, 22),
             adults,
             children: 0,
+            child_ages: vec![],
             // Only per-night Base amounts: no total is made up.
             total: None,
         };
@@ -410,6 +413,7 @@ fn a_full_booking_reads_every_part() {
             check_out: date(2026, 7, 4),
             adults: 2,
             children: 2,
+            child_ages: vec![],
             total: Some(Amount { money: eur(45_000), after_tax: true }),
         }]
     );
@@ -444,6 +448,49 @@ fn hotel_reservation_ids_stand_in_for_a_unique_id_and_ages_count_children() {
     // AlpineBits sends children as a GuestCount with an Age and no AgeQualifyingCode.
     let room = &bookings[0].rooms[0];
     assert_eq!((room.adults, room.children, room.units), (2, 1, 1));
+    assert_eq!(room.child_ages, [9]);
+}
+
+#[test]
+fn children_s_ages_are_kept_when_each_child_has_one_and_per_room_counts_cover_every_unit() {
+    let reservation = |units: &str, counts: &str| {
+        format!(
+            "<OTA_HotelResNotifRQ {OTA}><HotelReservations><HotelReservation><UniqueID Type=\"14\" ID=\"R\"/>\
+             <RoomStays><RoomStay><RoomTypes><RoomType RoomTypeCode=\"FAM\" NumberOfUnits=\"{units}\"/></RoomTypes>\
+             {counts}<TimeSpan Start=\"2027-01-01\" End=\"2027-01-03\"/><BasicPropertyInfo HotelCode=\"H\"/>\
+             </RoomStay></RoomStays><ResGuests><ResGuest><Profiles><ProfileInfo><Profile><Customer><PersonName>\
+             <Surname>S</Surname></PersonName></Customer></Profile></ProfileInfo></Profiles></ResGuest></ResGuests>\
+             </HotelReservation></HotelReservations></OTA_HotelResNotifRQ>"
+        )
+    };
+    let room = |units: &str, counts: &str| {
+        let Ok(Request::HotelResNotif(b)) = read(reservation(units, counts).as_bytes()).unwrap().request else {
+            panic!()
+        };
+        let r = &b[0].rooms[0];
+        (r.units, r.adults, r.children, r.child_ages.clone())
+    };
+    // Two rooms for the whole party: the counts are everyone's.
+    let aged = "<GuestCounts><GuestCount AgeQualifyingCode=\"10\" Count=\"3\"/>\
+                <GuestCount AgeQualifyingCode=\"8\" Age=\"7\" Count=\"2\"/><GuestCount Age=\"1\" Count=\"1\"/></GuestCounts>";
+    assert_eq!(room("2", aged), (2, 3, 3, vec![7, 7, 1]));
+    // Counts per room are taken for each unit.
+    let per_room = aged.replace("<GuestCounts>", "<GuestCounts IsPerRoom=\"true\">");
+    assert_eq!(room("2", &per_room), (2, 6, 6, vec![7, 7, 1, 7, 7, 1]));
+    // One child without an age: no ages at all (never a guess), the count still right.
+    let unaged =
+        aged.replace("<GuestCount Age=\"1\" Count=\"1\"/>", "<GuestCount AgeQualifyingCode=\"7\" Count=\"1\"/>");
+    assert_eq!(room("1", &unaged), (1, 3, 3, vec![]));
+    // A child's code with an adult's age is no child's age either.
+    let odd = aged.replace("Age=\"7\"", "Age=\"30\"");
+    assert_eq!(room("1", &odd), (1, 3, 3, vec![]));
+    let Err(e) = read(reservation("2", &aged.replace("<GuestCounts>", "<GuestCounts IsPerRoom=\"maybe\">")).as_bytes())
+        .unwrap()
+        .request
+    else {
+        panic!()
+    };
+    assert!(e.text.contains("IsPerRoom"), "{e:?}");
 }
 
 #[test]

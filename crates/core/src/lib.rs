@@ -42,6 +42,6 @@ pub use room_type::{
     Charge, ChargeKind, ChildRate, LosDiscount, NightOverride, Occupancy, RatePlan, RoomTypeDraft, RoomTypeError,
     SeasonalRule,
 };
-pub use stay::{ChildAges, MAX_CHILD_AGES, MAX_ROOMS, Party, Stay, StayError, StayLimits, one_room};
+pub use stay::{ChildAges, MAX_CHILD_AGE, MAX_CHILD_AGES, MAX_ROOMS, Party, Stay, StayError, StayLimits, one_room};
 pub use team::{Duties, Duty, Scope, StaffRole};
 pub use user::{Email, EmailError, Password, PasswordError, Role};

@@ -151,7 +151,10 @@ impl RatePlan {
     pub fn validate(&self) -> Result<(), RoomTypeError> {
         if self.child_rates.len() > 6
             || self.child_rates.windows(2).any(|w| w[0].max_age >= w[1].max_age)
-            || self.child_rates.iter().any(|r| r.max_age > 17 || !(0..=100_000_000).contains(&r.per_night_minor))
+            || self
+                .child_rates
+                .iter()
+                .any(|r| r.max_age > crate::MAX_CHILD_AGE || !(0..=100_000_000).contains(&r.per_night_minor))
         {
             return Err(RoomTypeError::Rule(
                 "child_rates are at most 6 bands in rising max_age order, ages 0 to 17, per_night_minor 0 to 100000000",

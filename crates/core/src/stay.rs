@@ -112,6 +112,9 @@ pub const MAX_ROOMS: u16 = 30;
 /// The most children whose ages a party names.
 pub const MAX_CHILD_AGES: usize = 10;
 
+/// The oldest age of a child (at 18 a guest counts as an adult).
+pub const MAX_CHILD_AGE: u8 = 17;
+
 /// The ages of a party's children as given (none when not given): what a room type's
 /// children's rates are priced by. At most `MAX_CHILD_AGES`, each 0 to 255 as given (a party
 /// is checked against 0 to 17 and its number of children by `Occupancy::admits`).
@@ -193,7 +196,7 @@ impl Party {
             return Err(RoomTypeError::AdultPerRoom { adults: self.adults, rooms: self.rooms });
         }
         let ages = self.ages.as_slice();
-        if !ages.is_empty() && (ages.len() != usize::from(self.children) || ages.iter().any(|a| *a > 17)) {
+        if !ages.is_empty() && (ages.len() != usize::from(self.children) || ages.iter().any(|a| *a > MAX_CHILD_AGE)) {
             return Err(RoomTypeError::ChildAges { children: self.children, given: ages.len() });
         }
         Ok(())

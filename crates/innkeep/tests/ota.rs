@@ -311,3 +311,67 @@ async fn a_channel_booking_and_a_web_booking_of_the_last_unit_at_once_sell_it_on
         assert_eq!(nights[0]["sold"], 1, "{nights:?}");
     }
 }
+
+#[tokio::test]
+async fn a_channel_reservation_of_two_units_with_a_child_s_age_is_one_booking_of_two_rooms_priced_by_age() {
+    let app = app().await;
+    let xsd = schemas();
+    let host = app.user("host").await;
+    let property = app.property(&host, "flexible").await;
+    let mut body = common::room_type_body(3);
+    body["rate_plan"]["child_rates"] = json!([{"max_age": 11, "per_night_minor": 2000}]);
+    let r = app.post(&format!("/api/v1/properties/{property}/room-types"), Some(&host), body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let room_type = r.body["id"].as_str().unwrap().to_string();
+    let codes = json!({"hotel_code": "FAMILIA", "room_types": {"FAM": room_type}});
+    let r = app.call(Method::PUT, &format!("/api/v1/properties/{property}/ota-codes"), Some(&host), Some(codes)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app.post("/api/v1/api-keys", Some(&host), json!({"name": "Channel manager", "scopes": ["channel"]})).await;
+    let key = r.body["key"].as_str().unwrap().to_string();
+
+    let res = |reference: &str, units: u16, counts: &str| {
+        format!(
+            r#"<OTA_HotelResNotifRQ xmlns="{OTA}" Version="1.0"><HotelReservations><HotelReservation ResStatus="Commit"><UniqueID Type="14" ID="{reference}"/><RoomStays><RoomStay><RoomTypes><RoomType RoomTypeCode="FAM" NumberOfUnits="{units}"/></RoomTypes><GuestCounts>{counts}</GuestCounts><TimeSpan Start="2027-04-01" End="2027-04-03"/><BasicPropertyInfo HotelCode="FAMILIA"/></RoomStay></RoomStays><ResGuests><ResGuest><Profiles><ProfileInfo><Profile><Customer><PersonName><GivenName>Rui</GivenName><Surname>Lopes</Surname></PersonName><Email>rui@example.com</Email></Customer></Profile></ProfileInfo></Profiles></ResGuest></ResGuests></HotelReservation></HotelReservations></OTA_HotelResNotifRQ>"#
+        )
+    };
+    let family =
+        r#"<GuestCount AgeQualifyingCode="10" Count="3"/><GuestCount AgeQualifyingCode="8" Age="7" Count="1"/>"#;
+
+    // The channel's offers for two rooms price the child by age.
+    let ask = format!(
+        r#"<OTA_HotelAvailRQ xmlns="{OTA}" Version="1.0"><AvailRequestSegments><AvailRequestSegment><HotelSearchCriteria><Criterion><HotelRef HotelCode="FAMILIA"/><StayDateRange Start="2027-04-01" End="2027-04-03"/><RoomStayCandidates><RoomStayCandidate Quantity="2"><GuestCounts>{family}</GuestCounts></RoomStayCandidate></RoomStayCandidates></Criterion></HotelSearchCriteria></AvailRequestSegment></AvailRequestSegments></OTA_HotelAvailRQ>"#
+    );
+    let (status, _, body) = post(&app, soap11(&key, &ask)).await;
+    assert_eq!(status, 200, "{body}");
+    let rs = valid(xsd.as_ref(), &body, "OTA_HotelAvailRS");
+    // Two rooms at 2 x 100.00 and the child at 2 x 20.00, plus 6% VAT.
+    assert!(rs.contains("AmountAfterTax=\"466.40\""), "{rs}");
+
+    // Without the child's age the room type cannot price the stay: refused, nothing sold.
+    let unaged = r#"<GuestCount AgeQualifyingCode="10" Count="3"/><GuestCount AgeQualifyingCode="8" Count="1"/>"#;
+    let (status, _, body) = post(&app, soap11(&key, &res("FAM-0", 2, unaged))).await;
+    assert_eq!(status, 200, "{body}");
+    let rs = valid(xsd.as_ref(), &body, "OTA_HotelResNotifRS");
+    assert!(rs.contains("<Errors>") && rs.contains("child_ages"), "{rs}");
+    // Two units for three adults cannot seat a lone adult in three rooms: refused as well.
+    let (_, _, body) = post(&app, soap11(&key, &res("FAM-1", 4, family))).await;
+    assert!(body.contains("<Errors>"), "{body}");
+    assert!(calendar(&app, &host, &room_type, "2027-04-01", "2027-04-03").await.iter().all(|n| n["sold"] == 0));
+
+    let (status, _, body) = post(&app, soap11(&key, &res("FAM-2", 2, family))).await;
+    assert_eq!(status, 200, "{body}");
+    let rs = valid(xsd.as_ref(), &body, "OTA_HotelResNotifRS");
+    let id = rs.split("ResID_Value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or_else(|| panic!("{rs}"));
+    let b = app.get(&format!("/api/v1/bookings/{id}"), Some(&host)).await;
+    assert_eq!(b.status, 200, "{}", b.body);
+    assert_eq!(
+        (b.body["rooms"].as_u64(), b.body["adults"].as_u64(), b.body["child_ages"][0].as_u64()),
+        (Some(2), Some(3), Some(7)),
+        "{}",
+        b.body
+    );
+    assert_eq!(b.body["total"]["minor"], 46_640, "{}", b.body);
+    let nights = calendar(&app, &host, &room_type, "2027-04-01", "2027-04-03").await;
+    assert!(nights.iter().all(|n| n["sold"] == 2), "one booking, two units each night: {nights:?}");
+    app.stop().await;
+}

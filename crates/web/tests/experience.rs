@@ -649,6 +649,7 @@ async fn a_party_books_several_rooms_from_the_results_to_the_trip() {
     assert!(!one.body.contains("Casa Azul</a>"), "{}", one.body);
     let two = b.get(&t, &format!("{stays}&rooms=2")).await;
     assert!(two.body.contains("Casa Azul"), "{}", two.body);
+    assert!(two.body.contains(" / night for 2 rooms</span>"), "the card's price says it is both rooms': {}", two.body);
     assert!(
         two.body.contains("&#38;children=0&#38;rooms=2\""),
         "the link to the property keeps the rooms: {}",

@@ -218,26 +218,38 @@ async fn a_host_lists_a_property_sets_rates_and_acts_on_bookings() {
     let created = b.post(&t, "/host/properties/new", &fields).await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
     let prop_path = created.location();
-    let r = b
-        .post(
-            &t,
-            &prop_path,
-            &[
-                ("csrf", &csrf),
-                ("name", "Garden Suite"),
-                ("beds", "1 king bed"),
-                ("units", "3"),
-                ("base_rate", "150.00"),
-                ("max_adults", "2"),
-                ("max_children", "1"),
-                ("max_total", "3"),
-                ("min_stay", "1"),
-                ("max_stay", "30"),
-                ("vat_percent", "6"),
-            ],
-        )
-        .await;
+    let room = |bands: [(&'static str, &'static str); 3]| {
+        let mut f = vec![
+            ("csrf", csrf.as_str()),
+            ("name", "Garden Suite"),
+            ("beds", "1 king bed"),
+            ("units", "3"),
+            ("base_rate", "150.00"),
+            ("max_adults", "2"),
+            ("max_children", "1"),
+            ("max_total", "3"),
+            ("min_stay", "1"),
+            ("max_stay", "30"),
+            ("vat_percent", "6"),
+        ];
+        for (n, (age, rate)) in bands.into_iter().enumerate() {
+            f.push((["child_age_1", "child_age_2", "child_age_3"][n], age));
+            f.push((["child_rate_1", "child_rate_2", "child_rate_3"][n], rate));
+        }
+        f
+    };
+    // Children's rates: a row for younger children under an older one, and a half-filled
+    // row, are each pointed at; nothing is created.
+    let bad = b.post(&t, &prop_path, &room([("11", "15.00"), ("2", "0"), ("", "9.x")])).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("id=\"child_age_2_err\"") && bad.body.contains("older children than the row above"));
+    assert!(bad.body.contains("id=\"child_age_3_err\"") && bad.body.contains("id=\"child_rate_3_err\""));
+    assert!(bad.body.contains("value=\"15.00\""), "the rows are kept: {}", bad.body);
+    let r = b.post(&t, &prop_path, &room([("2", "0"), ("11", "15.00"), ("", "")])).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = b.get(&t, &prop_path).await;
+    assert!(page.body.contains("to age 2: free; to age 11: EUR 15.00"), "{}", page.body);
+    assert_eq!(page.body.matches("<th scope=\"row\">Garden Suite</th>").count(), 1, "created once");
     let cal_path = r.location();
     let cal = b.get(&t, &format!("{cal_path}?month=2027-02")).await;
     assert!(cal.body.contains("February 2027") && cal.body.contains("150.00"), "{}", cal.body);

@@ -4,7 +4,7 @@
 use super::OtaError;
 use super::amount::currency;
 use super::document::Element;
-use super::fields::{guest_counts, optional_count, stay};
+use super::fields::{Guests, guest_counts, optional_count, stay};
 use super::writer::Xml;
 use innkeep_core::{Currency, Money};
 use jiff::civil::Date;
@@ -50,6 +50,8 @@ pub struct RoomCandidate {
     pub adults: u16,
     /// `GuestCounts`: children (age qualifying codes 8 child, 7 infant and the other child ages).
     pub children: u16,
+    /// The children's ages when each child's `GuestCount` gave an `Age`; empty otherwise.
+    pub child_ages: Vec<u8>,
     /// `@RoomTypeCode`: only this room type.
     pub room_type_code: Option<String>,
 }
@@ -85,14 +87,16 @@ pub(crate) fn read(rq: &Element) -> Result<AvailQuery, OtaError> {
     if let Some(candidates) = in_criteria("RoomStayCandidates") {
         for (i, candidate) in candidates.children("RoomStayCandidate").enumerate() {
             let at = format!("RoomStayCandidates/RoomStayCandidate[{}]", i + 1);
-            let (adults, children) = match candidate.child("GuestCounts") {
-                Some(counts) => guest_counts(counts, &format!("{at}/GuestCounts"))?,
-                None => (0, 0),
+            let quantity = optional_count(candidate, "Quantity", &at)?.unwrap_or(1);
+            let guests = match candidate.child("GuestCounts") {
+                Some(counts) => guest_counts(counts, quantity, &format!("{at}/GuestCounts"))?,
+                None => Guests::default(),
             };
             rooms.push(RoomCandidate {
-                quantity: optional_count(candidate, "Quantity", &at)?.unwrap_or(1),
-                adults,
-                children,
+                quantity,
+                adults: guests.adults,
+                children: guests.children,
+                child_ages: guests.child_ages,
                 room_type_code: candidate.attr("RoomTypeCode").map(str::to_owned),
             });
         }

@@ -4,7 +4,7 @@
 use super::OtaError;
 use super::amount::{Amount, read_amount};
 use super::document::Element;
-use super::fields::{guest_counts, is_child, optional, optional_count, required, stay};
+use super::fields::{Guests, guest_counts, optional, optional_count, required, stay};
 use super::writer::Xml;
 use jiff::civil::Date;
 use std::collections::HashMap;
@@ -39,7 +39,8 @@ pub struct BookedRoom {
     pub room_type_code: String,
     /// `RoomRate/@RatePlanCode`, else the code of the room stay's only `RatePlan`.
     pub rate_plan_code: Option<String>,
-    /// Units booked: `RoomType/@Quantity` (or `@NumberOfUnits`), 1 when absent.
+    /// Units booked: `RoomType/@Quantity` (or `@NumberOfUnits`), 1 when absent: rooms of
+    /// the type for the party below, shared between them.
     pub units: u16,
     /// `TimeSpan/@Start` of the room stay (else of `ResGlobalInfo`).
     pub check_in: Date,
@@ -47,9 +48,13 @@ pub struct BookedRoom {
     pub check_out: Date,
     /// From the `GuestCounts` of the `RoomRate`, else of the room stay when it holds one
     /// room type, else of `ResGlobalInfo`, else one per `ResGuest` when the booking holds
-    /// one room type.
+    /// one room type: everyone in all the units (counts marked `IsPerRoom` are taken once
+    /// for each unit).
     pub adults: u16,
     pub children: u16,
+    /// The children's ages when the channel gave each child's (`GuestCount/@Age`, or a
+    /// `ResGuest`'s); empty otherwise.
+    pub child_ages: Vec<u8>,
     /// `RoomRate/Total`, else the room stay's `Total` when it holds one room type.
     pub total: Option<Amount>,
 }
@@ -196,11 +201,12 @@ fn booked_rooms(
             .and_then(|r| r.child("GuestCounts"))
             .or(if one_type { room_stay.child("GuestCounts") } else { None })
             .or(if single_room { global.and_then(|g| g.child("GuestCounts")) } else { None });
-        let (adults, children) = match counts {
-            Some(counts) => guest_counts(counts, &format!("{here}/GuestCounts"))?,
+        let guests = match counts {
+            Some(counts) => guest_counts(counts, units, &format!("{here}/GuestCounts"))?,
             None if single_room && !res_guests.is_empty() => guests_listed(res_guests, at)?,
             None => return Err(OtaError::missing(format!("{here}: GuestCounts"))),
         };
+        let Guests { adults, children, child_ages, .. } = guests;
 
         // A Rate's own Total is left alone: whether it is per night or for the stay
         // depends on its ChargeType and dates, and a price misread is worse than none.
@@ -209,7 +215,17 @@ fn booked_rooms(
             Some(total) => read_amount(total, None, &format!("{here}/Total"))?,
             None => None,
         };
-        rooms.push(BookedRoom { room_type_code, rate_plan_code, units, check_in, check_out, adults, children, total });
+        rooms.push(BookedRoom {
+            room_type_code,
+            rate_plan_code,
+            units,
+            check_in,
+            check_out,
+            adults,
+            children,
+            child_ages,
+            total,
+        });
     }
     Ok(rooms)
 }
@@ -233,15 +249,12 @@ fn sum(amounts: impl IntoIterator<Item = Option<Amount>>) -> Option<Amount> {
 
 /// Adults and children counted from the `ResGuest` list (each guest's `AgeQualifyingCode`
 /// or `Age`).
-fn guests_listed(res_guests: &[&Element], at: &str) -> Result<(u16, u16), OtaError> {
-    let mut adults: u16 = 0;
-    let mut children: u16 = 0;
+fn guests_listed(res_guests: &[&Element], at: &str) -> Result<Guests, OtaError> {
+    let mut guests = Guests::default();
     for guest in res_guests {
-        let child = is_child(guest);
-        let n = if child { &mut children } else { &mut adults };
-        *n = n.checked_add(1).ok_or_else(|| OtaError::invalid(format!("{at}: too many guests")))?;
+        guests.add(guest, 1, at)?;
     }
-    Ok((adults, children))
+    Ok(guests.done())
 }
 
 fn guest(global: Option<&Element>, res_guests: &[&Element], at: &str) -> Result<Guest, OtaError> {

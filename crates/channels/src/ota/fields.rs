@@ -119,18 +119,81 @@ pub(crate) fn is_child(el: &Element) -> bool {
     }
 }
 
-/// Adults and children of a `GuestCounts` element (each `GuestCount` needs its `Count`).
-pub(crate) fn guest_counts(el: &Element, at: &str) -> Result<(u16, u16), OtaError> {
-    let mut adults: u16 = 0;
-    let mut children: u16 = 0;
+/// Who a `GuestCounts` element (or a list of `ResGuest`s) counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Guests {
+    pub adults: u16,
+    pub children: u16,
+    /// The children's ages when every child came with an `Age` from 0 to 17 (each as often
+    /// as its `Count`); empty otherwise.
+    pub child_ages: Vec<u8>,
+    /// Whether some child came without a usable age.
+    unaged: bool,
+}
+
+/// The most children's ages kept from one count (more: the ages are left out).
+const MAX_AGES: usize = 100;
+
+impl Guests {
+    /// Count `n` guests like `el` (a `GuestCount` or a `ResGuest`).
+    pub(crate) fn add(&mut self, el: &Element, n: u16, at: &str) -> Result<(), OtaError> {
+        let too_many = || OtaError::invalid(format!("{at}: too many guests"));
+        if !is_child(el) {
+            self.adults = self.adults.checked_add(n).ok_or_else(too_many)?;
+            return Ok(());
+        }
+        self.children = self.children.checked_add(n).ok_or_else(too_many)?;
+        match el.attr("Age").and_then(|a| a.parse::<u8>().ok()).filter(|a| *a < 18) {
+            Some(age) if self.child_ages.len() + usize::from(n) <= MAX_AGES => {
+                self.child_ages.extend(std::iter::repeat_n(age, usize::from(n)));
+            }
+            _ => self.unaged = true,
+        }
+        Ok(())
+    }
+
+    /// The count done: the ages kept only when every child had one.
+    pub(crate) fn done(mut self) -> Guests {
+        if self.unaged {
+            self.child_ages.clear();
+        }
+        self
+    }
+
+    /// The same guests `times` over (counts given per room, for that many rooms).
+    fn times(self, times: u16, at: &str) -> Result<Guests, OtaError> {
+        let too_many = || OtaError::invalid(format!("{at}: too many guests"));
+        let mut child_ages = Vec::new();
+        if self.child_ages.len() * usize::from(times) <= MAX_AGES {
+            for _ in 0..times {
+                child_ages.extend_from_slice(&self.child_ages);
+            }
+        }
+        Ok(Guests {
+            adults: self.adults.checked_mul(times).ok_or_else(too_many)?,
+            children: self.children.checked_mul(times).ok_or_else(too_many)?,
+            unaged: self.unaged || (self.children > 0 && child_ages.is_empty()),
+            child_ages,
+        }
+        .done())
+    }
+}
+
+/// Adults and children of a `GuestCounts` element (each `GuestCount` needs its `Count`) for
+/// `rooms` rooms: everyone in them, the counts taken `rooms` times when `@IsPerRoom` says
+/// they are each room's.
+pub(crate) fn guest_counts(el: &Element, rooms: u16, at: &str) -> Result<Guests, OtaError> {
+    let mut guests = Guests::default();
     for (i, guest_count) in el.children("GuestCount").enumerate() {
         let here = format!("{at}/GuestCount[{}]", i + 1);
         let n = count(required(guest_count, "Count", &here)?, &format!("{here}/@Count"))?;
-        let child = is_child(guest_count);
-        let sum = if child { &mut children } else { &mut adults };
-        *sum = sum.checked_add(n).ok_or_else(|| OtaError::invalid(format!("{at}: too many guests")))?;
+        guests.add(guest_count, n, at)?;
     }
-    Ok((adults, children))
+    let guests = guests.done();
+    match el.attr("IsPerRoom").map(|v| boolean(v, &format!("{at}/@IsPerRoom"))).transpose()? {
+        Some(true) => guests.times(rooms, at),
+        _ => Ok(guests),
+    }
 }
 
 #[cfg(test)]

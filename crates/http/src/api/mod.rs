@@ -42,7 +42,7 @@ pub(crate) fn child_ages(ages: &[u8]) -> Result<innkeep_core::ChildAges, crate::
 pub(crate) fn child_ages_listed(text: Option<&str>) -> Result<innkeep_core::ChildAges, crate::error::ApiError> {
     let mut ages = Vec::new();
     for a in text.unwrap_or("").split(',').map(str::trim).filter(|a| !a.is_empty()) {
-        let age = a.parse::<u8>().ok().filter(|a| *a <= 17).ok_or_else(|| {
+        let age = a.parse::<u8>().ok().filter(|a| *a <= innkeep_core::MAX_CHILD_AGE).ok_or_else(|| {
             crate::error::ApiError::invalid(
                 "child_ages",
                 "invalid_child_ages",

@@ -18,7 +18,7 @@ use innkeep_channels::ota::{
     self, Answer, AvailAnswer, AvailOffer, BookingLimit, Cancellation, Confirmation, Envelope, OtaError, Request,
     ResStatus, Restriction, SoapVersion, StayLength, err, ewt,
 };
-use innkeep_core::{NightOverride, Party};
+use innkeep_core::{ChildAges, NightOverride, Party};
 use jiff::Timestamp;
 
 /// The largest request taken.
@@ -83,6 +83,13 @@ async fn answer(s: &AppState, envelope: &Envelope, now: Timestamp) -> Answer {
     done.unwrap_or_else(|e| Answer::Errors(message, vec![e]))
 }
 
+/// A channel's party: its children's ages only when it gave one for each child, at most
+/// `MAX_CHILD_AGES` (else none: a room type priced by age then asks for them).
+fn party(adults: u16, children: u16, rooms: u16, ages: &[u8]) -> Party {
+    let ages = ChildAges::new(ages).filter(|a| a.as_slice().len() == usize::from(children)).unwrap_or_default();
+    Party::new(adults, children).in_rooms(rooms).with_ages(ages)
+}
+
 /// What an error of the use cases is in OTA's words. `code` names what was looked for.
 fn ota_error(e: AppError, code: &str) -> OtaError {
     match e {
@@ -106,8 +113,13 @@ async fn avail(
     q: &ota::AvailQuery,
     now: Timestamp,
 ) -> Result<AvailAnswer, OtaError> {
-    // One party per request: the first room asked for (two adults when none is named).
-    let party = q.rooms.first().filter(|r| r.adults > 0).map_or(Party::new(2, 0), |r| Party::new(r.adults, r.children));
+    // One party per request: the first room stay asked for, in as many rooms as it asks
+    // (two adults in one room when none is named).
+    let party = q
+        .rooms
+        .first()
+        .filter(|r| r.adults > 0)
+        .map_or(Party::new(2, 0), |r| party(r.adults, r.children, r.quantity.max(1), &r.child_ages));
     let query = AvailQuery {
         hotel_code: q.hotel_code.clone(),
         check_in: q.check_in,
@@ -160,14 +172,14 @@ async fn reserve(
         let name = format!("{} {}", b.guest.given, b.guest.surname).trim().to_string();
         let mut rooms = Vec::new();
         for room in &b.rooms {
-            for _ in 0..room.units.max(1) {
-                rooms.push(ChannelRoom {
-                    room_type_code: room.room_type_code.clone(),
-                    check_in: room.check_in,
-                    check_out: room.check_out,
-                    party: Party::new(room.adults.max(1), room.children),
-                });
-            }
+            // The units of a room type are one booking of that many rooms, the party shared
+            // between them.
+            rooms.push(ChannelRoom {
+                room_type_code: room.room_type_code.clone(),
+                check_in: room.check_in,
+                check_out: room.check_out,
+                party: party(room.adults.max(1), room.children, room.units.max(1), &room.child_ages),
+            });
         }
         let r = ChannelReservation {
             channel_ref: b.channel_ref.clone(),

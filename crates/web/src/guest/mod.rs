@@ -120,7 +120,12 @@ impl SearchForm {
 
     /// The ages of the children (0 to 17 each, one per child), or a message saying what to do.
     fn child_ages(&self, children: u16) -> Result<Vec<u8>, String> {
-        let ages: Vec<u8> = self.ages.iter().filter_map(|a| a.trim().parse::<u8>().ok()).filter(|a| *a <= 17).collect();
+        let ages: Vec<u8> = self
+            .ages
+            .iter()
+            .filter_map(|a| a.trim().parse::<u8>().ok())
+            .filter(|a| *a <= innkeep_core::MAX_CHILD_AGE)
+            .collect();
         if usize::from(children) > MAX_CHILD_AGES {
             return Err(tf("A search takes at most {} children.", &[&MAX_CHILD_AGES]));
         }

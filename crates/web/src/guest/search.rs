@@ -155,6 +155,7 @@ pub(super) struct Card {
     total: String,
     /// The total in major units as a plain number, for the map to compare prices.
     amount: String,
+    /// "total · €120.00 / night" (for all the rooms booked: "... / night for 2 rooms").
     per_night: String,
     lat: f64,
     lon: f64,
@@ -403,7 +404,11 @@ pub async fn stays(
                 units_left: m.cheapest.units_left,
                 total: money(total),
                 amount: crate::page::amount(total.minor, total.currency).replace(',', ""),
-                per_night: money(per_night),
+                per_night: if party.rooms > 1 {
+                    crate::i18n::tf("total · {} / night for {} rooms", &[&money(per_night), &party.rooms])
+                } else {
+                    crate::i18n::tf("total · {} / night", &[&money(per_night)])
+                },
                 lat: m.property.draft.latitude,
                 lon: m.property.draft.longitude,
                 initial: initial(&m.property.draft.name),

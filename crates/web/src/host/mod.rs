@@ -19,9 +19,9 @@ use innkeep_app::node::AppState;
 use innkeep_app::store::BookingFilter;
 use innkeep_app::{Actor, AppError};
 use innkeep_core::{
-    Address, Amenity, BookingId, BookingStatus, CancellationPolicy, Charge, ChargeKind, CountryCode, Currency,
-    NightOverride, Occupancy, PropertyDraft, PropertyId, PropertyType, RatePlan, Role, RoomTypeDraft, RoomTypeId,
-    TimeZoneName,
+    Address, Amenity, BookingId, BookingStatus, CancellationPolicy, Charge, ChargeKind, ChildRate, CountryCode,
+    Currency, NightOverride, Occupancy, PropertyDraft, PropertyId, PropertyType, RatePlan, Role, RoomTypeDraft,
+    RoomTypeId, TimeZoneName,
 };
 use jiff::civil::{Date, Time};
 use serde::Deserialize;

@@ -248,6 +248,8 @@ pub(super) struct RoomRow {
     units: u32,
     rate: String,
     occupancy: String,
+    /// Its children's rates ("to age 2: free; to age 11: €15.00"), empty when none.
+    children: String,
 }
 
 #[derive(Template)]
@@ -259,6 +261,7 @@ pub(super) struct PropertyPage {
     city: String,
     currency: String,
     rooms: Vec<RoomRow>,
+    child_bands: Vec<ChildBandRow>,
     f: Fields,
     errors: FormErrors,
     photos: Vec<PhotoView>,
@@ -313,10 +316,13 @@ pub(super) async fn property_page_of(
             name: r.draft.name.clone(),
             units: r.draft.units,
             rate: money(innkeep_core::Money::new(r.draft.base_rate_minor, p.draft.currency)),
-            occupancy: format!(
-                "{} adults, {} children, {} in total",
-                r.draft.occupancy.max_adults, r.draft.occupancy.max_children, r.draft.occupancy.max_total
-            ),
+            occupancy: [
+                crate::i18n::tf("{} adults", &[&r.draft.occupancy.max_adults]),
+                crate::i18n::tf("{} children", &[&r.draft.occupancy.max_children]),
+                crate::i18n::tf("{} in total", &[&r.draft.occupancy.max_total]),
+            ]
+            .join(", "),
+            children: child_rates_line(&r.draft.rate_plan, p.draft.currency),
         })
         .collect();
     let photos = s.ports.store.photos_of(id).await.map_err(AppError::from)?.iter().map(PhotoView::of).collect();
@@ -327,6 +333,7 @@ pub(super) async fn property_page_of(
         city: p.draft.address.city.clone(),
         currency: p.draft.currency.code().to_string(),
         rooms,
+        child_bands: child_band_rows(&f, &errors),
         f,
         errors,
         photos,
@@ -449,6 +456,91 @@ pub async fn photo_upload(
     Ok(render_status(status, &page))
 }
 
+/// How many rows of children's rates the room type form offers (the API takes up to six).
+const CHILD_BANDS: usize = 3;
+
+/// The room type form's children's rates: up to [`CHILD_BANDS`] rows of "children up to age A
+/// pay P a night on top of the room", a row left empty being no band; `None` (with the
+/// rows' messages in `e`) when a row is half filled, out of range or not older than the row
+/// above.
+fn child_bands(f: &Fields, e: &mut FormErrors, currency: Currency) -> Option<Vec<ChildRate>> {
+    let mut bands: Vec<ChildRate> = Vec::new();
+    let mut ok = true;
+    for row in 1..=CHILD_BANDS {
+        let (age_key, rate_key) = (format!("child_age_{row}"), format!("child_rate_{row}"));
+        let (age, rate) = (f.get(&age_key), f.get(&rate_key));
+        if age.is_empty() && rate.is_empty() {
+            continue;
+        }
+        let age = match age.parse::<u8>() {
+            Ok(a) if a <= innkeep_core::MAX_CHILD_AGE => Some(a),
+            _ => {
+                e.set(&age_key, crate::i18n::t("Enter an age from 0 to 17."));
+                None
+            }
+        };
+        let price = parse_amount(&rate, currency);
+        if price.is_none() {
+            e.set(
+                &rate_key,
+                crate::i18n::tf("Enter the price per night in {}, such as 15.00 (0 is free).", &[&currency.code()]),
+            );
+        }
+        let (Some(max_age), Some(per_night_minor)) = (age, price) else {
+            ok = false;
+            continue;
+        };
+        if bands.last().is_some_and(|b| b.max_age >= max_age) {
+            e.set(&age_key, crate::i18n::t("Each row is for older children than the row above."));
+            ok = false;
+        }
+        bands.push(ChildRate { max_age, per_night_minor });
+    }
+    ok.then_some(bands)
+}
+
+/// One row of the room type form's children's rates.
+pub(super) struct ChildBandRow {
+    n: usize,
+    age: String,
+    rate: String,
+    age_error: String,
+    rate_error: String,
+}
+
+fn child_band_rows(f: &Fields, errors: &FormErrors) -> Vec<ChildBandRow> {
+    (1..=CHILD_BANDS)
+        .map(|n| {
+            let (age_key, rate_key) = (format!("child_age_{n}"), format!("child_rate_{n}"));
+            let error = |k: &str| errors.fields.get(k).cloned().unwrap_or_default();
+            ChildBandRow {
+                n,
+                age: f.get(&age_key),
+                rate: f.get(&rate_key),
+                age_error: error(&age_key),
+                rate_error: error(&rate_key),
+            }
+        })
+        .collect()
+}
+
+/// A room type's children's rates in a line ("to age 2: free; to age 11: €15.00"), empty
+/// when it prices none.
+fn child_rates_line(plan: &RatePlan, currency: Currency) -> String {
+    plan.child_rates
+        .iter()
+        .map(|b| {
+            let price = if b.per_night_minor == 0 {
+                crate::i18n::t("free").to_string()
+            } else {
+                money(innkeep_core::Money::new(b.per_night_minor, currency))
+            };
+            crate::i18n::tf("to age {}: {}", &[&b.max_age, &price])
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 pub(super) fn num<T: std::str::FromStr>(f: &Fields, e: &mut FormErrors, key: &str, label: &str) -> Option<T> {
     match f.get(key).parse::<T>() {
         Ok(v) => Some(v),
@@ -485,11 +577,12 @@ pub async fn room_type_create(State(s): State<AppState>, v: Visitor, Path(id): P
         match vat.parse::<f64>() {
             Ok(x) if (0.0..=100.0).contains(&x) => Some(Some((x * 100.0).round() as i64)),
             _ => {
-                e.set("vat_percent", "VAT is a percentage between 0 and 100.");
+                e.set("vat_percent", crate::i18n::t("VAT is a percentage between 0 and 100."));
                 None
             }
         }
     };
+    let child_rates = child_bands(&f, &mut e, p.draft.currency);
     let (
         Some(units),
         Some(max_adults),
@@ -499,7 +592,8 @@ pub async fn room_type_create(State(s): State<AppState>, v: Visitor, Path(id): P
         Some(max_stay),
         Some(rate),
         Some(vat_bp),
-    ) = (units, max_adults, max_children, max_total, min_stay, max_stay, rate, vat_bp)
+        Some(child_rates),
+    ) = (units, max_adults, max_children, max_total, min_stay, max_stay, rate, vat_bp, child_rates)
     else {
         return Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &property_page_of(&s, &v, &a, id, f, e).await?));
     };
@@ -515,7 +609,7 @@ pub async fn room_type_create(State(s): State<AppState>, v: Visitor, Path(id): P
         base_rate_minor: rate,
         min_stay,
         max_stay,
-        rate_plan: RatePlan { charges, ..RatePlan::default() },
+        rate_plan: RatePlan { charges, child_rates, ..RatePlan::default() },
     };
     match create_room_type(&s.ports, &a, id, draft, s.ports.clock.now()).await {
         Ok(rt) => Ok(crate::redirect::to(&format!("/host/room-types/{}/calendar", rt.id))),

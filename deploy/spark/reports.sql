@@ -14,7 +14,7 @@ WITH n AS (
         WHERE b.status IN ('confirmed', 'checked_in', 'completed') AND b.nights > 0) u
 ),
 sold AS (SELECT property_id, month, SUM(nights) AS sold, SUM(revenue) AS revenue FROM n GROUP BY property_id, month),
-months AS (SELECT DISTINCT month FROM n),
+months AS (SELECT DISTINCT month FROM sold),
 s AS (
   SELECT m.month, p.property_id, CAST(day(last_day(m.month)) AS BIGINT) * p.units AS available,
          COALESCE(x.sold, 0) AS sold, COALESCE(x.revenue, 0) AS revenue

@@ -60,7 +60,9 @@ impl LakeSql {
     /// A session over the lake as it is now, with its tables and views.
     pub async fn session(&self) -> Result<SessionContext, AnalyticsError> {
         let runtime = RuntimeEnvBuilder::new().with_memory_limit(MEMORY, 1.0).build_arc().map_err(df)?;
-        let config = SessionConfig::new().with_information_schema(true);
+        // DataFusion's own settings may be tuned from the environment (`DATAFUSION_*`, such as
+        // `DATAFUSION_EXECUTION_BATCH_SIZE`); a value it cannot read is an error, not ignored.
+        let config = SessionConfig::from_env().map_err(df)?.with_information_schema(true);
         let ctx = SessionContext::new_with_config_rt(config, runtime);
         let url = url::Url::parse("lake://lake/").map_err(|e| AnalyticsError::Unavailable(e.to_string()))?;
         ctx.register_object_store(&url, self.lake.objects.clone());
@@ -98,6 +100,25 @@ impl LakeSql {
             })?;
             let frame = frame.limit(0, Some(limits.rows.saturating_add(1))).map_err(df)?;
             frame.collect().await.map_err(df)
+        };
+        let batches =
+            tokio::time::timeout(limits.time, run).await.map_err(|_| AnalyticsError::TimedOut(limits.time))??;
+        to_table(&batches, limits.rows)
+    }
+}
+
+impl LakeSql {
+    /// A report's statement in two steps ([`crate::reports::steps`]): `shared` run once and
+    /// kept as the table `name`, then `rest` over it; both within `limits`.
+    async fn in_steps(&self, name: &str, shared: &str, rest: &str, limits: Limits) -> Result<Table, AnalyticsError> {
+        let ctx = self.session().await?;
+        let run = async {
+            let kept = ctx.sql(shared).await.map_err(df)?;
+            let schema = Arc::new(kept.schema().as_arrow().clone());
+            let batches = kept.collect().await.map_err(df)?;
+            ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![batches]).map_err(df)?)).map_err(df)?;
+            let frame = ctx.sql(rest).await.map_err(df)?;
+            frame.limit(0, Some(limits.rows.saturating_add(1))).map_err(df)?.collect().await.map_err(df)
         };
         let batches =
             tokio::time::timeout(limits.time, run).await.map_err(|_| AnalyticsError::TimedOut(limits.time))??;
@@ -199,6 +220,9 @@ impl Analytics for LakeSql {
     }
 
     async fn report(&self, report: Report, tenant: Option<TenantId>, limits: Limits) -> Result<Table, AnalyticsError> {
-        self.query(&crate::reports::sql(report, tenant), limits).await
+        match crate::reports::steps(report, tenant) {
+            Some((name, shared, rest)) => self.in_steps(name, &shared, &rest, limits).await,
+            None => self.query(&crate::reports::sql(report, tenant), limits).await,
+        }
     }
 }

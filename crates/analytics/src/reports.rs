@@ -105,6 +105,17 @@ pub fn sql(report: Report, tenant: Option<TenantId>) -> String {
 }
 
 fn occupancy(g: Grouping, tenant: Option<TenantId>) -> String {
+    let (shared, rest) = occupancy_steps(g, tenant);
+    format!("WITH {SOLD} AS ({shared}), {rest}")
+}
+
+/// The name of the occupancy reports' sold nights and revenue per property and month.
+const SOLD: &str = "sold";
+
+/// An occupancy report in two steps: the sold nights and revenue per property and month
+/// (every booking read once; the rest reads it twice: for the months and for the grid of
+/// properties and months), and the rest of the statement over it as a table named [`SOLD`].
+fn occupancy_steps(g: Grouping, tenant: Option<TenantId>) -> (String, String) {
     let (keys, select) = match g {
         Grouping::Property => {
             ("s.month, p.property_id, p.name, p.city, p.currency", "s.month, p.property_id, p.name, p.city, p.currency")
@@ -112,15 +123,17 @@ fn occupancy(g: Grouping, tenant: Option<TenantId>) -> String {
         Grouping::City => ("s.month, p.city, p.country, p.currency", "s.month, p.city, p.country, p.currency"),
         Grouping::Month => ("s.month, p.currency", "s.month, p.currency"),
     };
-    format!(
-        "WITH n AS ({nights}), \
-         sold AS (SELECT property_id, month, SUM(nights) AS sold, SUM(revenue) AS revenue FROM n GROUP BY 1, 2), \
-         months AS (SELECT DISTINCT month FROM n), \
+    let sold = format!(
+        "SELECT property_id, month, SUM(nights) AS sold, SUM(revenue) AS revenue FROM ({nights}) n GROUP BY 1, 2",
+        nights = nights(tenant)
+    );
+    let rest = format!(
+        "months AS (SELECT DISTINCT month FROM {SOLD}), \
          s AS (SELECT m.month, p.property_id, \
                  CAST(date_part('day', CAST(m.month AS TIMESTAMP) + INTERVAL '1 month' - INTERVAL '1 day') AS BIGINT) * p.units AS available, \
                  COALESCE(x.sold, 0) AS sold, COALESCE(x.revenue, 0) AS revenue \
                FROM months m CROSS JOIN properties p \
-               LEFT JOIN sold x ON x.property_id = p.property_id AND x.month = m.month \
+               LEFT JOIN {SOLD} x ON x.property_id = p.property_id AND x.month = m.month \
                WHERE {scope} AND p.units > 0) \
          SELECT {select}, SUM(s.sold) AS sold_nights, SUM(s.available) AS available_nights, \
            ROUND(CAST(SUM(s.sold) AS DOUBLE) / SUM(s.available), 4) AS occupancy, \
@@ -129,7 +142,21 @@ fn occupancy(g: Grouping, tenant: Option<TenantId>) -> String {
            ROUND(SUM(s.revenue) / SUM(s.available)) AS revpar_minor \
          FROM s JOIN properties p ON p.property_id = s.property_id \
          GROUP BY {keys} ORDER BY {keys}",
-        nights = nights(tenant),
         scope = scope("p", tenant),
-    )
+    );
+    (sold, rest)
+}
+
+/// A report whose statement reads one of its parts twice, as two steps: (the part's name,
+/// its query, the rest of the statement reading it as a table). An engine that does not keep
+/// a common table expression read twice (DataFusion computes it again for each read) runs
+/// the part once, keeps it, then runs the rest; the answer is that of [`sql`].
+pub fn steps(report: Report, tenant: Option<TenantId>) -> Option<(&'static str, String, String)> {
+    match report {
+        Report::Occupancy(g) => {
+            let (shared, rest) = occupancy_steps(g, tenant);
+            Some((SOLD, shared, format!("WITH {rest}")))
+        }
+        _ => None,
+    }
 }

@@ -40,6 +40,8 @@ pub struct AnalyticsBench {
     pub runs: usize,
     /// Files the lake writer encodes at once.
     pub writer_threads: usize,
+    /// Keep the run's data directory (its lake in `bench-lake`) instead of removing it.
+    pub keep: bool,
 }
 
 /// Days of generated history, from [`FIRST_DAY`].
@@ -386,7 +388,11 @@ pub async fn run(opts: AnalyticsBench) -> anyhow::Result<Vec<Figure>> {
     // 3. Suggestions over HTTP, beside the same server's cheapest answer.
     figures.extend(suggestions(&dir, &opts, &properties, &bookable).await?);
     print_figures(&figures);
-    let _ = std::fs::remove_dir_all(&dir);
+    if opts.keep {
+        println!("# kept: {} (the lake in bench-lake)", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     Ok(figures)
 }
 

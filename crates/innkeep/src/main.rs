@@ -312,6 +312,9 @@ enum BenchCommand {
         /// Files the lake writer encodes at once (`analytics.writer_threads`; 0: one per core).
         #[arg(long, default_value_t = 0)]
         writer_threads: usize,
+        /// Keep the run's data directory (the lake and the demo) and print where it is.
+        #[arg(long)]
+        keep: bool,
     },
 }
 
@@ -626,7 +629,7 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             };
             b::ingest::run(opts).await.map(drop)
         }
-        BenchCommand::Analytics { events, properties, guests, seconds, runs, no_spark, writer_threads } => {
+        BenchCommand::Analytics { events, properties, guests, seconds, runs, no_spark, writer_threads, keep } => {
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             let opts = b::analytics::AnalyticsBench {
                 events,
@@ -636,6 +639,7 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
                 spark: !no_spark,
                 runs: runs.max(1),
                 writer_threads: if writer_threads == 0 { cores } else { writer_threads },
+                keep,
             };
             b::analytics::run(opts).await.map(drop)
         }

@@ -117,7 +117,7 @@ pub const MAX_CHILD_AGE: u8 = 17;
 
 /// The ages of a party's children as given (none when not given): what a room type's
 /// children's rates are priced by. At most `MAX_CHILD_AGES`, each 0 to 255 as given (a party
-/// is checked against 0 to 17 and its number of children by `Occupancy::admits`).
+/// is checked against 0 to `MAX_CHILD_AGE` and its number of children by `Party::check`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ChildAges {
     len: u8,

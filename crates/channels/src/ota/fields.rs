@@ -4,6 +4,7 @@
 use super::OtaError;
 use super::document::Element;
 use super::error::{err, ewt};
+use innkeep_core::MAX_CHILD_AGE;
 use jiff::Span;
 use jiff::civil::Date;
 
@@ -111,11 +112,13 @@ pub(crate) fn boolean(value: &str, at: &str) -> Result<bool, OtaError> {
 const CHILD_CODES: &[u16] = &[3, 4, 5, 7, 8, 9, 14, 18, 19];
 
 /// Whether a `GuestCount` or `ResGuest` counts a child: by its `AgeQualifyingCode`, else by
-/// an `Age` under 18 (as AlpineBits sends children); without either, an adult.
+/// an `Age` of a child (0 to `MAX_CHILD_AGE`, as AlpineBits sends children); without either, an adult.
 pub(crate) fn is_child(el: &Element) -> bool {
     match el.attr("AgeQualifyingCode") {
         Some(code) => CHILD_CODES.iter().any(|c| code.parse() == Ok(*c)),
-        None => el.attr("Age").and_then(|age| age.parse::<u16>().ok()).is_some_and(|age| age < 18),
+        None => {
+            el.attr("Age").and_then(|age| age.parse::<u16>().ok()).is_some_and(|age| age <= u16::from(MAX_CHILD_AGE))
+        }
     }
 }
 
@@ -143,7 +146,7 @@ impl Guests {
             return Ok(());
         }
         self.children = self.children.checked_add(n).ok_or_else(too_many)?;
-        match el.attr("Age").and_then(|a| a.parse::<u8>().ok()).filter(|a| *a < 18) {
+        match el.attr("Age").and_then(|a| a.parse::<u8>().ok()).filter(|a| *a <= MAX_CHILD_AGE) {
             Some(age) if self.child_ages.len() + usize::from(n) <= MAX_AGES => {
                 self.child_ages.extend(std::iter::repeat_n(age, usize::from(n)));
             }

@@ -17,7 +17,7 @@
 //! inside the range of a compacted file is left over from a compaction cut short, and
 //! goes.
 
-use crate::schema::{self, Family, SCHEMA_VERSION};
+use crate::schema::{self, ClientLine, Family, SCHEMA_VERSION};
 use async_trait::async_trait;
 use datafusion::arrow::array::{Float64Builder, Int64Builder, RecordBatch, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
@@ -25,11 +25,11 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::metadata::KeyValue;
-use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use datafusion::parquet::schema::types::ColumnPath;
 use futures::TryStreamExt;
 use innkeep_app::event::StoredEvent;
 use innkeep_app::follow::{Follower, StepError};
-use innkeep_app::ingest::ClientEvent;
 use innkeep_app::{Store, StoreError};
 use jiff::civil::Date;
 use object_store::path::Path;
@@ -95,9 +95,25 @@ pub struct Synced {
     pub files: usize,
 }
 
+/// Columns whose values are (nearly) all different: a dictionary of them only costs time
+/// (the writer hashes every value, then falls back to plain pages when the dictionary fills).
+const DISTINCT: [&str; 8] =
+    ["event_id", "aggregate_id", "booking_id", "seq", "occurred_at", "created_at", "received_at", "payload"];
+
 fn parquet(batch: &RecordBatch, family: &str) -> Result<Vec<u8>, LakeError> {
-    let props = WriterProperties::builder()
+    let mut props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
+        // Minimum and maximum per column chunk, not per page: the reports read whole files
+        // (their kind and day are in the path), and page statistics cost a comparison a value.
+        .set_statistics_enabled(EnabledStatistics::Chunk);
+    for c in DISTINCT {
+        props = props.set_column_dictionary_enabled(ColumnPath::from(c), false);
+    }
+    // Random hex digits: compressing them gains next to nothing and costs a pass over them.
+    for c in ["event_id", "aggregate_id", "booking_id"] {
+        props = props.set_column_compression(ColumnPath::from(c), Compression::UNCOMPRESSED);
+    }
+    let props = props
         .set_key_value_metadata(Some(vec![KeyValue::new(
             "innkeep.schema".to_string(),
             format!("{family}/{SCHEMA_VERSION}"),
@@ -313,11 +329,22 @@ impl Lake {
         let mut done = self.client_position(key).await?;
         let (mut events, mut files) = (0, 0);
         while let Some(chunk) = source.next(done).await.map_err(|e| LakeError::Client(e.to_string()))? {
+            // Decoded on the writer's threads, a contiguous share of the lines each; a line
+            // the source took was a valid event, one that no longer decodes is skipped.
+            let lines: Vec<&[u8]> = chunk.lines().collect();
+            let shares: Vec<&[&[u8]]> = lines.chunks(lines.len().div_ceil(self.threads).max(1)).collect();
+            let decoded = in_parallel(self.threads, &shares, |share| {
+                share
+                    .iter()
+                    .filter_map(|l| ClientLine::read(l))
+                    .map(|e| (schema::utc_date(e.occurred_at), e))
+                    .collect::<Vec<_>>()
+            });
             // A retried batch may repeat an event within a chunk; keep its first copy.
             let mut seen = std::collections::HashSet::new();
-            let mut groups: BTreeMap<(&str, Date), Vec<&ClientEvent>> = BTreeMap::new();
-            for e in chunk.events.iter().filter(|e| seen.insert(e.id)) {
-                groups.entry((e.kind.as_str(), schema::utc_date(e.occurred_at))).or_default().push(e);
+            let mut groups: BTreeMap<(&str, Date), Vec<&ClientLine>> = BTreeMap::new();
+            for (date, e) in decoded.iter().flatten().filter(|(_, e)| seen.insert(e.id)) {
+                groups.entry((&e.kind, *date)).or_default().push(e);
             }
             let groups: Vec<_> = groups.into_iter().collect();
             let encoded = in_parallel(self.threads, &groups, |((kind, date), evs)| {

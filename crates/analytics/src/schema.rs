@@ -8,7 +8,6 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use innkeep_app::event::StoredEvent;
-use innkeep_app::ingest::ClientEvent;
 use innkeep_core::{BookingId, BookingStatus, Money, PropertyId, RoomTypeId, UserId};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -173,9 +172,8 @@ impl serde::Serialize for Scrubbed<'_> {
     }
 }
 
-/// The facts of a booking event that the lake keeps, read from its payload in place: the
-/// guest and the quote are skipped, not decoded.
-#[derive(serde::Deserialize)]
+/// The facts of a booking event that the lake keeps, read from its payload in place: each
+/// looked up by its key, so the guest and the quote (its nights) are not even walked.
 struct Facts {
     id: BookingId,
     status: BookingStatus,
@@ -186,66 +184,111 @@ struct Facts {
     check_out: Date,
     adults: u16,
     children: u16,
-    #[serde(default = "innkeep_core::one_room")]
     rooms: u16,
     total: Money,
     created_at: Timestamp,
 }
 
-/// Builders for the columns of one file.
+impl Facts {
+    /// The facts of a payload, each read from its key's value in one pass over the keys.
+    fn of(payload: &serde_json::Value) -> Option<Facts> {
+        fn get<'a, T: Deserialize<'a>>(v: &'a serde_json::Value) -> Option<T> {
+            T::deserialize(v).ok()
+        }
+        let (mut id, mut status, mut property_id, mut room_type_id, mut user_id) = (None, None, None, None, None);
+        let (mut check_in, mut check_out, mut adults, mut children) = (None, None, None, None);
+        // Written since bookings have rooms: an older payload is one room.
+        let (mut rooms, mut total, mut created_at) = (Some(innkeep_core::one_room()), None, None);
+        for (k, v) in payload.as_object()? {
+            match k.as_str() {
+                "id" => id = get(v),
+                "status" => status = get(v),
+                "property_id" => property_id = get(v),
+                "room_type_id" => room_type_id = get(v),
+                "user_id" => user_id = get(v),
+                "check_in" => check_in = get(v),
+                "check_out" => check_out = get(v),
+                "adults" => adults = get(v),
+                "children" => children = get(v),
+                "rooms" => rooms = get(v),
+                "total" => total = get(v),
+                "created_at" => created_at = get(v),
+                _ => {}
+            }
+        }
+        Some(Facts {
+            id: id?,
+            status: status?,
+            property_id: property_id?,
+            room_type_id: room_type_id?,
+            user_id: user_id?,
+            check_in: check_in?,
+            check_out: check_out?,
+            adults: adults?,
+            children: children?,
+            rooms: rooms?,
+            total: total?,
+            created_at: created_at?,
+        })
+    }
+}
+
+/// The builder of one column.
+enum Builder {
+    S(StringBuilder),
+    I32(Int32Builder),
+    I64(Int64Builder),
+    Date(Date32Builder),
+    Time(TimestampMicrosecondBuilder),
+}
+
+/// Builders for the columns of one file, filled a row at a time in the columns' order (each
+/// call appends to the next column; its name is checked in debug builds): no lookup by name
+/// per value.
 struct Columns {
-    s: std::collections::HashMap<&'static str, StringBuilder>,
-    i32s: std::collections::HashMap<&'static str, Int32Builder>,
-    i64s: std::collections::HashMap<&'static str, Int64Builder>,
-    dates: std::collections::HashMap<&'static str, Date32Builder>,
-    times: std::collections::HashMap<&'static str, TimestampMicrosecondBuilder>,
+    builders: Vec<Builder>,
+    /// The column the next call appends to.
+    at: usize,
     schema: SchemaRef,
     /// Where a JSON column's value is written before it is appended.
     json: Vec<u8>,
 }
 
 impl Columns {
-    fn new(family: Family) -> Columns {
+    fn new(family: Family, rows: usize) -> Columns {
         let schema = family.schema();
-        let mut c = Columns {
-            s: Default::default(),
-            i32s: Default::default(),
-            i64s: Default::default(),
-            dates: Default::default(),
-            times: Default::default(),
-            schema: schema.clone(),
-            json: Vec::new(),
-        };
-        for name in family.columns() {
-            match schema.field_with_name(name).map(|f| f.data_type().clone()) {
-                Ok(DataType::Utf8) => {
-                    c.s.insert(name, StringBuilder::new());
-                }
-                Ok(DataType::Int32) => {
-                    c.i32s.insert(name, Int32Builder::new());
-                }
-                Ok(DataType::Int64) => {
-                    c.i64s.insert(name, Int64Builder::new());
-                }
-                Ok(DataType::Date32) => {
-                    c.dates.insert(name, Date32Builder::new());
-                }
-                _ => {
-                    c.times.insert(name, TimestampMicrosecondBuilder::new().with_timezone("UTC"));
-                }
-            }
-        }
-        c
+        let builders = schema
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                DataType::Utf8 => Builder::S(StringBuilder::with_capacity(rows, rows * 36)),
+                DataType::Int32 => Builder::I32(Int32Builder::with_capacity(rows)),
+                DataType::Int64 => Builder::I64(Int64Builder::with_capacity(rows)),
+                DataType::Date32 => Builder::Date(Date32Builder::with_capacity(rows)),
+                _ => Builder::Time(TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC")),
+            })
+            .collect();
+        Columns { builders, at: 0, schema, json: Vec::new() }
     }
 
+    /// The builder of the next column, which is `name`.
+    fn next(&mut self, name: &str) -> &mut Builder {
+        debug_assert_eq!(self.schema.field(self.at).name(), name, "columns appended out of order");
+        let i = self.at;
+        self.at = (i + 1) % self.builders.len();
+        &mut self.builders[i]
+    }
+
+    // A value of the wrong type for its column is left out; the batch's columns then differ
+    // in length and `finish` refuses it.
     fn s(&mut self, name: &str, v: Option<&str>) {
-        if let Some(b) = self.s.get_mut(name) {
+        if let Builder::S(b) = self.next(name) {
             b.append_option(v);
         }
     }
     /// A UUID in its usual lower-case hyphenated form (formatted without an allocation).
     fn uuid(&mut self, name: &str, v: Option<uuid::Uuid>) {
-        if let Some(b) = self.s.get_mut(name) {
+        if let Builder::S(b) = self.next(name) {
             match v {
                 Some(u) => b.append_value(u.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer())),
                 None => b.append_null(),
@@ -254,58 +297,48 @@ impl Columns {
     }
     /// A JSON value without its personal data.
     fn scrubbed(&mut self, name: &str, v: &serde_json::Value) {
-        if let Some(b) = self.s.get_mut(name) {
-            self.json.clear();
-            match serde_json::to_writer(&mut self.json, &Scrubbed(v))
-                .ok()
-                .and_then(|()| std::str::from_utf8(&self.json).ok())
-            {
-                Some(text) => b.append_value(text),
-                None => b.append_null(),
-            }
-        }
+        let mut json = std::mem::take(&mut self.json);
+        json.clear();
+        let text = serde_json::to_writer(&mut json, &Scrubbed(v)).ok().and_then(|()| std::str::from_utf8(&json).ok());
+        self.s(name, text);
+        self.json = json;
     }
     fn i32(&mut self, name: &str, v: Option<i32>) {
-        if let Some(b) = self.i32s.get_mut(name) {
+        if let Builder::I32(b) = self.next(name) {
             b.append_option(v);
         }
     }
     fn i64(&mut self, name: &str, v: Option<i64>) {
-        if let Some(b) = self.i64s.get_mut(name) {
+        if let Builder::I64(b) = self.next(name) {
             b.append_option(v);
         }
     }
     fn date(&mut self, name: &str, v: Option<Date>) {
-        if let Some(b) = self.dates.get_mut(name) {
+        if let Builder::Date(b) = self.next(name) {
             b.append_option(v.map(days));
         }
     }
     fn time(&mut self, name: &str, v: Option<Timestamp>) {
-        if let Some(b) = self.times.get_mut(name) {
+        if let Builder::Time(b) = self.next(name) {
             b.append_option(v.map(|t| t.as_microsecond()));
         }
     }
 
-    fn finish(mut self) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
-        let mut arrays: Vec<ArrayRef> = Vec::new();
-        for f in self.schema.fields() {
-            let name = f.name().as_str();
-            let a: ArrayRef = if let Some(b) = self.s.get_mut(name) {
-                Arc::new(b.finish())
-            } else if let Some(b) = self.i32s.get_mut(name) {
-                Arc::new(b.finish())
-            } else if let Some(b) = self.i64s.get_mut(name) {
-                Arc::new(b.finish())
-            } else if let Some(b) = self.dates.get_mut(name) {
-                Arc::new(b.finish())
-            } else if let Some(b) = self.times.get_mut(name) {
-                Arc::new(b.finish())
-            } else {
-                return Err(datafusion::arrow::error::ArrowError::SchemaError(format!("no builder for {name}")));
-            };
-            arrays.push(a);
-        }
-        RecordBatch::try_new(self.schema.clone(), arrays)
+    fn finish(self) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+        let arrays: Vec<ArrayRef> = self
+            .builders
+            .into_iter()
+            .map(|b| -> ArrayRef {
+                match b {
+                    Builder::S(mut b) => Arc::new(b.finish()),
+                    Builder::I32(mut b) => Arc::new(b.finish()),
+                    Builder::I64(mut b) => Arc::new(b.finish()),
+                    Builder::Date(mut b) => Arc::new(b.finish()),
+                    Builder::Time(mut b) => Arc::new(b.finish()),
+                }
+            })
+            .collect();
+        RecordBatch::try_new(self.schema, arrays)
     }
 }
 
@@ -315,7 +348,7 @@ pub fn outbox_batch(
     family: Family,
     events: &[&StoredEvent],
 ) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
-    let mut c = Columns::new(family);
+    let mut c = Columns::new(family, events.len());
     for e in events {
         let ev = &e.event;
         c.uuid("event_id", Some(ev.id.0));
@@ -326,7 +359,7 @@ pub fn outbox_batch(
         c.uuid("aggregate_id", Some(ev.aggregate_id));
         match family {
             Family::Booking => {
-                let b = Facts::deserialize(&ev.payload).ok();
+                let b = Facts::of(&ev.payload);
                 let b = b.as_ref();
                 c.uuid("booking_id", b.map(|b| b.id.0));
                 c.s("status", b.map(|b| b.status.as_str()));
@@ -353,20 +386,132 @@ pub fn outbox_batch(
     c.finish()
 }
 
+/// A client event read from its stored line ([`innkeep_app::ingest::ClientEvent`]'s form), borrowing its strings
+/// and its `data` from the line.
+#[derive(Debug, Deserialize)]
+pub struct ClientLine<'a> {
+    pub id: uuid::Uuid,
+    #[serde(rename = "type", borrow)]
+    pub kind: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub client_id: std::borrow::Cow<'a, str>,
+    pub user_id: Option<uuid::Uuid>,
+    pub occurred_at: Timestamp,
+    pub received_at: Timestamp,
+    pub property_id: Option<uuid::Uuid>,
+    #[serde(borrow)]
+    pub data: Option<&'a serde_json::value::RawValue>,
+}
+
+impl<'a> ClientLine<'a> {
+    /// The event of a stored line, if it is one.
+    pub fn read(line: &'a [u8]) -> Option<ClientLine<'a>> {
+        serde_json::from_slice(line).ok()
+    }
+}
+
+/// Write `raw` without personal data as compact JSON with its objects' keys in order (as a
+/// `serde_json::Value` of it would be written), reading it in place; `false` if it is not
+/// JSON this can read so (a key with an escape), for the caller to take the slow way.
+fn scrub_raw(raw: &serde_json::value::RawValue, out: &mut Vec<u8>) -> bool {
+    use serde_json::value::RawValue;
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'{') => {
+            let Ok(map) = serde_json::from_str::<std::collections::BTreeMap<&str, &RawValue>>(text) else {
+                return false;
+            };
+            out.push(b'{');
+            let mut first = true;
+            for (k, v) in map.iter().filter(|(k, _)| !PERSONAL.contains(k)) {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                // Borrowed keys have no escapes: written as they are.
+                out.push(b'"');
+                out.extend_from_slice(k.as_bytes());
+                out.extend_from_slice(b"\":");
+                if !scrub_raw(v, out) {
+                    return false;
+                }
+            }
+            out.push(b'}');
+            true
+        }
+        Some(b'[') => {
+            let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(text) else { return false };
+            out.push(b'[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                if !scrub_raw(v, out) {
+                    return false;
+                }
+            }
+            out.push(b']');
+            true
+        }
+        // A string is written again (escapes as `Value` writes them); a number, true, false
+        // or null as it is.
+        Some(b'"') => match serde_json::from_str::<std::borrow::Cow<str>>(text) {
+            Ok(s) => serde_json::to_writer(&mut *out, &s).is_ok(),
+            Err(_) => false,
+        },
+        Some(_) => {
+            out.extend_from_slice(text.as_bytes());
+            true
+        }
+        None => false,
+    }
+}
+
+/// The text of a search's place: the `destination` or `city` of its data, if a string.
+fn city_of<'a>(data: &'a serde_json::value::RawValue) -> Option<std::borrow::Cow<'a, str>> {
+    #[derive(Deserialize)]
+    struct Place<'a> {
+        #[serde(borrow)]
+        destination: Option<&'a serde_json::value::RawValue>,
+        #[serde(borrow)]
+        city: Option<&'a serde_json::value::RawValue>,
+    }
+    let place: Place = serde_json::from_str(data.get()).ok()?;
+    [place.destination, place.city]
+        .into_iter()
+        .flatten()
+        .find_map(|v| serde_json::from_str::<std::borrow::Cow<str>>(v.get()).ok())
+}
+
 /// Client events as a record batch; the city is the `destination` or `city` of a search.
-pub fn client_batch(events: &[&ClientEvent]) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
-    let mut c = Columns::new(Family::Client);
+pub fn client_batch(events: &[&ClientLine]) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+    let mut c = Columns::new(Family::Client, events.len());
     for e in events {
         c.uuid("event_id", Some(e.id));
         c.time("occurred_at", Some(e.occurred_at));
         c.i32("schema_version", Some(SCHEMA_VERSION));
         c.time("received_at", Some(e.received_at));
         c.s("client_id", Some(&e.client_id));
-        c.uuid("user_id", e.user_id.map(|u| u.0));
-        c.uuid("property_id", e.property_id.map(|p| p.0));
-        let city = ["destination", "city"].iter().find_map(|k| e.data.get(k).and_then(|v| v.as_str()));
-        c.s("city", city);
-        c.scrubbed("data", &e.data);
+        c.uuid("user_id", e.user_id);
+        c.uuid("property_id", e.property_id);
+        let city = e.data.and_then(city_of);
+        c.s("city", city.as_deref());
+        let Some(data) = e.data else {
+            c.s("data", Some("null"));
+            continue;
+        };
+        let mut json = std::mem::take(&mut c.json);
+        json.clear();
+        if scrub_raw(data, &mut json) {
+            c.s("data", std::str::from_utf8(&json).ok());
+            c.json = json;
+        } else {
+            c.json = json;
+            match serde_json::from_str::<serde_json::Value>(data.get()) {
+                Ok(v) => c.scrubbed("data", &v),
+                Err(_) => c.s("data", None),
+            }
+        }
     }
     c.finish()
 }
@@ -374,6 +519,7 @@ pub fn client_batch(events: &[&ClientEvent]) -> Result<RecordBatch, datafusion::
 #[cfg(test)]
 mod tests {
     use super::*;
+    use datafusion::arrow::array::{Array, AsArray};
 
     #[test]
     fn scrubbing_drops_personal_keys_at_any_depth() {
@@ -387,7 +533,6 @@ mod tests {
     /// writes it; a payload that is not a booking keeps only the common columns.
     #[test]
     fn a_booking_events_facts_are_read_from_its_payload() {
-        use datafusion::arrow::array::{Array, AsArray};
         use datafusion::arrow::datatypes::{Date32Type, Int32Type, Int64Type};
         let eur = innkeep_core::Currency::parse("EUR").unwrap();
         let stay = innkeep_core::Stay::range(jiff::civil::date(2027, 3, 1), jiff::civil::date(2027, 3, 4)).unwrap();
@@ -449,6 +594,63 @@ mod tests {
         }
         assert!(batch.column_by_name("check_in").unwrap().is_null(1));
         assert!(!text("event_id").is_null(1));
+    }
+
+    /// Client data read in place is scrubbed and written as `serde_json::Value` writes it
+    /// (keys in order, compact, strings escaped alike); what that way cannot read (a key with an
+    /// escape) takes the `Value` way, with the same answer.
+    #[test]
+    fn client_data_read_in_place_is_scrubbed_as_a_value_would_be() {
+        let cases = [
+            r#"{"destination": "Lisboa", "page": 2}"#,
+            r#"{"z": 1.50, "a": [1, {"email": "x@y", "k": "caf\u00e9 \"quoted\""}], "guest": {"name": "A"}}"#,
+            r#"{}"#,
+            r#"{"n\u0061me": "key with an escape", "ok": true, "none": null}"#,
+            r#"[{"phone": "1"}, "ip", -3]"#,
+            r#""just text""#,
+        ];
+        for text in cases {
+            let line = format!(
+                r#"{{"id":"018f0000-0000-7000-8000-000000000001","type":"search","client_id":"c","user_id":null,"occurred_at":"2027-01-04T10:00:00Z","received_at":"2027-01-04T10:00:01Z","property_id":null,"data":{text}}}"#
+            );
+            let e = ClientLine::read(line.as_bytes()).expect(text);
+            let batch = client_batch(&[&e]).unwrap();
+            let data = batch.column_by_name("data").unwrap().as_string::<i32>().value(0).to_string();
+            let v: serde_json::Value = serde_json::from_str(text).unwrap();
+            let expected = serde_json::to_string(&Scrubbed(&v)).unwrap();
+            // Numbers are kept as written (1.50), which a Value writes as it reads them (1.5).
+            assert_eq!(data.replace("1.50", "1.5"), expected, "{text}");
+            let city = batch.column_by_name("city").unwrap().as_string::<i32>().clone();
+            assert_eq!(city.is_null(0), !text.contains("destination"), "{text}");
+        }
+        // The city of a search is its destination, or else its city; a number is no city.
+        let city = |data: &str| {
+            let raw: Box<serde_json::value::RawValue> = serde_json::from_str(data).unwrap();
+            city_of(&raw).map(|c| c.into_owned())
+        };
+        assert_eq!(city(r#"{"destination":"Porto","city":"Braga"}"#).as_deref(), Some("Porto"));
+        assert_eq!(city(r#"{"destination":7,"city":"Braga"}"#).as_deref(), Some("Braga"));
+        assert_eq!(city(r#"{"q":"x"}"#), None);
+        // A line that is not an event is no event.
+        assert!(ClientLine::read(b"{\"id\":1}").is_none());
+    }
+
+    #[test]
+    fn a_booking_payload_from_before_rooms_is_one_room() {
+        let payload = serde_json::json!({
+            "id": "018f0000-0000-7000-8000-000000000001", "status": "confirmed",
+            "property_id": "018f0000-0000-7000-8000-000000000002",
+            "room_type_id": "018f0000-0000-7000-8000-000000000003",
+            "user_id": "018f0000-0000-7000-8000-000000000004",
+            "check_in": "2027-03-01", "check_out": "2027-03-03", "adults": 2, "children": 0,
+            "total": {"minor": 20000, "currency": "EUR"}, "created_at": "2027-01-04T10:00:00Z",
+            "quote": {"nights": [1, 2]}
+        });
+        let f = Facts::of(&payload).expect("a booking");
+        assert_eq!((f.rooms, f.adults, f.total.minor), (1, 2, 20000));
+        let mut without = payload.clone();
+        without.as_object_mut().unwrap().remove("user_id");
+        assert!(Facts::of(&without).is_none(), "a payload without a user is not a booking's");
     }
 
     #[test]

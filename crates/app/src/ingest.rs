@@ -74,7 +74,8 @@ pub trait ClientSource: Send + Sync {
     async fn next(&self, position: i64) -> std::io::Result<Option<ClientChunk>>;
 }
 
-/// Client events from a [`ClientSource`].
+/// Client events from a [`ClientSource`], as stored: one [`ClientEvent`] as JSON a line. The
+/// reader decodes them (the lake writer on several threads, borrowing from the lines).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClientChunk {
     /// The source's position after these events.
@@ -82,7 +83,20 @@ pub struct ClientChunk {
     /// Names the chunk's files in the lake (`client-<tag>.parquet`): the same for every chunk
     /// read after the same position, and ordered as the positions are.
     pub tag: String,
-    pub events: Vec<ClientEvent>,
+    /// The events, a line each (newline-separated; empty lines are skipped).
+    pub ndjson: Vec<u8>,
+}
+
+impl ClientChunk {
+    /// A chunk of decoded events (for sources that hold them so, and tests).
+    pub fn of_events(end: i64, tag: String, events: &[ClientEvent]) -> Result<ClientChunk, serde_json::Error> {
+        Ok(ClientChunk { end, tag, ndjson: EncodedBatch::from_events(events)?.ndjson })
+    }
+
+    /// Its lines, without their newlines.
+    pub fn lines(&self) -> impl Iterator<Item = &[u8]> {
+        self.ndjson.split(|b| *b == b'\n').filter(|l| !l.is_empty())
+    }
 }
 
 /// One accepted event inside an [`EncodedBatch`].

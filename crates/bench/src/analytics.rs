@@ -42,6 +42,8 @@ pub struct AnalyticsBench {
     pub writer_threads: usize,
     /// Keep the run's data directory (its lake in `bench-lake`) instead of removing it.
     pub keep: bool,
+    /// Seconds of HTTP ingestion measured as the lake writer's reference (0: none).
+    pub ingest_seconds: u64,
 }
 
 /// Days of generated history, from [`FIRST_DAY`].
@@ -309,10 +311,31 @@ pub async fn run(opts: AnalyticsBench) -> anyhow::Result<Vec<Figure>> {
         "lake: {total} events in {} files ({} domain events at {outbox_rate:.0}/s, {} client events at {client_rate:.0}/s)",
         written.files, written.outbox_events, written.client_events
     );
+    // The reference: client events/s ingested over HTTP into the embedded log, as `innkeep
+    // bench ingest` measures it (batches of 1,000 from 8 clients), in this run.
+    let (ingested, ingest_ratio) = if opts.ingest_seconds > 0 {
+        let today = Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+        let bodies = Arc::new(crate::ingest::bodies(256, 1000, today));
+        let (server, base) = serve(&dir.join("ingest-node"), &[("INNKEEP_ANALYTICS__WRITER", "false".into())]).await?;
+        let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+        let (ingested, ok, failed) =
+            crate::ingest::drive_http(&client, &base, bodies, 1000, 8, opts.ingest_seconds).await;
+        drop(server);
+        println!("ingestion over HTTP: {ingested:.0} events/s ({ok} batches of 1,000 answered 202, {failed} not)");
+        (
+            format!(
+                "client events ingested over HTTP into the embedded log (batches of 1,000, 8 clients, {} s) in this run: {ingested:.0}/s",
+                opts.ingest_seconds
+            ),
+            format!("{:.2}", rate / ingested),
+        )
+    } else {
+        ("the ingestion rate `innkeep bench ingest` reached (BENCHMARKS.md)".into(), "-".into())
+    };
     figures.push(Figure {
         name: format!("lake writer, events/s ({total} events: domain events decoded from their JSON payloads, client events read from closed log segments; Parquet files through object_store; {} files encoded at once)", opts.writer_threads),
-        innkeep: format!("{rate:.0}/s (domain {outbox_rate:.0}/s, client {client_rate:.0}/s)"),
-        reference: "the ingestion rate `innkeep bench ingest` reached (BENCHMARKS.md)".into(),
+        innkeep: format!("{rate:.0}/s (domain {outbox_rate:.0}/s, client {client_rate:.0}/s); ratio {ingest_ratio}"),
+        reference: ingested,
     });
 
     // 2. The reports: DataFusion in process, DuckDB and Spark over the same files.

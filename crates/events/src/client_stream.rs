@@ -12,7 +12,7 @@ use async_nats::jetstream::{self, stream};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
-use innkeep_app::ingest::{ClientChunk, ClientEvent, ClientEventSink, ClientSource, EncodedBatch, KINDS, SinkError};
+use innkeep_app::ingest::{ClientChunk, ClientEventSink, ClientSource, EncodedBatch, KINDS, SinkError};
 use std::time::Duration;
 
 /// Where client events go on NATS.
@@ -167,7 +167,7 @@ impl ClientSource for StreamSource {
         };
         let consumer = stream.create_consumer(config).await.map_err(|e| io(&e))?;
         let mut messages = consumer.messages().await.map_err(|e| io(&e))?;
-        let (mut events, mut end) = (Vec::new(), None);
+        let (mut ndjson, mut end) = (Vec::new(), None);
         while let Ok(Some(m)) = tokio::time::timeout(IDLE, messages.next()).await {
             let m = m.map_err(|e| io(&e))?;
             let seq = m.info().map_err(|e| io(&e))?.stream_sequence;
@@ -176,10 +176,9 @@ impl ClientSource for StreamSource {
                 end = Some(last);
                 break;
             }
-            // A message the sink published was a valid event; one that no longer decodes is skipped.
-            if let Ok(e) = serde_json::from_slice::<ClientEvent>(&m.payload) {
-                events.push(e);
-            }
+            // A message is one event's line (the lake writer skips one that does not decode).
+            ndjson.extend_from_slice(m.payload.strip_suffix(b"\n").unwrap_or(&m.payload));
+            ndjson.push(b'\n');
             end = Some(seq);
             if seq == last {
                 break;
@@ -187,6 +186,6 @@ impl ClientSource for StreamSource {
         }
         // Nothing came in time: try again on the next round.
         let Some(end) = end else { return Ok(None) };
-        Ok(Some(ClientChunk { end: end as i64, tag: format!("js-{:012}", after + 1), events }))
+        Ok(Some(ClientChunk { end: end as i64, tag: format!("js-{:012}", after + 1), ndjson }))
     }
 }

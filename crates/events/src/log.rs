@@ -401,21 +401,20 @@ impl ClosedSegments {
         Ok(numbers)
     }
 
-    /// The events of one segment.
-    pub fn read(&self, segment: u64) -> std::io::Result<Vec<ClientEvent>> {
+    /// The lines of one segment (its events as stored, decompressed), newline-separated.
+    pub fn read(&self, segment: u64) -> std::io::Result<Vec<u8>> {
         let segments = EventLog::segments(&self.0)?;
         // A compacted copy wins over a plain one a compaction cut short left beside it.
         let Some(s) = segments.iter().filter(|s| s.number == segment).max_by_key(|s| s.compacted) else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::new();
-        each_line(s, |line| {
-            // A line the log took was a valid event; one that no longer decodes is skipped.
-            if let Ok(e) = serde_json::from_slice(line) {
-                out.push(e);
-            }
-            Ok(())
-        })?;
+        let mut file = std::fs::File::open(&s.path)?;
+        let mut out = Vec::with_capacity(file.metadata().map(|m| m.len() as usize).unwrap_or(0));
+        if s.compacted {
+            flate2::read::GzDecoder::new(file).read_to_end(&mut out)?;
+        } else {
+            file.read_to_end(&mut out)?;
+        }
         Ok(out)
     }
 }
@@ -429,6 +428,6 @@ impl innkeep_app::ingest::ClientSource for ClosedSegments {
 
     async fn next(&self, position: i64) -> std::io::Result<Option<ClientChunk>> {
         let Some(n) = self.closed()?.into_iter().find(|n| *n as i64 > position) else { return Ok(None) };
-        Ok(Some(ClientChunk { end: n as i64, tag: format!("{n:010}"), events: self.read(n)? }))
+        Ok(Some(ClientChunk { end: n as i64, tag: format!("{n:010}"), ndjson: self.read(n)? }))
     }
 }

@@ -315,6 +315,10 @@ enum BenchCommand {
         /// Keep the run's data directory (the lake and the demo) and print where it is.
         #[arg(long)]
         keep: bool,
+        /// Seconds of HTTP ingestion into the embedded log measured in the same run as the
+        /// lake writer's reference (0: none).
+        #[arg(long, default_value_t = 5)]
+        ingest_seconds: u64,
     },
 }
 
@@ -629,7 +633,17 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
             };
             b::ingest::run(opts).await.map(drop)
         }
-        BenchCommand::Analytics { events, properties, guests, seconds, runs, no_spark, writer_threads, keep } => {
+        BenchCommand::Analytics {
+            events,
+            properties,
+            guests,
+            seconds,
+            runs,
+            no_spark,
+            writer_threads,
+            keep,
+            ingest_seconds,
+        } => {
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             let opts = b::analytics::AnalyticsBench {
                 events,
@@ -640,6 +654,7 @@ async fn bench(command: BenchCommand) -> anyhow::Result<()> {
                 runs: runs.max(1),
                 writer_threads: if writer_threads == 0 { cores } else { writer_threads },
                 keep,
+                ingest_seconds,
             };
             b::analytics::run(opts).await.map(drop)
         }

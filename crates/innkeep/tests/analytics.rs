@@ -107,10 +107,8 @@ impl ClientSource for Segments {
     async fn next(&self, position: i64) -> std::io::Result<Option<innkeep_app::ingest::ClientChunk>> {
         // Numbered from 0, as the embedded log numbers them.
         let n = position + 1;
-        Ok(self.0.get(n as usize).map(|events| innkeep_app::ingest::ClientChunk {
-            end: n,
-            tag: format!("{n:010}"),
-            events: events.clone(),
+        Ok(self.0.get(n as usize).map(|events| {
+            innkeep_app::ingest::ClientChunk::of_events(n, format!("{n:010}"), events).expect("events encode")
         }))
     }
 }

@@ -172,8 +172,8 @@ impl serde::Serialize for Scrubbed<'_> {
     }
 }
 
-/// The facts of a booking event that the lake keeps, read from its payload in place: each
-/// looked up by its key, so the guest and the quote (its nights) are not even walked.
+/// The facts of a booking event that the lake keeps, read from its payload in place in one
+/// pass over its keys: the guest and the quote (its nights) are skipped, not walked.
 struct Facts {
     id: BookingId,
     status: BookingStatus,

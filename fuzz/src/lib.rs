@@ -49,6 +49,7 @@ async fn build() -> Node {
         cache: Arc::new(innkeep_app::cache::NoCache),
         limiter: Arc::new(innkeep_app::limit::MemoryLimiter::default()),
         settings: Settings::default(),
+        changes: Default::default(),
     };
     let now = jiff::Timestamp::now();
     let register = innkeep_app::auth::Register {

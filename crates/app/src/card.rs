@@ -152,6 +152,8 @@ impl CardPayments {
             Ok(intent) => {
                 let now = self.ports.clock.now();
                 self.ports.store.attach_intent(p.id, &intent.id, intent.client_secret.as_deref(), now).await?;
+                // No event says so: the guest waiting for the client secret is told here.
+                self.ports.changes.changed(p.id);
                 metrics::counter!("innkeep_payments_total", "method" => "card", "status" => "intent").increment(1);
             }
             Err(why) => {

@@ -14,6 +14,7 @@ pub mod booking;
 pub mod cache;
 pub mod card;
 pub mod catalog;
+pub mod changes;
 pub mod channels;
 pub mod clock;
 pub mod credentials;
@@ -95,6 +96,8 @@ pub struct Ports {
     /// Attempt limits (sign-in, client event batches): per node, or shared through Redis.
     pub limiter: Arc<dyn limit::Limiter>,
     pub settings: Settings,
+    /// Readers waiting for a payment or a booking to change (`Prefer: wait`).
+    pub changes: Arc<changes::Changes>,
 }
 
 /// Who is acting: a signed-in user (or a tenant's API key) with a role, a tenant for hosts,

@@ -17,6 +17,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const SECRET_KEY: &str = "sk_test_innkeep_bench";
+
+/// The steps of a paid booking, timed one by one (which one a change should shorten).
+const STEPS: [&str; 5] = [
+    "hold (POST /bookings)",
+    "payment (POST /bookings/{id}/payments)",
+    "until the client secret is there (payments consumer, provider call)",
+    "confirming at the provider (its hosted step)",
+    "until the booking is confirmed (provider event, webhook, commit)",
+];
+
+/// How long each of [`STEPS`] took, for every paid booking that got through it.
+type StepTimes = Arc<std::sync::Mutex<[Vec<Duration>; STEPS.len()]>>;
 const WEBHOOK_SECRET: &str = "whsec_innkeep_bench";
 
 struct Fake(Child);
@@ -79,7 +91,9 @@ async fn hold(client: &reqwest::Client, base: &str, token: &str, rt: &str, ci: j
     v["id"].as_str().map(str::to_string)
 }
 
-/// Read `path` until `done` holds (at most ten seconds).
+/// Read `url` until `done` holds (at most ten seconds): every `poll`, or, when `poll` is
+/// zero, by waiting reads (`If-None-Match` with the tag read last and `Prefer: wait`, which
+/// the server answers when the object changes).
 async fn until(
     client: &reqwest::Client,
     url: &str,
@@ -88,14 +102,27 @@ async fn until(
     done: impl Fn(&Value) -> bool,
 ) -> Option<Value> {
     let deadline = Instant::now() + Duration::from_secs(10);
+    let mut etag: Option<reqwest::header::HeaderValue> = None;
     while Instant::now() < deadline {
-        if let Ok(r) = client.get(url).bearer_auth(token).send().await
-            && let Ok(v) = r.json::<Value>().await
+        let mut request = client.get(url).bearer_auth(token);
+        if let Some(tag) = &etag {
+            request = request.header("If-None-Match", tag.clone()).header("Prefer", "wait=10");
+        }
+        let Ok(r) = request.send().await else { return None };
+        if r.status() == 304 {
+            continue;
+        }
+        if poll.is_zero() {
+            etag = r.headers().get("etag").cloned();
+        }
+        if let Ok(v) = r.json::<Value>().await
             && done(&v)
         {
             return Some(v);
         }
-        tokio::time::sleep(poll).await;
+        if !poll.is_zero() {
+            tokio::time::sleep(poll).await;
+        }
     }
     None
 }
@@ -112,8 +139,18 @@ async fn paid_booking(
     rt: &str,
     ci: jiff::civil::Date,
     poll: Duration,
+    steps: &StepTimes,
 ) -> bool {
+    let mut clock = Instant::now();
+    let mut step = |i: usize| {
+        let now = Instant::now();
+        if let Ok(mut steps) = steps.lock() {
+            steps[i].push(now - clock);
+        }
+        clock = now;
+    };
     let Some(booking) = hold(client, base, token, rt, ci).await else { return false };
+    step(0);
     let pay = client
         .post(format!("{base}/api/v1/bookings/{booking}/payments"))
         .bearer_auth(token)
@@ -124,9 +161,11 @@ async fn paid_booking(
     let Ok(pay) = pay else { return false };
     let Ok(p) = pay.json::<Value>().await else { return false };
     let Some(id) = p["id"].as_str() else { return false };
+    step(1);
     // The payments consumer makes the provider's payment.
     let url = format!("{base}/api/v1/payments/{id}");
     let Some(p) = until(client, &url, token, poll, |p| p["client_secret"].is_string()).await else { return false };
+    step(2);
     let (Some(intent), Some(secret)) = (p["provider_id"].as_str(), p["client_secret"].as_str()) else { return false };
     // The guest confirms at the provider (its hosted step, as a browser would).
     let confirmed = browser
@@ -137,9 +176,14 @@ async fn paid_booking(
     if !confirmed.is_ok_and(|r| r.status() == 303) {
         return false;
     }
+    step(3);
     // The provider's event confirms the booking.
     let url = format!("{base}/api/v1/bookings/{booking}");
-    until(client, &url, token, poll, |b| b["status"] == "confirmed").await.is_some()
+    let done = until(client, &url, token, poll, |b| b["status"] == "confirmed").await.is_some();
+    if done {
+        step(4);
+    }
+    done
 }
 
 /// The provider alone: make a payment at the fake and confirm it by card, as the consumer
@@ -185,7 +229,7 @@ fn rate(s: &Stats) -> f64 {
 /// `postgres`: a server's administrative URL; the run then uses a fresh database on it
 /// (dropped afterwards) instead of the embedded one. `poll`: how often a paying client looks
 /// whether its payment moved on (as a checkout page does; every look is a read the server
-/// answers on the same cores).
+/// answers on the same cores); zero: it asks the server to answer when it moves on.
 /// `provider_delay`: how long the fake provider takes to answer each API call (a real
 /// provider answers in a few hundred milliseconds; the fake at once).
 pub async fn run(
@@ -204,11 +248,15 @@ pub async fn run(
 async fn phases(opts: BenchOptions, url: Option<&str>, poll: Duration, provider_delay: Duration) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
     println!(
-        "# innkeep bench payments: {} properties, {} s per phase, concurrency {}, paying clients look every {} ms, the provider answers after {} ms, on {}",
+        "# innkeep bench payments: {} properties, {} s per phase, concurrency {}, paying clients {}, the provider answers after {} ms, on {}",
         opts.properties,
         opts.seconds,
         opts.concurrency,
-        poll.as_millis(),
+        if poll.is_zero() {
+            "wait for changes (Prefer: wait)".to_string()
+        } else {
+            format!("look every {} ms", poll.as_millis())
+        },
         provider_delay.as_millis(),
         if url.is_some() { "PostgreSQL" } else { "SQLite" }
     );
@@ -260,7 +308,9 @@ async fn phases(opts: BenchOptions, url: Option<&str>, poll: Duration, provider_
         })
         .await
     };
+    let steps = StepTimes::default();
     let paid = {
+        let steps = steps.clone();
         let (rts, seq) = (Arc::new(prepay), Arc::new(AtomicUsize::new(0)));
         let (client, browser, base, guest, fake) =
             (client.clone(), browser.clone(), base.clone(), guest.clone(), fake_base.clone());
@@ -268,7 +318,8 @@ async fn phases(opts: BenchOptions, url: Option<&str>, poll: Duration, provider_
             let (client, browser, base, guest, fake) =
                 (client.clone(), browser.clone(), base.clone(), guest.clone(), fake.clone());
             let (rt, ci) = next(rts.clone(), seq.clone());
-            async move { paid_booking(&client, &browser, &fake, &base, &guest, &rt, ci, poll).await }
+            let steps = steps.clone();
+            async move { paid_booking(&client, &browser, &fake, &base, &guest, &rt, ci, poll, &steps).await }
         })
         .await
     };
@@ -319,6 +370,18 @@ async fn phases(opts: BenchOptions, url: Option<&str>, poll: Duration, provider_
         report.entries,
         check.as_secs_f64()
     );
+    println!();
+    println!("| step of a paid booking | p50 | p99 |");
+    println!("|---|---|---|");
+    let mut steps = steps.lock().map(|s| s.clone()).unwrap_or_default();
+    for (name, times) in STEPS.iter().zip(steps.iter_mut()) {
+        times.sort();
+        println!(
+            "| {name} | {} | {} |",
+            crate::ms(crate::percentile(times, 0.5)),
+            crate::ms(crate::percentile(times, 0.99))
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

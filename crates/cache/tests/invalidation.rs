@@ -59,6 +59,7 @@ fn ports(store: Arc<dyn Store>, cache: Arc<dyn Cache>) -> Ports {
         cache,
         limiter: Arc::new(innkeep_app::limit::MemoryLimiter::default()),
         settings: Settings::default(),
+        changes: Default::default(),
     }
 }
 

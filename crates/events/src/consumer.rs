@@ -1,13 +1,16 @@
 //! Durable outbox consumers.
 
 use async_trait::async_trait;
+use futures::FutureExt;
+use futures::future::Shared;
 use innkeep_app::event::{Consumer, HandleError, StoredEvent};
 use innkeep_app::follow::{FollowOptions, Follower, StepError, follow};
 use innkeep_app::store::DeadLetter;
 use innkeep_app::{Store, StoreError};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, oneshot, watch};
 
 /// Retry policy.
 #[derive(Debug, Clone, Copy)]
@@ -178,7 +181,133 @@ impl Follower for ConsumerFollower {
     }
 }
 
-/// Run a consumer until `stop` turns true: drain, then wait for a commit or the poll interval.
+/// An idempotent consumer that overlaps events, run as a pipeline rather than batch by
+/// batch: up to `concurrency()` events are in hand at once, and an event committed while
+/// others wait on an outside service is read and started at once instead of after the
+/// slowest of them. Events of one aggregate are still handled in outbox order (each waits
+/// for the one before). The position saved is the low-water mark: every event up to it has
+/// ended (handled or parked), so after a crash the events in hand then are read again and,
+/// the consumer being idempotent, handled again harmlessly.
+struct Pipeline {
+    store: Arc<dyn Store>,
+    consumer: Arc<dyn Consumer>,
+    opts: ConsumerOptions,
+    /// The last event handed to a task (read from the saved position at first).
+    read: Option<i64>,
+    /// The position last saved.
+    saved: i64,
+    /// The events in hand, by position; told when one ends.
+    in_hand: Arc<std::sync::Mutex<BTreeSet<i64>>>,
+    ended: Arc<Notify>,
+    /// Each aggregate's last event in hand: ended when its sender is.
+    last_of: HashMap<uuid::Uuid, Shared<oneshot::Receiver<()>>>,
+}
+
+impl Pipeline {
+    fn new(store: Arc<dyn Store>, consumer: Arc<dyn Consumer>, opts: ConsumerOptions) -> Pipeline {
+        Pipeline {
+            store,
+            consumer,
+            opts,
+            read: None,
+            saved: 0,
+            in_hand: Default::default(),
+            ended: Arc::new(Notify::new()),
+            last_of: HashMap::new(),
+        }
+    }
+
+    fn in_hand(&self) -> std::sync::MutexGuard<'_, BTreeSet<i64>> {
+        self.in_hand.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Hand `e` to a task of its own, after its aggregate's event in hand, if any.
+    fn start(&mut self, e: StoredEvent) {
+        let (done, ended_here) = oneshot::channel::<()>();
+        let before = self.last_of.insert(e.event.aggregate_id, ended_here.shared());
+        self.in_hand().insert(e.seq);
+        let (store, consumer, opts) = (self.store.clone(), self.consumer.clone(), self.opts);
+        let (in_hand, ended) = (self.in_hand.clone(), self.ended.clone());
+        tokio::spawn(async move {
+            if let Some(before) = before {
+                let _ = before.await;
+            }
+            if let Err((error, attempts)) = attempt(consumer.as_ref(), &e, &opts).await {
+                let name = consumer.name();
+                tracing::warn!(consumer = name, event_id = %e.event.id, attempts, error = %error, "event parked as dead letter");
+                metrics::counter!("innkeep_dead_letters_total", "consumer" => name.to_string()).increment(1);
+                let letter = DeadLetter {
+                    consumer: name.to_string(),
+                    seq: e.seq,
+                    event_id: e.event.id,
+                    error,
+                    attempts,
+                    created_at: jiff::Timestamp::now(),
+                };
+                // The event stays in hand (the position does not pass it) until it is parked.
+                while let Err(why) = store.add_dead_letter(&letter).await {
+                    tracing::error!(consumer = name, event_id = %e.event.id, error = %why, "could not park a dead letter; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+            in_hand.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&e.seq);
+            let _ = done.send(());
+            ended.notify_waiters();
+        });
+    }
+}
+
+#[async_trait]
+impl Follower for Pipeline {
+    fn name(&self) -> &str {
+        self.consumer.name()
+    }
+
+    async fn step(&mut self) -> Result<usize, StepError> {
+        let name = self.consumer.name().to_string();
+        let read = match self.read {
+            Some(read) => read,
+            None => {
+                self.saved = self.store.consumer_position(&name).await?;
+                self.saved
+            }
+        };
+        self.read = Some(read);
+        let most = self.consumer.concurrency().max(1);
+        // Wait for room (the wait is registered before looking, so no end is missed).
+        let room = loop {
+            let ended = self.ended.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            let held = self.in_hand().len();
+            if held < most {
+                break most - held;
+            }
+            ended.await;
+        };
+        let events = self.store.events_after(read, u32::try_from(room).unwrap_or(u32::MAX)).await?;
+        let n = events.len();
+        if let Some(last) = events.last() {
+            self.read = Some(last.seq);
+        }
+        self.last_of.retain(|_, ended| ended.peek().is_none());
+        for e in events {
+            self.start(e);
+        }
+        let read = self.read.unwrap_or(read);
+        let low = self.in_hand().first().map_or(read, |first| first - 1);
+        if low > self.saved {
+            self.store.set_consumer_position(&name, low).await?;
+            self.saved = low;
+        }
+        metrics::gauge!("innkeep_consumer_lag_events", "consumer" => name).set((read - low) as f64);
+        // A read that filled the room may have more behind it: the follower reads again at once.
+        Ok(if n == room { self.opts.batch as usize } else { n })
+    }
+}
+
+/// Run a consumer until `stop` turns true: drain, then wait for a commit or the poll
+/// interval. An idempotent consumer that overlaps events runs as a [`Pipeline`].
 pub async fn run_consumer(
     store: Arc<dyn Store>,
     consumer: Arc<dyn Consumer>,
@@ -187,7 +316,11 @@ pub async fn run_consumer(
     stop: watch::Receiver<bool>,
 ) {
     let follow_opts = FollowOptions { batch: opts.batch as usize, poll: opts.poll, linger: opts.linger };
-    follow(ConsumerFollower { store, consumer, opts }, commits, follow_opts, stop).await;
+    if consumer.idempotent() && consumer.concurrency() > 1 {
+        follow(Pipeline::new(store, consumer, opts), commits, follow_opts, stop).await;
+    } else {
+        follow(ConsumerFollower { store, consumer, opts }, commits, follow_opts, stop).await;
+    }
 }
 
 /// Hand a consumer's dead letters to it again; those it now handles are removed.

@@ -10,7 +10,7 @@ use innkeep_app::store::{NewUser, User};
 use innkeep_app::{Store, StoreError};
 use innkeep_core::{Email, EventId, Role, UserId};
 use innkeep_events::nats::{NatsOptions, NatsRelay, RELAY};
-use innkeep_events::{Consumer, ConsumerOptions, replay_dead_letters, run_once};
+use innkeep_events::{Consumer, ConsumerOptions, replay_dead_letters, run_consumer, run_once};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -105,6 +105,110 @@ async fn a_consumer_acts_once_per_event_even_if_its_position_is_lost() {
     let seen = c.seen.lock().unwrap();
     assert_eq!(seen.len(), 6);
     assert!(seen.values().all(|n| *n == 1), "{seen:?}");
+}
+
+/// Write one event of `aggregate` (a user's registration, told as the aggregate's).
+async fn write_event_of(store: &dyn Store, aggregate: uuid::Uuid) {
+    let now = jiff::Timestamp::now();
+    let user = User {
+        id: UserId(uuid::Uuid::now_v7()),
+        email: Email::parse(&format!("g-{}@example.com", uuid::Uuid::now_v7().simple())).unwrap(),
+        name: "G".into(),
+        role: Role::Guest,
+        tenant_id: None,
+        staff_role: None,
+        created_at: now,
+        locale: Default::default(),
+        currency: None,
+    };
+    let registered = innkeep_app::event::UserRegistered { user_id: user.id, role: user.role };
+    let e = Event::new(&innkeep_app::event::Change::UserRegistered(registered), now, None, aggregate);
+    store.create_user(&NewUser { user, password_hash: "x".into(), tenant_name: None }, &e).await.unwrap();
+}
+
+/// Overlaps events (idempotent, four at once): event 1 waits until event 3 was handled;
+/// event 4 always fails. Records the order events ended in.
+struct Gate {
+    first_in_hand: std::sync::atomic::AtomicBool,
+    opened: tokio::sync::Semaphore,
+    ended: Mutex<Vec<i64>>,
+}
+
+#[async_trait]
+impl Consumer for Gate {
+    fn name(&self) -> &str {
+        "gate"
+    }
+    fn idempotent(&self) -> bool {
+        true
+    }
+    fn concurrency(&self) -> usize {
+        4
+    }
+    async fn handle(&self, e: &StoredEvent) -> Result<(), innkeep_app::event::HandleError> {
+        match e.seq {
+            1 => {
+                self.first_in_hand.store(true, std::sync::atomic::Ordering::SeqCst);
+                let opened = tokio::time::timeout(Duration::from_secs(20), self.opened.acquire()).await;
+                opened.map_err(|_| "event 3 was never handled while event 1 waited")??.forget();
+            }
+            4 => return Err("poison".into()),
+            _ => {}
+        }
+        self.ended.lock().unwrap().push(e.seq);
+        if e.seq == 3 {
+            self.opened.add_permits(1);
+        }
+        Ok(())
+    }
+}
+
+/// Wait (at most 20 s) until `done` holds.
+async fn eventually(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    for _ in 0..2000 {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("never: {what}");
+}
+
+#[tokio::test]
+async fn an_overlapping_consumer_starts_an_event_committed_while_others_are_in_hand() {
+    let (store, _dir) = store().await;
+    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(store);
+    let (a, b, c) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    write_event_of(store.as_ref(), a).await;
+    write_event_of(store.as_ref(), a).await;
+    let gate = std::sync::Arc::new(Gate {
+        first_in_hand: Default::default(),
+        opened: tokio::sync::Semaphore::new(0),
+        ended: Mutex::new(Vec::new()),
+    });
+    let commits = std::sync::Arc::new(tokio::sync::Notify::new());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let opts = ConsumerOptions { max_attempts: 1, ..opts() };
+    let running = tokio::spawn(run_consumer(store.clone(), gate.clone(), commits.clone(), opts, stopped));
+    eventually("event 1 is in hand", async || gate.first_in_hand.load(std::sync::atomic::Ordering::SeqCst)).await;
+    // Event 1 waits for event 3, which is committed only now: read batch by batch, event 3
+    // would wait for the batch of events 1 and 2 to end, which never happens.
+    write_event_of(store.as_ref(), b).await;
+    write_event_of(store.as_ref(), c).await;
+    commits.notify_waiters();
+    eventually("events 1 to 3 ended", async || gate.ended.lock().unwrap().len() == 3).await;
+    assert_eq!(*gate.ended.lock().unwrap(), vec![3, 1, 2], "event 2 waited for event 1, its aggregate's");
+    eventually("event 4 parked", async || !store.dead_letters(Some("gate")).await.unwrap().is_empty()).await;
+    let dead = store.dead_letters(Some("gate")).await.unwrap();
+    assert_eq!((dead.len(), dead[0].seq), (1, 4));
+    commits.notify_waiters();
+    eventually("the position passed every ended event", async || {
+        commits.notify_waiters();
+        store.consumer_position("gate").await.unwrap() == 4
+    })
+    .await;
+    stop.send_replace(true);
+    running.await.unwrap();
 }
 
 fn nats_url() -> Option<String> {

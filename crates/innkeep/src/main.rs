@@ -234,8 +234,9 @@ enum BenchCommand {
         /// of the embedded one.
         #[arg(long)]
         postgres: Option<String>,
-        /// How often (milliseconds) a paying client looks whether its payment moved on.
-        #[arg(long, default_value_t = 50)]
+        /// How often (milliseconds) a paying client looks whether its payment moved on; 0
+        /// (the default): it asks the server to answer when it does (`Prefer: wait`).
+        #[arg(long, default_value_t = 0)]
         poll_ms: u64,
         /// How long (milliseconds) the fake provider takes to answer each API call.
         #[arg(long, default_value_t = 0)]

@@ -74,6 +74,7 @@ pub fn ports(config: &Config, store: SqlStore, clock: Arc<dyn Clock>, search: &S
         cache: Arc::new(innkeep_app::cache::NoCache),
         // `Server::start` shares the limits through Redis when the cache is on Redis.
         limiter: Arc::new(innkeep_app::limit::MemoryLimiter::default()),
+        changes: Default::default(),
     }
 }
 
@@ -300,7 +301,10 @@ impl Server {
         let provider = card_provider(config)?;
         if let Some(provider) = &provider {
             let cards = Arc::new(innkeep_app::card::CardPayments::new(ports.clone(), provider.clone()));
-            tokio::spawn(run_consumer(ports.store.clone(), cards, commits.clone(), options, stop.subscribe()));
+            // A guest waits for the provider's answer: its calls start at once after a commit
+            // (they overlap, so there is nothing to gather a batch for).
+            let now = ConsumerOptions { linger: Duration::ZERO, ..options };
+            tokio::spawn(run_consumer(ports.store.clone(), cards, commits.clone(), now, stop.subscribe()));
         }
         if config.cache.ttl_secs > 0 {
             let invalidator = Arc::new(cache_invalidator(config, &ports, addr).await?);
@@ -324,6 +328,14 @@ impl Server {
             Duration::from_secs(config.analytics.model_refresh_secs.max(1)),
             stop.subscribe(),
         ));
+        // Waiting readers are told of changes at once after each commit.
+        let changes = innkeep_app::changes::ChangeFeed::new(ports.store.clone(), ports.changes.clone());
+        let opts = innkeep_app::follow::FollowOptions {
+            batch: innkeep_app::changes::FEED_BATCH as usize,
+            poll: innkeep_app::changes::LOOK_AGAIN,
+            linger: Duration::ZERO,
+        };
+        tokio::spawn(innkeep_app::follow::follow(changes, commits.clone(), opts, stop.subscribe()));
         let feed = crate::suggest::TrendingFeed::new(ports.clone(), trending.clone(), recommender.clone());
         let opts = innkeep_app::follow::FollowOptions {
             batch: 5_000,

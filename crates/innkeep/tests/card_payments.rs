@@ -250,6 +250,77 @@ async fn a_failing_provider_delays_a_card_payment_and_fails_no_booking() {
     assert_eq!(b.body["status"], "held", "the booking waits, it does not fail");
 }
 
+/// A read of `path` with `headers`: its status, ETag, Preference-Applied and body.
+async fn read_with(app: &TestApp, path: &str, token: &str, headers: &[(&str, &str)]) -> (u16, String, String, Value) {
+    let mut req = app.client.get(app.url(path)).bearer_auth(token);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let r = req.send().await.unwrap();
+    let header = |name: &str| r.headers().get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let (status, etag, applied) = (r.status().as_u16(), header("etag"), header("preference-applied"));
+    let body = if status == 200 { r.json().await.unwrap() } else { Value::Null };
+    (status, etag, applied, body)
+}
+
+#[tokio::test]
+async fn a_paying_guest_is_answered_when_the_payment_and_the_booking_move_on() {
+    let (app, fake) = card_app().await;
+    let (_host, room_type) = prepay_room(&app).await;
+    let guest = app.user("guest").await;
+    let stranger = app.user("guest").await;
+    let r = app.book(&guest, &room_type, "2027-05-01", "2027-05-03", None).await;
+    let booking = r.body["id"].as_str().unwrap().to_string();
+    let r = pay_by_card(&app, &guest, &booking, "card-wait").await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let payment = format!("/api/v1/payments/{}", r.body["id"].as_str().unwrap());
+
+    // The guest waits for the client secret instead of polling: every waiting read is
+    // answered by a change (200), not by the end of its wait (304).
+    let (status, mut etag, _, mut p) = read_with(&app, &payment, &guest, &[]).await;
+    assert_eq!(status, 200);
+    assert!(etag.starts_with('"') && etag.len() > 2, "a strong ETag: {etag}");
+    while !p["client_secret"].is_string() {
+        let (status, tag, applied, body) =
+            read_with(&app, &payment, &guest, &[("If-None-Match", &etag), ("Prefer", "wait=20")]).await;
+        assert_eq!((status, applied.as_str()), (200, "wait=20"), "answered when the payment changed");
+        assert_ne!(tag, etag);
+        (etag, p) = (tag, body);
+    }
+    let (intent, secret) = (p["provider_id"].as_str().unwrap(), p["client_secret"].as_str().unwrap());
+
+    // The booking: held; a waiting read is answered `confirmed` when the provider's event is in.
+    let path = format!("/api/v1/bookings/{booking}");
+    let (status, held_tag, _, b) = read_with(&app, &path, &guest, &[]).await;
+    assert_eq!((status, b["status"].as_str()), (200, Some("held")));
+    assert_eq!(fake.confirm(intent, secret, "pm_card_visa").await, 303);
+    let (status, tag, _, b) =
+        read_with(&app, &path, &guest, &[("If-None-Match", &held_tag), ("Prefer", "wait=20")]).await;
+    assert_eq!((status, b["status"].as_str()), (200, Some("confirmed")), "{b}");
+    assert_ne!(tag, held_tag);
+
+    // Nothing moves now: the current tag is 304 at once, and after a wait asked for.
+    let (status, current, _, _) = read_with(&app, &path, &guest, &[]).await;
+    assert_eq!((status, current.as_str()), (200, tag.as_str()), "the same state, the same tag");
+    let (status, _, applied, _) = read_with(&app, &path, &guest, &[("If-None-Match", &tag)]).await;
+    assert_eq!((status, applied.as_str()), (304, ""));
+    let (status, again, applied, _) =
+        read_with(&app, &path, &guest, &[("If-None-Match", &tag), ("Prefer", "wait=1")]).await;
+    assert_eq!((status, again.as_str(), applied.as_str()), (304, tag.as_str(), "wait=1"));
+    let (status, _, _, _) = read_with(&app, &path, &guest, &[("If-None-Match", "\"stale\", *")]).await;
+    assert_eq!(status, 304, "`*` names any current state");
+    let (status, _, _, _) = read_with(&app, &path, &guest, &[("If-None-Match", "\"stale\"")]).await;
+    assert_eq!(status, 200);
+
+    // Someone else's payment or booking is not found, whatever the headers.
+    for path in [&payment, &path] {
+        let (status, _, _, _) =
+            read_with(&app, path, &stranger, &[("If-None-Match", "*"), ("Prefer", "wait=20")]).await;
+        assert_eq!(status, 404, "{path}");
+    }
+    assert_eq!(app.server.as_ref().unwrap().ports.changes.waited_on(), 0, "no wait is left behind");
+}
+
 /// A server process, killed when dropped.
 struct Node(std::process::Child);
 

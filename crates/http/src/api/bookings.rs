@@ -5,12 +5,13 @@ use crate::api::problems::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, ServiceUnavailable, Unauthorized, UnprocessableEntity,
     UnsupportedMediaType,
 };
-use crate::api::schemas;
+use crate::api::{schemas, waiting};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Body, Id, Params};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use innkeep_app::booking::{self, Action, PlaceBooking};
 use innkeep_app::store::{Booking, BookingFilter, GuestContact};
 use innkeep_core::{BookingId, BookingStatus, Money, Party, PropertyId, RoomTypeId};
@@ -96,14 +97,27 @@ pub async fn place(
     Ok((status, Json(placed.booking)))
 }
 
-/// A booking the caller may see.
+/// A booking the caller may see. With `If-None-Match` and `Prefer: wait=N`, answered once
+/// the booking changes (confirmed by its payment, say) or 304 after N seconds.
 #[utoipa::path(get, path = "/api/v1/bookings/{id}", operation_id = "get_booking", tag = "bookings", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path, description = "the booking")),
-    responses((status = 200, description = "the booking", body = schemas::Booking),
+    params(("id" = uuid::Uuid, Path, description = "the booking"),
+        ("If-None-Match" = Option<String>, Header, description = "the ETag of the booking the client has: 304 while it is current"),
+        ("Prefer" = Option<String>, Header, description = "`wait=N` (seconds, at most 20) with If-None-Match: answer when the booking changes, or 304 after N seconds")),
+    responses((status = 200, description = "the booking", body = schemas::Booking,
+            headers(("ETag" = String, description = "the booking's current tag"))),
+        (status = 304, description = "the client's copy is current (after the wait it asked for, if any)"),
         (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
         (status = 404, response = inline(NotFound)), (status = 503, response = inline(ServiceUnavailable))))]
-pub async fn get(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<BookingId>) -> ApiResult<Json<Booking>> {
-    Ok(Json(booking::visible_booking(&s.ports, &a, id).await?))
+pub async fn get(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Id(id): Id<BookingId>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    waiting::read_or_wait(&headers, &s.ports.changes, id.0, || async {
+        Ok(booking::visible_booking(&s.ports, &a, id).await?)
+    })
+    .await
 }
 
 /// The result of an action.

@@ -25,6 +25,7 @@ pub mod suggestions;
 pub mod team;
 pub mod tenant_data;
 pub mod two_factor;
+pub mod waiting;
 
 /// Children's ages as a client gave them (at most `MAX_CHILD_AGES`; their range and count
 /// are the party's to check).

@@ -6,12 +6,13 @@ use crate::api::problems::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, ServiceUnavailable, Unauthorized, UnprocessableEntity,
     UnsupportedMediaType,
 };
-use crate::api::schemas;
+use crate::api::{schemas, waiting};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Body, Id};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use innkeep_app::payment::{self, Payment, PaymentSettings};
 use innkeep_core::{BookingId, PaymentMethod};
 use serde::{Deserialize, Serialize};
@@ -98,15 +99,29 @@ pub async fn create(
     Ok((status, Json(view(p, &s.ports.settings.payments))))
 }
 
-/// A payment (its guest, the property's hosts, admins).
+/// A payment (its guest, the property's hosts, admins). With `If-None-Match` and
+/// `Prefer: wait=N`, answered once the payment changes (its client secret is there, it
+/// succeeded or failed) or 304 after N seconds (see `waiting`).
 #[utoipa::path(get, path = "/api/v1/payments/{id}", operation_id = "get_payment", tag = "payments", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path, description = "the payment")),
-    responses((status = 200, description = "the payment", body = schemas::Payment),
+    params(("id" = uuid::Uuid, Path, description = "the payment"),
+        ("If-None-Match" = Option<String>, Header, description = "the ETag of the payment the client has: 304 while it is current"),
+        ("Prefer" = Option<String>, Header, description = "`wait=N` (seconds, at most 20) with If-None-Match: answer when the payment changes, or 304 after N seconds")),
+    responses((status = 200, description = "the payment", body = schemas::Payment,
+            headers(("ETag" = String, description = "the payment's current tag"))),
+        (status = 304, description = "the client's copy is current (after the wait it asked for, if any)"),
         (status = 400, response = inline(BadRequest)), (status = 401, response = inline(Unauthorized)),
         (status = 404, response = inline(NotFound)), (status = 503, response = inline(ServiceUnavailable))))]
-pub async fn get(State(s): State<AppState>, Auth(a): Auth, Id(id): Id<Uuid>) -> ApiResult<Json<PaymentView>> {
-    let p = payment::payment(&s.ports, &a, id).await?;
-    Ok(Json(view(p, &s.ports.settings.payments)))
+pub async fn get(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Id(id): Id<Uuid>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    waiting::read_or_wait(&headers, &s.ports.changes, id, || async {
+        let p = payment::payment(&s.ports, &a, id).await?;
+        Ok(view(p, &s.ports.settings.payments))
+    })
+    .await
 }
 
 /// The payments of a booking the caller may see, oldest first.

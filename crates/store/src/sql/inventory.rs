@@ -103,10 +103,12 @@ impl Inventory for SqlStore {
     }
 
     async fn booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
-        // Read from the writer: a client reads its own booking right after writing it.
+        // A client reads its own booking right after writing it: from a reader that sees
+        // every commit (SQLite's readers, PostgreSQL's primary), not from the single writer
+        // connection every booking waits for.
         let row = sqlx::query("SELECT doc FROM bookings WHERE id = $1")
             .bind(id.to_string())
-            .fetch_optional(&self.writer())
+            .fetch_optional(&self.reader())
             .await
             .map_err(db_err)?;
         row.as_ref().map(doc_of).transpose()

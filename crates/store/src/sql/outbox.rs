@@ -11,7 +11,7 @@ impl Outbox for SqlStore {
         )
         .bind(seq)
         .bind(i64::from(limit))
-        .fetch_all(&self.writer())
+        .fetch_all(&self.reader())
         .await
         .map_err(db_err)?;
         rows.iter().map(event_of).collect()
@@ -20,14 +20,14 @@ impl Outbox for SqlStore {
     async fn last_event_seq(&self) -> Result<i64, StoreError> {
         self.number_events().await?;
         let v: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(seq) FROM outbox").fetch_one(&self.writer()).await.map_err(db_err)?;
+            sqlx::query_scalar("SELECT MAX(seq) FROM outbox").fetch_one(&self.reader()).await.map_err(db_err)?;
         Ok(v.unwrap_or(0))
     }
 
     async fn consumer_position(&self, consumer: &str) -> Result<i64, StoreError> {
         let v: Option<i64> = sqlx::query_scalar("SELECT seq FROM consumer_positions WHERE consumer = $1")
             .bind(consumer)
-            .fetch_optional(&self.writer())
+            .fetch_optional(&self.reader())
             .await
             .map_err(db_err)?;
         Ok(v.unwrap_or(0))
@@ -35,24 +35,35 @@ impl Outbox for SqlStore {
 
     async fn consumer_positions(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let rows = sqlx::query("SELECT consumer, seq FROM consumer_positions ORDER BY consumer")
-            .fetch_all(&self.writer())
+            .fetch_all(&self.reader())
             .await
             .map_err(db_err)?;
         rows.iter().map(|r| Ok((r.try_get("consumer").map_err(db_err)?, r.try_get("seq").map_err(db_err)?))).collect()
     }
 
     async fn set_consumer_position(&self, consumer: &str, seq: i64) -> Result<(), StoreError> {
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO consumer_positions (consumer, seq, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at",
         )
         .bind(consumer)
         .bind(seq)
-        .bind(ms(Timestamp::now()))
-        .execute(&self.writer())
-        .await
-        .map_err(db_err)?;
-        Ok(())
+        .bind(ms(Timestamp::now()));
+        if self.backend == Backend::Postgres {
+            query.execute(&self.writer()).await.map_err(db_err)?;
+            return Ok(());
+        }
+        // On SQLite without its own fsync, like a processed mark: a position lost with the
+        // machine only makes the consumer read again what it handled (acting once rests on
+        // the processed marks, or on the consumer being idempotent), while an fsync'd commit
+        // per batch and consumer would take the single writer from the bookings.
+        let mut conn = self.writer().acquire().await.map_err(db_err)?;
+        let written = without_fsync(&mut conn, query).await;
+        if written.is_err() {
+            conn.close_on_drop();
+        }
+        self.faults.note(&written);
+        written.map(|_| ())
     }
 
     async fn take_lease(&self, name: &str, holder: &str, now: Timestamp, until: Timestamp) -> Result<bool, StoreError> {
@@ -93,7 +104,7 @@ impl Outbox for SqlStore {
                 "SELECT event_id FROM processed_events WHERE consumer = $1 AND event_id IN ({})",
                 placeholders(2, chunk.len())
             );
-            for row in in_list(sql, &[consumer.to_string()], chunk, self.writer()).await.map_err(db_err)? {
+            for row in in_list(sql, &[consumer.to_string()], chunk, self.reader()).await.map_err(db_err)? {
                 out.insert(parse(&row.try_get::<String, _>("event_id").map_err(db_err)?)?);
             }
         }
@@ -105,7 +116,7 @@ impl Outbox for SqlStore {
             sqlx::query_scalar("SELECT event_id FROM processed_events WHERE consumer = $1 AND event_id = $2")
                 .bind(consumer)
                 .bind(event.to_string())
-                .fetch_optional(&self.writer())
+                .fetch_optional(&self.reader())
                 .await
                 .map_err(db_err)?;
         Ok(v.is_some())
@@ -137,7 +148,7 @@ impl Outbox for SqlStore {
             "SELECT consumer, seq, event_id, error, attempts, created_at FROM dead_letters WHERE ($1 IS NULL OR consumer = $1) ORDER BY consumer, seq",
         )
         .bind(consumer)
-        .fetch_all(&self.writer())
+        .fetch_all(&self.reader())
         .await
         .map_err(db_err)?;
         rows.iter()
@@ -173,7 +184,7 @@ impl Outbox for SqlStore {
             "SELECT COALESCE(seq, 0) AS seq, id, type, version, occurred_at, tenant_id, aggregate_id, payload FROM outbox WHERE id = $1",
         )
         .bind(id.to_string())
-        .fetch_optional(&self.writer())
+        .fetch_optional(&self.reader())
         .await
         .map_err(db_err)?;
         row.as_ref().map(event_of).transpose()
@@ -223,23 +234,30 @@ async fn mark_on(
         let r = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await.map_err(db_err)?;
         return Ok(r.rows_affected() == 1);
     }
-    // SQLite: the same bargain. In WAL mode `synchronous = NORMAL` commits without an fsync
-    // and loses nothing when this process crashes, only when the machine does; the next
-    // durable commit on the writer (every other write is `FULL`) flushes the mark with it.
-    // The setting goes back to `FULL` at once; after a failure the connection, its setting
-    // unknown, is closed by the caller.
-    sqlx::raw_sql("PRAGMA synchronous = NORMAL").execute(&mut *conn).await.map_err(db_err)?;
-    let r = sqlx::query(
+    // SQLite: the same bargain (see [`without_fsync`]).
+    let query = sqlx::query(
         "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3) ON CONFLICT (consumer, event_id) DO NOTHING",
     )
     .bind(consumer)
     .bind(event.to_string())
-    .bind(ms(Timestamp::now()))
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
+    .bind(ms(Timestamp::now()));
+    Ok(without_fsync(conn, query).await? == 1)
+}
+
+/// Run one statement in autocommit on SQLite's writer `conn` without waiting for its fsync;
+/// answers the rows it changed. In WAL mode `synchronous = NORMAL` commits without an fsync
+/// and loses nothing when this process crashes, only when the machine does; the next durable
+/// commit on the writer (every other write is `FULL`) flushes it with its own. The setting
+/// goes back to `FULL` at once; after a failure the caller closes the connection, whose
+/// setting is then unknown.
+async fn without_fsync<'q>(
+    conn: &mut sqlx::AnyConnection,
+    query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>,
+) -> Result<u64, StoreError> {
+    sqlx::raw_sql("PRAGMA synchronous = NORMAL").execute(&mut *conn).await.map_err(db_err)?;
+    let r = query.execute(&mut *conn).await.map_err(db_err)?;
     sqlx::raw_sql("PRAGMA synchronous = FULL").execute(&mut *conn).await.map_err(db_err)?;
-    Ok(r.rows_affected() == 1)
+    Ok(r.rows_affected())
 }
 
 /// A batch's marks: on PostgreSQL one connection held until the batch ends (released to

@@ -234,113 +234,12 @@ impl Payments for SqlStore {
     }
 
     async fn settle(&self, s: &Settlement) -> Result<bool, StoreError> {
-        self.write(async {
-            let mut tx = self.begin().await?;
-            if let Some(l) = &s.line {
-                let r = sqlx::query(
-                    "INSERT INTO statement_lines (id, fingerprint, statement_id, booking_date, amount_minor, currency, credit, reference, payment_id, outcome, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (fingerprint) DO NOTHING",
-                )
-                .bind(l.id.to_string())
-                .bind(&l.fingerprint)
-                .bind(&l.statement_id)
-                .bind(l.booking_date.map(date))
-                .bind(l.amount.minor)
-                .bind(l.amount.currency.code())
-                .bind(i64::from(l.credit))
-                .bind(&l.reference)
-                .bind(l.payment_id.map(|id| id.to_string()))
-                .bind(l.outcome.as_str())
-                .bind(ms(l.created_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                if r.rows_affected() == 0 {
-                    return Ok(false);
-                }
-            }
-            if let Some(l) = &s.matched {
-                let r = sqlx::query(
-                    "UPDATE statement_lines SET outcome = $1, payment_id = $2 WHERE id = $3 AND outcome = 'unmatched'",
-                )
-                .bind(l.outcome.as_str())
-                .bind(l.payment_id.map(|id| id.to_string()))
-                .bind(l.id.to_string())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                if r.rows_affected() == 0 {
-                    return Ok(false);
-                }
-            }
-            if let Some(e) = &s.provider_event {
-                let r = sqlx::query(
-                    "INSERT INTO provider_events (id, kind, payment_id, received_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(&e.id)
-                .bind(&e.kind)
-                .bind(e.payment_id.map(|id| id.to_string()))
-                .bind(ms(e.received_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                if r.rows_affected() == 0 {
-                    return Ok(false);
-                }
-            }
-            if let Some((before, after)) = &s.payment {
-                let r = sqlx::query(
-                    "UPDATE payments SET status = $1, received_minor = $2, refunded_minor = $3, updated_at = $4, \
-                     failure = $5, provider_id = COALESCE(provider_id, $6) \
-                     WHERE id = $7 AND status = $8 AND received_minor = $9 AND refunded_minor = $10",
-                )
-                .bind(after.status.as_str())
-                .bind(after.received.minor)
-                .bind(after.refunded.minor)
-                .bind(ms(after.updated_at))
-                .bind(&after.failure)
-                .bind(&after.provider_id)
-                .bind(before.id.to_string())
-                .bind(before.status.as_str())
-                .bind(before.received.minor)
-                .bind(before.refunded.minor)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                if r.rows_affected() != 1 {
-                    return Err(StoreError::Stale);
-                }
-            }
-            if let Some(t) = &s.confirm {
-                super::inventory::apply_transition(&mut tx, t).await?;
-            }
-            for r in &s.refunds {
-                // The system's refund of a payment that came too late: once per payment.
-                let key = format!("unheld:{}", r.payment_id);
-                sqlx::query(
-                    "INSERT INTO refunds (id, payment_id, amount_minor, currency, status, reason, scope, idempotency_key, request_hash, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, 'system', $7, '', $8, $8)",
-                )
-                .bind(r.id.to_string())
-                .bind(r.payment_id.to_string())
-                .bind(r.amount.minor)
-                .bind(r.amount.currency.code())
-                .bind(&r.status)
-                .bind(&r.reason)
-                .bind(key)
-                .bind(ms(r.created_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-            }
-            for p in &s.postings {
-                post(&mut tx, p).await?;
-            }
-            for e in &s.events {
-                append_event(&mut tx, e).await?;
-            }
-            self.commit(tx).await?;
-            Ok(true)
+        // In the writer's commit group on SQLite (one fsync for many), alone on PostgreSQL.
+        self.retrying(|| {
+            self.write(self.grouped(|mut tx| async move {
+                let settled = settle_in(&mut tx, s).await;
+                (tx, settled)
+            }))
         })
         .await
     }
@@ -563,7 +462,7 @@ impl Payments for SqlStore {
         let row =
             sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE provider_id = $1")))
                 .bind(provider_id)
-                .fetch_optional(&self.writer())
+                .fetch_optional(&self.reader())
                 .await
                 .map_err(db_err)?;
         row.as_ref().map(payment_of).transpose()
@@ -576,30 +475,11 @@ impl Payments for SqlStore {
         client_secret: Option<&str>,
         at: jiff::Timestamp,
     ) -> Result<bool, StoreError> {
-        self.write(async {
-            let mut tx = self.begin().await?;
-            let r = sqlx::query(
-                "UPDATE payments SET provider_id = $1, client_secret = $2, updated_at = $3 WHERE id = $4 AND provider_id IS NULL",
-            )
-            .bind(provider_id)
-            .bind(client_secret)
-            .bind(ms(at))
-            .bind(payment.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            // The provider's event may have named the payment first: keep its secret anyway.
-            let secret = sqlx::query(
-                "UPDATE payments SET client_secret = $1 WHERE id = $2 AND provider_id = $3 AND client_secret IS NULL",
-            )
-            .bind(client_secret)
-            .bind(payment.to_string())
-            .bind(provider_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            self.commit(tx).await?;
-            Ok(r.rows_affected() == 1 || secret.rows_affected() == 1)
+        self.retrying(|| {
+            self.write(self.grouped(|mut tx| async move {
+                let attached = attach_in(&mut tx, payment, provider_id, client_secret, at).await;
+                (tx, attached)
+            }))
         })
         .await
     }
@@ -643,4 +523,145 @@ impl Payments for SqlStore {
         })
         .await
     }
+}
+
+/// Apply settlement `s` in `tx`: whether it changed anything (a line, match or provider
+/// event seen before changes nothing, and is undone).
+async fn settle_in(tx: &mut Tx, s: &Settlement) -> Result<(bool, Keep), StoreError> {
+    if let Some(l) = &s.line {
+        let r = sqlx::query(
+            "INSERT INTO statement_lines (id, fingerprint, statement_id, booking_date, amount_minor, currency, credit, reference, payment_id, outcome, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (fingerprint) DO NOTHING",
+        )
+        .bind(l.id.to_string())
+        .bind(&l.fingerprint)
+        .bind(&l.statement_id)
+        .bind(l.booking_date.map(date))
+        .bind(l.amount.minor)
+        .bind(l.amount.currency.code())
+        .bind(i64::from(l.credit))
+        .bind(&l.reference)
+        .bind(l.payment_id.map(|id| id.to_string()))
+        .bind(l.outcome.as_str())
+        .bind(ms(l.created_at))
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        if r.rows_affected() == 0 {
+            return Ok((false, Keep::No));
+        }
+    }
+    if let Some(l) = &s.matched {
+        let r = sqlx::query(
+            "UPDATE statement_lines SET outcome = $1, payment_id = $2 WHERE id = $3 AND outcome = 'unmatched'",
+        )
+        .bind(l.outcome.as_str())
+        .bind(l.payment_id.map(|id| id.to_string()))
+        .bind(l.id.to_string())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        if r.rows_affected() == 0 {
+            return Ok((false, Keep::No));
+        }
+    }
+    if let Some(e) = &s.provider_event {
+        let r = sqlx::query(
+            "INSERT INTO provider_events (id, kind, payment_id, received_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&e.id)
+        .bind(&e.kind)
+        .bind(e.payment_id.map(|id| id.to_string()))
+        .bind(ms(e.received_at))
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        if r.rows_affected() == 0 {
+            return Ok((false, Keep::No));
+        }
+    }
+    if let Some((before, after)) = &s.payment {
+        let r = sqlx::query(
+            "UPDATE payments SET status = $1, received_minor = $2, refunded_minor = $3, updated_at = $4, \
+             failure = $5, provider_id = COALESCE(provider_id, $6) \
+             WHERE id = $7 AND status = $8 AND received_minor = $9 AND refunded_minor = $10",
+        )
+        .bind(after.status.as_str())
+        .bind(after.received.minor)
+        .bind(after.refunded.minor)
+        .bind(ms(after.updated_at))
+        .bind(&after.failure)
+        .bind(&after.provider_id)
+        .bind(before.id.to_string())
+        .bind(before.status.as_str())
+        .bind(before.received.minor)
+        .bind(before.refunded.minor)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        if r.rows_affected() != 1 {
+            return Err(StoreError::Stale);
+        }
+    }
+    if let Some(t) = &s.confirm {
+        super::inventory::apply_transition(tx, t).await?;
+    }
+    for r in &s.refunds {
+        // The system's refund of a payment that came too late: once per payment.
+        let key = format!("unheld:{}", r.payment_id);
+        sqlx::query(
+            "INSERT INTO refunds (id, payment_id, amount_minor, currency, status, reason, scope, idempotency_key, request_hash, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'system', $7, '', $8, $8)",
+        )
+        .bind(r.id.to_string())
+        .bind(r.payment_id.to_string())
+        .bind(r.amount.minor)
+        .bind(r.amount.currency.code())
+        .bind(&r.status)
+        .bind(&r.reason)
+        .bind(key)
+        .bind(ms(r.created_at))
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    }
+    for p in &s.postings {
+        post(tx, p).await?;
+    }
+    for e in &s.events {
+        append_event(tx, e).await?;
+    }
+    Ok((true, Keep::Yes))
+}
+
+/// Attach the provider's payment to ours in `tx`: whether that changed anything.
+async fn attach_in(
+    tx: &mut Tx,
+    payment: Uuid,
+    provider_id: &str,
+    client_secret: Option<&str>,
+    at: jiff::Timestamp,
+) -> Result<(bool, Keep), StoreError> {
+    let r = sqlx::query(
+        "UPDATE payments SET provider_id = $1, client_secret = $2, updated_at = $3 WHERE id = $4 AND provider_id IS NULL",
+    )
+    .bind(provider_id)
+    .bind(client_secret)
+    .bind(ms(at))
+    .bind(payment.to_string())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    // The provider's event may have named the payment first: keep its secret anyway.
+    let secret = sqlx::query(
+        "UPDATE payments SET client_secret = $1 WHERE id = $2 AND provider_id = $3 AND client_secret IS NULL",
+    )
+    .bind(client_secret)
+    .bind(payment.to_string())
+    .bind(provider_id)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    let changed = r.rows_affected() == 1 || secret.rows_affected() == 1;
+    Ok((changed, if changed { Keep::Yes } else { Keep::No }))
 }

@@ -157,6 +157,7 @@ pub async fn test_web_configured(
         cache: Arc::new(innkeep_app::cache::NoCache),
         limiter: Arc::new(innkeep_app::limit::MemoryLimiter::default()),
         settings: Settings::default(),
+        changes: Default::default(),
     };
     let objects = innkeep_objects::open(&innkeep_objects::Location::Directory(dir.path().join("objects"))).unwrap();
     let state = innkeep_app::node::AppState::new(ports.clone()).with_objects(Arc::new(objects));

@@ -339,14 +339,13 @@ async fn every_camt053_statement_of_the_corpus_imports_and_a_csv_statement_pays_
     ledger_is_sound(&app).await;
 }
 
-fn innkeep(args: &[&str], dir: &std::path::Path) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_innkeep"))
-        .args(args)
-        .arg("--data")
-        .arg(dir)
-        .env("INNKEEP_LOG__LEVEL", "error")
-        .output()
-        .expect("innkeep runs")
+/// Run the `innkeep` command on the server's data. It waits on a thread of its own: the
+/// test's runtime (one thread) also runs the server, whose commit may be what the command
+/// waits for.
+async fn innkeep(args: &[&str], dir: &std::path::Path) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_innkeep"));
+    command.args(args).arg("--data").arg(dir).env("INNKEEP_LOG__LEVEL", "error");
+    tokio::task::spawn_blocking(move || command.output().expect("innkeep runs")).await.unwrap()
 }
 
 #[tokio::test]
@@ -367,14 +366,14 @@ async fn the_operator_imports_from_the_console_and_the_ledger_check_names_what_i
     );
     std::fs::write(&file, csv).unwrap();
 
-    let out = innkeep(&["payments", "import", file.to_str().unwrap()], app.dir.path());
+    let out = innkeep(&["payments", "import", file.to_str().unwrap()], app.dir.path()).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("1 paid, 0 to review, 0 seen before"), "{text}");
     let b = app.get(&format!("/api/v1/bookings/{booking}"), Some(&guest)).await;
     assert_eq!(b.body["status"], "confirmed");
 
-    let out = innkeep(&["ledger", "check"], app.dir.path());
+    let out = innkeep(&["ledger", "check"], app.dir.path()).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(text.starts_with("1 entries, 2 lines, 2 accounts"), "{text}");
@@ -389,7 +388,7 @@ async fn the_operator_imports_from_the_console_and_the_ledger_check_names_what_i
         .execute(&mut conn)
         .await
         .unwrap();
-    let out = innkeep(&["ledger", "check"], app.dir.path());
+    let out = innkeep(&["ledger", "check"], app.dir.path()).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "a wrong balance fails the check: {text}");
     assert!(

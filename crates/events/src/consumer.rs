@@ -120,18 +120,22 @@ async fn overlapped(
 /// Park an event that failed every attempt as a dead letter, and move past it at once, so
 /// it is never parked twice.
 async fn park(store: &dyn Store, name: &str, e: &StoredEvent, error: String, attempts: u32) -> Result<(), StoreError> {
+    store.add_dead_letter(&dead_letter(name, e, error, attempts)).await?;
+    store.set_consumer_position(name, e.seq).await
+}
+
+/// The dead letter of an event that failed every attempt, logged and counted.
+fn dead_letter(name: &str, e: &StoredEvent, error: String, attempts: u32) -> DeadLetter {
     tracing::warn!(consumer = name, event_id = %e.event.id, attempts, error = %error, "event parked as dead letter");
     metrics::counter!("innkeep_dead_letters_total", "consumer" => name.to_string()).increment(1);
-    let letter = DeadLetter {
+    DeadLetter {
         consumer: name.to_string(),
         seq: e.seq,
         event_id: e.event.id,
         error,
         attempts,
         created_at: jiff::Timestamp::now(),
-    };
-    store.add_dead_letter(&letter).await?;
-    store.set_consumer_position(name, e.seq).await
+    }
 }
 
 /// An error and its sources, as a dead letter keeps it.
@@ -234,16 +238,7 @@ impl Pipeline {
             }
             if let Err((error, attempts)) = attempt(consumer.as_ref(), &e, &opts).await {
                 let name = consumer.name();
-                tracing::warn!(consumer = name, event_id = %e.event.id, attempts, error = %error, "event parked as dead letter");
-                metrics::counter!("innkeep_dead_letters_total", "consumer" => name.to_string()).increment(1);
-                let letter = DeadLetter {
-                    consumer: name.to_string(),
-                    seq: e.seq,
-                    event_id: e.event.id,
-                    error,
-                    attempts,
-                    created_at: jiff::Timestamp::now(),
-                };
+                let letter = dead_letter(name, &e, error, attempts);
                 // The event stays in hand (the position does not pass it) until it is parked.
                 while let Err(why) = store.add_dead_letter(&letter).await {
                     tracing::error!(consumer = name, event_id = %e.event.id, error = %why, "could not park a dead letter; retrying");

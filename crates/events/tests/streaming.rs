@@ -4,10 +4,10 @@
 
 use async_trait::async_trait;
 use futures::StreamExt;
+use innkeep_app::Store;
 use innkeep_app::event::{Event, StoredEvent};
 use innkeep_app::store::Outbox;
 use innkeep_app::store::{NewUser, User};
-use innkeep_app::{Store, StoreError};
 use innkeep_core::{Email, EventId, Role, UserId};
 use innkeep_events::nats::{NatsOptions, NatsRelay, RELAY};
 use innkeep_events::{Consumer, ConsumerOptions, replay_dead_letters, run_consumer, run_once};
@@ -23,25 +23,10 @@ async fn store() -> (innkeep_store::SqlStore, tempfile::TempDir) {
     (s, dir)
 }
 
-async fn write_events(store: &dyn Store, n: usize) -> Result<(), StoreError> {
-    for i in 0..n {
-        let now = jiff::Timestamp::now();
-        let user = User {
-            id: UserId(uuid::Uuid::now_v7()),
-            email: Email::parse(&format!("u{i}-{}@example.com", uuid::Uuid::now_v7().simple())).unwrap(),
-            name: "U".into(),
-            role: Role::Guest,
-            tenant_id: None,
-            staff_role: None,
-            created_at: now,
-            locale: Default::default(),
-            currency: None,
-        };
-        let registered = innkeep_app::event::UserRegistered { user_id: user.id, role: user.role };
-        let e = Event::new(&innkeep_app::event::Change::UserRegistered(registered), now, None, user.id.0);
-        store.create_user(&NewUser { user, password_hash: "x".into(), tenant_name: None }, &e).await?;
+async fn write_events(store: &dyn Store, n: usize) {
+    for _ in 0..n {
+        write_event_of(store, uuid::Uuid::now_v7()).await;
     }
-    Ok(())
 }
 
 /// Counts how often it saw each event; fails the first `fail_first` tries of every event,
@@ -75,7 +60,7 @@ fn opts() -> ConsumerOptions {
 #[tokio::test]
 async fn a_consumer_retries_parks_dead_letters_and_replays_them() {
     let (store, _dir) = store().await;
-    write_events(&store, 5).await.unwrap();
+    write_events(&store, 5).await;
     let c = Recorder { seen: Mutex::new(HashMap::new()), fail_first: 2, poison: Mutex::new(vec![3]) };
     assert_eq!(run_once(&store, &c, &opts()).await.unwrap(), 5);
     assert_eq!(store.consumer_position("recorder").await.unwrap(), 5, "the position moves past a dead letter");
@@ -94,12 +79,12 @@ async fn a_consumer_retries_parks_dead_letters_and_replays_them() {
 #[tokio::test]
 async fn a_consumer_acts_once_per_event_even_if_its_position_is_lost() {
     let (store, _dir) = store().await;
-    write_events(&store, 4).await.unwrap();
+    write_events(&store, 4).await;
     let c = Recorder { seen: Mutex::new(HashMap::new()), fail_first: 0, poison: Mutex::new(vec![]) };
     run_once(&store, &c, &opts()).await.unwrap();
     // A crash after handling but before saving the position replays the events ...
     store.set_consumer_position("recorder", 0).await.unwrap();
-    write_events(&store, 2).await.unwrap();
+    write_events(&store, 2).await;
     run_once(&store, &c, &opts()).await.unwrap();
     // ... and the runner does not hand them to the consumer again.
     let seen = c.seen.lock().unwrap();
@@ -243,7 +228,7 @@ async fn the_nats_relay_resumes_after_a_crash_without_duplicates_in_the_stream()
     let opts =
         NatsOptions { url, stream: name.clone(), subject_prefix: format!("test.{}", uuid::Uuid::now_v7().simple()) };
     let relay = NatsRelay::connect(opts.clone()).await.unwrap();
-    write_events(&store, 30).await.unwrap();
+    write_events(&store, 30).await;
     assert_eq!(relay.relay_once(&store, 10).await.unwrap(), 10);
     // Crash: the relay published 10 more but died before saving its position.
     let saved = store.consumer_position(RELAY).await.unwrap();

@@ -255,6 +255,8 @@ pub fn sqlite_url(data_dir: &std::path::Path) -> String {
 pub mod testing {
     use super::db_err;
     use innkeep_app::StoreError;
+    use innkeep_app::event::StoredEvent;
+    use innkeep_app::store::Outbox;
     use sqlx::Connection;
     use sqlx::Executor;
     use sqlx::postgres::PgConnection;
@@ -280,6 +282,28 @@ pub mod testing {
                 eprintln!("skipping: {var} is not set");
                 None
             }
+        }
+    }
+
+    /// Every event committed so far, in outbox order. PostgreSQL numbers an event (and so
+    /// shows it to readers) only once no older transaction is running anywhere on the
+    /// server, other tests' included: this waits, at most 30 s, until every outbox row is
+    /// numbered. On SQLite it answers at once.
+    pub async fn settled_events(store: &crate::SqlStore) -> Result<Vec<StoredEvent>, StoreError> {
+        let written: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(&store.writer()).await.map_err(db_err)?;
+        events_since(store, 0, usize::try_from(written).unwrap_or(0)).await
+    }
+
+    /// The events after `seq`, once there are `n` of them (at most 30 s: see [`settled_events`]).
+    pub async fn events_since(store: &crate::SqlStore, seq: i64, n: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let events = store.events_after(seq, 1_000_000).await?;
+            if events.len() >= n || std::time::Instant::now() > deadline {
+                return Ok(events);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
 

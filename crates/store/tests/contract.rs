@@ -514,23 +514,14 @@ async fn an_erased_guests_bookings_keep_their_events_without_the_guest(store: &S
     assert_eq!(store.booking(b.id).await.unwrap().unwrap().guest.email, erased_address(guest.id));
 }
 
-/// Every committed event. On PostgreSQL an event becomes readable once no older
-/// transaction is still running anywhere on the server, so wait for that.
+/// Every committed event (waiting for PostgreSQL to number them).
 async fn settled_events(store: &SqlStore) -> Vec<innkeep_app::event::StoredEvent> {
-    let written: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(&store.writer()).await.unwrap();
-    events_since(store, 0, written as usize).await
+    innkeep_store::testing::settled_events(store).await.unwrap()
 }
 
-/// The events after `seq`, once there are `n` of them (at most 30 s: see `settled_events`).
+/// The events after `seq`, once there are `n` of them.
 async fn events_since(store: &SqlStore, seq: i64, n: usize) -> Vec<innkeep_app::event::StoredEvent> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let events = store.events_after(seq, 10_000).await.unwrap();
-        if events.len() >= n || std::time::Instant::now() > deadline {
-            return events;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    innkeep_store::testing::events_since(store, seq, n).await.unwrap()
 }
 
 async fn migrations_are_ready(store: &SqlStore) {

@@ -37,24 +37,9 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
-    /// Every event committed so far, in outbox order. PostgreSQL numbers an event (and so
-    /// shows it to readers) only once no older transaction is running anywhere on the
-    /// server, other tests' included: this waits, at most 30 s, until every outbox row is
-    /// numbered. On SQLite it answers at once.
+    /// Every event committed so far, in outbox order (see [`innkeep_store::testing::settled_events`]).
     pub async fn settled_events(&self) -> Vec<innkeep_app::event::StoredEvent> {
-        let server = self.server.as_ref().expect("server");
-        let written: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(&server.store.writer()).await.expect("outbox");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
-            let events = innkeep_app::store::Outbox::events_after(server.ports.store.as_ref(), 0, 1_000_000)
-                .await
-                .expect("outbox");
-            if events.len() as i64 >= written || std::time::Instant::now() > deadline {
-                return events;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        innkeep_store::testing::settled_events(&self.server.as_ref().expect("server").store).await.expect("outbox")
     }
 
     /// Wait until the audit entries of every request answered so far are written (they
